@@ -1,0 +1,35 @@
+/**
+ * Where the test backends live: versions, the build cache outside the clone, and the
+ * per-checkout state directory `.testenv/` (logs, data, certificates, PIDs, env file).
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const KUBERNETES_VERSION = 'v1.34.4';
+export const FERRETDB_VERSION = 'v1.24.2';
+
+export const CLUSTER_NAMES = ['cluster-1', 'cluster-2'] as const;
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Built binaries, keyed by version, shared by every clone on this machine. */
+export const cacheRoot =
+  process.env.DCM_TESTENV_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'dcm-testenv');
+
+export const stateDir = process.env.DCM_TESTENV_DIR ?? path.join(repoRoot, '.testenv');
+
+export const paths = {
+  kubeSource: path.join(repoRoot, 'test/testenv/kube'),
+  ferretdbSource: path.join(repoRoot, 'test/testenv/ferretdb'),
+  kubeBinary: path.join(cacheRoot, `kube-${KUBERNETES_VERSION}`, 'kube'),
+  ferretdbBinary: path.join(cacheRoot, `ferretdb-${FERRETDB_VERSION}`, 'ferretdb'),
+  state: path.join(stateDir, 'state.json'),
+  envFile: path.join(stateDir, 'env'),
+  logs: path.join(stateDir, 'logs'),
+  bin: path.join(stateDir, 'bin'),
+  kubectl: path.join(stateDir, 'bin', 'kubectl'),
+  clusterDir: (name: string) => path.join(stateDir, name),
+  etcdData: path.join(stateDir, 'etcd'),
+  mongoData: path.join(stateDir, 'mongo'),
+};
