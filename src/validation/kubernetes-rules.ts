@@ -1,0 +1,368 @@
+/**
+ * Validation building blocks for the rules Kubernetes and EMCO put on names, RBAC rules,
+ * quantities and ResourceQuota keys. Pure: zod schemas and plain functions, no I/O.
+ *
+ * Checking these when a record is created means a bad value is reported to the caller
+ * at once, naming the field, instead of failing later when the logical cloud is
+ * instantiated on a cluster.
+ */
+import { z } from 'zod';
+
+// ---------------------------------------------------------------------------
+// DCM record metadata (EMCO's rules)
+// ---------------------------------------------------------------------------
+
+/** EMCO's name rule: alphanumeric ends, `-`, `_`, `.` inside, 1..128 characters. */
+const RESOURCE_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const RESOURCE_NAME_RULE =
+  'must be 1-128 characters of letters, digits, "-", "_" or ".", starting and ending with a letter or digit';
+
+/** The name of a DCM record (project, logical cloud, user permission, quota...). */
+export const resourceName = z
+  .string({ error: `name is required and ${RESOURCE_NAME_RULE}` })
+  .min(1, { error: `name is required and ${RESOURCE_NAME_RULE}` })
+  .max(128, { error: `name ${RESOURCE_NAME_RULE}` })
+  .regex(RESOURCE_NAME, { error: `name ${RESOURCE_NAME_RULE}` });
+
+/** Free text describing a record; EMCO caps it at 1024 characters. */
+export const description = z
+  .string()
+  .max(1024, { error: 'description must be at most 1024 characters' })
+  .optional();
+
+/** EMCO's opaque userData1/userData2 fields; capped at 512 characters. */
+export const userData = z.string().max(512, { error: 'user data must be at most 512 characters' }).optional();
+
+// ---------------------------------------------------------------------------
+// Kubernetes names
+// ---------------------------------------------------------------------------
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function isDns1123Label(s: string): boolean {
+  return s.length <= 63 && DNS1123_LABEL.test(s);
+}
+
+function isDns1123Subdomain(s: string): boolean {
+  return s.length <= 253 && DNS1123_SUBDOMAIN.test(s);
+}
+
+/** A DNS-1123 label, which is what Kubernetes requires of a namespace name. */
+export const dns1123Label = z.string().refine(isDns1123Label, {
+  error:
+    'must be a DNS-1123 label: at most 63 lowercase letters, digits or "-", ' +
+    'starting and ending with a letter or digit',
+});
+
+/** A DNS-1123 subdomain (dot-separated DNS-1123 labels, at most 253 characters), e.g. an API group. */
+export const dns1123Subdomain = z.string().refine(isDns1123Subdomain, {
+  error:
+    'must be a DNS-1123 subdomain: at most 253 characters of dot-separated lowercase labels ' +
+    '(letters, digits, "-")',
+});
+
+/**
+ * Longest user name accepted. The name becomes the CN of the user's client certificate,
+ * and RFC 5280 caps a CN at 64 characters (ub-common-name); OpenSSL-based tooling
+ * refuses longer ones even though Kubernetes itself would not.
+ */
+export const KUBERNETES_USER_NAME_MAX_LENGTH = 64;
+
+/**
+ * Characters that are special in the string forms of an X.509 distinguished name:
+ * `,` `+` `=` `"` `\` `<` `>` `;` in RFC 4514 (`CN=a,O=b`), and `/` in OpenSSL's
+ * one-line form (`/CN=a/O=b`). A CN containing one would be read back as a different
+ * name or as extra attributes (a user named `x,O=system:masters` must never become a
+ * member of that group), so they are refused rather than escaped.
+ */
+const DN_SPECIAL_CHARACTERS = /[/,=+"\\<>;]/;
+/** Control, format (invisible), surrogate, private-use and line/paragraph separator characters. */
+const UNPRINTABLE_CHARACTERS = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Zl}\p{Zp}]/u;
+
+/**
+ * A Kubernetes user name as it appears in a client certificate's CN and in RBAC
+ * subjects. Kubernetes reserves the `system:` prefix for its own components.
+ */
+export const kubernetesUserName = z
+  .string({ error: 'user name is required' })
+  .min(1, { error: 'user name is required' })
+  .max(KUBERNETES_USER_NAME_MAX_LENGTH, {
+    error: `user name must be at most ${KUBERNETES_USER_NAME_MAX_LENGTH} characters (the X.509 limit for a common name)`,
+  })
+  .refine((s) => !/^\s|\s$/u.test(s), { error: 'user name must not start or end with whitespace' })
+  .refine((s) => !UNPRINTABLE_CHARACTERS.test(s), { error: 'user name must contain only printable characters' })
+  .refine((s) => !s.startsWith('system:'), {
+    error: 'user name must not start with "system:" (reserved for Kubernetes components)',
+  })
+  .refine((s) => !DN_SPECIAL_CHARACTERS.test(s), {
+    error: 'user name must not contain any of / , = + " \\ < > ; (they are special in certificate subject names)',
+  })
+  .refine((s) => !s.startsWith('#'), {
+    error: 'user name must not start with "#" (special in certificate subject names)',
+  });
+
+// ---------------------------------------------------------------------------
+// RBAC rules
+// ---------------------------------------------------------------------------
+
+/** Verbs an RBAC rule may grant: the API verbs, the special RBAC/CSR verbs, and `*`. */
+export const KUBERNETES_VERBS = [
+  'get',
+  'list',
+  'watch',
+  'create',
+  'update',
+  'patch',
+  'delete',
+  'deletecollection',
+  'use',
+  'bind',
+  'escalate',
+  'impersonate',
+  'approve',
+  'sign',
+  '*',
+] as const;
+
+export type KubernetesVerb = (typeof KUBERNETES_VERBS)[number];
+
+/** One verb of an RBAC rule. */
+export const verb = z.enum(KUBERNETES_VERBS, {
+  error: `verb must be one of ${KUBERNETES_VERBS.join(', ')}`,
+});
+
+/** An API group of an RBAC rule: `""` is the core group, `*` all groups. */
+export const apiGroup = z.string().refine((s) => s === '' || s === '*' || isDns1123Subdomain(s), {
+  error: 'API group must be "" (the core group), "*" or a DNS-1123 subdomain such as "apps" or "example.com"',
+});
+
+/**
+ * A resource of an RBAC rule: `*`, a lowercase plural resource (`pods`), or a resource
+ * with a subresource (`pods/log`, or `*\/scale` for that subresource of any resource).
+ * Dots are refused: the group goes in apiGroups, and `deployments.apps` would match nothing.
+ */
+const RBAC_RESOURCE = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?|\*)(\/[a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/;
+
+export const rbacResource = z
+  .string()
+  .refine((s) => RBAC_RESOURCE.test(s) && s.split('/').every((part) => part.length <= 63), {
+    error: 'resource must be "*", a lowercase resource such as "pods", or resource/subresource such as "pods/log"',
+  });
+
+// ---------------------------------------------------------------------------
+// Quantities (Kubernetes resource.Quantity)
+// ---------------------------------------------------------------------------
+
+/**
+ * `<sign>?<number><suffix>`: number is digits with at most one decimal point (`1`, `1.5`,
+ * `.5`, `1.`); suffix is binary SI, decimal SI (including none) or `e`/`E` + integer.
+ * `E` alone is the exa suffix; `E3` is an exponent.
+ */
+const QUANTITY = /^([+-]?)(\d+\.?\d*|\.\d+)(?:(Ki|Mi|Gi|Ti|Pi|Ei)|[eE]([+-]?\d+)|([numkMGTPE]?))$/;
+
+const BINARY_SI_POWER: Record<string, number> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
+const DECIMAL_SI_EXPONENT: Record<string, number> = {
+  n: -9,
+  u: -6,
+  m: -3,
+  '': 0,
+  k: 3,
+  M: 6,
+  G: 9,
+  T: 12,
+  P: 15,
+  E: 18,
+};
+
+/**
+ * The value of a Kubernetes quantity as a (possibly approximate) number, or undefined
+ * when `s` is not a quantity or its value does not fit in a double.
+ */
+export function parseQuantity(s: string): number | undefined {
+  const match = QUANTITY.exec(s);
+  if (!match) return undefined;
+  const [, sign = '', digits = '', binarySuffix, exponent, decimalSuffix] = match;
+  let value: number;
+  if (binarySuffix !== undefined) {
+    value = Number(sign + digits) * 2 ** (BINARY_SI_POWER[binarySuffix] ?? 0);
+  } else {
+    // Let Number() apply the decimal exponent, so "1.1k" is exactly 1100, not 1100.0000000000002.
+    const power = exponent ?? String(DECIMAL_SI_EXPONENT[decimalSuffix ?? ''] ?? 0);
+    value = Number(`${sign}${digits}e${power}`);
+  }
+  return Number.isFinite(value) ? value : undefined;
+}
+
+/** Whether `s` follows the Kubernetes quantity grammar (e.g. `1`, `500m`, `1.5Gi`, `1e3`). */
+export function isQuantity(s: string): boolean {
+  return parseQuantity(s) !== undefined;
+}
+
+/** A quantity that may be used as a limit: well-formed and not negative. */
+export const nonNegativeQuantity = z.string().superRefine((s, ctx) => {
+  const value = parseQuantity(s);
+  if (value === undefined) {
+    ctx.addIssue({ code: 'custom', message: notAQuantity(s) });
+  } else if (value < 0) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(s)} must not be negative` });
+  }
+});
+
+function notAQuantity(s: string): string {
+  return `${JSON.stringify(s)} is not a Kubernetes quantity (examples: "2", "500m", "1.5", "4Gi", "1e3")`;
+}
+
+// ---------------------------------------------------------------------------
+// ResourceQuota keys
+// ---------------------------------------------------------------------------
+
+/** Short keys that Kubernetes reads as requests (`cpu` is `requests.cpu`). */
+const SHORT_QUOTA_KEYS: Record<string, string> = {
+  cpu: 'requests.cpu',
+  memory: 'requests.memory',
+  'ephemeral-storage': 'requests.ephemeral-storage',
+};
+
+/** Keys counting objects: their limits must be whole numbers. */
+const STANDARD_COUNT_KEYS = new Set([
+  'pods',
+  'services',
+  'services.loadbalancers',
+  'services.nodeports',
+  'secrets',
+  'configmaps',
+  'persistentvolumeclaims',
+  'replicationcontrollers',
+  'resourcequotas',
+]);
+
+const STANDARD_AMOUNT_KEYS = new Set([
+  'requests.cpu',
+  'requests.memory',
+  'limits.cpu',
+  'limits.memory',
+  'requests.storage',
+  'requests.ephemeral-storage',
+  'limits.ephemeral-storage',
+]);
+
+const STORAGE_CLASS_SUFFIX = '.storageclass.storage.k8s.io/';
+const STORAGE_CLASS_AMOUNT = 'requests.storage';
+const STORAGE_CLASS_COUNT = 'persistentvolumeclaims';
+
+/** Name part of a qualified name (as in `nvidia.com/gpu`). */
+const QUALIFIED_NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+
+/**
+ * Maps the short keys `cpu`, `memory` and `ephemeral-storage` to their `requests.` form,
+ * as Kubernetes does; every other key is returned unchanged (valid or not).
+ */
+export function normalizeQuotaKey(key: string): string {
+  return SHORT_QUOTA_KEYS[key] ?? key;
+}
+
+type QuotaKeyKind = 'amount' | 'count';
+
+/** Whether a (normalized) key is an amount or an object count; undefined if not a quota key. */
+function quotaKeyKind(key: string): QuotaKeyKind | undefined {
+  if (STANDARD_AMOUNT_KEYS.has(key)) return 'amount';
+  if (STANDARD_COUNT_KEYS.has(key)) return 'count';
+  if (key.startsWith('count/')) {
+    // count/<resource> (core group) or count/<resource>.<group>: both read as a subdomain.
+    return isDns1123Subdomain(key.slice('count/'.length)) ? 'count' : undefined;
+  }
+  const storageClassAt = key.indexOf(STORAGE_CLASS_SUFFIX);
+  if (storageClassAt > 0) {
+    const storageClass = key.slice(0, storageClassAt);
+    const resource = key.slice(storageClassAt + STORAGE_CLASS_SUFFIX.length);
+    if (!isDns1123Subdomain(storageClass)) return undefined;
+    if (resource === STORAGE_CLASS_AMOUNT) return 'amount';
+    if (resource === STORAGE_CLASS_COUNT) return 'count';
+    return undefined;
+  }
+  const hugePages = /^(requests|limits)\.hugepages-(.+)$/.exec(key);
+  if (hugePages) {
+    const pageSize = parseQuantity(hugePages[2] ?? '');
+    return pageSize !== undefined && pageSize > 0 && !/^[+-]/.test(hugePages[2] ?? '') ? 'amount' : undefined;
+  }
+  if (key.startsWith('requests.')) {
+    return isExtendedResourceName(key.slice('requests.'.length)) ? 'amount' : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * A domain-prefixed resource name such as `nvidia.com/gpu`. Names in the kubernetes.io
+ * domains are native resources, not extended ones, so they are refused here.
+ */
+function isExtendedResourceName(name: string): boolean {
+  const slash = name.indexOf('/');
+  if (slash < 0) return false;
+  const domain = name.slice(0, slash);
+  const resource = name.slice(slash + 1);
+  if (domain === 'kubernetes.io' || domain.endsWith('.kubernetes.io')) return false;
+  return isDns1123Subdomain(domain) && resource.length <= 63 && QUALIFIED_NAME_PART.test(resource);
+}
+
+/** Whether `key` is a ResourceQuota key (short keys like `cpu` included). */
+export function isQuotaKey(key: string): boolean {
+  return quotaKeyKind(normalizeQuotaKey(key)) !== undefined;
+}
+
+const QUOTA_KEY_RULE =
+  'is not a ResourceQuota key (examples: "cpu", "requests.memory", "limits.cpu", "pods", ' +
+  '"requests.nvidia.com/gpu", "count/deployments.apps", "<class>.storageclass.storage.k8s.io/requests.storage")';
+
+/** One ResourceQuota key; validates only, see normalizeQuotaKey for the canonical form. */
+export const quotaKey = z.string().refine(isQuotaKey, {
+  error: (issue) => `${JSON.stringify(issue.input)} ${QUOTA_KEY_RULE}`,
+});
+
+/**
+ * The hard limits of a quota: quota key -> non-negative quantity, at least one entry.
+ * Each issue's path is the offending key, so callers report e.g.
+ * `spec.memory: "lots" is not a Kubernetes quantity`. Keys are kept as given.
+ */
+export const quotaSpec = z
+  .record(z.string(), z.string({ error: 'quota limits must be strings such as "4Gi" or "10"' }))
+  .superRefine((spec, ctx) => {
+    const keys = Object.keys(spec);
+    if (keys.length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'quota must set at least one limit' });
+      return;
+    }
+    const seen = new Map<string, string>(); // normalized key -> key as given
+    for (const key of keys) {
+      const normalized = normalizeQuotaKey(key);
+      const kind = quotaKeyKind(normalized);
+      if (kind === undefined) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `${JSON.stringify(key)} ${QUOTA_KEY_RULE}` });
+        continue;
+      }
+      const earlier = seen.get(normalized);
+      if (earlier !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `"${key}" and "${earlier}" both limit ${normalized}; set only one of them`,
+        });
+      } else {
+        seen.set(normalized, key);
+      }
+
+      const quantity = spec[key] ?? '';
+      const value = parseQuantity(quantity);
+      if (value === undefined) {
+        ctx.addIssue({ code: 'custom', path: [key], message: notAQuantity(quantity) });
+      } else if (value < 0) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `${JSON.stringify(quantity)} must not be negative` });
+      } else if (kind === 'count' && !Number.isInteger(value)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `${JSON.stringify(quantity)} must be a whole number (${key} counts objects)`,
+        });
+      }
+    }
+  });
