@@ -366,3 +366,30 @@ export const quotaSpec = z
       }
     }
   });
+
+// ---------------------------------------------------------------------------
+// Labels (Namespace labels of a logical cloud)
+// ---------------------------------------------------------------------------
+
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/** `[prefix/]name`: prefix a DNS-1123 subdomain, name ≤63 alphanumerics with `-_.` inside. */
+export function isLabelKey(key: string): boolean {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  if (prefix !== undefined && !isDns1123Subdomain(prefix)) return false;
+  return name.length <= 63 && LABEL_NAME.test(name);
+}
+
+export const isLabelValue = (value: string): boolean => value === '' || (value.length <= 63 && LABEL_NAME.test(value));
+
+export const labelMap = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
+  for (const [key, value] of Object.entries(labels)) {
+    if (!isLabelKey(key)) {
+      ctx.addIssue({ code: 'custom', path: [key], message: `"${key}" is not a valid label key ([prefix/]name, name ≤63 of A-Z a-z 0-9 - _ .)` });
+    } else if (!isLabelValue(value)) {
+      ctx.addIssue({ code: 'custom', path: [key], message: `"${value}" is not a valid label value (≤63 of A-Z a-z 0-9 - _ ., starting and ending alphanumeric)` });
+    }
+  }
+});

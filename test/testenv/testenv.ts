@@ -68,18 +68,20 @@ export async function isHealthy(state: TestenvState): Promise<boolean> {
   return true;
 }
 
-async function startMongo(): Promise<TestenvState['mongo']> {
+/**
+ * Starts a MongoDB-protocol server on 127.0.0.1: a real mongod when one is at hand
+ * (MONGOD_BINARY or on PATH), otherwise FerretDB. Also what `npm start` runs when no
+ * MONGO_URL is given.
+ */
+export async function startMongo(dataDir: string, opts: { fresh: boolean }): Promise<TestenvState['mongo']> {
   const port = await freePort();
-  fs.rmSync(paths.mongoData, { recursive: true, force: true });
-  fs.mkdirSync(paths.mongoData, { recursive: true });
+  if (opts.fresh) fs.rmSync(dataDir, { recursive: true, force: true });
+  fs.mkdirSync(dataDir, { recursive: true });
   const mongod = findMongod();
   const url = `mongodb://127.0.0.1:${port}/`;
   const started = mongod
-    ? startDetached('mongod', mongod, ['--dbpath', paths.mongoData, '--port', String(port), '--bind_ip', '127.0.0.1'])
-    : startDetached('ferretdb', ensureFerretdbBinary(), [
-        `-listen=127.0.0.1:${port}`,
-        `-data-dir=${paths.mongoData}`,
-      ]);
+    ? startDetached('mongod', mongod, ['--dbpath', dataDir, '--port', String(port), '--bind_ip', '127.0.0.1'])
+    : startDetached('ferretdb', ensureFerretdbBinary(), [`-listen=127.0.0.1:${port}`, `-data-dir=${dataDir}`]);
   await waitFor('MongoDB-protocol server', () => mongoAnswers(url), { timeoutMs: 60_000, process: started });
   return { kind: mongod ? 'mongod' : 'ferretdb', pid: started.pid, port, url };
 }
@@ -133,7 +135,7 @@ export async function up(): Promise<{ state: TestenvState; started: boolean }> {
   const started: Partial<TestenvState> = { kubectl: paths.kubectl, clusters: [] };
   const record = () => fs.writeFileSync(paths.state, JSON.stringify(started, null, 2));
   try {
-    started.mongo = await startMongo();
+    started.mongo = await startMongo(paths.mongoData, { fresh: true });
     record();
     started.etcd = await startEtcd(etcdBinary);
     record();

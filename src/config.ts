@@ -1,0 +1,31 @@
+/** Configuration from environment variables, validated once at start-up. */
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const ConfigSchema = z.object({
+  DCM_HTTP_PORT: port.default(9077),
+  DCM_GRPC_PORT: port.default(9078),
+  DCM_HOST: z.string().min(1).default('0.0.0.0'),
+  /** When unset, `npm start` runs an embedded MongoDB-protocol server (see embedded-database.ts). */
+  MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URL').optional(),
+  DCM_DATABASE: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be 1-63 of A-Z a-z 0-9 _ -').default('dcm'),
+  DCM_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DCM_LOG_PRETTY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /** Largest accepted request body (an admin kubeconfig is the largest legitimate one). */
+  DCM_BODY_LIMIT: z.string().regex(/^\d+(kb|mb)$/i, 'like 256kb or 1mb').default('1mb'),
+  DCM_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10000),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new ConfigError(`invalid configuration:\n${problems}`);
+  }
+  return parsed.data;
+}

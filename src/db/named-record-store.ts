@@ -1,0 +1,171 @@
+/**
+ * A store of named records under a scope (their parents' keys), one collection per
+ * resource. A unique compound index on (scope…, name) makes "create if absent" a single
+ * atomic insert; every update is one conditional write that bumps `revision`, which is
+ * also the ETag. Records are stored as `{ _id, ...scope, name, revision, data, … }`;
+ * `data` must avoid keys with dots or a leading `$` (maps are stored as key/value lists).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Collection, Db, Filter } from 'mongodb';
+import { isDuplicateKeyError } from './mongo.js';
+
+export type Scope = Record<string, string>;
+
+export interface StoredRecord<T> {
+  id: string;
+  scope: Scope;
+  name: string;
+  revision: number;
+  createdAt: Date;
+  updatedAt: Date;
+  data: T;
+}
+
+interface RecordDocument<T> {
+  _id: string;
+  name: string;
+  revision: number;
+  createdAt: Date;
+  updatedAt: Date;
+  data: T;
+  [scopeKey: string]: unknown;
+}
+
+export interface Page {
+  limit: number;
+  offset: number;
+}
+
+export interface PageOf<T> {
+  items: T[];
+  total: number;
+}
+
+export type UpdateOutcome<T> = { kind: 'updated'; record: StoredRecord<T> } | { kind: 'not-found' } | { kind: 'stale' };
+
+export class DuplicateNameError extends Error {}
+
+export class NamedRecordStore<T> {
+  private readonly collection: Collection<RecordDocument<T>>;
+
+  constructor(
+    db: Db,
+    collectionName: string,
+    private readonly scopeKeys: readonly string[],
+  ) {
+    this.collection = db.collection<RecordDocument<T>>(collectionName);
+  }
+
+  /** Creates the indexes; run once at start-up before the store is used. */
+  async init(): Promise<void> {
+    const keys: Record<string, 1> = {};
+    for (const key of this.scopeKeys) keys[key] = 1;
+    keys.name = 1;
+    await this.collection.createIndex(keys, { unique: true, name: 'scope_name_unique' });
+  }
+
+  private filter(scope: Scope, name?: string): Filter<RecordDocument<T>> {
+    const filter: Record<string, unknown> = {};
+    for (const key of this.scopeKeys) {
+      const value = scope[key];
+      if (value === undefined) throw new Error(`scope key ${key} missing`);
+      filter[key] = value;
+    }
+    if (name !== undefined) filter.name = name;
+    return filter as Filter<RecordDocument<T>>;
+  }
+
+  private toRecord(doc: RecordDocument<T>): StoredRecord<T> {
+    const scope: Scope = {};
+    for (const key of this.scopeKeys) scope[key] = doc[key] as string;
+    return {
+      id: doc._id,
+      scope,
+      name: doc.name,
+      revision: doc.revision,
+      createdAt: doc.createdAt,
+      updatedAt: doc.updatedAt,
+      data: doc.data,
+    };
+  }
+
+  /** Inserts a new record; throws DuplicateNameError when the name is taken in the scope. */
+  async create(scope: Scope, name: string, data: T, id: string = randomUUID()): Promise<StoredRecord<T>> {
+    const now = new Date();
+    const doc = { ...this.filter(scope, name), _id: id, revision: 1, createdAt: now, updatedAt: now, data } as RecordDocument<T>;
+    try {
+      await this.collection.insertOne(doc as never);
+    } catch (error) {
+      if (isDuplicateKeyError(error)) throw new DuplicateNameError(name);
+      throw error;
+    }
+    return this.toRecord(doc);
+  }
+
+  async get(scope: Scope, name: string): Promise<StoredRecord<T> | undefined> {
+    const doc = await this.collection.findOne(this.filter(scope, name));
+    return doc ? this.toRecord(doc as RecordDocument<T>) : undefined;
+  }
+
+  async getById(id: string): Promise<StoredRecord<T> | undefined> {
+    const doc = await this.collection.findOne({ _id: id } as Filter<RecordDocument<T>>);
+    return doc ? this.toRecord(doc as RecordDocument<T>) : undefined;
+  }
+
+  async list(scope: Scope, page?: Page): Promise<PageOf<StoredRecord<T>>> {
+    const filter = this.filter(scope);
+    let cursor = this.collection.find(filter).sort({ name: 1 });
+    if (page) cursor = cursor.skip(page.offset).limit(page.limit);
+    const [docs, total] = await Promise.all([cursor.toArray(), this.collection.countDocuments(filter)]);
+    return { items: docs.map((doc) => this.toRecord(doc as RecordDocument<T>)), total };
+  }
+
+  /** Records of the scope that match a condition on their data, e.g. `{ 'data.cluster': 'c1' }`. */
+  async findWhere(scope: Partial<Scope>, dataFilter: Record<string, unknown>): Promise<StoredRecord<T>[]> {
+    const docs = await this.collection.find({ ...scope, ...dataFilter } as Filter<RecordDocument<T>>).toArray();
+    return docs.map((doc) => this.toRecord(doc as RecordDocument<T>));
+  }
+
+  async count(scope: Partial<Scope>): Promise<number> {
+    return this.collection.countDocuments(scope as Filter<RecordDocument<T>>);
+  }
+
+  /**
+   * Replaces the record's data in one conditional write: with `expectedRevision` only if the
+   * stored revision still is that one (optimistic concurrency), otherwise unconditionally.
+   */
+  async update(scope: Scope, name: string, data: T, expectedRevision?: number): Promise<UpdateOutcome<T>> {
+    const filter = this.filter(scope, name) as Record<string, unknown>;
+    if (expectedRevision !== undefined) filter.revision = expectedRevision;
+    const doc = await this.collection.findOneAndUpdate(
+      filter as Filter<RecordDocument<T>>,
+      { $set: { data, updatedAt: new Date() } as never, $inc: { revision: 1 } as never },
+      { returnDocument: 'after' },
+    );
+    if (doc) return { kind: 'updated', record: this.toRecord(doc as RecordDocument<T>) };
+    if (expectedRevision !== undefined && (await this.get(scope, name))) return { kind: 'stale' };
+    return { kind: 'not-found' };
+  }
+
+  async delete(scope: Scope, name: string): Promise<boolean> {
+    const result = await this.collection.deleteOne(this.filter(scope, name));
+    return result.deletedCount === 1;
+  }
+
+  async deleteAll(scope: Partial<Scope>): Promise<number> {
+    const result = await this.collection.deleteMany(scope as Filter<RecordDocument<T>>);
+    return result.deletedCount;
+  }
+}
+
+/** Maps are stored as key/value lists: keys like `requests.cpu` or `app.kubernetes.io/name` are not valid field names everywhere. */
+export interface KeyValue<V = string> {
+  key: string;
+  value: V;
+}
+
+export const mapToPairs = <V>(map: Record<string, V> | undefined): KeyValue<V>[] =>
+  Object.entries(map ?? {}).map(([key, value]) => ({ key, value }));
+
+export const pairsToMap = <V>(pairs: KeyValue<V>[] | undefined): Record<string, V> =>
+  Object.fromEntries((pairs ?? []).map(({ key, value }) => [key, value]));

@@ -1,0 +1,70 @@
+/**
+ * The one error hierarchy of the service layer. REST and gRPC each map these kinds to
+ * their own status codes in one table; nothing else decides a status.
+ */
+export type ErrorKind =
+  | 'invalid-input'
+  | 'not-found'
+  | 'conflict'
+  | 'precondition-failed'
+  | 'not-supported'
+  | 'unavailable'
+  | 'internal';
+
+export interface FieldProblem {
+  /** Dotted path of the offending field as the client sent it, e.g. `spec.user.user-name`. */
+  field: string;
+  message: string;
+}
+
+export class DomainError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    readonly details: FieldProblem[] = [],
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidInputError extends DomainError {
+  constructor(message: string, details: FieldProblem[] = []) {
+    super('invalid-input', message, details);
+  }
+
+  static forFields(details: FieldProblem[]): InvalidInputError {
+    const summary = details.map((d) => `${d.field}: ${d.message}`).join('; ');
+    return new InvalidInputError(`invalid request: ${summary}`, details);
+  }
+}
+
+export class NotFoundError extends DomainError {
+  constructor(message: string) {
+    super('not-found', message);
+  }
+}
+
+export class ConflictError extends DomainError {
+  constructor(message: string) {
+    super('conflict', message);
+  }
+}
+
+export class PreconditionFailedError extends DomainError {
+  constructor(message: string) {
+    super('precondition-failed', message);
+  }
+}
+
+export class NotSupportedError extends DomainError {
+  constructor(message: string, details: FieldProblem[] = []) {
+    super('not-supported', message, details);
+  }
+}
+
+export class UnavailableError extends DomainError {
+  constructor(message: string) {
+    super('unavailable', message);
+  }
+}

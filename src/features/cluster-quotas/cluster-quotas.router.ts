@@ -1,0 +1,53 @@
+/** Cluster quotas: a ResourceQuota `hard` map applied in the logical cloud's namespace on every cluster. */
+import type { Router } from 'express';
+import { z } from 'zod';
+import { mapToPairs, pairsToMap, type NamedRecordStore } from '../../db/named-record-store.js';
+import { checkNameMatches, declareCrudRoutes } from '../../http/crud-routes.js';
+import type { OpenApiRegistry } from '../../http/openapi.js';
+import { quotaSpec } from '../../validation/kubernetes-rules.js';
+import { LogicalCloudChildService, type LogicalCloudResolver } from '../logical-clouds/logical-cloud-children.service.js';
+import type { ClusterQuotaData, ClusterQuotaRecord } from '../logical-clouds/logical-cloud.model.js';
+import type { LifecycleGuard } from '../logical-clouds/logical-cloud.service.js';
+import { describedFrom, MetadataSchema, metadataView, UpdateMetadataSchema } from '../metadata.js';
+
+export const ClusterQuotaCreateSchema = z.strictObject({ metadata: MetadataSchema, spec: quotaSpec });
+export const ClusterQuotaUpdateSchema = z.strictObject({ metadata: UpdateMetadataSchema.optional(), spec: quotaSpec });
+
+type QuotaInput = z.infer<typeof ClusterQuotaUpdateSchema>;
+export type ClusterQuotaService = LogicalCloudChildService<QuotaInput, ClusterQuotaData>;
+
+export function createClusterQuotaService(
+  store: NamedRecordStore<ClusterQuotaData>,
+  logicalClouds: LogicalCloudResolver,
+  guard: () => LifecycleGuard,
+): ClusterQuotaService {
+  return new LogicalCloudChildService('Cluster quota', store, logicalClouds, {
+    prepare: (_lc, input) => ({ ...describedFrom(input.metadata), spec: mapToPairs(input.spec) }),
+    checkMutable: (lc) => guard().checkMutable(lc, 'update'),
+  });
+}
+
+export const clusterQuotaView = (q: ClusterQuotaRecord) => ({
+  metadata: metadataView(q.name, q.data),
+  spec: pairsToMap(q.data.spec),
+});
+
+export function declareClusterQuotaRoutes(router: Router, registry: OpenApiRegistry, quotas: ClusterQuotaService): void {
+  declareCrudRoutes(router, registry, {
+    tag: 'Cluster quotas',
+    noun: 'cluster quota',
+    collectionPath: '/projects/:project/logical-clouds/:logicalCloud/cluster-quotas',
+    itemParam: 'quota',
+    createSchema: ClusterQuotaCreateSchema,
+    updateSchema: ClusterQuotaUpdateSchema,
+    create: (p, input) => quotas.create(p.project!, p.logicalCloud!, input.metadata.name, input),
+    get: (p, name) => quotas.get(p.project!, p.logicalCloud!, name),
+    list: (p, page) => quotas.list(p.project!, p.logicalCloud!, page),
+    update: (p, name, input, revision) => {
+      checkNameMatches(name, input.metadata?.name);
+      return quotas.update(p.project!, p.logicalCloud!, name, input, revision);
+    },
+    delete: (p, name) => quotas.delete(p.project!, p.logicalCloud!, name),
+    view: clusterQuotaView,
+  });
+}

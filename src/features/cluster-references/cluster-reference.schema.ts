@@ -1,0 +1,60 @@
+/**
+ * A cluster reference as the design writes it (`{"name": "<cluster>"}`, optionally with
+ * `cluster-provider` / `cluster-name`) or as EMCO clients do (`metadata` + `spec` with
+ * kebab-case or camelCase fields).
+ */
+import { z } from 'zod';
+import { resourceName } from '../../validation/kubernetes-rules.js';
+import { describedFrom, MetadataSchema, UpdateMetadataSchema, type Described } from '../metadata.js';
+
+const Ip = z.union([z.ipv4(), z.ipv6(), z.literal('')]);
+
+const DesignReference = z.strictObject({
+  name: resourceName,
+  'cluster-provider': resourceName.optional(),
+  'cluster-name': resourceName.optional(),
+  'loadbalancer-ip': Ip.optional(),
+});
+
+const EmcoSpec = z.strictObject({
+  'cluster-provider': resourceName.optional(),
+  clusterProvider: resourceName.optional(),
+  'cluster-name': resourceName.optional(),
+  cluster: resourceName.optional(),
+  'loadbalancer-ip': Ip.optional(),
+  loadBalancerIP: Ip.optional(),
+});
+
+export const ClusterReferenceCreateSchema = z.union([DesignReference, z.strictObject({ metadata: MetadataSchema, spec: EmcoSpec })]);
+export const ClusterReferenceUpdateSchema = z.union([
+  DesignReference.extend({ name: resourceName.optional() }),
+  z.strictObject({ metadata: UpdateMetadataSchema.optional(), spec: EmcoSpec }),
+]);
+
+export interface ClusterReferenceInput extends Described {
+  name?: string;
+  clusterProvider?: string;
+  /** Defaults to the reference's name, as in the design's `{"name": "<cluster>"}`. */
+  cluster?: string;
+  loadbalancerIp: string;
+}
+
+export function clusterReferenceInput(body: z.infer<typeof ClusterReferenceUpdateSchema>): ClusterReferenceInput {
+  if ('spec' in body) {
+    const s = body.spec;
+    return {
+      ...describedFrom(body.metadata),
+      name: body.metadata?.name,
+      clusterProvider: s['cluster-provider'] ?? s.clusterProvider,
+      cluster: s['cluster-name'] ?? s.cluster,
+      loadbalancerIp: s['loadbalancer-ip'] ?? s.loadBalancerIP ?? '',
+    };
+  }
+  return {
+    ...describedFrom(undefined),
+    name: body.name,
+    clusterProvider: body['cluster-provider'],
+    cluster: body['cluster-name'],
+    loadbalancerIp: body['loadbalancer-ip'] ?? '',
+  };
+}

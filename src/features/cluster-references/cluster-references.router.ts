@@ -1,0 +1,89 @@
+import type { Router } from 'express';
+import type { NamedRecordStore } from '../../db/named-record-store.js';
+import { ConflictError, NotFoundError } from '../../errors.js';
+import { checkNameMatches, declareCrudRoutes } from '../../http/crud-routes.js';
+import type { OpenApiRegistry } from '../../http/openapi.js';
+import type { ClusterService } from '../cluster-registry/cluster.service.js';
+import { LogicalCloudChildService, type LogicalCloudResolver } from '../logical-clouds/logical-cloud-children.service.js';
+import type { ClusterReferenceData, ClusterReferenceRecord } from '../logical-clouds/logical-cloud.model.js';
+import type { LifecycleGuard } from '../logical-clouds/logical-cloud.service.js';
+import { metadataView } from '../metadata.js';
+import {
+  ClusterReferenceCreateSchema,
+  clusterReferenceInput,
+  ClusterReferenceUpdateSchema,
+  type ClusterReferenceInput,
+} from './cluster-reference.schema.js';
+
+export type ClusterReferenceService = LogicalCloudChildService<ClusterReferenceInput, ClusterReferenceData>;
+
+export function createClusterReferenceService(
+  store: NamedRecordStore<ClusterReferenceData>,
+  logicalClouds: LogicalCloudResolver,
+  clusters: ClusterService,
+  guard: () => LifecycleGuard,
+): ClusterReferenceService {
+  /** The registered cluster a reference names; without a provider the name must be unambiguous. */
+  const resolveCluster = async (clusterName: string, provider: string | undefined) => {
+    if (provider) return clusters.get(provider, clusterName);
+    const found = await clusters.findByName(clusterName);
+    if (found.length === 0) throw new NotFoundError(`Cluster ${clusterName} is not registered with any cluster provider`);
+    if (found.length > 1) {
+      const providers = found.map((c) => c.scope.provider).join(', ');
+      throw new ConflictError(`Cluster ${clusterName} is registered by several cluster providers (${providers}); name the cluster-provider`);
+    }
+    return found[0]!;
+  };
+
+  return new LogicalCloudChildService('Cluster reference', store, logicalClouds, {
+    prepare: async (lc, input, name) => {
+      const cluster = await resolveCluster(input.cluster ?? name, input.clusterProvider);
+      const clusterProvider = cluster.scope.provider!;
+      const others = await store.findWhere({ logicalCloudId: lc.id }, { 'data.clusterProvider': clusterProvider, 'data.cluster': cluster.name });
+      const other = others.find((r) => r.name !== name);
+      if (other) throw new ConflictError(`Cluster ${cluster.name} is already referenced by ${other.name} in Logical Cloud ${lc.name}`);
+      return {
+        description: input.description,
+        userData1: input.userData1,
+        userData2: input.userData2,
+        clusterProvider,
+        cluster: cluster.name,
+        loadbalancerIp: input.loadbalancerIp,
+      };
+    },
+    checkMutable: (lc) => guard().checkMutable(lc, 'update'),
+  });
+}
+
+export const clusterReferenceView = (r: ClusterReferenceRecord) => ({
+  name: r.name,
+  'cluster-provider': r.data.clusterProvider,
+  'cluster-name': r.data.cluster,
+  'loadbalancer-ip': r.data.loadbalancerIp,
+  metadata: metadataView(r.name, r.data),
+  spec: { 'cluster-provider': r.data.clusterProvider, 'cluster-name': r.data.cluster, 'loadbalancer-ip': r.data.loadbalancerIp },
+});
+
+export function declareClusterReferenceRoutes(router: Router, registry: OpenApiRegistry, references: ClusterReferenceService): void {
+  declareCrudRoutes(router, registry, {
+    tag: 'Cluster references',
+    noun: 'cluster reference',
+    collectionPath: '/projects/:project/logical-clouds/:logicalCloud/cluster-references',
+    itemParam: 'reference',
+    createSchema: ClusterReferenceCreateSchema,
+    updateSchema: ClusterReferenceUpdateSchema,
+    create: (p, body) => {
+      const input = clusterReferenceInput(body);
+      return references.create(p.project!, p.logicalCloud!, input.name!, input);
+    },
+    get: (p, name) => references.get(p.project!, p.logicalCloud!, name),
+    list: (p, page) => references.list(p.project!, p.logicalCloud!, page),
+    update: (p, name, body, revision) => {
+      const input = clusterReferenceInput(body);
+      checkNameMatches(name, input.name, 'name');
+      return references.update(p.project!, p.logicalCloud!, name, input, revision);
+    },
+    delete: (p, name) => references.delete(p.project!, p.logicalCloud!, name),
+    view: clusterReferenceView,
+  });
+}

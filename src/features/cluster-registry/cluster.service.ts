@@ -1,0 +1,111 @@
+/**
+ * Clusters registered under a cluster provider, each with its admin kubeconfig (and,
+ * optionally, its CA key so that tenant certificates can be signed locally). The secrets
+ * live in `data.secrets` and never leave the service layer in a view.
+ */
+import { DuplicateNameError, type KeyValue, type NamedRecordStore, type Page, type PageOf, type StoredRecord } from '../../db/named-record-store.js';
+import { ConflictError, InvalidInputError, NotFoundError, PreconditionFailedError } from '../../errors.js';
+import { KubeconfigError, parseAdminKubeconfig } from '../../kubeconfig/kubeconfig.js';
+import type { Described } from '../metadata.js';
+import type { TopLevelService } from '../top-level.service.js';
+
+export interface ClusterSecrets {
+  kubeconfig: string;
+  caKey?: string;
+}
+
+export interface ClusterData extends Described {
+  labels: KeyValue[];
+  /** From the admin kubeconfig: where tenants reach the cluster and the CA they trust. */
+  server: string;
+  certificateAuthorityData?: string;
+  insecureSkipTlsVerify?: boolean;
+  secrets: ClusterSecrets;
+}
+
+export type ClusterRecord = StoredRecord<ClusterData>;
+
+export interface ClusterInput extends Described {
+  labels: KeyValue[];
+  kubeconfig: string;
+  caKey?: string;
+}
+
+export type ClusterProviderService = TopLevelService<Described>;
+
+export class ClusterService {
+  constructor(
+    private readonly clusters: NamedRecordStore<ClusterData>,
+    private readonly providers: ClusterProviderService,
+    private readonly isReferenced: (provider: string, cluster: string) => Promise<boolean>,
+  ) {}
+
+  private toData(input: ClusterInput): ClusterData {
+    let admin;
+    try {
+      admin = parseAdminKubeconfig(input.kubeconfig);
+    } catch (error) {
+      if (error instanceof KubeconfigError) {
+        throw InvalidInputError.forFields([{ field: 'spec.kubeconfig', message: error.message }]);
+      }
+      throw error;
+    }
+    const { kubeconfig, caKey, labels, ...described } = input;
+    return {
+      ...described,
+      labels,
+      server: admin.server,
+      ...(admin.certificateAuthorityData ? { certificateAuthorityData: admin.certificateAuthorityData } : {}),
+      ...(admin.insecureSkipTlsVerify ? { insecureSkipTlsVerify: true } : {}),
+      secrets: { kubeconfig, ...(caKey ? { caKey } : {}) },
+    };
+  }
+
+  async create(provider: string, name: string, input: ClusterInput): Promise<ClusterRecord> {
+    await this.providers.get(provider);
+    const data = this.toData(input);
+    try {
+      return await this.clusters.create({ provider }, name, data);
+    } catch (error) {
+      if (error instanceof DuplicateNameError) throw new ConflictError(`Cluster ${name} already exists in cluster provider ${provider}`);
+      throw error;
+    }
+  }
+
+  async get(provider: string, name: string): Promise<ClusterRecord> {
+    await this.providers.get(provider);
+    const cluster = await this.clusters.get({ provider }, name);
+    if (!cluster) throw new NotFoundError(`Cluster ${name} not found in cluster provider ${provider}`);
+    return cluster;
+  }
+
+  async list(provider: string, page: Page): Promise<PageOf<ClusterRecord>> {
+    await this.providers.get(provider);
+    return this.clusters.list({ provider }, page);
+  }
+
+  async update(provider: string, name: string, input: ClusterInput, expectedRevision?: number): Promise<ClusterRecord> {
+    await this.providers.get(provider);
+    const outcome = await this.clusters.update({ provider }, name, this.toData(input), expectedRevision);
+    if (outcome.kind === 'not-found') throw new NotFoundError(`Cluster ${name} not found in cluster provider ${provider}`);
+    if (outcome.kind === 'stale') throw new PreconditionFailedError(`Cluster ${name} was changed since revision ${expectedRevision}; GET it again`);
+    return outcome.record;
+  }
+
+  async delete(provider: string, name: string): Promise<void> {
+    await this.get(provider, name);
+    if (await this.isReferenced(provider, name)) {
+      throw new ConflictError(`Cluster ${name} of cluster provider ${provider} is referenced by a logical cloud; remove the reference first`);
+    }
+    await this.clusters.delete({ provider }, name);
+  }
+
+  /** Finds a cluster by name alone (the design's cluster reference names no provider). */
+  async findByName(name: string): Promise<ClusterRecord[]> {
+    return this.clusters.findWhere({}, { name });
+  }
+
+  hasClusters(provider: string): Promise<boolean> {
+    return this.clusters.count({ provider }).then((n) => n > 0);
+  }
+}

@@ -1,0 +1,71 @@
+/** Key-value pairs stored with a logical cloud for other services to read; the lifecycle never uses them. */
+import type { Router } from 'express';
+import { z } from 'zod';
+import type { NamedRecordStore } from '../../db/named-record-store.js';
+import { checkNameMatches, declareCrudRoutes } from '../../http/crud-routes.js';
+import type { OpenApiRegistry } from '../../http/openapi.js';
+import { LogicalCloudChildService, type LogicalCloudResolver } from '../logical-clouds/logical-cloud-children.service.js';
+import type { KvPairData, KvPairRecord, KvValue } from '../logical-clouds/logical-cloud.model.js';
+import { describedFrom, MetadataSchema, metadataView, UpdateMetadataSchema } from '../metadata.js';
+
+const KvValueSchema = z.union([z.string().max(4096), z.number(), z.boolean(), z.null()]);
+
+/** The design's list of single-key objects: `[{"key1": "val1"}, {"key2": "val2"}]`; a key appears once. */
+const KvList = z
+  .array(
+    z.record(z.string().min(1).max(256), KvValueSchema).refine((entry) => Object.keys(entry).length === 1, {
+      message: 'each entry is an object with exactly one key, e.g. {"key1": "val1"}',
+    }),
+  )
+  .max(1000)
+  .superRefine((entries, ctx) => {
+    const seen = new Set<string>();
+    entries.forEach((entry, i) => {
+      for (const key of Object.keys(entry)) {
+        if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [i, key], message: `key ${key} appears more than once` });
+        seen.add(key);
+      }
+    });
+  });
+
+const KvSpec = z.strictObject({ kv: KvList });
+
+export const KvPairCreateSchema = z.strictObject({ metadata: MetadataSchema, spec: KvSpec });
+export const KvPairUpdateSchema = z.strictObject({ metadata: UpdateMetadataSchema.optional(), spec: KvSpec });
+
+type KvInput = z.infer<typeof KvPairUpdateSchema>;
+export type KvPairService = LogicalCloudChildService<KvInput, KvPairData>;
+
+export function createKvPairService(store: NamedRecordStore<KvPairData>, logicalClouds: LogicalCloudResolver): KvPairService {
+  return new LogicalCloudChildService('KV pair', store, logicalClouds, {
+    prepare: (_lc, input) => ({
+      ...describedFrom(input.metadata),
+      kv: input.spec.kv.flatMap((entry) => Object.entries(entry).map(([key, value]) => ({ key, value: value as KvValue }))),
+    }),
+  });
+}
+
+export const kvPairView = (r: KvPairRecord) => ({
+  metadata: metadataView(r.name, r.data),
+  spec: { kv: r.data.kv.map(({ key, value }) => ({ [key]: value })) },
+});
+
+export function declareKvPairRoutes(router: Router, registry: OpenApiRegistry, kvPairs: KvPairService): void {
+  declareCrudRoutes(router, registry, {
+    tag: 'KV pairs',
+    noun: 'kv pair',
+    collectionPath: '/projects/:project/logical-clouds/:logicalCloud/kv-pairs',
+    itemParam: 'kvPair',
+    createSchema: KvPairCreateSchema,
+    updateSchema: KvPairUpdateSchema,
+    create: (p, input) => kvPairs.create(p.project!, p.logicalCloud!, input.metadata.name, input),
+    get: (p, name) => kvPairs.get(p.project!, p.logicalCloud!, name),
+    list: (p, page) => kvPairs.list(p.project!, p.logicalCloud!, page),
+    update: (p, name, input, revision) => {
+      checkNameMatches(name, input.metadata?.name);
+      return kvPairs.update(p.project!, p.logicalCloud!, name, input, revision);
+    },
+    delete: (p, name) => kvPairs.delete(p.project!, p.logicalCloud!, name),
+    view: kvPairView,
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * Cluster references, user permissions, cluster quotas and kv-pairs all live under one
+ * logical cloud and behave alike: this is their one service. A resource adds its own rule
+ * through `prepare` (e.g. a reference must name a registered cluster).
+ */
+import { DuplicateNameError, type NamedRecordStore, type Page, type PageOf, type StoredRecord } from '../../db/named-record-store.js';
+import { ConflictError, NotFoundError, PreconditionFailedError } from '../../errors.js';
+import type { LogicalCloudRecord } from './logical-cloud.model.js';
+
+export interface LogicalCloudResolver {
+  /** The logical cloud, or NotFoundError naming the project or the logical cloud that is missing. */
+  resolve(project: string, logicalCloud: string): Promise<LogicalCloudRecord>;
+}
+
+export interface ChildHooks<Input, T> {
+  /** Validates the input against the logical cloud and the rest of the world; returns what to store. */
+  prepare(lc: LogicalCloudRecord, input: Input, name: string): Promise<T> | T;
+  /** Refuses a change, e.g. while the logical cloud is being applied. */
+  checkMutable?(lc: LogicalCloudRecord): Promise<void>;
+}
+
+export class LogicalCloudChildService<Input, T> {
+  constructor(
+    private readonly noun: string,
+    private readonly store: NamedRecordStore<T>,
+    private readonly logicalClouds: LogicalCloudResolver,
+    private readonly hooks: ChildHooks<Input, T>,
+  ) {}
+
+  private scope(lc: LogicalCloudRecord) {
+    return { logicalCloudId: lc.id };
+  }
+
+  private notFound(lc: LogicalCloudRecord, name: string): NotFoundError {
+    return new NotFoundError(`${this.noun} ${name} not found in Logical Cloud ${lc.name}`);
+  }
+
+  async create(project: string, logicalCloud: string, name: string, input: Input): Promise<StoredRecord<T>> {
+    const lc = await this.logicalClouds.resolve(project, logicalCloud);
+    await this.hooks.checkMutable?.(lc);
+    const data = await this.hooks.prepare(lc, input, name);
+    try {
+      return await this.store.create(this.scope(lc), name, data);
+    } catch (error) {
+      if (error instanceof DuplicateNameError) throw new ConflictError(`${this.noun} ${name} already exists in Logical Cloud ${lc.name}`);
+      throw error;
+    }
+  }
+
+  async get(project: string, logicalCloud: string, name: string): Promise<StoredRecord<T>> {
+    const lc = await this.logicalClouds.resolve(project, logicalCloud);
+    const record = await this.store.get(this.scope(lc), name);
+    if (!record) throw this.notFound(lc, name);
+    return record;
+  }
+
+  async list(project: string, logicalCloud: string, page?: Page): Promise<PageOf<StoredRecord<T>>> {
+    const lc = await this.logicalClouds.resolve(project, logicalCloud);
+    return this.store.list(this.scope(lc), page);
+  }
+
+  async update(project: string, logicalCloud: string, name: string, input: Input, expectedRevision?: number): Promise<StoredRecord<T>> {
+    const lc = await this.logicalClouds.resolve(project, logicalCloud);
+    await this.hooks.checkMutable?.(lc);
+    const data = await this.hooks.prepare(lc, input, name);
+    const outcome = await this.store.update(this.scope(lc), name, data, expectedRevision);
+    if (outcome.kind === 'not-found') throw this.notFound(lc, name);
+    if (outcome.kind === 'stale') {
+      throw new PreconditionFailedError(`${this.noun} ${name} was changed since revision ${expectedRevision}; GET it again`);
+    }
+    return outcome.record;
+  }
+
+  async delete(project: string, logicalCloud: string, name: string): Promise<void> {
+    const lc = await this.logicalClouds.resolve(project, logicalCloud);
+    await this.hooks.checkMutable?.(lc);
+    if (!(await this.store.delete(this.scope(lc), name))) throw this.notFound(lc, name);
+  }
+}

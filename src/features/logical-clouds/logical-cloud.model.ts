@@ -1,0 +1,54 @@
+/** What is stored for a logical cloud and its children (all keyed by the logical cloud's id). */
+import type { KeyValue, StoredRecord } from '../../db/named-record-store.js';
+import type { Described } from '../metadata.js';
+
+/** "0": admin (use the clusters' own admin access, create nothing); "1": a tenant with its own user. */
+export type LogicalCloudLevel = '0' | '1';
+
+export interface LogicalCloudUser {
+  name: string;
+  type: 'certificate';
+}
+
+export interface LogicalCloudData extends Described {
+  namespace: string;
+  level: LogicalCloudLevel;
+  labels: KeyValue[];
+  user?: LogicalCloudUser;
+}
+
+export interface PermissionRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+export interface PermissionData extends PermissionRule {
+  /** The logical cloud's namespace (a Role), or '' for cluster-wide (a ClusterRole). */
+  namespace: string;
+}
+
+export interface ClusterReferenceData extends Described {
+  clusterProvider: string;
+  cluster: string;
+  loadbalancerIp: string;
+}
+
+export interface ClusterQuotaData extends Described {
+  /** ResourceQuota `hard` entries, keys as the client wrote them. */
+  spec: KeyValue[];
+}
+
+export type KvValue = string | number | boolean | null;
+
+export interface KvPairData extends Described {
+  kv: KeyValue<KvValue>[];
+}
+
+export type LogicalCloudRecord = StoredRecord<LogicalCloudData>;
+export type PermissionRecord = StoredRecord<PermissionData>;
+export type ClusterReferenceRecord = StoredRecord<ClusterReferenceData>;
+export type ClusterQuotaRecord = StoredRecord<ClusterQuotaData>;
+export type KvPairRecord = StoredRecord<KvPairData>;
+
+export const CHILD_SCOPE = ['logicalCloudId'] as const;

@@ -1,0 +1,52 @@
+/** The logical cloud body of the design (endpoints 1, 3, 5), plus EMCO's `userName` and `level`. */
+import { z } from 'zod';
+import { dns1123Label, kubernetesUserName, labelMap } from '../../validation/kubernetes-rules.js';
+import { MetadataSchema, UpdateMetadataSchema } from '../metadata.js';
+import { InlinePermissionSchema } from '../user-permissions/permission.schema.js';
+
+/** Namespaces the DCM must never create, label or delete on a tenant's behalf. */
+const RESERVED_NAMESPACES = /^(default|kube-.*)$/;
+
+const UserSchema = z
+  .strictObject({
+    'user-name': kubernetesUserName.optional(),
+    userName: kubernetesUserName.optional(),
+    type: z.string().optional(),
+    'user-permissions': z.array(InlinePermissionSchema).max(100).optional(),
+  })
+  .superRefine((user, ctx) => {
+    if (user['user-name'] === undefined && user.userName === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['user-name'], message: 'the user name is required' });
+    }
+    if (user['user-name'] !== undefined && user.userName !== undefined && user['user-name'] !== user.userName) {
+      ctx.addIssue({ code: 'custom', path: ['userName'], message: 'user-name and userName disagree; send one of them' });
+    }
+    if (user.type !== undefined && user.type !== 'certificate') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['type'],
+        message: `user type ${user.type} is not supported (yet): only certificate`,
+      });
+    }
+  });
+
+const SpecSchema = z
+  .strictObject({
+    namespace: dns1123Label
+      .refine((ns) => !RESERVED_NAMESPACES.test(ns), { message: 'default and kube-* namespaces are reserved' })
+      .optional(),
+    level: z.enum(['0', '1'], { message: 'level is "0" (admin) or "1" (standard)' }).optional(),
+    labels: labelMap.optional(),
+    user: UserSchema.optional(),
+  })
+  .superRefine((spec, ctx) => {
+    if ((spec.level ?? '1') !== '1') return;
+    if (spec.namespace === undefined) ctx.addIssue({ code: 'custom', path: ['namespace'], message: 'a standard (level 1) logical cloud needs a namespace' });
+    if (spec.user === undefined) ctx.addIssue({ code: 'custom', path: ['user'], message: 'a standard (level 1) logical cloud needs a user' });
+  });
+
+export const LogicalCloudCreateSchema = z.strictObject({ metadata: MetadataSchema, spec: SpecSchema });
+export const LogicalCloudUpdateSchema = z.strictObject({ metadata: UpdateMetadataSchema.optional(), spec: SpecSchema });
+
+export type LogicalCloudBody = z.infer<typeof LogicalCloudUpdateSchema>;
+export type LogicalCloudCreateBody = z.infer<typeof LogicalCloudCreateSchema>;

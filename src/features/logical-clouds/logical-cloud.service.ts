@@ -1,0 +1,211 @@
+/**
+ * Logical clouds: create (with the design's inline user permissions), read (with their
+ * permissions and cluster references), list, update, delete (with every child).
+ *
+ * No multi-document transactions (FerretDB has none): children are keyed by the logical
+ * cloud's id, written before the logical cloud itself on create and removed after it on
+ * delete, so a failure half-way leaves only records that nothing can reach.
+ */
+import { randomUUID } from 'node:crypto';
+import { DuplicateNameError, type NamedRecordStore, type Page, type PageOf } from '../../db/named-record-store.js';
+import { ConflictError, InvalidInputError, NotFoundError, PreconditionFailedError } from '../../errors.js';
+import type { TopLevelService } from '../top-level.service.js';
+import type { Described } from '../metadata.js';
+import type { LogicalCloudResolver } from './logical-cloud-children.service.js';
+import type {
+  ClusterQuotaData,
+  ClusterReferenceData,
+  ClusterReferenceRecord,
+  KvPairData,
+  LogicalCloudData,
+  LogicalCloudRecord,
+  PermissionData,
+  PermissionRecord,
+  PermissionRule,
+} from './logical-cloud.model.js';
+
+export interface InlinePermission extends PermissionRule {
+  name: string;
+  /** undefined: the logical cloud's namespace; '': cluster-wide. */
+  namespace?: string;
+}
+
+export interface LogicalCloudInput {
+  data: LogicalCloudData;
+  /** undefined on update: keep the permissions as they are. */
+  permissions?: InlinePermission[];
+}
+
+export interface LogicalCloudView {
+  record: LogicalCloudRecord;
+  permissions: PermissionRecord[];
+  clusterReferences: ClusterReferenceRecord[];
+}
+
+export interface LogicalCloudStores {
+  logicalClouds: NamedRecordStore<LogicalCloudData>;
+  permissions: NamedRecordStore<PermissionData>;
+  clusterReferences: NamedRecordStore<ClusterReferenceData>;
+  clusterQuotas: NamedRecordStore<ClusterQuotaData>;
+  kvPairs: NamedRecordStore<KvPairData>;
+}
+
+/** Decides, from the lifecycle, whether a logical cloud may change or be deleted now (the apply feature plugs in here). */
+export interface LifecycleGuard {
+  checkMutable(lc: LogicalCloudRecord, change: 'update' | 'delete' | 'identity'): Promise<void>;
+}
+
+export const permissionNamespace = (lcNamespace: string, requested: string | undefined): string =>
+  requested === undefined ? lcNamespace : requested;
+
+export function checkPermissionNamespace(lcNamespace: string, requested: string | undefined, field: string): void {
+  if (requested === undefined || requested === '' || requested === lcNamespace) return;
+  throw InvalidInputError.forFields([
+    {
+      field,
+      message: `a permission applies in the logical cloud's namespace (${lcNamespace}) or cluster-wide (""), not in ${requested}`,
+    },
+  ]);
+}
+
+export class LogicalCloudService implements LogicalCloudResolver {
+  guard: LifecycleGuard = { checkMutable: async () => undefined };
+
+  constructor(
+    private readonly stores: LogicalCloudStores,
+    private readonly projects: TopLevelService<Described>,
+  ) {}
+
+  /** The apply feature installs its lifecycle rules once it is wired. */
+  setLifecycleGuard(guard: LifecycleGuard): void {
+    this.guard = guard;
+  }
+
+  async resolve(project: string, name: string): Promise<LogicalCloudRecord> {
+    const lc = await this.stores.logicalClouds.get({ project }, name);
+    if (lc) return lc;
+    await this.projects.get(project);
+    throw new NotFoundError(`Logical Cloud ${name} not found in project ${project}`);
+  }
+
+  private checkInlinePermissions(lc: LogicalCloudData, permissions: InlinePermission[]): void {
+    const seen = new Set<string>();
+    permissions.forEach((p, i) => {
+      const field = `spec.user.user-permissions.${i}`;
+      if (seen.has(p.name)) throw InvalidInputError.forFields([{ field: `${field}.permission-name`, message: `${p.name} appears twice` }]);
+      seen.add(p.name);
+      checkPermissionNamespace(lc.namespace, p.namespace, `${field}.namespace`);
+    });
+  }
+
+  private permissionData(lc: LogicalCloudData, p: InlinePermission): PermissionData {
+    return {
+      namespace: permissionNamespace(lc.namespace, p.namespace),
+      apiGroups: p.apiGroups,
+      resources: p.resources,
+      verbs: p.verbs,
+    };
+  }
+
+  async create(project: string, name: string, input: LogicalCloudInput): Promise<LogicalCloudView> {
+    await this.projects.get(project);
+    const permissions = input.permissions ?? [];
+    this.checkInlinePermissions(input.data, permissions);
+    if (await this.stores.logicalClouds.get({ project }, name)) {
+      throw new ConflictError(`Logical Cloud ${name} already exists in project ${project}`);
+    }
+    const id = randomUUID();
+    const scope = { logicalCloudId: id };
+    const created: PermissionRecord[] = [];
+    try {
+      for (const p of permissions) created.push(await this.stores.permissions.create(scope, p.name, this.permissionData(input.data, p)));
+      const record = await this.stores.logicalClouds.create({ project }, name, input.data, id);
+      return { record, permissions: created, clusterReferences: [] };
+    } catch (error) {
+      await this.stores.permissions.deleteAll(scope);
+      if (error instanceof DuplicateNameError) throw new ConflictError(`Logical Cloud ${name} already exists in project ${project}`);
+      throw error;
+    }
+  }
+
+  async get(project: string, name: string): Promise<LogicalCloudView> {
+    const record = await this.resolve(project, name);
+    const [views] = await this.withChildren([record]);
+    return views!;
+  }
+
+  async list(project: string, page: Page): Promise<PageOf<LogicalCloudView>> {
+    await this.projects.get(project);
+    const { items, total } = await this.stores.logicalClouds.list({ project }, page);
+    return { items: await this.withChildren(items), total };
+  }
+
+  /** Permissions and references of many logical clouds in two queries, not two per logical cloud. */
+  private async withChildren(records: LogicalCloudRecord[]): Promise<LogicalCloudView[]> {
+    if (records.length === 0) return [];
+    const ids = { logicalCloudId: { $in: records.map((r) => r.id) } };
+    const [permissions, references] = await Promise.all([
+      this.stores.permissions.findWhere({}, ids),
+      this.stores.clusterReferences.findWhere({}, ids),
+    ]);
+    const byName = <R extends { name: string }>(a: R, b: R) => a.name.localeCompare(b.name);
+    return records.map((record) => ({
+      record,
+      permissions: permissions.filter((p) => p.scope.logicalCloudId === record.id).sort(byName),
+      clusterReferences: references.filter((r) => r.scope.logicalCloudId === record.id).sort(byName),
+    }));
+  }
+
+  async update(project: string, name: string, input: LogicalCloudInput, expectedRevision?: number): Promise<LogicalCloudView> {
+    const current = await this.resolve(project, name);
+    const identityChanged =
+      current.data.namespace !== input.data.namespace ||
+      current.data.level !== input.data.level ||
+      current.data.user?.name !== input.data.user?.name;
+    await this.guard.checkMutable(current, identityChanged ? 'identity' : 'update');
+    if (input.permissions) this.checkInlinePermissions(input.data, input.permissions);
+
+    const outcome = await this.stores.logicalClouds.update({ project }, name, input.data, expectedRevision);
+    if (outcome.kind === 'not-found') throw new NotFoundError(`Logical Cloud ${name} not found in project ${project}`);
+    if (outcome.kind === 'stale') {
+      throw new PreconditionFailedError(`Logical Cloud ${name} was changed since revision ${expectedRevision}; GET it again`);
+    }
+    const scope = { logicalCloudId: current.id };
+    const existing = (await this.stores.permissions.list(scope)).items;
+    if (input.permissions) {
+      const wanted = new Map(input.permissions.map((p) => [p.name, this.permissionData(input.data, p)]));
+      for (const p of existing) if (!wanted.has(p.name)) await this.stores.permissions.delete(scope, p.name);
+      for (const [permissionName, data] of wanted) {
+        const result = await this.stores.permissions.update(scope, permissionName, data);
+        if (result.kind === 'not-found') await this.stores.permissions.create(scope, permissionName, data);
+      }
+    } else if (current.data.namespace !== input.data.namespace) {
+      // Namespaced permissions follow the logical cloud's namespace.
+      for (const p of existing) {
+        if (p.data.namespace === current.data.namespace) {
+          await this.stores.permissions.update(scope, p.name, { ...p.data, namespace: input.data.namespace });
+        }
+      }
+    }
+    return this.get(project, name);
+  }
+
+  async delete(project: string, name: string): Promise<void> {
+    const lc = await this.resolve(project, name);
+    await this.guard.checkMutable(lc, 'delete');
+    if (!(await this.stores.logicalClouds.delete({ project }, name))) {
+      throw new NotFoundError(`Logical Cloud ${name} not found in project ${project}`);
+    }
+    const scope = { logicalCloudId: lc.id };
+    await Promise.all([
+      this.stores.permissions.deleteAll(scope),
+      this.stores.clusterReferences.deleteAll(scope),
+      this.stores.clusterQuotas.deleteAll(scope),
+      this.stores.kvPairs.deleteAll(scope),
+    ]);
+  }
+
+  hasLogicalClouds(project: string): Promise<boolean> {
+    return this.stores.logicalClouds.count({ project }).then((n) => n > 0);
+  }
+}

@@ -1,0 +1,94 @@
+import type { Router } from 'express';
+import { mapToPairs, pairsToMap } from '../../db/named-record-store.js';
+import { checkNameMatches, declareCrudRoutes } from '../../http/crud-routes.js';
+import type { OpenApiRegistry } from '../../http/openapi.js';
+import { describedFrom, metadataView } from '../metadata.js';
+import type { LogicalCloudData } from './logical-cloud.model.js';
+import {
+  LogicalCloudCreateSchema,
+  LogicalCloudUpdateSchema,
+  type LogicalCloudBody,
+  type LogicalCloudCreateBody,
+} from './logical-cloud.schema.js';
+import type { LogicalCloudInput, LogicalCloudService, LogicalCloudView } from './logical-cloud.service.js';
+
+function logicalCloudInput(body: LogicalCloudBody): LogicalCloudInput {
+  const { spec } = body;
+  const userName = spec.user?.['user-name'] ?? spec.user?.userName;
+  const data: LogicalCloudData = {
+    ...describedFrom(body.metadata),
+    namespace: spec.namespace ?? '',
+    level: spec.level ?? '1',
+    labels: mapToPairs(spec.labels),
+    ...(userName ? { user: { name: userName, type: 'certificate' as const } } : {}),
+  };
+  const permissions = spec.user?.['user-permissions']?.map((p) => ({
+    name: p['permission-name'],
+    ...(p.namespace !== undefined ? { namespace: p.namespace } : {}),
+    apiGroups: p.apiGroups,
+    resources: p.resources,
+    verbs: p.verbs,
+  }));
+  return { data, ...(permissions ? { permissions } : {}) };
+}
+
+/**
+ * The design's GET body (metadata + spec with user, user-permissions and clusters), plus the
+ * flat summary fields its POST and PUT answers carry (`logical-cloud-name`, `user-name`, …).
+ */
+export function logicalCloudView({ record, permissions, clusterReferences }: LogicalCloudView) {
+  const { data } = record;
+  const user = data.user
+    ? {
+        'user-name': data.user.name,
+        type: data.user.type,
+        'user-permissions': permissions.map((p) => ({
+          'permission-name': p.name,
+          namespace: p.data.namespace,
+          apiGroups: p.data.apiGroups,
+          resources: p.data.resources,
+          verbs: p.data.verbs,
+        })),
+      }
+    : undefined;
+  return {
+    name: record.name,
+    'logical-cloud-name': record.name,
+    namespace: data.namespace,
+    'user-name': data.user?.name ?? '',
+    user: data.user?.name ?? '',
+    metadata: metadataView(record.name, data),
+    spec: {
+      namespace: data.namespace,
+      level: data.level,
+      labels: pairsToMap(data.labels),
+      ...(user ? { user } : {}),
+      clusters: clusterReferences.map((r) => r.name),
+    },
+  };
+}
+
+const keyed = (view: LogicalCloudView) => ({ ...view, name: view.record.name, revision: view.record.revision });
+
+export function declareLogicalCloudRoutes(router: Router, registry: OpenApiRegistry, logicalClouds: LogicalCloudService): void {
+  declareCrudRoutes<LogicalCloudCreateBody, LogicalCloudBody, ReturnType<typeof keyed>>(router, registry, {
+    tag: 'Logical clouds',
+    noun: 'logical cloud',
+    collectionPath: '/projects/:project/logical-clouds',
+    itemParam: 'logicalCloud',
+    createSchema: LogicalCloudCreateSchema,
+    updateSchema: LogicalCloudUpdateSchema,
+    create: async (p, body) => keyed(await logicalClouds.create(p.project!, body.metadata.name, logicalCloudInput(body))),
+    get: async (p, name) => keyed(await logicalClouds.get(p.project!, name)),
+    list: async (p, page) => {
+      const { items, total } = await logicalClouds.list(p.project!, page);
+      return { items: items.map(keyed), total };
+    },
+    update: async (p, name, body, revision) => {
+      checkNameMatches(name, body.metadata?.name);
+      return keyed(await logicalClouds.update(p.project!, name, logicalCloudInput(body), revision));
+    },
+    delete: (p, name) => logicalClouds.delete(p.project!, name),
+    view: logicalCloudView,
+  });
+}

@@ -1,0 +1,34 @@
+/** The metadata block every DCM resource shares, and its stored form. */
+import { z } from 'zod';
+import { description, resourceName, userData } from '../validation/kubernetes-rules.js';
+
+export const MetadataSchema = z.strictObject({
+  name: resourceName,
+  description,
+  userData1: userData,
+  userData2: userData,
+});
+
+/** On PUT the name comes from the path; a name in the body must agree with it. */
+export const UpdateMetadataSchema = MetadataSchema.extend({ name: resourceName.optional() });
+
+export interface Described {
+  description: string;
+  userData1: string;
+  userData2: string;
+}
+
+export type MetadataInput = z.infer<typeof UpdateMetadataSchema>;
+
+export const describedFrom = (metadata: MetadataInput | undefined): Described => ({
+  description: metadata?.description ?? '',
+  userData1: metadata?.userData1 ?? '',
+  userData2: metadata?.userData2 ?? '',
+});
+
+export const metadataView = (name: string, d: Described) => ({
+  name,
+  description: d.description,
+  userData1: d.userData1,
+  userData2: d.userData2,
+});

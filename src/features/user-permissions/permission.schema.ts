@@ -1,0 +1,46 @@
+/**
+ * A user permission, in every shape clients send it: the design's inline form
+ * (`permission-name`), the design's endpoint 7 form (`name`), and EMCO's
+ * `{metadata: {name}, spec: {namespace, apiGroups, resources, verbs}}`.
+ */
+import { z } from 'zod';
+import { apiGroup, rbacResource, resourceName, verb } from '../../validation/kubernetes-rules.js';
+import { MetadataSchema, UpdateMetadataSchema } from '../metadata.js';
+
+export const RuleFields = {
+  apiGroups: z.array(apiGroup).min(1, 'at least one API group ("" is the core group)'),
+  resources: z.array(rbacResource).min(1, 'at least one resource'),
+  verbs: z.array(verb).min(1, 'at least one verb'),
+};
+
+/** "" means cluster-wide; left out means the logical cloud's namespace. */
+const PermissionNamespace = z.string().max(63);
+
+export const InlinePermissionSchema = z.strictObject({
+  'permission-name': resourceName,
+  namespace: PermissionNamespace.optional(),
+  ...RuleFields,
+});
+
+const FlatPermission = z.strictObject({ name: resourceName, namespace: PermissionNamespace.optional(), ...RuleFields });
+const FlatPermissionUpdate = FlatPermission.extend({ name: resourceName.optional() });
+const EmcoSpec = z.strictObject({ namespace: PermissionNamespace.optional(), ...RuleFields });
+
+export const PermissionCreateSchema = z.union([FlatPermission, z.strictObject({ metadata: MetadataSchema, spec: EmcoSpec })]);
+export const PermissionUpdateSchema = z.union([
+  FlatPermissionUpdate,
+  z.strictObject({ metadata: UpdateMetadataSchema.optional(), spec: EmcoSpec }),
+]);
+
+export interface PermissionInput {
+  name?: string;
+  namespace?: string;
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+export function permissionInput(body: z.infer<typeof PermissionUpdateSchema>): PermissionInput {
+  if ('spec' in body) return { name: body.metadata?.name, ...body.spec };
+  return body;
+}

@@ -1,0 +1,65 @@
+import type { Router } from 'express';
+import type { NamedRecordStore } from '../../db/named-record-store.js';
+import { checkNameMatches, declareCrudRoutes } from '../../http/crud-routes.js';
+import type { OpenApiRegistry } from '../../http/openapi.js';
+import { LogicalCloudChildService, type LogicalCloudResolver } from '../logical-clouds/logical-cloud-children.service.js';
+import type { PermissionData, PermissionRecord } from '../logical-clouds/logical-cloud.model.js';
+import { checkPermissionNamespace, permissionNamespace, type LifecycleGuard } from '../logical-clouds/logical-cloud.service.js';
+import { PermissionCreateSchema, permissionInput, PermissionUpdateSchema, type PermissionInput } from './permission.schema.js';
+
+export type PermissionService = LogicalCloudChildService<PermissionInput, PermissionData>;
+
+export function createPermissionService(
+  store: NamedRecordStore<PermissionData>,
+  logicalClouds: LogicalCloudResolver,
+  guard: () => LifecycleGuard,
+): PermissionService {
+  return new LogicalCloudChildService('User permission', store, logicalClouds, {
+    prepare: (lc, input) => {
+      checkPermissionNamespace(lc.data.namespace, input.namespace, 'namespace');
+      return {
+        namespace: permissionNamespace(lc.data.namespace, input.namespace),
+        apiGroups: input.apiGroups,
+        resources: input.resources,
+        verbs: input.verbs,
+      };
+    },
+    checkMutable: (lc) => guard().checkMutable(lc, 'update'),
+  });
+}
+
+/** The design's flat shape plus EMCO's metadata/spec, so that both kinds of client read it. */
+export const permissionView = (p: PermissionRecord) => ({
+  name: p.name,
+  namespace: p.data.namespace,
+  apiGroups: p.data.apiGroups,
+  resources: p.data.resources,
+  verbs: p.data.verbs,
+  metadata: { name: p.name },
+  spec: { namespace: p.data.namespace, apiGroups: p.data.apiGroups, resources: p.data.resources, verbs: p.data.verbs },
+});
+
+export function declarePermissionRoutes(router: Router, registry: OpenApiRegistry, permissions: PermissionService): void {
+  declareCrudRoutes(router, registry, {
+    tag: 'User permissions',
+    noun: 'user permission',
+    collectionPath: '/projects/:project/logical-clouds/:logicalCloud/user-permissions',
+    itemParam: 'permission',
+    createSchema: PermissionCreateSchema,
+    updateSchema: PermissionUpdateSchema,
+    create: (p, body) => {
+      const input = permissionInput(body);
+      return permissions.create(p.project!, p.logicalCloud!, input.name!, input);
+    },
+    get: (p, name) => permissions.get(p.project!, p.logicalCloud!, name),
+    list: (p, page) => permissions.list(p.project!, p.logicalCloud!, page),
+    update: (p, name, body, revision) => {
+      const input = permissionInput(body);
+      checkNameMatches(name, input.name, 'name');
+      return permissions.update(p.project!, p.logicalCloud!, name, input, revision);
+    },
+    delete: (p, name) => permissions.delete(p.project!, p.logicalCloud!, name),
+    view: permissionView,
+    listBody: (views) => ({ permissions: views }),
+  });
+}

@@ -1,0 +1,63 @@
+/** The Express application: middleware, every resource's routes, docs, health, errors. */
+import { randomUUID } from 'node:crypto';
+import express, { Router } from 'express';
+import { pinoHttp } from 'pino-http';
+import swaggerUi from 'swagger-ui-express';
+import type { Logger } from '../logger.js';
+import { errorHandler, notFoundHandler, requireJsonBody } from './http-errors.js';
+import { OpenApiRegistry } from './openapi.js';
+
+export type RouteDeclaration = (router: Router, registry: OpenApiRegistry) => void;
+
+export interface AppOptions {
+  logger: Logger;
+  bodyLimit: string;
+  version: string;
+  routes: RouteDeclaration[];
+  ready: () => Promise<boolean>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function createApp(opts: AppOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.use(
+    pinoHttp({
+      logger: opts.logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    }),
+  );
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const ready = await opts.ready();
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'database unreachable' });
+  });
+
+  const registry = new OpenApiRegistry();
+  const api = Router();
+  for (const declare of opts.routes) declare(api, registry);
+  const document = registry.document({ title: 'Distributed Cloud Manager', version: opts.version });
+
+  app.get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'DCM API' }));
+
+  app.use('/v2', requireJsonBody, express.json({ limit: opts.bodyLimit }), api);
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,150 @@
+/**
+ * The five routes every DCM collection has (POST/GET list, GET/PUT/DELETE item), declared
+ * once: each resource supplies its schemas, its service calls and its view mapping.
+ */
+import type { Request, Router } from 'express';
+import type { z } from 'zod';
+import type { Page, PageOf } from '../db/named-record-store.js';
+import { InvalidInputError } from '../errors.js';
+import { expectedRevision, setEtag } from './conditional.js';
+import { declareRoute, type OpenApiRegistry } from './openapi.js';
+import { pageOf, setPageHeaders } from './pagination.js';
+import { parseInput } from './validation.js';
+
+export const API_PREFIX = '/v2';
+
+export type Params = Record<string, string>;
+
+export interface CrudSpec<CreateInput, UpdateInput, R extends { name: string; revision: number }> {
+  tag: string;
+  /** e.g. `/projects/:project/logical-clouds`; the item path appends `/:<itemParam>`. */
+  collectionPath: string;
+  itemParam: string;
+  noun: string;
+  createSchema: z.ZodType<CreateInput>;
+  updateSchema: z.ZodType<UpdateInput>;
+  create(params: Params, input: CreateInput): Promise<R>;
+  get(params: Params, name: string): Promise<R>;
+  list(params: Params, page: Page): Promise<PageOf<R>>;
+  update(params: Params, name: string, input: UpdateInput, expectedRevision?: number): Promise<R>;
+  delete(params: Params, name: string): Promise<void>;
+  /** The API body of one record (sync: records carry what their view needs). */
+  view(record: R, params: Params): unknown;
+  /** The list body; a plain array unless the design says otherwise. */
+  listBody?(views: unknown[]): unknown;
+}
+
+const paramsOf = (req: Request): Params => req.params as Params;
+
+export function declareCrudRoutes<C, U, R extends { name: string; revision: number }>(
+  router: Router,
+  registry: OpenApiRegistry,
+  spec: CrudSpec<C, U, R>,
+): void {
+  const itemPath = `${spec.collectionPath}/:${spec.itemParam}`;
+  const itemLocation = (req: Request, name: string) => `${API_PREFIX}${req.path.replace(/\/$/, '')}/${encodeURIComponent(name)}`;
+
+  declareRoute(
+    router,
+    registry,
+    API_PREFIX,
+    {
+      method: 'post',
+      path: spec.collectionPath,
+      tag: spec.tag,
+      summary: `Create a ${spec.noun}`,
+      body: spec.createSchema,
+      responses: { 201: { description: `The created ${spec.noun}` }, 400: { description: 'Invalid body' }, 409: { description: 'Duplicate name or conflicting state' } },
+    },
+    async (req, res) => {
+      const input = parseInput(spec.createSchema, req.body);
+      const record = await spec.create(paramsOf(req), input);
+      setEtag(res, record.revision);
+      res.status(201).location(itemLocation(req, record.name)).json(spec.view(record, paramsOf(req)));
+    },
+  );
+
+  declareRoute(
+    router,
+    registry,
+    API_PREFIX,
+    {
+      method: 'get',
+      path: spec.collectionPath,
+      tag: spec.tag,
+      summary: `List ${spec.noun}s (paginated: limit, offset; X-Total-Count and Link headers)`,
+      query: { limit: { description: 'page size, 1-500 (default 100)' }, offset: { description: 'items to skip' } },
+      responses: { 200: { description: `The ${spec.noun}s` } },
+    },
+    async (req, res) => {
+      const page = pageOf(req);
+      const { items, total } = await spec.list(paramsOf(req), page);
+      setPageHeaders(req, res, page, total);
+      const views = items.map((item) => spec.view(item, paramsOf(req)));
+      res.json(spec.listBody ? spec.listBody(views) : views);
+    },
+  );
+
+  declareRoute(
+    router,
+    registry,
+    API_PREFIX,
+    {
+      method: 'get',
+      path: itemPath,
+      tag: spec.tag,
+      summary: `Get a ${spec.noun} (ETag header carries its revision)`,
+      responses: { 200: { description: `The ${spec.noun}` }, 404: { description: 'Not found' } },
+    },
+    async (req, res) => {
+      const record = await spec.get(paramsOf(req), paramsOf(req)[spec.itemParam]!);
+      setEtag(res, record.revision);
+      res.json(spec.view(record, paramsOf(req)));
+    },
+  );
+
+  declareRoute(
+    router,
+    registry,
+    API_PREFIX,
+    {
+      method: 'put',
+      path: itemPath,
+      tag: spec.tag,
+      summary: `Replace a ${spec.noun} (If-Match: a stale ETag answers 412)`,
+      body: spec.updateSchema,
+      responses: { 200: { description: `The updated ${spec.noun}` }, 404: { description: 'Not found' }, 412: { description: 'Stale If-Match' } },
+    },
+    async (req, res) => {
+      const revision = expectedRevision(req);
+      const input = parseInput(spec.updateSchema, req.body);
+      const record = await spec.update(paramsOf(req), paramsOf(req)[spec.itemParam]!, input, revision);
+      setEtag(res, record.revision);
+      res.json(spec.view(record, paramsOf(req)));
+    },
+  );
+
+  declareRoute(
+    router,
+    registry,
+    API_PREFIX,
+    {
+      method: 'delete',
+      path: itemPath,
+      tag: spec.tag,
+      summary: `Delete a ${spec.noun}`,
+      responses: { 204: { description: 'Deleted' }, 404: { description: 'Not found' }, 409: { description: 'Still in use' } },
+    },
+    async (req, res) => {
+      await spec.delete(paramsOf(req), paramsOf(req)[spec.itemParam]!);
+      res.status(204).end();
+    },
+  );
+}
+
+/** A PUT body's name, when given, must be the name in the path (renaming is not an update). */
+export function checkNameMatches(pathName: string, bodyName: string | undefined, field = 'metadata.name'): void {
+  if (bodyName !== undefined && bodyName !== pathName) {
+    throw InvalidInputError.forFields([{ field, message: `must be ${pathName} (the name in the path) or left out` }]);
+  }
+}

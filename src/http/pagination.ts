@@ -1,0 +1,26 @@
+/** `?limit=&offset=` on every list; the total and the next page travel in headers. */
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import type { Page } from '../db/named-record-store.js';
+import { parseInput } from './validation.js';
+
+export const MAX_PAGE_SIZE = 500;
+export const DEFAULT_PAGE_SIZE = 100;
+
+const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+export function pageOf(req: Request): Page {
+  const { limit, offset } = parseInput(PageQuery, { limit: req.query.limit, offset: req.query.offset }, 'query');
+  return { limit, offset };
+}
+
+export function setPageHeaders(req: Request, res: Response, page: Page, total: number): void {
+  res.setHeader('X-Total-Count', String(total));
+  if (page.offset + page.limit < total) {
+    const next = new URLSearchParams({ limit: String(page.limit), offset: String(page.offset + page.limit) });
+    res.setHeader('Link', `<${req.baseUrl}${req.path}?${next.toString()}>; rel="next"`);
+  }
+}

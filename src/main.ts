@@ -1,0 +1,58 @@
+/** Starts the DCM: configuration, database, the composed service, HTTP; stops it cleanly on SIGTERM. */
+import type { Server } from 'node:http';
+import { createDcm, VERSION } from './composition-root.js';
+import { ConfigError, loadConfig } from './config.js';
+import { connectDatabase } from './db/mongo.js';
+import { createLogger } from './logger.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.DCM_LOG_LEVEL, pretty: config.DCM_LOG_PRETTY });
+  if (!config.MONGO_URL) {
+    logger.fatal('MONGO_URL is not set: point it at MongoDB (npm start sets up an embedded one for development)');
+    process.exit(2);
+  }
+
+  const database = await connectDatabase(config.MONGO_URL, config.DCM_DATABASE);
+  const dcm = await createDcm({ db: database.db, logger, bodyLimit: config.DCM_BODY_LIMIT, ready: database.ping });
+
+  const server: Server = await new Promise((resolve) => {
+    const s = dcm.app.listen(config.DCM_HTTP_PORT, config.DCM_HOST, () => resolve(s));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.DCM_HTTP_PORT;
+  logger.info({ version: VERSION, port, database: config.DCM_DATABASE }, `DCM listening on http://${config.DCM_HOST}:${port} (API under /v2, docs at /docs)`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const deadline = setTimeout(() => {
+      logger.warn('graceful shutdown timed out');
+      process.exit(1);
+    }, config.DCM_SHUTDOWN_GRACE_MS);
+    deadline.unref();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await closed;
+    await database.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error('DCM failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});
