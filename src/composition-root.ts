@@ -17,7 +17,7 @@ import type {
   LogicalCloudData,
   PermissionData,
 } from './features/logical-clouds/logical-cloud.model.js';
-import { LogicalCloudService } from './features/logical-clouds/logical-cloud.service.js';
+import { LogicalCloudService, type LifecycleGuard } from './features/logical-clouds/logical-cloud.service.js';
 import type { Described } from './features/metadata.js';
 import { declareProjectRoutes } from './features/projects/projects.router.js';
 import { TopLevelService } from './features/top-level.service.js';
@@ -43,23 +43,21 @@ export function createStores(db: Db) {
 export type Stores = ReturnType<typeof createStores>;
 
 export function createServices(stores: Stores) {
-  // Late-bound, so that services built before the logical-cloud service can consult it.
-  let logicalClouds!: LogicalCloudService;
-  const guard = () => logicalClouds.guard;
+  // Parents and children consult each other through closures, called only after wiring.
+  const guard = (): LifecycleGuard => logicalClouds.guard;
 
-  const projects = new TopLevelService('Project', stores.projects, {
+  const projects: TopLevelService<Described> = new TopLevelService('Project', stores.projects, {
     noun: 'logical clouds',
-    exist: (name) => logicalClouds.hasLogicalClouds(name),
+    exist: (name): Promise<boolean> => logicalClouds.hasLogicalClouds(name),
   });
-  let clusters!: ClusterService;
-  const clusterProviders = new TopLevelService('Cluster provider', stores.clusterProviders, {
+  const clusterProviders: TopLevelService<Described> = new TopLevelService('Cluster provider', stores.clusterProviders, {
     noun: 'clusters',
-    exist: (name) => clusters.hasClusters(name),
+    exist: (name): Promise<boolean> => clusters.hasClusters(name),
   });
-  clusters = new ClusterService(stores.clusters, clusterProviders, (provider, cluster) =>
+  const clusters: ClusterService = new ClusterService(stores.clusters, clusterProviders, (provider, cluster) =>
     stores.clusterReferences.count({ 'data.clusterProvider': provider, 'data.cluster': cluster }).then((n) => n > 0),
   );
-  logicalClouds = new LogicalCloudService(stores, projects);
+  const logicalClouds: LogicalCloudService = new LogicalCloudService(stores, projects);
   return {
     projects,
     clusterProviders,
