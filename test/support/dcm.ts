@@ -1,0 +1,79 @@
+/**
+ * A DCM composed exactly as in production (composition root), on its own database of the
+ * real MongoDB-protocol test server, driven over HTTP with supertest.
+ */
+import { MongoClient } from 'mongodb';
+import { pino } from 'pino';
+import supertest from 'supertest';
+import { createDcm, type Dcm } from '../../src/composition-root.js';
+import { mongoUrl, uniqueDatabaseName } from './backends.js';
+
+export interface TestDcm {
+  dcm: Dcm;
+  http: ReturnType<typeof supertest>;
+  mongo: MongoClient;
+  databaseName: string;
+  close(): Promise<void>;
+}
+
+export async function startTestDcm(prefix = 'dcm'): Promise<TestDcm> {
+  const mongo = await MongoClient.connect(mongoUrl());
+  const databaseName = uniqueDatabaseName(prefix);
+  const db = mongo.db(databaseName);
+  const dcm = await createDcm({
+    db,
+    logger: pino({ level: process.env.DCM_TEST_LOG_LEVEL ?? 'silent' }),
+    bodyLimit: '1mb',
+    ready: async () => true,
+  });
+  return {
+    dcm,
+    http: supertest(dcm.app),
+    mongo,
+    databaseName,
+    close: async () => {
+      await db.dropDatabase().catch(() => undefined);
+      await mongo.close();
+    },
+  };
+}
+
+/** The design document's sample bodies, with their `//` comments removed. */
+export const design = {
+  logicalCloud: () => ({
+    metadata: {
+      name: 'lc-1',
+      description: 'logical cloud for walmart finance department',
+      userData1: '<user data>',
+      userData2: '<user data>',
+    },
+    spec: {
+      namespace: 'ns-1',
+      user: {
+        'user-name': 'user-1',
+        type: 'certificate',
+        'user-permissions': [
+          {
+            'permission-name': 'permission-1',
+            apiGroups: ['stable.example.com'],
+            resources: ['secrets', 'pods'],
+            verbs: ['get', 'watch', 'list', 'create'],
+          },
+          { 'permission-name': 'permission-2', apiGroups: [''], resources: ['configmaps'], verbs: ['*'] },
+        ],
+      },
+    },
+  }),
+  permission3: () => ({ name: 'permission-3', apiGroups: [''], resources: ['jobs'], verbs: ['list'] }),
+  permission3Update: () => ({ apiGroups: [''], resources: ['pvc'], verbs: ['list'] }),
+  quota: () => ({ metadata: { name: 'quota-1', description: 'desc' }, spec: { cpu: '400', memory: '1000Gi', pods: '500' } }),
+  quotaUpdate: () => ({ metadata: { description: 'desc' }, spec: { cpu: '400', memory: '1000Gi', pods: '500' } }),
+  kvPair: () => ({
+    metadata: { name: 'kv-1', description: '<description>', userData1: '<user data>', userData2: '<user data>' },
+    spec: { kv: [{ key1: 'val1' }, { key2: 'val2' }] },
+  }),
+  kvPairUpdate: () => ({
+    metadata: { description: '<description>', userData1: '<user data>', userData2: '<user data>' },
+    spec: { kv: [{ key1: 'val3' }, { key2: 'val4' }] },
+  }),
+};
