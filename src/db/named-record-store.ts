@@ -64,6 +64,11 @@ export class NamedRecordStore<T> {
     await this.collection.createIndex(keys, { unique: true, name: 'scope_name_unique' });
   }
 
+  /** A further uniqueness rule over data fields, e.g. one reference per cluster in a logical cloud. */
+  async ensureUniqueIndex(name: string, keys: Record<string, 1>): Promise<void> {
+    await this.collection.createIndex(keys, { unique: true, name });
+  }
+
   private filter(scope: Scope, name?: string): Filter<RecordDocument<T>> {
     const filter: Record<string, unknown> = {};
     for (const key of this.scopeKeys) {

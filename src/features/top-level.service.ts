@@ -41,10 +41,17 @@ export class TopLevelService<T> {
   }
 
   async delete(name: string): Promise<void> {
-    await this.get(name);
-    if (await this.children.exist(name)) {
-      throw new ConflictError(`${this.noun} ${name} still has ${this.children.noun}; delete them first`);
-    }
+    const record = await this.get(name);
+    const stillHasChildren = () => new ConflictError(`${this.noun} ${name} still has ${this.children.noun}; delete them first`);
+    if (await this.children.exist(name)) throw stillHasChildren();
     if (!(await this.store.delete({}, name))) throw new NotFoundError(`${this.noun} ${name} not found`);
+    // A child created meanwhile found this record before it was deleted (and checks again after
+    // its own write): put the record back. One of the two then gives up; often both do.
+    if (await this.children.exist(name)) {
+      await this.store.create({}, name, record.data, record.id).catch((error: unknown) => {
+        if (!(error instanceof DuplicateNameError)) throw error;
+      });
+      throw stillHasChildren();
+    }
   }
 }

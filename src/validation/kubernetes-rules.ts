@@ -259,7 +259,7 @@ const QUALIFIED_NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
  * as Kubernetes does; every other key is returned unchanged (valid or not).
  */
 export function normalizeQuotaKey(key: string): string {
-  return SHORT_QUOTA_KEYS[key] ?? key;
+  return Object.hasOwn(SHORT_QUOTA_KEYS, key) ? SHORT_QUOTA_KEYS[key]! : key;
 }
 
 type QuotaKeyKind = 'amount' | 'count';

@@ -80,7 +80,7 @@ export function declareClusterReferenceRoutes(router: Router, registry: OpenApiR
     list: (p, page) => references.list(p.project!, p.logicalCloud!, page),
     update: (p, name, body, revision) => {
       const input = clusterReferenceInput(body);
-      checkNameMatches(name, input.name, 'name');
+      checkNameMatches(name, input.name, 'spec' in body ? 'metadata.name' : 'name');
       return references.update(p.project!, p.logicalCloud!, name, input, revision);
     },
     delete: (p, name) => references.delete(p.project!, p.logicalCloud!, name),

@@ -64,12 +64,21 @@ export class ClusterService {
   async create(provider: string, name: string, input: ClusterInput): Promise<ClusterRecord> {
     await this.providers.get(provider);
     const data = this.toData(input);
+    let record: ClusterRecord;
     try {
-      return await this.clusters.create({ provider }, name, data);
+      record = await this.clusters.create({ provider }, name, data);
     } catch (error) {
       if (error instanceof DuplicateNameError) throw new ConflictError(`Cluster ${name} already exists in cluster provider ${provider}`);
       throw error;
     }
+    // The provider may have been deleted meanwhile, having looked for clusters before this one existed: undo.
+    try {
+      await this.providers.get(provider);
+    } catch (error) {
+      await this.clusters.delete({ provider }, name);
+      throw error;
+    }
+    return record;
   }
 
   async get(provider: string, name: string): Promise<ClusterRecord> {

@@ -3,7 +3,7 @@
  * logical cloud and behave alike: this is their one service. A resource adds its own rule
  * through `prepare` (e.g. a reference must name a registered cluster).
  */
-import { DuplicateNameError, type NamedRecordStore, type Page, type PageOf, type StoredRecord } from '../../db/named-record-store.js';
+import { DuplicateNameError, type NamedRecordStore, type Page, type PageOf, type StoredRecord, type UpdateOutcome } from '../../db/named-record-store.js';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../../errors.js';
 import type { LogicalCloudRecord } from './logical-cloud.model.js';
 
@@ -35,6 +35,15 @@ export class LogicalCloudChildService<Input, T> {
     return new NotFoundError(`${this.noun} ${name} not found in Logical Cloud ${lc.name}`);
   }
 
+  /**
+   * A write the database refused may have lost a race to a concurrent write that breaks a
+   * rule of the resource (e.g. a cluster referenced twice, which a unique index refuses):
+   * checking the input again names that conflict; otherwise the error stands.
+   */
+  private async recheck(lc: LogicalCloudRecord, input: Input, name: string): Promise<void> {
+    await this.hooks.prepare(lc, input, name);
+  }
+
   async create(project: string, logicalCloud: string, name: string, input: Input): Promise<StoredRecord<T>> {
     const lc = await this.logicalClouds.resolve(project, logicalCloud);
     await this.hooks.checkMutable?.(lc);
@@ -42,6 +51,7 @@ export class LogicalCloudChildService<Input, T> {
     try {
       return await this.store.create(this.scope(lc), name, data);
     } catch (error) {
+      await this.recheck(lc, input, name);
       if (error instanceof DuplicateNameError) throw new ConflictError(`${this.noun} ${name} already exists in Logical Cloud ${lc.name}`);
       throw error;
     }
@@ -63,7 +73,13 @@ export class LogicalCloudChildService<Input, T> {
     const lc = await this.logicalClouds.resolve(project, logicalCloud);
     await this.hooks.checkMutable?.(lc);
     const data = await this.hooks.prepare(lc, input, name);
-    const outcome = await this.store.update(this.scope(lc), name, data, expectedRevision);
+    let outcome: UpdateOutcome<T>;
+    try {
+      outcome = await this.store.update(this.scope(lc), name, data, expectedRevision);
+    } catch (error) {
+      await this.recheck(lc, input, name);
+      throw error;
+    }
     if (outcome.kind === 'not-found') throw this.notFound(lc, name);
     if (outcome.kind === 'stale') {
       throw new PreconditionFailedError(`${this.noun} ${name} was changed since revision ${expectedRevision}; GET it again`);

@@ -63,7 +63,7 @@ export function logicalCloudView({ record, permissions, clusterReferences }: Log
       level: data.level,
       labels: pairsToMap(data.labels),
       ...(user ? { user } : {}),
-      clusters: clusterReferences.map((r) => r.name),
+      clusters: clusterReferences.map((r) => r.data.cluster),
     },
   };
 }

@@ -38,9 +38,11 @@ export interface PermissionInput {
   apiGroups: string[];
   resources: string[];
   verbs: string[];
+  /** Where the namespace was in the body, to name it in an error. */
+  namespaceField: string;
 }
 
 export function permissionInput(body: z.infer<typeof PermissionUpdateSchema>): PermissionInput {
-  if ('spec' in body) return { name: body.metadata?.name, ...body.spec };
-  return body;
+  if ('spec' in body) return { name: body.metadata?.name, ...body.spec, namespaceField: 'spec.namespace' };
+  return { ...body, namespaceField: 'namespace' };
 }

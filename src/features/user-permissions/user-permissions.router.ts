@@ -16,7 +16,7 @@ export function createPermissionService(
 ): PermissionService {
   return new LogicalCloudChildService('User permission', store, logicalClouds, {
     prepare: (lc, input) => {
-      checkPermissionNamespace(lc.data.namespace, input.namespace, 'namespace');
+      checkPermissionNamespace(lc.data.namespace, input.namespace, input.namespaceField);
       return {
         namespace: permissionNamespace(lc.data.namespace, input.namespace),
         apiGroups: input.apiGroups,
@@ -55,7 +55,7 @@ export function declarePermissionRoutes(router: Router, registry: OpenApiRegistr
     list: (p, page) => permissions.list(p.project!, p.logicalCloud!, page),
     update: (p, name, body, revision) => {
       const input = permissionInput(body);
-      checkNameMatches(name, input.name, 'name');
+      checkNameMatches(name, input.name, 'spec' in body ? 'metadata.name' : 'name');
       return permissions.update(p.project!, p.logicalCloud!, name, input, revision);
     },
     delete: (p, name) => permissions.delete(p.project!, p.logicalCloud!, name),
