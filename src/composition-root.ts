@@ -24,6 +24,17 @@ import { TopLevelService } from './features/top-level.service.js';
 import { declarePermissionRoutes, createPermissionService } from './features/user-permissions/user-permissions.router.js';
 import { createApp } from './http/app.js';
 import type { Logger } from './logger.js';
+import type { Config } from './config.js';
+import { NamespaceController } from './controllers/namespace.controller.js';
+import { QuotaController } from './controllers/quota.controller.js';
+import { RbacController } from './controllers/rbac.controller.js';
+import { UserController } from './controllers/user.controller.js';
+import { CredentialsStore } from './features/lifecycle/credentials.store.js';
+import { LifecycleStatusStore } from './features/lifecycle/lifecycle-status.store.js';
+import { declareLifecycleRoutes } from './features/lifecycle/lifecycle.router.js';
+import { LifecycleService } from './features/lifecycle/lifecycle.service.js';
+import { createClusterConnection, type ClusterConnection } from './kubernetes/cluster-connection.js';
+import type { ClusterRecord } from './features/cluster-registry/cluster.service.js';
 
 export const VERSION = '0.1.0';
 
@@ -37,12 +48,31 @@ export function createStores(db: Db) {
     clusterReferences: new NamedRecordStore<ClusterReferenceData>(db, 'clusterReferences', ['logicalCloudId']),
     clusterQuotas: new NamedRecordStore<ClusterQuotaData>(db, 'clusterQuotas', ['logicalCloudId']),
     kvPairs: new NamedRecordStore<KvPairData>(db, 'kvPairs', ['logicalCloudId']),
+    lifecycle: new LifecycleStatusStore(db),
+    credentials: new CredentialsStore(db),
   };
 }
 
 export type Stores = ReturnType<typeof createStores>;
 
-export function createServices(stores: Stores) {
+export type ServiceConfig = Pick<
+  Config,
+  | 'DCM_CLUSTER_TIMEOUT_MS'
+  | 'DCM_APPLY_CONCURRENCY'
+  | 'DCM_USER_KEY_BITS'
+  | 'DCM_CERT_VALIDITY_SECONDS'
+  | 'DCM_CSR_SIGN_TIMEOUT_MS'
+  | 'DCM_NAMESPACE_DELETE_TIMEOUT_MS'
+>;
+
+export interface ServiceDependencies {
+  config: ServiceConfig;
+  logger: Logger;
+  /** The one place that reaches clusters; tests may substitute it to reach an edge case. */
+  connect?: (cluster: ClusterRecord) => ClusterConnection;
+}
+
+export function createServices(stores: Stores, deps: ServiceDependencies) {
   // Parents and children consult each other through closures, called only after wiring.
   const guard = (): LifecycleGuard => logicalClouds.guard;
 
@@ -58,7 +88,32 @@ export function createServices(stores: Stores) {
     stores.clusterReferences.count({ 'data.clusterProvider': provider, 'data.cluster': cluster }).then((n) => n > 0),
   );
   const logicalClouds: LogicalCloudService = new LogicalCloudService(stores, projects);
+  const { config } = deps;
+  const lifecycle = new LifecycleService(
+    logicalClouds,
+    stores,
+    clusters,
+    stores.lifecycle,
+    stores.credentials,
+    {
+      namespace: new NamespaceController(config.DCM_NAMESPACE_DELETE_TIMEOUT_MS),
+      user: new UserController(stores.credentials, {
+        keyBits: config.DCM_USER_KEY_BITS,
+        certificateValiditySeconds: config.DCM_CERT_VALIDITY_SECONDS,
+        signTimeoutMs: config.DCM_CSR_SIGN_TIMEOUT_MS,
+      }),
+      rbac: new RbacController(),
+      quota: new QuotaController(),
+    },
+    {
+      concurrency: config.DCM_APPLY_CONCURRENCY,
+      connect: deps.connect ?? ((cluster) => createClusterConnection(cluster.data.secrets.kubeconfig, config.DCM_CLUSTER_TIMEOUT_MS)),
+    },
+    deps.logger,
+  );
+  logicalClouds.setLifecycleGuard(lifecycle);
   return {
+    lifecycle,
     projects,
     clusterProviders,
     clusters,
@@ -78,10 +133,22 @@ export interface Dcm {
   stores: Stores;
 }
 
-export async function createDcm(opts: { db: Db; logger: Logger; bodyLimit: string; ready: () => Promise<boolean> }): Promise<Dcm> {
+export interface DcmOptions extends ServiceDependencies {
+  db: Db;
+  bodyLimit: string;
+  ready: () => Promise<boolean>;
+}
+
+export async function createDcm(opts: DcmOptions): Promise<Dcm> {
   const stores = createStores(opts.db);
   for (const store of Object.values(stores)) await store.init();
-  const services = createServices(stores);
+  // A cluster is referenced at most once per logical cloud, also when references are written concurrently.
+  await stores.clusterReferences.ensureUniqueIndex('cluster_once_per_logical_cloud', {
+    logicalCloudId: 1,
+    'data.clusterProvider': 1,
+    'data.cluster': 1,
+  });
+  const services = createServices(stores, opts);
   const app = createApp({
     logger: opts.logger,
     bodyLimit: opts.bodyLimit,
@@ -95,6 +162,7 @@ export async function createDcm(opts: { db: Db; logger: Logger; bodyLimit: strin
       (r, reg) => declarePermissionRoutes(r, reg, services.permissions),
       (r, reg) => declareClusterQuotaRoutes(r, reg, services.clusterQuotas),
       (r, reg) => declareKvPairRoutes(r, reg, services.kvPairs),
+      (r, reg) => declareLifecycleRoutes(r, reg, services.lifecycle),
     ],
   });
   return { app, services, stores };

@@ -15,11 +15,23 @@ const ConfigSchema = z.object({
   /** Largest accepted request body (an admin kubeconfig is the largest legitimate one). */
   DCM_BODY_LIMIT: z.string().regex(/^\d+(kb|mb)$/i, 'like 256kb or 1mb').default('1mb'),
   DCM_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10000),
+  /** Every call to a cluster gives up after this long. */
+  DCM_CLUSTER_TIMEOUT_MS: z.coerce.number().int().min(100).default(20000),
+  /** Clusters of one apply worked at the same time. */
+  DCM_APPLY_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+  DCM_USER_KEY_BITS: z.enum(['2048', '3072', '4096']).default('2048').transform((v) => Number(v) as 2048 | 3072 | 4096),
+  /** Requested lifetime of tenant certificates (a cluster's signer may cap it). */
+  DCM_CERT_VALIDITY_SECONDS: z.coerce.number().int().min(600).default(365 * 24 * 3600),
+  DCM_CSR_SIGN_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60000),
+  DCM_NAMESPACE_DELETE_TIMEOUT_MS: z.coerce.number().int().min(1000).default(180000),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
 
 export class ConfigError extends Error {}
+
+/** The defaults, as a development or test run without environment gets them. */
+export const defaultConfig = (): Config => ConfigSchema.parse({});
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = ConfigSchema.safeParse(env);

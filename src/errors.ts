@@ -7,6 +7,7 @@ export type ErrorKind =
   | 'not-found'
   | 'conflict'
   | 'precondition-failed'
+  | 'failed-precondition'
   | 'not-supported'
   | 'unavailable'
   | 'internal';
@@ -54,6 +55,13 @@ export class ConflictError extends DomainError {
 export class PreconditionFailedError extends DomainError {
   constructor(message: string) {
     super('precondition-failed', message);
+  }
+}
+
+/** The request is valid but the resource's state does not allow it now (HTTP 409, gRPC FAILED_PRECONDITION). */
+export class StateConflictError extends DomainError {
+  constructor(message: string) {
+    super('failed-precondition', message);
   }
 }
 

@@ -23,7 +23,9 @@ async function main(): Promise<void> {
   }
 
   const database = await connectDatabase(config.MONGO_URL, config.DCM_DATABASE);
-  const dcm = await createDcm({ db: database.db, logger, bodyLimit: config.DCM_BODY_LIMIT, ready: database.ping });
+  const dcm = await createDcm({ db: database.db, logger, config, bodyLimit: config.DCM_BODY_LIMIT, ready: database.ping });
+  const resumed = await dcm.services.lifecycle.resumeInterrupted();
+  if (resumed > 0) logger.info({ resumed }, 'resumed interrupted operations');
 
   const server: Server = await new Promise((resolve) => {
     const s = dcm.app.listen(config.DCM_HTTP_PORT, config.DCM_HOST, () => resolve(s));
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     await closed;
+    await dcm.services.lifecycle.idle();
     await database.close();
     process.exit(0);
   };

@@ -1,6 +1,6 @@
 /**
  * The one place that turns errors into HTTP responses: `{ name, message, details }`.
- * Domain errors map by kind; body-parser errors keep their 4xx; anything else is a 500
+ * Domain errors map by kind; body-parser and path-decoding errors keep their 4xx; anything else is a 500
  * whose message says nothing of the internals (the log has the stack).
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
@@ -11,6 +11,7 @@ export const HTTP_STATUS: Record<ErrorKind, number> = {
   'not-found': 404,
   conflict: 409,
   'precondition-failed': 412,
+  'failed-precondition': 409,
   'not-supported': 400,
   unavailable: 503,
   internal: 500,
@@ -42,6 +43,11 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
       message: BODY_PARSER_MESSAGES[parserError.type] ?? 'request body could not be read',
       details: [],
     });
+    return;
+  }
+  // The router refuses a path parameter that is not valid percent-encoding with a URIError of status 400.
+  if (error instanceof URIError && parserError.status === 400) {
+    res.status(400).json({ name: 'InvalidRequestPath', message: 'request path is not valid percent-encoding', details: [] });
     return;
   }
   req.log?.error({ err: error }, 'unhandled error');

@@ -6,6 +6,7 @@ import { MongoClient } from 'mongodb';
 import { pino } from 'pino';
 import supertest from 'supertest';
 import { createDcm, type Dcm } from '../../src/composition-root.js';
+import { defaultConfig } from '../../src/config.js';
 import { mongoUrl, uniqueDatabaseName } from './backends.js';
 
 export interface TestDcm {
@@ -23,6 +24,7 @@ export async function startTestDcm(prefix = 'dcm'): Promise<TestDcm> {
   const dcm = await createDcm({
     db,
     logger: pino({ level: process.env.DCM_TEST_LOG_LEVEL ?? 'silent' }),
+    config: { ...defaultConfig(), DCM_CLUSTER_TIMEOUT_MS: 10_000 },
     bodyLimit: '1mb',
     ready: async () => true,
   });
@@ -32,6 +34,7 @@ export async function startTestDcm(prefix = 'dcm'): Promise<TestDcm> {
     mongo,
     databaseName,
     close: async () => {
+      await dcm.services.lifecycle.idle();
       await db.dropDatabase().catch(() => undefined);
       await mongo.close();
     },

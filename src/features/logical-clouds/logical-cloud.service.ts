@@ -53,6 +53,8 @@ export interface LogicalCloudStores {
 /** Decides, from the lifecycle, whether a logical cloud may change or be deleted now (the apply feature plugs in here). */
 export interface LifecycleGuard {
   checkMutable(lc: LogicalCloudRecord, change: 'update' | 'delete' | 'identity'): Promise<void>;
+  /** Forgets what the lifecycle kept of a deleted logical cloud (status, credentials). */
+  onDeleted?(lc: LogicalCloudRecord): Promise<void>;
 }
 
 export const permissionNamespace = (lcNamespace: string, requested: string | undefined): string =>
@@ -120,6 +122,13 @@ export class LogicalCloudService implements LogicalCloudResolver {
     try {
       for (const p of permissions) created.push(await this.stores.permissions.create(scope, p.name, this.permissionData(input.data, p)));
       const record = await this.stores.logicalClouds.create({ project }, name, input.data, id);
+      // The project may have been deleted meanwhile, having looked for logical clouds before this one existed: undo.
+      try {
+        await this.projects.get(project);
+      } catch (error) {
+        await this.stores.logicalClouds.delete({ project }, name);
+        throw error;
+      }
       return { record, permissions: created, clusterReferences: [] };
     } catch (error) {
       await this.stores.permissions.deleteAll(scope);
@@ -202,6 +211,7 @@ export class LogicalCloudService implements LogicalCloudResolver {
       this.stores.clusterReferences.deleteAll(scope),
       this.stores.clusterQuotas.deleteAll(scope),
       this.stores.kvPairs.deleteAll(scope),
+      this.guard.onDeleted?.(lc),
     ]);
   }
 

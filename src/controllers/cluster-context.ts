@@ -1,0 +1,134 @@
+/**
+ * What a controller knows while it works one cluster of one logical cloud, and how it
+ * reports: every object it touches gets a status line (category, kind, name, status, message).
+ */
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { ClusterRecord } from '../features/cluster-registry/cluster.service.js';
+import type {
+  ClusterQuotaRecord,
+  ClusterReferenceRecord,
+  LogicalCloudRecord,
+  PermissionRecord,
+} from '../features/logical-clouds/logical-cloud.model.js';
+import { ClusterError, type ClusterConnection } from '../kubernetes/cluster-connection.js';
+import type { RuleWarning } from '../kubernetes/discovery.js';
+import { managedLabels, managedSelector, type LogicalCloudIdentity } from './object-names.js';
+
+export type ResourceCategory = 'namespace' | 'user-certificate' | 'role' | 'role-binding' | 'quota' | 'ca' | 'mesh';
+
+export type ResourceState = 'Created' | 'Failed' | 'Deleted' | 'DeleteFailed';
+
+export interface ResourceStatus {
+  category: ResourceCategory;
+  kind: string;
+  name: string;
+  status: ResourceState;
+  message?: string;
+}
+
+export interface ClusterWork {
+  project: string;
+  logicalCloud: LogicalCloudRecord;
+  reference: ClusterReferenceRecord;
+  cluster: ClusterRecord;
+  permissions: PermissionRecord[];
+  quotas: ClusterQuotaRecord[];
+}
+
+export class ClusterContext {
+  readonly resources: ResourceStatus[] = [];
+  readonly warnings: RuleWarning[] = [];
+
+  constructor(
+    readonly work: ClusterWork,
+    readonly connection: ClusterConnection,
+  ) {}
+
+  get identity(): LogicalCloudIdentity {
+    return { project: this.work.project, logicalCloud: this.work.logicalCloud.name, logicalCloudId: this.work.logicalCloud.id };
+  }
+
+  get namespace(): string {
+    return this.work.logicalCloud.data.namespace;
+  }
+
+  get labels(): Record<string, string> {
+    return managedLabels(this.identity);
+  }
+
+  get selector(): string {
+    return managedSelector(this.identity);
+  }
+
+  record(status: ResourceStatus): void {
+    this.resources.push(status);
+  }
+
+  failed(): boolean {
+    return this.resources.some((r) => r.status === 'Failed' || r.status === 'DeleteFailed');
+  }
+}
+
+export interface ManagedKind {
+  category: ResourceCategory;
+  apiVersion: string;
+  kind: string;
+  namespaced: boolean;
+}
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Applies the desired objects of some kinds, then deletes the objects of those kinds that
+ * carry this logical cloud's labels but are no longer desired. Each object's failure is
+ * recorded and does not stop the others.
+ */
+export async function reconcileObjects(ctx: ClusterContext, kinds: ManagedKind[], desired: KubernetesObject[]): Promise<void> {
+  const kindOf = (o: { kind?: string }) => kinds.find((k) => k.kind === o.kind)!;
+  for (const object of desired) {
+    const kind = kindOf(object);
+    try {
+      await ctx.connection.apply(object);
+      ctx.record({ category: kind.category, kind: kind.kind, name: object.metadata!.name!, status: 'Created' });
+    } catch (error) {
+      ctx.record({ category: kind.category, kind: kind.kind, name: object.metadata!.name!, status: 'Failed', message: messageOf(error) });
+    }
+  }
+  const wanted = new Set(desired.map((o) => `${o.kind}/${o.metadata?.name}`));
+  await pruneObjects(ctx, kinds, (o) => !wanted.has(`${o.kind}/${o.metadata?.name}`));
+}
+
+/** Deletes this logical cloud's objects of the given kinds that `select` picks. */
+export async function pruneObjects(
+  ctx: ClusterContext,
+  kinds: ManagedKind[],
+  select: (o: KubernetesObject) => boolean = () => true,
+): Promise<void> {
+  for (const kind of kinds) {
+    let existing: KubernetesObject[];
+    try {
+      existing = await ctx.connection.list(kind.apiVersion, kind.kind, {
+        ...(kind.namespaced ? { namespace: ctx.namespace } : {}),
+        labelSelector: ctx.selector,
+      });
+    } catch (error) {
+      ctx.record({ category: kind.category, kind: kind.kind, name: '*', status: 'DeleteFailed', message: messageOf(error) });
+      continue;
+    }
+    for (const object of existing) {
+      object.kind ??= kind.kind;
+      if (!select(object)) continue;
+      const name = object.metadata!.name!;
+      try {
+        await ctx.connection.delete({ apiVersion: kind.apiVersion, kind: kind.kind, name, ...(kind.namespaced ? { namespace: ctx.namespace } : {}) });
+        ctx.record({ category: kind.category, kind: kind.kind, name, status: 'Deleted' });
+      } catch (error) {
+        ctx.record({ category: kind.category, kind: kind.kind, name, status: 'DeleteFailed', message: messageOf(error) });
+      }
+    }
+  }
+}
+
+export const isNotFound = (error: unknown): boolean => error instanceof ClusterError && error.statusCode === 404;
+
+export { messageOf };

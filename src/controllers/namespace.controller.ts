@@ -1,0 +1,57 @@
+/** Namespace controller: the logical cloud's namespace, with its labels; removed (and waited for) on terminate. */
+import type { V1Namespace } from '@kubernetes/client-node';
+import { pairsToMap } from '../db/named-record-store.js';
+import { waitForObject } from '../kubernetes/wait-for-object.js';
+import { messageOf, type ClusterContext } from './cluster-context.js';
+import { LABEL_LOGICAL_CLOUD_ID } from './object-names.js';
+
+export class NamespaceController {
+  constructor(private readonly deleteTimeoutMs: number) {}
+
+  /** Returns false when the namespace could not be applied: nothing else can go in then. */
+  async apply(ctx: ClusterContext): Promise<boolean> {
+    const namespace: V1Namespace = {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: ctx.namespace,
+        labels: { ...pairsToMap(ctx.work.logicalCloud.data.labels), ...ctx.labels },
+      },
+    };
+    try {
+      await ctx.connection.apply(namespace);
+      ctx.record({ category: 'namespace', kind: 'Namespace', name: ctx.namespace, status: 'Created' });
+      return true;
+    } catch (error) {
+      ctx.record({ category: 'namespace', kind: 'Namespace', name: ctx.namespace, status: 'Failed', message: messageOf(error) });
+      return false;
+    }
+  }
+
+  async remove(ctx: ClusterContext): Promise<void> {
+    const ref = { apiVersion: 'v1', kind: 'Namespace', name: ctx.namespace };
+    try {
+      const existing = await ctx.connection.read<V1Namespace>(ref);
+      // Only a namespace this logical cloud created is ever deleted.
+      if (existing && existing.metadata?.labels?.[LABEL_LOGICAL_CLOUD_ID] !== ctx.identity.logicalCloudId) {
+        ctx.record({ category: 'namespace', kind: 'Namespace', name: ctx.namespace, status: 'DeleteFailed', message: 'namespace is not managed by this logical cloud; left in place' });
+        return;
+      }
+      if (existing) {
+        await ctx.connection.delete(ref);
+        // The namespace controller finalizes the deletion; terminate is done when it is gone.
+        await waitForObject({
+          kubeConfig: ctx.connection.kubeConfig,
+          collectionPath: '/api/v1/namespaces',
+          name: ctx.namespace,
+          condition: () => false,
+          timeoutMs: this.deleteTimeoutMs,
+          untilDeleted: { exists: () => ctx.connection.read(ref).then((n) => n !== undefined) },
+        });
+      }
+      ctx.record({ category: 'namespace', kind: 'Namespace', name: ctx.namespace, status: 'Deleted' });
+    } catch (error) {
+      ctx.record({ category: 'namespace', kind: 'Namespace', name: ctx.namespace, status: 'DeleteFailed', message: messageOf(error) });
+    }
+  }
+}

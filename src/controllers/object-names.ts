@@ -1,0 +1,55 @@
+/**
+ * Names and labels of what the DCM creates on a cluster. DCM names allow upper case and
+ * `_`, Kubernetes names do not: names are lower-cased slugs, with a short hash of the
+ * original when the slug had to change it, so two DCM names never map to one object.
+ */
+import { createHash } from 'node:crypto';
+
+export const MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY_VALUE = 'dcm';
+export const LABEL_PROJECT = 'dcm.onap.org/project';
+export const LABEL_LOGICAL_CLOUD = 'dcm.onap.org/logical-cloud';
+/** Selects everything of one logical cloud: its id survives renames and fits a label value. */
+export const LABEL_LOGICAL_CLOUD_ID = 'dcm.onap.org/logical-cloud-id';
+
+const shortHash = (s: string, length = 6) => createHash('sha256').update(s).digest('hex').slice(0, length);
+
+/** A DNS-1123 label-ish slug of a DCM name (≤ max chars). */
+export function slug(name: string, max = 63): string {
+  let s = name.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '');
+  if (s !== name || s.length > max) s = `${s.slice(0, max - 7).replace(/-$/, '')}-${shortHash(name)}`;
+  return s || shortHash(name);
+}
+
+/** A label value: ≤63 chars of [A-Za-z0-9._-], alphanumeric at both ends. */
+export function labelValue(name: string): string {
+  if (name.length <= 63) return name;
+  return `${name.slice(0, 56).replace(/[-_.]+$/, '')}-${shortHash(name)}`;
+}
+
+export interface LogicalCloudIdentity {
+  project: string;
+  logicalCloud: string;
+  logicalCloudId: string;
+}
+
+export const managedLabels = (id: LogicalCloudIdentity): Record<string, string> => ({
+  [MANAGED_BY]: MANAGED_BY_VALUE,
+  [LABEL_PROJECT]: labelValue(id.project),
+  [LABEL_LOGICAL_CLOUD]: labelValue(id.logicalCloud),
+  [LABEL_LOGICAL_CLOUD_ID]: id.logicalCloudId,
+});
+
+export const managedSelector = (id: LogicalCloudIdentity): string =>
+  `${MANAGED_BY}=${MANAGED_BY_VALUE},${LABEL_LOGICAL_CLOUD_ID}=${id.logicalCloudId}`;
+
+/** Namespaced objects only need to be unique in the logical cloud's own namespace. */
+export const namespacedObjectName = (kind: 'permission' | 'quota', name: string): string =>
+  `dcm-${kind === 'quota' ? 'quota-' : ''}${slug(name, 240)}`;
+
+/** Cluster-scoped objects carry the logical cloud in their name. */
+export const clusterObjectName = (id: LogicalCloudIdentity, permission: string): string =>
+  `dcm-${slug(id.logicalCloud, 60)}-${id.logicalCloudId.slice(0, 8)}-${slug(permission, 120)}`;
+
+export const csrName = (id: LogicalCloudIdentity, user: string): string =>
+  `dcm-${slug(id.logicalCloud, 60)}-${id.logicalCloudId.slice(0, 8)}-${slug(user, 60)}`;

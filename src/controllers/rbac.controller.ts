@@ -1,0 +1,68 @@
+/**
+ * RBAC controller: per user permission a Role + RoleBinding in the logical cloud's
+ * namespace, or a ClusterRole + ClusterRoleBinding for a cluster-wide one; the subject is
+ * `User <user-name>`. Rules are checked against the cluster's discovery first: a rule that
+ * can grant nothing there becomes a warning in status.
+ */
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { checkRuleAgainstDiscovery, discoverServedResources } from '../kubernetes/discovery.js';
+import { messageOf, pruneObjects, reconcileObjects, type ClusterContext, type ManagedKind } from './cluster-context.js';
+import { clusterObjectName, namespacedObjectName } from './object-names.js';
+
+const RBAC = 'rbac.authorization.k8s.io/v1';
+
+export const RBAC_KINDS: ManagedKind[] = [
+  { category: 'role', apiVersion: RBAC, kind: 'Role', namespaced: true },
+  { category: 'role-binding', apiVersion: RBAC, kind: 'RoleBinding', namespaced: true },
+  { category: 'role', apiVersion: RBAC, kind: 'ClusterRole', namespaced: false },
+  { category: 'role-binding', apiVersion: RBAC, kind: 'ClusterRoleBinding', namespaced: false },
+];
+
+export class RbacController {
+  async apply(ctx: ClusterContext): Promise<void> {
+    await this.checkRules(ctx);
+    const user = ctx.work.logicalCloud.data.user?.name;
+    const desired: KubernetesObject[] = [];
+    for (const permission of ctx.work.permissions) {
+      const clusterWide = permission.data.namespace === '';
+      const name = clusterWide ? clusterObjectName(ctx.identity, permission.name) : namespacedObjectName('permission', permission.name);
+      const metadata = {
+        name,
+        ...(clusterWide ? {} : { namespace: ctx.namespace }),
+        labels: ctx.labels,
+        annotations: { 'dcm.onap.org/permission': permission.name },
+      };
+      desired.push({
+        apiVersion: RBAC,
+        kind: clusterWide ? 'ClusterRole' : 'Role',
+        metadata,
+        rules: [{ apiGroups: permission.data.apiGroups, resources: permission.data.resources, verbs: permission.data.verbs }],
+      } as KubernetesObject);
+      if (user) {
+        desired.push({
+          apiVersion: RBAC,
+          kind: clusterWide ? 'ClusterRoleBinding' : 'RoleBinding',
+          metadata,
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: clusterWide ? 'ClusterRole' : 'Role', name },
+          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
+        } as KubernetesObject);
+      }
+    }
+    await reconcileObjects(ctx, RBAC_KINDS, desired);
+  }
+
+  async remove(ctx: ClusterContext): Promise<void> {
+    // Bindings first: the user loses access before the roles go.
+    const [role, roleBinding, clusterRole, clusterRoleBinding] = RBAC_KINDS as [ManagedKind, ManagedKind, ManagedKind, ManagedKind];
+    await pruneObjects(ctx, [roleBinding, clusterRoleBinding, role, clusterRole]);
+  }
+
+  private async checkRules(ctx: ClusterContext): Promise<void> {
+    try {
+      const served = await discoverServedResources(ctx.connection);
+      for (const permission of ctx.work.permissions) ctx.warnings.push(...checkRuleAgainstDiscovery(permission.name, permission.data, served));
+    } catch (error) {
+      ctx.warnings.push({ permission: '*', resource: '*', group: '*', message: `permissions not checked: discovery failed: ${messageOf(error)}` });
+    }
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * User controller: the tenant's identity on a cluster. One private key per logical cloud
+ * (node:crypto), a CSR (node-forge) with CN = user name and O = the logical cloud, and a
+ * certificate: from the cluster's CSR API (signer kubernetes.io/kube-apiserver-client,
+ * approved by the DCM, waited for by watch), or signed by the DCM itself when the cluster
+ * was registered with its CA key. A valid certificate is reused on re-apply.
+ */
+import { CertificatesV1Api, type V1CertificateSigningRequest } from '@kubernetes/client-node';
+import { certificateMatchesKey, createCsr, describeCertificate, generatePrivateKey, signCsrLocally, verifyIssuedBy } from '../certificates/certificates.js';
+import type { CredentialsStore } from '../features/lifecycle/credentials.store.js';
+import { ClusterError } from '../kubernetes/cluster-connection.js';
+import { waitForObject } from '../kubernetes/wait-for-object.js';
+import { messageOf, type ClusterContext } from './cluster-context.js';
+import { csrName } from './object-names.js';
+
+export interface UserControllerOptions {
+  keyBits: 2048 | 3072 | 4096;
+  certificateValiditySeconds: number;
+  /** How long to wait for a cluster to sign an approved CSR. */
+  signTimeoutMs: number;
+}
+
+const CSR_PATH = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
+
+const refusal = (csr: V1CertificateSigningRequest) =>
+  csr.status?.conditions?.find((c) => (c.type === 'Denied' || c.type === 'Failed') && c.status === 'True');
+
+export class UserController {
+  constructor(
+    private readonly credentials: CredentialsStore,
+    private readonly options: UserControllerOptions,
+  ) {}
+
+  async apply(ctx: ClusterContext): Promise<void> {
+    const user = ctx.work.logicalCloud.data.user;
+    if (!user) return;
+    const reference = ctx.work.reference.name;
+    try {
+      const key = await this.credentials.ensureKey(ctx.identity.logicalCloudId, this.options.keyBits, () =>
+        generatePrivateKey(this.options.keyBits),
+      );
+      const caPem = ctx.work.cluster.data.certificateAuthorityData
+        ? Buffer.from(ctx.work.cluster.data.certificateAuthorityData, 'base64').toString('utf8')
+        : undefined;
+      const stored = (await this.credentials.get(ctx.identity.logicalCloudId))?.certificates.find((c) => c.reference === reference);
+      if (stored && this.stillGood(stored.certificate, key, caPem)) {
+        ctx.record({ category: 'user-certificate', kind: 'Certificate', name: user.name, status: 'Created', message: 'valid certificate reused' });
+        return;
+      }
+      const csrPem = createCsr({ privateKeyPem: key, commonName: user.name, organization: `${ctx.identity.project}/${ctx.identity.logicalCloud}` });
+      const caKey = ctx.work.cluster.data.secrets.caKey;
+      const certificate =
+        caKey && caPem
+          ? signCsrLocally({ csrPem, caCertPem: caPem, caKeyPem: caKey, validitySeconds: this.options.certificateValiditySeconds, usages: 'client' })
+          : await this.signByCluster(ctx, csrPem, user.name);
+      await this.credentials.putCertificate(ctx.identity.logicalCloudId, {
+        reference,
+        certificate,
+        notAfter: describeCertificate(certificate).notAfter,
+        signedBy: caKey && caPem ? 'dcm-with-cluster-ca' : 'cluster',
+      });
+      ctx.record({ category: 'user-certificate', kind: 'Certificate', name: user.name, status: 'Created' });
+    } catch (error) {
+      ctx.record({ category: 'user-certificate', kind: 'Certificate', name: user.name, status: 'Failed', message: messageOf(error) });
+    }
+  }
+
+  /** Reusable: same key, issued by this cluster's CA, and not in the last fifth of its life. */
+  private stillGood(certificate: string, key: string, caPem: string | undefined): boolean {
+    try {
+      const { notBefore, notAfter } = describeCertificate(certificate);
+      const renewAt = notAfter.getTime() - (notAfter.getTime() - notBefore.getTime()) / 5;
+      return certificateMatchesKey(certificate, key) && (!caPem || verifyIssuedBy(certificate, caPem)) && Date.now() < renewAt;
+    } catch {
+      return false;
+    }
+  }
+
+  private async signByCluster(ctx: ClusterContext, csrPem: string, user: string): Promise<string> {
+    const api = ctx.connection.kubeConfig.makeApiClient(CertificatesV1Api);
+    const name = csrName(ctx.identity, user);
+    await this.deleteCsr(ctx, name);
+    await ctx.connection.withTimeout(
+      `create CertificateSigningRequest ${name}`,
+      api.createCertificateSigningRequest({
+        body: {
+          metadata: { name, labels: ctx.labels },
+          spec: {
+            request: Buffer.from(csrPem).toString('base64'),
+            signerName: 'kubernetes.io/kube-apiserver-client',
+            usages: ['digital signature', 'key encipherment', 'client auth'],
+            expirationSeconds: this.options.certificateValiditySeconds,
+          },
+        },
+      }),
+    );
+    const csr = await ctx.connection.withTimeout(`read CertificateSigningRequest ${name}`, api.readCertificateSigningRequest({ name }));
+    csr.status = {
+      ...csr.status,
+      conditions: [{ type: 'Approved', status: 'True', reason: 'DCMApproved', message: `approved by the DCM for logical cloud ${ctx.identity.logicalCloud}` }],
+    };
+    await ctx.connection.withTimeout(`approve CertificateSigningRequest ${name}`, api.replaceCertificateSigningRequestApproval({ name, body: csr }));
+    const signed = await waitForObject<V1CertificateSigningRequest>({
+      kubeConfig: ctx.connection.kubeConfig,
+      collectionPath: CSR_PATH,
+      name,
+      timeoutMs: this.options.signTimeoutMs,
+      condition: (o) => Boolean(o.status?.certificate) || refusal(o) !== undefined,
+    });
+    const refused = refusal(signed!);
+    if (refused) throw new ClusterError(`CertificateSigningRequest ${name} ${refused.type}: ${refused.message ?? refused.reason ?? ''}`);
+    await this.deleteCsr(ctx, name);
+    return Buffer.from(signed!.status!.certificate!, 'base64').toString('utf8');
+  }
+
+  private async deleteCsr(ctx: ClusterContext, name: string): Promise<void> {
+    await ctx.connection.delete({ apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', name });
+  }
+
+  async remove(ctx: ClusterContext): Promise<void> {
+    const user = ctx.work.logicalCloud.data.user;
+    if (!user) return;
+    try {
+      await this.deleteCsr(ctx, csrName(ctx.identity, user.name));
+      await this.credentials.removeCertificate(ctx.identity.logicalCloudId, ctx.work.reference.name);
+      ctx.record({ category: 'user-certificate', kind: 'Certificate', name: user.name, status: 'Deleted' });
+    } catch (error) {
+      ctx.record({ category: 'user-certificate', kind: 'Certificate', name: user.name, status: 'DeleteFailed', message: messageOf(error) });
+    }
+  }
+}

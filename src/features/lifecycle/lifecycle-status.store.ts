@@ -1,0 +1,79 @@
+/**
+ * The lifecycle of each logical cloud, durable in MongoDB so that it survives a restart:
+ * its state, the operation under way, per cluster what was done to which object, and
+ * which clusters hold objects of it (so that a removed reference is cleaned up).
+ */
+import type { Collection, Db } from 'mongodb';
+import type { ResourceStatus } from '../../controllers/cluster-context.js';
+import type { RuleWarning } from '../../kubernetes/discovery.js';
+
+export type LifecycleState =
+  | 'Created'
+  | 'Instantiating'
+  | 'Instantiated'
+  | 'InstantiateFailed'
+  | 'Terminating'
+  | 'Terminated'
+  | 'TerminateFailed';
+
+export type ClusterState = 'Pending' | 'Applying' | 'Applied' | 'Failed' | 'Terminating' | 'Terminated' | 'TerminateFailed';
+
+export interface ClusterPlacement {
+  reference: string;
+  provider: string;
+  cluster: string;
+}
+
+export interface ClusterStatus extends ClusterPlacement {
+  state: ClusterState;
+  resources: ResourceStatus[];
+  warnings: RuleWarning[];
+}
+
+export interface LifecycleDocument {
+  _id: string;
+  project: string;
+  logicalCloud: string;
+  state: LifecycleState;
+  operation: { kind: 'apply' | 'terminate'; inProgress: boolean; requestedAt: Date; finishedAt?: Date };
+  clusters: ClusterStatus[];
+  /** Clusters that may hold objects of this logical cloud. */
+  placements: ClusterPlacement[];
+}
+
+export class LifecycleStatusStore {
+  private readonly collection: Collection<LifecycleDocument>;
+
+  constructor(db: Db) {
+    this.collection = db.collection<LifecycleDocument>('lifecycle');
+  }
+
+  async init(): Promise<void> {
+    await this.collection.createIndex({ 'operation.inProgress': 1 }, { name: 'in_progress' });
+  }
+
+  get(logicalCloudId: string): Promise<LifecycleDocument | null> {
+    return this.collection.findOne({ _id: logicalCloudId });
+  }
+
+  async put(doc: LifecycleDocument): Promise<void> {
+    await this.collection.replaceOne({ _id: doc._id }, doc, { upsert: true });
+  }
+
+  async setCluster(logicalCloudId: string, status: ClusterStatus): Promise<void> {
+    const doc = await this.get(logicalCloudId);
+    if (!doc) return;
+    const clusters = doc.clusters.filter((c) => c.reference !== status.reference);
+    clusters.push(status);
+    clusters.sort((a, b) => a.reference.localeCompare(b.reference));
+    await this.collection.updateOne({ _id: logicalCloudId }, { $set: { clusters } });
+  }
+
+  inProgress(): Promise<LifecycleDocument[]> {
+    return this.collection.find({ 'operation.inProgress': true }).toArray();
+  }
+
+  async delete(logicalCloudId: string): Promise<void> {
+    await this.collection.deleteOne({ _id: logicalCloudId });
+  }
+}

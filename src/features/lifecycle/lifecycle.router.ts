@@ -1,0 +1,120 @@
+/** Design endpoints 2, 14 and 15 (and EMCO's instantiate/update/terminate and kubeconfig paths). */
+import type { Request, Response, Router } from 'express';
+import { z } from 'zod';
+import { API_PREFIX } from '../../http/crud-routes.js';
+import { declareRoute, type OpenApiRegistry } from '../../http/openapi.js';
+import { parseInput } from '../../http/validation.js';
+import { kubeconfigToJson, kubeconfigToYaml } from '../../kubeconfig/kubeconfig.js';
+import { STATUS_TEXT, type LifecycleService, type OperationSummary } from './lifecycle.service.js';
+
+const LC = '/projects/:project/logical-clouds/:logicalCloud';
+
+const operationBody = (summary: OperationSummary) => ({
+  'logical-cloud-name': summary.logicalCloud.name,
+  namespace: summary.logicalCloud.data.namespace,
+  description: summary.logicalCloud.data.description,
+  user: summary.logicalCloud.data.user?.name ?? '',
+  clusters: summary.clusters,
+  'quota-name': summary.quotas[0] ?? '',
+  'quota-names': summary.quotas,
+  status: STATUS_TEXT[summary.state],
+});
+
+const KubeconfigQuery = z.object({ 'cluster-reference': z.string().min(1).max(128).optional() });
+
+export function declareLifecycleRoutes(router: Router, registry: OpenApiRegistry, lifecycle: LifecycleService): void {
+  const p = (req: Request) => req.params as { project: string; logicalCloud: string; reference?: string };
+
+  const operation = (path: string, summary: string, status: 200 | 202, run: (project: string, lc: string) => Promise<OperationSummary>) =>
+    declareRoute(
+      router,
+      registry,
+      API_PREFIX,
+      { method: 'post', path: `${LC}/${path}`, tag: 'Lifecycle', summary, responses: { [status]: { description: 'Accepted; follow GET …/status' }, 409: { description: 'Precondition or state conflict' } } },
+      async (req, res) => {
+        const result = await run(p(req).project, p(req).logicalCloud);
+        res.status(status).json(operationBody(result));
+      },
+    );
+  operation('apply', 'Apply the logical cloud to its clusters (design 14); idempotent, converges after changes', 200, (pr, lc) => lifecycle.apply(pr, lc));
+  operation('instantiate', 'EMCO name of apply', 202, (pr, lc) => lifecycle.apply(pr, lc));
+  operation('update', 'EMCO name of re-apply after changes', 202, (pr, lc) => lifecycle.apply(pr, lc));
+  operation('terminate', 'Remove everything the DCM created on the clusters', 202, (pr, lc) => lifecycle.terminate(pr, lc));
+
+  declareRoute(
+    router,
+    registry,
+    API_PREFIX,
+    { method: 'get', path: `${LC}/status`, tag: 'Lifecycle', summary: 'Status of the last operation, per cluster and resource (design 15)', responses: { 200: { description: 'Status' } } },
+    async (req, res) => {
+      const { logicalCloud, status } = await lifecycle.getStatus(p(req).project, p(req).logicalCloud);
+      const summarize = (resources: { category: string; status: string }[], category: string) => {
+        const mine = resources.filter((r) => r.category === category);
+        if (mine.length === 0) return 'None';
+        if (mine.some((r) => r.status === 'Failed' || r.status === 'DeleteFailed')) return 'Failed';
+        return mine.every((r) => r.status === 'Deleted') ? 'Deleted' : mine.some((r) => r.status === 'Created') ? 'Created' : 'Deleted';
+      };
+      res.json({
+        metadata: { name: logicalCloud.name, description: logicalCloud.data.description },
+        status: STATUS_TEXT[status?.state ?? 'Created'],
+        state: status?.state ?? 'Created',
+        operation: status?.operation ?? null,
+        clusters: (status?.clusters ?? []).map((c) => ({
+          'cluster-reference': c.reference,
+          'cluster-provider': c.provider,
+          cluster: c.cluster,
+          state: c.state,
+          'namespace-status': summarize(c.resources, 'namespace'),
+          'user-certificate-status': summarize(c.resources, 'user-certificate'),
+          'role-status': summarize(c.resources, 'role'),
+          'role-binding-status': summarize(c.resources, 'role-binding'),
+          'quota-status': summarize(c.resources, 'quota'),
+          resources: c.resources,
+          warnings: c.warnings.map((w) => w.message),
+          errors: c.resources.filter((r) => r.message && (r.status === 'Failed' || r.status === 'DeleteFailed')).map((r) => `${r.kind} ${r.name}: ${r.message}`),
+        })),
+      });
+    },
+  );
+
+  const sendKubeconfig = async (req: Request, res: Response, reference: string | undefined) => {
+    const kubeconfig = await lifecycle.kubeconfig(p(req).project, p(req).logicalCloud, reference);
+    const filename = `${p(req).logicalCloud}${reference ? `-${reference}` : ''}.kubeconfig`;
+    res.setHeader('Content-Disposition', `attachment; filename="${filename.replace(/[^A-Za-z0-9._-]/g, '_')}"`);
+    res.setHeader('Cache-Control', 'no-store');
+    const accept = req.headers.accept ?? '';
+    if (accept.includes('application/json') && !accept.includes('yaml')) res.type('application/json').send(kubeconfigToJson(kubeconfig));
+    else res.type('application/yaml').send(kubeconfigToYaml(kubeconfig));
+  };
+
+  declareRoute(
+    router,
+    registry,
+    API_PREFIX,
+    {
+      method: 'get',
+      path: `${LC}/kubeconfig`,
+      tag: 'Lifecycle',
+      summary: "The tenant's kubeconfig (design 2): one cluster with ?cluster-reference=, else a context per cluster; YAML, or JSON with Accept: application/json",
+      query: { 'cluster-reference': { description: 'a cluster reference of the logical cloud' } },
+      responses: { 200: { description: 'kubeconfig', contentType: 'application/yaml' }, 409: { description: 'Not applied yet / no certificate yet' } },
+    },
+    async (req, res) => {
+      const query = parseInput(KubeconfigQuery, req.query, 'query');
+      await sendKubeconfig(req, res, query['cluster-reference']);
+    },
+  );
+  declareRoute(
+    router,
+    registry,
+    API_PREFIX,
+    {
+      method: 'get',
+      path: `${LC}/cluster-references/:reference/kubeconfig`,
+      tag: 'Lifecycle',
+      summary: 'EMCO path of the kubeconfig of one cluster reference',
+      responses: { 200: { description: 'kubeconfig', contentType: 'application/yaml' } },
+    },
+    async (req, res) => sendKubeconfig(req, res, p(req).reference),
+  );
+}

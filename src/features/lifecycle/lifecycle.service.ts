@@ -1,0 +1,364 @@
+/**
+ * Apply and terminate logical clouds on their clusters, report status, hand out the
+ * tenant's kubeconfigs. An operation is recorded in MongoDB first and answered at once;
+ * the clusters are then worked in the background, in parallel with bounded concurrency,
+ * each failing only its own entries. An operation found in progress at start-up (the
+ * process died) is resumed: every step is safe to repeat.
+ */
+import { ClusterContext, type ClusterWork } from '../../controllers/cluster-context.js';
+import { applyCluster, removeCluster, type Controllers } from '../../controllers/cluster-pipeline.js';
+import { ConflictError, NotFoundError, StateConflictError } from '../../errors.js';
+import { buildKubeconfig, type Kubeconfig, type KubeconfigEntry } from '../../kubeconfig/kubeconfig.js';
+import type { ClusterConnection } from '../../kubernetes/cluster-connection.js';
+import type { Logger } from '../../logger.js';
+import type { ClusterRecord, ClusterService } from '../cluster-registry/cluster.service.js';
+import type { LogicalCloudRecord } from '../logical-clouds/logical-cloud.model.js';
+import type { LifecycleGuard, LogicalCloudService, LogicalCloudStores } from '../logical-clouds/logical-cloud.service.js';
+import type { CredentialsStore } from './credentials.store.js';
+import type {
+  ClusterPlacement,
+  ClusterStatus,
+  LifecycleDocument,
+  LifecycleState,
+  LifecycleStatusStore,
+} from './lifecycle-status.store.js';
+
+export const MAX_PERMISSIONS = 100;
+
+/** The design's words for the overall status (endpoint 15). */
+export const STATUS_TEXT: Record<LifecycleState, string> = {
+  Created: 'Not Applied',
+  Instantiating: 'Creation in Progress',
+  Instantiated: 'Created',
+  InstantiateFailed: 'Creation Failed',
+  Terminating: 'Termination in Progress',
+  Terminated: 'Terminated',
+  TerminateFailed: 'Termination Failed',
+};
+
+/** States in which objects of the logical cloud may exist on clusters. */
+const HOLDS_RESOURCES: LifecycleState[] = ['Instantiating', 'Instantiated', 'InstantiateFailed', 'Terminating', 'TerminateFailed'];
+
+export interface LifecycleOptions {
+  concurrency: number;
+  connect: (cluster: ClusterRecord) => ClusterConnection;
+}
+
+export interface OperationSummary {
+  logicalCloud: LogicalCloudRecord;
+  clusters: string[];
+  quotas: string[];
+  state: LifecycleState;
+}
+
+async function mapWithConcurrency<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  const workers = Array.from({ length: Math.max(1, Math.min(limit, queue.length)) }, async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+  });
+  await Promise.all(workers);
+}
+
+export class LifecycleService implements LifecycleGuard {
+  private readonly running = new Map<string, Promise<void>>();
+  /** Status writes of one logical cloud, one after another (clusters finish concurrently). */
+  private readonly writes = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly logicalClouds: LogicalCloudService,
+    private readonly stores: LogicalCloudStores,
+    private readonly clusters: ClusterService,
+    private readonly status: LifecycleStatusStore,
+    private readonly credentials: CredentialsStore,
+    private readonly controllers: Controllers,
+    private readonly options: LifecycleOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  // ---- guard used by the logical-cloud service ------------------------------------------
+
+  async checkMutable(lc: LogicalCloudRecord, change: 'update' | 'delete' | 'identity'): Promise<void> {
+    if (change === 'update') return;
+    const doc = await this.status.get(lc.id);
+    if (!doc || !HOLDS_RESOURCES.includes(doc.state)) return;
+    if (change === 'delete') {
+      throw new StateConflictError(`Logical Cloud ${lc.name} is applied (${doc.state}); terminate it before deleting it`);
+    }
+    throw new StateConflictError(
+      `the namespace, user and level of Logical Cloud ${lc.name} cannot change while it is applied (${doc.state}); terminate it first`,
+    );
+  }
+
+  async onDeleted(lc: LogicalCloudRecord): Promise<void> {
+    await Promise.all([this.status.delete(lc.id), this.credentials.delete(lc.id)]);
+  }
+
+  // ---- operations -----------------------------------------------------------------------
+
+  async apply(project: string, name: string): Promise<OperationSummary> {
+    const lc = await this.logicalClouds.resolve(project, name);
+    this.refuseWhileRunning(lc);
+    const [references, permissions, quotas] = await Promise.all([
+      this.stores.clusterReferences.list({ logicalCloudId: lc.id }),
+      this.stores.permissions.list({ logicalCloudId: lc.id }),
+      this.stores.clusterQuotas.list({ logicalCloudId: lc.id }),
+    ]);
+    if (references.total === 0) throw new StateConflictError(`Logical Cloud ${name} has no cluster references; add at least one before applying`);
+    if (lc.data.level === '1') {
+      if (!lc.data.user) throw new StateConflictError(`Logical Cloud ${name} has no user`);
+      if (permissions.total > MAX_PERMISSIONS) {
+        throw new StateConflictError(`Logical Cloud ${name} has ${permissions.total} user permissions; at most ${MAX_PERMISSIONS} can be applied`);
+      }
+      if (!permissions.items.some((p) => p.data.namespace !== '')) {
+        throw new StateConflictError(`Logical Cloud ${name} needs at least one user permission in its namespace ${lc.data.namespace}`);
+      }
+      await this.refuseSharedUser(lc, references.items.map((r) => `${r.data.clusterProvider}/${r.data.cluster}`));
+    }
+    const previous = await this.status.get(lc.id);
+    const placements: ClusterPlacement[] = references.items.map((r) => ({ reference: r.name, provider: r.data.clusterProvider, cluster: r.data.cluster }));
+    const doc: LifecycleDocument = {
+      _id: lc.id,
+      project,
+      logicalCloud: name,
+      state: 'Instantiating',
+      operation: { kind: 'apply', inProgress: true, requestedAt: new Date() },
+      clusters: placements.map((p) => ({ ...p, state: 'Pending', resources: [], warnings: [] })),
+      // Until this apply is done, objects may be left where the previous one put them.
+      placements: mergePlacements(previous?.placements ?? [], placements),
+    };
+    await this.status.put(doc);
+    this.start(lc.id, () => this.runApply(project, lc.id));
+    return { logicalCloud: lc, clusters: placements.map((p) => p.reference), quotas: quotas.items.map((q) => q.name), state: doc.state };
+  }
+
+  async terminate(project: string, name: string): Promise<OperationSummary> {
+    const lc = await this.logicalClouds.resolve(project, name);
+    this.refuseWhileRunning(lc);
+    const previous = await this.status.get(lc.id);
+    if (!previous || !HOLDS_RESOURCES.includes(previous.state)) {
+      throw new StateConflictError(`Logical Cloud ${name} is not applied; there is nothing to terminate`);
+    }
+    const doc: LifecycleDocument = {
+      ...previous,
+      state: 'Terminating',
+      operation: { kind: 'terminate', inProgress: true, requestedAt: new Date() },
+      clusters: previous.placements.map((p) => ({ ...p, state: 'Pending', resources: [], warnings: [] })),
+    };
+    await this.status.put(doc);
+    this.start(lc.id, () => this.runTerminate(project, lc.id));
+    return { logicalCloud: lc, clusters: previous.placements.map((p) => p.reference), quotas: [], state: doc.state };
+  }
+
+  async getStatus(project: string, name: string): Promise<{ logicalCloud: LogicalCloudRecord; status: LifecycleDocument | null }> {
+    const lc = await this.logicalClouds.resolve(project, name);
+    return { logicalCloud: lc, status: await this.status.get(lc.id) };
+  }
+
+  /** The tenant's kubeconfig for one cluster reference, or for every cluster with a certificate. */
+  async kubeconfig(project: string, name: string, reference?: string): Promise<Kubeconfig> {
+    const lc = await this.logicalClouds.resolve(project, name);
+    if (lc.data.level === '0') {
+      throw new StateConflictError(`Logical Cloud ${name} is an admin (level 0) logical cloud: it has no tenant user and no kubeconfig`);
+    }
+    const references = (await this.stores.clusterReferences.list({ logicalCloudId: lc.id })).items;
+    const wanted = reference ? references.filter((r) => r.name === reference) : references;
+    if (reference && wanted.length === 0) throw new NotFoundError(`Cluster reference ${reference} not found in Logical Cloud ${name}`);
+    const [doc, credentials] = await Promise.all([this.status.get(lc.id), this.credentials.get(lc.id)]);
+    const state = doc ? STATUS_TEXT[doc.state] : STATUS_TEXT.Created;
+    const entries: KubeconfigEntry[] = [];
+    for (const ref of wanted) {
+      const certificate = credentials?.certificates.find((c) => c.reference === ref.name);
+      if (!certificate || !doc || !['Instantiating', 'Instantiated', 'InstantiateFailed'].includes(doc.state)) continue;
+      const cluster = await this.clusters.get(ref.data.clusterProvider, ref.data.cluster);
+      entries.push({
+        clusterName: ref.name,
+        server: cluster.data.server,
+        ...(cluster.data.certificateAuthorityData ? { certificateAuthorityData: cluster.data.certificateAuthorityData } : {}),
+        ...(cluster.data.insecureSkipTlsVerify ? { insecureSkipTlsVerify: true } : {}),
+        userName: lc.data.user!.name,
+        clientCertificatePem: certificate.certificate,
+        clientKeyPem: credentials!.privateKey,
+        namespace: lc.data.namespace,
+      });
+    }
+    if (entries.length === 0) {
+      const what = reference ? `cluster reference ${reference}` : 'any cluster';
+      throw new StateConflictError(`Logical Cloud ${name} has no certificate for ${what} yet (status: ${state}); apply it and wait for Created`);
+    }
+    return buildKubeconfig(entries);
+  }
+
+  /** Resolves when the logical cloud's operation under way (if any) has finished. */
+  async settled(project: string, name: string): Promise<void> {
+    const lc = await this.logicalClouds.resolve(project, name);
+    await this.running.get(lc.id);
+  }
+
+  /** Resumes operations that were in progress when a previous process stopped. */
+  async resumeInterrupted(): Promise<number> {
+    const interrupted = await this.status.inProgress();
+    for (const doc of interrupted) {
+      if (this.running.has(doc._id)) continue;
+      this.logger.info({ project: doc.project, logicalCloud: doc.logicalCloud, operation: doc.operation.kind }, 'resuming interrupted operation');
+      this.start(doc._id, () => (doc.operation.kind === 'apply' ? this.runApply(doc.project, doc._id) : this.runTerminate(doc.project, doc._id)));
+    }
+    return interrupted.length;
+  }
+
+  /** Waits for every operation under way (graceful shutdown, tests). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all(this.running.values());
+  }
+
+  // ---- background work ------------------------------------------------------------------
+
+  private refuseWhileRunning(lc: LogicalCloudRecord): void {
+    if (this.running.has(lc.id)) throw new ConflictError(`an operation on Logical Cloud ${lc.name} is already in progress`);
+  }
+
+  /** One tenant user per cluster: two logical clouds with one user name would share each other's grants. */
+  private async refuseSharedUser(lc: LogicalCloudRecord, clusterKeys: string[]): Promise<void> {
+    const sameUser = await this.stores.logicalClouds.findWhere({}, { 'data.user.name': lc.data.user!.name, _id: { $ne: lc.id } });
+    for (const other of sameUser) {
+      const otherStatus = await this.status.get(other.id);
+      if (!otherStatus || !HOLDS_RESOURCES.includes(otherStatus.state)) continue;
+      const shared = otherStatus.placements.find((p) => clusterKeys.includes(`${p.provider}/${p.cluster}`));
+      if (shared) {
+        throw new ConflictError(
+          `user ${lc.data.user!.name} is already the user of Logical Cloud ${other.name} (project ${other.scope.project}) on cluster ${shared.cluster}; choose another user name`,
+        );
+      }
+    }
+  }
+
+  private start(logicalCloudId: string, work: () => Promise<void>): void {
+    const run = work()
+      .catch((error: unknown) => this.logger.error({ err: error, logicalCloudId }, 'lifecycle operation failed'))
+      .finally(() => this.running.delete(logicalCloudId));
+    this.running.set(logicalCloudId, run);
+  }
+
+  private writeCluster(logicalCloudId: string, status: ClusterStatus): Promise<void> {
+    const previous = this.writes.get(logicalCloudId) ?? Promise.resolve();
+    const next = previous.then(() => this.status.setCluster(logicalCloudId, status));
+    this.writes.set(logicalCloudId, next.catch(() => undefined));
+    return next;
+  }
+
+  private async loadWork(project: string, logicalCloudId: string) {
+    const lc = await this.stores.logicalClouds.getById(logicalCloudId);
+    if (!lc) return undefined;
+    const scope = { logicalCloudId };
+    const [references, permissions, quotas] = await Promise.all([
+      this.stores.clusterReferences.list(scope),
+      this.stores.permissions.list(scope),
+      this.stores.clusterQuotas.list(scope),
+    ]);
+    return { lc, project, references: references.items, permissions: permissions.items, quotas: quotas.items };
+  }
+
+  /** Works one cluster with the given pipeline; a cluster that cannot be reached fails alone. */
+  private async workCluster(
+    work: Omit<ClusterWork, 'reference' | 'cluster'>,
+    placement: ClusterPlacement,
+    kind: 'apply' | 'remove',
+  ): Promise<ClusterStatus> {
+    const base = { ...placement, resources: [], warnings: [] };
+    const reference = (await this.stores.clusterReferences.get({ logicalCloudId: work.logicalCloud.id }, placement.reference)) ?? {
+      id: '',
+      scope: { logicalCloudId: work.logicalCloud.id },
+      name: placement.reference,
+      revision: 0,
+      createdAt: new Date(),
+      updatedAt: new Date(),
+      data: { clusterProvider: placement.provider, cluster: placement.cluster, loadbalancerIp: '', description: '', userData1: '', userData2: '' },
+    };
+    let cluster: ClusterRecord;
+    try {
+      cluster = await this.clusters.get(placement.provider, placement.cluster);
+    } catch (error) {
+      return {
+        ...base,
+        state: kind === 'apply' ? 'Failed' : 'TerminateFailed',
+        resources: [{ category: 'namespace', kind: 'Cluster', name: placement.cluster, status: 'Failed', message: (error as Error).message }],
+      };
+    }
+    const ctx = new ClusterContext({ ...work, reference, cluster }, this.options.connect(cluster));
+    if (kind === 'apply') await applyCluster(this.controllers, ctx);
+    else await removeCluster(this.controllers, ctx);
+    const failed = ctx.failed();
+    return {
+      ...base,
+      state: kind === 'apply' ? (failed ? 'Failed' : 'Applied') : failed ? 'TerminateFailed' : 'Terminated',
+      resources: ctx.resources,
+      warnings: ctx.warnings,
+    };
+  }
+
+  private async runApply(project: string, logicalCloudId: string): Promise<void> {
+    const loaded = await this.loadWork(project, logicalCloudId);
+    const doc = await this.status.get(logicalCloudId);
+    if (!loaded || !doc) return;
+    const work = { project, logicalCloud: loaded.lc, permissions: loaded.permissions, quotas: loaded.quotas };
+    const current = loaded.references.map((r) => ({ reference: r.name, provider: r.data.clusterProvider, cluster: r.data.cluster }));
+    // A cluster no longer referenced is cleaned up (unless another reference now names it).
+    const removed = doc.placements.filter((p) => !current.some((c) => c.provider === p.provider && c.cluster === p.cluster));
+
+    const stillHolding: ClusterPlacement[] = [];
+    await mapWithConcurrency([...current.map((p) => ({ p, kind: 'apply' as const })), ...removed.map((p) => ({ p, kind: 'remove' as const }))], this.options.concurrency, async ({ p, kind }) => {
+      if (kind === 'apply') await this.writeCluster(logicalCloudId, { ...p, state: 'Applying', resources: [], warnings: [] });
+      const result = await this.workCluster(work, p, kind);
+      if (kind === 'remove') {
+        // A removed cluster that was cleaned up leaves the status; one that failed stays visible.
+        if (result.state === 'Terminated') {
+          await this.writes.get(logicalCloudId);
+          return;
+        }
+        stillHolding.push(p);
+      }
+      await this.writeCluster(logicalCloudId, result);
+    });
+    await this.writes.get(logicalCloudId);
+    const final = await this.status.get(logicalCloudId);
+    if (!final) return;
+    const failed = final.clusters.some((c) => c.state === 'Failed' || c.state === 'TerminateFailed');
+    await this.status.put({
+      ...final,
+      state: failed ? 'InstantiateFailed' : 'Instantiated',
+      operation: { ...final.operation, inProgress: false, finishedAt: new Date() },
+      placements: [...current, ...stillHolding],
+    });
+    this.logger.info({ project, logicalCloud: loaded.lc.name, failed }, 'apply finished');
+  }
+
+  private async runTerminate(project: string, logicalCloudId: string): Promise<void> {
+    const loaded = await this.loadWork(project, logicalCloudId);
+    const doc = await this.status.get(logicalCloudId);
+    if (!loaded || !doc) return;
+    const work = { project, logicalCloud: loaded.lc, permissions: loaded.permissions, quotas: loaded.quotas };
+    const stillHolding: ClusterPlacement[] = [];
+    await mapWithConcurrency(doc.placements, this.options.concurrency, async (p) => {
+      await this.writeCluster(logicalCloudId, { ...p, state: 'Terminating', resources: [], warnings: [] });
+      const result = await this.workCluster(work, p, 'remove');
+      if (result.state !== 'Terminated') stillHolding.push(p);
+      await this.writeCluster(logicalCloudId, result);
+    });
+    await this.writes.get(logicalCloudId);
+    const final = await this.status.get(logicalCloudId);
+    if (!final) return;
+    await this.status.put({
+      ...final,
+      state: stillHolding.length > 0 ? 'TerminateFailed' : 'Terminated',
+      operation: { ...final.operation, inProgress: false, finishedAt: new Date() },
+      placements: stillHolding,
+    });
+    this.logger.info({ project, logicalCloud: loaded.lc.name, failed: stillHolding.length > 0 }, 'terminate finished');
+  }
+}
+
+const samePlacement = (a: ClusterPlacement, b: ClusterPlacement) =>
+  a.reference === b.reference && a.provider === b.provider && a.cluster === b.cluster;
+
+function mergePlacements(a: ClusterPlacement[], b: ClusterPlacement[]): ClusterPlacement[] {
+  return [...a, ...b.filter((p) => !a.some((q) => samePlacement(p, q)))];
+}

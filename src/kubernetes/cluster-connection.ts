@@ -1,0 +1,163 @@
+/**
+ * The boundary to one Kubernetes cluster: built from a registered cluster's admin
+ * kubeconfig, every call has a timeout, and library exceptions become ClusterError with
+ * the API server's own message. Controllers depend on this interface only.
+ */
+import https from 'node:https';
+import {
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+
+export const FIELD_MANAGER = 'dcm';
+
+export class ClusterError extends Error {
+  constructor(
+    message: string,
+    readonly statusCode?: number,
+  ) {
+    super(message);
+    this.name = 'ClusterError';
+  }
+}
+
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+export interface ClusterConnection {
+  readonly kubeConfig: KubeConfig;
+  /** Server-side apply, forced: the DCM owns the fields it sets. */
+  apply<T extends KubernetesObject>(object: T): Promise<T>;
+  read<T extends KubernetesObject>(ref: ObjectRef): Promise<T | undefined>;
+  list<T extends KubernetesObject>(apiVersion: string, kind: string, opts: { namespace?: string; labelSelector?: string }): Promise<T[]>;
+  /** Deletes the object; false when it was already gone. */
+  delete(ref: ObjectRef): Promise<boolean>;
+  /** GET of a raw API path, parsed as JSON. */
+  getJson<T>(path: string, accept?: string): Promise<T>;
+  /** Bounds any other call (CSR API, watches) by the connection's timeout. */
+  withTimeout<T>(what: string, call: Promise<T>): Promise<T>;
+}
+
+function errorMessage(error: unknown): { message: string; code?: number } {
+  const e = error as { code?: number; body?: unknown; message?: string };
+  if (typeof e?.code === 'number' && e.body !== undefined) {
+    let body = e.body;
+    if (typeof body === 'string') {
+      try {
+        body = JSON.parse(body);
+      } catch {
+        /* plain text */
+      }
+    }
+    const status = body as { message?: string };
+    return { message: typeof status?.message === 'string' ? status.message : String(e.body).slice(0, 500), code: e.code };
+  }
+  return { message: e?.message ?? String(error) };
+}
+
+export function toClusterError(error: unknown, what: string): ClusterError {
+  if (error instanceof ClusterError) return error;
+  const { message, code } = errorMessage(error);
+  return new ClusterError(`${what}: ${message}`, code);
+}
+
+export function createClusterConnection(adminKubeconfig: string, timeoutMs: number): ClusterConnection {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromString(adminKubeconfig);
+  const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
+  const server = kubeConfig.getCurrentCluster()?.server;
+
+  const withTimeout = async <T>(what: string, call: Promise<T>): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ClusterError(`${what}: no answer from ${server} within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([call, timeout]);
+    } catch (error) {
+      throw toClusterError(error, what);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const describe = (ref: ObjectRef) => `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
+  const header = (ref: ObjectRef) => ({
+    apiVersion: ref.apiVersion,
+    kind: ref.kind,
+    metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
+  });
+
+  return {
+    kubeConfig,
+    withTimeout,
+    apply: (object) =>
+      withTimeout(
+        `apply ${describe({ ...object, name: object.metadata?.name ?? '', namespace: object.metadata?.namespace } as ObjectRef)}`,
+        objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply),
+      ),
+    read: async <T extends KubernetesObject>(ref: ObjectRef) => {
+      try {
+        return await withTimeout(`read ${describe(ref)}`, objects.read<T>(header(ref)));
+      } catch (error) {
+        if (error instanceof ClusterError && error.statusCode === 404) return undefined;
+        throw error;
+      }
+    },
+    list: async <T extends KubernetesObject>(apiVersion: string, kind: string, opts: { namespace?: string; labelSelector?: string }) => {
+      try {
+        const list = await withTimeout(
+          `list ${kind}`,
+          objects.list<T>(apiVersion, kind, opts.namespace, undefined, undefined, undefined, undefined, opts.labelSelector),
+        );
+        return list.items;
+      } catch (error) {
+        // The namespace (or the API) is not there: nothing of ours can be either.
+        if (error instanceof ClusterError && error.statusCode === 404) return [];
+        throw error;
+      }
+    },
+    delete: async (ref) => {
+      try {
+        await withTimeout(`delete ${describe(ref)}`, objects.delete(header(ref), undefined, undefined, undefined, undefined, 'Background'));
+        return true;
+      } catch (error) {
+        if (error instanceof ClusterError && error.statusCode === 404) return false;
+        throw error;
+      }
+    },
+    getJson: <T>(path: string, accept = 'application/json') =>
+      withTimeout(
+        `GET ${path}`,
+        (async () => {
+          const url = new URL(path, server);
+          const options: https.RequestOptions = { method: 'GET', headers: { Accept: accept } };
+          await kubeConfig.applyToHTTPSOptions(options);
+          return new Promise<T>((resolve, reject) => {
+            const req = https.request(url, options, (res) => {
+              let body = '';
+              res.setEncoding('utf8');
+              res.on('data', (chunk: string) => (body += chunk));
+              res.on('end', () => {
+                if ((res.statusCode ?? 0) >= 400) reject(new ClusterError(`GET ${path}: HTTP ${res.statusCode}`, res.statusCode));
+                else {
+                  try {
+                    resolve(JSON.parse(body) as T);
+                  } catch (error) {
+                    reject(error);
+                  }
+                }
+              });
+            });
+            req.on('error', reject);
+            req.end();
+          });
+        })(),
+      ),
+  };
+}
