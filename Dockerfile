@@ -25,6 +25,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# The gRPC API loads its .proto files at start-up (dist/grpc finds ../../proto).
+COPY proto ./proto
 # Files stay root-owned and read-only to the service user (works with a read-only root filesystem).
 USER 10001:10001
 EXPOSE 9077 9078

@@ -22,6 +22,7 @@ import type { Described } from './features/metadata.js';
 import { declareProjectRoutes } from './features/projects/projects.router.js';
 import { TopLevelService } from './features/top-level.service.js';
 import { declarePermissionRoutes, createPermissionService } from './features/user-permissions/user-permissions.router.js';
+import { createGrpcServer, type DcmGrpcServer } from './grpc/server.js';
 import { createApp } from './http/app.js';
 import type { Logger } from './logger.js';
 import type { Config } from './config.js';
@@ -166,4 +167,9 @@ export async function createDcm(opts: DcmOptions): Promise<Dcm> {
     ],
   });
   return { app, services, stores };
+}
+
+/** The gRPC API of a composed DCM: the same services, and the status store's change events for WatchStatus. */
+export function createDcmGrpcServer(dcm: Pick<Dcm, 'services' | 'stores'>, opts: { logger: Logger; ready: () => Promise<boolean> }): DcmGrpcServer {
+  return createGrpcServer({ services: dcm.services, statusEvents: dcm.stores.lifecycle.events, logger: opts.logger, ready: opts.ready });
 }

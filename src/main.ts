@@ -1,6 +1,6 @@
 /** Starts the DCM: configuration, database, the composed service, HTTP; stops it cleanly on SIGTERM. */
 import type { Server } from 'node:http';
-import { createDcm, VERSION } from './composition-root.js';
+import { createDcm, createDcmGrpcServer, VERSION } from './composition-root.js';
 import { ConfigError, loadConfig } from './config.js';
 import { connectDatabase } from './db/mongo.js';
 import { createLogger } from './logger.js';
@@ -34,6 +34,10 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.DCM_HTTP_PORT;
   logger.info({ version: VERSION, port, database: config.DCM_DATABASE }, `DCM listening on http://${config.DCM_HOST}:${port} (API under /v2, docs at /docs)`);
 
+  const grpcServer = createDcmGrpcServer(dcm, { logger, ready: database.ping });
+  const grpcPort = await grpcServer.listen(config.DCM_HOST, config.DCM_GRPC_PORT);
+  logger.info({ port: grpcPort }, `DCM gRPC API (dcm.v1.LogicalCloudService, health, reflection) listening on ${config.DCM_HOST}:${grpcPort}`);
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -46,7 +50,7 @@ async function main(): Promise<void> {
     deadline.unref();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    await closed;
+    await Promise.all([closed, grpcServer.shutdown(Math.floor(config.DCM_SHUTDOWN_GRACE_MS * 0.8))]);
     await dcm.services.lifecycle.idle();
     await database.close();
     process.exit(0);

@@ -34,6 +34,9 @@ export interface CrudSpec<CreateInput, UpdateInput, R extends { name: string; re
   listBody?(views: unknown[]): unknown;
 }
 
+/** Infers a spec's types where it is written apart from `declareCrudRoutes` (the gRPC API serves the same specs). */
+export const crudSpec = <C, U, R extends { name: string; revision: number }>(spec: CrudSpec<C, U, R>): CrudSpec<C, U, R> => spec;
+
 const paramsOf = (req: Request): Params => req.params as Params;
 
 export function declareCrudRoutes<C, U, R extends { name: string; revision: number }>(

@@ -12,9 +12,14 @@ const PageQuery = z.object({
   offset: z.coerce.number().int().min(0).default(0),
 });
 
-export function pageOf(req: Request): Page {
-  const { limit, offset } = parseInput(PageQuery, { limit: req.query.limit, offset: req.query.offset }, 'query');
+/** The page a client asked for (absent values take the defaults); the gRPC API pages alike. */
+export function parsePage(query: { limit?: unknown; offset?: unknown }, prefix = 'query'): Page {
+  const { limit, offset } = parseInput(PageQuery, { limit: query.limit, offset: query.offset }, prefix);
   return { limit, offset };
+}
+
+export function pageOf(req: Request): Page {
+  return parsePage({ limit: req.query.limit, offset: req.query.offset });
 }
 
 export function setPageHeaders(req: Request, res: Response, page: Page, total: number): void {

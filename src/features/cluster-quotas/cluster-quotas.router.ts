@@ -2,7 +2,7 @@
 import type { Router } from 'express';
 import { z } from 'zod';
 import { mapToPairs, pairsToMap, type NamedRecordStore } from '../../db/named-record-store.js';
-import { checkNameMatches, declareCrudRoutes } from '../../http/crud-routes.js';
+import { checkNameMatches, crudSpec, declareCrudRoutes } from '../../http/crud-routes.js';
 import type { OpenApiRegistry } from '../../http/openapi.js';
 import { quotaSpec } from '../../validation/kubernetes-rules.js';
 import { LogicalCloudChildService, type LogicalCloudResolver } from '../logical-clouds/logical-cloud-children.service.js';
@@ -32,8 +32,9 @@ export const clusterQuotaView = (q: ClusterQuotaRecord) => ({
   spec: pairsToMap(q.data.spec),
 });
 
-export function declareClusterQuotaRoutes(router: Router, registry: OpenApiRegistry, quotas: ClusterQuotaService): void {
-  declareCrudRoutes(router, registry, {
+/** The REST routes of the resource, as data: the gRPC API serves the same spec. */
+export const clusterQuotaCrud = (quotas: ClusterQuotaService) =>
+  crudSpec({
     tag: 'Cluster quotas',
     noun: 'cluster quota',
     collectionPath: '/projects/:project/logical-clouds/:logicalCloud/cluster-quotas',
@@ -50,4 +51,7 @@ export function declareClusterQuotaRoutes(router: Router, registry: OpenApiRegis
     delete: (p, name) => quotas.delete(p.project!, p.logicalCloud!, name),
     view: clusterQuotaView,
   });
+
+export function declareClusterQuotaRoutes(router: Router, registry: OpenApiRegistry, quotas: ClusterQuotaService): void {
+  declareCrudRoutes(router, registry, clusterQuotaCrud(quotas));
 }

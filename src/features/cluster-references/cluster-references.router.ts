@@ -1,7 +1,7 @@
 import type { Router } from 'express';
 import type { NamedRecordStore } from '../../db/named-record-store.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
-import { checkNameMatches, declareCrudRoutes } from '../../http/crud-routes.js';
+import { checkNameMatches, crudSpec, declareCrudRoutes } from '../../http/crud-routes.js';
 import type { OpenApiRegistry } from '../../http/openapi.js';
 import type { ClusterService } from '../cluster-registry/cluster.service.js';
 import { LogicalCloudChildService, type LogicalCloudResolver } from '../logical-clouds/logical-cloud-children.service.js';
@@ -64,8 +64,9 @@ export const clusterReferenceView = (r: ClusterReferenceRecord) => ({
   spec: { 'cluster-provider': r.data.clusterProvider, 'cluster-name': r.data.cluster, 'loadbalancer-ip': r.data.loadbalancerIp },
 });
 
-export function declareClusterReferenceRoutes(router: Router, registry: OpenApiRegistry, references: ClusterReferenceService): void {
-  declareCrudRoutes(router, registry, {
+/** The REST routes of the resource, as data: the gRPC API serves the same spec. */
+export const clusterReferenceCrud = (references: ClusterReferenceService) =>
+  crudSpec({
     tag: 'Cluster references',
     noun: 'cluster reference',
     collectionPath: '/projects/:project/logical-clouds/:logicalCloud/cluster-references',
@@ -86,4 +87,7 @@ export function declareClusterReferenceRoutes(router: Router, registry: OpenApiR
     delete: (p, name) => references.delete(p.project!, p.logicalCloud!, name),
     view: clusterReferenceView,
   });
+
+export function declareClusterReferenceRoutes(router: Router, registry: OpenApiRegistry, references: ClusterReferenceService): void {
+  declareCrudRoutes(router, registry, clusterReferenceCrud(references));
 }

@@ -2,7 +2,7 @@
 import type { Router } from 'express';
 import { z } from 'zod';
 import type { NamedRecordStore } from '../../db/named-record-store.js';
-import { checkNameMatches, declareCrudRoutes } from '../../http/crud-routes.js';
+import { checkNameMatches, crudSpec, declareCrudRoutes } from '../../http/crud-routes.js';
 import type { OpenApiRegistry } from '../../http/openapi.js';
 import { LogicalCloudChildService, type LogicalCloudResolver } from '../logical-clouds/logical-cloud-children.service.js';
 import type { KvPairData, KvPairRecord, KvValue } from '../logical-clouds/logical-cloud.model.js';
@@ -50,8 +50,9 @@ export const kvPairView = (r: KvPairRecord) => ({
   spec: { kv: r.data.kv.map(({ key, value }) => ({ [key]: value })) },
 });
 
-export function declareKvPairRoutes(router: Router, registry: OpenApiRegistry, kvPairs: KvPairService): void {
-  declareCrudRoutes(router, registry, {
+/** The REST routes of the resource, as data: the gRPC API serves the same spec. */
+export const kvPairCrud = (kvPairs: KvPairService) =>
+  crudSpec({
     tag: 'KV pairs',
     noun: 'kv pair',
     collectionPath: '/projects/:project/logical-clouds/:logicalCloud/kv-pairs',
@@ -68,4 +69,7 @@ export function declareKvPairRoutes(router: Router, registry: OpenApiRegistry, k
     delete: (p, name) => kvPairs.delete(p.project!, p.logicalCloud!, name),
     view: kvPairView,
   });
+
+export function declareKvPairRoutes(router: Router, registry: OpenApiRegistry, kvPairs: KvPairService): void {
+  declareCrudRoutes(router, registry, kvPairCrud(kvPairs));
 }

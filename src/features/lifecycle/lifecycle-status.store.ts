@@ -6,6 +6,7 @@
 import type { Collection, Db } from 'mongodb';
 import type { ResourceStatus } from '../../controllers/cluster-context.js';
 import type { RuleWarning } from '../../kubernetes/discovery.js';
+import { StatusEvents } from './status-events.js';
 
 export type LifecycleState =
   | 'Created'
@@ -43,6 +44,8 @@ export interface LifecycleDocument {
 
 export class LifecycleStatusStore {
   private readonly collection: Collection<LifecycleDocument>;
+  /** A nudge after every write, for watchers of a logical cloud's status. */
+  readonly events = new StatusEvents();
 
   constructor(db: Db) {
     this.collection = db.collection<LifecycleDocument>('lifecycle');
@@ -58,6 +61,7 @@ export class LifecycleStatusStore {
 
   async put(doc: LifecycleDocument): Promise<void> {
     await this.collection.replaceOne({ _id: doc._id }, doc, { upsert: true });
+    this.events.changed(doc._id);
   }
 
   async setCluster(logicalCloudId: string, status: ClusterStatus): Promise<void> {
@@ -67,6 +71,7 @@ export class LifecycleStatusStore {
     clusters.push(status);
     clusters.sort((a, b) => a.reference.localeCompare(b.reference));
     await this.collection.updateOne({ _id: logicalCloudId }, { $set: { clusters } });
+    this.events.changed(logicalCloudId);
   }
 
   inProgress(): Promise<LifecycleDocument[]> {
@@ -75,5 +80,6 @@ export class LifecycleStatusStore {
 
   async delete(logicalCloudId: string): Promise<void> {
     await this.collection.deleteOne({ _id: logicalCloudId });
+    this.events.changed(logicalCloudId);
   }
 }

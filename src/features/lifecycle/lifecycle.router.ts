@@ -9,7 +9,7 @@ import { STATUS_TEXT, type LifecycleService, type OperationSummary } from './lif
 
 const LC = '/projects/:project/logical-clouds/:logicalCloud';
 
-const operationBody = (summary: OperationSummary) => ({
+export const operationBody = (summary: OperationSummary) => ({
   'logical-cloud-name': summary.logicalCloud.name,
   namespace: summary.logicalCloud.data.namespace,
   description: summary.logicalCloud.data.description,
@@ -21,6 +21,36 @@ const operationBody = (summary: OperationSummary) => ({
 });
 
 const KubeconfigQuery = z.object({ 'cluster-reference': z.string().min(1).max(128).optional() });
+
+/** The body of GET …/status (design 15): overall status, then per cluster and resource. */
+export function statusView({ logicalCloud, status }: Awaited<ReturnType<LifecycleService['getStatus']>>) {
+  const summarize = (resources: { category: string; status: string }[], category: string) => {
+    const mine = resources.filter((r) => r.category === category);
+    if (mine.length === 0) return 'None';
+    if (mine.some((r) => r.status === 'Failed' || r.status === 'DeleteFailed')) return 'Failed';
+    return mine.every((r) => r.status === 'Deleted') ? 'Deleted' : mine.some((r) => r.status === 'Created') ? 'Created' : 'Deleted';
+  };
+  return {
+    metadata: { name: logicalCloud.name, description: logicalCloud.data.description },
+    status: STATUS_TEXT[status?.state ?? 'Created'],
+    state: status?.state ?? 'Created',
+    operation: status?.operation ?? null,
+    clusters: (status?.clusters ?? []).map((c) => ({
+      'cluster-reference': c.reference,
+      'cluster-provider': c.provider,
+      cluster: c.cluster,
+      state: c.state,
+      'namespace-status': summarize(c.resources, 'namespace'),
+      'user-certificate-status': summarize(c.resources, 'user-certificate'),
+      'role-status': summarize(c.resources, 'role'),
+      'role-binding-status': summarize(c.resources, 'role-binding'),
+      'quota-status': summarize(c.resources, 'quota'),
+      resources: c.resources,
+      warnings: c.warnings.map((w) => w.message),
+      errors: c.resources.filter((r) => r.message && (r.status === 'Failed' || r.status === 'DeleteFailed')).map((r) => `${r.kind} ${r.name}: ${r.message}`),
+    })),
+  };
+}
 
 export function declareLifecycleRoutes(router: Router, registry: OpenApiRegistry, lifecycle: LifecycleService): void {
   const p = (req: Request) => req.params as { project: string; logicalCloud: string; reference?: string };
@@ -47,33 +77,7 @@ export function declareLifecycleRoutes(router: Router, registry: OpenApiRegistry
     API_PREFIX,
     { method: 'get', path: `${LC}/status`, tag: 'Lifecycle', summary: 'Status of the last operation, per cluster and resource (design 15)', responses: { 200: { description: 'Status' } } },
     async (req, res) => {
-      const { logicalCloud, status } = await lifecycle.getStatus(p(req).project, p(req).logicalCloud);
-      const summarize = (resources: { category: string; status: string }[], category: string) => {
-        const mine = resources.filter((r) => r.category === category);
-        if (mine.length === 0) return 'None';
-        if (mine.some((r) => r.status === 'Failed' || r.status === 'DeleteFailed')) return 'Failed';
-        return mine.every((r) => r.status === 'Deleted') ? 'Deleted' : mine.some((r) => r.status === 'Created') ? 'Created' : 'Deleted';
-      };
-      res.json({
-        metadata: { name: logicalCloud.name, description: logicalCloud.data.description },
-        status: STATUS_TEXT[status?.state ?? 'Created'],
-        state: status?.state ?? 'Created',
-        operation: status?.operation ?? null,
-        clusters: (status?.clusters ?? []).map((c) => ({
-          'cluster-reference': c.reference,
-          'cluster-provider': c.provider,
-          cluster: c.cluster,
-          state: c.state,
-          'namespace-status': summarize(c.resources, 'namespace'),
-          'user-certificate-status': summarize(c.resources, 'user-certificate'),
-          'role-status': summarize(c.resources, 'role'),
-          'role-binding-status': summarize(c.resources, 'role-binding'),
-          'quota-status': summarize(c.resources, 'quota'),
-          resources: c.resources,
-          warnings: c.warnings.map((w) => w.message),
-          errors: c.resources.filter((r) => r.message && (r.status === 'Failed' || r.status === 'DeleteFailed')).map((r) => `${r.kind} ${r.name}: ${r.message}`),
-        })),
-      });
+      res.json(statusView(await lifecycle.getStatus(p(req).project, p(req).logicalCloud)));
     },
   );
 

@@ -1,6 +1,6 @@
 import type { Router } from 'express';
 import { mapToPairs, pairsToMap } from '../../db/named-record-store.js';
-import { checkNameMatches, declareCrudRoutes } from '../../http/crud-routes.js';
+import { checkNameMatches, crudSpec, declareCrudRoutes } from '../../http/crud-routes.js';
 import type { OpenApiRegistry } from '../../http/openapi.js';
 import { describedFrom, metadataView } from '../metadata.js';
 import type { LogicalCloudData } from './logical-cloud.model.js';
@@ -12,7 +12,7 @@ import {
 } from './logical-cloud.schema.js';
 import type { LogicalCloudInput, LogicalCloudService, LogicalCloudView } from './logical-cloud.service.js';
 
-function logicalCloudInput(body: LogicalCloudBody): LogicalCloudInput {
+export function logicalCloudInput(body: LogicalCloudBody): LogicalCloudInput {
   const { spec } = body;
   const userName = spec.user?.['user-name'] ?? spec.user?.userName;
   const data: LogicalCloudData = {
@@ -70,8 +70,9 @@ export function logicalCloudView({ record, permissions, clusterReferences }: Log
 
 const keyed = (view: LogicalCloudView) => ({ ...view, name: view.record.name, revision: view.record.revision });
 
-export function declareLogicalCloudRoutes(router: Router, registry: OpenApiRegistry, logicalClouds: LogicalCloudService): void {
-  declareCrudRoutes<LogicalCloudCreateBody, LogicalCloudBody, ReturnType<typeof keyed>>(router, registry, {
+/** The REST routes of the resource, as data: the gRPC API serves the same spec. */
+export const logicalCloudCrud = (logicalClouds: LogicalCloudService) =>
+  crudSpec<LogicalCloudCreateBody, LogicalCloudBody, ReturnType<typeof keyed>>({
     tag: 'Logical clouds',
     noun: 'logical cloud',
     collectionPath: '/projects/:project/logical-clouds',
@@ -91,4 +92,7 @@ export function declareLogicalCloudRoutes(router: Router, registry: OpenApiRegis
     delete: (p, name) => logicalClouds.delete(p.project!, name),
     view: logicalCloudView,
   });
+
+export function declareLogicalCloudRoutes(router: Router, registry: OpenApiRegistry, logicalClouds: LogicalCloudService): void {
+  declareCrudRoutes(router, registry, logicalCloudCrud(logicalClouds));
 }

@@ -1,6 +1,6 @@
 import type { Router } from 'express';
 import type { NamedRecordStore } from '../../db/named-record-store.js';
-import { checkNameMatches, declareCrudRoutes } from '../../http/crud-routes.js';
+import { checkNameMatches, crudSpec, declareCrudRoutes } from '../../http/crud-routes.js';
 import type { OpenApiRegistry } from '../../http/openapi.js';
 import { LogicalCloudChildService, type LogicalCloudResolver } from '../logical-clouds/logical-cloud-children.service.js';
 import type { PermissionData, PermissionRecord } from '../logical-clouds/logical-cloud.model.js';
@@ -39,8 +39,9 @@ export const permissionView = (p: PermissionRecord) => ({
   spec: { namespace: p.data.namespace, apiGroups: p.data.apiGroups, resources: p.data.resources, verbs: p.data.verbs },
 });
 
-export function declarePermissionRoutes(router: Router, registry: OpenApiRegistry, permissions: PermissionService): void {
-  declareCrudRoutes(router, registry, {
+/** The REST routes of the resource, as data: the gRPC API serves the same spec. */
+export const permissionCrud = (permissions: PermissionService) =>
+  crudSpec({
     tag: 'User permissions',
     noun: 'user permission',
     collectionPath: '/projects/:project/logical-clouds/:logicalCloud/user-permissions',
@@ -62,4 +63,7 @@ export function declarePermissionRoutes(router: Router, registry: OpenApiRegistr
     view: permissionView,
     listBody: (views) => ({ permissions: views }),
   });
+
+export function declarePermissionRoutes(router: Router, registry: OpenApiRegistry, permissions: PermissionService): void {
+  declareCrudRoutes(router, registry, permissionCrud(permissions));
 }

@@ -1,0 +1,308 @@
+/**
+ * The gRPC API (proto/dcm/v1/dcm.proto): the same services, the same zod schemas and the
+ * same view functions as REST, through the very CRUD specs the REST routers declare. Also
+ * serves grpc.health.v1 and server reflection.
+ */
+import grpc from '@grpc/grpc-js';
+import type {
+  ServerUnaryCall,
+  ServerWritableStream,
+  UntypedServiceImplementation,
+  handleServerStreamingCall,
+  handleUnaryCall,
+} from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import type { Services } from '../composition-root.js';
+import { InvalidInputError, UnavailableError } from '../errors.js';
+import { clusterQuotaCrud } from '../features/cluster-quotas/cluster-quotas.router.js';
+import { clusterReferenceCrud } from '../features/cluster-references/cluster-references.router.js';
+import { kvPairCrud } from '../features/kv-pairs/kv-pairs.router.js';
+import { operationBody, statusView } from '../features/lifecycle/lifecycle.router.js';
+import type { OperationSummary } from '../features/lifecycle/lifecycle.service.js';
+import type { StatusEvents } from '../features/lifecycle/status-events.js';
+import { logicalCloudCrud } from '../features/logical-clouds/logical-clouds.router.js';
+import { permissionCrud } from '../features/user-permissions/user-permissions.router.js';
+import type { CrudSpec, Params } from '../http/crud-routes.js';
+import { parsePage } from '../http/pagination.js';
+import { parseInput } from '../http/validation.js';
+import { kubeconfigToYaml } from '../kubeconfig/kubeconfig.js';
+import type { Logger } from '../logger.js';
+import { toGrpcError } from './errors.js';
+import { loadDcmProto } from './proto.js';
+import { fromStruct, toStruct, type ProtoStruct } from './struct.js';
+
+export const LOGICAL_CLOUD_SERVICE = 'dcm.v1.LogicalCloudService';
+const HEALTH_SERVICES = new Set(['', LOGICAL_CLOUD_SERVICE]);
+
+interface PageMessage {
+  limit: number;
+  offset: number;
+}
+interface ResourceMessage {
+  name: string;
+  revision: number;
+  body: ProtoStruct;
+}
+interface StatusMessage {
+  state: string;
+  status: string;
+  in_progress: boolean;
+  body: ProtoStruct;
+}
+interface LogicalCloudRef {
+  project: string;
+  logical_cloud: string;
+}
+type Request = Record<string, unknown>;
+
+export interface GrpcServerOptions {
+  services: Services;
+  statusEvents: StatusEvents;
+  logger: Logger;
+  /** Whether the DCM can serve (the database answers): health says SERVING or NOT_SERVING. */
+  ready: () => Promise<boolean>;
+}
+
+export interface DcmGrpcServer {
+  server: grpc.Server;
+  /** Binds host:port (0: any free port) and answers the port bound. */
+  listen(host: string, port: number): Promise<number>;
+  /** Stops taking calls, ends the status watches, waits for the calls under way up to graceMs, then cuts the rest. */
+  shutdown(graceMs: number): Promise<void>;
+  /** Streams open now (WatchStatus and health Watch). */
+  activeWatches(): number;
+}
+
+/** Request fields that must not be empty, named as in the .proto. */
+function requireFields(request: Request, fields: string[]): void {
+  const missing = fields.filter((f) => typeof request[f] !== 'string' || request[f] === '');
+  if (missing.length > 0) throw InvalidInputError.forFields(missing.map((field) => ({ field, message: 'is required' })));
+}
+
+type ServerSurfaceCall = Pick<ServerUnaryCall<unknown, unknown>, 'cancelled' | 'getDeadline'>;
+
+/** Whether a call's deadline has passed (grpc-js then answers DEADLINE_EXCEEDED itself). */
+function expired(call: ServerSurfaceCall): boolean {
+  const deadline = call.getDeadline();
+  const ms = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(ms) && ms <= Date.now();
+}
+
+/** A call whose answer nobody waits for any more: cancelled by the client, or past its deadline. */
+const gone = (call: ServerSurfaceCall) => call.cancelled || expired(call);
+
+const pageOf = (page: PageMessage | null | undefined) =>
+  parsePage({ limit: page?.limit ? page.limit : undefined, offset: page?.offset ? page.offset : undefined }, 'page');
+
+export function createGrpcServer(opts: GrpcServerOptions): DcmGrpcServer {
+  const { services, statusEvents, logger } = opts;
+  const proto = loadDcmProto();
+  const server = new grpc.Server();
+  let shuttingDown = false;
+  const watches = new Set<() => void>();
+
+  /** A unary handler: refuses to start after a cancel or a passed deadline, and never answers a cancelled call. */
+  const unary =
+    <Req extends Request, Res>(method: string, work: (request: Req) => Promise<Res>): handleUnaryCall<Req, Res> =>
+    (call: ServerUnaryCall<Req, Res>, callback) => {
+      // Nothing is started for a call that is already over.
+      if (gone(call)) return;
+      work(call.request).then(
+        (response) => {
+          if (!gone(call)) callback(null, response);
+        },
+        (error: unknown) => {
+          if (!gone(call)) callback(toGrpcError(error, logger, method));
+        },
+      );
+    };
+
+  const resource = (name: string, revision: number, body: unknown): ResourceMessage => ({ name, revision, body: toStruct(body) });
+
+  /** Create/Get/List/Update/Delete of one resource, from the CRUD spec its REST routes are declared with. */
+  function crud<C, U, R extends { name: string; revision: number }>(
+    noun: string,
+    plural: string,
+    spec: CrudSpec<C, U, R>,
+    params: (request: Request) => Params,
+    scopeFields: string[],
+  ): UntypedServiceImplementation {
+    const view = (record: R, p: Params) => resource(record.name, record.revision, spec.view(record, p));
+    return {
+      [`Create${noun}`]: unary(`Create${noun}`, async (request: Request & { body: ProtoStruct | null }) => {
+        requireFields(request, scopeFields);
+        const input = parseInput(spec.createSchema, fromStruct(request.body), 'body');
+        return view(await spec.create(params(request), input), params(request));
+      }),
+      [`Get${noun}`]: unary(`Get${noun}`, async (request: Request) => {
+        requireFields(request, [...scopeFields, 'name']);
+        return view(await spec.get(params(request), request.name as string), params(request));
+      }),
+      [`List${plural}`]: unary(`List${plural}`, async (request: Request & { page: PageMessage | null }) => {
+        requireFields(request, scopeFields);
+        const { items, total } = await spec.list(params(request), pageOf(request.page));
+        return { items: items.map((item) => view(item, params(request))), total };
+      }),
+      [`Update${noun}`]: unary(`Update${noun}`, async (request: Request & { body: ProtoStruct | null; expected_revision: number }) => {
+        requireFields(request, [...scopeFields, 'name']);
+        const input = parseInput(spec.updateSchema, fromStruct(request.body), 'body');
+        const revision = request.expected_revision > 0 ? request.expected_revision : undefined;
+        return view(await spec.update(params(request), request.name as string, input, revision), params(request));
+      }),
+      [`Delete${noun}`]: unary(`Delete${noun}`, async (request: Request) => {
+        requireFields(request, [...scopeFields, 'name']);
+        await spec.delete(params(request), request.name as string);
+        return {};
+      }),
+    };
+  }
+
+  const projectParams = (r: Request): Params => ({ project: r.project as string });
+  const childParams = (r: Request): Params => ({ project: r.project as string, logicalCloud: r.logical_cloud as string });
+  const child = ['project', 'logical_cloud'];
+
+  const statusMessage = async (project: string, logicalCloud: string): Promise<StatusMessage> => {
+    const body = statusView(await services.lifecycle.getStatus(project, logicalCloud));
+    return { state: body.state, status: body.status, in_progress: body.operation?.inProgress ?? false, body: toStruct(body) };
+  };
+  const operation = (summary: OperationSummary) => ({ state: summary.state, body: toStruct(operationBody(summary)) });
+
+  const watchStatus: handleServerStreamingCall<LogicalCloudRef, StatusMessage> = (call: ServerWritableStream<LogicalCloudRef, StatusMessage>) => {
+    const { project, logical_cloud: logicalCloud } = call.request;
+    let unsubscribe = () => undefined as void;
+    let open = true;
+    const close = () => {
+      if (!open) return;
+      open = false;
+      unsubscribe();
+      watches.delete(endForShutdown);
+    };
+    const fail = (error: unknown) => {
+      if (!open) return;
+      close();
+      call.emit('error', toGrpcError(error, logger, 'WatchStatus'));
+    };
+    const endForShutdown = () => fail(new UnavailableError('the DCM is shutting down; watch again'));
+    watches.add(endForShutdown);
+    call.on('cancelled', close);
+    call.on('close', close);
+    call.on('error', close);
+
+    let last = '';
+    let reads = Promise.resolve();
+    /** Reads the status again (one read after another, so messages keep their order) and sends it if it changed. */
+    const refresh = () => {
+      reads = reads.then(async () => {
+        if (!open) return;
+        try {
+          const message = await statusMessage(project, logicalCloud);
+          const key = JSON.stringify(message);
+          if (!open || key === last) return;
+          last = key;
+          call.write(message);
+        } catch (error) {
+          fail(error);
+        }
+      });
+    };
+
+    (async () => {
+      requireFields(call.request as unknown as Request, child);
+      const { logicalCloud: record } = await services.lifecycle.getStatus(project, logicalCloud);
+      if (!open) return;
+      // Subscribe first, then read: no change between the read and the subscription is missed.
+      unsubscribe = statusEvents.subscribe(record.id, refresh);
+      refresh();
+    })().catch(fail);
+  };
+
+  const impl: UntypedServiceImplementation = {
+    ...crud('LogicalCloud', 'LogicalClouds', logicalCloudCrud(services.logicalClouds), projectParams, ['project']),
+    ...crud('ClusterReference', 'ClusterReferences', clusterReferenceCrud(services.clusterReferences), childParams, child),
+    ...crud('UserPermission', 'UserPermissions', permissionCrud(services.permissions), childParams, child),
+    ...crud('ClusterQuota', 'ClusterQuotas', clusterQuotaCrud(services.clusterQuotas), childParams, child),
+    ...crud('KvPair', 'KvPairs', kvPairCrud(services.kvPairs), childParams, child),
+    Apply: unary('Apply', async (r: Request) => {
+      requireFields(r, child);
+      return operation(await services.lifecycle.apply(r.project as string, r.logical_cloud as string));
+    }),
+    Terminate: unary('Terminate', async (r: Request) => {
+      requireFields(r, child);
+      return operation(await services.lifecycle.terminate(r.project as string, r.logical_cloud as string));
+    }),
+    GetStatus: unary('GetStatus', async (r: Request) => {
+      requireFields(r, child);
+      return statusMessage(r.project as string, r.logical_cloud as string);
+    }),
+    GetKubeconfig: unary('GetKubeconfig', async (r: Request) => {
+      requireFields(r, child);
+      const reference = (r.cluster_reference as string) || undefined;
+      return { yaml: kubeconfigToYaml(await services.lifecycle.kubeconfig(r.project as string, r.logical_cloud as string, reference)) };
+    }),
+    WatchStatus: watchStatus,
+  };
+  server.addService(proto.LogicalCloudService.service, impl);
+
+  const health = async (service: string): Promise<string> => {
+    if (!HEALTH_SERVICES.has(service)) throw Object.assign(new Error(`unknown service ${service}`), { code: grpc.status.NOT_FOUND });
+    if (shuttingDown) return 'NOT_SERVING';
+    return (await opts.ready().catch(() => false)) ? 'SERVING' : 'NOT_SERVING';
+  };
+  server.addService(proto.Health.service, {
+    Check: ((call, callback) => {
+      health(call.request.service).then(
+        (status) => {
+          if (!call.cancelled) callback(null, { status });
+        },
+        (error: { code?: grpc.status; message: string }) => {
+          if (!call.cancelled) callback({ code: error.code ?? grpc.status.INTERNAL, details: error.message });
+        },
+      );
+    }) as handleUnaryCall<{ service: string }, { status: string }>,
+    /** The current status, then the stream stays open until the client goes away or the DCM stops. */
+    Watch: ((call) => {
+      const end = () => {
+        watches.delete(end);
+        if (!call.cancelled) call.end();
+      };
+      watches.add(end);
+      call.on('cancelled', () => watches.delete(end));
+      health(call.request.service).then(
+        (status) => {
+          if (!call.cancelled) call.write({ status });
+        },
+        () => {
+          if (!call.cancelled) call.write({ status: 'SERVICE_UNKNOWN' });
+        },
+      );
+    }) as handleServerStreamingCall<{ service: string }, { status: string }>,
+  });
+
+  new ReflectionService(proto.packageDefinition).addToServer(server);
+
+  return {
+    server,
+    listen: (host, port) =>
+      new Promise((resolve, reject) => {
+        const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+        server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
+      }),
+    shutdown: async (graceMs) => {
+      shuttingDown = true;
+      for (const end of [...watches]) end();
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          logger.warn('gRPC calls still running after the grace period: cutting them');
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        force.unref();
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+    },
+    activeWatches: () => watches.size,
+  };
+}
