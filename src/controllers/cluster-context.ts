@@ -38,6 +38,8 @@ export interface ClusterWork {
 export class ClusterContext {
   readonly resources: ResourceStatus[] = [];
   readonly warnings: RuleWarning[] = [];
+  /** Set when it is certain that this apply created nothing on the cluster (its namespace never got there). */
+  nothingCreated = false;
 
   constructor(
     readonly work: ClusterWork,

@@ -1,6 +1,7 @@
 /** Namespace controller: the logical cloud's namespace, with its labels; removed (and waited for) on terminate. */
 import type { V1Namespace } from '@kubernetes/client-node';
 import { pairsToMap } from '../db/named-record-store.js';
+import { certainlyNotDone } from '../kubernetes/cluster-connection.js';
 import { waitForObject } from '../kubernetes/wait-for-object.js';
 import { messageOf, type ClusterContext } from './cluster-context.js';
 import { LABEL_LOGICAL_CLOUD_ID } from './object-names.js';
@@ -8,8 +9,12 @@ import { LABEL_LOGICAL_CLOUD_ID } from './object-names.js';
 export class NamespaceController {
   constructor(private readonly deleteTimeoutMs: number) {}
 
-  /** Returns false when the namespace could not be applied: nothing else can go in then. */
+  /**
+   * Returns false when the namespace could not be applied: nothing else can go in then. A
+   * namespace of the same name that this logical cloud did not create is never taken over.
+   */
   async apply(ctx: ClusterContext): Promise<boolean> {
+    const ref = { apiVersion: 'v1', kind: 'Namespace', name: ctx.namespace };
     const namespace: V1Namespace = {
       apiVersion: 'v1',
       kind: 'Namespace',
@@ -19,10 +24,18 @@ export class NamespaceController {
       },
     };
     try {
+      const existing = await ctx.connection.read<V1Namespace>(ref);
+      if (existing && existing.metadata?.labels?.[LABEL_LOGICAL_CLOUD_ID] !== ctx.identity.logicalCloudId) {
+        ctx.nothingCreated = true;
+        const message = `namespace ${ctx.namespace} already exists and is not managed by this logical cloud; it is not taken over (choose another namespace)`;
+        ctx.record({ category: 'namespace', kind: 'Namespace', name: ctx.namespace, status: 'Failed', message });
+        return false;
+      }
       await ctx.connection.apply(namespace);
       ctx.record({ category: 'namespace', kind: 'Namespace', name: ctx.namespace, status: 'Created' });
       return true;
     } catch (error) {
+      ctx.nothingCreated = certainlyNotDone(error);
       ctx.record({ category: 'namespace', kind: 'Namespace', name: ctx.namespace, status: 'Failed', message: messageOf(error) });
       return false;
     }
@@ -32,9 +45,10 @@ export class NamespaceController {
     const ref = { apiVersion: 'v1', kind: 'Namespace', name: ctx.namespace };
     try {
       const existing = await ctx.connection.read<V1Namespace>(ref);
-      // Only a namespace this logical cloud created is ever deleted.
+      // Only a namespace this logical cloud created is ever deleted; another one is not ours to remove.
       if (existing && existing.metadata?.labels?.[LABEL_LOGICAL_CLOUD_ID] !== ctx.identity.logicalCloudId) {
-        ctx.record({ category: 'namespace', kind: 'Namespace', name: ctx.namespace, status: 'DeleteFailed', message: 'namespace is not managed by this logical cloud; left in place' });
+        const message = `namespace ${ctx.namespace} is not managed by this logical cloud; left in place`;
+        ctx.warnings.push({ permission: '*', resource: 'namespaces', group: '', message });
         return;
       }
       if (existing) {

@@ -17,7 +17,8 @@ const shortHash = (s: string, length = 6) => createHash('sha256').update(s).dige
 /** A DNS-1123 label-ish slug of a DCM name (≤ max chars). */
 export function slug(name: string, max = 63): string {
   let s = name.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '');
-  if (s !== name || s.length > max) s = `${s.slice(0, max - 7).replace(/-$/, '')}-${shortHash(name)}`;
+  // A name of no ASCII letter or digit at all (a user "ユーザー") is its hash alone, never "-<hash>".
+  if (s !== name || s.length > max) s = s ? `${s.slice(0, max - 7).replace(/-$/, '')}-${shortHash(name)}` : shortHash(name);
   return s || shortHash(name);
 }
 

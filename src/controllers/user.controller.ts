@@ -122,7 +122,10 @@ export class UserController {
     if (!user) return;
     try {
       await this.deleteCsr(ctx, csrName(ctx.identity, user.name));
-      await this.credentials.removeCertificate(ctx.identity.logicalCloudId, ctx.work.reference.name);
+      // A reference that now names another cluster keeps its certificate: it is (or is about to be) that cluster's.
+      const { reference, cluster } = ctx.work;
+      const movedAway = reference.data.clusterProvider !== cluster.scope.provider || reference.data.cluster !== cluster.name;
+      if (!movedAway) await this.credentials.removeCertificate(ctx.identity.logicalCloudId, reference.name);
       ctx.record({ category: 'user-certificate', kind: 'Certificate', name: user.name, status: 'Deleted' });
     } catch (error) {
       ctx.record({ category: 'user-certificate', kind: 'Certificate', name: user.name, status: 'DeleteFailed', message: messageOf(error) });

@@ -17,11 +17,24 @@ export class ClusterError extends Error {
   constructor(
     message: string,
     readonly statusCode?: number,
+    /** No connection to the cluster was made: the request never reached it. */
+    readonly notConnected = false,
   ) {
     super(message);
     this.name = 'ClusterError';
   }
 }
+
+/** Socket errors of a connection that was never established. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * Whether a failed call certainly changed nothing on the cluster: it refused the request
+ * (4xx), or the request never reached it. A timeout, a reset or a 5xx may have done it.
+ */
+export const certainlyNotDone = (error: unknown): boolean =>
+  error instanceof ClusterError &&
+  (error.notConnected || (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500));
 
 export interface ObjectRef {
   apiVersion: string;
@@ -44,8 +57,8 @@ export interface ClusterConnection {
   withTimeout<T>(what: string, call: Promise<T>): Promise<T>;
 }
 
-function errorMessage(error: unknown): { message: string; code?: number } {
-  const e = error as { code?: number; body?: unknown; message?: string };
+function errorMessage(error: unknown): { message: string; code?: number; notConnected?: boolean } {
+  const e = error as { code?: number | string; body?: unknown; message?: string };
   if (typeof e?.code === 'number' && e.body !== undefined) {
     let body = e.body;
     if (typeof body === 'string') {
@@ -58,13 +71,13 @@ function errorMessage(error: unknown): { message: string; code?: number } {
     const status = body as { message?: string };
     return { message: typeof status?.message === 'string' ? status.message : String(e.body).slice(0, 500), code: e.code };
   }
-  return { message: e?.message ?? String(error) };
+  return { message: e?.message ?? String(error), notConnected: typeof e?.code === 'string' && NOT_CONNECTED.has(e.code) };
 }
 
 export function toClusterError(error: unknown, what: string): ClusterError {
   if (error instanceof ClusterError) return error;
-  const { message, code } = errorMessage(error);
-  return new ClusterError(`${what}: ${message}`, code);
+  const { message, code, notConnected } = errorMessage(error);
+  return new ClusterError(`${what}: ${message}`, code, notConnected);
 }
 
 export function createClusterConnection(adminKubeconfig: string, timeoutMs: number): ClusterConnection {

@@ -1,7 +1,10 @@
 /**
  * Waits for one Kubernetes object to reach a condition by watching it, never by polling
- * with sleeps. A watch started without a resourceVersion first replays the object's current
- * state as ADDED, so a condition that already holds resolves at once.
+ * with sleeps. The watch starts at resourceVersion "0": the server replays the object's
+ * state from its watch cache as ADDED, so a condition that already holds resolves at once,
+ * and every later change follows. (Without a resourceVersion the server must first prove
+ * its cache current; where it cannot within a few seconds it sends an ERROR instead of
+ * the object, and the watch would never see a condition that already holds.)
  */
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
 
@@ -44,7 +47,7 @@ export async function waitForObject<T>(opts: {
       };
       const start = () => {
         new Watch(opts.kubeConfig)
-          .watch(opts.collectionPath, { fieldSelector: `metadata.name=${opts.name}` }, onEvent, onDone)
+          .watch(opts.collectionPath, { fieldSelector: `metadata.name=${opts.name}`, resourceVersion: '0' }, onEvent, onDone)
           .then((controller) => {
             abort = controller;
             opts.untilDeleted?.exists().then((exists) => exists || resolve(undefined), reject);

@@ -21,6 +21,11 @@ interface CredentialsDocument {
 
 export class CredentialsStore {
   private readonly collection: Collection<CredentialsDocument>;
+  /**
+   * Certificate writes of one logical cloud, one after another: its clusters are worked
+   * concurrently, and FerretDB loses one of two concurrent updates of the same document.
+   */
+  private readonly writes = new Map<string, Promise<void>>();
 
   constructor(db: Db) {
     this.collection = db.collection<CredentialsDocument>('userCredentials');
@@ -48,13 +53,34 @@ export class CredentialsStore {
     }
   }
 
-  async putCertificate(logicalCloudId: string, issued: IssuedCertificate): Promise<void> {
-    await this.collection.updateOne({ _id: logicalCloudId }, { $pull: { certificates: { reference: issued.reference } } });
-    await this.collection.updateOne({ _id: logicalCloudId }, { $push: { certificates: issued } });
+  putCertificate(logicalCloudId: string, issued: IssuedCertificate): Promise<void> {
+    return this.serialized(logicalCloudId, async () => {
+      await this.pullCertificates(logicalCloudId, issued.reference);
+      await this.collection.updateOne({ _id: logicalCloudId }, { $push: { certificates: issued } });
+    });
   }
 
-  async removeCertificate(logicalCloudId: string, reference: string): Promise<void> {
-    await this.collection.updateOne({ _id: logicalCloudId }, { $pull: { certificates: { reference } } });
+  removeCertificate(logicalCloudId: string, reference: string): Promise<void> {
+    return this.serialized(logicalCloudId, () => this.pullCertificates(logicalCloudId, reference));
+  }
+
+  /**
+   * Pulls each certificate of the reference as it is stored, field for field: FerretDB
+   * matches a `$pull` condition only against whole elements (`{reference}` alone pulls nothing there).
+   */
+  private async pullCertificates(logicalCloudId: string, reference: string): Promise<void> {
+    const stored = (await this.get(logicalCloudId))?.certificates.filter((c) => c.reference === reference) ?? [];
+    for (const certificate of stored) await this.collection.updateOne({ _id: logicalCloudId }, { $pull: { certificates: certificate } });
+  }
+
+  private serialized(logicalCloudId: string, write: () => Promise<void>): Promise<void> {
+    const next = (this.writes.get(logicalCloudId) ?? Promise.resolve()).then(write);
+    const done = next.catch(() => undefined);
+    this.writes.set(logicalCloudId, done);
+    void done.then(() => {
+      if (this.writes.get(logicalCloudId) === done) this.writes.delete(logicalCloudId);
+    });
+    return next;
   }
 
   async delete(logicalCloudId: string): Promise<void> {

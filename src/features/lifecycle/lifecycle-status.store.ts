@@ -40,6 +40,8 @@ export interface LifecycleDocument {
   clusters: ClusterStatus[];
   /** Clusters that may hold objects of this logical cloud. */
   placements: ClusterPlacement[];
+  /** The placements from before the apply under way; the others were added by it. */
+  heldBefore?: ClusterPlacement[];
 }
 
 export class LifecycleStatusStore {

@@ -125,6 +125,7 @@ export class LifecycleService implements LifecycleGuard {
       clusters: placements.map((p) => ({ ...p, state: 'Pending', resources: [], warnings: [] })),
       // Until this apply is done, objects may be left where the previous one put them.
       placements: mergePlacements(previous?.placements ?? [], placements),
+      heldBefore: previous?.placements ?? [],
     };
     await this.status.put(doc);
     this.start(lc.id, () => this.runApply(project, lc.id));
@@ -257,12 +258,16 @@ export class LifecycleService implements LifecycleGuard {
     return { lc, project, references: references.items, permissions: permissions.items, quotas: quotas.items };
   }
 
-  /** Works one cluster with the given pipeline; a cluster that cannot be reached fails alone. */
+  /**
+   * Works one cluster with the given pipeline; a cluster that cannot be reached fails alone.
+   * `nothingCreated`: certainly nothing was created there (the cluster was never reached, or
+   * refused the namespace).
+   */
   private async workCluster(
     work: Omit<ClusterWork, 'reference' | 'cluster'>,
     placement: ClusterPlacement,
     kind: 'apply' | 'remove',
-  ): Promise<ClusterStatus> {
+  ): Promise<{ status: ClusterStatus; nothingCreated: boolean }> {
     const base = { ...placement, resources: [], warnings: [] };
     const reference = (await this.stores.clusterReferences.get({ logicalCloudId: work.logicalCloud.id }, placement.reference)) ?? {
       id: '',
@@ -277,22 +282,24 @@ export class LifecycleService implements LifecycleGuard {
     try {
       cluster = await this.clusters.get(placement.provider, placement.cluster);
     } catch (error) {
-      return {
+      const status: ClusterStatus = {
         ...base,
         state: kind === 'apply' ? 'Failed' : 'TerminateFailed',
         resources: [{ category: 'namespace', kind: 'Cluster', name: placement.cluster, status: 'Failed', message: (error as Error).message }],
       };
+      return { status, nothingCreated: true };
     }
     const ctx = new ClusterContext({ ...work, reference, cluster }, this.options.connect(cluster));
     if (kind === 'apply') await applyCluster(this.controllers, ctx);
     else await removeCluster(this.controllers, ctx);
     const failed = ctx.failed();
-    return {
+    const status: ClusterStatus = {
       ...base,
       state: kind === 'apply' ? (failed ? 'Failed' : 'Applied') : failed ? 'TerminateFailed' : 'Terminated',
       resources: ctx.resources,
       warnings: ctx.warnings,
     };
+    return { status, nothingCreated: ctx.nothingCreated };
   }
 
   private async runApply(project: string, logicalCloudId: string): Promise<void> {
@@ -304,10 +311,14 @@ export class LifecycleService implements LifecycleGuard {
     // A cluster no longer referenced is cleaned up (unless another reference now names it).
     const removed = doc.placements.filter((p) => !current.some((c) => c.provider === p.provider && c.cluster === p.cluster));
 
+    // A cluster this apply added, on which it certainly created nothing, holds nothing of it.
+    const heldBefore = doc.heldBefore ?? doc.placements;
+    const holdsNothing = new Set<ClusterPlacement>();
     const stillHolding: ClusterPlacement[] = [];
     await mapWithConcurrency([...current.map((p) => ({ p, kind: 'apply' as const })), ...removed.map((p) => ({ p, kind: 'remove' as const }))], this.options.concurrency, async ({ p, kind }) => {
       if (kind === 'apply') await this.writeCluster(logicalCloudId, { ...p, state: 'Applying', resources: [], warnings: [] });
-      const result = await this.workCluster(work, p, kind);
+      const { status: result, nothingCreated } = await this.workCluster(work, p, kind);
+      if (kind === 'apply' && nothingCreated && !heldBefore.some((q) => samePlacement(p, q))) holdsNothing.add(p);
       if (kind === 'remove') {
         // A removed cluster that was cleaned up leaves the status; one that failed stays visible.
         if (result.state === 'Terminated') {
@@ -319,14 +330,15 @@ export class LifecycleService implements LifecycleGuard {
       await this.writeCluster(logicalCloudId, result);
     });
     await this.writes.get(logicalCloudId);
-    const final = await this.status.get(logicalCloudId);
-    if (!final) return;
+    const found = await this.status.get(logicalCloudId);
+    if (!found) return;
+    const { heldBefore: _done, ...final } = found; // only meaningful while the apply is under way
     const failed = final.clusters.some((c) => c.state === 'Failed' || c.state === 'TerminateFailed');
     await this.status.put({
       ...final,
       state: failed ? 'InstantiateFailed' : 'Instantiated',
       operation: { ...final.operation, inProgress: false, finishedAt: new Date() },
-      placements: [...current, ...stillHolding],
+      placements: [...current.filter((p) => !holdsNothing.has(p)), ...stillHolding],
     });
     this.logger.info({ project, logicalCloud: loaded.lc.name, failed }, 'apply finished');
   }
@@ -339,7 +351,7 @@ export class LifecycleService implements LifecycleGuard {
     const stillHolding: ClusterPlacement[] = [];
     await mapWithConcurrency(doc.placements, this.options.concurrency, async (p) => {
       await this.writeCluster(logicalCloudId, { ...p, state: 'Terminating', resources: [], warnings: [] });
-      const result = await this.workCluster(work, p, 'remove');
+      const { status: result } = await this.workCluster(work, p, 'remove');
       if (result.state !== 'Terminated') stillHolding.push(p);
       await this.writeCluster(logicalCloudId, result);
     });
