@@ -4,12 +4,12 @@
  * kubeconfigs and show with kubectl exactly what they grant; converge after a change;
  * isolate a second tenant; terminate.
  */
-import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import yaml from 'js-yaml';
 import { adminKubeConfig, kubectl, testClusters } from '../support/backends.js';
 import { design, startTestDcm, type TestDcm } from '../support/dcm.js';
+import { setUpProjectAndClusters } from '../support/rest.js';
 
 const PROJECT = 'project-1';
 const LC = `/v2/projects/${PROJECT}/logical-clouds`;
@@ -41,14 +41,7 @@ describe('apply a logical cloud to two real clusters', () => {
       // A namespace left by an interrupted earlier run would not be ours to manage.
       expect(await namespaceExists(i, ns)).toBe(false);
     }
-    await t.http.post('/v2/projects').send({ metadata: { name: PROJECT } }).expect(201);
-    await t.http.post('/v2/cluster-providers').send({ metadata: { name: 'provider-1' } }).expect(201);
-    for (const cluster of testClusters) {
-      await t.http
-        .post('/v2/cluster-providers/provider-1/clusters')
-        .send({ metadata: { name: cluster.name }, spec: { kubeconfig: fs.readFileSync(cluster.kubeconfigPath(), 'utf8') } })
-        .expect(201);
-    }
+    await setUpProjectAndClusters(t, PROJECT);
   });
 
   afterAll(async () => {

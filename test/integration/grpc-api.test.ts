@@ -3,14 +3,13 @@
  * parity with REST on the same DCM, health, reflection, deadlines, and that many status
  * watches leave no listener behind when their clients go away.
  */
-import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import grpc from '@grpc/grpc-js';
 import protoLoader from '@grpc/proto-loader';
 import type { ClientDuplexStream, ClientReadableStream } from '@grpc/grpc-js';
 import { fieldViolations } from '../../src/grpc/errors.js';
-import { testClusters } from '../support/backends.js';
 import { design, startTestDcm, type TestDcm } from '../support/dcm.js';
+import { setUpProjectAndClusters } from '../support/rest.js';
 import { grpcError, json, startTestGrpc, struct, until, type GrpcResource, type TestGrpc } from '../support/grpc.js';
 
 const PROJECT = 'p-grpc';
@@ -30,14 +29,7 @@ describe('gRPC API', () => {
   beforeAll(async () => {
     t = await startTestDcm('grpc');
     g = await startTestGrpc(t);
-    await t.http.post('/v2/projects').send({ metadata: { name: PROJECT } }).expect(201);
-    await t.http.post('/v2/cluster-providers').send({ metadata: { name: 'provider-1' } }).expect(201);
-    for (const cluster of testClusters) {
-      await t.http
-        .post('/v2/cluster-providers/provider-1/clusters')
-        .send({ metadata: { name: cluster.name }, spec: { kubeconfig: fs.readFileSync(cluster.kubeconfigPath(), 'utf8') } })
-        .expect(201);
-    }
+    await setUpProjectAndClusters(t, PROJECT);
   });
 
   afterAll(async () => {

@@ -3,7 +3,6 @@
  * apply made over gRPC progress to Created, per cluster; the tenant's kubeconfig comes as
  * YAML; terminate leaves nothing of the logical cloud on the cluster.
  */
-import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ClientReadableStream, ServiceError } from '@grpc/grpc-js';
 import grpc from '@grpc/grpc-js';
@@ -11,6 +10,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import yaml from 'js-yaml';
 import { adminKubeConfig, testClusters } from '../support/backends.js';
 import { startTestDcm, type TestDcm } from '../support/dcm.js';
+import { createProject, createProvider, registerCluster } from '../support/rest.js';
 import { json, startTestGrpc, struct, until, type TestGrpc } from '../support/grpc.js';
 
 const PROJECT = 'p-grpc-watch';
@@ -69,12 +69,9 @@ describe('WatchStatus follows an apply on a real cluster', () => {
     expect(await namespaceExists()).toBe(false);
     t = await startTestDcm('grpcwatch');
     g = await startTestGrpc(t);
-    await t.http.post('/v2/projects').send({ metadata: { name: PROJECT } }).expect(201);
-    await t.http.post('/v2/cluster-providers').send({ metadata: { name: 'provider-1' } }).expect(201);
-    await t.http
-      .post('/v2/cluster-providers/provider-1/clusters')
-      .send({ metadata: { name: cluster1.name }, spec: { kubeconfig: fs.readFileSync(cluster1.kubeconfigPath(), 'utf8') } })
-      .expect(201);
+    await createProject(t, PROJECT);
+    await createProvider(t, 'provider-1');
+    await registerCluster(t, 'provider-1', cluster1.name, 1);
   });
 
   afterAll(async () => {

@@ -35,6 +35,14 @@ export async function registerCluster(t: TestDcm, provider: string, name: string
   return res;
 }
 
+/** A project, `provider-1`, and both test clusters registered as cluster-1 and cluster-2: the set-up of the apply and gRPC tests. */
+export async function setUpProjectAndClusters(t: TestDcm, project: string): Promise<void> {
+  await createProject(t, project);
+  await createProvider(t, 'provider-1');
+  await registerCluster(t, 'provider-1', 'cluster-1', 1);
+  await registerCluster(t, 'provider-1', 'cluster-2', 2);
+}
+
 /** Creates the design's logical cloud (endpoint 1) in `project`, optionally under another name. */
 export async function createDesignLogicalCloud(t: TestDcm, project: string, name = 'lc-1'): Promise<Response> {
   const body = design.logicalCloud();
