@@ -35,11 +35,12 @@ import { LifecycleStatusStore } from './features/lifecycle/lifecycle-status.stor
 import { declareLifecycleRoutes } from './features/lifecycle/lifecycle.router.js';
 import { LifecycleService } from './features/lifecycle/lifecycle.service.js';
 import { createClusterConnection, type ClusterConnection } from './kubernetes/cluster-connection.js';
-import type { ClusterRecord } from './features/cluster-registry/cluster.service.js';
+import type { ClusterRecord, ClusterSecrets } from './features/cluster-registry/cluster.service.js';
+import type { SecretCipher } from './security/secret-cipher.js';
 
 export const VERSION = '0.1.0';
 
-export function createStores(db: Db) {
+export function createStores(db: Db, cipher: SecretCipher) {
   return {
     projects: new NamedRecordStore<Described>(db, 'projects', []),
     clusterProviders: new NamedRecordStore<Described>(db, 'clusterProviders', []),
@@ -50,7 +51,7 @@ export function createStores(db: Db) {
     clusterQuotas: new NamedRecordStore<ClusterQuotaData>(db, 'clusterQuotas', ['logicalCloudId']),
     kvPairs: new NamedRecordStore<KvPairData>(db, 'kvPairs', ['logicalCloudId']),
     lifecycle: new LifecycleStatusStore(db),
-    credentials: new CredentialsStore(db),
+    credentials: new CredentialsStore(db, cipher),
   };
 }
 
@@ -69,8 +70,10 @@ export type ServiceConfig = Pick<
 export interface ServiceDependencies {
   config: ServiceConfig;
   logger: Logger;
+  /** Seals and opens secrets at rest. */
+  cipher: SecretCipher;
   /** The one place that reaches clusters; tests may substitute it to reach an edge case. */
-  connect?: (cluster: ClusterRecord) => ClusterConnection;
+  connect?: (cluster: ClusterRecord, secrets: ClusterSecrets) => ClusterConnection;
 }
 
 export function createServices(stores: Stores, deps: ServiceDependencies) {
@@ -87,6 +90,7 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
   });
   const clusters: ClusterService = new ClusterService(stores.clusters, clusterProviders, (provider, cluster) =>
     stores.clusterReferences.count({ 'data.clusterProvider': provider, 'data.cluster': cluster }).then((n) => n > 0),
+    deps.cipher,
   );
   const logicalClouds: LogicalCloudService = new LogicalCloudService(stores, projects);
   const { config } = deps;
@@ -108,7 +112,7 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
     },
     {
       concurrency: config.DCM_APPLY_CONCURRENCY,
-      connect: deps.connect ?? ((cluster) => createClusterConnection(cluster.data.secrets.kubeconfig, config.DCM_CLUSTER_TIMEOUT_MS)),
+      connect: deps.connect ?? ((_cluster, secrets) => createClusterConnection(secrets.kubeconfig, config.DCM_CLUSTER_TIMEOUT_MS)),
     },
     deps.logger,
   );
@@ -141,7 +145,7 @@ export interface DcmOptions extends ServiceDependencies {
 }
 
 export async function createDcm(opts: DcmOptions): Promise<Dcm> {
-  const stores = createStores(opts.db);
+  const stores = createStores(opts.db, opts.cipher);
   for (const store of Object.values(stores)) await store.init();
   // A cluster is referenced at most once per logical cloud, also when references are written concurrently.
   await stores.clusterReferences.ensureUniqueIndex('cluster_once_per_logical_cloud', {

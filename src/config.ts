@@ -24,6 +24,26 @@ const ConfigSchema = z.object({
   DCM_CERT_VALIDITY_SECONDS: z.coerce.number().int().min(600).default(365 * 24 * 3600),
   DCM_CSR_SIGN_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60000),
   DCM_NAMESPACE_DELETE_TIMEOUT_MS: z.coerce.number().int().min(1000).default(180000),
+
+  // ---- production safety --------------------------------------------------------------
+  /**
+   * Explicit development mode: secrets may be stored unencrypted when no key is given and
+   * the API may run without authentication. Never set in production.
+   */
+  DCM_DEVELOPMENT_MODE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /**
+   * Keys that encrypt secrets at rest (AES-256-GCM): `id:base64key[,id:base64key…]`, each key
+   * 32 bytes; the first one encrypts, all of them decrypt (so that keys can be rotated).
+   */
+  DCM_ENCRYPTION_KEYS: z.string().optional(),
+  /** A file (a mounted Secret) holding the same as DCM_ENCRYPTION_KEYS; read at start-up. */
+  DCM_ENCRYPTION_KEYS_FILE: z.string().optional(),
+
+  // ---- several replicas -----------------------------------------------------------------
+  /** How long a replica's claim on a logical cloud's operation lasts unless renewed. */
+  DCM_LEASE_TTL_MS: z.coerce.number().int().min(1000).default(30000),
+  /** This replica's name in leases (default: host name, pid and a random suffix). */
+  DCM_REPLICA_ID: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 of A-Z a-z 0-9 _ . : -').optional(),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -4,6 +4,7 @@ import { createDcm, createDcmGrpcServer, VERSION } from './composition-root.js';
 import { ConfigError, loadConfig } from './config.js';
 import { connectDatabase } from './db/mongo.js';
 import { createLogger } from './logger.js';
+import { createSecretCipher, SecretCipherError } from './security/secret-cipher.js';
 
 async function main(): Promise<void> {
   let config;
@@ -22,8 +23,20 @@ async function main(): Promise<void> {
     process.exit(2);
   }
 
+  let cipher;
+  try {
+    cipher = createSecretCipher(config);
+  } catch (error) {
+    if (error instanceof SecretCipherError) {
+      logger.fatal(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  if (!cipher.encrypts) logger.warn('development mode without an encryption key: secrets are stored in clear');
+
   const database = await connectDatabase(config.MONGO_URL, config.DCM_DATABASE);
-  const dcm = await createDcm({ db: database.db, logger, config, bodyLimit: config.DCM_BODY_LIMIT, ready: database.ping });
+  const dcm = await createDcm({ db: database.db, logger, config, cipher, bodyLimit: config.DCM_BODY_LIMIT, ready: database.ping });
   const resumed = await dcm.services.lifecycle.resumeInterrupted();
   if (resumed > 0) logger.info({ resumed }, 'resumed interrupted operations');
 

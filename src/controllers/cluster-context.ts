@@ -3,7 +3,7 @@
  * reports: every object it touches gets a status line (category, kind, name, status, message).
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { ClusterRecord } from '../features/cluster-registry/cluster.service.js';
+import type { ClusterRecord, ClusterSecrets } from '../features/cluster-registry/cluster.service.js';
 import type {
   ClusterQuotaRecord,
   ClusterReferenceRecord,
@@ -31,6 +31,8 @@ export interface ClusterWork {
   logicalCloud: LogicalCloudRecord;
   reference: ClusterReferenceRecord;
   cluster: ClusterRecord;
+  /** The cluster's admin kubeconfig and CA key, opened for this piece of work only. */
+  clusterSecrets: ClusterSecrets;
   permissions: PermissionRecord[];
   quotas: ClusterQuotaRecord[];
 }

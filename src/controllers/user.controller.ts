@@ -48,7 +48,7 @@ export class UserController {
         return;
       }
       const csrPem = createCsr({ privateKeyPem: key, commonName: user.name, organization: `${ctx.identity.project}/${ctx.identity.logicalCloud}` });
-      const caKey = ctx.work.cluster.data.secrets.caKey;
+      const caKey = ctx.work.clusterSecrets.caKey;
       const certificate =
         caKey && caPem
           ? signCsrLocally({ csrPem, caCertPem: caPem, caKeyPem: caKey, validitySeconds: this.options.certificateValiditySeconds, usages: 'client' })

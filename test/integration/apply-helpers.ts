@@ -20,7 +20,7 @@ import { createDcm, type Dcm } from '../../src/composition-root.js';
 import { defaultConfig } from '../../src/config.js';
 import { waitForObject } from '../../src/kubernetes/wait-for-object.js';
 import { adminKubeConfig, testClusters } from '../support/backends.js';
-import { design, type TestDcm } from '../support/dcm.js';
+import { design, testCipher, type TestDcm } from '../support/dcm.js';
 import { lcPath } from '../support/rest.js';
 
 /** 0 = test cluster 1, 1 = test cluster 2 (as in `testClusters`). */
@@ -145,6 +145,7 @@ export async function composeDcm(db: Db, clusterTimeoutMs = 10_000): Promise<{ d
     db,
     logger: pino({ level: process.env.DCM_TEST_LOG_LEVEL ?? 'silent' }),
     config: { ...defaultConfig(), DCM_CLUSTER_TIMEOUT_MS: clusterTimeoutMs },
+    cipher: testCipher,
     bodyLimit: '1mb',
     ready: async () => true,
   });

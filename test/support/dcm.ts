@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import supertest from 'supertest';
 import { createDcm, type Dcm } from '../../src/composition-root.js';
 import { defaultConfig } from '../../src/config.js';
+import { generateEncryptionKey, parseEncryptionKeys, SecretCipher } from '../../src/security/secret-cipher.js';
 import { mongoUrl, uniqueDatabaseName } from './backends.js';
 
 export interface TestDcm {
@@ -17,6 +18,9 @@ export interface TestDcm {
   close(): Promise<void>;
 }
 
+/** The encryption key of this test file's DCMs (all of them: a second "process" on one database must open the first's secrets). */
+export const testCipher = new SecretCipher(parseEncryptionKeys(generateEncryptionKey('test-1')));
+
 export async function startTestDcm(prefix = 'dcm'): Promise<TestDcm> {
   const mongo = await MongoClient.connect(mongoUrl());
   const databaseName = uniqueDatabaseName(prefix);
@@ -25,6 +29,7 @@ export async function startTestDcm(prefix = 'dcm'): Promise<TestDcm> {
     db,
     logger: pino({ level: process.env.DCM_TEST_LOG_LEVEL ?? 'silent' }),
     config: { ...defaultConfig(), DCM_CLUSTER_TIMEOUT_MS: 10_000 },
+    cipher: testCipher,
     bodyLimit: '1mb',
     ready: async () => true,
   });

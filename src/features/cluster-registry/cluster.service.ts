@@ -1,11 +1,13 @@
 /**
  * Clusters registered under a cluster provider, each with its admin kubeconfig (and,
  * optionally, its CA key so that tenant certificates can be signed locally). The secrets
- * live in `data.secrets` and never leave the service layer in a view.
+ * live sealed in `data.secrets` (see secret-cipher.ts), are opened only by `secretsOf`, and
+ * never leave the service layer in a view.
  */
 import { DuplicateNameError, type KeyValue, type NamedRecordStore, type Page, type PageOf, type StoredRecord } from '../../db/named-record-store.js';
 import { ConflictError, InvalidInputError, NotFoundError, PreconditionFailedError } from '../../errors.js';
 import { KubeconfigError, parseAdminKubeconfig } from '../../kubeconfig/kubeconfig.js';
+import type { SecretCipher, StoredSecret } from '../../security/secret-cipher.js';
 import type { Described } from '../metadata.js';
 import type { TopLevelService } from '../top-level.service.js';
 
@@ -14,13 +16,18 @@ export interface ClusterSecrets {
   caKey?: string;
 }
 
+export interface StoredClusterSecrets {
+  kubeconfig: StoredSecret;
+  caKey?: StoredSecret;
+}
+
 export interface ClusterData extends Described {
   labels: KeyValue[];
   /** From the admin kubeconfig: where tenants reach the cluster and the CA they trust. */
   server: string;
   certificateAuthorityData?: string;
   insecureSkipTlsVerify?: boolean;
-  secrets: ClusterSecrets;
+  secrets: StoredClusterSecrets;
 }
 
 export type ClusterRecord = StoredRecord<ClusterData>;
@@ -38,9 +45,20 @@ export class ClusterService {
     private readonly clusters: NamedRecordStore<ClusterData>,
     private readonly providers: ClusterProviderService,
     private readonly isReferenced: (provider: string, cluster: string) => Promise<boolean>,
+    private readonly cipher: SecretCipher,
   ) {}
 
-  private toData(input: ClusterInput): ClusterData {
+  /** The cluster's admin kubeconfig and CA key, opened. */
+  secretsOf(cluster: ClusterRecord): ClusterSecrets {
+    const { kubeconfig, caKey } = cluster.data.secrets;
+    const context = secretContext(cluster.scope.provider ?? '', cluster.name);
+    return {
+      kubeconfig: this.cipher.open(kubeconfig, `${context}/kubeconfig`),
+      ...(caKey ? { caKey: this.cipher.open(caKey, `${context}/ca-key`) } : {}),
+    };
+  }
+
+  private toData(provider: string, name: string, input: ClusterInput): ClusterData {
     let admin;
     try {
       admin = parseAdminKubeconfig(input.kubeconfig);
@@ -57,13 +75,16 @@ export class ClusterService {
       server: admin.server,
       ...(admin.certificateAuthorityData ? { certificateAuthorityData: admin.certificateAuthorityData } : {}),
       ...(admin.insecureSkipTlsVerify ? { insecureSkipTlsVerify: true } : {}),
-      secrets: { kubeconfig, ...(caKey ? { caKey } : {}) },
+      secrets: {
+        kubeconfig: this.cipher.seal(kubeconfig, `${secretContext(provider, name)}/kubeconfig`),
+        ...(caKey ? { caKey: this.cipher.seal(caKey, `${secretContext(provider, name)}/ca-key`) } : {}),
+      },
     };
   }
 
   async create(provider: string, name: string, input: ClusterInput): Promise<ClusterRecord> {
     await this.providers.get(provider);
-    const data = this.toData(input);
+    const data = this.toData(provider, name, input);
     let record: ClusterRecord;
     try {
       record = await this.clusters.create({ provider }, name, data);
@@ -95,7 +116,7 @@ export class ClusterService {
 
   async update(provider: string, name: string, input: ClusterInput, expectedRevision?: number): Promise<ClusterRecord> {
     await this.providers.get(provider);
-    const outcome = await this.clusters.update({ provider }, name, this.toData(input), expectedRevision);
+    const outcome = await this.clusters.update({ provider }, name, this.toData(provider, name, input), expectedRevision);
     if (outcome.kind === 'not-found') throw new NotFoundError(`Cluster ${name} not found in cluster provider ${provider}`);
     if (outcome.kind === 'stale') throw new PreconditionFailedError(`Cluster ${name} was changed since revision ${expectedRevision}; GET it again`);
     return outcome.record;
@@ -118,3 +139,6 @@ export class ClusterService {
     return this.clusters.count({ provider }).then((n) => n > 0);
   }
 }
+
+/** What a cluster's sealed secrets are bound to: its provider and name. */
+const secretContext = (provider: string, name: string) => `cluster/${provider}/${name}`;

@@ -1,9 +1,10 @@
 /**
  * The tenant's credentials of each logical cloud: one private key (generated once, never
- * per cluster) and the certificate each cluster issued for it.
+ * per cluster, stored sealed) and the certificate each cluster issued for it.
  */
 import type { Collection, Db } from 'mongodb';
 import { isDuplicateKeyError } from '../../db/mongo.js';
+import type { SecretCipher, StoredSecret } from '../../security/secret-cipher.js';
 
 export interface IssuedCertificate {
   reference: string;
@@ -14,6 +15,14 @@ export interface IssuedCertificate {
 
 interface CredentialsDocument {
   _id: string;
+  privateKey: StoredSecret;
+  keyBits: number;
+  certificates: IssuedCertificate[];
+}
+
+/** A logical cloud's credentials with the private key opened. */
+export interface Credentials {
+  logicalCloudId: string;
   privateKey: string;
   keyBits: number;
   certificates: IssuedCertificate[];
@@ -27,7 +36,10 @@ export class CredentialsStore {
    */
   private readonly writes = new Map<string, Promise<void>>();
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    private readonly cipher: SecretCipher,
+  ) {
     this.collection = db.collection<CredentialsDocument>('userCredentials');
   }
 
@@ -35,8 +47,15 @@ export class CredentialsStore {
     // _id is the logical cloud's id: unique by construction.
   }
 
-  get(logicalCloudId: string): Promise<CredentialsDocument | null> {
-    return this.collection.findOne({ _id: logicalCloudId });
+  async get(logicalCloudId: string): Promise<Credentials | null> {
+    const doc = await this.collection.findOne({ _id: logicalCloudId });
+    if (!doc) return null;
+    return {
+      logicalCloudId,
+      privateKey: this.cipher.open(doc.privateKey, keyContext(logicalCloudId)),
+      keyBits: doc.keyBits,
+      certificates: doc.certificates,
+    };
   }
 
   /** The logical cloud's key: the stored one, or `generate()`'s, stored by whoever inserts first. */
@@ -45,7 +64,7 @@ export class CredentialsStore {
     if (existing) return existing.privateKey;
     const privateKey = await generate();
     try {
-      await this.collection.insertOne({ _id: logicalCloudId, privateKey, keyBits, certificates: [] });
+      await this.collection.insertOne({ _id: logicalCloudId, privateKey: this.cipher.seal(privateKey, keyContext(logicalCloudId)), keyBits, certificates: [] });
       return privateKey;
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
@@ -69,7 +88,7 @@ export class CredentialsStore {
    * matches a `$pull` condition only against whole elements (`{reference}` alone pulls nothing there).
    */
   private async pullCertificates(logicalCloudId: string, reference: string): Promise<void> {
-    const stored = (await this.get(logicalCloudId))?.certificates.filter((c) => c.reference === reference) ?? [];
+    const stored = (await this.collection.findOne({ _id: logicalCloudId }))?.certificates.filter((c) => c.reference === reference) ?? [];
     for (const certificate of stored) await this.collection.updateOne({ _id: logicalCloudId }, { $pull: { certificates: certificate } });
   }
 
@@ -87,3 +106,5 @@ export class CredentialsStore {
     await this.collection.deleteOne({ _id: logicalCloudId });
   }
 }
+
+const keyContext = (logicalCloudId: string) => `logical-cloud/${logicalCloudId}/private-key`;

@@ -11,7 +11,7 @@ import { ConflictError, NotFoundError, StateConflictError } from '../../errors.j
 import { buildKubeconfig, type Kubeconfig, type KubeconfigEntry } from '../../kubeconfig/kubeconfig.js';
 import type { ClusterConnection } from '../../kubernetes/cluster-connection.js';
 import type { Logger } from '../../logger.js';
-import type { ClusterRecord, ClusterService } from '../cluster-registry/cluster.service.js';
+import type { ClusterRecord, ClusterSecrets, ClusterService } from '../cluster-registry/cluster.service.js';
 import type { LogicalCloudRecord } from '../logical-clouds/logical-cloud.model.js';
 import type { LifecycleGuard, LogicalCloudService, LogicalCloudStores } from '../logical-clouds/logical-cloud.service.js';
 import type { CredentialsStore } from './credentials.store.js';
@@ -39,9 +39,16 @@ export const STATUS_TEXT: Record<LifecycleState, string> = {
 /** States in which objects of the logical cloud may exist on clusters. */
 const HOLDS_RESOURCES: LifecycleState[] = ['Instantiating', 'Instantiated', 'InstantiateFailed', 'Terminating', 'TerminateFailed'];
 
+/** Told how long each cluster of an operation took and how it ended (metrics). */
+export interface LifecycleObserver {
+  clusterFinished(event: { kind: 'apply' | 'terminate'; provider: string; cluster: string; outcome: 'success' | 'failure'; seconds: number }): void;
+  operationFinished(event: { kind: 'apply' | 'terminate'; outcome: 'success' | 'failure'; seconds: number; clusters: number }): void;
+}
+
 export interface LifecycleOptions {
   concurrency: number;
-  connect: (cluster: ClusterRecord) => ClusterConnection;
+  connect: (cluster: ClusterRecord, secrets: ClusterSecrets) => ClusterConnection;
+  observer?: LifecycleObserver;
 }
 
 export interface OperationSummary {
@@ -264,7 +271,7 @@ export class LifecycleService implements LifecycleGuard {
    * refused the namespace).
    */
   private async workCluster(
-    work: Omit<ClusterWork, 'reference' | 'cluster'>,
+    work: Omit<ClusterWork, 'reference' | 'cluster' | 'clusterSecrets'>,
     placement: ClusterPlacement,
     kind: 'apply' | 'remove',
   ): Promise<{ status: ClusterStatus; nothingCreated: boolean }> {
@@ -279,8 +286,10 @@ export class LifecycleService implements LifecycleGuard {
       data: { clusterProvider: placement.provider, cluster: placement.cluster, loadbalancerIp: '', description: '', userData1: '', userData2: '' },
     };
     let cluster: ClusterRecord;
+    let clusterSecrets: ClusterSecrets;
     try {
       cluster = await this.clusters.get(placement.provider, placement.cluster);
+      clusterSecrets = this.clusters.secretsOf(cluster);
     } catch (error) {
       const status: ClusterStatus = {
         ...base,
@@ -289,7 +298,7 @@ export class LifecycleService implements LifecycleGuard {
       };
       return { status, nothingCreated: true };
     }
-    const ctx = new ClusterContext({ ...work, reference, cluster }, this.options.connect(cluster));
+    const ctx = new ClusterContext({ ...work, reference, cluster, clusterSecrets }, this.options.connect(cluster, clusterSecrets));
     if (kind === 'apply') await applyCluster(this.controllers, ctx);
     else await removeCluster(this.controllers, ctx);
     const failed = ctx.failed();
@@ -315,9 +324,18 @@ export class LifecycleService implements LifecycleGuard {
     const heldBefore = doc.heldBefore ?? doc.placements;
     const holdsNothing = new Set<ClusterPlacement>();
     const stillHolding: ClusterPlacement[] = [];
+    const started = performance.now();
     await mapWithConcurrency([...current.map((p) => ({ p, kind: 'apply' as const })), ...removed.map((p) => ({ p, kind: 'remove' as const }))], this.options.concurrency, async ({ p, kind }) => {
       if (kind === 'apply') await this.writeCluster(logicalCloudId, { ...p, state: 'Applying', resources: [], warnings: [] });
+      const clusterStarted = performance.now();
       const { status: result, nothingCreated } = await this.workCluster(work, p, kind);
+      this.options.observer?.clusterFinished({
+        kind: kind === 'apply' ? 'apply' : 'terminate',
+        provider: p.provider,
+        cluster: p.cluster,
+        outcome: result.state === 'Applied' || result.state === 'Terminated' ? 'success' : 'failure',
+        seconds: (performance.now() - clusterStarted) / 1000,
+      });
       if (kind === 'apply' && nothingCreated && !heldBefore.some((q) => samePlacement(p, q))) holdsNothing.add(p);
       if (kind === 'remove') {
         // A removed cluster that was cleaned up leaves the status; one that failed stays visible.
@@ -340,6 +358,7 @@ export class LifecycleService implements LifecycleGuard {
       operation: { ...final.operation, inProgress: false, finishedAt: new Date() },
       placements: [...current.filter((p) => !holdsNothing.has(p)), ...stillHolding],
     });
+    this.options.observer?.operationFinished({ kind: 'apply', outcome: failed ? 'failure' : 'success', seconds: (performance.now() - started) / 1000, clusters: current.length });
     this.logger.info({ project, logicalCloud: loaded.lc.name, failed }, 'apply finished');
   }
 
@@ -349,9 +368,18 @@ export class LifecycleService implements LifecycleGuard {
     if (!loaded || !doc) return;
     const work = { project, logicalCloud: loaded.lc, permissions: loaded.permissions, quotas: loaded.quotas };
     const stillHolding: ClusterPlacement[] = [];
+    const started = performance.now();
     await mapWithConcurrency(doc.placements, this.options.concurrency, async (p) => {
       await this.writeCluster(logicalCloudId, { ...p, state: 'Terminating', resources: [], warnings: [] });
+      const clusterStarted = performance.now();
       const { status: result } = await this.workCluster(work, p, 'remove');
+      this.options.observer?.clusterFinished({
+        kind: 'terminate',
+        provider: p.provider,
+        cluster: p.cluster,
+        outcome: result.state === 'Terminated' ? 'success' : 'failure',
+        seconds: (performance.now() - clusterStarted) / 1000,
+      });
       if (result.state !== 'Terminated') stillHolding.push(p);
       await this.writeCluster(logicalCloudId, result);
     });
@@ -363,6 +391,12 @@ export class LifecycleService implements LifecycleGuard {
       state: stillHolding.length > 0 ? 'TerminateFailed' : 'Terminated',
       operation: { ...final.operation, inProgress: false, finishedAt: new Date() },
       placements: stillHolding,
+    });
+    this.options.observer?.operationFinished({
+      kind: 'terminate',
+      outcome: stillHolding.length > 0 ? 'failure' : 'success',
+      seconds: (performance.now() - started) / 1000,
+      clusters: doc.placements.length,
     });
     this.logger.info({ project, logicalCloud: loaded.lc.name, failed: stillHolding.length > 0 }, 'terminate finished');
   }
