@@ -2,7 +2,10 @@
  * The one place where the DCM is wired: stores → services → REST routes (and later gRPC and
  * background workers). Nothing else constructs a store or a service.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Db } from 'mongodb';
+import { LeaseStore } from './db/lease-store.js';
 import { NamedRecordStore } from './db/named-record-store.js';
 import { declareClusterReferenceRoutes, createClusterReferenceService } from './features/cluster-references/cluster-references.router.js';
 import { declareClusterQuotaRoutes, createClusterQuotaService } from './features/cluster-quotas/cluster-quotas.router.js';
@@ -40,6 +43,9 @@ import type { SecretCipher } from './security/secret-cipher.js';
 
 export const VERSION = '0.1.0';
 
+/** A replica's default name: host, process and a random suffix (unique even for two DCMs in one process). */
+const defaultReplicaId = () => `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+
 export function createStores(db: Db, cipher: SecretCipher) {
   return {
     projects: new NamedRecordStore<Described>(db, 'projects', []),
@@ -52,6 +58,7 @@ export function createStores(db: Db, cipher: SecretCipher) {
     kvPairs: new NamedRecordStore<KvPairData>(db, 'kvPairs', ['logicalCloudId']),
     lifecycle: new LifecycleStatusStore(db),
     credentials: new CredentialsStore(db, cipher),
+    leases: new LeaseStore(db),
   };
 }
 
@@ -65,6 +72,8 @@ export type ServiceConfig = Pick<
   | 'DCM_CERT_VALIDITY_SECONDS'
   | 'DCM_CSR_SIGN_TIMEOUT_MS'
   | 'DCM_NAMESPACE_DELETE_TIMEOUT_MS'
+  | 'DCM_LEASE_TTL_MS'
+  | 'DCM_REPLICA_ID'
 >;
 
 export interface ServiceDependencies {
@@ -100,6 +109,7 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
     clusters,
     stores.lifecycle,
     stores.credentials,
+    stores.leases,
     {
       namespace: new NamespaceController(config.DCM_NAMESPACE_DELETE_TIMEOUT_MS),
       user: new UserController(stores.credentials, {
@@ -112,6 +122,8 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
     },
     {
       concurrency: config.DCM_APPLY_CONCURRENCY,
+      replicaId: config.DCM_REPLICA_ID ?? defaultReplicaId(),
+      leaseTtlMs: config.DCM_LEASE_TTL_MS,
       connect: deps.connect ?? ((_cluster, secrets) => createClusterConnection(secrets.kubeconfig, config.DCM_CLUSTER_TIMEOUT_MS)),
     },
     deps.logger,

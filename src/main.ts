@@ -37,8 +37,10 @@ async function main(): Promise<void> {
 
   const database = await connectDatabase(config.MONGO_URL, config.DCM_DATABASE);
   const dcm = await createDcm({ db: database.db, logger, config, cipher, bodyLimit: config.DCM_BODY_LIMIT, ready: database.ping });
+  // Operations left by a stopped or dead replica are taken over once their lease expires.
   const resumed = await dcm.services.lifecycle.resumeInterrupted();
   if (resumed > 0) logger.info({ resumed }, 'resumed interrupted operations');
+  dcm.services.lifecycle.startClaiming();
 
   const server: Server = await new Promise((resolve) => {
     const s = dcm.app.listen(config.DCM_HTTP_PORT, config.DCM_HOST, () => resolve(s));
@@ -64,6 +66,7 @@ async function main(): Promise<void> {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     await Promise.all([closed, grpcServer.shutdown(Math.floor(config.DCM_SHUTDOWN_GRACE_MS * 0.8))]);
+    await dcm.services.lifecycle.stopClaiming();
     await dcm.services.lifecycle.idle();
     await database.close();
     process.exit(0);

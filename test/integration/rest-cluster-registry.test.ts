@@ -6,15 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Response } from 'supertest';
 import { parseAdminKubeconfig } from '../../src/kubeconfig/kubeconfig.js';
 import { startTestDcm, type TestDcm } from '../support/dcm.js';
-import { caKeyText, createDesignLogicalCloud, createProject, createProvider, expectError, kubeconfigText, lcPath, registerCluster } from '../support/rest.js';
+import { caKeyText, createDesignLogicalCloud, createProject, createProvider, expectError, fingerprint, kubeconfigText, lcPath, registerCluster } from '../support/rest.js';
 
 const CA_KEY_FALLBACK = '-----BEGIN PRIVATE KEY-----\nTUlJRXZnSUJBREFOQmdrcWhraUc5dzBCQVFFRkFBU0NCS2d3Z2dTa0FnRUFBb0lCQVFD\n-----END PRIVATE KEY-----\n';
-
-/** A distinctive piece of a secret: a run of its base64 body, long enough to be found only if leaked. */
-function fingerprint(secret: string, from: number): string {
-  const body = secret.replace(/-----[A-Z ]+-----|\s/g, '');
-  return body.slice(from, from + 40);
-}
 
 describe('REST cluster registry', () => {
   let t: TestDcm;

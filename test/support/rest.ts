@@ -52,6 +52,12 @@ export async function createDesignLogicalCloud(t: TestDcm, project: string, name
   return res;
 }
 
+/** A distinctive piece of a secret: a run of its base64 body, long enough to be found only if leaked. */
+export function fingerprint(secret: string, from: number): string {
+  const body = secret.replace(/-----[A-Z ]+-----|\s/g, '');
+  return body.slice(from, from + 40);
+}
+
 /** The fields an error body names, in order. */
 export const fieldsOf = (res: Response): string[] => (res.body as { details: { field: string }[] }).details.map((d) => d.field);
 

@@ -2,14 +2,19 @@
  * Apply and terminate logical clouds on their clusters, report status, hand out the
  * tenant's kubeconfigs. An operation is recorded in MongoDB first and answered at once;
  * the clusters are then worked in the background, in parallel with bounded concurrency,
- * each failing only its own entries. An operation found in progress at start-up (the
- * process died) is resumed: every step is safe to repeat.
+ * each failing only its own entries.
+ *
+ * Several replicas may share one database: a replica works a logical cloud's operation only
+ * while it holds that logical cloud's lease (see lease-store.ts), renewing it as it goes.
+ * An operation found in progress whose lease has expired (its replica died) is claimed by
+ * another replica, which runs it again from the start: every step is safe to repeat.
  */
 import { ClusterContext, type ClusterWork } from '../../controllers/cluster-context.js';
 import { applyCluster, removeCluster, type Controllers } from '../../controllers/cluster-pipeline.js';
 import { ConflictError, NotFoundError, StateConflictError } from '../../errors.js';
 import { buildKubeconfig, type Kubeconfig, type KubeconfigEntry } from '../../kubeconfig/kubeconfig.js';
 import type { ClusterConnection } from '../../kubernetes/cluster-connection.js';
+import type { LeaseStore } from '../../db/lease-store.js';
 import type { Logger } from '../../logger.js';
 import type { ClusterRecord, ClusterSecrets, ClusterService } from '../cluster-registry/cluster.service.js';
 import type { LogicalCloudRecord } from '../logical-clouds/logical-cloud.model.js';
@@ -47,6 +52,10 @@ export interface LifecycleObserver {
 
 export interface LifecycleOptions {
   concurrency: number;
+  /** This replica's name in leases. */
+  replicaId: string;
+  /** How long a claim on a logical cloud lasts unless renewed (renewed every third of it). */
+  leaseTtlMs: number;
   connect: (cluster: ClusterRecord, secrets: ClusterSecrets) => ClusterConnection;
   observer?: LifecycleObserver;
 }
@@ -58,16 +67,26 @@ export interface OperationSummary {
   state: LifecycleState;
 }
 
-async function mapWithConcurrency<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+/** Works the items, at most `limit` at a time; stops taking new ones once `stop()` says so. */
+async function mapWithConcurrency<T>(items: T[], limit: number, work: (item: T) => Promise<void>, stop: () => boolean = () => false): Promise<void> {
   const queue = [...items];
   const workers = Array.from({ length: Math.max(1, Math.min(limit, queue.length)) }, async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+    for (let item = queue.shift(); item !== undefined && !stop(); item = queue.shift()) await work(item);
   });
   await Promise.all(workers);
 }
 
+/** This replica's claim on one logical cloud's operation; `lost` once a renewal found it taken. */
+interface Claim {
+  lost: boolean;
+}
+
 export class LifecycleService implements LifecycleGuard {
+  /** Operations this replica is working, by logical cloud id. */
   private readonly running = new Map<string, Promise<void>>();
+  private readonly claims = new Map<string, Claim>();
+  private sweeper: NodeJS.Timeout | undefined;
+  private sweeping: Promise<number> | undefined;
   /** Status writes of one logical cloud, one after another (clusters finish concurrently). */
   private readonly writes = new Map<string, Promise<void>>();
 
@@ -77,6 +96,7 @@ export class LifecycleService implements LifecycleGuard {
     private readonly clusters: ClusterService,
     private readonly status: LifecycleStatusStore,
     private readonly credentials: CredentialsStore,
+    private readonly leases: LeaseStore,
     private readonly controllers: Controllers,
     private readonly options: LifecycleOptions,
     private readonly logger: Logger,
@@ -121,6 +141,7 @@ export class LifecycleService implements LifecycleGuard {
       }
       await this.refuseSharedUser(lc, references.items.map((r) => `${r.data.clusterProvider}/${r.data.cluster}`));
     }
+    await this.claim(lc);
     const previous = await this.status.get(lc.id);
     const placements: ClusterPlacement[] = references.items.map((r) => ({ reference: r.name, provider: r.data.clusterProvider, cluster: r.data.cluster }));
     const doc: LifecycleDocument = {
@@ -134,7 +155,7 @@ export class LifecycleService implements LifecycleGuard {
       placements: mergePlacements(previous?.placements ?? [], placements),
       heldBefore: previous?.placements ?? [],
     };
-    await this.status.put(doc);
+    await this.recordOrRelease(doc);
     this.start(lc.id, () => this.runApply(project, lc.id));
     return { logicalCloud: lc, clusters: placements.map((p) => p.reference), quotas: quotas.items.map((q) => q.name), state: doc.state };
   }
@@ -142,8 +163,14 @@ export class LifecycleService implements LifecycleGuard {
   async terminate(project: string, name: string): Promise<OperationSummary> {
     const lc = await this.logicalClouds.resolve(project, name);
     this.refuseWhileRunning(lc);
+    const before = await this.status.get(lc.id);
+    if (!before || !HOLDS_RESOURCES.includes(before.state)) {
+      throw new StateConflictError(`Logical Cloud ${name} is not applied; there is nothing to terminate`);
+    }
+    await this.claim(lc);
     const previous = await this.status.get(lc.id);
     if (!previous || !HOLDS_RESOURCES.includes(previous.state)) {
+      await this.leases.release(lc.id, this.options.replicaId);
       throw new StateConflictError(`Logical Cloud ${name} is not applied; there is nothing to terminate`);
     }
     const doc: LifecycleDocument = {
@@ -152,7 +179,7 @@ export class LifecycleService implements LifecycleGuard {
       operation: { kind: 'terminate', inProgress: true, requestedAt: new Date() },
       clusters: previous.placements.map((p) => ({ ...p, state: 'Pending', resources: [], warnings: [] })),
     };
-    await this.status.put(doc);
+    await this.recordOrRelease(doc);
     this.start(lc.id, () => this.runTerminate(project, lc.id));
     return { logicalCloud: lc, clusters: previous.placements.map((p) => p.reference), quotas: [], state: doc.state };
   }
@@ -202,15 +229,51 @@ export class LifecycleService implements LifecycleGuard {
     await this.running.get(lc.id);
   }
 
-  /** Resumes operations that were in progress when a previous process stopped. */
+  /**
+   * Claims and resumes operations in progress that no replica works any more (their
+   * replica stopped or died and its lease expired). Returns how many it took over.
+   */
   async resumeInterrupted(): Promise<number> {
     const interrupted = await this.status.inProgress();
-    for (const doc of interrupted) {
-      if (this.running.has(doc._id)) continue;
-      this.logger.info({ project: doc.project, logicalCloud: doc.logicalCloud, operation: doc.operation.kind }, 'resuming interrupted operation');
+    let resumed = 0;
+    for (const found of interrupted) {
+      if (this.running.has(found._id)) continue;
+      if (!(await this.leases.acquire(found._id, this.options.replicaId, this.options.leaseTtlMs))) continue;
+      // It may have finished between the query and the claim.
+      const doc = await this.status.get(found._id);
+      if (!doc?.operation.inProgress || this.running.has(doc._id)) {
+        if (!this.running.has(found._id)) await this.leases.release(found._id, this.options.replicaId);
+        continue;
+      }
+      this.logger.info(
+        { project: doc.project, logicalCloud: doc.logicalCloud, operation: doc.operation.kind, replica: this.options.replicaId },
+        'resuming interrupted operation',
+      );
       this.start(doc._id, () => (doc.operation.kind === 'apply' ? this.runApply(doc.project, doc._id) : this.runTerminate(doc.project, doc._id)));
+      resumed++;
     }
-    return interrupted.length;
+    return resumed;
+  }
+
+  /** Looks for interrupted operations to take over every half lease TTL, until `stopClaiming()`. */
+  startClaiming(): void {
+    if (this.sweeper) return;
+    this.sweeper = setInterval(() => {
+      if (this.sweeping) return;
+      this.sweeping = this.resumeInterrupted()
+        .catch((error: unknown) => {
+          this.logger.warn({ err: error }, 'looking for interrupted operations failed');
+          return 0;
+        })
+        .finally(() => (this.sweeping = undefined));
+    }, Math.max(250, Math.floor(this.options.leaseTtlMs / 2)));
+    this.sweeper.unref();
+  }
+
+  async stopClaiming(): Promise<void> {
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    await this.sweeping;
   }
 
   /** Waits for every operation under way (graceful shutdown, tests). */
@@ -222,6 +285,30 @@ export class LifecycleService implements LifecycleGuard {
 
   private refuseWhileRunning(lc: LogicalCloudRecord): void {
     if (this.running.has(lc.id)) throw new ConflictError(`an operation on Logical Cloud ${lc.name} is already in progress`);
+  }
+
+  /** Takes the logical cloud's lease for a new operation, or refuses: another replica is working it. */
+  private async claim(lc: LogicalCloudRecord): Promise<void> {
+    if (await this.leases.acquire(lc.id, this.options.replicaId, this.options.leaseTtlMs)) {
+      if (!this.running.has(lc.id)) return;
+      // Already ours and running here (a concurrent request of this replica won the race).
+    }
+    throw new ConflictError(`an operation on Logical Cloud ${lc.name} is already in progress`);
+  }
+
+  /** Records a new operation; on failure gives the just-taken lease back. */
+  private async recordOrRelease(doc: LifecycleDocument): Promise<void> {
+    try {
+      await this.status.put(doc);
+    } catch (error) {
+      await this.leases.release(doc._id, this.options.replicaId).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Whether this replica still holds the logical cloud's lease for the operation it runs. */
+  private holds(logicalCloudId: string): boolean {
+    return this.claims.get(logicalCloudId)?.lost === false;
   }
 
   /** One tenant user per cluster: two logical clouds with one user name would share each other's grants. */
@@ -239,10 +326,30 @@ export class LifecycleService implements LifecycleGuard {
     }
   }
 
+  /** Runs an operation whose lease this replica has just taken, renewing the lease until it ends. */
   private start(logicalCloudId: string, work: () => Promise<void>): void {
+    const { replicaId, leaseTtlMs } = this.options;
+    const claim: Claim = { lost: false };
+    this.claims.set(logicalCloudId, claim);
+    const renewal = setInterval(() => {
+      void this.leases
+        .renew(logicalCloudId, replicaId, leaseTtlMs)
+        .then((held) => {
+          if (held || claim.lost) return;
+          claim.lost = true;
+          this.logger.warn({ logicalCloudId, replica: replicaId }, 'lease lost: another replica took the operation over; stopping');
+        })
+        .catch((error: unknown) => this.logger.warn({ err: error, logicalCloudId }, 'lease renewal failed'));
+    }, Math.max(100, Math.floor(leaseTtlMs / 3)));
+    renewal.unref();
     const run = work()
       .catch((error: unknown) => this.logger.error({ err: error, logicalCloudId }, 'lifecycle operation failed'))
-      .finally(() => this.running.delete(logicalCloudId));
+      .finally(async () => {
+        clearInterval(renewal);
+        if (!claim.lost) await this.leases.release(logicalCloudId, replicaId).catch(() => undefined);
+        this.claims.delete(logicalCloudId);
+        this.running.delete(logicalCloudId);
+      });
     this.running.set(logicalCloudId, run);
   }
 
@@ -336,6 +443,7 @@ export class LifecycleService implements LifecycleGuard {
         outcome: result.state === 'Applied' || result.state === 'Terminated' ? 'success' : 'failure',
         seconds: (performance.now() - clusterStarted) / 1000,
       });
+      if (!this.holds(logicalCloudId)) return;
       if (kind === 'apply' && nothingCreated && !heldBefore.some((q) => samePlacement(p, q))) holdsNothing.add(p);
       if (kind === 'remove') {
         // A removed cluster that was cleaned up leaves the status; one that failed stays visible.
@@ -346,8 +454,9 @@ export class LifecycleService implements LifecycleGuard {
         stillHolding.push(p);
       }
       await this.writeCluster(logicalCloudId, result);
-    });
+    }, () => !this.holds(logicalCloudId));
     await this.writes.get(logicalCloudId);
+    if (!this.holds(logicalCloudId)) return; // the replica that took over writes the outcome
     const found = await this.status.get(logicalCloudId);
     if (!found) return;
     const { heldBefore: _done, ...final } = found; // only meaningful while the apply is under way
@@ -380,10 +489,12 @@ export class LifecycleService implements LifecycleGuard {
         outcome: result.state === 'Terminated' ? 'success' : 'failure',
         seconds: (performance.now() - clusterStarted) / 1000,
       });
+      if (!this.holds(logicalCloudId)) return;
       if (result.state !== 'Terminated') stillHolding.push(p);
       await this.writeCluster(logicalCloudId, result);
-    });
+    }, () => !this.holds(logicalCloudId));
     await this.writes.get(logicalCloudId);
+    if (!this.holds(logicalCloudId)) return;
     const final = await this.status.get(logicalCloudId);
     if (!final) return;
     await this.status.put({
