@@ -16,18 +16,18 @@ export function caKeyText(index: 1 | 2): string | undefined {
   return file ? fs.readFileSync(file, 'utf8') : undefined;
 }
 
-export async function createProject(t: TestDcm, name: string): Promise<void> {
+export async function createProject(t: Pick<TestDcm, 'http'>, name: string): Promise<void> {
   const res = await t.http.post('/v2/projects').send({ metadata: { name } });
   expect(res.status).toBe(201);
 }
 
-export async function createProvider(t: TestDcm, name: string): Promise<void> {
+export async function createProvider(t: Pick<TestDcm, 'http'>, name: string): Promise<void> {
   const res = await t.http.post('/v2/cluster-providers').send({ metadata: { name } });
   expect(res.status).toBe(201);
 }
 
 /** Registers test cluster `index` under `provider` as `name`, with its admin kubeconfig. */
-export async function registerCluster(t: TestDcm, provider: string, name: string, index: 1 | 2): Promise<Response> {
+export async function registerCluster(t: Pick<TestDcm, 'http'>, provider: string, name: string, index: 1 | 2): Promise<Response> {
   const res = await t.http
     .post(`/v2/cluster-providers/${provider}/clusters`)
     .send({ metadata: { name }, spec: { kubeconfig: kubeconfigText(index) } });
@@ -36,7 +36,7 @@ export async function registerCluster(t: TestDcm, provider: string, name: string
 }
 
 /** A project, `provider-1`, and both test clusters registered as cluster-1 and cluster-2: the set-up of the apply and gRPC tests. */
-export async function setUpProjectAndClusters(t: TestDcm, project: string): Promise<void> {
+export async function setUpProjectAndClusters(t: Pick<TestDcm, 'http'>, project: string): Promise<void> {
   await createProject(t, project);
   await createProvider(t, 'provider-1');
   await registerCluster(t, 'provider-1', 'cluster-1', 1);
@@ -44,7 +44,7 @@ export async function setUpProjectAndClusters(t: TestDcm, project: string): Prom
 }
 
 /** Creates the design's logical cloud (endpoint 1) in `project`, optionally under another name. */
-export async function createDesignLogicalCloud(t: TestDcm, project: string, name = 'lc-1'): Promise<Response> {
+export async function createDesignLogicalCloud(t: Pick<TestDcm, 'http'>, project: string, name = 'lc-1'): Promise<Response> {
   const body = design.logicalCloud();
   body.metadata.name = name;
   const res = await t.http.post(`/v2/projects/${project}/logical-clouds`).send(body);

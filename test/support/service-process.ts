@@ -1,0 +1,82 @@
+/**
+ * The DCM as a real process (`node --import tsx src/main.ts`), the way it runs in
+ * production: its own configuration from the environment, HTTP and gRPC on free ports of
+ * 127.0.0.1, logs in a file. Stopped by its PID.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import supertest from 'supertest';
+import { freePort, isAlive, waitFor } from '../testenv/processes.js';
+import { repoRoot } from '../testenv/layout.js';
+
+export interface ServiceProcess {
+  name: string;
+  pid: number;
+  url: string;
+  http: ReturnType<typeof supertest>;
+  log: string;
+  /** Resolves with the exit code (or signal) once the process has ended. */
+  exited: Promise<number | NodeJS.Signals>;
+  logText(): string;
+  kill(signal: NodeJS.Signals): void;
+  stop(): Promise<void>;
+}
+
+function launch(name: string, env: NodeJS.ProcessEnv): { child: ChildProcess; log: string; exited: Promise<number | NodeJS.Signals> } {
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dcm-process-'));
+  const log = path.join(logDir, `${name}.log`);
+  const fd = fs.openSync(log, 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: repoRoot,
+    stdio: ['ignore', fd, fd],
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, DCM_HOST: '127.0.0.1', DCM_LOG_LEVEL: 'info', ...env },
+  });
+  fs.closeSync(fd);
+  if (child.pid === undefined) throw new Error(`could not start ${name}`);
+  const exited = new Promise<number | NodeJS.Signals>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal!)));
+  return { child, log, exited };
+}
+
+/** Starts a DCM process and waits until it answers /readyz. */
+export async function startServiceProcess(name: string, env: NodeJS.ProcessEnv): Promise<ServiceProcess> {
+  const [httpPort, grpcPort] = [await freePort(), await freePort()];
+  const { child, log, exited } = launch(name, { DCM_HTTP_PORT: String(httpPort), DCM_GRPC_PORT: String(grpcPort), ...env });
+  const url = `http://127.0.0.1:${httpPort}`;
+  const pid = child.pid!;
+  const started: ServiceProcess = {
+    name,
+    pid,
+    url,
+    http: supertest(url),
+    log,
+    exited,
+    logText: () => fs.readFileSync(log, 'utf8'),
+    kill: (signal) => {
+      if (isAlive(pid)) process.kill(pid, signal);
+    },
+    stop: async () => {
+      if (!isAlive(pid)) return;
+      process.kill(pid, 'SIGTERM');
+      await exited;
+    },
+  };
+  try {
+    await waitFor(`DCM process ${name}`, async () => (await fetch(`${url}/readyz`)).ok, { timeoutMs: 60_000, process: { name, pid, log } });
+  } catch (error) {
+    started.kill('SIGKILL');
+    throw error;
+  }
+  return started;
+}
+
+/** Runs a DCM process that is expected to refuse to start: its exit code and output. */
+export async function runServiceProcessToExit(name: string, env: NodeJS.ProcessEnv): Promise<{ code: number | NodeJS.Signals; output: string }> {
+  const [httpPort, grpcPort] = [await freePort(), await freePort()];
+  const { child, log, exited } = launch(name, { DCM_HTTP_PORT: String(httpPort), DCM_GRPC_PORT: String(grpcPort), ...env });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const code = await exited;
+  clearTimeout(timer);
+  return { code, output: fs.readFileSync(log, 'utf8') };
+}
