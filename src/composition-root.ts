@@ -130,6 +130,8 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
   );
   logicalClouds.setLifecycleGuard(lifecycle);
   return {
+    /** Seals every stored secret again under the current key (after a key was added in front); returns how many. */
+    resealSecrets: async (): Promise<number> => (await clusters.resealSecrets()) + (await stores.credentials.resealKeys()),
     lifecycle,
     projects,
     clusterProviders,

@@ -37,6 +37,9 @@ async function main(): Promise<void> {
 
   const database = await connectDatabase(config.MONGO_URL, config.DCM_DATABASE);
   const dcm = await createDcm({ db: database.db, logger, config, cipher, bodyLimit: config.DCM_BODY_LIMIT, ready: database.ping });
+  // After a key rotation (a new key first in DCM_ENCRYPTION_KEYS), secrets are sealed again under it.
+  const resealed = await dcm.services.resealSecrets();
+  if (resealed > 0) logger.info({ resealed, key: cipher.currentKeyId }, 'sealed stored secrets again under the current encryption key');
   // Operations left by a stopped or dead replica are taken over once their lease expires.
   const resumed = await dcm.services.lifecycle.resumeInterrupted();
   if (resumed > 0) logger.info({ resumed }, 'resumed interrupted operations');

@@ -152,6 +152,16 @@ export class NamedRecordStore<T> {
     return { kind: 'not-found' };
   }
 
+  /**
+   * Sets one field of a record's data if it still holds `expected` (e.g. a secret sealed
+   * again under a new key); neither revision nor updatedAt change: the record's content does not.
+   */
+  async replaceDataField(id: string, field: string, expected: unknown, next: unknown): Promise<boolean> {
+    const path = `data.${field}`;
+    const result = await this.collection.updateOne({ _id: id, [path]: expected } as Filter<RecordDocument<T>>, { $set: { [path]: next } as never });
+    return result.modifiedCount === 1;
+  }
+
   async delete(scope: Scope, name: string): Promise<boolean> {
     const result = await this.collection.deleteOne(this.filter(scope, name));
     return result.deletedCount === 1;

@@ -140,12 +140,12 @@ export function withServer(kubeconfig: string, server: string): string {
  * A DCM composed by the composition root on a given database, with its own cluster timeout
  * (startTestDcm's is 10 s): a second process on the same database, or a short timeout.
  */
-export async function composeDcm(db: Db, clusterTimeoutMs = 10_000): Promise<{ dcm: Dcm; http: ReturnType<typeof supertest> }> {
+export async function composeDcm(db: Db, clusterTimeoutMs = 10_000, cipher = testCipher): Promise<{ dcm: Dcm; http: ReturnType<typeof supertest> }> {
   const dcm = await createDcm({
     db,
     logger: pino({ level: process.env.DCM_TEST_LOG_LEVEL ?? 'silent' }),
     config: { ...defaultConfig(), DCM_CLUSTER_TIMEOUT_MS: clusterTimeoutMs },
-    cipher: testCipher,
+    cipher,
     bodyLimit: '1mb',
     ready: async () => true,
   });

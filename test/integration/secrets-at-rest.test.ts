@@ -6,10 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
+import { generateEncryptionKey, parseEncryptionKeys, SecretCipher } from '../../src/security/secret-cipher.js';
 import { kubectl } from '../support/backends.js';
-import { startTestDcm, type TestDcm } from '../support/dcm.js';
+import { startTestDcm, testEncryptionKey, type TestDcm } from '../support/dcm.js';
 import { caKeyText, createProject, createProvider, fingerprint, kubeconfigText, lcPath } from '../support/rest.js';
-import { applyAndSettle, removeLeftovers, tenantKubeconfig, tenantLogicalCloud, terminateAndSettle } from './apply-helpers.js';
+import { applyAndSettle, composeDcm, removeLeftovers, tenantKubeconfig, tenantLogicalCloud, terminateAndSettle } from './apply-helpers.js';
 
 const PROJECT = 'project-at-rest';
 const PROVIDER = 'provider-at-rest';
@@ -89,5 +90,50 @@ describe('secrets at rest', () => {
       }
     }
     expect(leaks).toEqual([]);
+  });
+});
+
+describe('rotating the encryption key', () => {
+  let t: TestDcm;
+  const kid = (sealed: unknown) => (sealed as { kid: string }).kid;
+
+  beforeAll(async () => {
+    t = await startTestDcm('reseal');
+    await createProject(t, PROJECT);
+    await createProvider(t, PROVIDER);
+    await t.http
+      .post(`/v2/cluster-providers/${PROVIDER}/clusters`)
+      .send({ metadata: { name: 'cluster-1' }, spec: { kubeconfig: kubeconfigText(1), 'ca-key': caKeyText(1) } })
+      .expect(201);
+    await t.dcm.stores.credentials.ensureKey('lc-reseal', 2048, async () => caKeyText(2)!);
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('seals every secret again under a new first key; the old key can then be dropped', async () => {
+    const db = t.mongo.db(t.databaseName);
+    const clusterSecrets = async () => ((await db.collection('clusters').findOne({ name: 'cluster-1' })) as unknown as { data: { secrets: Record<string, unknown> } }).data.secrets;
+    const before = await clusterSecrets();
+    expect([kid(before.kubeconfig), kid(before.caKey)]).toEqual(['test-1', 'test-1']);
+    const revision = (await t.http.get(`/v2/cluster-providers/${PROVIDER}/clusters/cluster-1`).expect(200)).headers.etag;
+
+    const newKey = generateEncryptionKey('test-2');
+    const rotated = await composeDcm(db, 10_000, new SecretCipher(parseEncryptionKeys(`${newKey},${testEncryptionKey}`)));
+    expect(await rotated.dcm.services.resealSecrets()).toBe(3);
+    expect(await rotated.dcm.services.resealSecrets()).toBe(0);
+
+    const after = await clusterSecrets();
+    expect([kid(after.kubeconfig), kid(after.caKey)]).toEqual(['test-2', 'test-2']);
+    expect(kid((await db.collection('userCredentials').findOne({ _id: 'lc-reseal' as never }))?.privateKey)).toBe('test-2');
+    // The record did not change for its users: same ETag.
+    expect((await rotated.http.get(`/v2/cluster-providers/${PROVIDER}/clusters/cluster-1`).expect(200)).headers.etag).toBe(revision);
+
+    // Only the new key is needed now.
+    const newOnly = await composeDcm(db, 10_000, new SecretCipher(parseEncryptionKeys(newKey)));
+    const cluster = await newOnly.dcm.services.clusters.get(PROVIDER, 'cluster-1');
+    expect(newOnly.dcm.services.clusters.secretsOf(cluster)).toEqual({ kubeconfig: kubeconfigText(1), caKey: caKeyText(1) });
+    expect((await newOnly.dcm.stores.credentials.get('lc-reseal'))?.privateKey).toBe(caKeyText(2));
   });
 });

@@ -19,7 +19,8 @@ export interface TestDcm {
 }
 
 /** The encryption key of this test file's DCMs (all of them: a second "process" on one database must open the first's secrets). */
-export const testCipher = new SecretCipher(parseEncryptionKeys(generateEncryptionKey('test-1')));
+export const testEncryptionKey = generateEncryptionKey('test-1');
+export const testCipher = new SecretCipher(parseEncryptionKeys(testEncryptionKey));
 
 export async function startTestDcm(prefix = 'dcm'): Promise<TestDcm> {
   const mongo = await MongoClient.connect(mongoUrl());

@@ -58,6 +58,21 @@ export class ClusterService {
     };
   }
 
+  /** Seals again, under the current key, every cluster secret sealed under an older key (or unsealed). */
+  async resealSecrets(): Promise<number> {
+    let resealed = 0;
+    for (const cluster of await this.clusters.findWhere({}, {})) {
+      const context = secretContext(cluster.scope.provider ?? '', cluster.name);
+      for (const [field, suffix] of [['kubeconfig', 'kubeconfig'], ['caKey', 'ca-key']] as const) {
+        const stored = cluster.data.secrets[field];
+        if (!stored || !this.cipher.isStale(stored)) continue;
+        const next = this.cipher.seal(this.cipher.open(stored, `${context}/${suffix}`), `${context}/${suffix}`);
+        if (await this.clusters.replaceDataField(cluster.id, `secrets.${field}`, stored, next)) resealed++;
+      }
+    }
+    return resealed;
+  }
+
   private toData(provider: string, name: string, input: ClusterInput): ClusterData {
     let admin;
     try {

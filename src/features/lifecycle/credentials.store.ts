@@ -72,6 +72,19 @@ export class CredentialsStore {
     }
   }
 
+  /** Seals again, under the current key, every private key sealed under an older key (or unsealed). */
+  async resealKeys(): Promise<number> {
+    let resealed = 0;
+    for (const doc of await this.collection.find({}, { projection: { privateKey: 1 } }).toArray()) {
+      if (!this.cipher.isStale(doc.privateKey)) continue;
+      const context = keyContext(doc._id);
+      const next = this.cipher.seal(this.cipher.open(doc.privateKey, context), context);
+      const result = await this.collection.updateOne({ _id: doc._id, privateKey: doc.privateKey }, { $set: { privateKey: next } });
+      resealed += result.modifiedCount;
+    }
+    return resealed;
+  }
+
   putCertificate(logicalCloudId: string, issued: IssuedCertificate): Promise<void> {
     return this.serialized(logicalCloudId, async () => {
       await this.pullCertificates(logicalCloudId, issued.reference);
