@@ -2,6 +2,10 @@
  * Tells in-process watchers (gRPC WatchStatus) that the lifecycle status of a logical cloud
  * changed. Only a nudge, keyed by the logical cloud's id: a watcher reads the status again,
  * so a missed or merged nudge loses nothing but an intermediate state.
+ *
+ * With several replicas the status may be written by another process, whose writes this
+ * one hears nothing of (FerretDB has no change streams): every subscription is therefore
+ * also nudged every `pollMs`, and the watcher sends only what changed.
  */
 import { EventEmitter } from 'node:events';
 
@@ -10,7 +14,7 @@ export type StatusListener = () => void;
 export class StatusEvents {
   private readonly emitter = new EventEmitter();
 
-  constructor() {
+  constructor(private readonly pollMs = 1000) {
     // Any number of watchers of one logical cloud is legitimate; leaks are guarded by tests instead.
     this.emitter.setMaxListeners(0);
   }
@@ -22,10 +26,13 @@ export class StatusEvents {
   /** Calls the listener after every change of the logical cloud's status; returns the unsubscribe. */
   subscribe(logicalCloudId: string, listener: StatusListener): () => void {
     this.emitter.on(logicalCloudId, listener);
+    const poll = setInterval(listener, this.pollMs);
+    poll.unref();
     let subscribed = true;
     return () => {
       if (!subscribed) return;
       subscribed = false;
+      clearInterval(poll);
       this.emitter.off(logicalCloudId, listener);
     };
   }
