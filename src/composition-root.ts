@@ -97,8 +97,17 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
     noun: 'clusters',
     exist: (name): Promise<boolean> => clusters.hasClusters(name),
   });
-  const clusters: ClusterService = new ClusterService(stores.clusters, clusterProviders, (provider, cluster) =>
-    stores.clusterReferences.count({ 'data.clusterProvider': provider, 'data.cluster': cluster }).then((n) => n > 0),
+  const clusters: ClusterService = new ClusterService(
+    stores.clusters,
+    clusterProviders,
+    async (provider, cluster) => {
+      if ((await stores.clusterReferences.count({ 'data.clusterProvider': provider, 'data.cluster': cluster })) > 0) {
+        return 'is referenced by a logical cloud; remove the reference first';
+      }
+      const holding = await stores.lifecycle.holdingCluster(provider, cluster);
+      if (holding.length > 0) return `still holds objects of logical cloud ${holding.join(', ')}; terminate it (or re-apply it) first`;
+      return undefined;
+    },
     deps.cipher,
   );
   const logicalClouds: LogicalCloudService = new LogicalCloudService(stores, projects);

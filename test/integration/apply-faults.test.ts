@@ -126,12 +126,19 @@ describe('apply with a cluster that is down or refuses an object', () => {
       expect(clusterEntry(pending, 'cluster-flaky')).toMatchObject({ state: 'TerminateFailed' });
       expect(clusterEntry(pending, 'cluster-2')).toMatchObject({ state: 'Applied', errors: [] });
       expect(await namespaceExists(0, 'ns-faults-6')).toBe(true);
+      // Unreferenced, but still holding objects: the cluster cannot be deleted yet (its kubeconfig is needed to clean up).
+      const refused = await t.http.delete(flaky);
+      expect({ status: refused.status, message: (refused.body as { message: string }).message }).toEqual({
+        status: 409,
+        message: expect.stringMatching(new RegExp(`still holds objects of logical cloud ${PROJECT}/lc-faults-6`)),
+      });
 
       await t.http.put(flaky).send(registration(kubeconfigText(1))).expect(200);
       const back = await applyAndSettle(t, PROJECT, 'lc-faults-6');
       expect(back.status).toBe('Created');
       expect(back.clusters.map((c) => c['cluster-reference'])).toEqual(['cluster-2']);
       expect(await namespaceExists(0, 'ns-faults-6')).toBe(false);
+      await t.http.delete(flaky).expect(204);
 
       expect((await terminateAndSettle(t, PROJECT, 'lc-faults-6')).status).toBe('Terminated');
       expect(await namespaceExists(1, 'ns-faults-6')).toBe(false);

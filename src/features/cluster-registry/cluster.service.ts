@@ -44,7 +44,8 @@ export class ClusterService {
   constructor(
     private readonly clusters: NamedRecordStore<ClusterData>,
     private readonly providers: ClusterProviderService,
-    private readonly isReferenced: (provider: string, cluster: string) => Promise<boolean>,
+    /** Why the cluster cannot be deleted (a logical cloud references it or still has objects on it), if it cannot. */
+    private readonly inUse: (provider: string, cluster: string) => Promise<string | undefined>,
     private readonly cipher: SecretCipher,
   ) {}
 
@@ -139,9 +140,8 @@ export class ClusterService {
 
   async delete(provider: string, name: string): Promise<void> {
     await this.get(provider, name);
-    if (await this.isReferenced(provider, name)) {
-      throw new ConflictError(`Cluster ${name} of cluster provider ${provider} is referenced by a logical cloud; remove the reference first`);
-    }
+    const reason = await this.inUse(provider, name);
+    if (reason) throw new ConflictError(`Cluster ${name} of cluster provider ${provider} ${reason}`);
     await this.clusters.delete({ provider }, name);
   }
 

@@ -76,6 +76,13 @@ export class LifecycleStatusStore {
     this.events.changed(logicalCloudId);
   }
 
+  /** Names of the logical clouds that may still hold objects on the cluster. */
+  async holdingCluster(provider: string, cluster: string): Promise<string[]> {
+    // Narrowed by the server, matched exactly here (FerretDB v1 has no $elemMatch).
+    const docs = await this.collection.find({ 'placements.cluster': cluster }, { projection: { project: 1, logicalCloud: 1, placements: 1 } }).toArray();
+    return docs.filter((d) => d.placements.some((p) => p.provider === provider && p.cluster === cluster)).map((d) => `${d.project}/${d.logicalCloud}`);
+  }
+
   inProgress(): Promise<LifecycleDocument[]> {
     return this.collection.find({ 'operation.inProgress': true }).toArray();
   }
