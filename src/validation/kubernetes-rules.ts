@@ -269,14 +269,17 @@ function quotaKeyKind(key: string): QuotaKeyKind | undefined {
   if (STANDARD_AMOUNT_KEYS.has(key)) return 'amount';
   if (STANDARD_COUNT_KEYS.has(key)) return 'count';
   if (key.startsWith('count/')) {
-    // count/<resource> (core group) or count/<resource>.<group>: both read as a subdomain.
-    return isDns1123Subdomain(key.slice('count/'.length)) ? 'count' : undefined;
+    // count/<resource> (core group) or count/<resource>.<group>: both read as a subdomain, and
+    // the API server checks the key as a qualified name, whose name part has at most 63 characters.
+    const resource = key.slice('count/'.length);
+    return resource.length <= 63 && isDns1123Subdomain(resource) ? 'count' : undefined;
   }
   const storageClassAt = key.indexOf(STORAGE_CLASS_SUFFIX);
   if (storageClassAt > 0) {
     const storageClass = key.slice(0, storageClassAt);
     const resource = key.slice(storageClassAt + STORAGE_CLASS_SUFFIX.length);
-    if (!isDns1123Subdomain(storageClass)) return undefined;
+    // The whole prefix `<class>.storageclass.storage.k8s.io` is the qualified name's prefix: a subdomain of at most 253.
+    if (!isDns1123Subdomain(storageClass) || !isDns1123Subdomain(key.slice(0, storageClassAt + STORAGE_CLASS_SUFFIX.length - 1))) return undefined;
     if (resource === STORAGE_CLASS_AMOUNT) return 'amount';
     if (resource === STORAGE_CLASS_COUNT) return 'count';
     return undefined;

@@ -238,6 +238,8 @@ describe('quotaKey', () => {
     'count/deployments.apps',
     'count/jobs.batch',
     'count/widgets.example.com',
+    `count/${'a'.repeat(63)}`,
+    `${'a'.repeat(225)}.storageclass.storage.k8s.io/requests.storage`,
   ])('accepts %j', (key) => {
     expect(accepts(quotaKey, key)).toBe(true);
     expect(isQuotaKey(key)).toBe(true);
@@ -267,6 +269,10 @@ describe('quotaKey', () => {
     '.storageclass.storage.k8s.io/requests.storage',
     'gold.storageclass.storage.k8s.io/limits.storage',
     'requests.cpu ',
+    // the API server reads a quota key as a qualified name: name part <= 63, prefix <= 253
+    `count/${'a'.repeat(64)}`,
+    `count/${'a'.repeat(40)}.${'b'.repeat(30)}`,
+    `${'a'.repeat(226)}.storageclass.storage.k8s.io/requests.storage`,
   ])('rejects %j', (key) => {
     expect(accepts(quotaKey, key)).toBe(false);
     expect(isQuotaKey(key)).toBe(false);
