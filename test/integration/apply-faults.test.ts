@@ -5,10 +5,13 @@
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { AdmissionregistrationV1Api } from '@kubernetes/client-node';
 import { design, startTestDcm, type TestDcm } from '../support/dcm.js';
 import { kubectl } from '../support/backends.js';
 import { createProject, createProvider, kubeconfigText, lcPath, registerCluster } from '../support/rest.js';
+import { waitFor } from '../testenv/processes.js';
 import {
+  admin,
   applyAndSettle,
   closedPort,
   clusterEntry,
@@ -29,8 +32,44 @@ const PROJECT = 'project-faults';
 const PROVIDER = 'provider-faults';
 const NAMESPACES = ['ns-faults-1', 'ns-faults-2', 'ns-faults-3', 'ns-faults-4', 'ns-faults-5', 'ns-faults-6'];
 const LOGICAL_CLOUDS = ['lc-faults-1', 'lc-faults-2', 'lc-faults-3', 'lc-faults-4', 'lc-faults-5', 'lc-faults-6'];
-/** Accepted by the DCM's validation (a count/<resource> key), refused by the apiserver (name part over 63 characters). */
-const REJECTED_KEY = `count/${'w'.repeat(64)}`;
+/** A valid quota key, which a ValidatingAdmissionPolicy on test cluster 1 refuses (see refusingPolicy). */
+const REJECTED_KEY = 'count/refused.example.com';
+const POLICY = 'dcm-test-refuse-quota';
+const admission = () => admin(0).makeApiClient(AdmissionregistrationV1Api);
+
+/** Makes test cluster 1 refuse every ResourceQuota with REJECTED_KEY; waits until the API server enforces it. */
+async function refusingPolicy(): Promise<void> {
+  await removeRefusingPolicy();
+  await admission().createValidatingAdmissionPolicy({
+    body: {
+      metadata: { name: POLICY },
+      spec: {
+        failurePolicy: 'Fail',
+        matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['resourcequotas'] }] },
+        validations: [{ expression: `!has(object.spec.hard) || !('${REJECTED_KEY}' in object.spec.hard)`, message: `${REJECTED_KEY} is refused on this cluster (test policy)` }],
+      },
+    },
+  });
+  await admission().createValidatingAdmissionPolicyBinding({ body: { metadata: { name: POLICY }, spec: { policyName: POLICY, validationActions: ['Deny'] } } });
+  const probe = { metadata: { name: 'policy-probe' }, spec: { hard: { [REJECTED_KEY]: '1' } } };
+  await waitFor(
+    'the test admission policy',
+    async () => {
+      try {
+        await core(0).createNamespacedResourceQuota({ namespace: 'default', body: probe, dryRun: 'All' });
+        return false;
+      } catch (error) {
+        return /test policy/.test(String((error as { body?: unknown }).body));
+      }
+    },
+    { timeoutMs: 30_000 },
+  );
+}
+
+async function removeRefusingPolicy(): Promise<void> {
+  await admission().deleteValidatingAdmissionPolicyBinding({ name: POLICY }).catch(() => undefined);
+  await admission().deleteValidatingAdmissionPolicy({ name: POLICY }).catch(() => undefined);
+}
 
 describe('apply with a cluster that is down or refuses an object', () => {
   let t: TestDcm;
@@ -44,9 +83,11 @@ describe('apply with a cluster that is down or refuses an object', () => {
     await registerCluster(t, PROVIDER, 'cluster-1', 1);
     const down = withServer(kubeconfigText(1), `https://127.0.0.1:${await closedPort()}`);
     await t.http.post(`/v2/cluster-providers/${PROVIDER}/clusters`).send({ metadata: { name: 'cluster-down' }, spec: { kubeconfig: down } }).expect(201);
+    await refusingPolicy();
   });
 
   afterAll(async () => {
+    await removeRefusingPolicy();
     await t?.close();
     await removeLeftovers(NAMESPACES, LOGICAL_CLOUDS);
   });
@@ -170,9 +211,9 @@ describe('apply with a cluster that is down or refuses an object', () => {
       const quotas = c1.resources.filter((r) => r.kind === 'ResourceQuota');
       expect(quotas).toEqual([
         { category: 'quota', kind: 'ResourceQuota', name: 'dcm-quota-quota-1', status: 'Created' },
-        { category: 'quota', kind: 'ResourceQuota', name: 'dcm-quota-quota-refused', status: 'Failed', message: expect.stringMatching(/name part must be no more than 63 characters/) },
+        { category: 'quota', kind: 'ResourceQuota', name: 'dcm-quota-quota-refused', status: 'Failed', message: expect.stringMatching(/refused on this cluster \(test policy\)/) },
       ]);
-      expect(c1.errors).toEqual([expect.stringMatching(/^ResourceQuota dcm-quota-quota-refused: .*is invalid/)]);
+      expect(c1.errors).toEqual([expect.stringMatching(/^ResourceQuota dcm-quota-quota-refused: .*denied request/)]);
       await expect(core(0).readNamespacedResourceQuota({ name: 'dcm-quota-quota-refused', namespace: 'ns-faults-2' })).rejects.toMatchObject({ code: 404 });
       // What did not fail is usable.
       const k = { text: await tenantKubeconfig(t.http, PROJECT, 'lc-faults-2', 'cluster-1') };
