@@ -40,6 +40,18 @@ import { LifecycleService } from './features/lifecycle/lifecycle.service.js';
 import { createClusterConnection, type ClusterConnection } from './kubernetes/cluster-connection.js';
 import type { ClusterRecord, ClusterSecrets } from './features/cluster-registry/cluster.service.js';
 import type { SecretCipher } from './security/secret-cipher.js';
+import { AccessGate, type AuthSetup } from './auth/gate.js';
+import { grpcInterceptor } from './auth/grpc.js';
+import { httpGuard } from './auth/http.js';
+import type { LifecycleObserver } from './features/lifecycle/lifecycle.service.js';
+import { createObservability, requestWithoutCredentials, type Observability } from './observability/observability.js';
+import { CaController } from './controllers/ca.controller.js';
+import { ServiceMeshController } from './controllers/service-mesh.controller.js';
+import { declareCertificateAuthorityRoutes } from './features/certificate-authority/certificate-authority.router.js';
+import { CertificateAuthorityService } from './features/certificate-authority/certificate-authority.service.js';
+import { IntermediateCaStore } from './features/certificate-authority/intermediate-ca.store.js';
+import { MeshCertificateAuthority } from './features/certificate-authority/mesh-ca.js';
+import { RootCaStore } from './features/certificate-authority/root-ca.store.js';
 
 export const VERSION = '0.1.0';
 
@@ -59,6 +71,8 @@ export function createStores(db: Db, cipher: SecretCipher) {
     lifecycle: new LifecycleStatusStore(db),
     credentials: new CredentialsStore(db, cipher),
     leases: new LeaseStore(db),
+    caRoot: new RootCaStore(db, cipher),
+    caIntermediates: new IntermediateCaStore(db, cipher),
   };
 }
 
@@ -74,6 +88,11 @@ export type ServiceConfig = Pick<
   | 'DCM_NAMESPACE_DELETE_TIMEOUT_MS'
   | 'DCM_LEASE_TTL_MS'
   | 'DCM_REPLICA_ID'
+  | 'DCM_CA_CERT_FILE'
+  | 'DCM_CA_KEY_FILE'
+  | 'DCM_CA_CHAIN_FILE'
+  | 'DCM_CA_ROOT_VALIDITY_SECONDS'
+  | 'DCM_CA_INTERMEDIATE_VALIDITY_SECONDS'
 >;
 
 export interface ServiceDependencies {
@@ -83,6 +102,8 @@ export interface ServiceDependencies {
   cipher: SecretCipher;
   /** The one place that reaches clusters; tests may substitute it to reach an edge case. */
   connect?: (cluster: ClusterRecord, secrets: ClusterSecrets) => ClusterConnection;
+  /** Told of every finished apply/terminate (metrics); createDcm passes its own. */
+  lifecycleObserver?: LifecycleObserver;
 }
 
 export function createServices(stores: Stores, deps: ServiceDependencies) {
@@ -112,6 +133,20 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
   );
   const logicalClouds: LogicalCloudService = new LogicalCloudService(stores, projects);
   const { config } = deps;
+  // The service-mesh CA; its signer is loaded (or the root generated) by createDcm before anything is served.
+  const meshCa = new MeshCertificateAuthority(
+    stores.caRoot,
+    stores.caIntermediates,
+    {
+      certFile: config.DCM_CA_CERT_FILE,
+      keyFile: config.DCM_CA_KEY_FILE,
+      chainFile: config.DCM_CA_CHAIN_FILE,
+      rootValiditySeconds: config.DCM_CA_ROOT_VALIDITY_SECONDS,
+      intermediateValiditySeconds: config.DCM_CA_INTERMEDIATE_VALIDITY_SECONDS,
+      replicaId: config.DCM_REPLICA_ID ?? defaultReplicaId(),
+    },
+    deps.logger,
+  );
   const lifecycle = new LifecycleService(
     logicalClouds,
     stores,
@@ -128,9 +163,12 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
       }),
       rbac: new RbacController(),
       quota: new QuotaController(),
+      ca: new CaController(meshCa, config.DCM_NAMESPACE_DELETE_TIMEOUT_MS),
+      mesh: new ServiceMeshController(),
     },
     {
       concurrency: config.DCM_APPLY_CONCURRENCY,
+      observer: deps.lifecycleObserver,
       replicaId: config.DCM_REPLICA_ID ?? defaultReplicaId(),
       leaseTtlMs: config.DCM_LEASE_TTL_MS,
       connect: deps.connect ?? ((_cluster, secrets) => createClusterConnection(secrets.kubeconfig, config.DCM_CLUSTER_TIMEOUT_MS)),
@@ -138,9 +176,14 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
     deps.logger,
   );
   logicalClouds.setLifecycleGuard(lifecycle);
+  const certificateAuthority = new CertificateAuthorityService(meshCa, stores.caIntermediates, logicalClouds, stores.clusterReferences, lifecycle);
   return {
     /** Seals every stored secret again under the current key (after a key was added in front); returns how many. */
-    resealSecrets: async (): Promise<number> => (await clusters.resealSecrets()) + (await stores.credentials.resealKeys()),
+    resealSecrets: async (): Promise<number> =>
+      (await clusters.resealSecrets()) +
+      (await stores.credentials.resealKeys()) +
+      (await stores.caRoot.resealKeys()) +
+      (await stores.caIntermediates.resealKeys()),
     lifecycle,
     projects,
     clusterProviders,
@@ -150,6 +193,8 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
     clusterReferences: createClusterReferenceService(stores.clusterReferences, logicalClouds, clusters, guard),
     clusterQuotas: createClusterQuotaService(stores.clusterQuotas, logicalClouds, guard),
     kvPairs: createKvPairService(stores.kvPairs, logicalClouds),
+    meshCa,
+    certificateAuthority,
   };
 }
 
@@ -159,12 +204,23 @@ export interface Dcm {
   app: ReturnType<typeof createApp>;
   services: Services;
   stores: Stores;
+  /** Authentication and authorization of both APIs. */
+  gate: AccessGate;
+  /** Metrics (its own registry) and audit. */
+  observability: Observability;
 }
 
 export interface DcmOptions extends ServiceDependencies {
   db: Db;
   bodyLimit: string;
   ready: () => Promise<boolean>;
+  /**
+   * Who may call the APIs. Default `{ mode: 'development' }`: no authentication, every caller
+   * is an admin (tests); main.ts always passes what the configuration says (src/auth/setup.ts).
+   */
+  auth?: AuthSetup;
+  /** When set, GET /metrics needs `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string;
 }
 
 export async function createDcm(opts: DcmOptions): Promise<Dcm> {
@@ -176,8 +232,16 @@ export async function createDcm(opts: DcmOptions): Promise<Dcm> {
     'data.clusterProvider': 1,
     'data.cluster': 1,
   });
-  const services = createServices(stores, opts);
+  const observability = createObservability({ logger: opts.logger, db: opts.db, metricsToken: opts.metricsToken });
+  const gate = new AccessGate(opts.auth ?? { mode: 'development' }, opts.logger);
+  const services = createServices(stores, { ...opts, lifecycleObserver: observability.metrics.lifecycle });
+  // The operator's CA is checked, or the DCM's root generated once (the first of several replicas to insert it wins).
+  await services.meshCa.initialize();
   const app = createApp({
+    observers: [observability.httpObserver],
+    endpoints: { '/metrics': observability.metricsEndpoint },
+    guards: [httpGuard(gate, services.projects)],
+    requestSerializer: requestWithoutCredentials,
     logger: opts.logger,
     bodyLimit: opts.bodyLimit,
     version: VERSION,
@@ -191,12 +255,25 @@ export async function createDcm(opts: DcmOptions): Promise<Dcm> {
       (r, reg) => declareClusterQuotaRoutes(r, reg, services.clusterQuotas),
       (r, reg) => declareKvPairRoutes(r, reg, services.kvPairs),
       (r, reg) => declareLifecycleRoutes(r, reg, services.lifecycle),
+      (r, reg) => declareCertificateAuthorityRoutes(r, reg, services.certificateAuthority),
     ],
   });
-  return { app, services, stores };
+  return { app, services, stores, gate, observability };
 }
 
-/** The gRPC API of a composed DCM: the same services, and the status store's change events for WatchStatus. */
-export function createDcmGrpcServer(dcm: Pick<Dcm, 'services' | 'stores'>, opts: { logger: Logger; ready: () => Promise<boolean> }): DcmGrpcServer {
-  return createGrpcServer({ services: dcm.services, statusEvents: dcm.stores.lifecycle.events, logger: opts.logger, ready: opts.ready });
+/**
+ * The gRPC API of a composed DCM: the same services, the status store's change events for
+ * WatchStatus, and the DCM's gate, metrics and audit (one interceptor).
+ */
+export function createDcmGrpcServer(
+  dcm: Pick<Dcm, 'services' | 'stores' | 'gate' | 'observability'>,
+  opts: { logger: Logger; ready: () => Promise<boolean> },
+): DcmGrpcServer {
+  return createGrpcServer({
+    services: dcm.services,
+    statusEvents: dcm.stores.lifecycle.events,
+    logger: opts.logger,
+    ready: opts.ready,
+    interceptors: [grpcInterceptor(dcm.gate, dcm.observability.grpcObserver)],
+  });
 }

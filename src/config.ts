@@ -44,6 +44,44 @@ const ConfigSchema = z.object({
   DCM_LEASE_TTL_MS: z.coerce.number().int().min(1000).default(30000),
   /** This replica's name in leases (default: host name, pid and a random suffix). */
   DCM_REPLICA_ID: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 of A-Z a-z 0-9 _ . : -').optional(),
+
+  // ---- authentication and metrics (src/auth, src/observability) --------------------------
+  /**
+   * Static bearer tokens: a YAML or JSON file (a mounted Secret) listing
+   * `{ name, token | sha256, role: admin | project, projects?: [...], logicalClouds?: ['project/lc'] }`.
+   */
+  DCM_AUTH_TOKENS_FILE: z.string().min(1).optional(),
+  /** OIDC: JWTs whose `iss` is this issuer are verified against its key set. Needs DCM_OIDC_AUDIENCE. */
+  DCM_OIDC_ISSUER: z.url('must be a URL').optional(),
+  /** The `aud` a JWT must carry. */
+  DCM_OIDC_AUDIENCE: z.string().min(1).optional(),
+  /** The issuer's JWKS; default: the `jwks_uri` of its /.well-known/openid-configuration. */
+  DCM_OIDC_JWKS_URL: z.url('must be a URL').optional(),
+  /** Claim (or dotted path, e.g. realm_access.roles) with the caller's roles; `admin` makes an admin. */
+  DCM_OIDC_ROLES_CLAIM: z.string().min(1).default('dcm_roles'),
+  /** Claim with the projects the caller manages. */
+  DCM_OIDC_PROJECTS_CLAIM: z.string().min(1).default('dcm_projects'),
+  /** Claim with `project/logicalCloud` entries whose status and kubeconfig the caller may read. */
+  DCM_OIDC_LOGICAL_CLOUDS_CLAIM: z.string().min(1).default('dcm_logical_clouds'),
+  /** Claim naming the caller in audit lines and logs. */
+  DCM_OIDC_NAME_CLAIM: z.string().min(1).default('sub'),
+  DCM_OIDC_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  /** When set, GET /metrics needs `Authorization: Bearer <the token in this file>`; otherwise /metrics is open. */
+  DCM_METRICS_TOKEN_FILE: z.string().min(1).optional(),
+
+  // ---- service-mesh CA (src/features/certificate-authority) -----------------------------------
+  /**
+   * An operator-supplied CA that signs the per-cluster intermediates instead of the DCM's own
+   * root: its certificate and key as PEM files (both or neither), and — unless the certificate
+   * is a self-signed root — DCM_CA_CHAIN_FILE with the certificates above it up to the root.
+   */
+  DCM_CA_CERT_FILE: z.string().min(1).optional(),
+  DCM_CA_KEY_FILE: z.string().min(1).optional(),
+  DCM_CA_CHAIN_FILE: z.string().min(1).optional(),
+  /** Lifetime of the root the DCM generates on its first start (when no operator CA is given). */
+  DCM_CA_ROOT_VALIDITY_SECONDS: z.coerce.number().int().min(86400).default(10 * 365 * 24 * 3600),
+  /** Lifetime of each cluster's intermediate (capped by the signer's own); renewed by apply in its last fifth. */
+  DCM_CA_INTERMEDIATE_VALIDITY_SECONDS: z.coerce.number().int().min(3600).default(365 * 24 * 3600),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { connectDatabase } from './db/mongo.js';
 import { createLogger } from './logger.js';
 import { createSecretCipher, SecretCipherError } from './security/secret-cipher.js';
+import { AuthConfigError, loadAuth, loadMetricsToken } from './auth/setup.js';
 
 async function main(): Promise<void> {
   let config;
@@ -35,8 +36,34 @@ async function main(): Promise<void> {
   }
   if (!cipher.encrypts) logger.warn('development mode without an encryption key: secrets are stored in clear');
 
+  // Outside development mode the API never runs without authentication.
+  let auth;
+  let metricsToken;
+  try {
+    auth = loadAuth(config);
+    metricsToken = loadMetricsToken(config);
+  } catch (error) {
+    if (error instanceof AuthConfigError) {
+      logger.fatal(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  if (auth.mode === 'development') logger.warn('development mode without authentication: every caller is an admin (set DCM_AUTH_TOKENS_FILE or DCM_OIDC_ISSUER)');
+
   const database = await connectDatabase(config.MONGO_URL, config.DCM_DATABASE);
-  const dcm = await createDcm({ db: database.db, logger, config, cipher, bodyLimit: config.DCM_BODY_LIMIT, ready: database.ping });
+  let dcm;
+  try {
+    dcm = await createDcm({ db: database.db, logger, config, cipher, bodyLimit: config.DCM_BODY_LIMIT, ready: database.ping, auth, metricsToken });
+  } catch (error) {
+    // e.g. an operator-supplied CA (DCM_CA_*) that cannot serve
+    if (error instanceof ConfigError) {
+      logger.fatal(error.message);
+      await database.close();
+      process.exit(2);
+    }
+    throw error;
+  }
   // After a key rotation (a new key first in DCM_ENCRYPTION_KEYS), secrets are sealed again under it.
   const resealed = await dcm.services.resealSecrets();
   if (resealed > 0) logger.info({ resealed, key: cipher.currentKeyId }, 'sealed stored secrets again under the current encryption key');

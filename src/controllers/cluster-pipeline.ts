@@ -1,12 +1,16 @@
 /**
  * The order in which controllers work one cluster. Apply: namespace → user certificate →
- * RBAC → quota (→ CA and service mesh, which join in their own issue, after quota).
- * Terminate runs the reverse and ends with the namespace, waiting until it is gone.
+ * RBAC → quota → CA → service mesh (the last two only for a mesh-enabled logical cloud; when
+ * the mesh is off, whatever an earlier apply left of them is removed). Terminate runs the
+ * reverse and ends with the namespace, waiting until it is gone.
  */
-import type { ClusterContext } from './cluster-context.js';
+import { meshEnabled } from '../features/logical-clouds/logical-cloud.model.js';
+import type { CaController } from './ca.controller.js';
+import { messageOf, type ClusterContext } from './cluster-context.js';
 import type { NamespaceController } from './namespace.controller.js';
 import type { QuotaController } from './quota.controller.js';
 import type { RbacController } from './rbac.controller.js';
+import type { ServiceMeshController } from './service-mesh.controller.js';
 import type { UserController } from './user.controller.js';
 
 export interface Controllers {
@@ -14,6 +18,20 @@ export interface Controllers {
   user: UserController;
   rbac: RbacController;
   quota: QuotaController;
+  ca: CaController;
+  mesh: ServiceMeshController;
+}
+
+/** Removes the control plane, then the CA, where the cluster may hold them (mesh on, or left by an earlier apply). */
+async function removeMesh(controllers: Controllers, ctx: ClusterContext): Promise<void> {
+  try {
+    if (!(await controllers.ca.holds(ctx))) return;
+  } catch (error) {
+    ctx.record({ category: 'ca', kind: 'IntermediateCA', name: ctx.work.reference.name, status: 'DeleteFailed', message: messageOf(error) });
+    return;
+  }
+  await controllers.mesh.remove(ctx);
+  await controllers.ca.remove(ctx);
 }
 
 export async function applyCluster(controllers: Controllers, ctx: ClusterContext): Promise<void> {
@@ -22,10 +40,15 @@ export async function applyCluster(controllers: Controllers, ctx: ClusterContext
   await controllers.user.apply(ctx);
   await controllers.rbac.apply(ctx);
   await controllers.quota.apply(ctx);
+  if (meshEnabled(ctx.work.logicalCloud.data)) {
+    await controllers.ca.apply(ctx);
+    await controllers.mesh.apply(ctx);
+  } else await removeMesh(controllers, ctx);
 }
 
 export async function removeCluster(controllers: Controllers, ctx: ClusterContext): Promise<void> {
   if (ctx.work.logicalCloud.data.level === '0') return;
+  await removeMesh(controllers, ctx);
   await controllers.rbac.remove(ctx);
   await controllers.quota.remove(ctx);
   await controllers.user.remove(ctx);

@@ -4,7 +4,8 @@ import { pairsToMap } from '../db/named-record-store.js';
 import { certainlyNotDone } from '../kubernetes/cluster-connection.js';
 import { waitForObject } from '../kubernetes/wait-for-object.js';
 import { messageOf, type ClusterContext } from './cluster-context.js';
-import { LABEL_LOGICAL_CLOUD_ID } from './object-names.js';
+import { meshEnabled } from '../features/logical-clouds/logical-cloud.model.js';
+import { ISTIO_REVISION_LABEL, LABEL_LOGICAL_CLOUD_ID, meshRevision } from './object-names.js';
 
 export class NamespaceController {
   constructor(private readonly deleteTimeoutMs: number) {}
@@ -20,7 +21,12 @@ export class NamespaceController {
       kind: 'Namespace',
       metadata: {
         name: ctx.namespace,
-        labels: { ...pairsToMap(ctx.work.logicalCloud.data.labels), ...ctx.labels },
+        labels: {
+          ...pairsToMap(ctx.work.logicalCloud.data.labels),
+          ...ctx.labels,
+          // Sidecars of this namespace come from the logical cloud's own control plane (service-mesh controller).
+          ...(meshEnabled(ctx.work.logicalCloud.data) ? { [ISTIO_REVISION_LABEL]: meshRevision(ctx.identity) } : {}),
+        },
       },
     };
     try {

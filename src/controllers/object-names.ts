@@ -54,3 +54,25 @@ export const clusterObjectName = (id: LogicalCloudIdentity, permission: string):
 
 export const csrName = (id: LogicalCloudIdentity, user: string): string =>
   `dcm-${slug(id.logicalCloud, 60)}-${id.logicalCloudId.slice(0, 8)}-${slug(user, 60)}`;
+
+// ---- service mesh (CA and Istio control plane of a logical cloud) ------------------------------
+
+/** The label that points a namespace's sidecar injection at an Istio revision. */
+export const ISTIO_REVISION_LABEL = 'istio.io/rev';
+
+/**
+ * The Istio revision of a logical cloud's control planes: from its id, so stable (renames do
+ * not exist, re-applies keep it), unique per logical cloud, and a DNS label that leaves room
+ * for what Istio derives from it (`istiod-<revision>`, `istio-<revision>`: ≤ 63).
+ */
+export const meshRevision = (id: Pick<LogicalCloudIdentity, 'logicalCloudId'>): string =>
+  `dcm-${id.logicalCloudId.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 40)}`;
+
+/** The namespace of a logical cloud's control plane on each cluster: istiod, its `cacerts` Secret and the IstioOperator. */
+export const controlPlaneNamespace = (id: Pick<LogicalCloudIdentity, 'logicalCloudId'>): string => `istio-${meshRevision(id)}`;
+
+/** The SPIFFE trust domain of a logical cloud's mesh (meshConfig.trustDomain). */
+export const meshTrustDomain = (id: Pick<LogicalCloudIdentity, 'logicalCloudId'>): string => `${meshRevision(id)}.dcm.local`;
+
+/** Istio's plug-in CA Secret, read by istiod from its own namespace. */
+export const CACERTS_SECRET = 'cacerts';

@@ -18,6 +18,7 @@ import { clusterQuotaCrud } from '../features/cluster-quotas/cluster-quotas.rout
 import { clusterReferenceCrud } from '../features/cluster-references/cluster-references.router.js';
 import { kvPairCrud } from '../features/kv-pairs/kv-pairs.router.js';
 import { operationBody, statusView } from '../features/lifecycle/lifecycle.router.js';
+import { GrpcRotateCaRequest, logicalCloudCaView, rootCaView, rotateCaBody } from '../features/certificate-authority/certificate-authority.router.js';
 import type { OperationSummary } from '../features/lifecycle/lifecycle.service.js';
 import type { StatusEvents } from '../features/lifecycle/status-events.js';
 import { logicalCloudCrud } from '../features/logical-clouds/logical-clouds.router.js';
@@ -61,6 +62,8 @@ export interface GrpcServerOptions {
   logger: Logger;
   /** Whether the DCM can serve (the database answers): health says SERVING or NOT_SERVING. */
   ready: () => Promise<boolean>;
+  /** Run on every call before its handler: authentication, authorization, metrics and audit (src/auth/grpc.ts). */
+  interceptors?: grpc.ServerInterceptor[];
 }
 
 export interface DcmGrpcServer {
@@ -97,7 +100,7 @@ const pageOf = (page: PageMessage | null | undefined) =>
 export function createGrpcServer(opts: GrpcServerOptions): DcmGrpcServer {
   const { services, statusEvents, logger } = opts;
   const proto = loadDcmProto();
-  const server = new grpc.Server();
+  const server = new grpc.Server({ interceptors: opts.interceptors ?? [] });
   let shuttingDown = false;
   const watches = new Set<() => void>();
 
@@ -240,6 +243,18 @@ export function createGrpcServer(opts: GrpcServerOptions): DcmGrpcServer {
       return { yaml: kubeconfigToYaml(await services.lifecycle.kubeconfig(r.project as string, r.logical_cloud as string, reference)) };
     }),
     WatchStatus: watchStatus,
+    GetRootCa: unary('GetRootCa', async () => ({ body: toStruct(rootCaView(services.certificateAuthority.root())) })),
+    GetLogicalCloudCa: unary('GetLogicalCloudCa', async (r: Request) => {
+      requireFields(r, child);
+      return { body: toStruct(logicalCloudCaView(await services.certificateAuthority.logicalCloudCa(r.project as string, r.logical_cloud as string))) };
+    }),
+    RotateCa: unary('RotateCa', async (r: Request) => {
+      requireFields(r, child);
+      const reference = (r.cluster_reference as string) || undefined;
+      if (reference !== undefined) parseInput(GrpcRotateCaRequest, { cluster_reference: reference });
+      const result = await services.certificateAuthority.rotate(r.project as string, r.logical_cloud as string, reference);
+      return { state: result.summary.state, body: toStruct(rotateCaBody(result)) };
+    }),
   };
   server.addService(proto.LogicalCloudService.service, impl);
 

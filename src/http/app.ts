@@ -1,6 +1,6 @@
 /** The Express application: middleware, every resource's routes, docs, health, errors. */
 import { randomUUID } from 'node:crypto';
-import express, { Router } from 'express';
+import express, { Router, type RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import type { Logger } from '../logger.js';
@@ -15,6 +15,14 @@ export interface AppOptions {
   version: string;
   routes: RouteDeclaration[];
   ready: () => Promise<boolean>;
+  /** Run first on every request, e.g. metrics and audit (src/observability). */
+  observers?: RequestHandler[];
+  /** Open GET endpoints next to /healthz, e.g. `/metrics`. */
+  endpoints?: Record<string, RequestHandler>;
+  /** Run before the /v2 routes and before the body is read: authentication and authorization (src/auth). */
+  guards?: RequestHandler[];
+  /** pino-http's request serializer (e.g. one that drops credentials). */
+  requestSerializer?: (req: { headers?: Record<string, unknown> }) => unknown;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -33,10 +41,12 @@ export function createApp(opts: AppOptions): express.Express {
         res.setHeader('X-Request-Id', id);
         return id;
       },
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },
+      ...(opts.requestSerializer ? { serializers: { req: opts.requestSerializer } } : {}),
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
     }),
   );
+  for (const observer of opts.observers ?? []) app.use(observer);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -45,6 +55,7 @@ export function createApp(opts: AppOptions): express.Express {
     const ready = await opts.ready();
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'database unreachable' });
   });
+  for (const [path, handler] of Object.entries(opts.endpoints ?? {})) app.get(path, handler);
 
   const registry = new OpenApiRegistry();
   const api = Router();
@@ -56,7 +67,7 @@ export function createApp(opts: AppOptions): express.Express {
   });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'DCM API' }));
 
-  app.use('/v2', requireJsonBody, express.json({ limit: opts.bodyLimit }), api);
+  app.use('/v2', ...(opts.guards ?? []), requireJsonBody, express.json({ limit: opts.bodyLimit }), api);
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

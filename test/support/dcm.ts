@@ -2,10 +2,11 @@
  * A DCM composed exactly as in production (composition root), on its own database of the
  * real MongoDB-protocol test server, driven over HTTP with supertest.
  */
+import { Writable } from 'node:stream';
 import { MongoClient } from 'mongodb';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import supertest from 'supertest';
-import { createDcm, type Dcm } from '../../src/composition-root.js';
+import { createDcm, type Dcm, type DcmOptions } from '../../src/composition-root.js';
 import { defaultConfig } from '../../src/config.js';
 import { generateEncryptionKey, parseEncryptionKeys, SecretCipher } from '../../src/security/secret-cipher.js';
 import { mongoUrl, uniqueDatabaseName } from './backends.js';
@@ -22,7 +23,22 @@ export interface TestDcm {
 export const testEncryptionKey = generateEncryptionKey('test-1');
 export const testCipher = new SecretCipher(parseEncryptionKeys(testEncryptionKey));
 
-export async function startTestDcm(prefix = 'dcm'): Promise<TestDcm> {
+/** A logger whose JSON lines a test reads back (audit lines, refusals). */
+export function captureLogger(level = 'info'): { logger: Logger; records: () => Record<string, unknown>[]; text: () => string } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  return { logger: pino({ level }, stream), records: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>), text: () => lines.join('\n') };
+}
+
+/** What a test may change in its DCM: authentication (default: development, no authentication), logger, /metrics token. */
+export type TestDcmOptions = Pick<DcmOptions, 'auth' | 'logger' | 'metricsToken'>;
+
+export async function startTestDcm(prefix = 'dcm', options: Partial<TestDcmOptions> = {}): Promise<TestDcm> {
   const mongo = await MongoClient.connect(mongoUrl());
   const databaseName = uniqueDatabaseName(prefix);
   const db = mongo.db(databaseName);
@@ -33,6 +49,7 @@ export async function startTestDcm(prefix = 'dcm'): Promise<TestDcm> {
     cipher: testCipher,
     bodyLimit: '1mb',
     ready: async () => true,
+    ...options,
   });
   return {
     dcm,

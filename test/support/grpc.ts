@@ -19,15 +19,15 @@ export interface TestGrpc {
   port: number;
   client: Client;
   health: Client;
-  /** A unary call, promisified. */
-  call<T = Record<string, unknown>>(method: string, request: Record<string, unknown>, options?: CallOptions): Promise<T>;
+  /** A unary call, promisified (metadata: e.g. `bearer(token)`). */
+  call<T = Record<string, unknown>>(method: string, request: Record<string, unknown>, options?: CallOptions, metadata?: grpc.Metadata): Promise<T>;
   /** A server stream. */
-  stream<T>(method: string, request: Record<string, unknown>, options?: CallOptions): ClientReadableStream<T>;
+  stream<T>(method: string, request: Record<string, unknown>, options?: CallOptions, metadata?: grpc.Metadata): ClientReadableStream<T>;
   close(): Promise<void>;
 }
 
 type UnaryMethod = (request: unknown, metadata: grpc.Metadata, options: CallOptions, callback: (error: ServiceError | null, response: unknown) => void) => void;
-type StreamMethod = (request: unknown, options: CallOptions) => ClientReadableStream<unknown>;
+type StreamMethod = (request: unknown, metadata: grpc.Metadata, options: CallOptions) => ClientReadableStream<unknown>;
 
 export async function startTestGrpc(t: TestDcm): Promise<TestGrpc> {
   const server = createDcmGrpcServer(t.dcm, { logger: pino({ level: process.env.DCM_TEST_LOG_LEVEL ?? 'silent' }), ready: async () => true });
@@ -43,14 +43,14 @@ export async function startTestGrpc(t: TestDcm): Promise<TestGrpc> {
     port,
     client,
     health,
-    call: <T>(method: string, request: Record<string, unknown>, options: CallOptions = {}) =>
+    call: <T>(method: string, request: Record<string, unknown>, options: CallOptions = {}, metadata = new grpc.Metadata()) =>
       new Promise<T>((resolve, reject) => {
         const c = target(method) as unknown as Record<string, UnaryMethod>;
-        c[name(method)]!.call(c, request, new grpc.Metadata(), options, (error, response) => (error ? reject(error) : resolve(response as T)));
+        c[name(method)]!.call(c, request, metadata, options, (error, response) => (error ? reject(error) : resolve(response as T)));
       }),
-    stream: <T>(method: string, request: Record<string, unknown>, options: CallOptions = {}) => {
+    stream: <T>(method: string, request: Record<string, unknown>, options: CallOptions = {}, metadata = new grpc.Metadata()) => {
       const c = target(method) as unknown as Record<string, StreamMethod>;
-      return c[name(method)]!.call(c, request, options) as ClientReadableStream<T>;
+      return c[name(method)]!.call(c, request, metadata, options) as ClientReadableStream<T>;
     },
     close: async () => {
       client.close();
@@ -58,6 +58,13 @@ export async function startTestGrpc(t: TestDcm): Promise<TestGrpc> {
       await server.shutdown(5_000);
     },
   };
+}
+
+/** Call metadata carrying `authorization: Bearer <token>`. */
+export function bearer(token: string): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  metadata.set('authorization', `Bearer ${token}`);
+  return metadata;
 }
 
 /** The error a call failed with (fails the test if it succeeded). */

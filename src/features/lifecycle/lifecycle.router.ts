@@ -45,6 +45,9 @@ export function statusView({ logicalCloud, status }: Awaited<ReturnType<Lifecycl
       'role-status': summarize(c.resources, 'role'),
       'role-binding-status': summarize(c.resources, 'role-binding'),
       'quota-status': summarize(c.resources, 'quota'),
+      // Service mesh only (else None): the cluster's intermediate CA / cacerts Secret, and its Istio control plane.
+      'ca-status': summarize(c.resources, 'ca'),
+      'mesh-status': summarize(c.resources, 'mesh'),
       resources: c.resources,
       warnings: c.warnings.map((w) => w.message),
       errors: c.resources.filter((r) => r.message && (r.status === 'Failed' || r.status === 'DeleteFailed')).map((r) => `${r.kind} ${r.name}: ${r.message}`),

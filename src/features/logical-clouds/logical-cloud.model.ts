@@ -10,12 +10,21 @@ export interface LogicalCloudUser {
   type: 'certificate';
 }
 
+/** An Istio control plane (and a CA of its own) per cluster; absent on records from before it existed: off. */
+export interface ServiceMeshSettings {
+  enabled: boolean;
+  network?: string;
+}
+
 export interface LogicalCloudData extends Described {
   namespace: string;
   level: LogicalCloudLevel;
   labels: KeyValue[];
   user?: LogicalCloudUser;
+  serviceMesh?: ServiceMeshSettings;
 }
+
+export const meshEnabled = (data: Pick<LogicalCloudData, 'serviceMesh'>): boolean => data.serviceMesh?.enabled === true;
 
 export interface PermissionRule {
   apiGroups: string[];

@@ -1,6 +1,6 @@
 /** The logical cloud body of the design (endpoints 1, 3, 5), plus EMCO's `userName` and `level`. */
 import { z } from 'zod';
-import { dns1123Label, kubernetesUserName, labelMap } from '../../validation/kubernetes-rules.js';
+import { dns1123Label, isLabelValue, kubernetesUserName, labelMap } from '../../validation/kubernetes-rules.js';
 import { MetadataSchema, UpdateMetadataSchema } from '../metadata.js';
 import { InlinePermissionSchema } from '../user-permissions/permission.schema.js';
 
@@ -30,6 +30,19 @@ const UserSchema = z
     }
   });
 
+/**
+ * An Istio control plane per cluster for this logical cloud, with a CA of its own per cluster
+ * (see README "Trust model"). Off unless asked for; `network` is Istio's network name for all
+ * of the logical cloud's clusters (default: each cluster its own network, named after it).
+ */
+const ServiceMeshSchema = z.strictObject({
+  enabled: z.boolean({ error: 'enabled is true or false' }),
+  network: z
+    .string()
+    .refine((n) => n !== '' && isLabelValue(n), { message: 'a network name is ≤63 of A-Z a-z 0-9 - _ ., starting and ending alphanumeric' })
+    .optional(),
+});
+
 const SpecSchema = z
   .strictObject({
     namespace: dns1123Label
@@ -38,8 +51,17 @@ const SpecSchema = z
     level: z.enum(['0', '1'], { message: 'level is "0" (admin) or "1" (standard)' }).optional(),
     labels: labelMap.optional(),
     user: UserSchema.optional(),
+    serviceMesh: ServiceMeshSchema.optional(),
   })
   .superRefine((spec, ctx) => {
+    if (spec.serviceMesh?.enabled) {
+      if ((spec.level ?? '1') !== '1') {
+        ctx.addIssue({ code: 'custom', path: ['serviceMesh', 'enabled'], message: 'a service mesh needs a standard (level 1) logical cloud with its own namespace' });
+      }
+      if (spec.labels && 'istio.io/rev' in spec.labels) {
+        ctx.addIssue({ code: 'custom', path: ['labels', 'istio.io/rev'], message: "set by the DCM to the logical cloud's own control plane when serviceMesh is enabled" });
+      }
+    }
     if ((spec.level ?? '1') !== '1') return;
     if (spec.namespace === undefined) ctx.addIssue({ code: 'custom', path: ['namespace'], message: 'a standard (level 1) logical cloud needs a namespace' });
     if (spec.user === undefined) ctx.addIssue({ code: 'custom', path: ['user'], message: 'a standard (level 1) logical cloud needs a user' });

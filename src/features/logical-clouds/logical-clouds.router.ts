@@ -21,6 +21,9 @@ export function logicalCloudInput(body: LogicalCloudBody): LogicalCloudInput {
     level: spec.level ?? '1',
     labels: mapToPairs(spec.labels),
     ...(userName ? { user: { name: userName, type: 'certificate' as const } } : {}),
+    ...(spec.serviceMesh
+      ? { serviceMesh: { enabled: spec.serviceMesh.enabled, ...(spec.serviceMesh.network !== undefined ? { network: spec.serviceMesh.network } : {}) } }
+      : {}),
   };
   const permissions = spec.user?.['user-permissions']?.map((p) => ({
     name: p['permission-name'],
@@ -63,6 +66,7 @@ export function logicalCloudView({ record, permissions, clusterReferences }: Log
       level: data.level,
       labels: pairsToMap(data.labels),
       ...(user ? { user } : {}),
+      serviceMesh: { enabled: data.serviceMesh?.enabled ?? false, ...(data.serviceMesh?.network !== undefined ? { network: data.serviceMesh.network } : {}) },
       clusters: clusterReferences.map((r) => r.data.cluster),
     },
   };

@@ -1,0 +1,243 @@
+/**
+ * The CA and service-mesh controllers against an in-memory cluster and in-memory stores: what
+ * they put where, what they reuse, and how they fail — an issuance that fails (then no control
+ * plane is declared, so istiod never starts with a CA of its own), a control-plane namespace
+ * that is someone else's (never taken over), a cluster without the IstioOperator CRD — and the
+ * names they derive from a logical cloud.
+ */
+import { X509Certificate } from 'node:crypto';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { createRootCa, type CaKeyPair } from '../../src/certificates/certificate-authority.js';
+import { CaController } from '../../src/controllers/ca.controller.js';
+import { ClusterContext, type ClusterWork } from '../../src/controllers/cluster-context.js';
+import { controlPlaneNamespace, meshRevision, meshTrustDomain } from '../../src/controllers/object-names.js';
+import { ServiceMeshController, desiredIstioOperator } from '../../src/controllers/service-mesh.controller.js';
+import type { IntermediateCaStore, IntermediateWithKey } from '../../src/features/certificate-authority/intermediate-ca.store.js';
+import { MeshCertificateAuthority } from '../../src/features/certificate-authority/mesh-ca.js';
+import type { RootCaStore } from '../../src/features/certificate-authority/root-ca.store.js';
+import { ClusterError, type ClusterConnection, type ObjectRef } from '../../src/kubernetes/cluster-connection.js';
+import { SecretCipherError } from '../../src/security/secret-cipher.js';
+
+const LC_ID = '0f8e2a34-5b6c-4d7e-8f90-a1b2c3d4e5f6';
+const REVISION = 'dcm-0f8e2a345b6c4d7e8f90a1b2c3d4e5f6';
+
+/** An API server in memory: objects by kind, namespace and name; `refuse` makes chosen calls fail. */
+class MemoryCluster implements ClusterConnection {
+  readonly kubeConfig = new KubeConfig();
+  readonly objects = new Map<string, KubernetesObject>();
+  readonly calls: string[] = [];
+  refuse: (verb: string, kind: string) => ClusterError | undefined = () => undefined;
+
+  private key(kind: string, name: string, namespace?: string) {
+    return `${kind}/${namespace ?? ''}/${name}`;
+  }
+  async apply<T extends KubernetesObject>(object: T): Promise<T> {
+    this.calls.push(`apply ${object.kind} ${object.metadata?.name}`);
+    const refused = this.refuse('apply', object.kind!);
+    if (refused) throw refused;
+    this.objects.set(this.key(object.kind!, object.metadata!.name!, object.metadata?.namespace), structuredClone(object));
+    return object;
+  }
+  async read<T extends KubernetesObject>(ref: ObjectRef): Promise<T | undefined> {
+    this.calls.push(`read ${ref.kind} ${ref.name}`);
+    return this.objects.get(this.key(ref.kind, ref.name, ref.namespace)) as T | undefined;
+  }
+  async list<T extends KubernetesObject>(): Promise<T[]> {
+    return [];
+  }
+  async delete(ref: ObjectRef): Promise<boolean> {
+    this.calls.push(`delete ${ref.kind} ${ref.name}`);
+    const refused = this.refuse('delete', ref.kind);
+    if (refused) throw refused;
+    return this.objects.delete(this.key(ref.kind, ref.name, ref.namespace));
+  }
+  async getJson<T>(): Promise<T> {
+    throw new Error('not used');
+  }
+  withTimeout<T>(_what: string, call: Promise<T>): Promise<T> {
+    return call;
+  }
+  get<T>(kind: string, name: string, namespace?: string): T | undefined {
+    return this.objects.get(this.key(kind, name, namespace)) as T | undefined;
+  }
+}
+
+/** The stores the CA uses, in memory; `failGet` makes reading a stored intermediate fail as a wrong key would. */
+function memoryStores(root: CaKeyPair) {
+  const intermediates = new Map<string, IntermediateWithKey>();
+  let failGet = false;
+  const id = (lc: string, k: { provider: string; cluster: string }) => `${lc}/${k.provider}/${k.cluster}`;
+  const roots = { ensure: async () => ({ ...root, created: false }) } as unknown as RootCaStore;
+  const store = {
+    get: async (lc: string, k: { provider: string; cluster: string }) => {
+      if (failGet) throw new SecretCipherError('secret of dcm-ca/intermediate/… was sealed with key "old", which is not configured (DCM_ENCRYPTION_KEYS)');
+      return intermediates.get(id(lc, k)) ?? null;
+    },
+    put: async (i: IntermediateWithKey) => void intermediates.set(id(i.logicalCloudId, i), i),
+    exists: async (lc: string, k: { provider: string; cluster: string }) => intermediates.has(id(lc, k)),
+    delete: async (lc: string, k: { provider: string; cluster: string }) => void intermediates.delete(id(lc, k)),
+  } as unknown as IntermediateCaStore;
+  return { roots, store, intermediates, failReads: () => (failGet = true) };
+}
+
+function contextFor(cluster: MemoryCluster, serviceMesh: { enabled: boolean; network?: string } | null = { enabled: true }): ClusterContext {
+  const now = new Date();
+  const record = <T>(name: string, scope: Record<string, string>, data: T, id = `${name}-id`) => ({ id, scope, name, revision: 1, createdAt: now, updatedAt: now, data });
+  const work: ClusterWork = {
+    project: 'p1',
+    logicalCloud: record('lc-1', { project: 'p1' }, { description: '', userData1: '', userData2: '', namespace: 'tenant-ns', level: '1' as const, labels: [], user: { name: 'u1', type: 'certificate' as const }, ...(serviceMesh ? { serviceMesh } : {}) }, LC_ID),
+    reference: record('edge-a', { logicalCloudId: LC_ID }, { clusterProvider: 'prov', cluster: 'cluster-a', loadbalancerIp: '', description: '', userData1: '', userData2: '' }),
+    cluster: record('cluster-a', { provider: 'prov' }, { description: '', userData1: '', userData2: '', labels: [], server: 'https://127.0.0.1:1', secrets: { kubeconfig: { alg: 'none' as const, value: '' } } }),
+    clusterSecrets: { kubeconfig: '' },
+    permissions: [],
+    quotas: [],
+  };
+  return new ClusterContext(work, cluster);
+}
+
+let root: CaKeyPair;
+beforeAll(async () => {
+  root = await createRootCa({ subject: { commonName: 'unit root' }, validitySeconds: 30 * 86400, keyBits: 2048 });
+});
+
+async function setUp() {
+  const stores = memoryStores(root);
+  const ca = new MeshCertificateAuthority(stores.roots, stores.store, { rootValiditySeconds: 86400, intermediateValiditySeconds: 30 * 86400, replicaId: 'unit' }, pino({ level: 'silent' }));
+  await ca.initialize();
+  return { stores, ca, caController: new CaController(ca, 1000), mesh: new ServiceMeshController() };
+}
+
+const NS = controlPlaneNamespace({ logicalCloudId: LC_ID });
+
+describe('names of a logical cloud’s mesh', () => {
+  it('are stable, DNS-label-safe and leave room for what Istio derives from the revision', () => {
+    expect(meshRevision({ logicalCloudId: LC_ID })).toBe(REVISION);
+    expect(NS).toBe(`istio-${REVISION}`);
+    expect(meshTrustDomain({ logicalCloudId: LC_ID })).toBe(`${REVISION}.dcm.local`);
+    for (const name of [REVISION, NS, `istiod-${REVISION}`]) expect(name).toMatch(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])$/);
+    expect(meshRevision({ logicalCloudId: LC_ID.toUpperCase() })).toBe(REVISION);
+    expect(meshRevision({ logicalCloudId: '11111111-2222-3333-4444-555555555555' })).not.toBe(REVISION);
+  });
+
+  it('declare the control plane: revision, own namespace, discovery of the tenant namespace only, cluster and network', () => {
+    const identity = { project: 'p1', logicalCloud: 'lc-1', logicalCloudId: LC_ID };
+    const iop = desiredIstioOperator({ identity, namespace: 'tenant-ns', clusterName: 'edge-a', settings: { enabled: true }, labels: { a: 'b' } });
+    expect(iop).toMatchObject({ apiVersion: 'install.istio.io/v1alpha1', kind: 'IstioOperator', metadata: { name: REVISION, namespace: NS, labels: { a: 'b' } } });
+    expect(iop.spec).toMatchObject({
+      revision: REVISION,
+      namespace: NS,
+      meshConfig: {
+        trustDomain: `${REVISION}.dcm.local`,
+        discoverySelectors: [{ matchLabels: { 'kubernetes.io/metadata.name': 'tenant-ns' } }, { matchLabels: { 'kubernetes.io/metadata.name': NS } }],
+      },
+      values: { global: { meshID: REVISION, istioNamespace: NS, network: 'edge-a', multiCluster: { clusterName: 'edge-a' } } },
+    });
+    const withNetwork = desiredIstioOperator({ identity, namespace: 'tenant-ns', clusterName: 'edge-a', settings: { enabled: true, network: 'net-1' }, labels: {} });
+    expect(withNetwork.spec).toMatchObject({ values: { global: { network: 'net-1' } } });
+  });
+});
+
+describe('the CA and service-mesh controllers', () => {
+  it('deliver cacerts and the IstioOperator into the control-plane namespace, and reuse the intermediate on re-apply', async () => {
+    const { caController, mesh, stores } = await setUp();
+    const cluster = new MemoryCluster();
+    const ctx = contextFor(cluster);
+    await caController.apply(ctx);
+    await mesh.apply(ctx);
+    expect(ctx.resources.map((r) => [r.category, r.kind, r.status])).toEqual([
+      ['ca', 'IntermediateCA', 'Created'],
+      ['ca', 'Namespace', 'Created'],
+      ['ca', 'Secret', 'Created'],
+      ['mesh', 'IstioOperator', 'Created'],
+    ]);
+    const namespace = cluster.get<KubernetesObject>('Namespace', NS)!;
+    expect(namespace.metadata!.labels).toMatchObject({ 'dcm.onap.org/logical-cloud-id': LC_ID, 'app.kubernetes.io/managed-by': 'dcm' });
+    const secret = cluster.get<{ data: Record<string, string> }>('Secret', 'cacerts', NS)!;
+    expect(Object.keys(secret.data).sort()).toEqual(['ca-cert.pem', 'ca-key.pem', 'cert-chain.pem', 'root-cert.pem']);
+    const caCert = Buffer.from(secret.data['ca-cert.pem']!, 'base64').toString();
+    expect(new X509Certificate(caCert).subjectAltName).toBe(`URI:spiffe://${REVISION}.dcm.local/ns/tenant-ns/cluster/edge-a`);
+    expect(Buffer.from(secret.data['root-cert.pem']!, 'base64').toString()).toBe(root.certificatePem);
+    expect(cluster.get<{ spec: { revision: string } }>('IstioOperator', REVISION, NS)!.spec.revision).toBe(REVISION);
+    expect([...stores.intermediates.keys()]).toEqual([`${LC_ID}/prov/cluster-a`]);
+
+    const again = contextFor(cluster);
+    await caController.apply(again);
+    expect(again.resources[0]!.message).toMatch(/valid intermediate reused/);
+    expect(cluster.get<{ data: Record<string, string> }>('Secret', 'cacerts', NS)!.data).toEqual(secret.data);
+  });
+
+  it('declare no control plane when the intermediate cannot be had, and deliver nothing', async () => {
+    const { caController, mesh, stores } = await setUp();
+    stores.failReads();
+    const cluster = new MemoryCluster();
+    const ctx = contextFor(cluster);
+    await caController.apply(ctx);
+    await mesh.apply(ctx);
+    expect(ctx.resources).toEqual([
+      expect.objectContaining({ category: 'ca', kind: 'IntermediateCA', status: 'Failed', message: expect.stringMatching(/not configured/) }),
+      expect.objectContaining({ category: 'mesh', kind: 'IstioOperator', status: 'Failed', message: expect.stringMatching(/CA of its own/) }),
+    ]);
+    expect(cluster.objects.size).toBe(0);
+  });
+
+  it('never take over a control-plane namespace of someone else', async () => {
+    const { caController, mesh } = await setUp();
+    const cluster = new MemoryCluster();
+    await cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: { 'dcm.onap.org/logical-cloud-id': 'another' } } });
+    const ctx = contextFor(cluster);
+    await caController.apply(ctx);
+    await mesh.apply(ctx);
+    expect(ctx.resources.find((r) => r.kind === 'Namespace')).toMatchObject({ status: 'Failed', message: expect.stringMatching(/not taken over/) });
+    expect(cluster.get('Secret', 'cacerts', NS)).toBeUndefined();
+    expect(ctx.resources.find((r) => r.category === 'mesh')).toMatchObject({ status: 'Failed' });
+    expect(cluster.get('IstioOperator', REVISION, NS)).toBeUndefined();
+  });
+
+  it('say so when the cluster does not serve IstioOperator', async () => {
+    const { caController, mesh } = await setUp();
+    const cluster = new MemoryCluster();
+    cluster.refuse = (verb, kind) => (verb === 'apply' && kind === 'IstioOperator' ? new ClusterError('apply IstioOperator: the server could not find the requested resource', 404) : undefined);
+    const ctx = contextFor(cluster);
+    await caController.apply(ctx);
+    await mesh.apply(ctx);
+    expect(ctx.resources.at(-1)).toMatchObject({ category: 'mesh', status: 'Failed', message: expect.stringMatching(/does not serve install\.istio\.io\/v1alpha1 IstioOperator: install Istio's IstioOperator CRD/) });
+    expect(ctx.failed()).toBe(true);
+  });
+
+  it('remove the control plane, then cacerts and the namespace, and forget the intermediate only when all of it is gone', async () => {
+    const { caController, mesh, stores } = await setUp();
+    const cluster = new MemoryCluster();
+    const applied = contextFor(cluster);
+    await caController.apply(applied);
+    await mesh.apply(applied);
+    // The namespace is gone already (as after a namespace deletion finished): nothing to wait for.
+    cluster.objects.delete(`Namespace//${NS}`);
+
+    cluster.refuse = (verb, kind) => (verb === 'delete' && kind === 'IstioOperator' ? new ClusterError('delete IstioOperator: etcd timeout', 500) : undefined);
+    const failing = contextFor(cluster);
+    expect(await caController.holds(failing)).toBe(true);
+    await mesh.remove(failing);
+    await caController.remove(failing);
+    expect(failing.resources.find((r) => r.category === 'mesh')).toMatchObject({ status: 'DeleteFailed' });
+    expect(cluster.get('Secret', 'cacerts', NS)).toBeUndefined();
+    expect(stores.intermediates.size).toBe(1);
+
+    cluster.refuse = () => undefined;
+    const removing = contextFor(cluster, { enabled: false });
+    expect(await caController.holds(removing)).toBe(true);
+    await mesh.remove(removing);
+    await caController.remove(removing);
+    expect(removing.resources.map((r) => [r.category, r.kind, r.status])).toEqual([
+      ['mesh', 'IstioOperator', 'Deleted'],
+      ['ca', 'Secret', 'Deleted'],
+      ['ca', 'Namespace', 'Deleted'],
+    ]);
+    // The control plane goes first, then the key; the namespace was gone already, so it is not deleted again.
+    expect(cluster.calls.filter((c) => c.startsWith('delete')).slice(-2)).toEqual([`delete IstioOperator ${REVISION}`, 'delete Secret cacerts']);
+    expect(stores.intermediates.size).toBe(0);
+    // Mesh off and nothing stored: the cluster holds nothing of it.
+    expect(await caController.holds(contextFor(cluster, null))).toBe(false);
+  });
+});
