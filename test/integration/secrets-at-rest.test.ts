@@ -121,12 +121,14 @@ describe('rotating the encryption key', () => {
 
     const newKey = generateEncryptionKey('test-2');
     const rotated = await composeDcm(db, 10_000, new SecretCipher(parseEncryptionKeys(`${newKey},${testEncryptionKey}`)));
-    expect(await rotated.dcm.services.resealSecrets()).toBe(3);
+    // the cluster's kubeconfig and CA key, the tenant key, the DCM's root CA key
+    expect(await rotated.dcm.services.resealSecrets()).toBe(4);
     expect(await rotated.dcm.services.resealSecrets()).toBe(0);
 
     const after = await clusterSecrets();
     expect([kid(after.kubeconfig), kid(after.caKey)]).toEqual(['test-2', 'test-2']);
     expect(kid((await db.collection('userCredentials').findOne({ _id: 'lc-reseal' as never }))?.privateKey)).toBe('test-2');
+    expect(kid((await db.collection('caRoot').findOne({}))?.privateKey)).toBe('test-2');
     // The record did not change for its users: same ETag.
     expect((await rotated.http.get(`/v2/cluster-providers/${PROVIDER}/clusters/cluster-1`).expect(200)).headers.etag).toBe(revision);
 
