@@ -9,6 +9,8 @@ const ConfigSchema = z.object({
   DCM_HOST: z.string().min(1).default('0.0.0.0'),
   /** When unset, `npm start` runs an embedded MongoDB-protocol server (see embedded-database.ts). */
   MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URL').optional(),
+  /** How long start-up keeps trying to reach MongoDB before giving up. */
+  DCM_DATABASE_WAIT_MS: z.coerce.number().int().min(0).default(60000),
   DCM_DATABASE: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be 1-63 of A-Z a-z 0-9 _ -').default('dcm'),
   DCM_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DCM_LOG_PRETTY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),

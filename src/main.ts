@@ -51,7 +51,10 @@ async function main(): Promise<void> {
   }
   if (auth.mode === 'development') logger.warn('development mode without authentication: every caller is an admin (set DCM_AUTH_TOKENS_FILE or DCM_OIDC_ISSUER)');
 
-  const database = await connectDatabase(config.MONGO_URL, config.DCM_DATABASE);
+  const database = await connectDatabase(config.MONGO_URL, config.DCM_DATABASE, {
+    waitMs: config.DCM_DATABASE_WAIT_MS,
+    onRetry: (error, attempt) => logger.warn({ attempt, reason: error.message }, 'MongoDB not reachable yet; trying again'),
+  });
   let dcm;
   try {
     dcm = await createDcm({ db: database.db, logger, config, cipher, bodyLimit: config.DCM_BODY_LIMIT, ready: database.ping, auth, metricsToken });

@@ -8,12 +8,32 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export async function connectDatabase(url: string, name: string): Promise<Database> {
-  const client = new MongoClient(url, {
-    serverSelectionTimeoutMS: 10_000,
-    appName: 'dcm',
-  });
-  await client.connect();
+/**
+ * Connects, trying again for up to `waitMs` while the server cannot be reached (a database
+ * that starts together with the DCM, e.g. the Helm chart's bundled MongoDB).
+ */
+export async function connectDatabase(
+  url: string,
+  name: string,
+  opts: { waitMs?: number; onRetry?: (error: Error, attempt: number) => void } = {},
+): Promise<Database> {
+  const deadline = Date.now() + (opts.waitMs ?? 0);
+  let client: MongoClient;
+  for (let attempt = 1; ; attempt++) {
+    client = new MongoClient(url, {
+      serverSelectionTimeoutMS: 5_000,
+      appName: 'dcm',
+    });
+    try {
+      await client.connect();
+      break;
+    } catch (error) {
+      await client.close().catch(() => undefined);
+      if (Date.now() >= deadline) throw error;
+      opts.onRetry?.(error as Error, attempt);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000 * attempt, 5000)));
+    }
+  }
   const db = client.db(name);
   return {
     client,

@@ -41,11 +41,18 @@ function launch(name: string, env: NodeJS.ProcessEnv): { child: ChildProcess; lo
 
 /** Starts a DCM process and waits until it answers /readyz. */
 export async function startServiceProcess(name: string, env: NodeJS.ProcessEnv): Promise<ServiceProcess> {
+  const started = await spawnServiceProcess(name, env);
+  await started.ready();
+  return started;
+}
+
+/** Starts a DCM process; `ready()` waits until it answers /readyz (and kills it if it never does). */
+export async function spawnServiceProcess(name: string, env: NodeJS.ProcessEnv): Promise<ServiceProcess & { ready(): Promise<void> }> {
   const [httpPort, grpcPort] = [await freePort(), await freePort()];
   const { child, log, exited } = launch(name, { DCM_HTTP_PORT: String(httpPort), DCM_GRPC_PORT: String(grpcPort), ...env });
   const url = `http://127.0.0.1:${httpPort}`;
   const pid = child.pid!;
-  const started: ServiceProcess = {
+  const started: ServiceProcess & { ready(): Promise<void> } = {
     name,
     pid,
     url,
@@ -61,13 +68,15 @@ export async function startServiceProcess(name: string, env: NodeJS.ProcessEnv):
       process.kill(pid, 'SIGTERM');
       await exited;
     },
+    ready: async () => {
+      try {
+        await waitFor(`DCM process ${name}`, async () => (await fetch(`${url}/readyz`)).ok, { timeoutMs: 60_000, process: { name, pid, log } });
+      } catch (error) {
+        started.kill('SIGKILL');
+        throw error;
+      }
+    },
   };
-  try {
-    await waitFor(`DCM process ${name}`, async () => (await fetch(`${url}/readyz`)).ok, { timeoutMs: 60_000, process: { name, pid, log } });
-  } catch (error) {
-    started.kill('SIGKILL');
-    throw error;
-  }
   return started;
 }
 
