@@ -126,6 +126,17 @@ describe('credentials in the database', () => {
     expect((await store.get('lc-a'))?.certificates.map((c) => c.reference).sort()).toEqual(references.sort());
   });
 
+  it('generates one key when the clusters of an apply ask for it at once, and the stored one afterwards', async () => {
+    const store = t.dcm.stores.credentials;
+    let generations = 0;
+    const generate = async () => `key ${++generations}`;
+    const keys = await Promise.all(Array.from({ length: 8 }, () => store.ensureKey('lc-c', 2048, generate)));
+    expect(new Set(keys)).toEqual(new Set(['key 1']));
+    expect(await store.ensureKey('lc-c', 2048, generate)).toBe('key 1');
+    expect(generations).toBe(1);
+    expect((await store.get('lc-c'))?.privateKey).toBe('key 1');
+  });
+
   it('replaces and removes the certificate of one reference only', async () => {
     const store = t.dcm.stores.credentials;
     await store.ensureKey('lc-b', 2048, async () => 'key');

@@ -35,6 +35,8 @@ export class CredentialsStore {
    * concurrently, and FerretDB loses one of two concurrent updates of the same document.
    */
   private readonly writes = new Map<string, Promise<void>>();
+  /** Keys being loaded or generated, by logical cloud. */
+  private readonly pendingKeys = new Map<string, Promise<string>>();
 
   constructor(
     db: Db,
@@ -58,8 +60,20 @@ export class CredentialsStore {
     };
   }
 
-  /** The logical cloud's key: the stored one, or `generate()`'s, stored by whoever inserts first. */
-  async ensureKey(logicalCloudId: string, keyBits: number, generate: () => Promise<string>): Promise<string> {
+  /**
+   * The logical cloud's key: the stored one, or `generate()`'s, stored by whoever inserts
+   * first. The clusters of one apply ask at the same time: they share one generation (an
+   * RSA key costs hundreds of milliseconds of CPU) instead of each making one to throw away.
+   */
+  ensureKey(logicalCloudId: string, keyBits: number, generate: () => Promise<string>): Promise<string> {
+    const pending = this.pendingKeys.get(logicalCloudId);
+    if (pending) return pending;
+    const key = this.loadOrCreateKey(logicalCloudId, keyBits, generate).finally(() => this.pendingKeys.delete(logicalCloudId));
+    this.pendingKeys.set(logicalCloudId, key);
+    return key;
+  }
+
+  private async loadOrCreateKey(logicalCloudId: string, keyBits: number, generate: () => Promise<string>): Promise<string> {
     const existing = await this.get(logicalCloudId);
     if (existing) return existing.privateKey;
     const privateKey = await generate();
