@@ -59,6 +59,7 @@ class MemoryCluster implements ClusterConnection {
   withTimeout<T>(_what: string, call: Promise<T>): Promise<T> {
     return call;
   }
+  close(): void {}
   get<T>(kind: string, name: string, namespace?: string): T | undefined {
     return this.objects.get(this.key(kind, name, namespace)) as T | undefined;
   }

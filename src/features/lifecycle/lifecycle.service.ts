@@ -405,9 +405,14 @@ export class LifecycleService implements LifecycleGuard {
       };
       return { status, nothingCreated: true };
     }
-    const ctx = new ClusterContext({ ...work, reference, cluster, clusterSecrets }, this.options.connect(cluster, clusterSecrets));
-    if (kind === 'apply') await applyCluster(this.controllers, ctx);
-    else await removeCluster(this.controllers, ctx);
+    const connection = this.options.connect(cluster, clusterSecrets);
+    const ctx = new ClusterContext({ ...work, reference, cluster, clusterSecrets }, connection);
+    try {
+      if (kind === 'apply') await applyCluster(this.controllers, ctx);
+      else await removeCluster(this.controllers, ctx);
+    } finally {
+      connection.close();
+    }
     const failed = ctx.failed();
     const status: ClusterStatus = {
       ...base,
