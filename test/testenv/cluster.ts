@@ -67,7 +67,11 @@ export async function startCluster(opts: {
   kube: string;
   etcdUrl: string;
   port: number;
+  /** Told each PID the moment its process is spawned, so that a caller can stop it even if starting fails later. */
+  onSpawn?: (pid: number) => void;
+  timeoutMs?: number;
 }): Promise<ClusterState> {
+  const timeoutMs = opts.timeoutMs ?? 120_000;
   const dir = paths.clusterDir(opts.name);
   const pki = ensureClusterPki(path.join(dir, 'pki'), opts.name);
   const server = `https://127.0.0.1:${opts.port}`;
@@ -120,8 +124,9 @@ export async function startCluster(opts: {
     '--profiling=false',
     '--v=1',
   ]);
+  opts.onSpawn?.(apiserver.pid);
   const ready = () => apiRequest(pki, opts.port, '/readyz').then((r) => r.status === 200);
-  await waitFor(`${opts.name} kube-apiserver`, ready, { timeoutMs: 120_000, process: apiserver });
+  await waitFor(`${opts.name} kube-apiserver`, ready, { timeoutMs, process: apiserver });
 
   const controllerManager: StartedProcess = startDetached(`${opts.name}-kube-controller-manager`, opts.kube, [
     'kube-controller-manager',
@@ -136,11 +141,12 @@ export async function startCluster(opts: {
     '--concurrent-namespace-syncs=5',
     '--v=1',
   ]);
+  opts.onSpawn?.(controllerManager.pid);
   // The service-account controller creating `default` in `default` shows the controllers run.
   const controllersRunning = () =>
     apiRequest(pki, opts.port, '/api/v1/namespaces/default/serviceaccounts/default').then((r) => r.status === 200);
   await waitFor(`${opts.name} kube-controller-manager`, controllersRunning, {
-    timeoutMs: 120_000,
+    timeoutMs,
     process: controllerManager,
   });
 
