@@ -107,6 +107,7 @@ describe('REST logical clouds', () => {
   });
 
   it('answers 404 saying whether the project or the logical cloud is missing', async () => {
+    const permissionsBefore = await t.dcm.stores.permissions.count({});
     for (const res of [
       await t.http.get(lcPath('no-project', 'lc-1')),
       await t.http.post('/v2/projects/no-project/logical-clouds').send(design.logicalCloud()),
@@ -115,6 +116,9 @@ describe('REST logical clouds', () => {
     ]) {
       expectError(res, 404, /Project no-project not found/);
     }
+    // The refused create left nothing behind: no logical cloud, none of its inline permissions.
+    expect(await t.dcm.stores.logicalClouds.count({ project: 'no-project' })).toBe(0);
+    expect(await t.dcm.stores.permissions.count({})).toBe(permissionsBefore);
     for (const res of [
       await t.http.get(`${lcs}/no-lc`),
       await t.http.put(`${lcs}/no-lc`).send({ spec: design.logicalCloud().spec }),
