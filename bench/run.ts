@@ -1,0 +1,115 @@
+/**
+ * `npm run bench` — benchmarks of the DCM against the test backends: REST overhead,
+ * certificate issuance, scale (10,000 logical clouds) and apply fan-out (1–8 clusters).
+ * Prints a markdown report and writes it to docs/benchmarks.md.
+ *
+ *   npm run bench                     full run (about 10 minutes), writes docs/benchmarks.md
+ *   npm run bench -- --quick          every section briefly with small sizes (CI), writes $TMPDIR/dcm-bench-quick.md
+ *   (or BENCH_QUICK=1 npm run bench)
+ *   npm run bench -- --only=rest,scale   some sections only (rest, certificates, scale, fanout)
+ *   npm run bench -- --out=FILE        the report elsewhere (`--out=-`: stdout only)
+ *
+ * Environment: the test backends (`source .testenv/env`, or the running ones recorded in
+ * .testenv/state.json; started if none run). DCM_APPLY_CONCURRENCY is passed to the DCM of
+ * the fan-out section.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { certificates } from './certificates.js';
+import { repoRoot } from '../test/testenv/layout.js';
+import { down } from '../test/testenv/testenv.js';
+import { describeMongo, loadAverage, log, machineInfo, parseOptions, resolveBackends, runExitCleanups, type SectionName, type SectionResult } from './env.js';
+import { fanOut } from './fan-out.js';
+import { renderReport } from './report.js';
+import { restOverhead } from './rest-overhead.js';
+import { scale } from './scale.js';
+import type { Backends, BenchOptions } from './env.js';
+
+const SECTION_RUNNERS: Record<SectionName, { title: string; run: (b: Backends, o: BenchOptions) => Promise<SectionResult> }> = {
+  rest: { title: 'REST overhead', run: restOverhead },
+  certificates: { title: 'Certificate issuance', run: certificates },
+  scale: { title: 'Scale', run: scale },
+  fanout: { title: 'Apply fan-out', run: fanOut },
+};
+
+async function main(): Promise<number> {
+  const opts = parseOptions(process.argv.slice(2));
+  process.chdir(repoRoot);
+  const started = Date.now();
+  const machine = machineInfo();
+  log(`${opts.quick ? 'quick' : 'full'} run ${opts.runId}: ${opts.sections.join(', ')}`);
+  const backends = await resolveBackends();
+  const sections: SectionResult[] = [];
+  const failures: { section: string; error: string }[] = [];
+  let database = backends.mongoKind;
+  try {
+    database = await describeMongo(backends.mongoUrl, backends.mongoKind);
+    for (const name of opts.sections) {
+      const runner = SECTION_RUNNERS[name];
+      log(`section ${runner.title}`);
+      const begun = Date.now();
+      try {
+        const result = await runner.run(backends, opts);
+        result.markdown += `\n\n_Section time: ${((Date.now() - begun) / 1000).toFixed(0)} s._`;
+        sections.push(result);
+      } catch (error) {
+        const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+        log(`section ${runner.title} FAILED: ${message}`);
+        failures.push({ section: runner.title, error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+  } finally {
+    await runExitCleanups();
+    if (backends.startedHere && process.env.DCM_TESTENV_KEEP !== '1') await down();
+  }
+
+  const notes = [
+    database.startsWith('FerretDB')
+      ? 'The database is **FerretDB v1 with its SQLite backend**, the test backend (no mongod can be installed on these machines). FerretDB v1 ' +
+        'evaluates a filter on anything but `_id` in its own process, reading and decoding every document of the collection (explain: SCAN, ' +
+        'filterPushdown false, sortPushdown false; see the scale section), and its indexes serve uniqueness only. So a read by name, a page ' +
+        '(sort, skip) and a count cost time proportional to the collection, where MongoDB answers them from the DCM\'s unique indexes: every ' +
+        'number that touches the database is FerretDB\'s, the scale numbers above all, and says little about the DCM on MongoDB.'
+      : `The database is ${database}.`,
+    'The DCMs run with logging off (level silent in this process, warn in the child processes); with the production default (info) every request is also logged.',
+  ];
+  const report = renderReport({
+    command: opts.command,
+    quick: opts.quick,
+    machine,
+    loadAverageAtEnd: loadAverage(),
+    database,
+    clusters: `${backends.clusters.map((c) => c.name).join(', ')} (kube-apiserver + kube-controller-manager v1.34.4 on one etcd)` +
+      (opts.sections.includes('fanout') && !opts.quick ? ', and 6 more started for the fan-out section' : ''),
+    durationMs: Date.now() - started,
+    sections,
+    failures,
+    notes,
+  });
+  process.stdout.write(report);
+  if (opts.out) {
+    fs.mkdirSync(path.dirname(path.resolve(opts.out)), { recursive: true });
+    fs.writeFileSync(opts.out, report);
+    log(`report written to ${opts.out}`);
+  }
+  return failures.length > 0 ? 1 : 0;
+}
+
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`${signal}: stopping what the benchmark started`);
+    void runExitCleanups().finally(() => process.exit(130));
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  async (error: unknown) => {
+    console.error(error);
+    await runExitCleanups();
+    process.exit(1);
+  },
+);
