@@ -7,10 +7,7 @@
  * mesh off or terminating removes everything; a logical cloud without a mesh gets none of it;
  * no REST body and no MongoDB document holds a private key in clear.
  */
-import { spawnSync } from 'node:child_process';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CustomObjectsApi, type V1Secret } from '@kubernetes/client-node';
@@ -32,6 +29,7 @@ import {
   type ClusterIndex,
 } from './apply-helpers.js';
 import { installIstioOperatorCrd } from './ca-mesh-helpers.js';
+import { OpensslWorkspace, pemsOf } from '../support/openssl.js';
 
 const PROJECT = 'camesh-project';
 const LC_A = 'camesh-lc-a';
@@ -69,18 +67,8 @@ interface IstioOperator {
   };
 }
 
-let dir: string;
-let fileCount = 0;
-const file = (content: string): string => {
-  const p = path.join(dir, `f${fileCount++}.pem`);
-  fs.writeFileSync(p, content);
-  return p;
-};
-const openssl = (args: string[]) => {
-  const r = spawnSync('openssl', args, { encoding: 'utf8' });
-  return { code: r.status, output: `${r.stdout}${r.stderr}` };
-};
-const pemsOf = (bundle: string) => bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n?/g) ?? [];
+let openssl: OpensslWorkspace;
+const file = (content: string): string => openssl.file(content);
 
 const absentOn404 = <T>(call: Promise<T>): Promise<T | undefined> =>
   call.then(
@@ -101,7 +89,7 @@ const readIstioOperator = (i: ClusterIndex, namespace: string, name: string) =>
 
 /** `openssl verify -CAfile root.pem -untrusted <chain without the root> ca-cert.pem`. */
 const verifyChain = (rootPem: string, cacerts: Cacerts) =>
-  openssl(['verify', '-CAfile', file(rootPem), '-untrusted', file(cacerts.chain.slice(0, -1).join('')), file(cacerts.caCert)]);
+  openssl.run(['verify', '-CAfile', file(rootPem), '-untrusted', file(cacerts.chain.slice(0, -1).join('')), file(cacerts.caCert)]);
 
 describe('CA key distribution and per-logical-cloud Istio control planes', () => {
   let t: TestDcm;
@@ -134,8 +122,7 @@ describe('CA key distribution and per-logical-cloud Istio control planes', () =>
   }
 
   beforeAll(async () => {
-    expect(spawnSync('openssl', ['version']).status).toBe(0);
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dcm-camesh-'));
+    openssl = new OpensslWorkspace('dcm-camesh-');
     // The IstioOperator CRD, from this repository's fixture; ready once the API server says Established.
     await installIstioOperatorCrd();
     await cleanClusters();
@@ -149,7 +136,7 @@ describe('CA key distribution and per-logical-cloud Istio control planes', () =>
     await t?.dcm.services.lifecycle.idle();
     await cleanClusters();
     await t?.close();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    openssl?.remove();
   });
 
   it('serves the root it generated at start: a self-signed CA whose key is stored sealed', async () => {
@@ -245,7 +232,7 @@ describe('CA key distribution and per-logical-cloud Istio control planes', () =>
       const x509 = new X509Certificate(cacerts.caCert);
       expect(x509.checkPrivateKey(createPrivateKey(cacerts.caKey))).toBe(true);
       expect(x509.ca).toBe(true);
-      const text = openssl(['x509', '-noout', '-text', '-in', file(cacerts.caCert)]).output;
+      const text = openssl.run(['x509', '-noout', '-text', '-in', file(cacerts.caCert)]).output;
       expect(text).toMatch(/X509v3 Basic Constraints: critical\s+CA:TRUE, pathlen:0/);
       expect(text).toMatch(/X509v3 Key Usage: critical\s+Certificate Sign, CRL Sign/);
       expect(x509.subjectAltName).toBe(`URI:spiffe://${a['trust-domain']}/ns/${NS[LC_A]}/cluster/cluster-${i + 1}`);
@@ -255,7 +242,7 @@ describe('CA key distribution and per-logical-cloud Istio control planes', () =>
     expect(delivered[0]!.caCert).not.toBe(delivered[1]!.caCert);
     expect(new X509Certificate(delivered[0]!.caCert).checkPrivateKey(createPrivateKey(delivered[1]!.caKey))).toBe(false);
     // Another DCM root would not do.
-    const foreign = openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'foreign.key'), '-subj', '/CN=DCM service mesh root CA', '-days', '1']);
+    const foreign = openssl.run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(openssl.dir, 'foreign.key'), '-subj', '/CN=DCM service mesh root CA', '-days', '1']);
     expect(verifyChain(foreign.output.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n/)![0], delivered[0]!).code).not.toBe(0);
     // REST shows each cluster's chain, serial and validity — the same certificate as on the cluster.
     for (const i of CLUSTERS) {

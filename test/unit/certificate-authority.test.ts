@@ -4,10 +4,8 @@
  * constraint, validity capped by the signer), operator-supplied CAs with their chains, the
  * `cacerts` files, and the rules for reusing a stored intermediate.
  */
-import { spawnSync } from 'node:child_process';
 import { X509Certificate, createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import forge from 'node-forge';
@@ -23,26 +21,12 @@ import {
   type CaSigner,
 } from '../../src/certificates/certificate-authority.js';
 import { CertificateError } from '../../src/certificates/der.js';
+import { OpensslWorkspace, pemsOf } from '../support/openssl.js';
 
-let dir: string;
-let fileCount = 0;
-const file = (content: string): string => {
-  const p = path.join(dir, `f${fileCount++}.pem`);
-  fs.writeFileSync(p, content);
-  return p;
-};
-function openssl(args: string[], cwd = dir): { code: number | null; output: string } {
-  const r = spawnSync('openssl', args, { encoding: 'utf8', cwd });
-  return { code: r.status, output: `${r.stdout}${r.stderr}` };
-}
-const text = (pem: string) => openssl(['x509', '-noout', '-text', '-in', file(pem)]).output;
-/** `openssl verify` of `pem` against the root, with the given untrusted intermediates. */
-function verify(rootPem: string, pem: string, untrusted: string[] = []): { code: number | null; output: string } {
-  const args = ['verify', '-CAfile', file(rootPem)];
-  if (untrusted.length > 0) args.push('-untrusted', file(untrusted.join('')));
-  return openssl([...args, file(pem)]);
-}
-const pemsOf = (bundle: string) => bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n?/g) ?? [];
+let openssl: OpensslWorkspace;
+const file = (content: string): string => openssl.file(content);
+const text = (pem: string) => openssl.run(['x509', '-noout', '-text', '-in', file(pem)]).output;
+const verify = (rootPem: string, pem: string, untrusted: string[] = []) => openssl.verify(rootPem, pem, untrusted);
 
 const TRUST_DOMAIN = 'dcm-0123456789abcdef.dcm.local';
 const URI = `spiffe://${TRUST_DOMAIN}/ns/tenant-ns/cluster/cluster-1`;
@@ -58,12 +42,11 @@ let root: CaKeyPair;
 let signer: CaSigner;
 
 beforeAll(async () => {
-  expect(spawnSync('openssl', ['version']).status).toBe(0);
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dcm-ca-'));
+  openssl = new OpensslWorkspace('dcm-ca-');
   root = await createRootCa({ subject: { organization: 'DCM', commonName: 'DCM service mesh root CA' }, validitySeconds: 10 * 365 * 24 * 3600, keyBits: 2048 });
   signer = loadCaSigner(root);
 });
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+afterAll(() => openssl.remove());
 
 describe('the generated root', () => {
   it('is a self-signed CA for one level of intermediates, signing certificates and CRLs only', () => {
@@ -196,17 +179,17 @@ describe('an operator-supplied CA', () => {
 
   /** A CA made by the openssl binary: self-signed, or signed by `issuer`, with the given basic constraints. */
   function opensslCa(name: string, basicConstraints: string, issuer?: { cert: string; key: string }, keyAlgorithm = ['-newkey', 'rsa:2048']) {
-    const key = path.join(dir, `${name}.key`);
-    const cert = path.join(dir, `${name}.pem`);
-    const ext = path.join(dir, `${name}.cnf`);
+    const key = path.join(openssl.dir, `${name}.key`);
+    const cert = path.join(openssl.dir, `${name}.pem`);
+    const ext = path.join(openssl.dir, `${name}.cnf`);
     fs.writeFileSync(ext, `[v3]\nbasicConstraints=${basicConstraints}\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n`);
     if (!issuer) {
-      const r = openssl(['req', '-x509', ...keyAlgorithm, '-nodes', '-keyout', key, '-out', cert, '-subj', `/O=Operator/CN=${name}`, '-days', '30', '-config', ext, '-extensions', 'v3', '-section', 'v3']);
+      const r = openssl.run(['req', '-x509', ...keyAlgorithm, '-nodes', '-keyout', key, '-out', cert, '-subj', `/O=Operator/CN=${name}`, '-days', '30', '-config', ext, '-extensions', 'v3', '-section', 'v3']);
       expect(r.output).not.toMatch(/error/i);
     } else {
-      const csr = path.join(dir, `${name}.csr`);
-      expect(openssl(['req', '-new', ...keyAlgorithm, '-nodes', '-keyout', key, '-out', csr, '-subj', `/O=Operator/CN=${name}`]).code).toBe(0);
-      const signed = openssl(['x509', '-req', '-in', csr, '-CA', file(issuer.cert), '-CAkey', file(issuer.key), '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-days', '30', '-extfile', ext, '-extensions', 'v3', '-out', cert]);
+      const csr = path.join(openssl.dir, `${name}.csr`);
+      expect(openssl.run(['req', '-new', ...keyAlgorithm, '-nodes', '-keyout', key, '-out', csr, '-subj', `/O=Operator/CN=${name}`]).code).toBe(0);
+      const signed = openssl.run(['x509', '-req', '-in', csr, '-CA', file(issuer.cert), '-CAkey', file(issuer.key), '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-days', '30', '-extfile', ext, '-extensions', 'v3', '-out', cert]);
       expect(signed.code).toBe(0);
     }
     return { cert: fs.readFileSync(cert, 'utf8'), key: fs.readFileSync(key, 'utf8') };
