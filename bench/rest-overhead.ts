@@ -137,8 +137,8 @@ export async function restOverhead(backends: Backends, opts: BenchOptions): Prom
         results.get(v.label)!.get.push(r);
       }
     }
-    // Every POST run starts from the same database: FerretDB's cost of the DCM's duplicate
-    // check grows with the collection (see the notes), so what one run wrote is removed first.
+    // Every POST run starts from the same database: on FerretDB the cost of any query but one
+    // by _id grows with the collection (see the notes), so what one run wrote is removed first.
     const getLcId = (await t.db.collection('logicalClouds').findOne({ project: PROJECT, name: GET_LC }))!._id;
     const resetPosted = async () => {
       await t.db.collection('logicalClouds').deleteMany({ _id: { $ne: getLcId } });
@@ -161,7 +161,7 @@ export async function restOverhead(backends: Backends, opts: BenchOptions): Prom
 
     log(`rest: GET at a fixed 500 requests/s`);
     const fixed = new Map<string, LoadResult>();
-    for (const v of [variants[0]!, variants[2]!]) {
+    for (const v of variants) {
       fixed.set(v.label, await runLoad({ url: v.url, requests: getRequest(v), connections, durationSeconds: rateDuration, overallRate: 500 }));
     }
 
@@ -186,6 +186,7 @@ export async function restOverhead(backends: Backends, opts: BenchOptions): Prom
     const postRatioSame = ratio('post', variants[1]!.label);
     const dcmFixed = fixed.get(dcmLabel)!;
     const bareFixed = fixed.get(variants[0]!.label)!;
+    const sameOpsFixed = fixed.get(variants[1]!.label)!;
 
     const targets: Target[] = [
       {
@@ -200,7 +201,7 @@ export async function restOverhead(backends: Backends, opts: BenchOptions): Prom
       },
       {
         target: 'GET p99 < 20 ms at 500 requests/s',
-        measured: `p99 ${ms(dcmFixed.p99)} at ${fmt(dcmFixed.requestsPerSecond, 0)} req/s served (bare handler: ${ms(bareFixed.p99)})`,
+        measured: `p99 ${ms(dcmFixed.p99)} at ${fmt(dcmFixed.requestsPerSecond, 0)} req/s served (bare handler: ${ms(bareFixed.p99)} with 1 op, ${ms(sameOpsFixed.p99)} with the same ops)`,
         pass: dcmFixed.p99 < 20 && dcmFixed.failures === 0 && dcmFixed.requestsPerSecond >= 475,
       },
     ];
