@@ -110,15 +110,15 @@ class Probes {
         }
       });
     const lifecycle = t.dcm.stores.lifecycle;
-    const setCluster = lifecycle.setCluster.bind(lifecycle);
-    lifecycle.setCluster = async (id: string, status: ClusterStatus) => {
+    const setClusters = lifecycle.setClusters.bind(lifecycle);
+    lifecycle.setClusters = async (id: string, statuses: ClusterStatus[]) => {
       const states = this.applying.get(id) ?? new Map<string, string>();
       this.applying.set(id, states);
-      states.set(status.reference, status.state);
+      for (const status of statuses) states.set(status.reference, status.state);
       this.maxApplying = Math.max(this.maxApplying, [...states.values()].filter((s) => s === 'Applying').length);
       const started = performance.now();
       try {
-        return await setCluster(id, status);
+        return await setClusters(id, statuses);
       } finally {
         this.statusWrites++;
         this.statusWriteMs += performance.now() - started;

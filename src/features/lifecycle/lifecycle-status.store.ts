@@ -66,11 +66,12 @@ export class LifecycleStatusStore {
     this.events.changed(doc._id);
   }
 
-  async setCluster(logicalCloudId: string, status: ClusterStatus): Promise<void> {
+  /** Sets the status of several clusters in one write (each replacing that cluster's previous one). */
+  async setClusters(logicalCloudId: string, statuses: ClusterStatus[]): Promise<void> {
     const doc = await this.get(logicalCloudId);
     if (!doc) return;
-    const clusters = doc.clusters.filter((c) => c.reference !== status.reference);
-    clusters.push(status);
+    const replaced = new Set(statuses.map((s) => s.reference));
+    const clusters = [...doc.clusters.filter((c) => !replaced.has(c.reference)), ...statuses];
     clusters.sort((a, b) => a.reference.localeCompare(b.reference));
     await this.collection.updateOne({ _id: logicalCloudId }, { $set: { clusters } });
     this.events.changed(logicalCloudId);

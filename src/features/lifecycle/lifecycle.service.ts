@@ -27,6 +27,7 @@ import type {
   LifecycleState,
   LifecycleStatusStore,
 } from './lifecycle-status.store.js';
+import { CoalescingWriter } from './coalescing-writer.js';
 
 export const MAX_PERMISSIONS = 100;
 
@@ -87,8 +88,8 @@ export class LifecycleService implements LifecycleGuard {
   private readonly claims = new Map<string, Claim>();
   private sweeper: NodeJS.Timeout | undefined;
   private sweeping: Promise<number> | undefined;
-  /** Status writes of one logical cloud, one after another (clusters finish concurrently). */
-  private readonly writes = new Map<string, Promise<void>>();
+  /** Cluster status writes of each logical cloud: one at a time, coalesced (clusters finish concurrently). */
+  private readonly statusWrites = new Map<string, CoalescingWriter<ClusterStatus>>();
 
   constructor(
     private readonly logicalClouds: LogicalCloudService,
@@ -353,11 +354,20 @@ export class LifecycleService implements LifecycleGuard {
     this.running.set(logicalCloudId, run);
   }
 
+  /** Writes one cluster's status; resolves once a write that holds it has succeeded. */
   private writeCluster(logicalCloudId: string, status: ClusterStatus): Promise<void> {
-    const previous = this.writes.get(logicalCloudId) ?? Promise.resolve();
-    const next = previous.then(() => this.status.setCluster(logicalCloudId, status));
-    this.writes.set(logicalCloudId, next.catch(() => undefined));
-    return next;
+    let writer = this.statusWrites.get(logicalCloudId);
+    if (!writer) this.statusWrites.set(logicalCloudId, (writer = new CoalescingWriter((statuses) => this.status.setClusters(logicalCloudId, statuses))));
+    const written = writer.write(status.reference, status);
+    void writer.idle().then(() => {
+      if (!writer.busy && this.statusWrites.get(logicalCloudId) === writer) this.statusWrites.delete(logicalCloudId);
+    });
+    return written;
+  }
+
+  /** Waits until every cluster status of the logical cloud asked for so far is written (or failed). */
+  private async statusWritten(logicalCloudId: string): Promise<void> {
+    await this.statusWrites.get(logicalCloudId)?.idle();
   }
 
   private async loadWork(project: string, logicalCloudId: string) {
@@ -453,14 +463,14 @@ export class LifecycleService implements LifecycleGuard {
       if (kind === 'remove') {
         // A removed cluster that was cleaned up leaves the status; one that failed stays visible.
         if (result.state === 'Terminated') {
-          await this.writes.get(logicalCloudId);
+          await this.statusWritten(logicalCloudId);
           return;
         }
         stillHolding.push(p);
       }
       await this.writeCluster(logicalCloudId, result);
     }, () => !this.holds(logicalCloudId));
-    await this.writes.get(logicalCloudId);
+    await this.statusWritten(logicalCloudId);
     if (!this.holds(logicalCloudId)) return; // the replica that took over writes the outcome
     const found = await this.status.get(logicalCloudId);
     if (!found) return;
@@ -498,7 +508,7 @@ export class LifecycleService implements LifecycleGuard {
       if (result.state !== 'Terminated') stillHolding.push(p);
       await this.writeCluster(logicalCloudId, result);
     }, () => !this.holds(logicalCloudId));
-    await this.writes.get(logicalCloudId);
+    await this.statusWritten(logicalCloudId);
     if (!this.holds(logicalCloudId)) return;
     const final = await this.status.get(logicalCloudId);
     if (!final) return;
