@@ -7,7 +7,7 @@ function gatedWrites() {
   const writes: { values: string[]; finish: () => void; fail: (error: Error) => void }[] = [];
   let running = 0;
   let maxRunning = 0;
-  const writeAll = (values: string[]) =>
+  const writeAll = (_document: string, values: string[]) =>
     new Promise<void>((resolve, reject) => {
       maxRunning = Math.max(maxRunning, ++running);
       const done = (settle: () => void) => () => {
@@ -33,8 +33,8 @@ describe('CoalescingWriter', () => {
   it('writes one at a time, the next write taking every value that arrived meanwhile, the latest per key', async () => {
     const g = gatedWrites();
     const writer = new CoalescingWriter(g.writeAll);
-    const first = writer.write('c1', 'c1 Applying');
-    const queued = [writer.write('c2', 'c2 Applying'), writer.write('c3', 'c3 Applying'), writer.write('c2', 'c2 Applied')];
+    const first = writer.write('lc', 'c1', 'c1 Applying');
+    const queued = [writer.write('lc', 'c2', 'c2 Applying'), writer.write('lc', 'c3', 'c3 Applying'), writer.write('lc', 'c2', 'c2 Applied')];
     await Promise.resolve();
     expect(g.writes.map((w) => w.values)).toEqual([['c1 Applying']]);
     expect(await settledSoon(queued[0]!)).toBe('pending');
@@ -45,23 +45,23 @@ describe('CoalescingWriter', () => {
     expect(g.writes.map((w) => w.values)).toEqual([['c1 Applying'], ['c2 Applied', 'c3 Applying']]);
     g.writes[1]!.finish();
     await Promise.all(queued);
-    await writer.idle();
-    expect(writer.busy).toBe(false);
+    await writer.idle('lc');
+    expect(writer.busy('lc')).toBe(false);
     expect(g.maxRunning()).toBe(1);
   });
 
   it('a failed write rejects only the values it held; the next write goes on', async () => {
     const g = gatedWrites();
     const writer = new CoalescingWriter(g.writeAll);
-    const first = writer.write('c1', 'c1');
-    const second = writer.write('c2', 'c2');
+    const first = writer.write('lc', 'c1', 'c1');
+    const second = writer.write('lc', 'c2', 'c2');
     g.writes[0]!.fail(new Error('database gone'));
     await expect(first).rejects.toThrow('database gone');
     await Promise.resolve();
     expect(g.writes[1]!.values).toEqual(['c2']);
     g.writes[1]!.finish();
     await expect(second).resolves.toBeUndefined();
-    await writer.idle();
-    expect(writer.busy).toBe(false);
+    await writer.idle('lc');
+    expect(writer.busy('lc')).toBe(false);
   });
 });

@@ -4,6 +4,7 @@
  */
 import type { Collection, Db } from 'mongodb';
 import { isDuplicateKeyError } from '../../db/mongo.js';
+import { CoalescingWriter } from './coalescing-writer.js';
 import type { SecretCipher, StoredSecret } from '../../security/secret-cipher.js';
 
 export interface IssuedCertificate {
@@ -31,10 +32,13 @@ export interface Credentials {
 export class CredentialsStore {
   private readonly collection: Collection<CredentialsDocument>;
   /**
-   * Certificate writes of one logical cloud, one after another: its clusters are worked
-   * concurrently, and FerretDB loses one of two concurrent updates of the same document.
+   * Certificate changes of a logical cloud (a reference's new certificate, or none): its
+   * clusters are worked concurrently, and FerretDB loses one of two concurrent updates of the
+   * same document, so they are written one write at a time, coalesced.
    */
-  private readonly writes = new Map<string, Promise<void>>();
+  private readonly certificateWrites = new CoalescingWriter<{ reference: string; issued?: IssuedCertificate }>((logicalCloudId, changes) =>
+    this.writeCertificates(logicalCloudId, changes),
+  );
   /** Keys being loaded or generated, by logical cloud. */
   private readonly pendingKeys = new Map<string, Promise<string>>();
 
@@ -100,33 +104,20 @@ export class CredentialsStore {
   }
 
   putCertificate(logicalCloudId: string, issued: IssuedCertificate): Promise<void> {
-    return this.serialized(logicalCloudId, async () => {
-      await this.pullCertificates(logicalCloudId, issued.reference);
-      await this.collection.updateOne({ _id: logicalCloudId }, { $push: { certificates: issued } });
-    });
+    return this.certificateWrites.write(logicalCloudId, issued.reference, { reference: issued.reference, issued });
   }
 
   removeCertificate(logicalCloudId: string, reference: string): Promise<void> {
-    return this.serialized(logicalCloudId, () => this.pullCertificates(logicalCloudId, reference));
+    return this.certificateWrites.write(logicalCloudId, reference, { reference });
   }
 
-  /**
-   * Pulls each certificate of the reference as it is stored, field for field: FerretDB
-   * matches a `$pull` condition only against whole elements (`{reference}` alone pulls nothing there).
-   */
-  private async pullCertificates(logicalCloudId: string, reference: string): Promise<void> {
-    const stored = (await this.collection.findOne({ _id: logicalCloudId }))?.certificates.filter((c) => c.reference === reference) ?? [];
-    for (const certificate of stored) await this.collection.updateOne({ _id: logicalCloudId }, { $pull: { certificates: certificate } });
-  }
-
-  private serialized(logicalCloudId: string, write: () => Promise<void>): Promise<void> {
-    const next = (this.writes.get(logicalCloudId) ?? Promise.resolve()).then(write);
-    const done = next.catch(() => undefined);
-    this.writes.set(logicalCloudId, done);
-    void done.then(() => {
-      if (this.writes.get(logicalCloudId) === done) this.writes.delete(logicalCloudId);
-    });
-    return next;
+  /** Replaces (or removes) the certificates of the changed references in one write. */
+  private async writeCertificates(logicalCloudId: string, changes: { reference: string; issued?: IssuedCertificate }[]): Promise<void> {
+    const stored = (await this.collection.findOne({ _id: logicalCloudId }, { projection: { certificates: 1 } }))?.certificates;
+    if (!stored) return;
+    const changed = new Set(changes.map((c) => c.reference));
+    const certificates = [...stored.filter((c) => !changed.has(c.reference)), ...changes.flatMap((c) => (c.issued ? [c.issued] : []))];
+    await this.collection.updateOne({ _id: logicalCloudId }, { $set: { certificates } });
   }
 
   async delete(logicalCloudId: string): Promise<void> {

@@ -89,7 +89,7 @@ export class LifecycleService implements LifecycleGuard {
   private sweeper: NodeJS.Timeout | undefined;
   private sweeping: Promise<number> | undefined;
   /** Cluster status writes of each logical cloud: one at a time, coalesced (clusters finish concurrently). */
-  private readonly statusWrites = new Map<string, CoalescingWriter<ClusterStatus>>();
+  private readonly statusWrites = new CoalescingWriter<ClusterStatus>((logicalCloudId, statuses) => this.status.setClusters(logicalCloudId, statuses));
 
   constructor(
     private readonly logicalClouds: LogicalCloudService,
@@ -356,18 +356,12 @@ export class LifecycleService implements LifecycleGuard {
 
   /** Writes one cluster's status; resolves once a write that holds it has succeeded. */
   private writeCluster(logicalCloudId: string, status: ClusterStatus): Promise<void> {
-    let writer = this.statusWrites.get(logicalCloudId);
-    if (!writer) this.statusWrites.set(logicalCloudId, (writer = new CoalescingWriter((statuses) => this.status.setClusters(logicalCloudId, statuses))));
-    const written = writer.write(status.reference, status);
-    void writer.idle().then(() => {
-      if (!writer.busy && this.statusWrites.get(logicalCloudId) === writer) this.statusWrites.delete(logicalCloudId);
-    });
-    return written;
+    return this.statusWrites.write(logicalCloudId, status.reference, status);
   }
 
   /** Waits until every cluster status of the logical cloud asked for so far is written (or failed). */
   private async statusWritten(logicalCloudId: string): Promise<void> {
-    await this.statusWrites.get(logicalCloudId)?.idle();
+    await this.statusWrites.idle(logicalCloudId);
   }
 
   private async loadWork(project: string, logicalCloudId: string) {
