@@ -6,7 +6,10 @@
  * onto another record does not open.
  *
  * Only in the explicit development mode, and only when no key is configured, are values
- * stored unsealed (`alg: 'none'`).
+ * stored unsealed (`alg: 'none'`). With keys configured such a value is refused, never
+ * opened nor sealed again: whoever could write it into the database did not need a key to do
+ * so, so nothing says the DCM stored it. A sealed value must carry a 12-byte IV and a 16-byte
+ * GCM tag (a shorter tag would make forging easier); anything else is refused.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -32,7 +35,22 @@ export interface EncryptionKey {
   key: Buffer;
 }
 
-export class SecretCipherError extends Error {}
+export class SecretCipherError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SecretCipherError';
+  }
+}
+
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+/** Strict base64 of exactly `bytes` bytes (Buffer.from would silently skip what is not base64). */
+function decodeExact(value: unknown, bytes: number): Buffer | undefined {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0) return undefined;
+  const decoded = Buffer.from(value, 'base64');
+  return decoded.length === bytes ? decoded : undefined;
+}
 
 export class SecretCipher {
   private readonly byId: Map<string, Buffer>;
@@ -54,32 +72,64 @@ export class SecretCipher {
   seal(plaintext: string, context: string): StoredSecret {
     const current = this.keys[0];
     if (!current) return { alg: 'none', value: plaintext };
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', current.key, iv);
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', current.key, iv, { authTagLength: TAG_BYTES });
     cipher.setAAD(Buffer.from(context, 'utf8'));
     const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return { alg: 'aes-256-gcm', kid: current.id, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), ct: ct.toString('base64') };
   }
 
+  /**
+   * The plaintext of a stored value. Throws SecretCipherError (naming the context, never any
+   * of the value) for what this DCM did not seal: with keys configured an unsealed value, a
+   * value sealed with a key that is not configured, a malformed one (IV not 12 bytes, tag not
+   * 16 bytes) and one that does not authenticate (wrong key, tampered value, another context).
+   */
   open(stored: StoredSecret, context: string): string {
-    if (stored.alg === 'none') return stored.value;
-    if (stored.alg !== 'aes-256-gcm') throw new SecretCipherError(`secret of ${context} uses an unknown algorithm`);
-    const key = this.byId.get(stored.kid);
-    if (!key) throw new SecretCipherError(`secret of ${context} was sealed with key "${stored.kid}", which is not configured (DCM_ENCRYPTION_KEYS)`);
+    const alg = (stored as { alg?: unknown } | null | undefined)?.alg;
+    if (alg === 'none') {
+      if (this.encrypts) {
+        throw new SecretCipherError(
+          `secret of ${context} is stored unsealed (alg "none") although encryption keys are configured: refused ` +
+            '(the DCM seals every secret it stores; store it again through the API)',
+        );
+      }
+      const { value } = stored as UnsealedSecret;
+      if (typeof value !== 'string') throw new SecretCipherError(`secret of ${context} is malformed`);
+      return value;
+    }
+    if (alg !== 'aes-256-gcm') throw new SecretCipherError(`secret of ${context} uses an unknown algorithm`);
+    const sealed = stored as SealedSecret;
+    const key = typeof sealed.kid === 'string' ? this.byId.get(sealed.kid) : undefined;
+    if (!key) throw new SecretCipherError(`secret of ${context} was sealed with key "${String(sealed.kid)}", which is not configured (DCM_ENCRYPTION_KEYS)`);
+    const iv = decodeExact(sealed.iv, IV_BYTES);
+    if (!iv) throw new SecretCipherError(`secret of ${context} is malformed: its IV is not ${IV_BYTES} bytes of base64`);
+    const tag = decodeExact(sealed.tag, TAG_BYTES);
+    if (!tag) throw new SecretCipherError(`secret of ${context} is malformed: its authentication tag is not ${TAG_BYTES} bytes of base64`);
+    if (typeof sealed.ct !== 'string') throw new SecretCipherError(`secret of ${context} is malformed: it has no ciphertext`);
     try {
-      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(stored.iv, 'base64'));
+      const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
       decipher.setAAD(Buffer.from(context, 'utf8'));
-      decipher.setAuthTag(Buffer.from(stored.tag, 'base64'));
-      return Buffer.concat([decipher.update(Buffer.from(stored.ct, 'base64')), decipher.final()]).toString('utf8');
+      decipher.setAuthTag(tag);
+      return Buffer.concat([decipher.update(Buffer.from(sealed.ct, 'base64')), decipher.final()]).toString('utf8');
     } catch {
-      throw new SecretCipherError(`secret of ${context} does not open with key "${stored.kid}" (wrong key or tampered value)`);
+      throw new SecretCipherError(`secret of ${context} does not open with key "${sealed.kid}" (wrong key or tampered value)`);
     }
   }
 
-  /** Whether a stored value should be sealed again (unsealed, or sealed by a key that is no longer the current one). */
+  /**
+   * Whether a stored value should be sealed again: sealed by a key that is no longer the
+   * current one. Never an unsealed value (with keys configured it is refused, see `open`), so
+   * re-sealing at start-up skips it and it fails where it is used, saying why.
+   */
   isStale(stored: StoredSecret): boolean {
     if (!this.encrypts) return false;
-    return stored.alg === 'none' || stored.kid !== this.currentKeyId;
+    return stored.alg === 'aes-256-gcm' && stored.kid !== this.currentKeyId;
+  }
+
+  /** Whether `open` refuses the value because it is stored unsealed while keys are configured. */
+  refusesUnsealed(stored: StoredSecret): boolean {
+    return this.encrypts && stored.alg === 'none';
   }
 }
 

@@ -64,11 +64,59 @@ describe('secret cipher', () => {
     expect(() => cipherOf(k2).open(sealed, 'x')).toThrow(/sealed with key "k1", which is not configured/);
   });
 
-  it('stores in clear only without keys (development mode), and opens such values with keys too', () => {
+  it('stores in clear only without keys (development mode), and opens such values only without keys', () => {
     const plain = new SecretCipher([]).seal(PEM, 'x');
     expect(plain).toEqual({ alg: 'none', value: PEM });
-    expect(cipherOf(k1).open(plain, 'x')).toBe(PEM);
-    expect(cipherOf(k1).isStale(plain)).toBe(true);
+    expect(new SecretCipher([]).open(plain, 'x')).toBe(PEM);
+    expect(new SecretCipher([]).isStale(plain)).toBe(false);
+  });
+
+  it('with keys configured, refuses an unsealed value: never opened, never sealed again, and the message holds none of it', () => {
+    const cipher = cipherOf(k2, k1);
+    const plain = { alg: 'none', value: PEM } as const;
+    expect(() => cipher.open(plain, 'cluster/p/c/kubeconfig')).toThrow(SecretCipherError);
+    let message = '';
+    try {
+      cipher.open(plain, 'cluster/p/c/kubeconfig');
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^secret of cluster\/p\/c\/kubeconfig is stored unsealed \(alg "none"\) although encryption keys are configured: refused/);
+    expect(message).not.toContain('PRIVATE KEY');
+    expect(message).not.toContain('MIIE');
+    // Re-sealing at start-up skips it (isStale false), so it is never opened to be sealed again.
+    expect(cipher.isStale(plain)).toBe(false);
+    expect(cipher.refusesUnsealed(plain)).toBe(true);
+    expect(cipher.refusesUnsealed(cipher.seal(PEM, 'x'))).toBe(false);
+    expect(new SecretCipher([]).refusesUnsealed(plain)).toBe(false);
+  });
+
+  it('fixes the GCM tag at 16 bytes: a truncated or extended tag is refused, not checked against fewer bytes', () => {
+    const cipher = cipherOf(k1);
+    const sealed = cipher.seal(PEM, 'x') as SealedSecret;
+    const tag = Buffer.from(sealed.tag, 'base64');
+    expect(tag).toHaveLength(16);
+    for (const bytes of [4, 8, 12, 15]) {
+      // A truncated GCM tag of the right value would be accepted by a decipher that takes the tag's length from the value.
+      expect(() => cipher.open({ ...sealed, tag: tag.subarray(0, bytes).toString('base64') }, 'x')).toThrow(/authentication tag is not 16 bytes/);
+    }
+    expect(() => cipher.open({ ...sealed, tag: Buffer.concat([tag, Buffer.from([0])]).toString('base64') }, 'x')).toThrow(/authentication tag is not 16 bytes/);
+    expect(() => cipher.open({ ...sealed, tag: `${sealed.tag.slice(0, -4)}!!==` }, 'x')).toThrow(/authentication tag is not 16 bytes/);
+    expect(() => cipher.open({ ...sealed, tag: '' }, 'x')).toThrow(/authentication tag is not 16 bytes/);
+    // A 16-byte tag of the wrong value: does not open.
+    const flipped = Buffer.from(tag);
+    flipped[15] = flipped[15]! ^ 1;
+    expect(() => cipher.open({ ...sealed, tag: flipped.toString('base64') }, 'x')).toThrow(/does not open with key "k1"/);
+    expect(cipher.open(sealed, 'x')).toBe(PEM);
+  });
+
+  it('refuses malformed sealed values with a clear message', () => {
+    const cipher = cipherOf(k1);
+    const sealed = cipher.seal(PEM, 'x') as SealedSecret;
+    expect(() => cipher.open({ ...sealed, iv: Buffer.alloc(16).toString('base64') }, 'x')).toThrow(/IV is not 12 bytes/);
+    expect(() => cipher.open({ ...sealed, ct: undefined } as unknown as SealedSecret, 'x')).toThrow(/no ciphertext/);
+    expect(() => cipher.open({ ...sealed, alg: 'aes-128-gcm' } as unknown as SealedSecret, 'x')).toThrow(/unknown algorithm/);
+    expect(() => cipher.open({ ...sealed, kid: 'k9' }, 'x')).toThrow(/sealed with key "k9", which is not configured/);
   });
 
   it.each([
