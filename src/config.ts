@@ -40,6 +40,11 @@ const ConfigSchema = z.object({
   DCM_ENCRYPTION_KEYS: z.string().optional(),
   /** A file (a mounted Secret) holding the same as DCM_ENCRYPTION_KEYS; read at start-up. */
   DCM_ENCRYPTION_KEYS_FILE: z.string().optional(),
+  /**
+   * Accept registered clusters reached without verifying TLS: a kubeconfig with
+   * `insecure-skip-tls-verify: true` or an http:// server. Off by default; never in production.
+   */
+  DCM_ALLOW_INSECURE_CLUSTERS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 
   // ---- several replicas -----------------------------------------------------------------
   /** How long a replica's claim on a logical cloud's operation lasts unless renewed. */

@@ -8,11 +8,15 @@
  *   context  `contextName`, by default `<userName>@<clusterName>`
  * `current-context` is the given one, by default the first entry's context.
  */
+import { createPrivateKey } from 'node:crypto';
 import yaml from 'js-yaml';
-import { z } from 'zod';
 
 export class KubeconfigError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** Each problem on its own (a registered kubeconfig's refusal lists them all), naming the field. */
+    readonly problems: string[] = [message],
+  ) {
     super(message);
     this.name = 'KubeconfigError';
   }
@@ -120,25 +124,20 @@ export function kubeconfigToJson(k: Kubeconfig): string {
   return `${JSON.stringify(k, null, 2)}\n`;
 }
 
-const AdminKubeconfigSchema = z.object({
-  clusters: z
-    .array(
-      z.object({
-        name: z.string().min(1),
-        cluster: z.object({
-          server: z.string().optional(),
-          'certificate-authority-data': z.string().optional(),
-          'certificate-authority': z.string().optional(),
-          'insecure-skip-tls-verify': z.boolean().optional(),
-        }),
-      }),
-    )
-    .nullish(),
-  contexts: z
-    .array(z.object({ name: z.string().min(1), context: z.object({ cluster: z.string().optional() }).nullish() }))
-    .nullish(),
-  'current-context': z.string().nullish(),
-});
+// ---- registered admin kubeconfigs -----------------------------------------------------------
+//
+// A registered kubeconfig carries data, never instructions: it is loaded into
+// @kubernetes/client-node, which runs `exec` and `auth-provider` plugins, reads `token-file`
+// and every file path (`client-certificate`, `client-key`, `certificate-authority`) from the
+// DCM's own file system and sends what it read to the kubeconfig's server. So every entry (not
+// only the one the current context uses) may hold only the fields below; the user of the
+// current context must carry inline credentials (client-certificate-data + client-key-data,
+// or token). Refusals name the field (`users[0].user.exec`) and never quote a value.
+
+/** What the DCM does with a registered kubeconfig: `allowInsecure` (DCM_ALLOW_INSECURE_CLUSTERS) accepts `insecure-skip-tls-verify: true` and http:// servers. */
+export interface AdminKubeconfigOptions {
+  allowInsecure?: boolean;
+}
 
 export interface AdminCluster {
   clusterName: string;
@@ -148,69 +147,276 @@ export interface AdminCluster {
   insecureSkipTlsVerify?: boolean;
 }
 
-function issuePath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((out, p) => (typeof p === 'number' ? `${out}[${p}]` : out ? `${out}.${String(p)}` : String(p)), '') || '(top level)';
+const TOP_LEVEL = new Set(['apiVersion', 'kind', 'clusters', 'users', 'contexts', 'current-context', 'preferences', 'extensions']);
+const CLUSTER_FIELDS = new Set(['server', 'certificate-authority-data', 'insecure-skip-tls-verify', 'tls-server-name', 'proxy-url', 'disable-compression', 'extensions']);
+const USER_FIELDS = new Set(['client-certificate-data', 'client-key-data', 'token', 'extensions']);
+const CONTEXT_FIELDS = new Set(['cluster', 'user', 'namespace', 'extensions']);
+const INLINE = 'a registered kubeconfig carries only inline credentials (client-certificate-data and client-key-data, or token)';
+
+/** Why a field that kubeconfigs know is refused (a field not known at all is refused too). */
+function refusedBecause(key: string): string {
+  switch (key) {
+    case 'exec':
+      return `it would run a program inside the DCM; ${INLINE}`;
+    case 'auth-provider':
+      return `it would run an authentication plugin inside the DCM; ${INLINE}`;
+    case 'username':
+    case 'password':
+      return `basic authentication is not accepted; ${INLINE}`;
+    case 'as':
+    case 'as-uid':
+    case 'as-groups':
+    case 'as-user-extra':
+      return 'impersonation is not accepted: the DCM acts as the user the credentials name';
+    default:
+      if (isPathField(key)) return `it names a file, which the DCM would read from its own file system; embed the data instead (the *-data fields, or token)`;
+      return 'it is not a field the DCM accepts in a registered kubeconfig';
+  }
+}
+
+/** `token-file`, `tokenFile`, `client-key`, `client-certificate`, `certificate-authority`, `*-file`, `*-path`, … */
+const isPathField = (key: string): boolean =>
+  ['client-certificate', 'client-key', 'certificate-authority', 'path'].includes(key) || /(?:-file|-path|File|Path)$/.test(key);
+
+/** Keys that are refused wherever they appear (also inside `extensions` and `preferences`). */
+const isInstruction = (key: string): boolean =>
+  ['exec', 'auth-provider', 'username', 'password'].includes(key) || isPathField(key);
+
+const isMapping = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----/;
+const PEM_PRIVATE_KEY_ONLY = /^\s*-----BEGIN ((?:RSA |EC )?PRIVATE KEY)-----\r?\n[A-Za-z0-9+/=\r\n]+-----END \1-----\s*$/;
+
+/** Why `text` is not one inline, unencrypted PEM private key (PKCS#1, PKCS#8 or SEC1), or undefined when it is. Never quotes the text. */
+export function privateKeyPemProblem(text: unknown): string | undefined {
+  if (typeof text !== 'string' || !PEM_PRIVATE_KEY_ONLY.test(text)) {
+    return 'must be one inline PEM private key (PKCS#8, PKCS#1 RSA or SEC1 EC, unencrypted) and nothing else';
+  }
+  try {
+    createPrivateKey({ key: text, format: 'pem' });
+  } catch {
+    return 'is not a readable PEM private key';
+  }
+  return undefined;
+}
+
+/** Decodes strict base64 (whitespace allowed), or undefined. */
+function decodeBase64(value: string): string | undefined {
+  const compact = value.replace(/\s+/g, '');
+  if (compact === '' || !BASE64.test(compact)) return undefined;
+  return Buffer.from(compact, 'base64').toString('utf8');
+}
+
+class Problems {
+  readonly list: string[] = [];
+  add(path: string, message: string): void {
+    this.list.push(`${path} ${message}`);
+  }
+}
+
+/** Refuses instruction keys at any depth of a free-form section (extensions, preferences). */
+function scanFreeForm(value: unknown, path: string, problems: Problems, depth = 0): void {
+  if (depth > 32) return problems.add(path, 'is nested too deeply');
+  if (Array.isArray(value)) value.forEach((item, i) => scanFreeForm(item, `${path}[${i}]`, problems, depth + 1));
+  else if (isMapping(value)) {
+    for (const [key, inner] of Object.entries(value)) {
+      if (isInstruction(key)) problems.add(`${path}.${key}`, `is not accepted: ${refusedBecause(key)}`);
+      else scanFreeForm(inner, `${path}.${key}`, problems, depth + 1);
+    }
+  }
+}
+
+/** The fields of one `cluster`, `user` or `context` mapping: only the allowed ones, each of the right type. */
+function checkFields(fields: Record<string, unknown>, allowed: Set<string>, path: string, problems: Problems): void {
+  for (const [key, value] of Object.entries(fields)) {
+    if (key === 'extensions') scanFreeForm(value, `${path}.extensions`, problems);
+    else if (!allowed.has(key)) problems.add(`${path}.${key}`, `is not accepted: ${refusedBecause(key)}`);
+  }
+}
+
+function checkUrl(value: unknown, path: string, schemes: string[], problems: Problems): URL | undefined {
+  if (typeof value !== 'string' || value.trim() === '') {
+    problems.add(path, 'is missing');
+    return undefined;
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    problems.add(path, 'is not a URL');
+    return undefined;
+  }
+  if (!schemes.includes(url.protocol)) {
+    problems.add(path, `must be a URL with ${schemes.map((s) => s.replace(/:$/, '')).join(', ')}`);
+    return undefined;
+  }
+  if (url.username || url.password) {
+    problems.add(path, 'must not carry credentials (user:password@)');
+    return undefined;
+  }
+  return url;
+}
+
+interface Entry {
+  name: string;
+  fields: Record<string, unknown>;
+  index: number;
+}
+
+/** The entries of `clusters`, `users` or `contexts`: each `{name, <kind>: {...}}`. */
+function entriesOf(document: Record<string, unknown>, list: 'clusters' | 'users' | 'contexts', kind: 'cluster' | 'user' | 'context', problems: Problems): Entry[] {
+  const value = document[list];
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) {
+    problems.add(list, 'must be a list');
+    return [];
+  }
+  const entries: Entry[] = [];
+  value.forEach((item: unknown, index) => {
+    const path = `${list}[${index}]`;
+    if (!isMapping(item)) return problems.add(path, `must be a mapping with name and ${kind}`);
+    for (const key of Object.keys(item)) {
+      if (key !== 'name' && key !== kind) problems.add(`${path}.${key}`, `is not accepted: ${refusedBecause(key)}`);
+    }
+    if (typeof item.name !== 'string' || item.name === '') problems.add(`${path}.name`, 'must be a non-empty string');
+    const fields = item[kind];
+    if (fields !== undefined && fields !== null && !isMapping(fields)) return problems.add(`${path}.${kind}`, 'must be a mapping');
+    const mapping = (fields ?? {}) as Record<string, unknown>;
+    checkFields(mapping, kind === 'cluster' ? CLUSTER_FIELDS : kind === 'user' ? USER_FIELDS : CONTEXT_FIELDS, `${path}.${kind}`, problems);
+    if (typeof item.name === 'string') entries.push({ name: item.name, fields: mapping, index });
+  });
+  return entries;
+}
+
+function checkCluster(entry: Entry, options: AdminKubeconfigOptions, problems: Problems): void {
+  const path = `clusters[${entry.index}].cluster`;
+  const { fields } = entry;
+  const insecure = fields['insecure-skip-tls-verify'];
+  if (insecure !== undefined && typeof insecure !== 'boolean') problems.add(`${path}.insecure-skip-tls-verify`, 'must be true or false');
+  if (insecure === true && !options.allowInsecure) {
+    problems.add(`${path}.insecure-skip-tls-verify`, 'is not accepted: the DCM verifies every cluster it reaches (embed its CA as certificate-authority-data; DCM_ALLOW_INSECURE_CLUSTERS=true allows insecure clusters)');
+  }
+  const server = checkUrl(fields.server, `${path}.server`, ['https:', 'http:'], problems);
+  if (server?.protocol === 'http:' && !options.allowInsecure) {
+    problems.add(`${path}.server`, 'must be an https URL (DCM_ALLOW_INSECURE_CLUSTERS=true allows http)');
+  }
+  const ca = fields['certificate-authority-data'];
+  if (ca !== undefined) {
+    const decoded = typeof ca === 'string' ? decodeBase64(ca) : undefined;
+    if (decoded === undefined) problems.add(`${path}.certificate-authority-data`, 'is not base64');
+    else if (!PEM_CERTIFICATE.test(decoded)) problems.add(`${path}.certificate-authority-data`, 'is not base64 of PEM certificates');
+  }
+  if (fields['tls-server-name'] !== undefined && typeof fields['tls-server-name'] !== 'string') problems.add(`${path}.tls-server-name`, 'must be a string');
+  if (fields['disable-compression'] !== undefined && typeof fields['disable-compression'] !== 'boolean') problems.add(`${path}.disable-compression`, 'must be true or false');
+  if (fields['proxy-url'] !== undefined) checkUrl(fields['proxy-url'], `${path}.proxy-url`, ['http:', 'https:', 'socks:', 'socks4:', 'socks4a:', 'socks5:', 'socks5h:'], problems);
+}
+
+/** Checks one user's fields; answers whether it carries complete inline credentials. */
+function checkUser(entry: Entry, problems: Problems): boolean {
+  const path = `users[${entry.index}].user`;
+  const { fields } = entry;
+  const cert = fields['client-certificate-data'];
+  const key = fields['client-key-data'];
+  const token = fields.token;
+  let complete = false;
+  if (cert !== undefined || key !== undefined) {
+    if (cert === undefined) problems.add(path, 'has client-key-data without client-certificate-data');
+    else if (key === undefined) problems.add(path, 'has client-certificate-data without client-key-data');
+    let good = cert !== undefined && key !== undefined;
+    if (cert !== undefined) {
+      const decoded = typeof cert === 'string' ? decodeBase64(cert) : undefined;
+      if (decoded === undefined || !PEM_CERTIFICATE.test(decoded)) {
+        problems.add(`${path}.client-certificate-data`, 'is not base64 of a PEM certificate');
+        good = false;
+      }
+    }
+    if (key !== undefined) {
+      const decoded = typeof key === 'string' ? decodeBase64(key) : undefined;
+      const problem = decoded === undefined ? 'is not base64' : privateKeyPemProblem(decoded);
+      if (problem) {
+        problems.add(`${path}.client-key-data`, problem === 'is not base64' ? problem : `is not base64 of a PEM private key: it ${problem}`);
+        good = false;
+      }
+    }
+    complete = good;
+  }
+  if (token !== undefined) {
+    if (typeof token !== 'string' || token === '' || !/^[\x21-\x7e]+$/.test(token)) {
+      problems.add(`${path}.token`, 'must be a non-empty string of printable characters without spaces');
+    } else complete = true;
+  }
+  return complete;
+}
+
+function parseDocument(text: string): Record<string, unknown> {
+  let document: unknown;
+  try {
+    // The schema @kubernetes/client-node loads kubeconfigs with (merge keys included): what is checked is what it would load. JSON is YAML too.
+    document = yaml.load(text, { schema: yaml.DEFAULT_SCHEMA });
+  } catch (error) {
+    const { reason, mark } = error as { reason?: unknown; mark?: { line?: number; column?: number } };
+    const why = typeof reason === 'string' ? `: ${reason.replace(/!<[^>]*>|"[^"]*"|'[^']*'/g, '…')}` : '';
+    const where = typeof mark?.line === 'number' ? ` (line ${mark.line + 1}, column ${(mark.column ?? 0) + 1})` : '';
+    throw new KubeconfigError(`kubeconfig is neither YAML nor JSON${why}${where}`);
+  }
+  if (!isMapping(document)) throw new KubeconfigError('kubeconfig is not a mapping (expected apiVersion, clusters, contexts, …)');
+  return document;
 }
 
 /**
- * The cluster of an admin kubeconfig (YAML or JSON) that its current context points to, or its
- * only cluster when there is no current context. The CA must be embedded
- * (certificate-authority-data): file references are refused.
+ * Checks a registered admin kubeconfig (YAML or JSON) and answers the cluster its current
+ * context points to. Throws KubeconfigError listing every problem (each naming its field,
+ * none quoting a value): a field that would make the DCM run a program or read a file, on
+ * any entry; insecure TLS unless allowed; a current context whose user has no inline
+ * credentials.
  */
-export function parseAdminKubeconfig(text: string): AdminCluster {
-  let document: unknown;
-  try {
-    document = yaml.load(text, { schema: yaml.CORE_SCHEMA }); // JSON is YAML too
-  } catch (error) {
-    throw new KubeconfigError(`kubeconfig is neither YAML nor JSON: ${(error as Error).message.split('\n')[0]}`);
+export function parseAdminKubeconfig(text: string, options: AdminKubeconfigOptions = {}): AdminCluster {
+  const document = parseDocument(text);
+  const problems = new Problems();
+  for (const key of Object.keys(document)) {
+    if (key === 'extensions' || key === 'preferences') scanFreeForm(document[key], key, problems);
+    else if (!TOP_LEVEL.has(key)) problems.add(key, `is not accepted: ${refusedBecause(key)}`);
   }
-  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
-    throw new KubeconfigError('kubeconfig is not a mapping (expected apiVersion, clusters, contexts, …)');
-  }
-  const parsed = AdminKubeconfigSchema.safeParse(document);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => `${issuePath(issue.path)}: ${issue.message}`);
-    throw new KubeconfigError(`kubeconfig is malformed: ${issues.join('; ')}`);
-  }
-  const config = parsed.data;
-  const clusters = config.clusters ?? [];
-  if (clusters.length === 0) throw new KubeconfigError('kubeconfig has no clusters');
-
-  let clusterName: string;
-  const currentContext = config['current-context'];
-  if (currentContext) {
-    const context = (config.contexts ?? []).find((c) => c.name === currentContext);
-    if (!context) throw new KubeconfigError(`current-context "${currentContext}" names a context that does not exist`);
-    if (!context.context?.cluster) throw new KubeconfigError(`context "${currentContext}" names no cluster`);
-    clusterName = context.context.cluster;
-  } else if (clusters.length === 1) {
-    clusterName = clusters[0]!.name;
-  } else {
-    throw new KubeconfigError(`kubeconfig has ${clusters.length} clusters and no current-context to choose one`);
+  const clusters = entriesOf(document, 'clusters', 'cluster', problems);
+  const users = entriesOf(document, 'users', 'user', problems);
+  const contexts = entriesOf(document, 'contexts', 'context', problems);
+  for (const cluster of clusters) checkCluster(cluster, options, problems);
+  const complete = new Map(users.map((user) => [user, checkUser(user, problems)]));
+  for (const context of contexts) {
+    for (const field of ['cluster', 'user', 'namespace'] as const) {
+      const value = context.fields[field];
+      if (value !== undefined && typeof value !== 'string') problems.add(`contexts[${context.index}].context.${field}`, 'must be a string');
+    }
   }
 
-  const named = clusters.find((c) => c.name === clusterName);
-  if (!named) throw new KubeconfigError(`cluster "${clusterName}" (of the current context) does not exist`);
-  const { cluster } = named;
-  if (!cluster.server) throw new KubeconfigError(`cluster "${clusterName}" has no server`);
-  let url: URL;
-  try {
-    url = new URL(cluster.server);
-  } catch {
-    throw new KubeconfigError(`cluster "${clusterName}" server "${cluster.server}" is not a URL`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new KubeconfigError(`cluster "${clusterName}" server "${cluster.server}" is not an http(s) URL`);
-  }
-  const ca = cluster['certificate-authority-data']?.replace(/\s+/g, '');
-  if (ca !== undefined && !BASE64.test(ca)) throw new KubeconfigError(`cluster "${clusterName}" certificate-authority-data is not base64`);
-  if (!ca && cluster['certificate-authority']) {
-    throw new KubeconfigError(`cluster "${clusterName}" refers to a CA file; embed it as certificate-authority-data`);
-  }
-  return {
-    clusterName,
-    server: cluster.server,
-    ...(ca && { certificateAuthorityData: ca }),
-    ...(cluster['insecure-skip-tls-verify'] !== undefined && { insecureSkipTlsVerify: cluster['insecure-skip-tls-verify'] }),
-  };
+  // What the DCM uses: the current context's cluster and user (@kubernetes/client-node takes the first of a name).
+  const result = ((): AdminCluster | undefined => {
+    if (clusters.length === 0) return void problems.add('clusters', 'is missing or empty: kubeconfig has no clusters');
+    const current = document['current-context'];
+    if (current === undefined || current === null || current === '') return void problems.add('current-context', 'is missing: the DCM connects as the user of the current context');
+    if (typeof current !== 'string') return void problems.add('current-context', 'must be a string');
+    const context = contexts.find((c) => c.name === current);
+    if (!context) return void problems.add('current-context', 'names a context that does not exist');
+    const where = `contexts[${context.index}].context`;
+    const clusterName = context.fields.cluster;
+    if (typeof clusterName !== 'string' || clusterName === '') return void problems.add(`${where}.cluster`, 'is missing: the current context names no cluster');
+    const cluster = clusters.find((c) => c.name === clusterName);
+    if (!cluster) return void problems.add(`${where}.cluster`, 'names a cluster that does not exist');
+    const userName = context.fields.user;
+    if (typeof userName !== 'string' || userName === '') return void problems.add(`${where}.user`, `is missing: ${INLINE}`);
+    const user = users.find((u) => u.name === userName);
+    if (!user) return void problems.add(`${where}.user`, 'names a user that does not exist');
+    if (!complete.get(user) && !problems.list.some((p) => p.startsWith(`users[${user.index}]`))) {
+      problems.add(`users[${user.index}].user`, `has no credentials: ${INLINE}`);
+    }
+    const { fields } = cluster;
+    const ca = typeof fields['certificate-authority-data'] === 'string' ? fields['certificate-authority-data'].replace(/\s+/g, '') : undefined;
+    return {
+      clusterName: cluster.name,
+      server: typeof fields.server === 'string' ? fields.server : '',
+      ...(ca && { certificateAuthorityData: ca }),
+      ...(typeof fields['insecure-skip-tls-verify'] === 'boolean' && { insecureSkipTlsVerify: fields['insecure-skip-tls-verify'] }),
+    };
+  })();
+  if (problems.list.length > 0 || !result) throw new KubeconfigError(problems.list.join('; '), problems.list);
+  return result;
 }

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { KubeConfig } from '@kubernetes/client-node';
 import yaml from 'js-yaml';
@@ -7,11 +8,16 @@ import {
   kubeconfigToJson,
   kubeconfigToYaml,
   parseAdminKubeconfig,
+  privateKeyPemProblem,
   type KubeconfigEntry,
 } from '../../src/kubeconfig/kubeconfig.js';
 
 const pem = (label: string, fill: string) => `-----BEGIN ${label}-----\n${fill.repeat(64)}\n${fill.repeat(64)}\n-----END ${label}-----\n`;
 const CA_DATA = Buffer.from(pem('CERTIFICATE', 'C')).toString('base64');
+/** Real keys: a registered kubeconfig's client-key-data must be a readable private key. */
+const EC_KEY = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+const REAL_KEY = EC_KEY.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+const RSA_KEY = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey;
 
 function entry(clusterName: string, overrides: Partial<KubeconfigEntry> = {}): KubeconfigEntry {
   return {
@@ -97,11 +103,14 @@ describe('serialisation', () => {
   });
 
   it('round-trips through parseAdminKubeconfig from YAML and JSON', () => {
-    const k = buildKubeconfig([entry('east'), entry('west', { certificateAuthorityData: undefined, insecureSkipTlsVerify: true })], 'tenant-a@west');
+    const k = buildKubeconfig(
+      [entry('east', { clientKeyPem: REAL_KEY }), entry('west', { clientKeyPem: REAL_KEY, certificateAuthorityData: undefined, insecureSkipTlsVerify: true })],
+      'tenant-a@west',
+    );
     const expected = { clusterName: 'west', server: 'https://west.example.com:6443', insecureSkipTlsVerify: true };
-    expect(parseAdminKubeconfig(kubeconfigToYaml(k))).toEqual(expected);
-    expect(parseAdminKubeconfig(kubeconfigToJson(k))).toEqual(expected);
-    expect(parseAdminKubeconfig(kubeconfigToYaml(buildKubeconfig([entry('east')])))).toEqual({
+    expect(parseAdminKubeconfig(kubeconfigToYaml(k), { allowInsecure: true })).toEqual(expected);
+    expect(parseAdminKubeconfig(kubeconfigToJson(k), { allowInsecure: true })).toEqual(expected);
+    expect(parseAdminKubeconfig(kubeconfigToYaml(buildKubeconfig([entry('east', { clientKeyPem: REAL_KEY })])))).toEqual({
       clusterName: 'east',
       server: 'https://east.example.com:6443',
       certificateAuthorityData: CA_DATA,
@@ -110,50 +119,226 @@ describe('serialisation', () => {
 });
 
 describe('parseAdminKubeconfig', () => {
-  const cluster = (name: string, fields: Record<string, unknown>) => ({ name, cluster: fields });
-  const doc = (d: Record<string, unknown>) => yaml.dump({ apiVersion: 'v1', kind: 'Config', ...d });
+  const CERT_DATA = Buffer.from(pem('CERTIFICATE', 'D')).toString('base64');
+  const KEY_DATA = Buffer.from(REAL_KEY).toString('base64');
+  /** Markers standing for secret content: no message may quote them. */
+  const SECRET = 'SeCrEtMaRkEr';
 
-  it('takes the only cluster when there is no current context', () => {
-    expect(parseAdminKubeconfig(doc({ clusters: [cluster('solo', { server: 'https://10.0.0.1:6443' })] }))).toEqual({
-      clusterName: 'solo',
-      server: 'https://10.0.0.1:6443',
+  interface Parts {
+    cluster?: Record<string, unknown>;
+    user?: Record<string, unknown>;
+    context?: Record<string, unknown>;
+    top?: Record<string, unknown>;
+  }
+  /** A valid admin kubeconfig (client certificate and key), with fields added, changed or (undefined) removed. */
+  const admin = (parts: Parts = {}) =>
+    yaml.dump(
+      {
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'c', cluster: { server: 'https://10.0.0.1:6443', 'certificate-authority-data': CA_DATA, ...parts.cluster } }],
+        users: [{ name: 'admin', user: { 'client-certificate-data': CERT_DATA, 'client-key-data': KEY_DATA, ...parts.user } }],
+        contexts: [{ name: 'admin@c', context: { cluster: 'c', user: 'admin', ...parts.context } }],
+        'current-context': 'admin@c',
+        ...parts.top,
+      },
+      { skipInvalid: true },
+    );
+  /** The refusal's problems (and checks that none of them quotes a secret). */
+  const problemsOf = (text: string, options = {}): string[] => {
+    try {
+      parseAdminKubeconfig(text, options);
+    } catch (error) {
+      expect(error).toBeInstanceOf(KubeconfigError);
+      const { message, problems } = error as KubeconfigError;
+      expect(message).toBe(problems.join('; '));
+      for (const needle of [SECRET, KEY_DATA.slice(20, 60), CERT_DATA.slice(20, 60), CA_DATA.slice(20, 60), 'BEGIN', '/bin/sh']) {
+        expect(message).not.toContain(needle);
+      }
+      return problems;
+    }
+    throw new Error('the kubeconfig was accepted');
+  };
+
+  it('accepts inline credentials: client-certificate-data with client-key-data, or token; answers the current context’s cluster', () => {
+    const expected = { clusterName: 'c', server: 'https://10.0.0.1:6443', certificateAuthorityData: CA_DATA };
+    expect(parseAdminKubeconfig(admin())).toEqual(expected);
+    expect(parseAdminKubeconfig(admin({ user: { 'client-certificate-data': undefined, 'client-key-data': undefined, token: 'abc.def-123_XYZ' } }))).toEqual(expected);
+    // PKCS#1 RSA, SEC1 EC and PKCS#8 keys; data fields, extensions, preferences, tls-server-name, proxy-url and namespaces are data.
+    for (const key of [RSA_KEY.export({ type: 'pkcs1', format: 'pem' }), EC_KEY.privateKey.export({ type: 'sec1', format: 'pem' })] as string[]) {
+      expect(parseAdminKubeconfig(admin({ user: { 'client-key-data': Buffer.from(key).toString('base64') } }))).toEqual(expected);
+    }
+    const extras = admin({
+      cluster: { 'tls-server-name': 'kubernetes', 'proxy-url': 'socks5://proxy:1080', extensions: [{ name: 'x', extension: { provider: 'minikube' } }] },
+      context: { namespace: 'default' },
+      top: { preferences: {} },
     });
+    expect(parseAdminKubeconfig(extras)).toEqual(expected);
+    expect(parseAdminKubeconfig(JSON.stringify(yaml.load(extras)))).toEqual(expected);
+    // What is accepted loads into @kubernetes/client-node with the inline credentials and nothing else.
+    const kc = new KubeConfig();
+    kc.loadFromString(extras);
+    expect(kc.getCurrentUser()).toMatchObject({ certData: CERT_DATA, keyData: KEY_DATA, exec: undefined, authProvider: undefined, keyFile: undefined });
   });
 
-  it('says what is missing', () => {
-    expectError(() => parseAdminKubeconfig(doc({})), /kubeconfig has no clusters/);
-    expectError(() => parseAdminKubeconfig(doc({ clusters: null })), /kubeconfig has no clusters/);
-    expectError(() => parseAdminKubeconfig(doc({ clusters: [cluster('c', {})] })), /cluster "c" has no server/);
-    expectError(
-      () => parseAdminKubeconfig(doc({ clusters: [cluster('c', { server: 'https://x' })], 'current-context': 'admin' })),
-      /current-context "admin" names a context that does not exist/,
-    );
-    expectError(
-      () =>
-        parseAdminKubeconfig(
-          doc({
-            clusters: [cluster('c', { server: 'https://x' })],
-            contexts: [{ name: 'admin', context: { cluster: 'gone', user: 'u' } }],
-            'current-context': 'admin',
-          }),
-        ),
-      /cluster "gone" \(of the current context\) does not exist/,
-    );
-    expectError(
-      () => parseAdminKubeconfig(doc({ clusters: [cluster('a', { server: 'https://a' }), cluster('b', { server: 'https://b' })] })),
-      /2 clusters and no current-context/,
-    );
-    expectError(
-      () => parseAdminKubeconfig(doc({ clusters: [cluster('c', { server: 'https://x', 'certificate-authority': '/etc/ca.crt' })] })),
-      /refers to a CA file/,
-    );
-    expectError(() => parseAdminKubeconfig(doc({ clusters: [cluster('c', { server: 'not a url' })] })), /server "not a url" is not a URL/);
+  it.each([
+    ['exec', { apiVersion: 'client.authentication.k8s.io/v1', command: '/bin/sh', args: ['-c', `echo ${SECRET}`] }, /would run a program inside the DCM/],
+    ['auth-provider', { name: 'oidc', config: { 'id-token': SECRET } }, /would run an authentication plugin/],
+    ['token-file', '/var/run/secrets/dcm/encryption.keys', /names a file/],
+    ['tokenFile', '/var/run/secrets/dcm/encryption.keys', /names a file/],
+    ['client-certificate', '/etc/dcm/tls.crt', /names a file/],
+    ['client-key', '/etc/dcm/tls.key', /names a file/],
+    ['username', 'admin', /basic authentication is not accepted/],
+    ['password', SECRET, /basic authentication is not accepted/],
+    ['as', 'system:admin', /impersonation is not accepted/],
+    ['as-groups', ['system:masters'], /impersonation is not accepted/],
+    ['some-new-field', SECRET, /not a field the DCM accepts/],
+  ])('refuses users[].user.%s, naming the field and quoting nothing', (field, value, why) => {
+    const problems = problemsOf(admin({ user: { [field]: value } }));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(new RegExp(`^users\\[0\\]\\.user\\.${field} is not accepted: `));
+    expect(problems[0]).toMatch(why);
   });
 
-  it('reports malformed documents with the path of the problem', () => {
-    expectError(() => parseAdminKubeconfig('clusters: [\n  - oops'), /neither YAML nor JSON/);
+  it.each([
+    ['certificate-authority', '/etc/dcm/ca.crt', /names a file/],
+    ['ca-file', '/etc/dcm/ca.crt', /names a file/],
+    ['exec', { command: '/bin/sh' }, /would run a program/],
+  ])('refuses clusters[].cluster.%s', (field, value, why) => {
+    const [problem, ...rest] = problemsOf(admin({ cluster: { [field]: value } }));
+    expect(rest).toEqual([]);
+    expect(problem).toMatch(new RegExp(`^clusters\\[0\\]\\.cluster\\.${field} is not accepted: `));
+    expect(problem).toMatch(why);
+  });
+
+  it('refuses such a field on every entry, not only on those the current context uses, and inside extensions and preferences', () => {
+    const document = yaml.load(admin()) as { users: unknown[]; clusters: unknown[]; contexts: unknown[] } & Record<string, unknown>;
+    document.users.push({ name: 'other', user: { exec: { command: '/bin/sh' } } }, { name: 'third', user: { 'token-file': '/etc/keys' } });
+    document.clusters.push({ name: 'other', cluster: { server: 'https://10.0.0.2', 'certificate-authority': '/etc/ca' } });
+    document.contexts.push({ name: 'other', context: { cluster: 'other', user: 'other', extensions: [{ name: 'e', extension: { 'token-file': '/x' } }] } });
+    document.preferences = { extensions: [{ name: 'p', extension: { exec: { command: '/bin/sh' } } }] };
+    document.extensions = [{ name: 'e', extension: { nested: { 'client-key': '/etc/key' } } }];
+    const problems = problemsOf(yaml.dump(document));
+    expect(problems).toHaveLength(6);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'preferences.extensions[0].extension.exec is not accepted: it would run a program inside the DCM; a registered kubeconfig carries only inline credentials (client-certificate-data and client-key-data, or token)',
+        expect.stringMatching(/^extensions\[0\]\.extension\.nested\.client-key is not accepted: it names a file/),
+        expect.stringMatching(/^users\[1\]\.user\.exec is not accepted: /),
+        expect.stringMatching(/^users\[2\]\.user\.token-file is not accepted: /),
+        expect.stringMatching(/^contexts\[1\]\.context\.extensions\[0\]\.extension\.token-file is not accepted: /),
+        expect.stringMatching(/^clusters\[1\]\.cluster\.certificate-authority is not accepted: /),
+      ]),
+    );
+    // Unknown top-level and entry-level fields are refused too.
+    expect(problemsOf(admin({ top: { 'x-run': 'me' } }))).toEqual([expect.stringMatching(/^x-run is not accepted: it is not a field/)]);
+  });
+
+  it('sees what @kubernetes/client-node would load: a YAML merge key cannot hide exec', () => {
+    const text = [
+      'apiVersion: v1',
+      'clusters:',
+      '- name: c',
+      '  cluster:',
+      '    server: https://10.0.0.1:6443',
+      `    certificate-authority-data: ${CA_DATA}`,
+      'users:',
+      '- name: admin',
+      '  user:',
+      '    <<: {exec: {command: /bin/sh, apiVersion: client.authentication.k8s.io/v1}}',
+      `    client-certificate-data: ${CERT_DATA}`,
+      `    client-key-data: ${KEY_DATA}`,
+      'contexts:',
+      '- name: admin@c',
+      '  context: {cluster: c, user: admin}',
+      'current-context: admin@c',
+      '',
+    ].join('\n');
+    const kc = new KubeConfig();
+    kc.loadFromString(text);
+    expect(kc.getCurrentUser()?.exec).toMatchObject({ command: '/bin/sh' }); // the library would run it
+    expect(problemsOf(text)).toEqual([expect.stringMatching(/^users\[0\]\.user\.exec is not accepted: it would run a program/)]);
+  });
+
+  it('refuses insecure-skip-tls-verify: true and http servers unless insecure clusters are allowed', () => {
+    expect(problemsOf(admin({ cluster: { 'insecure-skip-tls-verify': true, 'certificate-authority-data': undefined } }))).toEqual([
+      expect.stringMatching(/^clusters\[0\]\.cluster\.insecure-skip-tls-verify is not accepted: the DCM verifies every cluster .*DCM_ALLOW_INSECURE_CLUSTERS=true/),
+    ]);
+    expect(parseAdminKubeconfig(admin({ cluster: { 'insecure-skip-tls-verify': true, 'certificate-authority-data': undefined } }), { allowInsecure: true })).toEqual({
+      clusterName: 'c',
+      server: 'https://10.0.0.1:6443',
+      insecureSkipTlsVerify: true,
+    });
+    expect(parseAdminKubeconfig(admin({ cluster: { 'insecure-skip-tls-verify': false } }))).toMatchObject({ insecureSkipTlsVerify: false });
+    // A second cluster entry the context does not use: refused all the same.
+    const document = yaml.load(admin()) as { clusters: unknown[] };
+    document.clusters.push({ name: 'lax', cluster: { server: 'https://10.0.0.9', 'insecure-skip-tls-verify': true } });
+    expect(problemsOf(yaml.dump(document))).toEqual([expect.stringMatching(/^clusters\[1\]\.cluster\.insecure-skip-tls-verify is not accepted/)]);
+    expect(problemsOf(admin({ cluster: { 'insecure-skip-tls-verify': 'yes please' } }))).toEqual(['clusters[0].cluster.insecure-skip-tls-verify must be true or false']);
+    expect(problemsOf(admin({ cluster: { server: 'http://10.0.0.1:8080' } }))).toEqual([expect.stringMatching(/^clusters\[0\]\.cluster\.server must be an https URL/)]);
+    expect(parseAdminKubeconfig(admin({ cluster: { server: 'http://10.0.0.1:8080' } }), { allowInsecure: true })).toMatchObject({ server: 'http://10.0.0.1:8080' });
+  });
+
+  it('needs inline credentials on the user of the current context', () => {
+    const INLINE = /a registered kubeconfig carries only inline credentials/;
+    expect(problemsOf(admin({ user: { 'client-certificate-data': undefined, 'client-key-data': undefined } }))).toEqual([expect.stringMatching(/^users\[0\]\.user has no credentials: /)]);
+    expect(problemsOf(admin({ context: { user: undefined } }))).toEqual([expect.stringMatching(INLINE)]);
+    expect(problemsOf(admin({ context: { user: 'nobody' } }))).toEqual(['contexts[0].context.user names a user that does not exist']);
+    expect(problemsOf(admin({ user: { 'client-key-data': undefined } }))).toEqual(['users[0].user has client-certificate-data without client-key-data']);
+    expect(problemsOf(admin({ user: { 'client-certificate-data': undefined } }))).toEqual(['users[0].user has client-key-data without client-certificate-data']);
+    expect(problemsOf(admin({ user: { 'client-key-data': `${SECRET}!!` } }))).toEqual(['users[0].user.client-key-data is not base64']);
+    expect(problemsOf(admin({ user: { 'client-key-data': Buffer.from(`-----BEGIN PRIVATE KEY-----\n${SECRET}\n-----END PRIVATE KEY-----\n`).toString('base64') } }))).toEqual([
+      'users[0].user.client-key-data is not base64 of a PEM private key: it is not a readable PEM private key',
+    ]);
+    expect(problemsOf(admin({ user: { 'client-key-data': Buffer.from('/etc/dcm/tls.key').toString('base64') } }))).toEqual([
+      expect.stringMatching(/^users\[0\]\.user\.client-key-data is not base64 of a PEM private key: it must be one inline PEM private key/),
+    ]);
+    expect(problemsOf(admin({ user: { 'client-certificate-data': Buffer.from(SECRET).toString('base64') } }))).toEqual([
+      'users[0].user.client-certificate-data is not base64 of a PEM certificate',
+    ]);
+    expect(problemsOf(admin({ user: { 'client-certificate-data': undefined, 'client-key-data': undefined, token: `${SECRET}\nX-Injected: 1` } }))).toEqual([
+      'users[0].user.token must be a non-empty string of printable characters without spaces',
+    ]);
+  });
+
+  it('says what is missing, naming the field and no value', () => {
+    expect(problemsOf(admin({ top: { clusters: [] } }))).toEqual(expect.arrayContaining(['clusters is missing or empty: kubeconfig has no clusters']));
+    expect(problemsOf(admin({ top: { clusters: null } }))).toEqual(['clusters is missing or empty: kubeconfig has no clusters']);
+    expect(problemsOf(admin({ cluster: { server: undefined } }))).toEqual(['clusters[0].cluster.server is missing']);
+    expect(problemsOf(admin({ top: { 'current-context': undefined } }))).toEqual(['current-context is missing: the DCM connects as the user of the current context']);
+    expect(problemsOf(admin({ top: { 'current-context': SECRET } }))).toEqual(['current-context names a context that does not exist']);
+    expect(problemsOf(admin({ context: { cluster: SECRET } }))).toEqual(['contexts[0].context.cluster names a cluster that does not exist']);
+    expect(problemsOf(admin({ cluster: { server: `not a url ${SECRET}` } }))).toEqual(['clusters[0].cluster.server is not a URL']);
+    expect(problemsOf(admin({ cluster: { server: `https://admin:${SECRET}@10.0.0.1` } }))).toEqual(['clusters[0].cluster.server must not carry credentials (user:password@)']);
+    expect(problemsOf(admin({ cluster: { server: 'ftp://x' } }))).toEqual(['clusters[0].cluster.server must be a URL with https, http']);
+    expect(problemsOf(admin({ cluster: { 'certificate-authority-data': `${SECRET}!` } }))).toEqual(['clusters[0].cluster.certificate-authority-data is not base64']);
+  });
+
+  it('reports malformed documents with the path of the problem, quoting nothing', () => {
+    expectError(() => parseAdminKubeconfig('clusters: [\n  - oops'), /^kubeconfig is neither YAML nor JSON: .* \(line 2, column \d+\)$/);
+    expectError(() => parseAdminKubeconfig(`a: !${SECRET} x`), /neither YAML nor JSON: unknown tag …/);
+    expect(() => parseAdminKubeconfig(`a: !${SECRET} x`)).not.toThrow(new RegExp(SECRET));
     expectError(() => parseAdminKubeconfig('just text'), /not a mapping/);
-    expectError(() => parseAdminKubeconfig(doc({ clusters: 'x' })), /malformed: clusters: /);
-    expectError(() => parseAdminKubeconfig(doc({ clusters: [{ name: 'c', cluster: { server: 42 } }] })), /clusters\[0\]\.cluster\.server: /);
+    expect(problemsOf(admin({ top: { clusters: 'x' } }))).toEqual(expect.arrayContaining(['clusters must be a list']));
+    expect(problemsOf(admin({ cluster: { server: 42 } }))).toEqual(['clusters[0].cluster.server is missing']);
+    expect(problemsOf(admin({ top: { users: [{ name: 'admin', user: 'text' }] } }))).toEqual(expect.arrayContaining(['users[0].user must be a mapping']));
+  });
+});
+
+describe('privateKeyPemProblem (a cluster CA key)', () => {
+  it('accepts one inline unencrypted PEM private key: PKCS#8, PKCS#1, SEC1', () => {
+    expect(privateKeyPemProblem(REAL_KEY)).toBeUndefined();
+    expect(privateKeyPemProblem(RSA_KEY.export({ type: 'pkcs1', format: 'pem' }) as string)).toBeUndefined();
+    expect(privateKeyPemProblem(EC_KEY.privateKey.export({ type: 'sec1', format: 'pem' }) as string)).toBeUndefined();
+  });
+
+  it('refuses a path, other PEM blocks with it, an encrypted key and text that is no key', () => {
+    const encrypted = RSA_KEY.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pass-phrase' }) as string;
+    const legacyEncrypted = RSA_KEY.export({ type: 'pkcs1', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pass-phrase' }) as string;
+    for (const text of ['/etc/dcm/ca.key', `file://${REAL_KEY}`, `${pem('CERTIFICATE', 'C')}${REAL_KEY}`, `${REAL_KEY}${REAL_KEY}`, encrypted, legacyEncrypted, 'PRIVATE KEY', '']) {
+      expect(privateKeyPemProblem(text)).toMatch(/^must be one inline PEM private key/);
+    }
+    expect(privateKeyPemProblem(pem('PRIVATE KEY', 'K'))).toBe('is not a readable PEM private key');
+    expect(privateKeyPemProblem(42)).toMatch(/^must be one inline PEM private key/);
   });
 });

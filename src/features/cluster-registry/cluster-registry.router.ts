@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { mapToPairs, pairsToMap, type StoredRecord } from '../../db/named-record-store.js';
 import { checkNameMatches, declareCrudRoutes } from '../../http/crud-routes.js';
 import type { OpenApiRegistry } from '../../http/openapi.js';
+import { privateKeyPemProblem } from '../../kubeconfig/kubeconfig.js';
 import { describedFrom, MetadataSchema, metadataView, UpdateMetadataSchema, type Described } from '../metadata.js';
 import type { ClusterInput, ClusterProviderService, ClusterRecord, ClusterService } from './cluster.service.js';
 
@@ -24,7 +25,14 @@ const KubeconfigText = z
 const ClusterSpec = z.strictObject({
   kubeconfig: KubeconfigText,
   labels: Labels.optional(),
-  'ca-key': z.string().includes('PRIVATE KEY', { message: 'must be a PEM private key' }).optional(),
+  /** The cluster CA's key: one inline PEM private key, nothing else (checked again when it is used). */
+  'ca-key': z
+    .string()
+    .superRefine((text, ctx) => {
+      const problem = privateKeyPemProblem(text);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
 });
 
 export const ClusterProviderCreateSchema = z.strictObject({ metadata: MetadataSchema });

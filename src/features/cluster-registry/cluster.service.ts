@@ -5,8 +5,8 @@
  * never leave the service layer in a view.
  */
 import { DuplicateNameError, type KeyValue, type NamedRecordStore, type Page, type PageOf, type StoredRecord } from '../../db/named-record-store.js';
-import { ConflictError, InvalidInputError, NotFoundError, PreconditionFailedError } from '../../errors.js';
-import { KubeconfigError, parseAdminKubeconfig } from '../../kubeconfig/kubeconfig.js';
+import { ConflictError, InvalidInputError, NotFoundError, PreconditionFailedError, StateConflictError, type FieldProblem } from '../../errors.js';
+import { KubeconfigError, parseAdminKubeconfig, privateKeyPemProblem, type AdminCluster } from '../../kubeconfig/kubeconfig.js';
 import type { SecretCipher, StoredSecret } from '../../security/secret-cipher.js';
 import type { Described } from '../metadata.js';
 import type { TopLevelService } from '../top-level.service.js';
@@ -40,6 +40,14 @@ export interface ClusterInput extends Described {
 
 export type ClusterProviderService = TopLevelService<Described>;
 
+export interface ClusterServiceOptions {
+  /** DCM_ALLOW_INSECURE_CLUSTERS: accept kubeconfigs with `insecure-skip-tls-verify: true` or an http:// server. */
+  allowInsecureClusters?: boolean;
+}
+
+/** A stored secret of a cluster that the DCM will not use (registered before the current rules, or written behind its back). */
+export class ClusterSecretRefusedError extends StateConflictError {}
+
 export class ClusterService {
   constructor(
     private readonly clusters: NamedRecordStore<ClusterData>,
@@ -47,16 +55,34 @@ export class ClusterService {
     /** Why the cluster cannot be deleted (a logical cloud references it or still has objects on it), if it cannot. */
     private readonly inUse: (provider: string, cluster: string) => Promise<string | undefined>,
     private readonly cipher: SecretCipher,
+    private readonly options: ClusterServiceOptions = {},
   ) {}
 
-  /** The cluster's admin kubeconfig and CA key, opened. */
+  /**
+   * The cluster's admin kubeconfig and CA key, opened and checked by the rules of registration
+   * (parseAdminKubeconfig): a kubeconfig stored before them (or behind the DCM's back) that
+   * would run a program or read a file is refused here, before anything loads it, with a
+   * message naming the field and quoting nothing of it.
+   */
   secretsOf(cluster: ClusterRecord): ClusterSecrets {
     const { kubeconfig, caKey } = cluster.data.secrets;
-    const context = secretContext(cluster.scope.provider ?? '', cluster.name);
-    return {
+    const provider = cluster.scope.provider ?? '';
+    const context = secretContext(provider, cluster.name);
+    const secrets: ClusterSecrets = {
       kubeconfig: this.cipher.open(kubeconfig, `${context}/kubeconfig`),
       ...(caKey ? { caKey: this.cipher.open(caKey, `${context}/ca-key`) } : {}),
     };
+    const refused = (what: string, why: string) =>
+      new ClusterSecretRefusedError(`Cluster ${cluster.name} of cluster provider ${provider}: its stored ${what} is refused: ${why}; register the cluster again (PUT) with an accepted one`);
+    try {
+      parseAdminKubeconfig(secrets.kubeconfig, { allowInsecure: this.options.allowInsecureClusters ?? false });
+    } catch (error) {
+      if (error instanceof KubeconfigError) throw refused('admin kubeconfig', error.message);
+      throw refused('admin kubeconfig', 'it cannot be read');
+    }
+    const keyProblem = secrets.caKey === undefined ? undefined : privateKeyPemProblem(secrets.caKey);
+    if (keyProblem) throw refused('CA key', `spec.ca-key ${keyProblem}`);
+    return secrets;
   }
 
   /** Seals again, under the current key, every cluster secret sealed under an older key (or unsealed). */
@@ -75,15 +101,17 @@ export class ClusterService {
   }
 
   private toData(provider: string, name: string, input: ClusterInput): ClusterData {
-    let admin;
+    const problems: FieldProblem[] = [];
+    let admin: AdminCluster | undefined;
     try {
-      admin = parseAdminKubeconfig(input.kubeconfig);
+      admin = parseAdminKubeconfig(input.kubeconfig, { allowInsecure: this.options.allowInsecureClusters ?? false });
     } catch (error) {
-      if (error instanceof KubeconfigError) {
-        throw InvalidInputError.forFields([{ field: 'spec.kubeconfig', message: error.message }]);
-      }
-      throw error;
+      if (!(error instanceof KubeconfigError)) throw error;
+      problems.push(...error.problems.map((message) => ({ field: 'spec.kubeconfig', message })));
     }
+    const keyProblem = input.caKey === undefined ? undefined : privateKeyPemProblem(input.caKey);
+    if (keyProblem) problems.push({ field: 'spec.ca-key', message: keyProblem });
+    if (!admin || problems.length > 0) throw InvalidInputError.forFields(problems);
     const { kubeconfig, caKey, labels, ...described } = input;
     return {
       ...described,
