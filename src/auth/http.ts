@@ -56,15 +56,23 @@ export interface ProjectReader {
   get(name: string): Promise<StoredRecord<ProjectData>>;
 }
 
-/** An RFC 6750 header value: quotes and backslashes cannot appear inside a quoted string. */
-const quoted = (text: string) => `"${text.replace(/["\\]/g, "'")}"`;
+/**
+ * `WWW-Authenticate` (RFC 6750) carries fixed text only, one value per kind of refusal: never
+ * the error's message, which names the caller, the project or the path, which are the
+ * request's own text (a `€` or a line break there made Node refuse the header, and the
+ * refusal a 500; a CR LF would have been a header of the caller's making). The reason is in
+ * the body.
+ */
+const WWW_AUTHENTICATE = {
+  /** No credentials, or not a bearer token: the scheme only. */
+  missing: 'Bearer realm="dcm"',
+  invalid_token: 'Bearer realm="dcm", error="invalid_token", error_description="the bearer token is not valid or has expired"',
+  insufficient_scope: 'Bearer realm="dcm", error="insufficient_scope", error_description="the caller may not do this"',
+} as const;
 
 export function sendAuthError(res: Response, error: AuthError): void {
-  if (error.failure === 'unauthenticated' || error.bearerError) {
-    const parts = ['Bearer realm="dcm"'];
-    if (error.bearerError) parts.push(`error=${quoted(error.bearerError)}`, `error_description=${quoted(error.message)}`);
-    res.setHeader('WWW-Authenticate', parts.join(', '));
-  }
+  if (error.bearerError) res.setHeader('WWW-Authenticate', WWW_AUTHENTICATE[error.bearerError]);
+  else if (error.failure === 'unauthenticated') res.setHeader('WWW-Authenticate', WWW_AUTHENTICATE.missing);
   res.status(AUTH_HTTP_STATUS[error.failure]).json({ name: error.name, message: error.message, details: [] });
 }
 
