@@ -115,7 +115,11 @@ describe('REST cluster registry', () => {
   it('refuses a kubeconfig that is not one (400 naming spec.kubeconfig)', async () => {
     const res = keep(await t.http.post('/v2/cluster-providers/provider-2/clusters').send({ metadata: { name: 'bad' }, spec: { kubeconfig: 'just: text' } }));
     expectError(res, 400);
-    expect(res.body.details.map((d: { field: string }) => d.field)).toEqual(['spec.kubeconfig']);
+    // One detail per problem, each naming spec.kubeconfig (and the kubeconfig's own field).
+    expect(res.body.details).toEqual([
+      { field: 'spec.kubeconfig', message: 'just is not accepted: it is not a field the DCM accepts in a registered kubeconfig' },
+      { field: 'spec.kubeconfig', message: 'clusters is missing or empty: kubeconfig has no clusters' },
+    ]);
   });
 
   it('refuses to delete a referenced cluster or a provider that has clusters (409)', async () => {
