@@ -182,7 +182,12 @@ const isPathField = (key: string): boolean =>
 const isInstruction = (key: string): boolean =>
   ['exec', 'auth-provider', 'username', 'password'].includes(key) || isPathField(key);
 
-const isMapping = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+/** A field's name as a refusal shows it: a name, or a placeholder for a key that is not one (a key is text of the kubeconfig too). */
+const fieldName = (key: string): string => (/^[A-Za-z][A-Za-z0-9_.-]{0,39}$/.test(key) ? key : '(a field with an unusual name)');
+
+const isMapping = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date) && !ArrayBuffer.isView(value);
+const MAX_FREE_FORM_NODES = 10_000;
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----/;
 const PEM_PRIVATE_KEY_ONLY = /^\s*-----BEGIN ((?:RSA |EC )?PRIVATE KEY)-----\r?\n[A-Za-z0-9+/=\r\n]+-----END \1-----\s*$/;
 
@@ -206,21 +211,44 @@ function decodeBase64(value: string): string | undefined {
   return Buffer.from(compact, 'base64').toString('utf8');
 }
 
+/** The problems found, the first MAX_PROBLEMS of them told (a refusal stays small whatever was sent). */
 class Problems {
   readonly list: string[] = [];
+  private more = 0;
   add(path: string, message: string): void {
-    this.list.push(`${path} ${message}`);
+    if (this.list.length < MAX_PROBLEMS) this.list.push(`${path} ${message}`);
+    else this.more++;
+  }
+  get count(): number {
+    return this.list.length + this.more;
+  }
+  /** The told problems, and how many were not told. */
+  told(): string[] {
+    return this.more > 0 ? [...this.list, `and ${this.more} more problems`] : this.list;
   }
 }
+const MAX_PROBLEMS = 20;
 
-/** Refuses instruction keys at any depth of a free-form section (extensions, preferences). */
-function scanFreeForm(value: unknown, path: string, problems: Problems, depth = 0): void {
-  if (depth > 32) return problems.add(path, 'is nested too deeply');
-  if (Array.isArray(value)) value.forEach((item, i) => scanFreeForm(item, `${path}[${i}]`, problems, depth + 1));
-  else if (isMapping(value)) {
-    for (const [key, inner] of Object.entries(value)) {
-      if (isInstruction(key)) problems.add(`${path}.${key}`, `is not accepted: ${refusedBecause(key)}`);
-      else scanFreeForm(inner, `${path}.${key}`, problems, depth + 1);
+/**
+ * Refuses instruction keys at any depth of a free-form section (extensions, preferences).
+ * Each node is visited once (a YAML alias is the same object as its anchor, so an alias bomb
+ * costs no more than its text), and at most MAX_FREE_FORM_NODES of them.
+ */
+function scanFreeForm(root: unknown, rootPath: string, problems: Problems): void {
+  const seen = new Set<object>();
+  const pending: { value: unknown; path: string }[] = [{ value: root, path: rootPath }];
+  // Breadth first, in document order: a node reached by several paths is reported by its shortest.
+  for (let next = 0; next < pending.length; next++) {
+    const { value, path } = pending[next]!;
+    if (typeof value !== 'object' || value === null || seen.has(value)) continue;
+    seen.add(value);
+    if (seen.size > MAX_FREE_FORM_NODES) return problems.add(rootPath, `is too large (more than ${MAX_FREE_FORM_NODES} lists and mappings)`);
+    if (Array.isArray(value)) value.forEach((item, i) => pending.push({ value: item, path: `${path}[${i}]` }));
+    else if (isMapping(value)) {
+      for (const [key, inner] of Object.entries(value)) {
+        if (isInstruction(key)) problems.add(`${path}.${fieldName(key)}`, `is not accepted: ${refusedBecause(key)}`);
+        else pending.push({ value: inner, path: `${path}.${fieldName(key)}` });
+      }
     }
   }
 }
@@ -229,7 +257,7 @@ function scanFreeForm(value: unknown, path: string, problems: Problems, depth = 
 function checkFields(fields: Record<string, unknown>, allowed: Set<string>, path: string, problems: Problems): void {
   for (const [key, value] of Object.entries(fields)) {
     if (key === 'extensions') scanFreeForm(value, `${path}.extensions`, problems);
-    else if (!allowed.has(key)) problems.add(`${path}.${key}`, `is not accepted: ${refusedBecause(key)}`);
+    else if (!allowed.has(key)) problems.add(`${path}.${fieldName(key)}`, `is not accepted: ${refusedBecause(key)}`);
   }
 }
 
@@ -275,7 +303,7 @@ function entriesOf(document: Record<string, unknown>, list: 'clusters' | 'users'
     const path = `${list}[${index}]`;
     if (!isMapping(item)) return problems.add(path, `must be a mapping with name and ${kind}`);
     for (const key of Object.keys(item)) {
-      if (key !== 'name' && key !== kind) problems.add(`${path}.${key}`, `is not accepted: ${refusedBecause(key)}`);
+      if (key !== 'name' && key !== kind) problems.add(`${path}.${fieldName(key)}`, `is not accepted: ${refusedBecause(key)}`);
     }
     if (typeof item.name !== 'string' || item.name === '') problems.add(`${path}.name`, 'must be a non-empty string');
     const fields = item[kind];
@@ -374,7 +402,7 @@ export function parseAdminKubeconfig(text: string, options: AdminKubeconfigOptio
   const problems = new Problems();
   for (const key of Object.keys(document)) {
     if (key === 'extensions' || key === 'preferences') scanFreeForm(document[key], key, problems);
-    else if (!TOP_LEVEL.has(key)) problems.add(key, `is not accepted: ${refusedBecause(key)}`);
+    else if (!TOP_LEVEL.has(key)) problems.add(fieldName(key), `is not accepted: ${refusedBecause(key)}`);
   }
   const clusters = entriesOf(document, 'clusters', 'cluster', problems);
   const users = entriesOf(document, 'users', 'user', problems);
@@ -417,6 +445,6 @@ export function parseAdminKubeconfig(text: string, options: AdminKubeconfigOptio
       ...(typeof fields['insecure-skip-tls-verify'] === 'boolean' && { insecureSkipTlsVerify: fields['insecure-skip-tls-verify'] }),
     };
   })();
-  if (problems.list.length > 0 || !result) throw new KubeconfigError(problems.list.join('; '), problems.list);
+  if (problems.count > 0 || !result) throw new KubeconfigError(problems.told().join('; '), problems.told());
   return result;
 }

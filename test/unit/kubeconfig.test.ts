@@ -232,6 +232,11 @@ describe('parseAdminKubeconfig', () => {
     );
     // Unknown top-level and entry-level fields are refused too.
     expect(problemsOf(admin({ top: { 'x-run': 'me' } }))).toEqual([expect.stringMatching(/^x-run is not accepted: it is not a field/)]);
+    // A key is kubeconfig text too: one that is not a plain name is not quoted.
+    expect(problemsOf(admin({ user: { [`${SECRET}${'x'.repeat(40)}`]: 1, [`${SECRET} with spaces`]: 2 } }))).toEqual([
+      'users[0].user.(a field with an unusual name) is not accepted: it is not a field the DCM accepts in a registered kubeconfig',
+      'users[0].user.(a field with an unusual name) is not accepted: it is not a field the DCM accepts in a registered kubeconfig',
+    ]);
   });
 
   it('sees what @kubernetes/client-node would load: a YAML merge key cannot hide exec', () => {
@@ -258,6 +263,26 @@ describe('parseAdminKubeconfig', () => {
     kc.loadFromString(text);
     expect(kc.getCurrentUser()?.exec).toMatchObject({ command: '/bin/sh' }); // the library would run it
     expect(problemsOf(text)).toEqual([expect.stringMatching(/^users\[0\]\.user\.exec is not accepted: it would run a program/)]);
+  });
+
+  it('checks free-form sections in time linear in their text: an alias bomb costs nothing, an oversized one is refused', () => {
+    // Nine levels of ten aliases each: 10^9 paths, 10 distinct nodes per level; the exec at the bottom is still found.
+    const levels = ['extensions:', '- name: bomb', '  extension:', '    l0: &l0 {exec: {command: /bin/sh}}'];
+    for (let i = 1; i <= 9; i++) levels.push(`    l${i}: &l${i} [${Array.from({ length: 10 }, () => `*l${i - 1}`).join(', ')}]`);
+    const bomb = admin().replace(/\n$/, '') + '\n' + levels.join('\n') + '\n';
+    const started = performance.now();
+    const problems = problemsOf(bomb);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(problems).toEqual([expect.stringMatching(/^extensions\[0\]\.extension\.l0\.exec is not accepted: /)]);
+
+    const wide = admin({ top: { extensions: Array.from({ length: 10_001 }, (_, i) => ({ name: `e${i}` })) } });
+    expect(problemsOf(wide)).toEqual(['extensions is too large (more than 10000 lists and mappings)']);
+
+    // However many problems, the refusal tells the first 20 and counts the rest.
+    const many = problemsOf(admin({ user: Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`x-${i}`, 'v'])) }));
+    expect(many).toHaveLength(21);
+    expect(many[0]).toMatch(/^users\[0\]\.user\.x-0 is not accepted/);
+    expect(many[20]).toBe('and 10 more problems');
   });
 
   it('refuses insecure-skip-tls-verify: true and http servers unless insecure clusters are allowed', () => {
