@@ -91,7 +91,7 @@ export class SecretCipher {
       if (this.encrypts) {
         throw new SecretCipherError(
           `secret of ${context} is stored unsealed (alg "none") although encryption keys are configured: refused ` +
-            '(the DCM seals every secret it stores; store it again through the API)',
+            '(with keys configured the DCM opens only what it sealed itself; store the secret again)',
         );
       }
       const { value } = stored as UnsealedSecret;
