@@ -98,9 +98,9 @@ class Probes {
   /** Wraps the instance's key generation and per-cluster status writes. */
   install(t: InProcessDcm): void {
     const credentials = t.dcm.stores.credentials;
-    const ensureKey = credentials.ensureKey.bind(credentials);
-    credentials.ensureKey = (id: string, bits: number, generate: () => Promise<string>) =>
-      ensureKey(id, bits, async () => {
+    const prepareGeneration = credentials.prepareGeneration.bind(credentials);
+    credentials.prepareGeneration = (id: string, bits: number, generate: () => Promise<string>, wanted?: string) =>
+      prepareGeneration(id, bits, async () => {
         this.keyGenerations++;
         const started = performance.now();
         try {
@@ -108,7 +108,7 @@ class Probes {
         } finally {
           this.keyGenerationMs += performance.now() - started;
         }
-      });
+      }, wanted);
     const lifecycle = t.dcm.stores.lifecycle;
     const setClusters = lifecycle.setClusters.bind(lifecycle);
     lifecycle.setClusters = async (id: string, statuses: ClusterStatus[]) => {

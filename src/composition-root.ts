@@ -52,6 +52,10 @@ import { CertificateAuthorityService } from './features/certificate-authority/ce
 import { IntermediateCaStore } from './features/certificate-authority/intermediate-ca.store.js';
 import { MeshCertificateAuthority } from './features/certificate-authority/mesh-ca.js';
 import { RootCaStore } from './features/certificate-authority/root-ca.store.js';
+import { NamespaceClaimStore } from './features/logical-clouds/namespace-claims.store.js';
+import { declareProjectPolicyRoutes } from './features/project-policies/project-policy.router.js';
+import { ProjectPolicyService } from './features/project-policies/project-policy.service.js';
+import { ProjectPolicyStore } from './features/project-policies/project-policy.store.js';
 
 export const VERSION = '0.1.0';
 
@@ -73,6 +77,8 @@ export function createStores(db: Db, cipher: SecretCipher) {
     leases: new LeaseStore(db),
     caRoot: new RootCaStore(db, cipher),
     caIntermediates: new IntermediateCaStore(db, cipher),
+    projectPolicies: new ProjectPolicyStore(db),
+    namespaceClaims: new NamespaceClaimStore(db),
   };
 }
 
@@ -93,6 +99,7 @@ export type ServiceConfig = Pick<
   | 'DCM_CA_CHAIN_FILE'
   | 'DCM_CA_ROOT_VALIDITY_SECONDS'
   | 'DCM_CA_INTERMEDIATE_VALIDITY_SECONDS'
+  | 'DCM_ALLOW_INSECURE_CLUSTERS'
 >;
 
 export interface ServiceDependencies {
@@ -130,8 +137,10 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
       return undefined;
     },
     deps.cipher,
+    { allowInsecureClusters: deps.config.DCM_ALLOW_INSECURE_CLUSTERS },
   );
-  const logicalClouds: LogicalCloudService = new LogicalCloudService(stores, projects);
+  const projectPolicies = new ProjectPolicyService(stores.projectPolicies, projects);
+  const logicalClouds: LogicalCloudService = new LogicalCloudService(stores, projects, projectPolicies, stores.namespaceClaims);
   const { config } = deps;
   // The service-mesh CA; its signer is loaded (or the root generated) by createDcm before anything is served.
   const meshCa = new MeshCertificateAuthority(
@@ -154,6 +163,7 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
     stores.lifecycle,
     stores.credentials,
     stores.leases,
+    projectPolicies,
     {
       namespace: new NamespaceController(config.DCM_NAMESPACE_DELETE_TIMEOUT_MS),
       user: new UserController(stores.credentials, {
@@ -189,8 +199,9 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
     clusterProviders,
     clusters,
     logicalClouds,
-    permissions: createPermissionService(stores.permissions, logicalClouds, guard),
-    clusterReferences: createClusterReferenceService(stores.clusterReferences, logicalClouds, clusters, guard),
+    projectPolicies,
+    permissions: createPermissionService(stores.permissions, logicalClouds, guard, projectPolicies),
+    clusterReferences: createClusterReferenceService(stores.clusterReferences, logicalClouds, clusters, guard, projectPolicies),
     clusterQuotas: createClusterQuotaService(stores.clusterQuotas, logicalClouds, guard),
     kvPairs: createKvPairService(stores.kvPairs, logicalClouds),
     meshCa,
@@ -237,6 +248,8 @@ export async function createDcm(opts: DcmOptions): Promise<Dcm> {
   const services = createServices(stores, { ...opts, lifecycleObserver: observability.metrics.lifecycle });
   // The operator's CA is checked, or the DCM's root generated once (the first of several replicas to insert it wins).
   await services.meshCa.initialize();
+  // Logical clouds stored before namespaces were claimed DCM-wide get their claims (once per database).
+  await stores.namespaceClaims.backfillOnce(() => services.logicalClouds.claimStoredNamespaces());
   const app = createApp({
     observers: [observability.httpObserver],
     endpoints: { '/metrics': observability.metricsEndpoint },
@@ -248,6 +261,7 @@ export async function createDcm(opts: DcmOptions): Promise<Dcm> {
     ready: opts.ready,
     routes: [
       (r, reg) => declareProjectRoutes(r, reg, services.projects),
+      (r, reg) => declareProjectPolicyRoutes(r, reg, services.projectPolicies),
       (r, reg) => declareClusterRegistryRoutes(r, reg, services.clusterProviders, services.clusters),
       (r, reg) => declareLogicalCloudRoutes(r, reg, services.logicalClouds),
       (r, reg) => declareClusterReferenceRoutes(r, reg, services.clusterReferences),

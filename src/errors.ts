@@ -4,6 +4,7 @@
  */
 export type ErrorKind =
   | 'invalid-input'
+  | 'forbidden'
   | 'not-found'
   | 'conflict'
   | 'precondition-failed'
@@ -40,6 +41,13 @@ export class InvalidInputError extends DomainError {
   }
 }
 
+/** The caller may not do this here: a project's policy (the tenant boundary) refuses it (HTTP 403, gRPC PERMISSION_DENIED). */
+export class PolicyDeniedError extends DomainError {
+  constructor(message: string) {
+    super('forbidden', message);
+  }
+}
+
 export class NotFoundError extends DomainError {
   constructor(message: string) {
     super('not-found', message);
@@ -47,8 +55,8 @@ export class NotFoundError extends DomainError {
 }
 
 export class ConflictError extends DomainError {
-  constructor(message: string) {
-    super('conflict', message);
+  constructor(message: string, details: FieldProblem[] = []) {
+    super('conflict', message, details);
   }
 }
 

@@ -2,7 +2,7 @@
  * Who may do what: the one authorization decision of the DCM. REST (src/auth/http.ts) and
  * gRPC (src/auth/grpc.ts) each only translate a call into an `Action`; the rules are here.
  *
- * - admin: everything.
+ * - admin: everything, unbounded by project policies.
  * - project caller (`projects`): its projects' logical clouds and everything under them,
  *   including apply/terminate, status and kubeconfig; it reads (never changes) its projects
  *   and the cluster registry (whose views carry no secrets); the project list shows only its
@@ -34,6 +34,18 @@ export const DEVELOPMENT_PRINCIPAL: Principal = Object.freeze({
   logicalClouds: new Set<string>(),
 });
 
+/**
+ * A caller with no rights at all: what a service sees when no access guard named the caller
+ * (a transport composed without one), so that a missing guard never makes an admin.
+ */
+export const UNSCOPED_PRINCIPAL: Principal = Object.freeze({
+  name: 'unauthenticated',
+  source: 'token',
+  admin: false,
+  projects: new Set<string>(),
+  logicalClouds: new Set<string>(),
+});
+
 /** read: GET; write: create/update/delete; lifecycle: apply/terminate. */
 export type Operation = 'read' | 'write' | 'lifecycle' | 'status' | 'kubeconfig';
 
@@ -44,6 +56,8 @@ export type Action =
   /** The project collection: list (read) or create (write). */
   | { resource: 'projects'; operation: 'read' | 'write' }
   | { resource: 'project'; project: string; operation: 'read' | 'write' }
+  /** A project's policy (the tenant boundary of its logical clouds): read by its callers, set by admins. */
+  | { resource: 'project-policy'; project: string; operation: 'read' | 'write' }
   /** A project's logical-cloud collection: list (read) or create (write). */
   | { resource: 'logical-clouds'; project: string; operation: 'read' | 'write' }
   /** A logical cloud or anything under it (references, permissions, quotas, kv-pairs, lifecycle). */
@@ -69,6 +83,8 @@ export function describeAction(action: Action): string {
       return action.operation === 'read' ? 'list projects' : 'create projects';
     case 'project':
       return `${action.operation === 'read' ? 'read' : 'change'} project ${action.project}`;
+    case 'project-policy':
+      return `${action.operation === 'read' ? 'read' : 'change'} the policy of project ${action.project}`;
     case 'logical-clouds':
       return `${action.operation === 'read' ? 'list' : 'create'} logical clouds of project ${action.project}`;
     case 'logical-cloud': {
@@ -94,6 +110,9 @@ export function authorize(principal: Principal, action: Action): Decision {
       if (action.operation === 'write') return deny(`${principal.name} may not ${describeAction(action)} (admin only)`);
       return scoped ? allow : no();
     case 'project':
+      if (!principal.projects.has(action.project)) return no();
+      return action.operation === 'read' ? allow : deny(`${principal.name} may not ${describeAction(action)} (admin only)`);
+    case 'project-policy':
       if (!principal.projects.has(action.project)) return no();
       return action.operation === 'read' ? allow : deny(`${principal.name} may not ${describeAction(action)} (admin only)`);
     case 'logical-clouds':

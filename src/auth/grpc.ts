@@ -12,6 +12,7 @@ import grpc from '@grpc/grpc-js';
 import type { ServerInterceptor, StatusObject } from '@grpc/grpc-js';
 import { LOGICAL_CLOUD_SERVICE } from '../grpc/server.js';
 import type { Action, Operation, Principal } from './authorize.js';
+import { attachPrincipal } from './call-principal.js';
 import { AUTH_GRPC_STATUS, AuthError } from './errors.js';
 import type { AccessGate, RequestContext } from './gate.js';
 
@@ -26,6 +27,7 @@ const ONE_OPERATION: Record<string, Operation> = {
   WatchStatus: 'status',
   GetKubeconfig: 'kubeconfig',
   GetLogicalCloudCa: 'read',
+  RevokeCredentials: 'lifecycle',
 };
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -35,6 +37,8 @@ const text = (value: unknown): string => (typeof value === 'string' ? value : ''
 export function grpcAction(method: string, request: Message): Action {
   if (method === 'GetRootCa') return { resource: 'ca-root', operation: 'read' };
   const project = text(request.project);
+  if (method === 'GetProjectPolicy') return { resource: 'project-policy', project, operation: 'read' };
+  if (method === 'SetProjectPolicy' || method === 'ResetProjectPolicy') return { resource: 'project-policy', project, operation: 'write' };
   const single = ONE_OPERATION[method];
   if (single) return { resource: 'logical-cloud', project, logicalCloud: text(request.logical_cloud), operation: single };
   const crud = CRUD.exec(method);
@@ -71,6 +75,7 @@ export function grpcInterceptor(gate: AccessGate, observe: GrpcCallObserver = ()
     const record: Omit<GrpcCallRecord, 'code' | 'seconds'> = { service, method, requestId: randomUUID() };
     const context = (): RequestContext => ({ transport: 'grpc', requestId: record.requestId, method: descriptor.path });
     let authenticated: Promise<Principal> | undefined;
+    let requestMetadata: grpc.Metadata | undefined;
     let headersSent = false;
     let finished = false;
     const finish = (code: grpc.status) => {
@@ -90,6 +95,7 @@ export function grpcInterceptor(gate: AccessGate, observe: GrpcCallObserver = ()
           onReceiveMetadata: (metadata, nextMetadata) => {
             const given = metadata.get('x-request-id')[0];
             if (typeof given === 'string' && REQUEST_ID.test(given)) record.requestId = given;
+            requestMetadata = metadata;
             if (guarded) {
               const header = metadata.get('authorization')[0];
               authenticated = gate.authenticate(typeof header === 'string' ? header : undefined, context());
@@ -110,6 +116,8 @@ export function grpcInterceptor(gate: AccessGate, observe: GrpcCallObserver = ()
               .then((principal) => {
                 record.principal = principal;
                 gate.authorize(principal, action, context());
+                // The handler reads its caller from the metadata (src/auth/call-principal.ts).
+                if (requestMetadata) attachPrincipal(requestMetadata, principal);
                 nextMessage(message);
               })
               .catch((error: unknown) => {

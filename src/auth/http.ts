@@ -14,7 +14,7 @@ import { AUTH_HTTP_STATUS, AuthError } from './errors.js';
 import type { AccessGate, RequestContext } from './gate.js';
 
 /** POSTs under a logical cloud that start an operation on its clusters (rotate-ca re-issues CAs and applies). */
-const LIFECYCLE_OPERATIONS = new Set(['apply', 'instantiate', 'update', 'terminate', 'rotate-ca']);
+const LIFECYCLE_OPERATIONS = new Set(['apply', 'instantiate', 'update', 'terminate', 'rotate-ca', 'revoke-credentials']);
 
 /**
  * What a request under /v2 does, from its method and its path below /v2 (as the router
@@ -38,6 +38,7 @@ export function httpAction(method: string, path: string): Action {
   if (literal(0) !== 'projects') return unknown;
   if (project === undefined) return { resource: 'projects', operation: op };
   if (segments.length === 2) return { resource: 'project', project, operation: op };
+  if (segments.length === 3 && literal(2) === 'policy') return { resource: 'project-policy', project, operation: op };
   if (literal(2) !== 'logical-clouds') return unknown;
   if (logicalCloud === undefined) return { resource: 'logical-clouds', project, operation: op };
   const on = (operation: Operation): Action => ({ resource: 'logical-cloud', project, logicalCloud, operation });

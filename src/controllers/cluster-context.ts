@@ -3,6 +3,7 @@
  * reports: every object it touches gets a status line (category, kind, name, status, message).
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
+import type { TenantIdentity } from '../domain/tenant-identity.js';
 import type { ClusterRecord, ClusterSecrets } from '../features/cluster-registry/cluster.service.js';
 import type {
   ClusterQuotaRecord,
@@ -35,6 +36,8 @@ export interface ClusterWork {
   clusterSecrets: ClusterSecrets;
   permissions: PermissionRecord[];
   quotas: ClusterQuotaRecord[];
+  /** Of a standard (level 1) logical cloud: its tenant's certificate subject and the group RBAC binds, for this apply. */
+  tenant?: TenantIdentity;
 }
 
 export class ClusterContext {

@@ -1,7 +1,9 @@
 /**
  * RBAC controller: per user permission a Role + RoleBinding in the logical cloud's
  * namespace, or a ClusterRole + ClusterRoleBinding for a cluster-wide one; the subject is
- * `User <user-name>`. Rules are checked against the cluster's discovery first: a rule that
+ * the group of the tenant's current credential generation (`Group dcm:lc:<id>:<generation>`,
+ * see domain/tenant-identity.ts), never a user name, so re-binding after a revocation moves
+ * every binding away from earlier certificates. Rules are checked against the cluster's discovery first: a rule that
  * can grant nothing there becomes a warning in status.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
@@ -21,7 +23,7 @@ export const RBAC_KINDS: ManagedKind[] = [
 export class RbacController {
   async apply(ctx: ClusterContext): Promise<void> {
     await this.checkRules(ctx);
-    const user = ctx.work.logicalCloud.data.user?.name;
+    const group = ctx.work.tenant?.group;
     const desired: KubernetesObject[] = [];
     for (const permission of ctx.work.permissions) {
       const clusterWide = permission.data.namespace === '';
@@ -38,13 +40,13 @@ export class RbacController {
         metadata,
         rules: [{ apiGroups: permission.data.apiGroups, resources: permission.data.resources, verbs: permission.data.verbs }],
       } as KubernetesObject);
-      if (user) {
+      if (group) {
         desired.push({
           apiVersion: RBAC,
           kind: clusterWide ? 'ClusterRoleBinding' : 'RoleBinding',
           metadata,
           roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: clusterWide ? 'ClusterRole' : 'Role', name },
-          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
+          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: group }],
         } as KubernetesObject);
       }
     }

@@ -1,13 +1,16 @@
 /**
- * User controller: the tenant's identity on a cluster. One private key per logical cloud
- * (node:crypto), a CSR (node-forge) with CN = user name and O = the logical cloud, and a
- * certificate: from the cluster's CSR API (signer kubernetes.io/kube-apiserver-client,
- * approved by the DCM, waited for by watch), or signed by the DCM itself when the cluster
- * was registered with its CA key. A valid certificate is reused on re-apply.
+ * User controller: the tenant's identity on a cluster. One private key per logical cloud and
+ * credential generation (node:crypto), a CSR with CN = `dcm:<project>:<lc>:<user>` and O = the
+ * generation's group (domain/tenant-identity.ts), and a certificate: from the cluster's CSR
+ * API (signer kubernetes.io/kube-apiserver-client, approved by the DCM, waited for by watch),
+ * or signed by the DCM itself when the cluster was registered with its CA key. A valid
+ * certificate of the current generation is reused on re-apply.
  */
 import { CertificatesV1Api, type V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { certificateMatchesKey, createCsr, describeCertificate, generatePrivateKey, signCsrLocally, verifyIssuedBy } from '../certificates/certificates.js';
+import { tenantGroup, tenantUserName, type TenantIdentity } from '../domain/tenant-identity.js';
 import type { CredentialsStore } from '../features/lifecycle/credentials.store.js';
+import type { LogicalCloudRecord } from '../features/logical-clouds/logical-cloud.model.js';
 import { ClusterError } from '../kubernetes/cluster-connection.js';
 import { waitForObject } from '../kubernetes/wait-for-object.js';
 import { messageOf, type ClusterContext } from './cluster-context.js';
@@ -31,23 +34,41 @@ export class UserController {
     private readonly options: UserControllerOptions,
   ) {}
 
+  /**
+   * The tenant identity an apply works with (once per apply, before its clusters): the current
+   * credential generation, or a new one (new key) when `wantedGeneration` names another one
+   * (a revocation) or there is none yet.
+   */
+  async prepare(project: string, lc: LogicalCloudRecord, wantedGeneration?: string): Promise<TenantIdentity | undefined> {
+    const user = lc.data.user;
+    if (lc.data.level !== '1' || !user) return undefined;
+    const { generation, generationId } = await this.credentials.prepareGeneration(
+      lc.id,
+      this.options.keyBits,
+      () => generatePrivateKey(this.options.keyBits),
+      wantedGeneration,
+    );
+    return { userName: tenantUserName(project, lc.name, user.name), group: tenantGroup(lc.id, generationId), generation };
+  }
+
   async apply(ctx: ClusterContext): Promise<void> {
     const user = ctx.work.logicalCloud.data.user;
-    if (!user) return;
+    const tenant = ctx.work.tenant;
+    if (!user || !tenant) return;
     const reference = ctx.work.reference.name;
     try {
-      const key = await this.credentials.ensureKey(ctx.identity.logicalCloudId, this.options.keyBits, () =>
-        generatePrivateKey(this.options.keyBits),
-      );
+      const credentials = await this.credentials.get(ctx.identity.logicalCloudId);
+      if (!credentials) throw new ClusterError('the tenant credentials of this logical cloud are gone (terminated meanwhile?)');
+      const key = credentials.privateKey;
       const caPem = ctx.work.cluster.data.certificateAuthorityData
         ? Buffer.from(ctx.work.cluster.data.certificateAuthorityData, 'base64').toString('utf8')
         : undefined;
-      const stored = (await this.credentials.get(ctx.identity.logicalCloudId))?.certificates.find((c) => c.reference === reference);
-      if (stored && this.stillGood(stored.certificate, key, caPem)) {
+      const stored = credentials.certificates.find((c) => c.reference === reference);
+      if (stored && this.stillGood(stored.certificate, key, caPem, tenant)) {
         ctx.record({ category: 'user-certificate', kind: 'Certificate', name: user.name, status: 'Created', message: 'valid certificate reused' });
         return;
       }
-      const csrPem = createCsr({ privateKeyPem: key, commonName: user.name, organization: `${ctx.identity.project}/${ctx.identity.logicalCloud}` });
+      const csrPem = createCsr({ privateKeyPem: key, commonName: tenant.userName, organization: tenant.group });
       const caKey = ctx.work.clusterSecrets.caKey;
       const certificate =
         caKey && caPem
@@ -65,12 +86,13 @@ export class UserController {
     }
   }
 
-  /** Reusable: same key, issued by this cluster's CA, and not in the last fifth of its life. */
-  private stillGood(certificate: string, key: string, caPem: string | undefined): boolean {
+  /** Reusable: same key and subject (this generation's identity), issued by this cluster's CA, and not in the last fifth of its life. */
+  private stillGood(certificate: string, key: string, caPem: string | undefined, tenant: TenantIdentity): boolean {
     try {
-      const { notBefore, notAfter } = describeCertificate(certificate);
+      const { notBefore, notAfter, subject } = describeCertificate(certificate);
       const renewAt = notAfter.getTime() - (notAfter.getTime() - notBefore.getTime()) / 5;
-      return certificateMatchesKey(certificate, key) && (!caPem || verifyIssuedBy(certificate, caPem)) && Date.now() < renewAt;
+      const sameSubject = subject.commonName === tenant.userName && subject.organization?.length === 1 && subject.organization[0] === tenant.group;
+      return sameSubject && certificateMatchesKey(certificate, key) && (!caPem || verifyIssuedBy(certificate, caPem)) && Date.now() < renewAt;
     } catch {
       return false;
     }

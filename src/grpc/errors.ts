@@ -16,6 +16,7 @@ const { status } = grpc;
 export const GRPC_STATUS: Record<ErrorKind, grpc.status> = {
   'invalid-input': status.INVALID_ARGUMENT,
   'not-supported': status.INVALID_ARGUMENT,
+  forbidden: status.PERMISSION_DENIED,
   'not-found': status.NOT_FOUND,
   conflict: status.ALREADY_EXISTS,
   'precondition-failed': status.FAILED_PRECONDITION,

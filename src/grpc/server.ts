@@ -12,6 +12,8 @@ import type {
   handleUnaryCall,
 } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
+import type { Principal } from '../auth/authorize.js';
+import { principalOfCall } from '../auth/call-principal.js';
 import type { Services } from '../composition-root.js';
 import { InvalidInputError, UnavailableError } from '../errors.js';
 import { clusterQuotaCrud } from '../features/cluster-quotas/cluster-quotas.router.js';
@@ -23,6 +25,8 @@ import type { OperationSummary } from '../features/lifecycle/lifecycle.service.j
 import type { StatusEvents } from '../features/lifecycle/status-events.js';
 import { logicalCloudCrud } from '../features/logical-clouds/logical-clouds.router.js';
 import { permissionCrud } from '../features/user-permissions/user-permissions.router.js';
+import { ProjectPolicyBody, projectPolicyView } from '../features/project-policies/project-policy.router.js';
+import { policyFromBody } from '../features/project-policies/project-policy.schema.js';
 import type { CrudSpec, Params } from '../http/crud-routes.js';
 import { parsePage } from '../http/pagination.js';
 import { parseInput } from '../http/validation.js';
@@ -106,11 +110,11 @@ export function createGrpcServer(opts: GrpcServerOptions): DcmGrpcServer {
 
   /** A unary handler: refuses to start after a cancel or a passed deadline, and never answers a cancelled call. */
   const unary =
-    <Req extends Request, Res>(method: string, work: (request: Req) => Promise<Res>): handleUnaryCall<Req, Res> =>
+    <Req extends Request, Res>(method: string, work: (request: Req, caller: Principal) => Promise<Res>): handleUnaryCall<Req, Res> =>
     (call: ServerUnaryCall<Req, Res>, callback) => {
       // Nothing is started for a call that is already over.
       if (gone(call)) return;
-      work(call.request).then(
+      work(call.request, principalOfCall(call.metadata)).then(
         (response) => {
           if (!gone(call)) callback(null, response);
         },
@@ -132,10 +136,10 @@ export function createGrpcServer(opts: GrpcServerOptions): DcmGrpcServer {
   ): UntypedServiceImplementation {
     const view = (record: R, p: Params) => resource(record.name, record.revision, spec.view(record, p));
     return {
-      [`Create${noun}`]: unary(`Create${noun}`, async (request: Request & { body: ProtoStruct | null }) => {
+      [`Create${noun}`]: unary(`Create${noun}`, async (request: Request & { body: ProtoStruct | null }, caller) => {
         requireFields(request, scopeFields);
         const input = parseInput(spec.createSchema, fromStruct(request.body), 'body');
-        return view(await spec.create(params(request), input), params(request));
+        return view(await spec.create(params(request), input, caller), params(request));
       }),
       [`Get${noun}`]: unary(`Get${noun}`, async (request: Request) => {
         requireFields(request, [...scopeFields, 'name']);
@@ -146,15 +150,15 @@ export function createGrpcServer(opts: GrpcServerOptions): DcmGrpcServer {
         const { items, total } = await spec.list(params(request), pageOf(request.page));
         return { items: items.map((item) => view(item, params(request))), total };
       }),
-      [`Update${noun}`]: unary(`Update${noun}`, async (request: Request & { body: ProtoStruct | null; expected_revision: number }) => {
+      [`Update${noun}`]: unary(`Update${noun}`, async (request: Request & { body: ProtoStruct | null; expected_revision: number }, caller) => {
         requireFields(request, [...scopeFields, 'name']);
         const input = parseInput(spec.updateSchema, fromStruct(request.body), 'body');
         const revision = request.expected_revision > 0 ? request.expected_revision : undefined;
-        return view(await spec.update(params(request), request.name as string, input, revision), params(request));
+        return view(await spec.update(params(request), request.name as string, input, revision, caller), params(request));
       }),
-      [`Delete${noun}`]: unary(`Delete${noun}`, async (request: Request) => {
+      [`Delete${noun}`]: unary(`Delete${noun}`, async (request: Request, caller) => {
         requireFields(request, [...scopeFields, 'name']);
-        await spec.delete(params(request), request.name as string);
+        await spec.delete(params(request), request.name as string, caller);
         return {};
       }),
     };
@@ -225,9 +229,9 @@ export function createGrpcServer(opts: GrpcServerOptions): DcmGrpcServer {
     ...crud('UserPermission', 'UserPermissions', permissionCrud(services.permissions), childParams, child),
     ...crud('ClusterQuota', 'ClusterQuotas', clusterQuotaCrud(services.clusterQuotas), childParams, child),
     ...crud('KvPair', 'KvPairs', kvPairCrud(services.kvPairs), childParams, child),
-    Apply: unary('Apply', async (r: Request) => {
+    Apply: unary('Apply', async (r: Request, caller) => {
       requireFields(r, child);
-      return operation(await services.lifecycle.apply(r.project as string, r.logical_cloud as string));
+      return operation(await services.lifecycle.apply(r.project as string, r.logical_cloud as string, caller));
     }),
     Terminate: unary('Terminate', async (r: Request) => {
       requireFields(r, child);
@@ -248,12 +252,30 @@ export function createGrpcServer(opts: GrpcServerOptions): DcmGrpcServer {
       requireFields(r, child);
       return { body: toStruct(logicalCloudCaView(await services.certificateAuthority.logicalCloudCa(r.project as string, r.logical_cloud as string))) };
     }),
-    RotateCa: unary('RotateCa', async (r: Request) => {
+    RotateCa: unary('RotateCa', async (r: Request, caller) => {
       requireFields(r, child);
       const reference = (r.cluster_reference as string) || undefined;
       if (reference !== undefined) parseInput(GrpcRotateCaRequest, { cluster_reference: reference });
-      const result = await services.certificateAuthority.rotate(r.project as string, r.logical_cloud as string, reference);
+      const result = await services.certificateAuthority.rotate(r.project as string, r.logical_cloud as string, reference, caller);
       return { state: result.summary.state, body: toStruct(rotateCaBody(result)) };
+    }),
+    RevokeCredentials: unary('RevokeCredentials', async (r: Request, caller) => {
+      requireFields(r, child);
+      return operation(await services.lifecycle.revokeCredentials(r.project as string, r.logical_cloud as string, caller));
+    }),
+    GetProjectPolicy: unary('GetProjectPolicy', async (r: Request) => {
+      requireFields(r, ['project']);
+      return { body: toStruct(projectPolicyView(await services.projectPolicies.get(r.project as string))) };
+    }),
+    SetProjectPolicy: unary('SetProjectPolicy', async (r: Request & { body: ProtoStruct | null }, caller) => {
+      requireFields(r, ['project']);
+      const body = parseInput(ProjectPolicyBody, fromStruct(r.body), 'body');
+      return { body: toStruct(projectPolicyView(await services.projectPolicies.set(r.project as string, policyFromBody(body.spec), caller))) };
+    }),
+    ResetProjectPolicy: unary('ResetProjectPolicy', async (r: Request) => {
+      requireFields(r, ['project']);
+      await services.projectPolicies.reset(r.project as string);
+      return {};
     }),
   };
   server.addService(proto.LogicalCloudService.service, impl);

@@ -5,7 +5,9 @@
 import type { Request, Router } from 'express';
 import type { z } from 'zod';
 import type { Page, PageOf } from '../db/named-record-store.js';
+import type { Principal } from '../auth/authorize.js';
 import { InvalidInputError } from '../errors.js';
+import { callerOf } from './caller.js';
 import { expectedRevision, setEtag } from './conditional.js';
 import { declareRoute, type OpenApiRegistry } from './openapi.js';
 import { pageOf, setPageHeaders } from './pagination.js';
@@ -23,11 +25,12 @@ export interface CrudSpec<CreateInput, UpdateInput, R extends { name: string; re
   noun: string;
   createSchema: z.ZodType<CreateInput>;
   updateSchema: z.ZodType<UpdateInput>;
-  create(params: Params, input: CreateInput): Promise<R>;
+  /** `caller`: who asks (writes by non-admins are bounded by the project's policy). */
+  create(params: Params, input: CreateInput, caller: Principal): Promise<R>;
   get(params: Params, name: string): Promise<R>;
   list(params: Params, page: Page): Promise<PageOf<R>>;
-  update(params: Params, name: string, input: UpdateInput, expectedRevision?: number): Promise<R>;
-  delete(params: Params, name: string): Promise<void>;
+  update(params: Params, name: string, input: UpdateInput, expectedRevision: number | undefined, caller: Principal): Promise<R>;
+  delete(params: Params, name: string, caller: Principal): Promise<void>;
   /** The API body of one record (sync: records carry what their view needs). */
   view(record: R, params: Params): unknown;
   /** The list body; a plain array unless the design says otherwise. */
@@ -61,7 +64,7 @@ export function declareCrudRoutes<C, U, R extends { name: string; revision: numb
     },
     async (req, res) => {
       const input = parseInput(spec.createSchema, req.body);
-      const record = await spec.create(paramsOf(req), input);
+      const record = await spec.create(paramsOf(req), input, callerOf(res));
       setEtag(res, record.revision);
       res.status(201).location(itemLocation(req, record.name)).json(spec.view(record, paramsOf(req)));
     },
@@ -121,7 +124,7 @@ export function declareCrudRoutes<C, U, R extends { name: string; revision: numb
     async (req, res) => {
       const revision = expectedRevision(req);
       const input = parseInput(spec.updateSchema, req.body);
-      const record = await spec.update(paramsOf(req), paramsOf(req)[spec.itemParam]!, input, revision);
+      const record = await spec.update(paramsOf(req), paramsOf(req)[spec.itemParam]!, input, revision, callerOf(res));
       setEtag(res, record.revision);
       res.json(spec.view(record, paramsOf(req)));
     },
@@ -139,7 +142,7 @@ export function declareCrudRoutes<C, U, R extends { name: string; revision: numb
       responses: { 204: { description: 'Deleted' }, 404: { description: 'Not found' }, 409: { description: 'Still in use' } },
     },
     async (req, res) => {
-      await spec.delete(paramsOf(req), paramsOf(req)[spec.itemParam]!);
+      await spec.delete(paramsOf(req), paramsOf(req)[spec.itemParam]!, callerOf(res));
       res.status(204).end();
     },
   );

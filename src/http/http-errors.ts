@@ -8,6 +8,7 @@ import { DomainError, type ErrorKind } from '../errors.js';
 
 export const HTTP_STATUS: Record<ErrorKind, number> = {
   'invalid-input': 400,
+  forbidden: 403,
   'not-found': 404,
   conflict: 409,
   'precondition-failed': 412,

@@ -79,7 +79,7 @@ describe('re-applying after changes converges the clusters', () => {
       expect(bindings).toHaveLength(1);
       expect(bindings[0]).toMatchObject({
         roleRef: { kind: 'ClusterRole', name: roles[0]!.metadata!.name },
-        subjects: [{ kind: 'User', name: USER }],
+        subjects: [{ kind: 'Group', name: expect.stringMatching(/^dcm:lc:[0-9a-f-]{36}:[0-9a-f]{12}$/) }],
       });
       // Cluster-wide: no Role of that name in the namespace.
       expect(await readRole(i, NS, 'dcm-perm-nodes')).toBeUndefined();
@@ -146,7 +146,7 @@ describe('re-applying after changes converges the clusters', () => {
     expect(await namespaceExists(1, NS)).toBe(false);
     const whoami = await kubectl({ text: await tenantKubeconfig(t.http, PROJECT, LC, 'edge') }, ['auth', 'whoami', '-o', 'json']);
     expect(whoami.stderr).toBe('');
-    expect(JSON.parse(whoami.stdout).status.userInfo.username).toBe(USER);
+    expect(JSON.parse(whoami.stdout).status.userInfo.username).toBe(`dcm:${PROJECT}:${LC}:${USER}`);
   });
 
   it('terminates: nothing of the logical cloud is left on either cluster', async () => {

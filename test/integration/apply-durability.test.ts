@@ -120,26 +120,32 @@ describe('credentials in the database', () => {
 
   it('keeps the certificate of every cluster when clusters are worked concurrently', async () => {
     const store = t.dcm.stores.credentials;
-    await store.ensureKey('lc-a', 2048, async () => 'key');
+    await store.prepareGeneration('lc-a', 2048, async () => 'key');
     const references = Array.from({ length: 8 }, (_, i) => `cluster-${i}`);
     await Promise.all(references.map((r) => store.putCertificate('lc-a', issued(r))));
     expect((await store.get('lc-a'))?.certificates.map((c) => c.reference).sort()).toEqual(references.sort());
   });
 
-  it('generates one key when the clusters of an apply ask for it at once, and the stored one afterwards', async () => {
+  it('keeps a generation and its key until another is asked for; a new one has a new key and no certificates', async () => {
     const store = t.dcm.stores.credentials;
     let generations = 0;
     const generate = async () => `key ${++generations}`;
-    const keys = await Promise.all(Array.from({ length: 8 }, () => store.ensureKey('lc-c', 2048, generate)));
-    expect(new Set(keys)).toEqual(new Set(['key 1']));
-    expect(await store.ensureKey('lc-c', 2048, generate)).toBe('key 1');
+    const first = await store.prepareGeneration('lc-c', 2048, generate);
+    await store.putCertificate('lc-c', issued('cluster-1'));
+    expect(await store.prepareGeneration('lc-c', 2048, generate)).toEqual(first);
     expect(generations).toBe(1);
-    expect((await store.get('lc-c'))?.privateKey).toBe('key 1');
+    const revoked = await store.prepareGeneration('lc-c', 2048, generate, 'abcdef012345');
+    expect(revoked).toEqual({ generation: first.generation + 1, generationId: 'abcdef012345' });
+    // Asked again for the same generation (a resumed operation): nothing changes.
+    expect(await store.prepareGeneration('lc-c', 2048, generate, 'abcdef012345')).toEqual(revoked);
+    expect(generations).toBe(2);
+    expect(await store.get('lc-c')).toMatchObject({ privateKey: 'key 2', certificates: [], generationId: 'abcdef012345' });
+    expect(first.generationId).not.toBe(revoked.generationId);
   });
 
   it('replaces and removes the certificate of one reference only', async () => {
     const store = t.dcm.stores.credentials;
-    await store.ensureKey('lc-b', 2048, async () => 'key');
+    await store.prepareGeneration('lc-b', 2048, async () => 'key');
     await Promise.all(['cluster-1', 'cluster-2', 'cluster-3'].map((r) => store.putCertificate('lc-b', issued(r))));
     await Promise.all([store.putCertificate('lc-b', issued('cluster-2', 2)), store.removeCertificate('lc-b', 'cluster-3')]);
     expect((await store.get('lc-b'))?.certificates.map((c) => c.certificate).sort()).toEqual(['certificate 1 of cluster-1', 'certificate 2 of cluster-2']);

@@ -95,7 +95,7 @@ describe('apply a logical cloud to two real clusters', () => {
       expect(res.headers['content-type']).toMatch(/application\/yaml/);
       tenant[cluster.name] = res.text;
       const whoami = await kubectl({ text: res.text }, ['auth', 'whoami', '-o', 'json']);
-      expect(JSON.parse(whoami.stdout).status.userInfo).toMatchObject({ username: 'user-1', groups: expect.arrayContaining([`${PROJECT}/lc-1`]) });
+      expect(JSON.parse(whoami.stdout).status.userInfo).toMatchObject({ username: `dcm:${PROJECT}:lc-1:user-1`, groups: expect.arrayContaining([expect.stringMatching(/^dcm:lc:[0-9a-f-]{36}:[0-9a-f]{12}$/)]) });
     }
     const json = await t.http.get(`${LC}/lc-1/kubeconfig`).set('Accept', 'application/json').expect(200);
     expect(json.headers['content-type']).toMatch(/application\/json/);

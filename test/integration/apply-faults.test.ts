@@ -119,7 +119,7 @@ describe('apply with a cluster that is down or refuses an object', () => {
     it("hands out the healthy cluster's kubeconfig, which works; none for the cluster that is down", async () => {
       const k = { text: await tenantKubeconfig(t.http, PROJECT, 'lc-faults-1', 'cluster-1') };
       const whoami = await kubectl(k, ['auth', 'whoami', '-o', 'json']);
-      expect(JSON.parse(whoami.stdout).status.userInfo.username).toBe('user-faults-1');
+      expect(JSON.parse(whoami.stdout).status.userInfo.username).toBe(`dcm:${PROJECT}:lc-faults-1:user-faults-1`);
       expect((await kubectl(k, ['auth', 'can-i', 'create', 'configmaps'])).stdout.trim()).toBe('yes');
 
       const none = await t.http.get(`${lc('lc-faults-1')}/kubeconfig?cluster-reference=cluster-down`);

@@ -106,14 +106,14 @@ describe('tenant certificates signed by the DCM with a registered cluster CA key
     expect(verifyIssuedBy(certificate, caOf(kubeconfigText(1)))).toBe(true);
     expect(verifyIssuedBy(certificate, caOf(kubeconfigText(2)))).toBe(false);
     const { subject, notBefore, notAfter } = describeCertificate(certificate);
-    expect(subject).toEqual({ commonName: 'user-sign', organization: [`${PROJECT}/lc-sign`] });
+    expect(subject).toEqual({ commonName: `dcm:${PROJECT}:lc-sign:user-sign`, organization: [expect.stringMatching(/^dcm:lc:[0-9a-f-]{36}:[0-9a-f]{12}$/)] });
     // The DCM's configured validity (one year by default), not a signer's choice.
     expect((notAfter.getTime() - notBefore.getTime()) / 1000).toBe(365 * 24 * 3600 + 60);
 
     const k = { text: kubeconfig };
     const whoami = await kubectl(k, ['auth', 'whoami', '-o', 'json']);
     expect(whoami.stderr).toBe('');
-    expect(JSON.parse(whoami.stdout).status.userInfo).toMatchObject({ username: 'user-sign', groups: expect.arrayContaining([`${PROJECT}/lc-sign`]) });
+    expect(JSON.parse(whoami.stdout).status.userInfo).toMatchObject({ username: `dcm:${PROJECT}:lc-sign:user-sign`, groups: expect.arrayContaining([expect.stringMatching(/^dcm:lc:[0-9a-f-]{36}:[0-9a-f]{12}$/)]) });
     expect((await kubectl(k, ['auth', 'can-i', 'create', 'configmaps'])).stdout.trim()).toBe('yes');
     expect((await kubectl(k, ['auth', 'can-i', 'create', 'configmaps', '-n', 'ns-sign-2'])).stdout.trim()).toBe('no');
   });
@@ -137,7 +137,7 @@ describe('tenant certificates signed by the DCM with a registered cluster CA key
     expect(verifyIssuedBy(clientCertificateOf(kubeconfig), caOf(kubeconfigText(2)))).toBe(true);
     const whoami = await kubectl({ text: kubeconfig }, ['auth', 'whoami', '-o', 'json']);
     expect(whoami.stderr).toBe('');
-    expect(JSON.parse(whoami.stdout).status.userInfo.username).toBe('user-sign');
+    expect(JSON.parse(whoami.stdout).status.userInfo.username).toBe(`dcm:${PROJECT}:lc-sign:user-sign`);
     const certificates = (await t.dcm.stores.credentials.get((await t.dcm.services.logicalClouds.resolve(PROJECT, 'lc-sign')).id))?.certificates;
     expect(certificates?.map((c) => c.reference)).toEqual(['cluster-1-ca']);
   });

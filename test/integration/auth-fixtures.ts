@@ -73,3 +73,15 @@ export async function startAuthDcm(prefix: string, options: { metricsToken?: str
     tokens.remove();
   }
 }
+
+/**
+ * An admin lifts every bound of a project's policy (what the auth tests exercise is the access
+ * rules, not the tenant boundary, which test/integration/tenant-boundary.test.ts covers).
+ */
+export async function allowEverything(admin: ReturnType<typeof supertest>, project: string): Promise<void> {
+  const all = [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }];
+  const res = await admin
+    .put(`/v2/projects/${project}/policy`)
+    .send({ spec: { clusters: { providers: ['provider-1'] }, allowAdminLevel: true, namespacedCeiling: all, clusterWide: { allowed: true, ceiling: all } } });
+  if (res.status !== 200) throw new Error(`policy of ${project}: ${res.status} ${res.text}`);
+}

@@ -10,7 +10,7 @@ import { tokenFingerprint } from '../../src/auth/static-tokens.js';
 import { design } from '../support/dcm.js';
 import { bearer, grpcError, startTestGrpc, struct, type GrpcResource, type TestGrpc } from '../support/grpc.js';
 import { createDesignLogicalCloud, createProject } from '../support/rest.js';
-import { startAuthDcm, TOKENS, type AuthTestDcm } from './auth-fixtures.js';
+import { allowEverything, startAuthDcm, TOKENS, type AuthTestDcm } from './auth-fixtures.js';
 
 const { status } = grpc;
 const ref = (project: string, logicalCloud: string) => ({ project, logical_cloud: logicalCloud });
@@ -34,7 +34,8 @@ describe('gRPC authentication and authorization', () => {
     await createProject(admin, 'p2');
     await createDesignLogicalCloud(admin, 'p1', 'lc-1');
     await createDesignLogicalCloud(admin, 'p1', 'lc-2');
-    await createDesignLogicalCloud(admin, 'p2', 'lc-1');
+    await createDesignLogicalCloud(admin, 'p2', 'lc-1', 'ns-p2');
+    for (const p of ['p1', 'p2']) await allowEverything(admin.http, p);
   });
 
   afterAll(async () => {
@@ -67,6 +68,7 @@ describe('gRPC authentication and authorization', () => {
     const admin = bearer(TOKENS.admin);
     const body = design.logicalCloud();
     body.metadata.name = 'lc-admin';
+    body.spec.namespace = 'ns-admin';
     const created = await g.call<GrpcResource>('CreateLogicalCloud', { project: 'p2', body: struct(body) }, {}, admin);
     expect(created).toMatchObject({ name: 'lc-admin', revision: 1 });
     expect(await g.call('GetStatus', ref('p1', 'lc-2'), {}, admin)).toMatchObject({ state: 'Created' });
@@ -78,6 +80,7 @@ describe('gRPC authentication and authorization', () => {
     expect((await g.call<{ total: number }>('ListLogicalClouds', { project: 'p1' }, {}, team)).total).toBe(2);
     const body = design.logicalCloud();
     body.metadata.name = 'lc-team';
+    body.spec.namespace = 'ns-team';
     expect(await g.call<GrpcResource>('CreateLogicalCloud', { project: 'p1', body: struct(body) }, {}, team)).toMatchObject({ name: 'lc-team' });
     await g.call('DeleteLogicalCloud', { project: 'p1', name: 'lc-team' }, {}, team);
 

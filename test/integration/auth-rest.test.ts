@@ -9,7 +9,7 @@ import type { Response } from 'supertest';
 import { tokenFingerprint } from '../../src/auth/static-tokens.js';
 import { design } from '../support/dcm.js';
 import { createDesignLogicalCloud, createProject, createProvider, expectError, registerCluster } from '../support/rest.js';
-import { startAuthDcm, TOKENS, type AuthTestDcm } from './auth-fixtures.js';
+import { allowEverything, startAuthDcm, TOKENS, type AuthTestDcm } from './auth-fixtures.js';
 
 const LC = (project: string, lc = '') => `/v2/projects/${project}/logical-clouds${lc ? `/${lc}` : ''}`;
 
@@ -37,7 +37,8 @@ describe('REST authentication and authorization (static tokens)', () => {
     await createDesignLogicalCloud(admin, 'p1', 'lc-1');
     expect((await admin.http.post(`${LC('p1', 'lc-1')}/cluster-references`).send({ name: 'cluster-1' })).status).toBe(201);
     await createDesignLogicalCloud(admin, 'p1', 'lc-2');
-    await createDesignLogicalCloud(admin, 'p2', 'lc-1');
+    await createDesignLogicalCloud(admin, 'p2', 'lc-1', 'ns-p2');
+    for (const p of ['p1', 'p2']) await allowEverything(admin.http, p);
   });
 
   afterAll(async () => {
@@ -118,6 +119,7 @@ describe('REST authentication and authorization (static tokens)', () => {
       const team = t.as(TOKENS.team1);
       const body = design.logicalCloud();
       body.metadata.name = 'lc-team';
+      body.spec.namespace = 'ns-team';
       expect((await team.post(LC('p1')).send(body)).status).toBe(201);
       expect((await team.get(LC('p1'))).body).toHaveLength(3);
       expect((await team.post(`${LC('p1', 'lc-team')}/cluster-references`).send({ 'cluster-provider': 'provider-1', name: 'cluster-1' })).status).toBe(201);

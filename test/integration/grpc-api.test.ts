@@ -84,7 +84,7 @@ describe('gRPC API', () => {
       const got = await g.call<GrpcResource>('GetLogicalCloud', { project: PROJECT, name: 'lc-1' });
       expect(json(got.body)).toEqual(json(created.body));
 
-      await g.call('CreateLogicalCloud', { project: PROJECT, body: struct({ ...design.logicalCloud(), metadata: { name: 'lc-other' } }) });
+      await g.call('CreateLogicalCloud', { project: PROJECT, body: struct({ metadata: { name: 'lc-other' }, spec: { ...design.logicalCloud().spec, namespace: 'ns-other' } }) });
       const page = await g.call<ResourceList>('ListLogicalClouds', { project: PROJECT, page: { limit: 1, offset: 0 } });
       expect(page.total).toBe(2);
       expect(page.items.map((i) => i.name)).toEqual(['lc-1']);

@@ -10,7 +10,7 @@ import { design } from '../support/dcm.js';
 import { bearer, grpcError, startTestGrpc, struct, type TestGrpc } from '../support/grpc.js';
 import { createProject, createProvider, lcPath, registerCluster } from '../support/rest.js';
 import { applyAndSettle, composeDcm, removeLeftovers, tenantLogicalCloud, terminateAndSettle } from './apply-helpers.js';
-import { startAuthDcm, TOKENS, type AuthTestDcm } from './auth-fixtures.js';
+import { allowEverything, startAuthDcm, TOKENS, type AuthTestDcm } from './auth-fixtures.js';
 
 const LC = 'lc-metrics';
 const NS = 'ns-metrics';
@@ -63,6 +63,7 @@ describe('metrics and audit', () => {
     await createProject(admin, 'p1');
     await createProvider(admin, 'provider-1');
     await registerCluster(admin, 'provider-1', 'cluster-1', 1);
+    await allowEverything(admin.http, 'p1');
   });
 
   afterAll(async () => {
@@ -75,6 +76,7 @@ describe('metrics and audit', () => {
     it('counts REST requests and their latency per route pattern, method and status, never per raw URL', async () => {
       const body = design.logicalCloud();
       body.metadata.name = 'lc-a';
+      body.spec.namespace = 'ns-metrics-a';
       expect((await team().post('/v2/projects/p1/logical-clouds').send(body)).status).toBe(201);
       const before = await scrape();
       for (let i = 0; i < 3; i++) expect((await team().get(lcPath('p1', 'lc-a'))).status).toBe(200);
@@ -169,6 +171,7 @@ describe('metrics and audit', () => {
     it('writes one line per REST mutation with the caller, the route, the names, the status and the request id', async () => {
       const body = design.logicalCloud();
       body.metadata.name = 'lc-audit';
+      body.spec.namespace = 'ns-metrics-audit';
       const url = '/v2/projects/p1/logical-clouds';
       expect((await team().post(url).set('X-Request-Id', 'audit-create').send(body)).status).toBe(201);
       expect((await team().post(url).set('X-Request-Id', 'audit-duplicate').send(body)).status).toBe(409);
@@ -196,6 +199,7 @@ describe('metrics and audit', () => {
     it('writes one line per mutating RPC with the caller and the gRPC code', async () => {
       const body = design.logicalCloud();
       body.metadata.name = 'lc-grpc-audit';
+      body.spec.namespace = 'ns-metrics-grpc-audit';
       const withId = (id: string) => {
         const metadata = bearer(TOKENS.team1);
         metadata.set('x-request-id', id);

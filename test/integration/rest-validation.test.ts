@@ -39,13 +39,7 @@ const cases: Case[] = [
     body: logicalCloudWith({ spec: { namespace: 'Ns_1' } }),
     fields: ['spec.namespace'],
   },
-  {
-    rule: 'a reserved namespace',
-    path: lcs,
-    body: logicalCloudWith({ spec: { namespace: 'kube-system' } }),
-    fields: ['spec.namespace'],
-    message: /reserved/,
-  },
+  // Reserved namespaces (kube-system, …) are a 409 naming their owner: test/integration/tenant-boundary.test.ts.
   {
     rule: 'a user name reserved by Kubernetes',
     path: lcs,

@@ -105,7 +105,7 @@ describe('rotating the encryption key', () => {
       .post(`/v2/cluster-providers/${PROVIDER}/clusters`)
       .send({ metadata: { name: 'cluster-1' }, spec: { kubeconfig: kubeconfigText(1), 'ca-key': caKeyText(1) } })
       .expect(201);
-    await t.dcm.stores.credentials.ensureKey('lc-reseal', 2048, async () => caKeyText(2)!);
+    await t.dcm.stores.credentials.prepareGeneration('lc-reseal', 2048, async () => caKeyText(2)!);
   });
 
   afterAll(async () => {

@@ -43,10 +43,19 @@ export async function setUpProjectAndClusters(t: Pick<TestDcm, 'http'>, project:
   await registerCluster(t, 'provider-1', 'cluster-2', 2);
 }
 
-/** Creates the design's logical cloud (endpoint 1) in `project`, optionally under another name. */
-export async function createDesignLogicalCloud(t: Pick<TestDcm, 'http'>, project: string, name = 'lc-1'): Promise<Response> {
+/**
+ * Creates the design's logical cloud (endpoint 1) in `project`, optionally under another name;
+ * a namespace of its own unless it is lc-1 (the DCM refuses two logical clouds one namespace).
+ */
+export async function createDesignLogicalCloud(
+  t: Pick<TestDcm, 'http'>,
+  project: string,
+  name = 'lc-1',
+  namespace = name === 'lc-1' ? 'ns-1' : `ns-${name}`,
+): Promise<Response> {
   const body = design.logicalCloud();
   body.metadata.name = name;
+  body.spec.namespace = namespace;
   const res = await t.http.post(`/v2/projects/${project}/logical-clouds`).send(body);
   expect(res.status).toBe(201);
   return res;

@@ -70,6 +70,17 @@ describe('authorize', () => {
     expect(allowed(owner, { resource: 'unknown', description: 'GET /v2/other' })).toBe(false);
   });
 
+  it("lets a project caller read, not set, its projects' policies; admins set them", () => {
+    expect(allowed(owner, { resource: 'project-policy', project: 'p1', operation: 'read' })).toBe(true);
+    expect(authorize(owner, { resource: 'project-policy', project: 'p1', operation: 'write' })).toEqual({
+      allowed: false,
+      reason: 'team-1 may not change the policy of project p1 (admin only)',
+    });
+    expect(allowed(owner, { resource: 'project-policy', project: 'p2', operation: 'read' })).toBe(false);
+    expect(allowed(tenant, { resource: 'project-policy', project: 'p1', operation: 'read' })).toBe(false);
+    expect(allowed(admin, { resource: 'project-policy', project: 'p2', operation: 'write' })).toBe(true);
+  });
+
   it('lets a tenant only read the status and kubeconfig of its own logical cloud', () => {
     expect(allowed(tenant, lc('p1', 'lc-1', 'kubeconfig'))).toBe(true);
     expect(allowed(tenant, lc('p1', 'lc-1', 'status'))).toBe(true);
@@ -118,6 +129,10 @@ describe('httpAction: what a REST request does', () => {
     ['POST', '/ca/root', { resource: 'unknown', description: 'POST /v2/ca/root' }],
     ['GET', '/projects/p1/logical-clouds/lc-1/ca', lc('p1', 'lc-1', 'read')],
     ['POST', '/projects/p1/logical-clouds/lc-1/rotate-ca', lc('p1', 'lc-1', 'lifecycle')],
+    ['POST', '/projects/p1/logical-clouds/lc-1/revoke-credentials', lc('p1', 'lc-1', 'lifecycle')],
+    ['GET', '/projects/p1/policy', { resource: 'project-policy', project: 'p1', operation: 'read' }],
+    ['PUT', '/projects/p1/policy', { resource: 'project-policy', project: 'p1', operation: 'write' }],
+    ['DELETE', '/projects/p1/policy', { resource: 'project-policy', project: 'p1', operation: 'write' }],
     ['GET', '/projects/%E0%A4%A', { resource: 'unknown', description: 'GET /v2/projects/%E0%A4%A' }],
   ] as const)('%s %s', (method, path, expected) => {
     expect(httpAction(method, path)).toEqual(expected);
@@ -143,6 +158,10 @@ describe('grpcAction: what an RPC does', () => {
     ['GetRootCa', {}, { resource: 'ca-root', operation: 'read' }],
     ['GetLogicalCloudCa', ref, lc('p1', 'lc-1', 'read')],
     ['RotateCa', { ...ref, cluster_reference: '' }, lc('p1', 'lc-1', 'lifecycle')],
+    ['RevokeCredentials', ref, lc('p1', 'lc-1', 'lifecycle')],
+    ['GetProjectPolicy', { project: 'p1' }, { resource: 'project-policy', project: 'p1', operation: 'read' }],
+    ['SetProjectPolicy', { project: 'p1', body: {} }, { resource: 'project-policy', project: 'p1', operation: 'write' }],
+    ['ResetProjectPolicy', { project: 'p1' }, { resource: 'project-policy', project: 'p1', operation: 'write' }],
     ['Frobnicate', ref, { resource: 'unknown', description: 'call dcm.v1.LogicalCloudService/Frobnicate' }],
   ] as const)('%s', (method, request, expected) => {
     expect(grpcAction(method, request)).toEqual(expected);
@@ -155,5 +174,7 @@ describe('grpcAction: what an RPC does', () => {
     expect(grpcAction('DeleteKvPair', { ...ref, name: 'kv' })).toEqual(httpAction('DELETE', '/projects/p1/logical-clouds/lc-1/kv-pairs/kv'));
     expect(grpcAction('RotateCa', ref)).toEqual(httpAction('POST', '/projects/p1/logical-clouds/lc-1/rotate-ca'));
     expect(grpcAction('GetRootCa', {})).toEqual(httpAction('GET', '/ca/root'));
+    expect(grpcAction('RevokeCredentials', ref)).toEqual(httpAction('POST', '/projects/p1/logical-clouds/lc-1/revoke-credentials'));
+    expect(grpcAction('SetProjectPolicy', { project: 'p1' })).toEqual(httpAction('PUT', '/projects/p1/policy'));
   });
 });

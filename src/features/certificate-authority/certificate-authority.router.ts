@@ -5,6 +5,7 @@
 import type { Request, Router } from 'express';
 import { z } from 'zod';
 import type { CaCertificateDescription } from '../../certificates/certificate-authority.js';
+import { callerOf } from '../../http/caller.js';
 import { API_PREFIX } from '../../http/crud-routes.js';
 import { declareRoute, type OpenApiRegistry } from '../../http/openapi.js';
 import { parseInput } from '../../http/validation.js';
@@ -115,7 +116,7 @@ export function declareCertificateAuthorityRoutes(router: Router, registry: Open
     },
     async (req, res) => {
       const query = parseInput(RotateCaQuery, req.query, 'query');
-      res.status(202).json(rotateCaBody(await ca.rotate(p(req).project, p(req).logicalCloud, query['cluster-reference'])));
+      res.status(202).json(rotateCaBody(await ca.rotate(p(req).project, p(req).logicalCloud, query['cluster-reference'], callerOf(res))));
     },
   );
 }

@@ -9,6 +9,7 @@ import { controlPlaneNamespace, meshRevision, meshTrustDomain } from '../../cont
 import type { NamedRecordStore } from '../../db/named-record-store.js';
 import { ConflictError, NotFoundError, StateConflictError } from '../../errors.js';
 import type { LifecycleService, OperationSummary } from '../lifecycle/lifecycle.service.js';
+import type { Caller } from '../project-policies/project-policy.service.js';
 import { meshEnabled, type ClusterReferenceData } from '../logical-clouds/logical-cloud.model.js';
 import type { LogicalCloudService } from '../logical-clouds/logical-cloud.service.js';
 import type { ClusterKey, IntermediateCaStore } from './intermediate-ca.store.js';
@@ -95,7 +96,7 @@ export class CertificateAuthorityService {
    * and starts the normal apply, which issues and delivers new ones. Only for an applied,
    * mesh-enabled logical cloud with no operation under way.
    */
-  async rotate(project: string, name: string, reference?: string): Promise<{ summary: OperationSummary; references: string[] }> {
+  async rotate(project: string, name: string, reference: string | undefined, caller: Caller): Promise<{ summary: OperationSummary; references: string[] }> {
     const lc = await this.logicalClouds.resolve(project, name);
     if (!meshEnabled(lc.data)) {
       throw new StateConflictError(`Logical Cloud ${name} has no service mesh (spec.serviceMesh.enabled is not true): it has no CA to rotate`);
@@ -112,7 +113,7 @@ export class CertificateAuthorityService {
     const clusters: ClusterKey[] | undefined = reference === undefined ? undefined : chosen.map((r) => ({ provider: r.data.clusterProvider, cluster: r.data.cluster }));
     await this.intermediates.requestRotation(lc.id, at, clusters);
     try {
-      const summary = await this.lifecycle.apply(project, name);
+      const summary = await this.lifecycle.apply(project, name, caller);
       return { summary, references: chosen.map((r) => r.name) };
     } catch (error) {
       // The apply did not start: nothing is rotated behind the caller's back later.

@@ -41,12 +41,12 @@ export const clusterQuotaCrud = (quotas: ClusterQuotaService) =>
     itemParam: 'quota',
     createSchema: ClusterQuotaCreateSchema,
     updateSchema: ClusterQuotaUpdateSchema,
-    create: (p, input) => quotas.create(p.project!, p.logicalCloud!, input.metadata.name, input),
+    create: (p, input, caller) => quotas.create(p.project!, p.logicalCloud!, input.metadata.name, input, caller),
     get: (p, name) => quotas.get(p.project!, p.logicalCloud!, name),
     list: (p, page) => quotas.list(p.project!, p.logicalCloud!, page),
-    update: (p, name, input, revision) => {
+    update: (p, name, input, revision, caller) => {
       checkNameMatches(name, input.metadata?.name);
-      return quotas.update(p.project!, p.logicalCloud!, name, input, revision);
+      return quotas.update(p.project!, p.logicalCloud!, name, input, revision, caller);
     },
     delete: (p, name) => quotas.delete(p.project!, p.logicalCloud!, name),
     view: clusterQuotaView,

@@ -7,6 +7,8 @@ import type { ClusterService } from '../cluster-registry/cluster.service.js';
 import { LogicalCloudChildService, type LogicalCloudResolver } from '../logical-clouds/logical-cloud-children.service.js';
 import type { ClusterReferenceData, ClusterReferenceRecord } from '../logical-clouds/logical-cloud.model.js';
 import type { LifecycleGuard } from '../logical-clouds/logical-cloud.service.js';
+import type { ProjectPolicyService } from '../project-policies/project-policy.service.js';
+import { pairsToMap } from '../../db/named-record-store.js';
 import { metadataView } from '../metadata.js';
 import {
   ClusterReferenceCreateSchema,
@@ -22,6 +24,7 @@ export function createClusterReferenceService(
   logicalClouds: LogicalCloudResolver,
   clusters: ClusterService,
   guard: () => LifecycleGuard,
+  policies: Pick<ProjectPolicyService, 'enforce'>,
 ): ClusterReferenceService {
   /** The registered cluster a reference names; without a provider the name must be unambiguous. */
   const resolveCluster = async (clusterName: string, provider: string | undefined) => {
@@ -36,9 +39,10 @@ export function createClusterReferenceService(
   };
 
   return new LogicalCloudChildService('Cluster reference', store, logicalClouds, {
-    prepare: async (lc, input, name) => {
+    prepare: async (lc, input, name, caller) => {
       const cluster = await resolveCluster(input.cluster ?? name, input.clusterProvider);
       const clusterProvider = cluster.scope.provider!;
+      await policies.enforce(caller, lc.scope.project!, { clusters: [{ provider: clusterProvider, name: cluster.name, labels: pairsToMap(cluster.data.labels) }] });
       const others = await store.findWhere({ logicalCloudId: lc.id }, { 'data.clusterProvider': clusterProvider, 'data.cluster': cluster.name });
       const other = others.find((r) => r.name !== name);
       if (other) throw new ConflictError(`Cluster ${cluster.name} is already referenced by ${other.name} in Logical Cloud ${lc.name}`);
@@ -73,16 +77,16 @@ export const clusterReferenceCrud = (references: ClusterReferenceService) =>
     itemParam: 'reference',
     createSchema: ClusterReferenceCreateSchema,
     updateSchema: ClusterReferenceUpdateSchema,
-    create: (p, body) => {
+    create: (p, body, caller) => {
       const input = clusterReferenceInput(body);
-      return references.create(p.project!, p.logicalCloud!, input.name!, input);
+      return references.create(p.project!, p.logicalCloud!, input.name!, input, caller);
     },
     get: (p, name) => references.get(p.project!, p.logicalCloud!, name),
     list: (p, page) => references.list(p.project!, p.logicalCloud!, page),
-    update: (p, name, body, revision) => {
+    update: (p, name, body, revision, caller) => {
       const input = clusterReferenceInput(body);
       checkNameMatches(name, input.name, 'spec' in body ? 'metadata.name' : 'name');
-      return references.update(p.project!, p.logicalCloud!, name, input, revision);
+      return references.update(p.project!, p.logicalCloud!, name, input, revision, caller);
     },
     delete: (p, name) => references.delete(p.project!, p.logicalCloud!, name),
     view: clusterReferenceView,

@@ -59,12 +59,12 @@ export const kvPairCrud = (kvPairs: KvPairService) =>
     itemParam: 'kvPair',
     createSchema: KvPairCreateSchema,
     updateSchema: KvPairUpdateSchema,
-    create: (p, input) => kvPairs.create(p.project!, p.logicalCloud!, input.metadata.name, input),
+    create: (p, input, caller) => kvPairs.create(p.project!, p.logicalCloud!, input.metadata.name, input, caller),
     get: (p, name) => kvPairs.get(p.project!, p.logicalCloud!, name),
     list: (p, page) => kvPairs.list(p.project!, p.logicalCloud!, page),
-    update: (p, name, input, revision) => {
+    update: (p, name, input, revision, caller) => {
       checkNameMatches(name, input.metadata?.name);
-      return kvPairs.update(p.project!, p.logicalCloud!, name, input, revision);
+      return kvPairs.update(p.project!, p.logicalCloud!, name, input, revision, caller);
     },
     delete: (p, name) => kvPairs.delete(p.project!, p.logicalCloud!, name),
     view: kvPairView,

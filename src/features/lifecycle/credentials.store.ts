@@ -1,9 +1,12 @@
 /**
- * The tenant's credentials of each logical cloud: one private key (generated once, never
- * per cluster, stored sealed) and the certificate each cluster issued for it.
+ * The tenant's credentials of each logical cloud: one credential generation at a time, with
+ * its private key (generated once per generation, never per cluster, stored sealed) and the
+ * certificate each cluster issued for it. A new generation (revocation, or the first apply
+ * after a terminate, which forgets the credentials) has a new random id: RBAC binds the
+ * group named after it, so the certificates of every earlier generation grant nothing.
  */
+import { randomBytes } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
-import { isDuplicateKeyError } from '../../db/mongo.js';
 import { CoalescingWriter } from './coalescing-writer.js';
 import type { SecretCipher, StoredSecret } from '../../security/secret-cipher.js';
 
@@ -19,15 +22,26 @@ interface CredentialsDocument {
   privateKey: StoredSecret;
   keyBits: number;
   certificates: IssuedCertificate[];
+  /** 1, 2, … within the document's life; absent on documents from before generations (then replaced at the next apply). */
+  generation?: number;
+  generationId?: string;
+}
+
+export interface CredentialGeneration {
+  generation: number;
+  generationId: string;
 }
 
 /** A logical cloud's credentials with the private key opened. */
-export interface Credentials {
+export interface Credentials extends Partial<CredentialGeneration> {
   logicalCloudId: string;
   privateKey: string;
   keyBits: number;
   certificates: IssuedCertificate[];
 }
+
+/** A new generation's id: random, so that no generation of any logical cloud is ever named again. */
+export const newGenerationId = (): string => randomBytes(6).toString('hex');
 
 export class CredentialsStore {
   private readonly collection: Collection<CredentialsDocument>;
@@ -39,8 +53,6 @@ export class CredentialsStore {
   private readonly certificateWrites = new CoalescingWriter<{ reference: string; issued?: IssuedCertificate }>((logicalCloudId, changes) =>
     this.writeCertificates(logicalCloudId, changes),
   );
-  /** Keys being loaded or generated, by logical cloud. */
-  private readonly pendingKeys = new Map<string, Promise<string>>();
 
   constructor(
     db: Db,
@@ -61,33 +73,40 @@ export class CredentialsStore {
       privateKey: this.cipher.open(doc.privateKey, keyContext(logicalCloudId)),
       keyBits: doc.keyBits,
       certificates: doc.certificates,
+      ...(doc.generationId !== undefined ? { generation: doc.generation ?? 1, generationId: doc.generationId } : {}),
+    };
+  }
+
+  /** The generation and the certificates' validity, without opening the key (status). */
+  async summary(logicalCloudId: string): Promise<(Partial<CredentialGeneration> & { certificates: Omit<IssuedCertificate, 'certificate'>[] }) | null> {
+    const doc = await this.collection.findOne({ _id: logicalCloudId }, { projection: { privateKey: 0 } });
+    if (!doc) return null;
+    return {
+      ...(doc.generationId !== undefined ? { generation: doc.generation ?? 1, generationId: doc.generationId } : {}),
+      certificates: doc.certificates.map(({ reference, notAfter, signedBy }) => ({ reference, notAfter, signedBy })),
     };
   }
 
   /**
-   * The logical cloud's key: the stored one, or `generate()`'s, stored by whoever inserts
-   * first. The clusters of one apply ask at the same time: they share one generation (an
-   * RSA key costs hundreds of milliseconds of CPU) instead of each making one to throw away.
+   * The credential generation an apply works with: the current one, unless `wanted` names
+   * another (a revocation) or there is none (first apply, after a terminate, or a document
+   * from before generations): then a new generation with a new key and no certificates
+   * replaces the old one. Called once per apply, by the replica holding the logical cloud's
+   * lease; asking again for the same `wanted` (a resumed operation) changes nothing.
    */
-  ensureKey(logicalCloudId: string, keyBits: number, generate: () => Promise<string>): Promise<string> {
-    const pending = this.pendingKeys.get(logicalCloudId);
-    if (pending) return pending;
-    const key = this.loadOrCreateKey(logicalCloudId, keyBits, generate).finally(() => this.pendingKeys.delete(logicalCloudId));
-    this.pendingKeys.set(logicalCloudId, key);
-    return key;
-  }
-
-  private async loadOrCreateKey(logicalCloudId: string, keyBits: number, generate: () => Promise<string>): Promise<string> {
-    const existing = await this.get(logicalCloudId);
-    if (existing) return existing.privateKey;
-    const privateKey = await generate();
-    try {
-      await this.collection.insertOne({ _id: logicalCloudId, privateKey: this.cipher.seal(privateKey, keyContext(logicalCloudId)), keyBits, certificates: [] });
-      return privateKey;
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-      return (await this.get(logicalCloudId))!.privateKey;
+  async prepareGeneration(logicalCloudId: string, keyBits: number, generate: () => Promise<string>, wanted?: string): Promise<CredentialGeneration> {
+    const current = await this.collection.findOne({ _id: logicalCloudId }, { projection: { generation: 1, generationId: 1 } });
+    if (current?.generationId !== undefined && (wanted === undefined || wanted === current.generationId)) {
+      return { generation: current.generation ?? 1, generationId: current.generationId };
     }
+    const next: CredentialGeneration = { generation: (current?.generation ?? 0) + 1, generationId: wanted ?? newGenerationId() };
+    const privateKey = await generate();
+    await this.collection.replaceOne(
+      { _id: logicalCloudId },
+      { privateKey: this.cipher.seal(privateKey, keyContext(logicalCloudId)), keyBits, certificates: [], ...next },
+      { upsert: true },
+    );
+    return next;
   }
 
   /** Seals again, under the current key, every private key sealed under an older key (or unsealed). */

@@ -36,7 +36,14 @@ export interface LifecycleDocument {
   project: string;
   logicalCloud: string;
   state: LifecycleState;
-  operation: { kind: 'apply' | 'terminate'; inProgress: boolean; requestedAt: Date; finishedAt?: Date };
+  operation: {
+    kind: 'apply' | 'terminate';
+    inProgress: boolean;
+    requestedAt: Date;
+    finishedAt?: Date;
+    /** An apply that starts this new credential generation (a revocation); kept so that a resumed apply does the same. */
+    credentialGeneration?: string;
+  };
   clusters: ClusterStatus[];
   /** Clusters that may hold objects of this logical cloud. */
   placements: ClusterPlacement[];

@@ -1,11 +1,13 @@
 /** Design endpoints 2, 14 and 15 (and EMCO's instantiate/update/terminate and kubeconfig paths). */
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
+import type { Principal } from '../../auth/authorize.js';
+import { callerOf } from '../../http/caller.js';
 import { API_PREFIX } from '../../http/crud-routes.js';
 import { declareRoute, type OpenApiRegistry } from '../../http/openapi.js';
 import { parseInput } from '../../http/validation.js';
 import { kubeconfigToJson, kubeconfigToYaml } from '../../kubeconfig/kubeconfig.js';
-import { STATUS_TEXT, type LifecycleService, type OperationSummary } from './lifecycle.service.js';
+import { STATUS_TEXT, type LifecycleService, type LogicalCloudStatus, type OperationSummary } from './lifecycle.service.js';
 
 const LC = '/projects/:project/logical-clouds/:logicalCloud';
 
@@ -23,7 +25,7 @@ export const operationBody = (summary: OperationSummary) => ({
 const KubeconfigQuery = z.object({ 'cluster-reference': z.string().min(1).max(128).optional() });
 
 /** The body of GET …/status (design 15): overall status, then per cluster and resource. */
-export function statusView({ logicalCloud, status }: Awaited<ReturnType<LifecycleService['getStatus']>>) {
+export function statusView({ logicalCloud, status, credentials }: LogicalCloudStatus) {
   const summarize = (resources: { category: string; status: string }[], category: string) => {
     const mine = resources.filter((r) => r.category === category);
     if (mine.length === 0) return 'None';
@@ -35,6 +37,8 @@ export function statusView({ logicalCloud, status }: Awaited<ReturnType<Lifecycl
     status: STATUS_TEXT[status?.state ?? 'Created'],
     state: status?.state ?? 'Created',
     operation: status?.operation ?? null,
+    // The tenant's credential generation (a new one after every revocation and terminate) and each certificate's expiry.
+    credentials: credentials?.generation !== undefined ? { generation: credentials.generation } : null,
     clusters: (status?.clusters ?? []).map((c) => ({
       'cluster-reference': c.reference,
       'cluster-provider': c.provider,
@@ -48,6 +52,7 @@ export function statusView({ logicalCloud, status }: Awaited<ReturnType<Lifecycl
       // Service mesh only (else None): the cluster's intermediate CA / cacerts Secret, and its Istio control plane.
       'ca-status': summarize(c.resources, 'ca'),
       'mesh-status': summarize(c.resources, 'mesh'),
+      'certificate-not-after': credentials?.certificates.find((cert) => cert.reference === c.reference)?.notAfter ?? null,
       resources: c.resources,
       warnings: c.warnings.map((w) => w.message),
       errors: c.resources.filter((r) => r.message && (r.status === 'Failed' || r.status === 'DeleteFailed')).map((r) => `${r.kind} ${r.name}: ${r.message}`),
@@ -58,21 +63,27 @@ export function statusView({ logicalCloud, status }: Awaited<ReturnType<Lifecycl
 export function declareLifecycleRoutes(router: Router, registry: OpenApiRegistry, lifecycle: LifecycleService): void {
   const p = (req: Request) => req.params as { project: string; logicalCloud: string; reference?: string };
 
-  const operation = (path: string, summary: string, status: 200 | 202, run: (project: string, lc: string) => Promise<OperationSummary>) =>
+  const operation = (path: string, summary: string, status: 200 | 202, run: (project: string, lc: string, caller: Principal) => Promise<OperationSummary>) =>
     declareRoute(
       router,
       registry,
       API_PREFIX,
       { method: 'post', path: `${LC}/${path}`, tag: 'Lifecycle', summary, responses: { [status]: { description: 'Accepted; follow GET …/status' }, 409: { description: 'Precondition or state conflict' } } },
       async (req, res) => {
-        const result = await run(p(req).project, p(req).logicalCloud);
+        const result = await run(p(req).project, p(req).logicalCloud, callerOf(res));
         res.status(status).json(operationBody(result));
       },
     );
-  operation('apply', 'Apply the logical cloud to its clusters (design 14); idempotent, converges after changes', 200, (pr, lc) => lifecycle.apply(pr, lc));
-  operation('instantiate', 'EMCO name of apply', 202, (pr, lc) => lifecycle.apply(pr, lc));
-  operation('update', 'EMCO name of re-apply after changes', 202, (pr, lc) => lifecycle.apply(pr, lc));
+  operation('apply', 'Apply the logical cloud to its clusters (design 14); idempotent, converges after changes', 200, (pr, lc, caller) => lifecycle.apply(pr, lc, caller));
+  operation('instantiate', 'EMCO name of apply', 202, (pr, lc, caller) => lifecycle.apply(pr, lc, caller));
+  operation('update', 'EMCO name of re-apply after changes', 202, (pr, lc, caller) => lifecycle.apply(pr, lc, caller));
   operation('terminate', 'Remove everything the DCM created on the clusters', 202, (pr, lc) => lifecycle.terminate(pr, lc));
+  operation(
+    'revoke-credentials',
+    "Revoke the tenant's credentials: a new key and group, new certificates on every cluster, bindings moved; every earlier kubeconfig stops working",
+    202,
+    (pr, lc, caller) => lifecycle.revokeCredentials(pr, lc, caller),
+  );
 
   declareRoute(
     router,

@@ -17,9 +17,12 @@ import type { ClusterConnection } from '../../kubernetes/cluster-connection.js';
 import type { LeaseStore } from '../../db/lease-store.js';
 import type { Logger } from '../../logger.js';
 import type { ClusterRecord, ClusterSecrets, ClusterService } from '../cluster-registry/cluster.service.js';
+import { pairsToMap } from '../../db/named-record-store.js';
+import type { TenantIdentity } from '../../domain/tenant-identity.js';
 import type { LogicalCloudRecord } from '../logical-clouds/logical-cloud.model.js';
 import type { LifecycleGuard, LogicalCloudService, LogicalCloudStores } from '../logical-clouds/logical-cloud.service.js';
-import type { CredentialsStore } from './credentials.store.js';
+import type { Caller, ProjectPolicyService } from '../project-policies/project-policy.service.js';
+import { newGenerationId, type CredentialsStore } from './credentials.store.js';
 import type {
   ClusterPlacement,
   ClusterStatus,
@@ -61,6 +64,13 @@ export interface LifecycleOptions {
   observer?: LifecycleObserver;
 }
 
+export interface LogicalCloudStatus {
+  logicalCloud: LogicalCloudRecord;
+  status: LifecycleDocument | null;
+  /** The tenant's credential generation and the validity of each cluster's certificate (no key, no certificate text). */
+  credentials: Awaited<ReturnType<CredentialsStore['summary']>>;
+}
+
 export interface OperationSummary {
   logicalCloud: LogicalCloudRecord;
   clusters: string[];
@@ -98,6 +108,7 @@ export class LifecycleService implements LifecycleGuard {
     private readonly status: LifecycleStatusStore,
     private readonly credentials: CredentialsStore,
     private readonly leases: LeaseStore,
+    private readonly policies: Pick<ProjectPolicyService, 'enforce'>,
     private readonly controllers: Controllers,
     private readonly options: LifecycleOptions,
     private readonly logger: Logger,
@@ -123,7 +134,12 @@ export class LifecycleService implements LifecycleGuard {
 
   // ---- operations -----------------------------------------------------------------------
 
-  async apply(project: string, name: string): Promise<OperationSummary> {
+  /**
+   * Applies the logical cloud. A non-admin caller's apply is checked against the project's
+   * policy as a whole (a policy narrowed since the logical cloud was written is enforced here).
+   * `credentialGeneration`: start that new credential generation (revocation).
+   */
+  async apply(project: string, name: string, caller: Caller, request: { credentialGeneration?: string } = {}): Promise<OperationSummary> {
     const lc = await this.logicalClouds.resolve(project, name);
     this.refuseWhileRunning(lc);
     const [references, permissions, quotas] = await Promise.all([
@@ -140,7 +156,19 @@ export class LifecycleService implements LifecycleGuard {
       if (!permissions.items.some((p) => p.data.namespace !== '')) {
         throw new StateConflictError(`Logical Cloud ${name} needs at least one user permission in its namespace ${lc.data.namespace}`);
       }
-      await this.refuseSharedUser(lc, references.items.map((r) => `${r.data.clusterProvider}/${r.data.cluster}`));
+    }
+    if (!caller.admin) {
+      const clusters = await Promise.all(
+        references.items.map(async (r) => {
+          const cluster = await this.clusters.get(r.data.clusterProvider, r.data.cluster);
+          return { provider: r.data.clusterProvider, name: r.data.cluster, labels: pairsToMap(cluster.data.labels) };
+        }),
+      );
+      await this.policies.enforce(caller, project, {
+        level: lc.data.level,
+        permissions: permissions.items.map((p) => ({ ...p.data, name: p.name })),
+        clusters,
+      });
     }
     await this.claim(lc);
     const previous = await this.status.get(lc.id);
@@ -150,7 +178,12 @@ export class LifecycleService implements LifecycleGuard {
       project,
       logicalCloud: name,
       state: 'Instantiating',
-      operation: { kind: 'apply', inProgress: true, requestedAt: new Date() },
+      operation: {
+        kind: 'apply',
+        inProgress: true,
+        requestedAt: new Date(),
+        ...(request.credentialGeneration ? { credentialGeneration: request.credentialGeneration } : {}),
+      },
       clusters: placements.map((p) => ({ ...p, state: 'Pending', resources: [], warnings: [] })),
       // Until this apply is done, objects may be left where the previous one put them.
       placements: mergePlacements(previous?.placements ?? [], placements),
@@ -185,9 +218,29 @@ export class LifecycleService implements LifecycleGuard {
     return { logicalCloud: lc, clusters: previous.placements.map((p) => p.reference), quotas: [], state: doc.state };
   }
 
-  async getStatus(project: string, name: string): Promise<{ logicalCloud: LogicalCloudRecord; status: LifecycleDocument | null }> {
+  /**
+   * Revocation without a CRL (Kubernetes checks none for client certificates): a new
+   * credential generation (new key, new group) and a normal apply, which issues new
+   * certificates on every cluster and moves every binding to the new group, so every earlier
+   * kubeconfig stops working there.
+   */
+  async revokeCredentials(project: string, name: string, caller: Caller): Promise<OperationSummary> {
     const lc = await this.logicalClouds.resolve(project, name);
-    return { logicalCloud: lc, status: await this.status.get(lc.id) };
+    if (lc.data.level !== '1' || !lc.data.user) {
+      throw new StateConflictError(`Logical Cloud ${name} has no tenant user (level ${lc.data.level}): it has no credentials to revoke`);
+    }
+    const doc = await this.status.get(lc.id);
+    if (doc?.operation.inProgress) throw new ConflictError(`an operation on Logical Cloud ${name} is already in progress`);
+    if (!doc || (doc.state !== 'Instantiated' && doc.state !== 'InstantiateFailed')) {
+      throw new StateConflictError(`Logical Cloud ${name} is not applied (${doc?.state ?? 'Created'}): it has no credentials to revoke`);
+    }
+    return this.apply(project, name, caller, { credentialGeneration: newGenerationId() });
+  }
+
+  async getStatus(project: string, name: string): Promise<LogicalCloudStatus> {
+    const lc = await this.logicalClouds.resolve(project, name);
+    const [status, credentials] = await Promise.all([this.status.get(lc.id), this.credentials.summary(lc.id)]);
+    return { logicalCloud: lc, status, credentials };
   }
 
   /** The tenant's kubeconfig for one cluster reference, or for every cluster with a certificate. */
@@ -312,21 +365,6 @@ export class LifecycleService implements LifecycleGuard {
     return this.claims.get(logicalCloudId)?.lost === false;
   }
 
-  /** One tenant user per cluster: two logical clouds with one user name would share each other's grants. */
-  private async refuseSharedUser(lc: LogicalCloudRecord, clusterKeys: string[]): Promise<void> {
-    const sameUser = await this.stores.logicalClouds.findWhere({}, { 'data.user.name': lc.data.user!.name, _id: { $ne: lc.id } });
-    for (const other of sameUser) {
-      const otherStatus = await this.status.get(other.id);
-      if (!otherStatus || !HOLDS_RESOURCES.includes(otherStatus.state)) continue;
-      const shared = otherStatus.placements.find((p) => clusterKeys.includes(`${p.provider}/${p.cluster}`));
-      if (shared) {
-        throw new ConflictError(
-          `user ${lc.data.user!.name} is already the user of Logical Cloud ${other.name} (project ${other.scope.project}) on cluster ${shared.cluster}; choose another user name`,
-        );
-      }
-    }
-  }
-
   /** Runs an operation whose lease this replica has just taken, renewing the lease until it ends. */
   private start(logicalCloudId: string, work: () => Promise<void>): void {
     const { replicaId, leaseTtlMs } = this.options;
@@ -431,7 +469,14 @@ export class LifecycleService implements LifecycleGuard {
     const loaded = await this.loadWork(project, logicalCloudId);
     const doc = await this.status.get(logicalCloudId);
     if (!loaded || !doc) return;
-    const work = { project, logicalCloud: loaded.lc, permissions: loaded.permissions, quotas: loaded.quotas };
+    let tenant: TenantIdentity | undefined;
+    try {
+      tenant = await this.controllers.user.prepare(project, loaded.lc, doc.operation.credentialGeneration);
+    } catch (error) {
+      await this.failApply(doc, `the tenant's credentials could not be prepared: ${(error as Error).message}`);
+      return;
+    }
+    const work = { project, logicalCloud: loaded.lc, permissions: loaded.permissions, quotas: loaded.quotas, ...(tenant ? { tenant } : {}) };
     const current = loaded.references.map((r) => ({ reference: r.name, provider: r.data.clusterProvider, cluster: r.data.cluster }));
     // A cluster no longer referenced is cleaned up (unless another reference now names it).
     const removed = doc.placements.filter((p) => !current.some((c) => c.provider === p.provider && c.cluster === p.cluster));
@@ -480,6 +525,25 @@ export class LifecycleService implements LifecycleGuard {
     this.logger.info({ project, logicalCloud: loaded.lc.name, failed }, 'apply finished');
   }
 
+  /** Ends an apply that could not start on any cluster: every cluster Failed with the reason. */
+  private async failApply(doc: LifecycleDocument, message: string): Promise<void> {
+    if (!this.holds(doc._id)) return;
+    const { heldBefore, ...rest } = doc;
+    await this.status.put({
+      ...rest,
+      state: 'InstantiateFailed',
+      operation: { ...doc.operation, inProgress: false, finishedAt: new Date() },
+      clusters: doc.clusters.map((c) => ({
+        ...c,
+        state: 'Failed',
+        resources: [{ category: 'user-certificate', kind: 'Certificate', name: '', status: 'Failed', message }],
+        warnings: [],
+      })),
+      placements: heldBefore ?? doc.placements,
+    });
+    this.logger.warn({ project: doc.project, logicalCloud: doc.logicalCloud }, message);
+  }
+
   private async runTerminate(project: string, logicalCloudId: string): Promise<void> {
     const loaded = await this.loadWork(project, logicalCloudId);
     const doc = await this.status.get(logicalCloudId);
@@ -506,6 +570,9 @@ export class LifecycleService implements LifecycleGuard {
     if (!this.holds(logicalCloudId)) return;
     const final = await this.status.get(logicalCloudId);
     if (!final) return;
+    // This credential generation is over: the next apply starts a new one (new key, new group),
+    // so no certificate issued before the terminate is ever bound again.
+    await this.credentials.delete(logicalCloudId);
     await this.status.put({
       ...final,
       state: stillHolding.length > 0 ? 'TerminateFailed' : 'Terminated',

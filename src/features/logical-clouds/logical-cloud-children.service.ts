@@ -5,6 +5,7 @@
  */
 import { DuplicateNameError, type NamedRecordStore, type Page, type PageOf, type StoredRecord, type UpdateOutcome } from '../../db/named-record-store.js';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../../errors.js';
+import type { Caller } from '../project-policies/project-policy.service.js';
 import type { LogicalCloudRecord } from './logical-cloud.model.js';
 
 export interface LogicalCloudResolver {
@@ -13,8 +14,11 @@ export interface LogicalCloudResolver {
 }
 
 export interface ChildHooks<Input, T> {
-  /** Validates the input against the logical cloud and the rest of the world; returns what to store. */
-  prepare(lc: LogicalCloudRecord, input: Input, name: string): Promise<T> | T;
+  /**
+   * Validates the input against the logical cloud, the rest of the world and (for a non-admin
+   * caller) the project's policy; returns what to store.
+   */
+  prepare(lc: LogicalCloudRecord, input: Input, name: string, caller: Caller): Promise<T> | T;
   /** Refuses a change, e.g. while the logical cloud is being applied. */
   checkMutable?(lc: LogicalCloudRecord): Promise<void>;
 }
@@ -40,18 +44,18 @@ export class LogicalCloudChildService<Input, T> {
    * rule of the resource (e.g. a cluster referenced twice, which a unique index refuses):
    * checking the input again names that conflict; otherwise the error stands.
    */
-  private async recheck(lc: LogicalCloudRecord, input: Input, name: string): Promise<void> {
-    await this.hooks.prepare(lc, input, name);
+  private async recheck(lc: LogicalCloudRecord, input: Input, name: string, caller: Caller): Promise<void> {
+    await this.hooks.prepare(lc, input, name, caller);
   }
 
-  async create(project: string, logicalCloud: string, name: string, input: Input): Promise<StoredRecord<T>> {
+  async create(project: string, logicalCloud: string, name: string, input: Input, caller: Caller): Promise<StoredRecord<T>> {
     const lc = await this.logicalClouds.resolve(project, logicalCloud);
     await this.hooks.checkMutable?.(lc);
-    const data = await this.hooks.prepare(lc, input, name);
+    const data = await this.hooks.prepare(lc, input, name, caller);
     try {
       return await this.store.create(this.scope(lc), name, data);
     } catch (error) {
-      await this.recheck(lc, input, name);
+      await this.recheck(lc, input, name, caller);
       if (error instanceof DuplicateNameError) throw new ConflictError(`${this.noun} ${name} already exists in Logical Cloud ${lc.name}`);
       throw error;
     }
@@ -69,15 +73,22 @@ export class LogicalCloudChildService<Input, T> {
     return this.store.list(this.scope(lc), page);
   }
 
-  async update(project: string, logicalCloud: string, name: string, input: Input, expectedRevision?: number): Promise<StoredRecord<T>> {
+  async update(
+    project: string,
+    logicalCloud: string,
+    name: string,
+    input: Input,
+    expectedRevision: number | undefined,
+    caller: Caller,
+  ): Promise<StoredRecord<T>> {
     const lc = await this.logicalClouds.resolve(project, logicalCloud);
     await this.hooks.checkMutable?.(lc);
-    const data = await this.hooks.prepare(lc, input, name);
+    const data = await this.hooks.prepare(lc, input, name, caller);
     let outcome: UpdateOutcome<T>;
     try {
       outcome = await this.store.update(this.scope(lc), name, data, expectedRevision);
     } catch (error) {
-      await this.recheck(lc, input, name);
+      await this.recheck(lc, input, name, caller);
       throw error;
     }
     if (outcome.kind === 'not-found') throw this.notFound(lc, name);

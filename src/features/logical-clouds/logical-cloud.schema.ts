@@ -4,9 +4,6 @@ import { dns1123Label, isLabelValue, kubernetesUserName, labelMap } from '../../
 import { MetadataSchema, UpdateMetadataSchema } from '../metadata.js';
 import { InlinePermissionSchema } from '../user-permissions/permission.schema.js';
 
-/** Namespaces the DCM must never create, label or delete on a tenant's behalf. */
-const RESERVED_NAMESPACES = /^(default|kube-.*)$/;
-
 const UserSchema = z
   .strictObject({
     'user-name': kubernetesUserName.optional(),
@@ -45,9 +42,8 @@ const ServiceMeshSchema = z.strictObject({
 
 const SpecSchema = z
   .strictObject({
-    namespace: dns1123Label
-      .refine((ns) => !RESERVED_NAMESPACES.test(ns), { message: 'default and kube-* namespaces are reserved' })
-      .optional(),
+    // Namespaces reserved for Kubernetes, Istio and the DCM, or held by another logical cloud: 409 from the service.
+    namespace: dns1123Label.optional(),
     level: z.enum(['0', '1'], { message: 'level is "0" (admin) or "1" (standard)' }).optional(),
     labels: labelMap.optional(),
     user: UserSchema.optional(),

@@ -8,9 +8,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DuplicateNameError, type NamedRecordStore, type Page, type PageOf } from '../../db/named-record-store.js';
+import { reservedNamespaceOwner } from '../../domain/tenant-identity.js';
 import { ConflictError, InvalidInputError, NotFoundError, PreconditionFailedError } from '../../errors.js';
+import type { Caller, ProjectPolicyService } from '../project-policies/project-policy.service.js';
 import type { TopLevelService } from '../top-level.service.js';
 import type { Described } from '../metadata.js';
+import type { NamespaceClaimStore, NamespaceOwner } from './namespace-claims.store.js';
 import type { LogicalCloudResolver } from './logical-cloud-children.service.js';
 import type {
   ClusterQuotaData,
@@ -57,6 +60,9 @@ export interface LifecycleGuard {
   onDeleted?(lc: LogicalCloudRecord): Promise<void>;
 }
 
+/** How long a fresh namespace claim counts as held even before its logical cloud is written (a create in flight). */
+const CLAIM_GRACE_MS = 60_000;
+
 export const permissionNamespace = (lcNamespace: string, requested: string | undefined): string =>
   requested === undefined ? lcNamespace : requested;
 
@@ -76,6 +82,8 @@ export class LogicalCloudService implements LogicalCloudResolver {
   constructor(
     private readonly stores: LogicalCloudStores,
     private readonly projects: TopLevelService<Described>,
+    private readonly policies: Pick<ProjectPolicyService, 'enforce'>,
+    private readonly namespaces: NamespaceClaimStore,
   ) {}
 
   /** The apply feature installs its lifecycle rules once it is wired. */
@@ -109,15 +117,44 @@ export class LogicalCloudService implements LogicalCloudResolver {
     };
   }
 
+  /** The project's policy bounds what a non-admin caller may give a logical cloud: its level and its permissions. */
+  private enforcePolicy(caller: Caller, project: string, data: LogicalCloudData, permissions: InlinePermission[] | undefined): Promise<void> {
+    return this.policies.enforce(caller, project, {
+      level: data.level,
+      ...(permissions ? { permissions: permissions.map((p) => ({ ...this.permissionData(data, p), name: p.name })) } : {}),
+    });
+  }
+
+  /**
+   * Claims the logical cloud's namespace DCM-wide, or refuses (409) naming who holds it: Kubernetes,
+   * Istio, the DCM's control planes, or another logical cloud (named only to a caller who may see it).
+   */
+  private async claimNamespace(caller: Caller, project: string, name: string, id: string, data: LogicalCloudData): Promise<void> {
+    if (data.level !== '1' || data.namespace === '') return;
+    refuseReservedNamespace(data);
+    const holder = await this.namespaces.claim(data.namespace, { logicalCloudId: id, project, logicalCloud: name }, (h) => this.stillHolds(h, data.namespace));
+    if (!holder) return;
+    const visible = caller.admin || holder.project === project || caller.projects.has(holder.project);
+    throw namespaceTaken(data.namespace, visible ? `Logical Cloud ${holder.logicalCloud} of project ${holder.project}` : 'a logical cloud of another project');
+  }
+
+  private async stillHolds(holder: NamespaceOwner & { claimedAt: Date }, namespace: string): Promise<boolean> {
+    if (Date.now() - holder.claimedAt.getTime() < CLAIM_GRACE_MS) return true;
+    const lc = await this.stores.logicalClouds.getById(holder.logicalCloudId);
+    return lc !== null && lc !== undefined && lc.data.level === '1' && lc.data.namespace === namespace;
+  }
+
   /**
    * Writes first and checks afterwards what could make the write wrong (the name taken, the
    * project missing or deleted meanwhile), undoing it then: on the usual path that is one
    * read instead of three. The permissions hang off the new logical cloud's fresh id, so
    * nobody sees them before the logical cloud exists, nor after it is undone.
    */
-  async create(project: string, name: string, input: LogicalCloudInput): Promise<LogicalCloudView> {
+  async create(project: string, name: string, input: LogicalCloudInput, caller: Caller): Promise<LogicalCloudView> {
     const permissions = input.permissions ?? [];
     this.checkInlinePermissions(input.data, permissions);
+    await this.enforcePolicy(caller, project, input.data, permissions);
+    refuseReservedNamespace(input.data);
     const id = randomUUID();
     const scope = { logicalCloudId: id };
     try {
@@ -128,6 +165,7 @@ export class LogicalCloudService implements LogicalCloudResolver {
       const record = await this.stores.logicalClouds.create({ project }, name, input.data, id);
       try {
         await this.projects.get(project);
+        await this.claimNamespace(caller, project, name, id, input.data);
       } catch (error) {
         await this.stores.logicalClouds.delete({ project }, name);
         throw error;
@@ -135,6 +173,7 @@ export class LogicalCloudService implements LogicalCloudResolver {
       return { record, permissions: created, clusterReferences: [] };
     } catch (error) {
       await this.stores.permissions.deleteAll(scope);
+      await this.namespaces.release(input.data.namespace, id);
       if (error instanceof DuplicateNameError) {
         await this.projects.get(project); // a missing project is the answer, not a conflict in it
         throw new ConflictError(`Logical Cloud ${name} already exists in project ${project}`);
@@ -171,7 +210,7 @@ export class LogicalCloudService implements LogicalCloudResolver {
     }));
   }
 
-  async update(project: string, name: string, input: LogicalCloudInput, expectedRevision?: number): Promise<LogicalCloudView> {
+  async update(project: string, name: string, input: LogicalCloudInput, expectedRevision: number | undefined, caller: Caller): Promise<LogicalCloudView> {
     const current = await this.resolve(project, name);
     const identityChanged =
       current.data.namespace !== input.data.namespace ||
@@ -179,12 +218,21 @@ export class LogicalCloudService implements LogicalCloudResolver {
       current.data.user?.name !== input.data.user?.name;
     await this.guard.checkMutable(current, identityChanged ? 'identity' : 'update');
     if (input.permissions) this.checkInlinePermissions(input.data, input.permissions);
+    await this.enforcePolicy(caller, project, input.data, input.permissions);
+    const heldBefore = current.data.level === '1' ? current.data.namespace : '';
+    const holdsAfter = input.data.level === '1' ? input.data.namespace : '';
+    if (holdsAfter !== heldBefore) await this.claimNamespace(caller, project, name, current.id, input.data);
 
-    const outcome = await this.stores.logicalClouds.update({ project }, name, input.data, expectedRevision);
+    const outcome = await this.stores.logicalClouds.update({ project }, name, input.data, expectedRevision).catch(async (error: unknown) => {
+      if (holdsAfter !== heldBefore) await this.namespaces.release(holdsAfter, current.id);
+      throw error;
+    });
+    if (outcome.kind !== 'updated' && holdsAfter !== heldBefore) await this.namespaces.release(holdsAfter, current.id);
     if (outcome.kind === 'not-found') throw new NotFoundError(`Logical Cloud ${name} not found in project ${project}`);
     if (outcome.kind === 'stale') {
       throw new PreconditionFailedError(`Logical Cloud ${name} was changed since revision ${expectedRevision}; GET it again`);
     }
+    if (heldBefore !== holdsAfter && heldBefore !== '') await this.namespaces.release(heldBefore, current.id);
     const scope = { logicalCloudId: current.id };
     const existing = (await this.stores.permissions.list(scope)).items;
     if (input.permissions) {
@@ -213,6 +261,7 @@ export class LogicalCloudService implements LogicalCloudResolver {
     }
     const scope = { logicalCloudId: lc.id };
     await Promise.all([
+      this.namespaces.release(lc.data.namespace, lc.id),
       this.stores.permissions.deleteAll(scope),
       this.stores.clusterReferences.deleteAll(scope),
       this.stores.clusterQuotas.deleteAll(scope),
@@ -221,7 +270,31 @@ export class LogicalCloudService implements LogicalCloudResolver {
     ]);
   }
 
+  /**
+   * Claims the namespaces of logical clouds stored before namespaces were claimed (once per
+   * database); where two of them share one, the first keeps it and the other is refused at its next update.
+   */
+  async claimStoredNamespaces(): Promise<void> {
+    const all = await this.stores.logicalClouds.findWhere({}, { 'data.level': '1' });
+    for (const lc of all) {
+      if (lc.data.namespace === '' || reservedNamespaceOwner(lc.data.namespace)) continue;
+      await this.namespaces.claim(lc.data.namespace, { logicalCloudId: lc.id, project: lc.scope.project!, logicalCloud: lc.name }, async () => true);
+    }
+  }
+
   hasLogicalClouds(project: string): Promise<boolean> {
     return this.stores.logicalClouds.count({ project }).then((n) => n > 0);
   }
+}
+
+/** Namespaces of Kubernetes, Istio and the DCM's control planes are no tenant's (409 naming the owner). */
+function refuseReservedNamespace(data: LogicalCloudData): void {
+  const reserved = data.level === '1' ? reservedNamespaceOwner(data.namespace) : undefined;
+  if (reserved) throw namespaceTaken(data.namespace, reserved);
+}
+
+function namespaceTaken(namespace: string, owner: string): ConflictError {
+  return new ConflictError(`namespace ${namespace} belongs to ${owner}; choose another namespace`, [
+    { field: 'spec.namespace', message: `${namespace} belongs to ${owner}` },
+  ]);
 }

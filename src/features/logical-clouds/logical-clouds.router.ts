@@ -83,15 +83,15 @@ export const logicalCloudCrud = (logicalClouds: LogicalCloudService) =>
     itemParam: 'logicalCloud',
     createSchema: LogicalCloudCreateSchema,
     updateSchema: LogicalCloudUpdateSchema,
-    create: async (p, body) => keyed(await logicalClouds.create(p.project!, body.metadata.name, logicalCloudInput(body))),
+    create: async (p, body, caller) => keyed(await logicalClouds.create(p.project!, body.metadata.name, logicalCloudInput(body), caller)),
     get: async (p, name) => keyed(await logicalClouds.get(p.project!, name)),
     list: async (p, page) => {
       const { items, total } = await logicalClouds.list(p.project!, page);
       return { items: items.map(keyed), total };
     },
-    update: async (p, name, body, revision) => {
+    update: async (p, name, body, revision, caller) => {
       checkNameMatches(name, body.metadata?.name);
-      return keyed(await logicalClouds.update(p.project!, name, logicalCloudInput(body), revision));
+      return keyed(await logicalClouds.update(p.project!, name, logicalCloudInput(body), revision, caller));
     },
     delete: (p, name) => logicalClouds.delete(p.project!, name),
     view: logicalCloudView,

@@ -5,6 +5,7 @@ import type { OpenApiRegistry } from '../../http/openapi.js';
 import { LogicalCloudChildService, type LogicalCloudResolver } from '../logical-clouds/logical-cloud-children.service.js';
 import type { PermissionData, PermissionRecord } from '../logical-clouds/logical-cloud.model.js';
 import { checkPermissionNamespace, permissionNamespace, type LifecycleGuard } from '../logical-clouds/logical-cloud.service.js';
+import type { ProjectPolicyService } from '../project-policies/project-policy.service.js';
 import { PermissionCreateSchema, permissionInput, PermissionUpdateSchema, type PermissionInput } from './permission.schema.js';
 
 export type PermissionService = LogicalCloudChildService<PermissionInput, PermissionData>;
@@ -13,16 +14,19 @@ export function createPermissionService(
   store: NamedRecordStore<PermissionData>,
   logicalClouds: LogicalCloudResolver,
   guard: () => LifecycleGuard,
+  policies: Pick<ProjectPolicyService, 'enforce'>,
 ): PermissionService {
   return new LogicalCloudChildService('User permission', store, logicalClouds, {
-    prepare: (lc, input) => {
+    prepare: async (lc, input, name, caller) => {
       checkPermissionNamespace(lc.data.namespace, input.namespace, input.namespaceField);
-      return {
+      const data = {
         namespace: permissionNamespace(lc.data.namespace, input.namespace),
         apiGroups: input.apiGroups,
         resources: input.resources,
         verbs: input.verbs,
       };
+      await policies.enforce(caller, lc.scope.project!, { permissions: [{ ...data, name }] });
+      return data;
     },
     checkMutable: (lc) => guard().checkMutable(lc, 'update'),
   });
@@ -48,16 +52,16 @@ export const permissionCrud = (permissions: PermissionService) =>
     itemParam: 'permission',
     createSchema: PermissionCreateSchema,
     updateSchema: PermissionUpdateSchema,
-    create: (p, body) => {
+    create: (p, body, caller) => {
       const input = permissionInput(body);
-      return permissions.create(p.project!, p.logicalCloud!, input.name!, input);
+      return permissions.create(p.project!, p.logicalCloud!, input.name!, input, caller);
     },
     get: (p, name) => permissions.get(p.project!, p.logicalCloud!, name),
     list: (p, page) => permissions.list(p.project!, p.logicalCloud!, page),
-    update: (p, name, body, revision) => {
+    update: (p, name, body, revision, caller) => {
       const input = permissionInput(body);
       checkNameMatches(name, input.name, 'spec' in body ? 'metadata.name' : 'name');
-      return permissions.update(p.project!, p.logicalCloud!, name, input, revision);
+      return permissions.update(p.project!, p.logicalCloud!, name, input, revision, caller);
     },
     delete: (p, name) => permissions.delete(p.project!, p.logicalCloud!, name),
     view: permissionView,

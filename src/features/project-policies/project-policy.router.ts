@@ -1,0 +1,64 @@
+/** GET (project callers and admins), PUT and DELETE (admins) of /v2/projects/{project}/policy. */
+import type { Request, Router } from 'express';
+import { z } from 'zod';
+import { callerOf } from '../../http/caller.js';
+import { API_PREFIX } from '../../http/crud-routes.js';
+import { declareRoute, type OpenApiRegistry } from '../../http/openapi.js';
+import { parseInput } from '../../http/validation.js';
+import { ProjectPolicySchema, policyFromBody } from './project-policy.schema.js';
+import type { ProjectPolicyService, ProjectPolicyView } from './project-policy.service.js';
+
+/** `{spec}` as GET answers it; GET's read-only `metadata` may be sent back and is ignored. */
+export const ProjectPolicyBody = z.strictObject({ metadata: z.unknown().optional(), spec: ProjectPolicySchema });
+
+export const projectPolicyView = (view: ProjectPolicyView) => ({
+  metadata: {
+    project: view.project,
+    custom: view.custom,
+    ...(view.updatedAt ? { updatedAt: view.updatedAt.toISOString() } : {}),
+    ...(view.updatedBy ? { updatedBy: view.updatedBy } : {}),
+  },
+  spec: view.policy,
+});
+
+const PATH = '/projects/:project/policy';
+
+export function declareProjectPolicyRoutes(router: Router, registry: OpenApiRegistry, policies: ProjectPolicyService): void {
+  const project = (req: Request) => (req.params as { project: string }).project;
+  declareRoute(
+    router,
+    registry,
+    API_PREFIX,
+    { method: 'get', path: PATH, tag: 'Projects', summary: "The project's policy: which clusters and permissions its logical clouds may obtain", responses: { 200: { description: 'The policy (the default unless an admin set one)' } } },
+    async (req, res) => {
+      res.json(projectPolicyView(await policies.get(project(req))));
+    },
+  );
+  declareRoute(
+    router,
+    registry,
+    API_PREFIX,
+    {
+      method: 'put',
+      path: PATH,
+      tag: 'Projects',
+      summary: "Set the project's policy (admins only); fields left out take the default",
+      body: ProjectPolicyBody,
+      responses: { 200: { description: 'The policy now in force' }, 400: { description: 'Invalid body' } },
+    },
+    async (req, res) => {
+      const body = parseInput(ProjectPolicyBody, req.body);
+      res.json(projectPolicyView(await policies.set(project(req), policyFromBody(body.spec), callerOf(res))));
+    },
+  );
+  declareRoute(
+    router,
+    registry,
+    API_PREFIX,
+    { method: 'delete', path: PATH, tag: 'Projects', summary: "Reset the project's policy to the default (admins only)", responses: { 204: { description: 'Reset' } } },
+    async (req, res) => {
+      await policies.reset(project(req));
+      res.status(204).end();
+    },
+  );
+}

@@ -1,0 +1,64 @@
+/**
+ * The body of PUT /v2/projects/{project}/policy (admins only). Every field may be left out:
+ * it then takes the default of a new project (see defaultProjectPolicy).
+ */
+import { z } from 'zod';
+import { DEFAULT_CLUSTER_WIDE_CEILING, defaultProjectPolicy, type ProjectPolicy } from '../../auth/tenant-policy.js';
+import { labelMap, resourceName } from '../../validation/kubernetes-rules.js';
+import { RuleFields } from '../user-permissions/permission.schema.js';
+
+/** Bounds of a policy: enough for any real platform, small enough that every check stays cheap. */
+export const POLICY_LIMITS = { rules: 50, clusters: 500, providers: 100, labels: 20 } as const;
+
+const PolicyRuleSchema = z.strictObject(RuleFields);
+const ceiling = z.array(PolicyRuleSchema).max(POLICY_LIMITS.rules, `at most ${POLICY_LIMITS.rules} rules`);
+
+/** `provider/cluster`, each part a DCM name. */
+const clusterKey = z.string().refine(
+  (s) => {
+    const parts = s.split('/');
+    return parts.length === 2 && parts.every((p) => resourceName.safeParse(p).success);
+  },
+  { message: 'a cluster is named "<cluster-provider>/<cluster-name>"' },
+);
+
+const ClustersSchema = z.strictObject({
+  providers: z.array(resourceName).max(POLICY_LIMITS.providers, `at most ${POLICY_LIMITS.providers} providers`).optional(),
+  clusters: z.array(clusterKey).max(POLICY_LIMITS.clusters, `at most ${POLICY_LIMITS.clusters} clusters`).optional(),
+  labels: labelMap
+    .refine((l) => Object.keys(l).length <= POLICY_LIMITS.labels, { message: `at most ${POLICY_LIMITS.labels} labels` })
+    .optional(),
+});
+
+export const ProjectPolicySchema = z.strictObject({
+  clusters: ClustersSchema.optional(),
+  allowAdminLevel: z.boolean({ error: 'allowAdminLevel is true or false' }).optional(),
+  namespacedCeiling: ceiling.optional(),
+  clusterWide: z
+    .strictObject({
+      allowed: z.boolean({ error: 'allowed is true or false' }),
+      ceiling: ceiling.optional(),
+    })
+    .optional(),
+});
+
+export type ProjectPolicyBody = z.infer<typeof ProjectPolicySchema>;
+
+/** The complete policy a body stands for: what it leaves out is the default. */
+export function policyFromBody(body: ProjectPolicyBody): ProjectPolicy {
+  const defaults = defaultProjectPolicy();
+  const clusterWideAllowed = body.clusterWide?.allowed ?? false;
+  return {
+    clusters: {
+      providers: body.clusters?.providers ?? [],
+      clusters: body.clusters?.clusters ?? [],
+      labels: body.clusters?.labels ?? {},
+    },
+    allowAdminLevel: body.allowAdminLevel ?? false,
+    namespacedCeiling: body.namespacedCeiling ?? defaults.namespacedCeiling,
+    clusterWide: {
+      allowed: clusterWideAllowed,
+      ceiling: clusterWideAllowed ? (body.clusterWide?.ceiling ?? DEFAULT_CLUSTER_WIDE_CEILING) : [],
+    },
+  };
+}
