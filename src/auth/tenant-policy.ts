@@ -35,6 +35,11 @@ export interface ProjectPolicy {
   namespacedCeiling: PolicyRule[];
   /** Cluster-wide (namespace "") permissions: allowed at all, and their ceiling (ClusterRole + ClusterRoleBinding). */
   clusterWide: { allowed: boolean; ceiling: PolicyRule[] };
+  /**
+   * Label prefixes (`<dns subdomain>/`, e.g. `pod-security.kubernetes.io/`) the project's logical
+   * clouds may set on their Namespace although Kubernetes or Istio reserve them. Binds admins too.
+   */
+  allowedLabelPrefixes: string[];
 }
 
 /** The verbs of the Kubernetes API itself; the default ceilings list them instead of `*`. */
@@ -67,6 +72,7 @@ export const defaultProjectPolicy = (): ProjectPolicy => ({
   allowAdminLevel: false,
   namespacedCeiling: DEFAULT_NAMESPACED_CEILING.map(copyRule),
   clusterWide: { allowed: false, ceiling: [] },
+  allowedLabelPrefixes: [],
 });
 
 function copyRule(rule: PolicyRule): PolicyRule {

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { DuplicateNameError, type NamedRecordStore, type Page, type PageOf } from '../../db/named-record-store.js';
 import { reservedNamespaceOwner } from '../../domain/tenant-identity.js';
 import { ConflictError, InvalidInputError, NotFoundError, PreconditionFailedError } from '../../errors.js';
+import { reservedLabelKeyReason } from '../../validation/kubernetes-rules.js';
 import type { Caller, ProjectPolicyService } from '../project-policies/project-policy.service.js';
 import type { TopLevelService } from '../top-level.service.js';
 import type { Described } from '../metadata.js';
@@ -82,7 +83,7 @@ export class LogicalCloudService implements LogicalCloudResolver {
   constructor(
     private readonly stores: LogicalCloudStores,
     private readonly projects: TopLevelService<Described>,
-    private readonly policies: Pick<ProjectPolicyService, 'enforce'>,
+    private readonly policies: Pick<ProjectPolicyService, 'enforce' | 'allowedLabelPrefixes'>,
     private readonly namespaces: NamespaceClaimStore,
   ) {}
 
@@ -115,6 +116,20 @@ export class LogicalCloudService implements LogicalCloudResolver {
       resources: p.resources,
       verbs: p.verbs,
     };
+  }
+
+  /**
+   * Labels under prefixes Kubernetes, Istio or the DCM reserve are refused (400 naming each key) for
+   * every caller, unless the project's policy allows the prefix; the policy is read only when needed.
+   */
+  private async checkLabels(project: string, data: LogicalCloudData): Promise<void> {
+    if (!data.labels.some(({ key }) => reservedLabelKeyReason(key) !== undefined)) return;
+    const allowed = await this.policies.allowedLabelPrefixes(project);
+    const problems = data.labels.flatMap(({ key }) => {
+      const reason = reservedLabelKeyReason(key, allowed);
+      return reason ? [{ field: `spec.labels.${key}`, message: reason }] : [];
+    });
+    if (problems.length > 0) throw InvalidInputError.forFields(problems);
   }
 
   /** The project's policy bounds what a non-admin caller may give a logical cloud: its level and its permissions. */
@@ -153,6 +168,7 @@ export class LogicalCloudService implements LogicalCloudResolver {
   async create(project: string, name: string, input: LogicalCloudInput, caller: Caller): Promise<LogicalCloudView> {
     const permissions = input.permissions ?? [];
     this.checkInlinePermissions(input.data, permissions);
+    await this.checkLabels(project, input.data);
     await this.enforcePolicy(caller, project, input.data, permissions);
     refuseReservedNamespace(input.data);
     const id = randomUUID();
@@ -218,6 +234,7 @@ export class LogicalCloudService implements LogicalCloudResolver {
       current.data.user?.name !== input.data.user?.name;
     await this.guard.checkMutable(current, identityChanged ? 'identity' : 'update');
     if (input.permissions) this.checkInlinePermissions(input.data, input.permissions);
+    await this.checkLabels(project, input.data);
     await this.enforcePolicy(caller, project, input.data, input.permissions);
     const heldBefore = current.data.level === '1' ? current.data.namespace : '';
     const holdsAfter = input.data.level === '1' ? input.data.namespace : '';

@@ -4,11 +4,11 @@
  */
 import { z } from 'zod';
 import { DEFAULT_CLUSTER_WIDE_CEILING, defaultProjectPolicy, type ProjectPolicy } from '../../auth/tenant-policy.js';
-import { labelMap, resourceName } from '../../validation/kubernetes-rules.js';
+import { allowedLabelPrefix, labelMap, resourceName } from '../../validation/kubernetes-rules.js';
 import { RuleFields } from '../user-permissions/permission.schema.js';
 
 /** Bounds of a policy: enough for any real platform, small enough that every check stays cheap. */
-export const POLICY_LIMITS = { rules: 50, clusters: 500, providers: 100, labels: 20 } as const;
+export const POLICY_LIMITS = { rules: 50, clusters: 500, providers: 100, labels: 20, labelPrefixes: 20 } as const;
 
 const PolicyRuleSchema = z.strictObject(RuleFields);
 const ceiling = z.array(PolicyRuleSchema).max(POLICY_LIMITS.rules, `at most ${POLICY_LIMITS.rules} rules`);
@@ -40,6 +40,10 @@ export const ProjectPolicySchema = z.strictObject({
       ceiling: ceiling.optional(),
     })
     .optional(),
+  allowedLabelPrefixes: z
+    .array(allowedLabelPrefix)
+    .max(POLICY_LIMITS.labelPrefixes, `at most ${POLICY_LIMITS.labelPrefixes} label prefixes`)
+    .optional(),
 });
 
 export type ProjectPolicyBody = z.infer<typeof ProjectPolicySchema>;
@@ -60,5 +64,6 @@ export function policyFromBody(body: ProjectPolicyBody): ProjectPolicy {
       allowed: clusterWideAllowed,
       ceiling: clusterWideAllowed ? (body.clusterWide?.ceiling ?? DEFAULT_CLUSTER_WIDE_CEILING) : [],
     },
+    allowedLabelPrefixes: [...new Set(body.allowedLabelPrefixes ?? [])],
   };
 }

@@ -60,6 +60,11 @@ export class ProjectPolicyService {
     await this.store.delete(record.id);
   }
 
+  /** The label prefixes the project's logical clouds may set although Kubernetes or Istio reserve them (for every caller). */
+  async allowedLabelPrefixes(project: string): Promise<string[]> {
+    return (await this.get(project)).policy.allowedLabelPrefixes;
+  }
+
   /** Throws PolicyDeniedError (403) naming the rule or cluster unless the caller is an admin or the policy allows all of it. */
   async enforce(caller: Caller, project: string, request: BoundaryRequest): Promise<void> {
     if (caller.admin) return;

@@ -9,7 +9,8 @@ import { mapToPairs, pairsToMap, type KeyValue } from '../../db/named-record-sto
 interface PolicyDocument {
   _id: string;
   project: string;
-  policy: Omit<ProjectPolicy, 'clusters'> & { clusters: Omit<ProjectPolicy['clusters'], 'labels'> & { labels: KeyValue[] } };
+  /** allowedLabelPrefixes is missing from documents written before it existed. */
+  policy: Omit<ProjectPolicy, 'clusters' | 'allowedLabelPrefixes'> & Partial<Pick<ProjectPolicy, 'allowedLabelPrefixes'>> & { clusters: Omit<ProjectPolicy['clusters'], 'labels'> & { labels: KeyValue[] } };
   updatedAt: Date;
   updatedBy: string;
 }
@@ -34,13 +35,17 @@ export class ProjectPolicyStore {
   async get(projectId: string): Promise<StoredPolicy | undefined> {
     const doc = await this.collection.findOne({ _id: projectId });
     if (!doc) return undefined;
-    const { clusters, ...rest } = doc.policy;
-    return { policy: { ...rest, clusters: { ...clusters, labels: pairsToMap(clusters.labels) } }, updatedAt: doc.updatedAt, updatedBy: doc.updatedBy };
+    const { clusters, allowedLabelPrefixes, ...rest } = doc.policy;
+    return {
+      policy: { ...rest, clusters: { ...clusters, labels: pairsToMap(clusters.labels) }, allowedLabelPrefixes: allowedLabelPrefixes ?? [] },
+      updatedAt: doc.updatedAt,
+      updatedBy: doc.updatedBy,
+    };
   }
 
   async put(projectId: string, project: string, policy: ProjectPolicy, updatedBy: string): Promise<StoredPolicy> {
     const updatedAt = new Date();
-    const stored = { ...policy, clusters: { ...policy.clusters, labels: mapToPairs(policy.clusters.labels) } };
+    const stored = { ...policy, clusters: { ...policy.clusters, labels: mapToPairs(policy.clusters.labels) }, allowedLabelPrefixes: [...policy.allowedLabelPrefixes] };
     await this.collection.replaceOne({ _id: projectId }, { project, policy: stored, updatedAt, updatedBy }, { upsert: true });
     return { policy, updatedAt, updatedBy };
   }
