@@ -5,12 +5,13 @@
  * Two bare handlers: "1 op" does the single read (findOne of the logical cloud) or write
  * (insertOne of it) the target is stated against; "same ops" does every database operation the
  * DCM's handler does (GET: the logical cloud, then its permissions and cluster references;
- * POST: two permissions in parallel, the logical cloud, then the project), so the
+ * POST: two permissions in parallel, the logical cloud, the project, then the namespace claim), so the
  * difference to it is the framework alone (Express, zod validation, pino-http, views).
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type autocannon from 'autocannon';
 import type { Db } from 'mongodb';
 import { createLogicalCloud, createProject, lcPath, logicalCloudBody, registerClusters, startInProcessDcm } from './dcm.js';
 import type { Backends, BenchOptions, SectionResult, Target } from './env.js';
@@ -27,6 +28,7 @@ function startBareServer(db: Db): Promise<http.Server> {
   const permissions = db.collection<Doc>('userPermissions');
   const references = db.collection<Doc>('clusterReferences');
   const projects = db.collection<Doc>('projects');
+  const namespaceClaims = db.collection<Doc>('namespaceClaims');
 
   const readBody = (req: http.IncomingMessage): Promise<string> =>
     new Promise((resolve, reject) => {
@@ -75,6 +77,7 @@ function startBareServer(db: Db): Promise<http.Server> {
     );
     await logicalClouds.insertOne(doc);
     if (!(await projects.findOne({ name: PROJECT }))) return send(res, 404, { message: 'no project' });
+    await namespaceClaims.insertOne({ _id: data.namespace, logicalCloudId: lcId, project: PROJECT, logicalCloud: body.metadata.name, claimedAt: now });
     return send(res, 201, doc);
   };
 
@@ -120,9 +123,20 @@ export async function restOverhead(backends: Backends, opts: BenchOptions): Prom
       { label: 'bare handler, same ops as DCM', url: bareUrl, get: `/bare/same/${GET_LC}`, post: '/bare/same' },
       { label: 'DCM (Express, /v2)', url: t.url, get: lcPath(PROJECT, GET_LC), post: `/v2/projects/${PROJECT}/logical-clouds` },
     ];
-    const postBody = JSON.stringify(logicalCloudBody('lc-[<id>]-x', 'ns-post', 'user-post'));
+    // Each created logical cloud has a namespace of its own (the DCM claims namespaces DCM-wide).
+    let posts = 0;
     const getRequest = (v: Variant) => [{ method: 'GET' as const, path: v.get }];
-    const postRequest = (v: Variant) => [{ method: 'POST' as const, path: v.post, headers: { 'content-type': 'application/json' }, body: postBody }];
+    const postRequest = (v: Variant) => [
+      {
+        method: 'POST' as const,
+        path: v.post,
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (req: autocannon.Request) => {
+          posts++;
+          return { ...req, body: JSON.stringify(logicalCloudBody(`lc-${posts}-x`, `ns-post-${posts}`, 'user-post')) };
+        },
+      },
+    ];
 
     // Warm-up (JIT, connection pools), not measured.
     for (const v of variants) {
@@ -143,6 +157,7 @@ export async function restOverhead(backends: Backends, opts: BenchOptions): Prom
     const resetPosted = async () => {
       await t.db.collection('logicalClouds').deleteMany({ _id: { $ne: getLcId } });
       await t.db.collection('userPermissions').deleteMany({ logicalCloudId: { $ne: getLcId } });
+      await t.db.collection('namespaceClaims').deleteMany({ logicalCloudId: { $ne: getLcId } });
     };
     const posted: number[] = [];
     for (let round = 1; round <= rounds; round++) {
@@ -151,7 +166,7 @@ export async function restOverhead(backends: Backends, opts: BenchOptions): Prom
         log(`rest: POST ${v.label}, round ${round}/${rounds}`);
         const r = assertHealthy(
           `POST ${v.label}`,
-          await runLoad({ url: v.url, requests: postRequest(v), connections, durationSeconds: duration, idReplacement: true }),
+          await runLoad({ url: v.url, requests: postRequest(v), connections, durationSeconds: duration }),
         );
         results.get(v.label)!.post.push(r);
         posted.push(r.total);
