@@ -158,10 +158,14 @@ export class LifecycleService implements LifecycleGuard {
       }
     }
     if (!caller.admin) {
+      // A cluster no longer registered is judged by its names alone (the apply then fails it).
       const clusters = await Promise.all(
         references.items.map(async (r) => {
-          const cluster = await this.clusters.get(r.data.clusterProvider, r.data.cluster);
-          return { provider: r.data.clusterProvider, name: r.data.cluster, labels: pairsToMap(cluster.data.labels) };
+          const cluster = await this.clusters.get(r.data.clusterProvider, r.data.cluster).catch((error: unknown) => {
+            if (error instanceof NotFoundError) return undefined;
+            throw error;
+          });
+          return { provider: r.data.clusterProvider, name: r.data.cluster, labels: pairsToMap(cluster?.data.labels ?? []) };
         }),
       );
       await this.policies.enforce(caller, project, {
