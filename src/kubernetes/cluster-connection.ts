@@ -113,7 +113,12 @@ export function toClusterError(error: unknown, what: string): ClusterError {
 
 export function createClusterConnection(adminKubeconfig: string, timeoutMs: number): ClusterConnection {
   const kubeConfig = new KeepAliveKubeConfig();
-  kubeConfig.loadFromString(adminKubeconfig);
+  try {
+    kubeConfig.loadFromString(adminKubeconfig);
+  } catch (error) {
+    // The parser's message may quote the kubeconfig (keys, tokens): only its kind goes further.
+    throw new ClusterError(`the cluster's stored kubeconfig could not be loaded (${(error as Error).name || 'Error'}); register the cluster again`);
+  }
   const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
   const server = kubeConfig.getCurrentCluster()?.server;
 

@@ -440,9 +440,12 @@ export class LifecycleService implements LifecycleGuard {
     };
     let cluster: ClusterRecord;
     let clusterSecrets: ClusterSecrets;
+    let connection: ClusterConnection;
     try {
       cluster = await this.clusters.get(placement.provider, placement.cluster);
       clusterSecrets = this.clusters.secretsOf(cluster);
+      // Loading the kubeconfig can fail too: that fails this cluster's entries, and nothing else.
+      connection = this.options.connect(cluster, clusterSecrets);
     } catch (error) {
       const status: ClusterStatus = {
         ...base,
@@ -451,7 +454,6 @@ export class LifecycleService implements LifecycleGuard {
       };
       return { status, nothingCreated: true };
     }
-    const connection = this.options.connect(cluster, clusterSecrets);
     const ctx = new ClusterContext({ ...work, reference, cluster, clusterSecrets }, connection);
     try {
       if (kind === 'apply') await applyCluster(this.controllers, ctx);
