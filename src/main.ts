@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.DCM_HTTP_PORT;
   logger.info({ version: VERSION, port, database: config.DCM_DATABASE }, `DCM listening on http://${config.DCM_HOST}:${port} (API under /v2, docs at /docs)`);
 
-  const grpcServer = createDcmGrpcServer(dcm, { logger, ready: database.ping });
+  const grpcServer = createDcmGrpcServer(dcm, { logger, ready: database.ping, watchStreamsPerCaller: config.DCM_WATCH_STREAMS_PER_CALLER });
   const grpcPort = await grpcServer.listen(config.DCM_HOST, config.DCM_GRPC_PORT);
   logger.info({ port: grpcPort }, `DCM gRPC API (dcm.v1.LogicalCloudService, health, reflection) listening on ${config.DCM_HOST}:${grpcPort}`);
 

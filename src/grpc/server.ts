@@ -68,7 +68,14 @@ export interface GrpcServerOptions {
   ready: () => Promise<boolean>;
   /** Run on every call before its handler: authentication, authorization, metrics and audit (src/auth/grpc.ts). */
   interceptors?: grpc.ServerInterceptor[];
+  /**
+   * WatchStatus streams one caller (principal source and name) may hold open at once; default 10.
+   * Not counted in development mode, where every caller is the same `development` admin.
+   */
+  watchStreamsPerCaller?: number;
 }
+
+export const DEFAULT_WATCH_STREAMS_PER_CALLER = 10;
 
 export interface DcmGrpcServer {
   server: grpc.Server;
@@ -107,6 +114,9 @@ export function createGrpcServer(opts: GrpcServerOptions): DcmGrpcServer {
   const server = new grpc.Server({ interceptors: opts.interceptors ?? [] });
   let shuttingDown = false;
   const watches = new Set<() => void>();
+  const watchLimit = opts.watchStreamsPerCaller ?? DEFAULT_WATCH_STREAMS_PER_CALLER;
+  /** Open WatchStatus streams per caller (`source:name`); an entry goes when its count reaches 0. */
+  const watchesPerCaller = new Map<string, number>();
 
   /** A unary handler: refuses to start after a cancel or a passed deadline, and never answers a cancelled call. */
   const unary =
@@ -176,6 +186,19 @@ export function createGrpcServer(opts: GrpcServerOptions): DcmGrpcServer {
 
   const watchStatus: handleServerStreamingCall<LogicalCloudRef, StatusMessage> = (call: ServerWritableStream<LogicalCloudRef, StatusMessage>) => {
     const { project, logical_cloud: logicalCloud } = call.request;
+    const principal = principalOfCall(call.metadata);
+    const callerKey = `${principal.source}:${principal.name}`;
+    // Development mode has no identities (every caller is the one `development` admin): nothing to count per caller.
+    const counted = principal.source !== 'development';
+    const held = watchesPerCaller.get(callerKey) ?? 0;
+    if (counted && held >= watchLimit) {
+      call.emit('error', {
+        code: grpc.status.RESOURCE_EXHAUSTED,
+        details: `at most ${watchLimit} WatchStatus streams per caller are open at once (DCM_WATCH_STREAMS_PER_CALLER); cancel one and watch again`,
+      });
+      return;
+    }
+    if (counted) watchesPerCaller.set(callerKey, held + 1);
     let unsubscribe = () => undefined as void;
     let open = true;
     const close = () => {
@@ -183,6 +206,10 @@ export function createGrpcServer(opts: GrpcServerOptions): DcmGrpcServer {
       open = false;
       unsubscribe();
       watches.delete(endForShutdown);
+      if (!counted) return;
+      const left = (watchesPerCaller.get(callerKey) ?? 1) - 1;
+      if (left > 0) watchesPerCaller.set(callerKey, left);
+      else watchesPerCaller.delete(callerKey);
     };
     const fail = (error: unknown) => {
       if (!open) return;

@@ -48,6 +48,30 @@ export function routePattern(req: Request, res?: Response): string {
   return /^\/docs(\/|$)/i.test(req.originalUrl) ? '/docs' : 'unmatched';
 }
 
+/** Longest cluster reference an audit line repeats (a name is at most 128 characters; anything longer is cut). */
+const MAX_REFERENCE = 128;
+
+/**
+ * The cluster reference a kubeconfig download names: `?cluster-reference=` or the EMCO path
+ * `…/cluster-references/{ref}/kubeconfig` (only read for those paths; undefined otherwise).
+ */
+export function downloadReference(req: Pick<Request, 'originalUrl' | 'query'>): string | undefined {
+  const path = req.originalUrl.split('?')[0]!;
+  let reference: string | undefined;
+  const emco = /\/cluster-references\/([^/]+)\/kubeconfig\/?$/i.exec(path);
+  if (emco) {
+    try {
+      reference = decodeURIComponent(emco[1]!);
+    } catch {
+      reference = emco[1];
+    }
+  } else if (/\/kubeconfig\/?$/i.test(path)) {
+    const query = req.query['cluster-reference'];
+    if (typeof query === 'string' && query !== '') reference = query;
+  }
+  return reference && reference.length > MAX_REFERENCE ? `${reference.slice(0, MAX_REFERENCE)}…` : reference;
+}
+
 export function createObservability(options: ObservabilityOptions): Observability {
   const metrics = new DcmMetrics({ logger: options.logger, logicalCloudStates: logicalCloudStates(options.db) });
   const audit = new AuditLog(options.logger);
@@ -67,6 +91,7 @@ export function createObservability(options: ObservabilityOptions): Observabilit
         route,
         path: req.originalUrl.split('?')[0]!,
         status: res.statusCode,
+        clusterReference: downloadReference(req),
       });
     });
     next();
