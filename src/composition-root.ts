@@ -111,6 +111,8 @@ export interface ServiceDependencies {
   connect?: (cluster: ClusterRecord, secrets: ClusterSecrets) => ClusterConnection;
   /** Told of every finished apply/terminate (metrics); createDcm passes its own. */
   lifecycleObserver?: LifecycleObserver;
+  /** Test seam: runs between creating a tenant CSR on a cluster and reading it back for approval. */
+  beforeCsrApproval?: (csrName: string) => Promise<void>;
 }
 
 export function createServices(stores: Stores, deps: ServiceDependencies) {
@@ -170,6 +172,7 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
         keyBits: config.DCM_USER_KEY_BITS,
         certificateValiditySeconds: config.DCM_CERT_VALIDITY_SECONDS,
         signTimeoutMs: config.DCM_CSR_SIGN_TIMEOUT_MS,
+        ...(deps.beforeCsrApproval ? { beforeApproval: deps.beforeCsrApproval } : {}),
       }),
       rbac: new RbacController(),
       quota: new QuotaController(),

@@ -16,11 +16,42 @@ import { waitForObject } from '../kubernetes/wait-for-object.js';
 import { messageOf, type ClusterContext } from './cluster-context.js';
 import { csrName } from './object-names.js';
 
+/** What the API server recorded when the DCM created its CSR. */
+export interface SubmittedCsr {
+  uid: string | undefined;
+  username: string | undefined;
+  /** Base64 of the PEM request, as sent. */
+  request: string;
+}
+
+/**
+ * Why a CSR read back by name is not the DCM's own (another object, another requester, another
+ * request), or undefined when it is: only then is it approved, and only its certificate used.
+ */
+export function csrMismatch(csr: Pick<V1CertificateSigningRequest, 'metadata' | 'spec'>, submitted: SubmittedCsr): string | undefined {
+  if (!submitted.uid || csr.metadata?.uid !== submitted.uid) return 'another object under the same name';
+  if (!submitted.username || csr.spec.username !== submitted.username) return `requested by ${csr.spec.username ?? 'nobody'}, not by the DCM`;
+  if (csr.spec.request !== submitted.request) return 'another certificate request';
+  return undefined;
+}
+
+/** Why an issued certificate is not the tenant's (other key, other subject), or undefined. */
+export function certificateProblem(certificate: string, privateKeyPem: string, tenant: Pick<TenantIdentity, 'userName' | 'group'>): string | undefined {
+  if (!certificateMatchesKey(certificate, privateKeyPem)) return "it does not carry the tenant's public key";
+  const { subject } = describeCertificate(certificate);
+  if (subject.commonName !== tenant.userName || subject.organization?.length !== 1 || subject.organization[0] !== tenant.group) {
+    return `its subject is CN=${subject.commonName ?? ''}, O=${(subject.organization ?? []).join('+')}`;
+  }
+  return undefined;
+}
+
 export interface UserControllerOptions {
   keyBits: 2048 | 3072 | 4096;
   certificateValiditySeconds: number;
   /** How long to wait for a cluster to sign an approved CSR. */
   signTimeoutMs: number;
+  /** Called between creating a CSR and reading it back for approval: a seam for tests that replace it meanwhile. */
+  beforeApproval?: (csrName: string) => Promise<void>;
 }
 
 const CSR_PATH = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
@@ -74,6 +105,8 @@ export class UserController {
         caKey && caPem
           ? signCsrLocally({ csrPem, caCertPem: caPem, caKeyPem: caKey, validitySeconds: this.options.certificateValiditySeconds, usages: 'client' })
           : await this.signByCluster(ctx, csrPem, user.name);
+      const issued = certificateProblem(certificate, key, tenant);
+      if (issued) throw new ClusterError(`the certificate the cluster issued is not the tenant's (${issued}): not stored`);
       await this.credentials.putCertificate(ctx.identity.logicalCloudId, {
         reference,
         certificate,
@@ -89,10 +122,9 @@ export class UserController {
   /** Reusable: same key and subject (this generation's identity), issued by this cluster's CA, and not in the last fifth of its life. */
   private stillGood(certificate: string, key: string, caPem: string | undefined, tenant: TenantIdentity): boolean {
     try {
-      const { notBefore, notAfter, subject } = describeCertificate(certificate);
+      const { notBefore, notAfter } = describeCertificate(certificate);
       const renewAt = notAfter.getTime() - (notAfter.getTime() - notBefore.getTime()) / 5;
-      const sameSubject = subject.commonName === tenant.userName && subject.organization?.length === 1 && subject.organization[0] === tenant.group;
-      return sameSubject && certificateMatchesKey(certificate, key) && (!caPem || verifyIssuedBy(certificate, caPem)) && Date.now() < renewAt;
+      return certificateProblem(certificate, key, tenant) === undefined && (!caPem || verifyIssuedBy(certificate, caPem)) && Date.now() < renewAt;
     } catch {
       return false;
     }
@@ -102,13 +134,14 @@ export class UserController {
     const api = ctx.connection.kubeConfig.makeApiClient(CertificatesV1Api);
     const name = csrName(ctx.identity, user);
     await this.deleteCsr(ctx, name);
-    await ctx.connection.withTimeout(
+    const request = Buffer.from(csrPem).toString('base64');
+    const created = await ctx.connection.withTimeout(
       `create CertificateSigningRequest ${name}`,
       api.createCertificateSigningRequest({
         body: {
           metadata: { name, labels: ctx.labels },
           spec: {
-            request: Buffer.from(csrPem).toString('base64'),
+            request,
             signerName: 'kubernetes.io/kube-apiserver-client',
             usages: ['digital signature', 'key encipherment', 'client auth'],
             expirationSeconds: this.options.certificateValiditySeconds,
@@ -116,7 +149,16 @@ export class UserController {
         },
       }),
     );
+    // What the API server recorded of the DCM's own request: its uid and the DCM's identity as it authenticated it.
+    const submitted: SubmittedCsr = { uid: created.metadata?.uid, username: created.spec.username, request };
+    await this.options.beforeApproval?.(name);
     const csr = await ctx.connection.withTimeout(`read CertificateSigningRequest ${name}`, api.readCertificateSigningRequest({ name }));
+    const replaced = csrMismatch(csr, submitted);
+    if (replaced) {
+      csr.status = { ...csr.status, conditions: [{ type: 'Denied', status: 'True', reason: 'DCMDenied', message: `not the request the DCM submitted: ${replaced}` }] };
+      await ctx.connection.withTimeout(`deny CertificateSigningRequest ${name}`, api.replaceCertificateSigningRequestApproval({ name, body: csr })).catch(() => undefined);
+      throw new ClusterError(`CertificateSigningRequest ${name} is not the one the DCM submitted (${replaced}): denied, not approved`);
+    }
     csr.status = {
       ...csr.status,
       conditions: [{ type: 'Approved', status: 'True', reason: 'DCMApproved', message: `approved by the DCM for logical cloud ${ctx.identity.logicalCloud}` }],
@@ -131,6 +173,8 @@ export class UserController {
     });
     const refused = refusal(signed!);
     if (refused) throw new ClusterError(`CertificateSigningRequest ${name} ${refused.type}: ${refused.message ?? refused.reason ?? ''}`);
+    const swapped = csrMismatch(signed!, submitted);
+    if (swapped) throw new ClusterError(`CertificateSigningRequest ${name} was replaced while it was signed (${swapped}): its certificate is not used`);
     await this.deleteCsr(ctx, name);
     return Buffer.from(signed!.status!.certificate!, 'base64').toString('utf8');
   }
