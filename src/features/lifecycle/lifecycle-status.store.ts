@@ -43,6 +43,8 @@ export interface LifecycleDocument {
     finishedAt?: Date;
     /** An apply that starts this new credential generation (a revocation); kept so that a resumed apply does the same. */
     credentialGeneration?: string;
+    /** Why an operation broke off before it could record its outcome per cluster. */
+    error?: string;
   };
   clusters: ClusterStatus[];
   /** Clusters that may hold objects of this logical cloud. */

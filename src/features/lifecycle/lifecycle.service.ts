@@ -9,7 +9,8 @@
  * An operation found in progress whose lease has expired (its replica died) is claimed by
  * another replica, which runs it again from the start: every step is safe to repeat.
  */
-import { ClusterContext, type ClusterWork } from '../../controllers/cluster-context.js';
+import { randomUUID } from 'node:crypto';
+import { ClusterContext, messageOf, type ClusterWork } from '../../controllers/cluster-context.js';
 import { applyCluster, removeCluster, type Controllers } from '../../controllers/cluster-pipeline.js';
 import { ConflictError, NotFoundError, StateConflictError } from '../../errors.js';
 import { buildKubeconfig, type Kubeconfig, type KubeconfigEntry } from '../../kubeconfig/kubeconfig.js';
@@ -33,6 +34,9 @@ import type {
 import { CoalescingWriter } from './coalescing-writer.js';
 
 export const MAX_PERMISSIONS = 100;
+
+/** Resource and warning lines per cluster kept when an operation that broke off is recorded. */
+const RECORDED_LINES = 20;
 
 /** The design's words for the overall status (endpoint 15). */
 export const STATUS_TEXT: Record<LifecycleState, string> = {
@@ -126,6 +130,22 @@ export class LifecycleService implements LifecycleGuard {
     throw new StateConflictError(
       `the namespace, user and level of Logical Cloud ${lc.name} cannot change while it is applied (${doc.state}); terminate it first`,
     );
+  }
+
+  /**
+   * Runs `work` holding the logical cloud's lease under a holder of its own: an apply or
+   * terminate (on any replica) cannot start meanwhile, and `work` cannot start while one runs.
+   */
+  async exclusive<T>(lc: LogicalCloudRecord, work: () => Promise<T>): Promise<T> {
+    const holder = `${this.options.replicaId}/change/${randomUUID().slice(0, 8)}`;
+    const busy = () => new ConflictError(`an operation on Logical Cloud ${lc.name} is in progress; change it once it has finished`);
+    if (this.running.has(lc.id)) throw busy();
+    if (!(await this.leases.acquire(lc.id, holder, this.options.leaseTtlMs))) throw busy();
+    try {
+      return await work();
+    } finally {
+      await this.leases.release(lc.id, holder).catch(() => undefined);
+    }
   }
 
   async onDeleted(lc: LogicalCloudRecord): Promise<void> {
@@ -386,7 +406,12 @@ export class LifecycleService implements LifecycleGuard {
     }, Math.max(100, Math.floor(leaseTtlMs / 3)));
     renewal.unref();
     const run = work()
-      .catch((error: unknown) => this.logger.error({ err: error, logicalCloudId }, 'lifecycle operation failed'))
+      .catch(async (error: unknown) => {
+        this.logger.error({ err: error, logicalCloudId }, 'lifecycle operation failed');
+        await this.endFailed(logicalCloudId, error).catch((failure: unknown) =>
+          this.logger.error({ err: failure, logicalCloudId }, 'the failed operation could not be recorded; another replica will take it over'),
+        );
+      })
       .finally(async () => {
         clearInterval(renewal);
         if (!claim.lost) await this.leases.release(logicalCloudId, replicaId).catch(() => undefined);
@@ -529,6 +554,31 @@ export class LifecycleService implements LifecycleGuard {
     });
     this.options.observer?.operationFinished({ kind: 'apply', outcome: failed ? 'failure' : 'success', seconds: (performance.now() - started) / 1000, clusters: current.length });
     this.logger.info({ project, logicalCloud: loaded.lc.name, failed }, 'apply finished');
+  }
+
+  /**
+   * An operation that broke off (its status could not be written, say) ends failed instead of
+   * being taken over and broken off again on every replica. What is recorded is kept short: the
+   * full record may be what could not be written.
+   */
+  private async endFailed(logicalCloudId: string, error: unknown): Promise<void> {
+    if (!this.holds(logicalCloudId)) return;
+    const doc = await this.status.get(logicalCloudId);
+    if (!doc?.operation.inProgress) return;
+    const { kind } = doc.operation;
+    const { heldBefore: _heldBefore, ...rest } = doc;
+    const done = (state: ClusterStatus['state']) => state === 'Applied' || state === 'Terminated';
+    await this.status.put({
+      ...rest,
+      state: kind === 'apply' ? 'InstantiateFailed' : 'TerminateFailed',
+      operation: { ...doc.operation, inProgress: false, finishedAt: new Date(), error: `the ${kind} broke off: ${messageOf(error)}` },
+      clusters: doc.clusters.map((c) => ({
+        ...c,
+        state: done(c.state) ? c.state : kind === 'apply' ? 'Failed' : 'TerminateFailed',
+        resources: c.resources.slice(0, RECORDED_LINES),
+        warnings: c.warnings.slice(0, RECORDED_LINES),
+      })),
+    });
   }
 
   /** Ends an apply that could not start on any cluster: every cluster Failed with the reason. */

@@ -57,6 +57,8 @@ export interface LogicalCloudStores {
 /** Decides, from the lifecycle, whether a logical cloud may change or be deleted now (the apply feature plugs in here). */
 export interface LifecycleGuard {
   checkMutable(lc: LogicalCloudRecord, change: 'update' | 'delete' | 'identity'): Promise<void>;
+  /** Runs a change that no operation on the logical cloud may overlap (409 while one runs). */
+  exclusive<T>(lc: LogicalCloudRecord, work: () => Promise<T>): Promise<T>;
   /** Forgets what the lifecycle kept of a deleted logical cloud (status, credentials). */
   onDeleted?(lc: LogicalCloudRecord): Promise<void>;
 }
@@ -78,7 +80,7 @@ export function checkPermissionNamespace(lcNamespace: string, requested: string 
 }
 
 export class LogicalCloudService implements LogicalCloudResolver {
-  guard: LifecycleGuard = { checkMutable: async () => undefined };
+  guard: LifecycleGuard = { checkMutable: async () => undefined, exclusive: (_lc, work) => work() };
 
   constructor(
     private readonly stores: LogicalCloudStores,
@@ -226,16 +228,32 @@ export class LogicalCloudService implements LogicalCloudResolver {
     }));
   }
 
+  /**
+   * Replaces the logical cloud (and, when given, its inline permissions). A change of its
+   * identity (namespace, user, level) or of its permissions runs holding the logical cloud's
+   * lease, so it can neither race an apply (which claims the same lease) nor be read half-way by
+   * one; a write that fails half-way puts back what was there.
+   */
   async update(project: string, name: string, input: LogicalCloudInput, expectedRevision: number | undefined, caller: Caller): Promise<LogicalCloudView> {
     const current = await this.resolve(project, name);
     const identityChanged =
       current.data.namespace !== input.data.namespace ||
       current.data.level !== input.data.level ||
       current.data.user?.name !== input.data.user?.name;
-    await this.guard.checkMutable(current, identityChanged ? 'identity' : 'update');
     if (input.permissions) this.checkInlinePermissions(input.data, input.permissions);
     await this.checkLabels(project, input.data);
     await this.enforcePolicy(caller, project, input.data, input.permissions);
+    const change = async () => {
+      await this.guard.checkMutable(current, identityChanged ? 'identity' : 'update');
+      await this.write(project, name, current, input, expectedRevision, caller);
+    };
+    const touchesPermissions = input.permissions !== undefined || current.data.namespace !== input.data.namespace;
+    if (identityChanged || touchesPermissions) await this.guard.exclusive(current, change);
+    else await change();
+    return this.get(project, name);
+  }
+
+  private async write(project: string, name: string, current: LogicalCloudRecord, input: LogicalCloudInput, expectedRevision: number | undefined, caller: Caller): Promise<void> {
     const heldBefore = current.data.level === '1' ? current.data.namespace : '';
     const holdsAfter = input.data.level === '1' ? input.data.namespace : '';
     if (holdsAfter !== heldBefore) await this.claimNamespace(caller, project, name, current.id, input.data);
@@ -249,25 +267,30 @@ export class LogicalCloudService implements LogicalCloudResolver {
     if (outcome.kind === 'stale') {
       throw new PreconditionFailedError(`Logical Cloud ${name} was changed since revision ${expectedRevision}; GET it again`);
     }
-    if (heldBefore !== holdsAfter && heldBefore !== '') await this.namespaces.release(heldBefore, current.id);
     const scope = { logicalCloudId: current.id };
     const existing = (await this.stores.permissions.list(scope)).items;
-    if (input.permissions) {
-      const wanted = new Map(input.permissions.map((p) => [p.name, this.permissionData(input.data, p)]));
-      for (const p of existing) if (!wanted.has(p.name)) await this.stores.permissions.delete(scope, p.name);
-      for (const [permissionName, data] of wanted) {
-        const result = await this.stores.permissions.update(scope, permissionName, data);
-        if (result.kind === 'not-found') await this.stores.permissions.create(scope, permissionName, data);
-      }
-    } else if (current.data.namespace !== input.data.namespace) {
-      // Namespaced permissions follow the logical cloud's namespace.
-      for (const p of existing) {
-        if (p.data.namespace === current.data.namespace) {
-          await this.stores.permissions.update(scope, p.name, { ...p.data, namespace: input.data.namespace });
-        }
-      }
+    const wanted = input.permissions
+      ? new Map(input.permissions.map((p) => [p.name, this.permissionData(input.data, p)]))
+      : // Namespaced permissions follow the logical cloud's namespace.
+        new Map(existing.map((p) => [p.name, p.data.namespace === current.data.namespace ? { ...p.data, namespace: input.data.namespace } : p.data]));
+    try {
+      await this.replacePermissions(scope, existing.map((p) => p.name), wanted);
+    } catch (error) {
+      // All or nothing: the logical cloud and its permissions as they were, the namespace given back.
+      await this.replacePermissions(scope, [...wanted.keys()], new Map(existing.map((p) => [p.name, p.data]))).catch(() => undefined);
+      await this.stores.logicalClouds.update({ project }, name, current.data).catch(() => undefined);
+      if (holdsAfter !== heldBefore) await this.namespaces.release(holdsAfter, current.id).catch(() => undefined);
+      throw error;
     }
-    return this.get(project, name);
+    if (heldBefore !== holdsAfter && heldBefore !== '') await this.namespaces.release(heldBefore, current.id);
+  }
+
+  private async replacePermissions(scope: { logicalCloudId: string }, present: string[], wanted: Map<string, PermissionData>): Promise<void> {
+    for (const name of present) if (!wanted.has(name)) await this.stores.permissions.delete(scope, name);
+    for (const [permissionName, data] of wanted) {
+      const result = await this.stores.permissions.update(scope, permissionName, data);
+      if (result.kind === 'not-found') await this.stores.permissions.create(scope, permissionName, data);
+    }
   }
 
   async delete(project: string, name: string): Promise<void> {
