@@ -36,7 +36,10 @@ async function removeMesh(controllers: Controllers, ctx: ClusterContext): Promis
 
 export async function applyCluster(controllers: Controllers, ctx: ClusterContext): Promise<void> {
   if (ctx.work.logicalCloud.data.level === '0') return; // admin: the clusters' own access, nothing created
-  if (!(await controllers.namespace.apply(ctx))) return;
+  const namespace = await controllers.namespace.apply(ctx);
+  // The tenant's roles never stay where an intermediate CA key is.
+  if (namespace === 'holds-ca-key') await controllers.rbac.remove(ctx);
+  if (namespace !== 'ready') return;
   await controllers.user.apply(ctx);
   await controllers.rbac.apply(ctx);
   await controllers.quota.apply(ctx);

@@ -5,16 +5,20 @@ import { certainlyNotDone } from '../kubernetes/cluster-connection.js';
 import { waitForObject } from '../kubernetes/wait-for-object.js';
 import { messageOf, type ClusterContext } from './cluster-context.js';
 import { meshEnabled } from '../features/logical-clouds/logical-cloud.model.js';
-import { ISTIO_REVISION_LABEL, LABEL_LOGICAL_CLOUD_ID, meshRevision } from './object-names.js';
+import { CACERTS_SECRET, ISTIO_REVISION_LABEL, LABEL_LOGICAL_CLOUD_ID, meshRevision } from './object-names.js';
+
+export type NamespaceOutcome = 'ready' | 'failed' | 'holds-ca-key';
 
 export class NamespaceController {
   constructor(private readonly deleteTimeoutMs: number) {}
 
   /**
-   * Returns false when the namespace could not be applied: nothing else can go in then. A
-   * namespace of the same name that this logical cloud did not create is never taken over.
+   * `failed` when the namespace could not be applied: nothing else can go in then. A namespace
+   * of the same name that this logical cloud did not create is never taken over. `holds-ca-key`
+   * when someone put an Istio CA key (a `cacerts` Secret) into the logical cloud's namespace: the
+   * tenant's roles must not stay where they could read it.
    */
-  async apply(ctx: ClusterContext): Promise<boolean> {
+  async apply(ctx: ClusterContext): Promise<NamespaceOutcome> {
     const ref = { apiVersion: 'v1', kind: 'Namespace', name: ctx.namespace };
     const namespace: V1Namespace = {
       apiVersion: 'v1',
@@ -35,15 +39,20 @@ export class NamespaceController {
         ctx.nothingCreated = true;
         const message = `namespace ${ctx.namespace} already exists and is not managed by this logical cloud; it is not taken over (choose another namespace)`;
         ctx.record({ category: 'namespace', kind: 'Namespace', name: ctx.namespace, status: 'Failed', message });
-        return false;
+        return 'failed';
+      }
+      if (existing && (await ctx.connection.read({ apiVersion: 'v1', kind: 'Secret', name: CACERTS_SECRET, namespace: ctx.namespace }))) {
+        const message = `namespace ${ctx.namespace} holds a ${CACERTS_SECRET} Secret (an Istio CA key): the tenant's roles are not placed (and are removed) there; move the CA key out`;
+        ctx.record({ category: 'namespace', kind: 'Namespace', name: ctx.namespace, status: 'Failed', message });
+        return 'holds-ca-key';
       }
       await ctx.connection.apply(namespace);
       ctx.record({ category: 'namespace', kind: 'Namespace', name: ctx.namespace, status: 'Created' });
-      return true;
+      return 'ready';
     } catch (error) {
       ctx.nothingCreated = certainlyNotDone(error);
       ctx.record({ category: 'namespace', kind: 'Namespace', name: ctx.namespace, status: 'Failed', message: messageOf(error) });
-      return false;
+      return 'failed';
     }
   }
 
