@@ -1,5 +1,6 @@
 /** Configuration from environment variables, validated once at start-up. */
 import { z } from 'zod';
+import { tlsConfigProblems } from './security/tls.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -91,9 +92,45 @@ const ConfigSchema = z.object({
   DCM_CA_ROOT_VALIDITY_SECONDS: z.coerce.number().int().min(86400).default(10 * 365 * 24 * 3600),
   /** Lifetime of each cluster's intermediate (capped by the signer's own); renewed by apply in its last fifth. */
   DCM_CA_INTERMEDIATE_VALIDITY_SECONDS: z.coerce.number().int().min(3600).default(365 * 24 * 3600),
+
+  // ---- TLS on the APIs (src/security/tls.ts) --------------------------------------------------
+  /**
+   * REST and gRPC serve TLS with this certificate (PEM, its chain after it) and key (PEM,
+   * unencrypted): both or neither. Read again every DCM_TLS_RELOAD_INTERVAL_MS and on SIGHUP.
+   */
+  DCM_TLS_CERT_FILE: z.string().min(1).optional(),
+  DCM_TLS_KEY_FILE: z.string().min(1).optional(),
+  /** gRPC mTLS: clients must present a certificate signed by a CA in this PEM file. Needs the two above. */
+  DCM_GRPC_CLIENT_CA_FILE: z.string().min(1).optional(),
+  DCM_TLS_RELOAD_INTERVAL_MS: z.coerce.number().int().min(100).default(60000),
 });
 
-export type Config = z.infer<typeof ConfigSchema>;
+/** Cross-field rules; the TLS files must exist, parse and match. */
+const ValidatedConfigSchema = ConfigSchema.superRefine((c, ctx) => {
+  const cert = c.DCM_TLS_CERT_FILE;
+  const key = c.DCM_TLS_KEY_FILE;
+  if ((cert === undefined) !== (key === undefined)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [cert === undefined ? 'DCM_TLS_CERT_FILE' : 'DCM_TLS_KEY_FILE'],
+      message: 'DCM_TLS_CERT_FILE and DCM_TLS_KEY_FILE go together: set both (TLS) or neither (plaintext)',
+    });
+    return;
+  }
+  if (c.DCM_GRPC_CLIENT_CA_FILE !== undefined && cert === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['DCM_GRPC_CLIENT_CA_FILE'], message: 'needs DCM_TLS_CERT_FILE and DCM_TLS_KEY_FILE (client certificates are asked for over TLS only)' });
+    return;
+  }
+  if (cert !== undefined && key !== undefined) {
+    for (const problem of tlsConfigProblems({ certFile: cert, keyFile: key, clientCaFile: c.DCM_GRPC_CLIENT_CA_FILE })) {
+      // "VARIABLE file…": the variable is the issue's path
+      const variable = problem.split(' ')[0]!;
+      ctx.addIssue({ code: 'custom', path: [variable], message: problem.slice(variable.length + 1) });
+    }
+  }
+});
+
+export type Config = z.infer<typeof ValidatedConfigSchema>;
 
 export class ConfigError extends Error {}
 
@@ -101,7 +138,7 @@ export class ConfigError extends Error {}
 export const defaultConfig = (): Config => ConfigSchema.parse({});
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = ConfigSchema.safeParse(env);
+  const parsed = ValidatedConfigSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
     throw new ConfigError(`invalid configuration:\n${problems}`);

@@ -1,11 +1,13 @@
 /** Starts the DCM: configuration, database, the composed service, HTTP; stops it cleanly on SIGTERM. */
 import type { Server } from 'node:http';
+import https from 'node:https';
 import { createDcm, createDcmGrpcServer, VERSION } from './composition-root.js';
 import { ConfigError, loadConfig } from './config.js';
 import { connectDatabase } from './db/mongo.js';
 import { createLogger } from './logger.js';
 import { createSecretCipher, SecretCipherError } from './security/secret-cipher.js';
 import { AuthConfigError, loadAuth, loadMetricsToken } from './auth/setup.js';
+import { grpcServerCredentials, httpsContextOptions, reloadHttpsServer, TlsConfigError, TlsReloader } from './security/tls.js';
 
 async function main(): Promise<void> {
   let config;
@@ -51,6 +53,27 @@ async function main(): Promise<void> {
   }
   if (auth.mode === 'development') logger.warn('development mode without authentication: every caller is an admin (set DCM_AUTH_TOKENS_FILE or DCM_OIDC_ISSUER)');
 
+  // TLS on both APIs when a certificate and key are given (the files were checked with the configuration).
+  let tls: TlsReloader | undefined;
+  if (config.DCM_TLS_CERT_FILE && config.DCM_TLS_KEY_FILE) {
+    try {
+      tls = new TlsReloader(
+        { certFile: config.DCM_TLS_CERT_FILE, keyFile: config.DCM_TLS_KEY_FILE, clientCaFile: config.DCM_GRPC_CLIENT_CA_FILE },
+        { intervalMs: config.DCM_TLS_RELOAD_INTERVAL_MS, logger },
+      );
+    } catch (error) {
+      if (error instanceof TlsConfigError) {
+        logger.fatal(error.message);
+        process.exit(2);
+      }
+      throw error;
+    }
+    const m = tls.current();
+    logger.info({ serial: m.serial, fingerprint256: m.fingerprint256, notAfter: m.notAfter, grpcClientCertificates: Boolean(m.clientCa) }, 'TLS on the REST and gRPC APIs');
+  } else {
+    logger.warn('TLS is off: REST and gRPC are served in plaintext (set DCM_TLS_CERT_FILE and DCM_TLS_KEY_FILE)');
+  }
+
   const database = await connectDatabase(config.MONGO_URL, config.DCM_DATABASE, {
     waitMs: config.DCM_DATABASE_WAIT_MS,
     onRetry: (error, attempt) => logger.warn({ attempt, reason: error.message }, 'MongoDB not reachable yet; trying again'),
@@ -75,15 +98,28 @@ async function main(): Promise<void> {
   if (resumed > 0) logger.info({ resumed }, 'resumed interrupted operations');
   dcm.services.lifecycle.startClaiming();
 
-  const server: Server = await new Promise((resolve) => {
-    const s = dcm.app.listen(config.DCM_HTTP_PORT, config.DCM_HOST, () => resolve(s));
+  const server: Server | https.Server = await new Promise((resolve, reject) => {
+    if (!tls) {
+      const s = dcm.app.listen(config.DCM_HTTP_PORT, config.DCM_HOST, () => resolve(s));
+      return;
+    }
+    const s = https.createServer(httpsContextOptions(tls.current()), dcm.app);
+    reloadHttpsServer(s, tls);
+    s.once('error', reject);
+    s.listen(config.DCM_HTTP_PORT, config.DCM_HOST, () => resolve(s));
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.DCM_HTTP_PORT;
-  logger.info({ version: VERSION, port, database: config.DCM_DATABASE }, `DCM listening on http://${config.DCM_HOST}:${port} (API under /v2, docs at /docs)`);
+  const scheme = tls ? 'https' : 'http';
+  logger.info({ version: VERSION, port, database: config.DCM_DATABASE, tls: Boolean(tls) }, `DCM listening on ${scheme}://${config.DCM_HOST}:${port} (API under /v2, docs at /docs)`);
 
   const grpcServer = createDcmGrpcServer(dcm, { logger, ready: database.ping, watchStreamsPerCaller: config.DCM_WATCH_STREAMS_PER_CALLER });
-  const grpcPort = await grpcServer.listen(config.DCM_HOST, config.DCM_GRPC_PORT);
+  const grpcPort = await grpcServer.listen(config.DCM_HOST, config.DCM_GRPC_PORT, tls ? grpcServerCredentials(tls) : undefined);
+  if (tls) {
+    // New certificate files (e.g. a renewed Secret) serve new connections: checked on an interval and on SIGHUP.
+    tls.start();
+    process.on('SIGHUP', () => tls.reload('SIGHUP'));
+  }
   logger.info({ port: grpcPort }, `DCM gRPC API (dcm.v1.LogicalCloudService, health, reflection) listening on ${config.DCM_HOST}:${grpcPort}`);
 
   let stopping = false;
@@ -91,6 +127,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    tls?.stop();
     const deadline = setTimeout(() => {
       logger.warn('graceful shutdown timed out');
       process.exit(1);

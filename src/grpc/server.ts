@@ -80,7 +80,7 @@ export const DEFAULT_WATCH_STREAMS_PER_CALLER = 10;
 export interface DcmGrpcServer {
   server: grpc.Server;
   /** Binds host:port (0: any free port) and answers the port bound. */
-  listen(host: string, port: number): Promise<number>;
+  listen(host: string, port: number, credentials?: grpc.ServerCredentials): Promise<number>;
   /** Stops taking calls, ends the status watches, waits for the calls under way up to graceMs, then cuts the rest. */
   shutdown(graceMs: number): Promise<void>;
   /** Streams open now (WatchStatus and health Watch). */
@@ -346,10 +346,11 @@ export function createGrpcServer(opts: GrpcServerOptions): DcmGrpcServer {
 
   return {
     server,
-    listen: (host, port) =>
+    // credentials: plaintext unless given (TLS, mTLS: src/security/tls.ts)
+    listen: (host, port, credentials = grpc.ServerCredentials.createInsecure()) =>
       new Promise((resolve, reject) => {
         const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-        server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
+        server.bindAsync(address, credentials, (error, bound) => (error ? reject(error) : resolve(bound)));
       }),
     shutdown: async (graceMs) => {
       shuttingDown = true;

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import supertest from 'supertest';
@@ -17,6 +18,9 @@ export interface ServiceProcess {
   url: string;
   http: ReturnType<typeof supertest>;
   log: string;
+  /** The ports it listens on (REST, gRPC). */
+  httpPort: number;
+  grpcPort: number;
   /** Resolves with the exit code (or signal) once the process has ended. */
   exited: Promise<number | NodeJS.Signals>;
   logText(): string;
@@ -39,18 +43,33 @@ function launch(name: string, env: NodeJS.ProcessEnv): { child: ChildProcess; lo
   return { child, log, exited };
 }
 
+/** How to reach the process: `tlsCa` (PEM) when it serves TLS (DCM_TLS_CERT_FILE), for https:// and the readiness check. */
+export interface ServiceProcessOptions {
+  tlsCa?: string;
+}
+
+/** GET over HTTPS trusting `ca`: whether the answer is 2xx. */
+function httpsOk(url: string, ca: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    https.get(url, { ca }, (res) => {
+      res.resume();
+      resolve((res.statusCode ?? 500) < 300);
+    }).on('error', reject);
+  });
+}
+
 /** Starts a DCM process and waits until it answers /readyz. */
-export async function startServiceProcess(name: string, env: NodeJS.ProcessEnv): Promise<ServiceProcess> {
-  const started = await spawnServiceProcess(name, env);
+export async function startServiceProcess(name: string, env: NodeJS.ProcessEnv, options: ServiceProcessOptions = {}): Promise<ServiceProcess> {
+  const started = await spawnServiceProcess(name, env, options);
   await started.ready();
   return started;
 }
 
 /** Starts a DCM process; `ready()` waits until it answers /readyz (and kills it if it never does). */
-export async function spawnServiceProcess(name: string, env: NodeJS.ProcessEnv): Promise<ServiceProcess & { ready(): Promise<void> }> {
+export async function spawnServiceProcess(name: string, env: NodeJS.ProcessEnv, options: ServiceProcessOptions = {}): Promise<ServiceProcess & { ready(): Promise<void> }> {
   const [httpPort, grpcPort] = [await freePort(), await freePort()];
   const { child, log, exited } = launch(name, { DCM_HTTP_PORT: String(httpPort), DCM_GRPC_PORT: String(grpcPort), ...env });
-  const url = `http://127.0.0.1:${httpPort}`;
+  const url = `${options.tlsCa ? 'https' : 'http'}://127.0.0.1:${httpPort}`;
   const pid = child.pid!;
   const started: ServiceProcess & { ready(): Promise<void> } = {
     name,
@@ -58,6 +77,8 @@ export async function spawnServiceProcess(name: string, env: NodeJS.ProcessEnv):
     url,
     http: supertest(url),
     log,
+    httpPort,
+    grpcPort,
     exited,
     logText: () => fs.readFileSync(log, 'utf8'),
     kill: (signal) => {
@@ -70,7 +91,7 @@ export async function spawnServiceProcess(name: string, env: NodeJS.ProcessEnv):
     },
     ready: async () => {
       try {
-        await waitFor(`DCM process ${name}`, async () => (await fetch(`${url}/readyz`)).ok, { timeoutMs: 60_000, process: { name, pid, log } });
+        await waitFor(`DCM process ${name}`, async () => (options.tlsCa ? httpsOk(`${url}/readyz`, options.tlsCa) : (await fetch(`${url}/readyz`)).ok), { timeoutMs: 60_000, process: { name, pid, log } });
       } catch (error) {
         started.kill('SIGKILL');
         throw error;
