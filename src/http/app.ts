@@ -67,7 +67,8 @@ export function createApp(opts: AppOptions): express.Express {
   });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'DCM API' }));
 
-  app.use('/v2', ...(opts.guards ?? []), requireJsonBody, express.json({ limit: opts.bodyLimit }), api);
+  // Every body that passed requireJsonBody is parsed as JSON, whatever its label (see READ_AS_JSON).
+  app.use('/v2', ...(opts.guards ?? []), requireJsonBody, express.json({ limit: opts.bodyLimit, type: () => true }), api);
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

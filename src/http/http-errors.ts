@@ -3,7 +3,7 @@
  * Domain errors map by kind; body-parser and path-decoding errors keep their 4xx; anything else is a 500
  * whose message says nothing of the internals (the log has the stack).
  */
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { DomainError, type ErrorKind } from '../errors.js';
 
 export const HTTP_STATUS: Record<ErrorKind, number> = {
@@ -59,13 +59,24 @@ export const notFoundHandler: RequestHandler = (req, res) => {
   res.status(404).json({ name: 'NotFound', message: `no route for ${req.method} ${req.path}`, details: [] });
 };
 
-/** A body is JSON or nothing: anything else answers 415 before it is read. */
+/**
+ * Content types whose body is read as JSON: JSON itself, and what clients that send JSON label it
+ * by accident — `curl -d` says application/x-www-form-urlencoded, some say text/plain — as the
+ * Go DCM read them (ONAP's and EMCO's scripts rely on it). A body that then is not JSON is a 400.
+ */
+const READ_AS_JSON = ['application/json', 'application/*+json', 'application/x-www-form-urlencoded', 'text/plain'];
+
+/** Whether a request's body is to be read as JSON (it has none, or one of a type read as JSON). */
+export const readableAsJson = (req: Request): boolean => !hasBody(req) || req.headers['content-type'] === undefined || req.is(READ_AS_JSON) !== false;
+
+const hasBody = (req: Request) => Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+
+/** A body is JSON or nothing: a type that cannot be JSON (multipart, XML, images…) answers 415 before it is read. */
 export const requireJsonBody: RequestHandler = (req, res, next) => {
-  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-  if (hasBody && !req.is('application/json') && !req.is('application/*+json')) {
+  if (!readableAsJson(req)) {
     res.status(415).json({
       name: 'UnsupportedMediaType',
-      message: `request body must be application/json (got ${req.headers['content-type'] ?? 'no content type'})`,
+      message: `request body must be JSON (application/json; also read as JSON when labelled application/x-www-form-urlencoded or text/plain), not ${req.headers['content-type'] ?? 'no content type'}`,
       details: [],
     });
     return;

@@ -203,9 +203,10 @@ describe('REST validation', () => {
     }
   });
 
-  it('a body that is not JSON is a 415', async () => {
-    expectError(await t.http.post('/v2/projects').set('Content-Type', 'text/plain').send('metadata.name=p'), 415, /application\/json/);
-    expectError(await t.http.post('/v2/projects').type('form').send({ metadata: 'x' }), 415);
+  it('a body labelled form or text that is not JSON is a 400; a type that cannot be JSON is a 415', async () => {
+    expectError(await t.http.post('/v2/projects').set('Content-Type', 'text/plain').send('metadata.name=p'), 400, /not valid JSON/);
+    expectError(await t.http.post('/v2/projects').type('form').send({ metadata: 'x' }), 400, /not valid JSON/);
+    expectError(await t.http.post('/v2/projects').set('Content-Type', 'application/xml').send('<project/>'), 415, /must be JSON/);
   });
 
   it('a body over 1mb is a 413', async () => {
