@@ -17,12 +17,15 @@ import yaml from 'js-yaml';
 import { loadAuth, loadMetricsToken } from '../../src/auth/setup.js';
 import { loadConfig } from '../../src/config.js';
 import { createSecretCipher, loadEncryptionKeys } from '../../src/security/secret-cipher.js';
+import { readTlsMaterial } from '../../src/security/tls.js';
 import { testClusters, type CommandResult } from '../support/backends.js';
+import { OpensslWorkspace } from '../support/openssl.js';
 import { ensureHelmBinary } from '../testenv/helm.js';
 import { repoRoot } from '../testenv/layout.js';
 
 const CHART = path.join(repoRoot, 'helm/dcm');
 const CRD = path.join(repoRoot, 'test/fixtures/crds/servicemonitor.yaml');
+const CERTIFICATE_CRD = path.join(repoRoot, 'test/fixtures/crds/certificate.yaml');
 const RELEASE = 'edge';
 const FULLNAME = `${RELEASE}-dcm`;
 
@@ -42,6 +45,21 @@ interface ValueSet {
   /** The /metrics token the pod is given, if any. */
   metricsToken?: string;
 }
+
+/** A self-signed certificate and its key (PEM), from the openssl CLI: a server's with `dns` names, or a CA's. */
+function selfSigned(cn: string, extensions: string[]): { cert: string; key: string } {
+  const ws = new OpensslWorkspace('dcm-helm-tls-');
+  try {
+    const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem', '-subj', `/CN=${cn}`, '-days', '2'];
+    const r = ws.run([...args, ...extensions.flatMap((e) => ['-addext', e])]);
+    if (r.code !== 0) throw new Error(r.output);
+    return { cert: fs.readFileSync(path.join(ws.dir, 'c.pem'), 'utf8'), key: fs.readFileSync(path.join(ws.dir, 'k.pem'), 'utf8') };
+  } finally {
+    ws.remove();
+  }
+}
+const serverCertificate = selfSigned(`${RELEASE}-dcm`, [`subjectAltName=DNS:${RELEASE}-dcm,DNS:${RELEASE}-dcm-grpc`]);
+const clientCa = selfSigned('sibling services CA', ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign']);
 
 const encryptionKey = (id: string, bytes = 32) => `${id}:${randomBytes(bytes).toString('base64')}`;
 const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -172,6 +190,31 @@ describe('Helm chart helm/dcm', () => {
       metricsToken: 'metrics-token-abcdefghij',
     },
   };
+  valueSets['TLS from an existing Secret with gRPC client certificates'] = {
+    values: {
+      mongodb: { url: externalUrl },
+      encryption: { keys: encryptionKey('k1') },
+      auth: { tokens: [{ name: 'ops', sha256: sha256Hex(opsToken), role: 'admin' }] },
+      tls: { existingSecret: 'dcm-tls', clientCa: { existingSecret: 'dcm-grpc-clients', key: 'siblings.pem' } },
+      metrics: { token: 'scrape-token-0123456789', serviceMonitor: { enabled: true, tlsConfig: { ca: { secret: { name: 'dcm-tls', key: 'ca.crt' } }, serverName: FULLNAME } } },
+    },
+    existing: {
+      'dcm-tls': { 'tls.crt': serverCertificate.cert, 'tls.key': serverCertificate.key, 'ca.crt': serverCertificate.cert },
+      'dcm-grpc-clients': { 'siblings.pem': clientCa.cert },
+    },
+    metricsToken: 'scrape-token-0123456789',
+  };
+  valueSets['TLS from a cert-manager Certificate'] = {
+    values: {
+      mongodb: { url: externalUrl },
+      encryption: { keys: encryptionKey('k1') },
+      auth: { tokens: [{ name: 'ops', sha256: sha256Hex(opsToken), role: 'admin' }] },
+      tls: { certManager: { enabled: true, issuerRef: { name: 'internal-ca', kind: 'ClusterIssuer' }, duration: '2160h', renewBefore: '360h' } },
+    },
+    // the Secret cert-manager issues
+    existing: { [`${FULLNAME}-tls`]: { 'tls.crt': serverCertificate.cert, 'tls.key': serverCertificate.key } },
+  };
+  const tlsOn = (set: ValueSet) => Boolean(set.values.tls);
   const names = Object.keys(valueSets);
 
   beforeAll(async () => {
@@ -187,6 +230,10 @@ describe('Helm chart helm/dcm', () => {
     expect(crd.code).toBe(0);
     const established = await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/servicemonitors.monitoring.coreos.com']);
     expect(established.stdout).toMatch(/condition met/);
+    // The same for cert-manager's Certificate (tls.certManager).
+    expect((await kubectl(['apply', '-f', CERTIFICATE_CRD])).code).toBe(0);
+    const certificates = await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/certificates.cert-manager.io']);
+    expect(certificates.stdout).toMatch(/condition met/);
   }, 30 * 60_000);
 
   afterAll(async () => {
@@ -257,12 +304,13 @@ describe('Helm chart helm/dcm', () => {
       expect(container.volumeMounts).toEqual(expect.arrayContaining([expect.objectContaining({ mountPath: '/tmp' })]));
     });
 
-    it('probes /healthz for liveness and /readyz for readiness on the HTTP port the service listens on', () => {
+    it('probes /healthz for liveness and /readyz for readiness on the HTTP port the service listens on (HTTPS with TLS)', () => {
       const httpPort = container.ports.find((p: { name: string }) => p.name === 'http');
       expect(String(httpPort.containerPort)).toBe(only(objects, 'ConfigMap').data!.DCM_HTTP_PORT);
-      expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
-      expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
-      expect(container.startupProbe.httpGet.path).toBe('/healthz');
+      const scheme = tlsOn(set) ? { scheme: 'HTTPS' } : {};
+      expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http', ...scheme });
+      expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http', ...scheme });
+      expect(container.startupProbe.httpGet).toEqual({ path: '/healthz', port: 'http', ...scheme });
     });
 
     it('names each replica after its pod and points DCM_ENCRYPTION_KEYS_FILE at the mounted key Secret', () => {
@@ -289,6 +337,11 @@ describe('Helm chart helm/dcm', () => {
       expect(createSecretCipher(config).encrypts).toBe(true);
       expect(loadAuth(config).mode).toBe('enforced');
       expect(loadMetricsToken(config)).toBe(set.metricsToken);
+      // with TLS, the mounted certificate and key are what the service serves (loadConfig has checked them)
+      expect(Boolean(config.DCM_TLS_CERT_FILE && config.DCM_TLS_KEY_FILE)).toBe(tlsOn(set));
+      if (config.DCM_TLS_CERT_FILE && config.DCM_TLS_KEY_FILE) {
+        expect(readTlsMaterial({ certFile: config.DCM_TLS_CERT_FILE, keyFile: config.DCM_TLS_KEY_FILE }).cert.toString()).toBe(serverCertificate.cert);
+      }
       // Every setting of values.yaml's config section is one the service reads, and is passed on.
       const defaults = (yaml.load(fs.readFileSync(path.join(CHART, 'values.yaml'), 'utf8')) as { config: Record<string, unknown> }).config;
       expect(Object.keys(defaults).length).toBeGreaterThan(5);
@@ -378,6 +431,43 @@ describe('Helm chart helm/dcm', () => {
     expect(environment.MONGO_URL).toBe('mongodb://mongo.example:27017/');
   });
 
+  it('with TLS from an existing Secret: mounts tls.crt and tls.key and the gRPC client CA where the variables point; HTTPS scraping', async () => {
+    const set = valueSets['TLS from an existing Secret with gRPC client certificates']!;
+    const { objects } = await render(set.values);
+    expect(find(objects, 'Certificate')).toHaveLength(0);
+    const pod = only(objects, 'Deployment').spec.template.spec;
+    const volume = pod.volumes.find((v: { name: string }) => v.name === 'tls');
+    expect(volume.secret.secretName).toBe('dcm-tls');
+    expect(volume.secret.items.map((i: { key: string }) => i.key).sort()).toEqual(['tls.crt', 'tls.key']);
+    // no subPath: the kubelet updates the mounted files when the Secret is renewed
+    expect(pod.containers[0].volumeMounts.every((m: { subPath?: string }) => m.subPath === undefined)).toBe(true);
+    const environment = podEnvironment(objects, set.existing, tmpPath('pod'));
+    expect(fs.readFileSync(environment.DCM_TLS_CERT_FILE!, 'utf8')).toBe(serverCertificate.cert);
+    expect(fs.readFileSync(environment.DCM_TLS_KEY_FILE!, 'utf8')).toBe(serverCertificate.key);
+    expect(fs.readFileSync(environment.DCM_GRPC_CLIENT_CA_FILE!, 'utf8')).toBe(clientCa.cert);
+    const config = loadConfig(environment);
+    expect(readTlsMaterial({ certFile: config.DCM_TLS_CERT_FILE!, keyFile: config.DCM_TLS_KEY_FILE!, clientCaFile: config.DCM_GRPC_CLIENT_CA_FILE }).clientCa?.toString()).toBe(clientCa.cert);
+    const endpoint = only(objects, 'ServiceMonitor').spec.endpoints[0];
+    expect(endpoint).toEqual(expect.objectContaining({ scheme: 'https', tlsConfig: { ca: { secret: { name: 'dcm-tls', key: 'ca.crt' } }, serverName: FULLNAME } }));
+  });
+
+  it('with cert-manager: a Certificate for the Services\' names issued by the given issuer into the Secret the pods mount', async () => {
+    const set = valueSets['TLS from a cert-manager Certificate']!;
+    const { objects } = await render(set.values);
+    const certificate = only(objects, 'Certificate');
+    expect(certificate.apiVersion).toBe('cert-manager.io/v1');
+    expect(certificate.spec.issuerRef).toEqual({ name: 'internal-ca', kind: 'ClusterIssuer', group: 'cert-manager.io' });
+    expect(certificate.spec).toEqual(expect.objectContaining({ duration: '2160h', renewBefore: '360h', usages: ['server auth', 'digital signature'] }));
+    for (const service of find(objects, 'Service').filter((s) => s.metadata.name.startsWith(FULLNAME))) {
+      expect(certificate.spec.dnsNames).toEqual(expect.arrayContaining([service.metadata.name, `${service.metadata.name}.${namespace}.svc`, `${service.metadata.name}.${namespace}.svc.cluster.local`]));
+    }
+    const pod = only(objects, 'Deployment').spec.template.spec;
+    expect(pod.volumes.find((v: { name: string }) => v.name === 'tls').secret.secretName).toBe(certificate.spec.secretName);
+    expect(pod.containers[0].env.find((e: { name: string }) => e.name === 'DCM_GRPC_CLIENT_CA_FILE')).toBeUndefined();
+    const environment = podEnvironment(objects, set.existing, tmpPath('pod'));
+    expect(loadConfig(environment).DCM_TLS_KEY_FILE).toBe(environment.DCM_TLS_KEY_FILE);
+  });
+
   it.each([
     ['no MongoDB is given', { mongodb: {} }, /MongoDB is required: set mongodb\.url .*mongodb\.existingSecret .*mongodb\.bundled\.enabled/],
     ['two MongoDB sources are given', { mongodb: { url: externalUrl, bundled: { enabled: true } } }, /set only one of mongodb\.url, mongodb\.existingSecret and mongodb\.bundled\.enabled/],
@@ -389,6 +479,10 @@ describe('Helm chart helm/dcm', () => {
     ['an OIDC issuer has no audience', { auth: { oidc: { issuer: 'https://login.example' } } }, /auth\.oidc\.audience is required/],
     ['the metrics token is short', { metrics: { token: 'short' } }, /metrics\.token must be at least 16 characters/],
     ['development mode is configured', { config: { DCM_DEVELOPMENT_MODE: 'true' } }, /DCM_DEVELOPMENT_MODE must not be set/],
+    ['TLS comes from both a Secret and cert-manager', { tls: { existingSecret: 'x', certManager: { enabled: true, issuerRef: { name: 'ca' } } } }, /set only one of tls\.existingSecret and tls\.certManager\.enabled/],
+    ['cert-manager has no issuer', { tls: { certManager: { enabled: true } } }, /tls\.certManager\.issuerRef\.name is required/],
+    ['a gRPC client CA is given without TLS', { tls: { clientCa: { existingSecret: 'ca' } } }, /tls\.clientCa\.existingSecret needs TLS/],
+    ['config sets a TLS file', { config: { DCM_TLS_CERT_FILE: '/x' } }, /config\.DCM_TLS_CERT_FILE is set by the chart/],
     ['a PodDisruptionBudget has both limits', { podDisruptionBudget: { enabled: true, minAvailable: 1, maxUnavailable: 1 } }, /set only one of minAvailable and maxUnavailable/],
   ])('refuses to render when %s', async (_case, override, message) => {
     // The override replaces whole sections of a value set that renders.

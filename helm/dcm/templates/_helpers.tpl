@@ -158,6 +158,23 @@ MongoDB's root password, each when it comes from values. Rendered only when one 
 {{- if .Values.metrics.existingSecret }}{{ .Values.metrics.existingSecretKey }}{{ else }}metrics-token{{ end }}
 {{- end }}
 
+{{/* TLS on the APIs: "true" when a TLS Secret is mounted. */}}
+{{- define "dcm.tlsEnabled" -}}
+{{- if or .Values.tls.existingSecret .Values.tls.certManager.enabled }}true{{- end }}
+{{- end }}
+{{- define "dcm.tlsSecretName" -}}
+{{- .Values.tls.existingSecret | default (printf "%s-tls" (include "dcm.fullname" .)) }}
+{{- end }}
+
+{{/* A probe of values, with `scheme: HTTPS` on its httpGet when TLS is on. Takes (dict "probe" . "root" $). */}}
+{{- define "dcm.probe" -}}
+{{- $probe := deepCopy .probe }}
+{{- if and (include "dcm.tlsEnabled" .root) $probe.httpGet }}
+{{- $_ := set $probe.httpGet "scheme" "HTTPS" }}
+{{- end }}
+{{- toYaml $probe }}
+{{- end }}
+
 {{/*
 Fails the render, with a message saying what to set, unless the values make a DCM that
 can start: one MongoDB source, encryption keys in the right format, some API
@@ -243,7 +260,18 @@ authentication, and no configuration the chart owns.
 {{- fail "metrics.token must be at least 16 characters without white space" }}
 {{- end }}
 
-{{- $owned := list "MONGO_URL" "DCM_HTTP_PORT" "DCM_GRPC_PORT" "DCM_REPLICA_ID" "DCM_ENCRYPTION_KEYS_FILE" "DCM_AUTH_TOKENS_FILE" "DCM_METRICS_TOKEN_FILE" "DCM_CA_CERT_FILE" "DCM_CA_KEY_FILE" "DCM_CA_CHAIN_FILE" }}
+{{- $tls := .Values.tls }}
+{{- if and $tls.existingSecret $tls.certManager.enabled }}
+{{- fail "set only one of tls.existingSecret and tls.certManager.enabled" }}
+{{- end }}
+{{- if and $tls.certManager.enabled (not $tls.certManager.issuerRef.name) }}
+{{- fail "tls.certManager.issuerRef.name is required with tls.certManager.enabled (the Issuer or ClusterIssuer that signs the certificate)" }}
+{{- end }}
+{{- if and $tls.clientCa.existingSecret (not (include "dcm.tlsEnabled" .)) }}
+{{- fail "tls.clientCa.existingSecret needs TLS: set tls.existingSecret or tls.certManager.enabled" }}
+{{- end }}
+
+{{- $owned := list "MONGO_URL" "DCM_HTTP_PORT" "DCM_GRPC_PORT" "DCM_REPLICA_ID" "DCM_ENCRYPTION_KEYS_FILE" "DCM_AUTH_TOKENS_FILE" "DCM_METRICS_TOKEN_FILE" "DCM_CA_CERT_FILE" "DCM_CA_KEY_FILE" "DCM_CA_CHAIN_FILE" "DCM_TLS_CERT_FILE" "DCM_TLS_KEY_FILE" "DCM_GRPC_CLIENT_CA_FILE" }}
 {{- $owned = concat $owned (list "DCM_OIDC_ISSUER" "DCM_OIDC_AUDIENCE" "DCM_OIDC_JWKS_URL" "DCM_OIDC_ROLES_CLAIM" "DCM_OIDC_PROJECTS_CLAIM" "DCM_OIDC_LOGICAL_CLOUDS_CLAIM" "DCM_OIDC_NAME_CLAIM" "DCM_OIDC_CLOCK_TOLERANCE_SECONDS") }}
 {{- range $key, $_ := .Values.config }}
 {{- if eq $key "DCM_DEVELOPMENT_MODE" }}
