@@ -7,6 +7,7 @@
  * instantiated on a cluster.
  */
 import { z } from 'zod';
+import { atMost, boundedRecord, boundedString, LIMITS } from './limits.js';
 
 // ---------------------------------------------------------------------------
 // DCM record metadata (EMCO's rules)
@@ -21,17 +22,20 @@ const RESOURCE_NAME_RULE =
 export const resourceName = z
   .string({ error: `name is required and ${RESOURCE_NAME_RULE}` })
   .min(1, { error: `name is required and ${RESOURCE_NAME_RULE}` })
-  .max(128, { error: `name ${RESOURCE_NAME_RULE}` })
+  .max(LIMITS.nameLength, { error: `name ${RESOURCE_NAME_RULE}`, abort: true })
   .regex(RESOURCE_NAME, { error: `name ${RESOURCE_NAME_RULE}` });
 
 /** Free text describing a record; EMCO caps it at 1024 characters. */
 export const description = z
   .string()
-  .max(1024, { error: 'description must be at most 1024 characters' })
+  .max(LIMITS.descriptionLength, { error: `description must be ${atMost(LIMITS.descriptionLength, 'characters')}` })
   .optional();
 
 /** EMCO's opaque userData1/userData2 fields; capped at 512 characters. */
-export const userData = z.string().max(512, { error: 'user data must be at most 512 characters' }).optional();
+export const userData = z
+  .string()
+  .max(LIMITS.userDataLength, { error: `user data must be ${atMost(LIMITS.userDataLength, 'characters')}` })
+  .optional();
 
 // ---------------------------------------------------------------------------
 // Kubernetes names
@@ -133,7 +137,7 @@ export const verb = z.enum(KUBERNETES_VERBS, {
 });
 
 /** An API group of an RBAC rule: `""` is the core group, `*` all groups. */
-export const apiGroup = z.string().refine((s) => s === '' || s === '*' || isDns1123Subdomain(s), {
+export const apiGroup = boundedString(LIMITS.apiGroupLength).refine((s) => s === '' || s === '*' || isDns1123Subdomain(s), {
   error: 'API group must be "" (the core group), "*" or a DNS-1123 subdomain such as "apps" or "example.com"',
 });
 
@@ -144,11 +148,9 @@ export const apiGroup = z.string().refine((s) => s === '' || s === '*' || isDns1
  */
 const RBAC_RESOURCE = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?|\*)(\/[a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/;
 
-export const rbacResource = z
-  .string()
-  .refine((s) => RBAC_RESOURCE.test(s) && s.split('/').every((part) => part.length <= 63), {
-    error: 'resource must be "*", a lowercase resource such as "pods", or resource/subresource such as "pods/log"',
-  });
+export const rbacResource = boundedString(LIMITS.resourceLength).refine((s) => RBAC_RESOURCE.test(s) && s.split('/').every((part) => part.length <= 63), {
+  error: 'resource must be "*", a lowercase resource such as "pods", or resource/subresource such as "pods/log"',
+});
 
 // ---------------------------------------------------------------------------
 // Quantities (Kubernetes resource.Quantity)
@@ -325,50 +327,56 @@ export const quotaKey = z.string().refine(isQuotaKey, {
 /**
  * The hard limits of a quota: quota key -> non-negative quantity, at least one entry.
  * Each issue's path is the offending key, so callers report e.g.
- * `spec.memory: "lots" is not a Kubernetes quantity`. Keys are kept as given.
+ * `spec.memory: "lots" is not a Kubernetes quantity`. Keys are kept as given. Bounded (LIMITS):
+ * at most 64 keys of at most 317 characters, each value at most 64 characters.
  */
-export const quotaSpec = z
-  .record(z.string(), z.string({ error: 'quota limits must be strings such as "4Gi" or "10"' }))
-  .superRefine((spec, ctx) => {
-    const keys = Object.keys(spec);
-    if (keys.length === 0) {
-      ctx.addIssue({ code: 'custom', message: 'quota must set at least one limit' });
-      return;
+export const quotaSpec = boundedRecord(
+  z
+    .string({ error: 'quota limits must be strings such as "4Gi" or "10"' })
+    .max(LIMITS.quotaValueLength, { error: `a quota limit is ${atMost(LIMITS.quotaValueLength, 'characters')}`, abort: true }),
+  LIMITS.quotaKeys,
+  'quota keys',
+  LIMITS.quotaKeyLength,
+).superRefine((spec, ctx) => {
+  const keys = Object.keys(spec);
+  if (keys.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'quota must set at least one limit' });
+    return;
+  }
+  const seen = new Map<string, string>(); // normalized key -> key as given
+  for (const key of keys) {
+    const normalized = normalizeQuotaKey(key);
+    const kind = quotaKeyKind(normalized);
+    if (kind === undefined) {
+      ctx.addIssue({ code: 'custom', path: [key], message: `${JSON.stringify(key)} ${QUOTA_KEY_RULE}` });
+      continue;
     }
-    const seen = new Map<string, string>(); // normalized key -> key as given
-    for (const key of keys) {
-      const normalized = normalizeQuotaKey(key);
-      const kind = quotaKeyKind(normalized);
-      if (kind === undefined) {
-        ctx.addIssue({ code: 'custom', path: [key], message: `${JSON.stringify(key)} ${QUOTA_KEY_RULE}` });
-        continue;
-      }
-      const earlier = seen.get(normalized);
-      if (earlier !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [key],
-          message: `"${key}" and "${earlier}" both limit ${normalized}; set only one of them`,
-        });
-      } else {
-        seen.set(normalized, key);
-      }
+    const earlier = seen.get(normalized);
+    if (earlier !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `"${key}" and "${earlier}" both limit ${normalized}; set only one of them`,
+      });
+    } else {
+      seen.set(normalized, key);
+    }
 
-      const quantity = spec[key] ?? '';
-      const value = parseQuantity(quantity);
-      if (value === undefined) {
-        ctx.addIssue({ code: 'custom', path: [key], message: notAQuantity(quantity) });
-      } else if (value < 0) {
-        ctx.addIssue({ code: 'custom', path: [key], message: `${JSON.stringify(quantity)} must not be negative` });
-      } else if (kind === 'count' && !Number.isInteger(value)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [key],
-          message: `${JSON.stringify(quantity)} must be a whole number (${key} counts objects)`,
-        });
-      }
+    const quantity = spec[key] ?? '';
+    const value = parseQuantity(quantity);
+    if (value === undefined) {
+      ctx.addIssue({ code: 'custom', path: [key], message: notAQuantity(quantity) });
+    } else if (value < 0) {
+      ctx.addIssue({ code: 'custom', path: [key], message: `${JSON.stringify(quantity)} must not be negative` });
+    } else if (kind === 'count' && !Number.isInteger(value)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `${JSON.stringify(quantity)} must be a whole number (${key} counts objects)`,
+      });
     }
-  });
+  }
+});
 
 // ---------------------------------------------------------------------------
 // Labels (Namespace labels of a logical cloud)
@@ -387,7 +395,12 @@ export function isLabelKey(key: string): boolean {
 
 export const isLabelValue = (value: string): boolean => value === '' || (value.length <= 63 && LABEL_NAME.test(value));
 
-export const labelMap = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
+export const labelMap = boundedRecord(
+  z.string().max(LIMITS.labelValueLength, { error: `a label value is ${atMost(LIMITS.labelValueLength, 'characters')}`, abort: true }),
+  LIMITS.labels,
+  'labels',
+  LIMITS.labelKeyLength,
+).superRefine((labels, ctx) => {
   for (const [key, value] of Object.entries(labels)) {
     if (!isLabelKey(key)) {
       ctx.addIssue({ code: 'custom', path: [key], message: `"${key}" is not a valid label key ([prefix/]name, name ≤63 of A-Z a-z 0-9 - _ .)` });
@@ -435,8 +448,7 @@ export function reservedLabelKeyReason(key: string, allowedPrefixes: readonly st
 }
 
 /** A prefix a project policy may allow: `<DNS-1123 subdomain>/`, not one of the DCM's own. */
-export const allowedLabelPrefix = z
-  .string()
+export const allowedLabelPrefix = boundedString(LIMITS.apiGroupLength + 1)
   .refine((s) => s.endsWith('/') && isDns1123Subdomain(s.slice(0, -1)), { message: 'a label prefix is a DNS subdomain followed by "/", e.g. pod-security.kubernetes.io/' })
   .refine((s) => !RESERVED_LABEL_DOMAINS.some((r) => r.owner === 'the DCM' && underDomain(s.slice(0, -1), r.domain)), {
     message: "the DCM's own label prefixes (dcm.onap.org/) cannot be allowed",

@@ -5,9 +5,14 @@
  */
 import { z } from 'zod';
 import { resourceName } from '../../validation/kubernetes-rules.js';
+import { atMost, LIMITS } from '../../validation/limits.js';
 import { describedFrom, MetadataSchema, UpdateMetadataSchema, type Described } from '../metadata.js';
 
-const Ip = z.union([z.ipv4(), z.ipv6(), z.literal('')]);
+/** An IPv4 or IPv6 address, or "" (none); its length is checked first. */
+const Ip = z
+  .string()
+  .max(LIMITS.ipLength, { error: atMost(LIMITS.ipLength, 'characters'), abort: true })
+  .pipe(z.union([z.ipv4(), z.ipv6(), z.literal('')]));
 
 const DesignReference = z.strictObject({
   name: resourceName,

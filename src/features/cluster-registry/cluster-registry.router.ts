@@ -4,15 +4,23 @@ import { mapToPairs, pairsToMap, type StoredRecord } from '../../db/named-record
 import { checkNameMatches, declareCrudRoutes } from '../../http/crud-routes.js';
 import type { OpenApiRegistry } from '../../http/openapi.js';
 import { privateKeyPemProblem } from '../../kubeconfig/kubeconfig.js';
+import { atMost, boundedRecord, LIMITS } from '../../validation/limits.js';
 import { describedFrom, MetadataSchema, metadataView, UpdateMetadataSchema, type Described } from '../metadata.js';
 import type { ClusterInput, ClusterProviderService, ClusterRecord, ClusterService } from './cluster.service.js';
 
-const Labels = z.record(z.string().min(1).max(317), z.string().max(63));
+/** A cluster's labels: at most 64, keys of 1..317 characters, values of at most 63. */
+const Labels = boundedRecord(
+  z.string().max(LIMITS.labelValueLength, atMost(LIMITS.labelValueLength, 'characters')),
+  LIMITS.labels,
+  'labels',
+  LIMITS.labelKeyLength,
+).refine((labels) => !Object.hasOwn(labels, ''), { message: 'a label key is not empty' });
 
 /** The admin kubeconfig as YAML/JSON text, or that text base64-encoded. */
 const KubeconfigText = z
   .string()
   .min(1, 'the admin kubeconfig of the cluster is required')
+  .max(LIMITS.kubeconfigLength, { error: atMost(LIMITS.kubeconfigLength, 'characters'), abort: true })
   .transform((text) => {
     const trimmed = text.trim();
     if (/^[A-Za-z0-9+/=\s]+$/.test(trimmed) && !trimmed.includes(':')) {
@@ -28,6 +36,7 @@ const ClusterSpec = z.strictObject({
   /** The cluster CA's key: one inline PEM private key, nothing else (checked again when it is used). */
   'ca-key': z
     .string()
+    .max(LIMITS.caKeyLength, { error: atMost(LIMITS.caKeyLength, 'characters'), abort: true })
     .superRefine((text, ctx) => {
       const problem = privateKeyPemProblem(text);
       if (problem) ctx.addIssue({ code: 'custom', message: problem });

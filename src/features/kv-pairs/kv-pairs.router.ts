@@ -6,18 +6,28 @@ import { checkNameMatches, crudSpec, declareCrudRoutes } from '../../http/crud-r
 import type { OpenApiRegistry } from '../../http/openapi.js';
 import { LogicalCloudChildService, type LogicalCloudResolver } from '../logical-clouds/logical-cloud-children.service.js';
 import type { KvPairData, KvPairRecord, KvValue } from '../logical-clouds/logical-cloud.model.js';
+import { atMost, boundedRecord, LIMITS } from '../../validation/limits.js';
 import { describedFrom, MetadataSchema, metadataView, UpdateMetadataSchema } from '../metadata.js';
 
-const KvValueSchema = z.union([z.string().max(4096), z.number(), z.boolean(), z.null()]);
+const KvValueSchema = z.union([
+  z.string().max(LIMITS.kvValueLength, atMost(LIMITS.kvValueLength, 'characters')),
+  z.number(),
+  z.boolean(),
+  z.null(),
+]);
 
-/** The design's list of single-key objects: `[{"key1": "val1"}, {"key2": "val2"}]`; a key appears once. */
+const ONE_KEY = 'each entry is an object with exactly one key, e.g. {"key1": "val1"}';
+
+/** One entry: its single key (checked before anything else) and its value. */
+const KvEntry = boundedRecord(KvValueSchema, 1, 'key per entry, e.g. {"key1": "val1"}', LIMITS.kvKeyLength).refine(
+  (entry) => Object.keys(entry).length === 1,
+  { message: ONE_KEY },
+).refine((entry) => !Object.hasOwn(entry, ''), { message: 'a key is not empty' });
+
+/** The design's list of single-key objects: `[{"key1": "val1"}, {"key2": "val2"}]`; a key appears once. Bounded (LIMITS). */
 const KvList = z
-  .array(
-    z.record(z.string().min(1).max(256), KvValueSchema).refine((entry) => Object.keys(entry).length === 1, {
-      message: 'each entry is an object with exactly one key, e.g. {"key1": "val1"}',
-    }),
-  )
-  .max(1000)
+  .array(KvEntry)
+  .max(LIMITS.kvEntries, atMost(LIMITS.kvEntries, 'entries'))
   .superRefine((entries, ctx) => {
     const seen = new Set<string>();
     entries.forEach((entry, i) => {

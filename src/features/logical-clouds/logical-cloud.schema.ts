@@ -1,6 +1,7 @@
 /** The logical cloud body of the design (endpoints 1, 3, 5), plus EMCO's `userName` and `level`. */
 import { z } from 'zod';
 import { dns1123Label, isLabelValue, kubernetesUserName, labelMap } from '../../validation/kubernetes-rules.js';
+import { atMost, boundedString, LIMITS } from '../../validation/limits.js';
 import { MetadataSchema, UpdateMetadataSchema } from '../metadata.js';
 import { InlinePermissionSchema } from '../user-permissions/permission.schema.js';
 
@@ -8,8 +9,11 @@ const UserSchema = z
   .strictObject({
     'user-name': kubernetesUserName.optional(),
     userName: kubernetesUserName.optional(),
-    type: z.string().optional(),
-    'user-permissions': z.array(InlinePermissionSchema).max(100).optional(),
+    type: boundedString(LIMITS.userTypeLength).optional(),
+    'user-permissions': z
+      .array(InlinePermissionSchema)
+      .max(LIMITS.inlinePermissions, atMost(LIMITS.inlinePermissions, 'permissions'))
+      .optional(),
   })
   .superRefine((user, ctx) => {
     if (user['user-name'] === undefined && user.userName === undefined) {

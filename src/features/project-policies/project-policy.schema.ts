@@ -5,16 +5,23 @@
 import { z } from 'zod';
 import { DEFAULT_CLUSTER_WIDE_CEILING, defaultProjectPolicy, type ProjectPolicy } from '../../auth/tenant-policy.js';
 import { allowedLabelPrefix, labelMap, resourceName } from '../../validation/kubernetes-rules.js';
+import { boundedString, LIMITS } from '../../validation/limits.js';
 import { RuleFields } from '../user-permissions/permission.schema.js';
 
-/** Bounds of a policy: enough for any real platform, small enough that every check stays cheap. */
-export const POLICY_LIMITS = { rules: 50, clusters: 500, providers: 100, labels: 20, labelPrefixes: 20 } as const;
+/** Bounds of a policy (from LIMITS): enough for any real platform, small enough that every check stays cheap. */
+export const POLICY_LIMITS = {
+  rules: LIMITS.policyRules,
+  clusters: LIMITS.policyClusters,
+  providers: LIMITS.policyProviders,
+  labels: LIMITS.policyLabels,
+  labelPrefixes: LIMITS.policyLabelPrefixes,
+} as const;
 
 const PolicyRuleSchema = z.strictObject(RuleFields);
 const ceiling = z.array(PolicyRuleSchema).max(POLICY_LIMITS.rules, `at most ${POLICY_LIMITS.rules} rules`);
 
 /** `provider/cluster`, each part a DCM name. */
-const clusterKey = z.string().refine(
+const clusterKey = boundedString(LIMITS.policyClusterLength).refine(
   (s) => {
     const parts = s.split('/');
     return parts.length === 2 && parts.every((p) => resourceName.safeParse(p).success);

@@ -5,16 +5,21 @@
  */
 import { z } from 'zod';
 import { apiGroup, rbacResource, resourceName, verb } from '../../validation/kubernetes-rules.js';
+import { atMost, LIMITS } from '../../validation/limits.js';
 import { MetadataSchema, UpdateMetadataSchema } from '../metadata.js';
 
+/** One RBAC rule; every list bounded (LIMITS), its length checked before its entries. */
 export const RuleFields = {
-  apiGroups: z.array(apiGroup).min(1, 'at least one API group ("" is the core group)'),
-  resources: z.array(rbacResource).min(1, 'at least one resource'),
-  verbs: z.array(verb).min(1, 'at least one verb'),
+  apiGroups: z
+    .array(apiGroup)
+    .min(1, 'at least one API group ("" is the core group)')
+    .max(LIMITS.apiGroups, atMost(LIMITS.apiGroups, 'API groups')),
+  resources: z.array(rbacResource).min(1, 'at least one resource').max(LIMITS.resources, atMost(LIMITS.resources, 'resources')),
+  verbs: z.array(verb).min(1, 'at least one verb').max(LIMITS.verbs, atMost(LIMITS.verbs, 'verbs')),
 };
 
 /** "" means cluster-wide; left out means the logical cloud's namespace. */
-const PermissionNamespace = z.string().max(63);
+const PermissionNamespace = z.string().max(63, atMost(63, 'characters'));
 
 export const InlinePermissionSchema = z.strictObject({
   'permission-name': resourceName,
