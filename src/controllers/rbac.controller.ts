@@ -7,7 +7,8 @@
  * can grant nothing there becomes a warning in status.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { checkRuleAgainstDiscovery, discoverServedResources } from '../kubernetes/discovery.js';
+import { checkRulesAgainstDiscovery, discoverServedResources, omittedWarnings } from '../kubernetes/discovery.js';
+import { LIMITS } from '../validation/limits.js';
 import { messageOf, pruneObjects, reconcileObjects, type ClusterContext, type ManagedKind } from './cluster-context.js';
 import { clusterObjectName, namespacedObjectName } from './object-names.js';
 
@@ -62,7 +63,11 @@ export class RbacController {
   private async checkRules(ctx: ClusterContext): Promise<void> {
     try {
       const served = await discoverServedResources(ctx.connection);
-      for (const permission of ctx.work.permissions) ctx.warnings.push(...checkRuleAgainstDiscovery(permission.name, permission.data, served));
+      // The first warnings only, and a count of the rest: a status document stays small whatever the rules.
+      const permissions = ctx.work.permissions.map((p) => ({ name: p.name, rule: p.data }));
+      const { warnings, omitted } = checkRulesAgainstDiscovery(permissions, served, LIMITS.statusWarnings);
+      ctx.warnings.push(...warnings);
+      if (omitted > 0) ctx.warnings.push(omittedWarnings(omitted));
     } catch (error) {
       ctx.warnings.push({ permission: '*', resource: '*', group: '*', message: `permissions not checked: discovery failed: ${messageOf(error)}` });
     }
