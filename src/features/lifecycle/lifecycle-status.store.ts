@@ -6,6 +6,7 @@
 import type { Collection, Db } from 'mongodb';
 import type { ResourceStatus } from '../../controllers/cluster-context.js';
 import type { RuleWarning } from '../../kubernetes/discovery.js';
+import { LIMITS } from '../../validation/limits.js';
 import { StatusEvents } from './status-events.js';
 
 export type LifecycleState =
@@ -29,6 +30,68 @@ export interface ClusterStatus extends ClusterPlacement {
   state: ClusterState;
   resources: ResourceStatus[];
   warnings: RuleWarning[];
+  /** Warnings not kept (beyond LIMITS.statusWarnings); absent when none. */
+  warningsOmitted?: number;
+  /** Resource lines not kept (beyond LIMITS.statusResources); absent when none. */
+  resourcesOmitted?: number;
+}
+
+const clip = (message: string): string =>
+  message.length <= LIMITS.statusMessageLength ? message : `${message.slice(0, LIMITS.statusMessageLength - 1)}…`;
+
+const isFailure = (r: ResourceStatus): boolean => r.status === 'Failed' || r.status === 'DeleteFailed';
+
+/**
+ * At most `max` resource lines, in their order, chosen so that what the status view derives from
+ * them does not change: every failed line first (up to `max`), then the first line of each
+ * category and state, then the others.
+ */
+function keptResources(resources: ResourceStatus[], max: number): ResourceStatus[] {
+  if (resources.length <= max) return resources;
+  const keep = new Set<number>();
+  const take = (i: number) => {
+    if (keep.size < max) keep.add(i);
+  };
+  resources.forEach((r, i) => isFailure(r) && take(i));
+  const seen = new Set<string>();
+  resources.forEach((r, i) => {
+    const kind = `${r.category}/${r.status}`;
+    if (!seen.has(kind)) {
+      seen.add(kind);
+      take(i);
+    }
+  });
+  resources.forEach((_r, i) => take(i));
+  return resources.filter((_r, i) => keep.has(i));
+}
+
+/**
+ * What the store keeps of one cluster's status: the first LIMITS.statusWarnings warnings and
+ * LIMITS.statusResources resource lines, each message clipped, and counts of what was left out.
+ * However many rules, objects or messages an apply produced, the document stays far below
+ * MongoDB's 16 MB. Idempotent: bounding a bounded status changes nothing.
+ */
+export function boundedClusterStatus(status: ClusterStatus): ClusterStatus {
+  const { warningsOmitted: earlierWarnings = 0, resourcesOmitted: earlierResources = 0, ...rest } = status;
+  let counted = 0;
+  const listed: RuleWarning[] = [];
+  for (const warning of status.warnings) {
+    if (warning.omitted !== undefined) counted += warning.omitted;
+    else listed.push(warning);
+  }
+  const warnings = listed.slice(0, LIMITS.statusWarnings).map((w) => ({ ...w, message: clip(w.message) }));
+  const resources = keptResources(status.resources, LIMITS.statusResources).map((r) =>
+    r.message === undefined ? r : { ...r, message: clip(r.message) },
+  );
+  const warningsOmitted = earlierWarnings + counted + listed.length - warnings.length;
+  const resourcesOmitted = earlierResources + status.resources.length - resources.length;
+  return {
+    ...rest,
+    resources,
+    warnings,
+    ...(warningsOmitted > 0 ? { warningsOmitted } : {}),
+    ...(resourcesOmitted > 0 ? { resourcesOmitted } : {}),
+  };
 }
 
 export interface LifecycleDocument {
@@ -71,7 +134,7 @@ export class LifecycleStatusStore {
   }
 
   async put(doc: LifecycleDocument): Promise<void> {
-    await this.collection.replaceOne({ _id: doc._id }, doc, { upsert: true });
+    await this.collection.replaceOne({ _id: doc._id }, { ...doc, clusters: doc.clusters.map(boundedClusterStatus) }, { upsert: true });
     this.events.changed(doc._id);
   }
 
@@ -80,7 +143,7 @@ export class LifecycleStatusStore {
     const doc = await this.get(logicalCloudId);
     if (!doc) return;
     const replaced = new Set(statuses.map((s) => s.reference));
-    const clusters = [...doc.clusters.filter((c) => !replaced.has(c.reference)), ...statuses];
+    const clusters = [...doc.clusters.filter((c) => !replaced.has(c.reference)), ...statuses.map(boundedClusterStatus)];
     clusters.sort((a, b) => a.reference.localeCompare(b.reference));
     await this.collection.updateOne({ _id: logicalCloudId }, { $set: { clusters } });
     this.events.changed(logicalCloudId);

@@ -54,7 +54,9 @@ export function statusView({ logicalCloud, status, credentials }: LogicalCloudSt
       'mesh-status': summarize(c.resources, 'mesh'),
       'certificate-not-after': credentials?.certificates.find((cert) => cert.reference === c.reference)?.notAfter ?? null,
       resources: c.resources,
+      // The first LIMITS.statusWarnings warnings are kept; warningsOmitted counts the others.
       warnings: c.warnings.map((w) => w.message),
+      warningsOmitted: c.warningsOmitted ?? 0,
       errors: c.resources.filter((r) => r.message && (r.status === 'Failed' || r.status === 'DeleteFailed')).map((r) => `${r.kind} ${r.name}: ${r.message}`),
     })),
   };
