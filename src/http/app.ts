@@ -4,7 +4,7 @@ import express, { Router, type RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import type { Logger } from '../logger.js';
-import { errorHandler, notFoundHandler, requireJsonBody } from './http-errors.js';
+import { errorHandler, methodNotAllowedHandler, notFoundHandler, requireJsonBody } from './http-errors.js';
 import { OpenApiRegistry } from './openapi.js';
 
 export type RouteDeclaration = (router: Router, registry: OpenApiRegistry) => void;
@@ -69,6 +69,7 @@ export function createApp(opts: AppOptions): express.Express {
 
   // Every body that passed requireJsonBody is parsed as JSON, whatever its label (see READ_AS_JSON).
   app.use('/v2', ...(opts.guards ?? []), requireJsonBody, express.json({ limit: opts.bodyLimit, type: () => true }), api);
+  app.use(methodNotAllowedHandler((path) => registry.methodsFor(path)));
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

@@ -55,6 +55,16 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
   res.status(500).json({ name: 'InternalError', message: 'internal error', details: [] });
 };
 
+/** A method a known path does not have: 405 with the methods it has in `Allow`. */
+export function methodNotAllowedHandler(methodsFor: (path: string) => string[]): RequestHandler {
+  return (req, res, next) => {
+    const allowed = methodsFor(req.path);
+    if (allowed.length === 0 || allowed.includes(req.method)) return next();
+    res.setHeader('Allow', allowed.join(', '));
+    res.status(405).json({ name: 'MethodNotAllowed', message: `${req.method} is not allowed on ${req.path}; allowed: ${allowed.join(', ')}`, details: [] });
+  };
+}
+
 export const notFoundHandler: RequestHandler = (req, res) => {
   res.status(404).json({ name: 'NotFound', message: `no route for ${req.method} ${req.path}`, details: [] });
 };

@@ -26,6 +26,18 @@ export class OpenApiRegistry {
     this.routes.push({ ...doc, fullPath: prefix + doc.path });
   }
 
+  /**
+   * The methods declared for the route a path matches (as the router matches: literal segments
+   * in any case, a parameter any one non-empty segment, an optional trailing slash), upper case;
+   * empty when no route has that path.
+   */
+  methodsFor(path: string): string[] {
+    const methods = new Set<string>();
+    for (const route of this.routes) if (routePattern(route.fullPath).test(path)) methods.add(route.method.toUpperCase());
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods].sort();
+  }
+
   document(info: { title: string; version: string }): object {
     const paths: Record<string, Record<string, object>> = {};
     const schema = (s: z.ZodType, io: 'input' | 'output') => z.toJSONSchema(s, { target: 'openapi-3.0', io, unrepresentable: 'any' });
@@ -65,6 +77,21 @@ export class OpenApiRegistry {
     }
     return { openapi: '3.0.3', info, paths };
   }
+}
+
+const patterns = new Map<string, RegExp>();
+
+function routePattern(fullPath: string): RegExp {
+  let pattern = patterns.get(fullPath);
+  if (!pattern) {
+    const source = fullPath
+      .split('/')
+      .map((segment) => (segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .join('/');
+    pattern = new RegExp(`^${source}/?$`, 'i');
+    patterns.set(fullPath, pattern);
+  }
+  return pattern;
 }
 
 export type Handler = (req: Request, res: Response) => Promise<void> | void;

@@ -67,3 +67,32 @@ describe('REST operational endpoints', () => {
     expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
+
+describe('methods a path does not have', () => {
+  let t: TestDcm;
+
+  beforeAll(async () => {
+    t = await startTestDcm('rest_methods');
+  });
+
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it.each([
+    ['patch', '/v2/projects/p1', 'DELETE, GET, HEAD, PUT'],
+    ['put', '/v2/projects', 'GET, HEAD, POST'],
+    ['delete', '/v2/projects/p1/logical-clouds/lc-1/apply', 'POST'],
+    ['get', '/v2/projects/p1/logical-clouds/lc-1/terminate', 'POST'],
+    ['post', '/v2/projects/p1/logical-clouds/lc-1/status', 'GET, HEAD'],
+    ['post', '/v2/Projects/p1/Policy/', 'DELETE, GET, HEAD, PUT'],
+  ] as const)('%s %s answers 405 with Allow: %s', async (method, path, allow) => {
+    const res = await t.http[method](path);
+    expect({ status: res.status, allow: res.headers.allow, name: (res.body as { name: string }).name }).toEqual({ status: 405, allow, name: 'MethodNotAllowed' });
+  });
+
+  it('a path no route has is still a 404', async () => {
+    const res = await t.http.patch('/v2/projects/p1/logical-clouds/lc-1/nothing');
+    expect(res.status).toBe(404);
+  });
+});
