@@ -10,6 +10,7 @@ import {
   isQuantity,
   isQuotaKey,
   kubernetesUserName,
+  labelMap,
   nonNegativeQuantity,
   normalizeQuotaKey,
   parseQuantity,
@@ -20,6 +21,7 @@ import {
   userData,
   verb,
 } from '../../src/validation/kubernetes-rules.js';
+import { LIMITS } from '../../src/validation/limits.js';
 
 /** The issues of a failed parse as `path: message` lines, the way a caller would report them. */
 function issuesOf(schema: z.ZodType, input: unknown, prefix = ''): string[] {
@@ -343,5 +345,35 @@ describe('quotaSpec', () => {
     const issues = issuesOf(quotaSpec, { memory: 'lots', pods: '1.5', foo: '1' }, 'spec');
     expect(issues).toHaveLength(3);
     expect(issues.join('\n')).toMatch(/spec\.memory:.*spec\.pods:.*spec\.foo:/s);
+  });
+});
+
+/** Issue 14 item 2: the building blocks' limits (LIMITS); over REST: test/integration/rest-limits.test.ts. */
+describe('limits of the building blocks', () => {
+  it('an API group or a resource over its length names the limit, and nothing else', () => {
+    expect(issuesOf(apiGroup, 'a'.repeat(LIMITS.apiGroupLength + 1))).toEqual(['at most 253 characters']);
+    expect(issuesOf(rbacResource, 'a'.repeat(LIMITS.resourceLength + 1))).toEqual(['at most 127 characters']);
+  });
+
+  it('quotas: at most 64 keys, keys of at most 317 characters, values of at most 64', () => {
+    const keys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`count/widgets${i}.example.com`, '1']));
+    expect(accepts(quotaSpec, keys(LIMITS.quotaKeys))).toBe(true);
+    expect(issuesOf(quotaSpec, keys(LIMITS.quotaKeys + 1), 'spec')).toEqual(['spec: at most 64 quota keys']);
+    expect(issuesOf(quotaSpec, { cpu: '1'.repeat(65) }, 'spec')).toEqual(['spec.cpu: a quota limit is at most 64 characters']);
+    expect(issuesOf(quotaSpec, { [`requests.${'a'.repeat(309)}`]: '1' })[0]).toMatch(/a key is at most 317 characters$/);
+  });
+
+  it('labels: at most 64, values of at most 63 characters, keys of at most 317', () => {
+    const labels = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`team-${i}`, 'x']));
+    expect(accepts(labelMap, labels(LIMITS.labels))).toBe(true);
+    expect(issuesOf(labelMap, labels(LIMITS.labels + 1))).toEqual(['at most 64 labels']);
+    expect(issuesOf(labelMap, { team: 'v'.repeat(64) })).toEqual(['team: a label value is at most 63 characters']);
+    expect(issuesOf(labelMap, { ['k'.repeat(318)]: 'v' })[0]).toMatch(/a key is at most 317 characters$/);
+  });
+
+  it('a map of 40,000 entries answers one issue, counted before any entry is checked', () => {
+    const many = Object.fromEntries(Array.from({ length: 40_000 }, (_, i) => [`k${i}`, 7]));
+    expect(issuesOf(labelMap, many)).toEqual(['at most 64 labels']);
+    expect(issuesOf(quotaSpec, many)).toEqual(['at most 64 quota keys']);
   });
 });
