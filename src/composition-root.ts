@@ -53,6 +53,7 @@ import { IntermediateCaStore } from './features/certificate-authority/intermedia
 import { MeshCertificateAuthority } from './features/certificate-authority/mesh-ca.js';
 import { RootCaStore } from './features/certificate-authority/root-ca.store.js';
 import { NamespaceClaimStore } from './features/logical-clouds/namespace-claims.store.js';
+import { StopRequestStore } from './features/lifecycle/stop-requests.store.js';
 import { declareProjectPolicyRoutes } from './features/project-policies/project-policy.router.js';
 import { ProjectPolicyService } from './features/project-policies/project-policy.service.js';
 import { ProjectPolicyStore } from './features/project-policies/project-policy.store.js';
@@ -79,6 +80,7 @@ export function createStores(db: Db, cipher: SecretCipher) {
     caIntermediates: new IntermediateCaStore(db, cipher),
     projectPolicies: new ProjectPolicyStore(db),
     namespaceClaims: new NamespaceClaimStore(db),
+    stopRequests: new StopRequestStore(db),
   };
 }
 
@@ -184,6 +186,7 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
       observer: deps.lifecycleObserver,
       replicaId: config.DCM_REPLICA_ID ?? defaultReplicaId(),
       leaseTtlMs: config.DCM_LEASE_TTL_MS,
+      stops: stores.stopRequests,
       connect: deps.connect ?? ((_cluster, secrets) => createClusterConnection(secrets.kubeconfig, config.DCM_CLUSTER_TIMEOUT_MS)),
     },
     deps.logger,

@@ -14,7 +14,7 @@ import { AUTH_HTTP_STATUS, AuthError } from './errors.js';
 import type { AccessGate, RequestContext } from './gate.js';
 
 /** POSTs under a logical cloud that start an operation on its clusters (rotate-ca re-issues CAs and applies). */
-const LIFECYCLE_OPERATIONS = new Set(['apply', 'instantiate', 'update', 'terminate', 'rotate-ca', 'revoke-credentials']);
+const LIFECYCLE_OPERATIONS = new Set(['apply', 'instantiate', 'update', 'terminate', 'stop', 'rotate-ca', 'revoke-credentials']);
 
 /**
  * What a request under /v2 does, from its method and its path below /v2 (as the router

@@ -36,7 +36,7 @@ export function captureLogger(level = 'info'): { logger: Logger; records: () => 
 }
 
 /** What a test may change in its DCM: authentication (default: development, no authentication), logger, /metrics token, the CSR seam. */
-export type TestDcmOptions = Pick<DcmOptions, 'auth' | 'logger' | 'metricsToken' | 'beforeCsrApproval'>;
+export type TestDcmOptions = Pick<DcmOptions, 'auth' | 'logger' | 'metricsToken' | 'beforeCsrApproval' | 'config'>;
 
 export async function startTestDcm(prefix = 'dcm', options: Partial<TestDcmOptions> = {}): Promise<TestDcm> {
   const mongo = await MongoClient.connect(mongoUrl());

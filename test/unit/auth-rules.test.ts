@@ -130,6 +130,7 @@ describe('httpAction: what a REST request does', () => {
     ['GET', '/projects/p1/logical-clouds/lc-1/ca', lc('p1', 'lc-1', 'read')],
     ['POST', '/projects/p1/logical-clouds/lc-1/rotate-ca', lc('p1', 'lc-1', 'lifecycle')],
     ['POST', '/projects/p1/logical-clouds/lc-1/revoke-credentials', lc('p1', 'lc-1', 'lifecycle')],
+    ['POST', '/projects/p1/logical-clouds/lc-1/stop', lc('p1', 'lc-1', 'lifecycle')],
     ['GET', '/projects/p1/policy', { resource: 'project-policy', project: 'p1', operation: 'read' }],
     ['PUT', '/projects/p1/policy', { resource: 'project-policy', project: 'p1', operation: 'write' }],
     ['DELETE', '/projects/p1/policy', { resource: 'project-policy', project: 'p1', operation: 'write' }],

@@ -108,6 +108,8 @@ export interface LifecycleDocument {
     credentialGeneration?: string;
     /** Why an operation broke off before it could record its outcome per cluster. */
     error?: string;
+    /** Stopped on request (EMCO's …/stop) before it reached every cluster. */
+    stopped?: boolean;
   };
   clusters: ClusterStatus[];
   /** Clusters that may hold objects of this logical cloud. */

@@ -86,6 +86,7 @@ export function declareLifecycleRoutes(router: Router, registry: OpenApiRegistry
     202,
     (pr, lc, caller) => lifecycle.revokeCredentials(pr, lc, caller),
   );
+  operation('stop', 'EMCO: the operation under way starts no further cluster; the clusters it did not reach end Failed', 200, (pr, lc) => lifecycle.stop(pr, lc));
 
   declareRoute(
     router,

@@ -24,6 +24,7 @@ import type { LogicalCloudRecord } from '../logical-clouds/logical-cloud.model.j
 import type { LifecycleGuard, LogicalCloudService, LogicalCloudStores } from '../logical-clouds/logical-cloud.service.js';
 import type { Caller, ProjectPolicyService } from '../project-policies/project-policy.service.js';
 import { newGenerationId, type CredentialsStore } from './credentials.store.js';
+import type { StopRequestStore } from './stop-requests.store.js';
 import type {
   ClusterPlacement,
   ClusterStatus,
@@ -66,6 +67,8 @@ export interface LifecycleOptions {
   leaseTtlMs: number;
   connect: (cluster: ClusterRecord, secrets: ClusterSecrets) => ClusterConnection;
   observer?: LifecycleObserver;
+  /** Stop requests (EMCO's …/stop), shared by the replicas. */
+  stops: StopRequestStore;
 }
 
 export interface LogicalCloudStatus {
@@ -91,9 +94,10 @@ async function mapWithConcurrency<T>(items: T[], limit: number, work: (item: T) 
   await Promise.all(workers);
 }
 
-/** This replica's claim on one logical cloud's operation; `lost` once a renewal found it taken. */
+/** This replica's claim on one logical cloud's operation; `lost` once a renewal found it taken, `stopped` once a stop was asked for. */
 interface Claim {
   lost: boolean;
+  stopped: boolean;
 }
 
 export class LifecycleService implements LifecycleGuard {
@@ -243,6 +247,20 @@ export class LifecycleService implements LifecycleGuard {
   }
 
   /**
+   * EMCO's stop: the operation under way starts no further cluster (those already being worked
+   * finish); the clusters it did not reach end Failed ("stopped"), and so does the operation.
+   */
+  async stop(project: string, name: string): Promise<OperationSummary> {
+    const lc = await this.logicalClouds.resolve(project, name);
+    const doc = await this.status.get(lc.id);
+    if (!doc?.operation.inProgress) throw new StateConflictError(`no operation is in progress on Logical Cloud ${name}: there is nothing to stop`);
+    await this.options.stops.request(lc.id);
+    const claim = this.claims.get(lc.id);
+    if (claim) claim.stopped = true;
+    return { logicalCloud: lc, clusters: doc.clusters.map((c) => c.reference), quotas: [], state: doc.state };
+  }
+
+  /**
    * Revocation without a CRL (Kubernetes checks none for client certificates): a new
    * credential generation (new key, new group) and a normal apply, which issues new
    * certificates on every cluster and moves every binding to the new group, so every earlier
@@ -368,7 +386,11 @@ export class LifecycleService implements LifecycleGuard {
   /** Takes the logical cloud's lease for a new operation, or refuses: another replica is working it. */
   private async claim(lc: LogicalCloudRecord): Promise<void> {
     if (await this.leases.acquire(lc.id, this.options.replicaId, this.options.leaseTtlMs)) {
-      if (!this.running.has(lc.id)) return;
+      if (!this.running.has(lc.id)) {
+        // A stop asked of an earlier operation is not this one's.
+        await this.options.stops.clear(lc.id);
+        return;
+      }
       // Already ours and running here (a concurrent request of this replica won the race).
     }
     throw new ConflictError(`an operation on Logical Cloud ${lc.name} is already in progress`);
@@ -384,6 +406,11 @@ export class LifecycleService implements LifecycleGuard {
     }
   }
 
+  /** Whether a stop was asked for the operation this replica runs: no further cluster is started. */
+  private stopping(logicalCloudId: string): boolean {
+    return this.claims.get(logicalCloudId)?.stopped === true;
+  }
+
   /** Whether this replica still holds the logical cloud's lease for the operation it runs. */
   private holds(logicalCloudId: string): boolean {
     return this.claims.get(logicalCloudId)?.lost === false;
@@ -392,7 +419,7 @@ export class LifecycleService implements LifecycleGuard {
   /** Runs an operation whose lease this replica has just taken, renewing the lease until it ends. */
   private start(logicalCloudId: string, work: () => Promise<void>): void {
     const { replicaId, leaseTtlMs } = this.options;
-    const claim: Claim = { lost: false };
+    const claim: Claim = { lost: false, stopped: false };
     this.claims.set(logicalCloudId, claim);
     const renewal = setInterval(() => {
       void this.leases
@@ -403,6 +430,13 @@ export class LifecycleService implements LifecycleGuard {
           this.logger.warn({ logicalCloudId, replica: replicaId }, 'lease lost: another replica took the operation over; stopping');
         })
         .catch((error: unknown) => this.logger.warn({ err: error, logicalCloudId }, 'lease renewal failed'));
+      // A stop asked of another replica reaches this one here.
+      void this.options.stops
+        .requested(logicalCloudId)
+        .then((asked) => {
+          if (asked) claim.stopped = true;
+        })
+        .catch(() => undefined);
     }, Math.max(100, Math.floor(leaseTtlMs / 3)));
     renewal.unref();
     const run = work()
@@ -414,6 +448,7 @@ export class LifecycleService implements LifecycleGuard {
       })
       .finally(async () => {
         clearInterval(renewal);
+        if (!claim.lost) await this.options.stops.clear(logicalCloudId).catch(() => undefined);
         if (!claim.lost) await this.leases.release(logicalCloudId, replicaId).catch(() => undefined);
         this.claims.delete(logicalCloudId);
         this.running.delete(logicalCloudId);
@@ -539,17 +574,20 @@ export class LifecycleService implements LifecycleGuard {
         stillHolding.push(p);
       }
       await this.writeCluster(logicalCloudId, result);
-    }, () => !this.holds(logicalCloudId));
+    }, () => !this.holds(logicalCloudId) || this.stopping(logicalCloudId));
     await this.statusWritten(logicalCloudId);
     if (!this.holds(logicalCloudId)) return; // the replica that took over writes the outcome
     const found = await this.status.get(logicalCloudId);
     if (!found) return;
     const { heldBefore: _done, ...final } = found; // only meaningful while the apply is under way
-    const failed = final.clusters.some((c) => c.state === 'Failed' || c.state === 'TerminateFailed');
+    const stopped = this.stopping(logicalCloudId);
+    const clusters = stopped ? final.clusters.map((c) => unreached(c, 'Failed')) : final.clusters;
+    const failed = clusters.some((c) => c.state === 'Failed' || c.state === 'TerminateFailed');
     await this.status.put({
       ...final,
+      clusters,
       state: failed ? 'InstantiateFailed' : 'Instantiated',
-      operation: { ...final.operation, inProgress: false, finishedAt: new Date() },
+      operation: { ...final.operation, inProgress: false, finishedAt: new Date(), ...(stopped ? { stopped: true } : {}) },
       placements: [...current.filter((p) => !holdsNothing.has(p)), ...stillHolding],
     });
     this.options.observer?.operationFinished({ kind: 'apply', outcome: failed ? 'failure' : 'success', seconds: (performance.now() - started) / 1000, clusters: current.length });
@@ -621,7 +659,7 @@ export class LifecycleService implements LifecycleGuard {
       if (!this.holds(logicalCloudId)) return;
       if (result.state !== 'Terminated') stillHolding.push(p);
       await this.writeCluster(logicalCloudId, result);
-    }, () => !this.holds(logicalCloudId));
+    }, () => !this.holds(logicalCloudId) || this.stopping(logicalCloudId));
     await this.statusWritten(logicalCloudId);
     if (!this.holds(logicalCloudId)) return;
     const final = await this.status.get(logicalCloudId);
@@ -629,10 +667,14 @@ export class LifecycleService implements LifecycleGuard {
     // This credential generation is over: the next apply starts a new one (new key, new group),
     // so no certificate issued before the terminate is ever bound again.
     await this.credentials.delete(logicalCloudId);
+    const stopped = this.stopping(logicalCloudId);
+    // Clusters a stop kept the terminate from reaching still hold the logical cloud's objects.
+    if (stopped) for (const c of final.clusters) if (c.state === 'Pending') stillHolding.push({ reference: c.reference, provider: c.provider, cluster: c.cluster });
     await this.status.put({
       ...final,
+      clusters: stopped ? final.clusters.map((c) => unreached(c, 'TerminateFailed')) : final.clusters,
       state: stillHolding.length > 0 ? 'TerminateFailed' : 'Terminated',
-      operation: { ...final.operation, inProgress: false, finishedAt: new Date() },
+      operation: { ...final.operation, inProgress: false, finishedAt: new Date(), ...(stopped ? { stopped: true } : {}) },
       placements: stillHolding,
     });
     this.options.observer?.operationFinished({
@@ -643,6 +685,13 @@ export class LifecycleService implements LifecycleGuard {
     });
     this.logger.info({ project, logicalCloud: loaded.lc.name, failed: stillHolding.length > 0 }, 'terminate finished');
   }
+}
+
+/** A cluster a stopped operation never started: it ends in the operation's failed state, saying so. */
+function unreached(c: ClusterStatus, state: 'Failed' | 'TerminateFailed'): ClusterStatus {
+  if (c.state !== 'Pending') return c;
+  const message = 'the operation was stopped before it reached this cluster';
+  return { ...c, state, resources: [{ category: 'namespace', kind: 'Cluster', name: c.cluster, status: state === 'Failed' ? 'Failed' : 'DeleteFailed', message }] };
 }
 
 const samePlacement = (a: ClusterPlacement, b: ClusterPlacement) =>
