@@ -26,6 +26,9 @@ export const describedFrom = (metadata: MetadataInput | undefined): Described =>
   userData2: metadata?.userData2 ?? '',
 });
 
+/** The metadata block of every view. */
+export const MetadataView = z.strictObject({ name: z.string(), description: z.string(), userData1: z.string(), userData2: z.string() });
+
 export const metadataView = (name: string, d: Described) => ({
   name,
   description: d.description,

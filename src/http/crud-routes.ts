@@ -3,14 +3,14 @@
  * once: each resource supplies its schemas, its service calls and its view mapping.
  */
 import type { Request, Router } from 'express';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Page, PageOf } from '../db/named-record-store.js';
 import type { Principal } from '../auth/authorize.js';
 import { InvalidInputError } from '../errors.js';
 import { callerOf } from './caller.js';
 import { expectedRevision, setEtag } from './conditional.js';
 import { declareRoute, type OpenApiRegistry } from './openapi.js';
-import { pageOf, setPageHeaders } from './pagination.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, pageOf, setPageHeaders } from './pagination.js';
 import { parseInput } from './validation.js';
 
 export const API_PREFIX = '/v2';
@@ -35,10 +35,22 @@ export interface CrudSpec<CreateInput, UpdateInput, R extends { name: string; re
   view(record: R, params: Params): unknown;
   /** The list body; a plain array unless the design says otherwise. */
   listBody?(views: unknown[]): unknown;
+  /** The schema of `view`'s body (documented for every answer carrying a record). */
+  viewSchema: z.ZodType;
+  /** The schema of `listBody`'s body when there is one (else an array of views). */
+  listSchema?: z.ZodType;
+  /** Request examples of POST and PUT (the design's bodies). */
+  examples?: { create?: Record<string, unknown>; update?: Record<string, unknown> };
 }
 
 /** Infers a spec's types where it is written apart from `declareCrudRoutes` (the gRPC API serves the same specs). */
 export const crudSpec = <C, U, R extends { name: string; revision: number }>(spec: CrudSpec<C, U, R>): CrudSpec<C, U, R> => spec;
+
+/** `?limit=&offset=` as documented (pagination.ts checks them). */
+const PAGE_QUERY = {
+  limit: { description: `page size, 1-${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE})`, schema: z.int().min(1).max(MAX_PAGE_SIZE) },
+  offset: { description: 'items to skip (default 0)', schema: z.int().min(0) },
+};
 
 const paramsOf = (req: Request): Params => req.params as Params;
 
@@ -60,7 +72,14 @@ export function declareCrudRoutes<C, U, R extends { name: string; revision: numb
       tag: spec.tag,
       summary: `Create a ${spec.noun}`,
       body: spec.createSchema,
-      responses: { 201: { description: `The created ${spec.noun}` }, 400: { description: 'Invalid body' }, 409: { description: 'Duplicate name or conflicting state' } },
+      ...(spec.examples?.create ? { examples: spec.examples.create } : {}),
+      creates: { itemParam: spec.itemParam },
+      responses: {
+        201: { description: `The created ${spec.noun}`, schema: spec.viewSchema, headers: { Location: 'its URL', ETag: 'its revision' } },
+        400: { description: 'Invalid body' },
+        404: { description: 'No such parent record' },
+        409: { description: 'Duplicate name or conflicting state' },
+      },
     },
     async (req, res) => {
       const input = parseInput(spec.createSchema, req.body);
@@ -79,8 +98,14 @@ export function declareCrudRoutes<C, U, R extends { name: string; revision: numb
       path: spec.collectionPath,
       tag: spec.tag,
       summary: `List ${spec.noun}s (paginated: limit, offset; X-Total-Count and Link headers)`,
-      query: { limit: { description: 'page size, 1-500 (default 100)' }, offset: { description: 'items to skip' } },
-      responses: { 200: { description: `The ${spec.noun}s` } },
+      query: PAGE_QUERY,
+      responses: {
+        200: {
+          description: `The ${spec.noun}s`,
+          schema: spec.listSchema ?? z.array(spec.viewSchema),
+          headers: { 'X-Total-Count': 'how many there are in all', Link: 'the next page (rel="next"), when there is one' },
+        },
+      },
     },
     async (req, res) => {
       const page = pageOf(req);
@@ -100,7 +125,7 @@ export function declareCrudRoutes<C, U, R extends { name: string; revision: numb
       path: itemPath,
       tag: spec.tag,
       summary: `Get a ${spec.noun} (ETag header carries its revision)`,
-      responses: { 200: { description: `The ${spec.noun}` }, 404: { description: 'Not found' } },
+      responses: { 200: { description: `The ${spec.noun}`, schema: spec.viewSchema, headers: { ETag: 'its revision' } }, 404: { description: 'Not found' } },
     },
     async (req, res) => {
       const record = await spec.get(paramsOf(req), paramsOf(req)[spec.itemParam]!);
@@ -119,7 +144,13 @@ export function declareCrudRoutes<C, U, R extends { name: string; revision: numb
       tag: spec.tag,
       summary: `Replace a ${spec.noun} (If-Match: a stale ETag answers 412)`,
       body: spec.updateSchema,
-      responses: { 200: { description: `The updated ${spec.noun}` }, 404: { description: 'Not found' }, 412: { description: 'Stale If-Match' } },
+      ...(spec.examples?.update ? { examples: spec.examples.update } : {}),
+      responses: {
+        200: { description: `The updated ${spec.noun}`, schema: spec.viewSchema, headers: { ETag: 'its new revision' } },
+        404: { description: 'Not found' },
+        409: { description: 'Conflicting state' },
+        412: { description: 'Stale If-Match' },
+      },
     },
     async (req, res) => {
       const revision = expectedRevision(req);

@@ -1,12 +1,23 @@
 /**
- * The OpenAPI 3 document is produced from the same zod schemas that validate requests:
- * every route is declared once, through `declareRoute`, which registers both the Express
- * handler and its documentation.
+ * The OpenAPI 3.1 document is produced from the same zod schemas that validate requests
+ * (JSON Schema 2020-12, zod's converter): every route is declared once, through `declareRoute`,
+ * which registers both the Express handler and its documentation. Rules a zod refine enforces
+ * are attached to the schema with `.meta()` (src/validation), so the document carries them too.
  */
 import type { Request, RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
+import { resourceName } from '../validation/kubernetes-rules.js';
 
 type Method = 'get' | 'post' | 'put' | 'delete';
+
+export interface ResponseDoc {
+  description: string;
+  /** The body, as JSON (or `contentType`); a body of every type in `content` otherwise. */
+  schema?: z.ZodType;
+  contentType?: string;
+  content?: Record<string, z.ZodType>;
+  headers?: Record<string, string>;
+}
 
 export interface RouteDoc {
   method: Method;
@@ -15,9 +26,36 @@ export interface RouteDoc {
   summary: string;
   tag: string;
   body?: z.ZodType;
-  query?: Record<string, { description: string; required?: boolean }>;
-  responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
+  /** Request examples (the design's bodies), by name. */
+  examples?: Record<string, unknown>;
+  /** Whether a body is required (default: true when there is one). */
+  bodyRequired?: boolean;
+  query?: Record<string, { description: string; required?: boolean; schema?: z.ZodType }>;
+  responses: Record<number, ResponseDoc>;
+  /** A create: the record's name is `metadata.name` of the 201 body, the value of `:itemParam` in the paths under it. */
+  creates?: { itemParam: string };
 }
+
+/** Every error answer: `{ name, message, details[{ field, message }] }`. */
+export const ErrorBody = z
+  .strictObject({
+    name: z.string(),
+    message: z.string(),
+    details: z.array(z.strictObject({ field: z.string(), message: z.string() })),
+  })
+  .meta({ description: 'Error: `{ name, message, details[{ field, message }] }`; a 400 names every bad field in details' });
+
+const ERROR_REF = { $ref: '#/components/schemas/Error' };
+const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ERROR_REF } } });
+
+/** A zod schema as an OpenAPI 3.1 schema object (JSON Schema 2020-12, no `$schema`). */
+export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Record<string, unknown>;
+  delete json.$schema;
+  return json;
+}
+
+const pathParameterSchema = jsonSchemaOf(resourceName, 'input');
 
 export class OpenApiRegistry {
   private readonly routes: (RouteDoc & { fullPath: string })[] = [];
@@ -40,43 +78,92 @@ export class OpenApiRegistry {
 
   document(info: { title: string; version: string }): object {
     const paths: Record<string, Record<string, object>> = {};
-    const schema = (s: z.ZodType, io: 'input' | 'output') => z.toJSONSchema(s, { target: 'openapi-3.0', io, unrepresentable: 'any' });
+    const openapiPath = (fullPath: string) => fullPath.replace(/:([A-Za-z]+)/g, '{$1}');
+    const paramsOf = (fullPath: string) => [...fullPath.matchAll(/:([A-Za-z]+)/g)].map((m) => m[1]!);
     for (const route of this.routes) {
-      const openapiPath = route.fullPath.replace(/:([A-Za-z]+)/g, '{$1}');
       const parameters = [
-        ...[...route.fullPath.matchAll(/:([A-Za-z]+)/g)].map((m) => ({
-          name: m[1],
-          in: 'path',
-          required: true,
-          schema: { type: 'string' },
-        })),
+        ...paramsOf(route.fullPath).map((name) => ({ name, in: 'path', required: true, schema: pathParameterSchema })),
         ...Object.entries(route.query ?? {}).map(([name, q]) => ({
           name,
           in: 'query',
           required: q.required ?? false,
           description: q.description,
-          schema: { type: 'string' },
+          schema: q.schema ? jsonSchemaOf(q.schema, 'input') : { type: 'string' },
         })),
       ];
       const responses: Record<string, object> = {};
       for (const [status, r] of Object.entries(route.responses)) {
-        responses[status] = r.schema
-          ? { description: r.description, content: { [r.contentType ?? 'application/json']: { schema: schema(r.schema, 'output') } } }
-          : { description: r.description };
+        if (Number(status) >= 400) {
+          responses[status] = errorResponse(r.description);
+          continue;
+        }
+        const content = r.content ?? (r.schema ? { [r.contentType ?? 'application/json']: r.schema } : undefined);
+        responses[status] = {
+          description: r.description,
+          ...(r.headers ? { headers: Object.fromEntries(Object.entries(r.headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' } }])) } : {}),
+          ...(content
+            ? { content: Object.fromEntries(Object.entries(content).map(([type, s]) => [type, { schema: jsonSchemaOf(s, 'output') }])) }
+            : {}),
+          ...(route.creates && status === '201' ? { links: this.linksFrom(route.fullPath, route.creates.itemParam) } : {}),
+        };
       }
-      responses.default = { description: 'Error: `{ name, message, details[{ field, message }] }`' };
-      (paths[openapiPath] ??= {})[route.method] = {
+      const hasParameters = route.fullPath.includes(':');
+      if (route.body || route.query || hasParameters) responses['400'] ??= errorResponse('Invalid request: details name every bad field');
+      if (hasParameters) responses['404'] ??= errorResponse('No such record (the message says which)');
+      responses.default = errorResponse('Error: `{ name, message, details[{ field, message }] }`');
+      (paths[openapiPath(route.fullPath)] ??= {})[route.method] = {
+        operationId: operationId(route.method, route.fullPath),
         tags: [route.tag],
         summary: route.summary,
         parameters,
         ...(route.body
-          ? { requestBody: { required: true, content: { 'application/json': { schema: schema(route.body, 'input') } } } }
+          ? {
+              requestBody: {
+                required: route.bodyRequired ?? true,
+                content: {
+                  'application/json': {
+                    schema: jsonSchemaOf(route.body, 'input'),
+                    ...(route.examples ? { examples: Object.fromEntries(Object.entries(route.examples).map(([name, value]) => [name, { value }])) } : {}),
+                  },
+                },
+              },
+            }
           : {}),
         responses,
       };
     }
-    return { openapi: '3.0.3', info, paths };
+    return {
+      openapi: '3.1.0',
+      jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+      info,
+      paths,
+      components: { schemas: { Error: jsonSchemaOf(ErrorBody, 'output') } },
+    };
   }
+
+  /**
+   * OpenAPI links of a create's 201 answer: every operation on the created record and under it,
+   * its name from the body's `metadata.name`, the other path parameters those of the request.
+   */
+  private linksFrom(collectionPath: string, itemParam: string): Record<string, object> {
+    const itemPath = `${collectionPath}/:${itemParam}`;
+    const links: Record<string, object> = {};
+    for (const target of this.routes) {
+      if (target.fullPath !== itemPath && !target.fullPath.startsWith(`${itemPath}/`)) continue;
+      const parameters = Object.fromEntries(
+        [...target.fullPath.matchAll(/:([A-Za-z]+)/g)].map((m) => [`path.${m[1]!}`, m[1] === itemParam ? '$response.body#/metadata/name' : `$request.path.${m[1]!}`]),
+      );
+      links[operationId(target.method, target.fullPath)] = { operationId: operationId(target.method, target.fullPath), parameters };
+    }
+    return links;
+  }
+}
+
+/** e.g. `get /v2/projects/:project/logical-clouds` → `getProjectsLogicalClouds`, item paths end in `Item`. */
+function operationId(method: Method, fullPath: string): string {
+  const segments = fullPath.split('/').filter((s) => s && s !== 'v2');
+  const words = segments.map((s) => (s.startsWith(':') ? 'By-' + s.slice(1) : s));
+  return method + words.map((w) => w.split(/[-_]/).map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('')).join('');
 }
 
 const patterns = new Map<string, RegExp>();

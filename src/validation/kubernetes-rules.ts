@@ -42,6 +42,24 @@ export const userData = z
 // ---------------------------------------------------------------------------
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/*
+ * The same rules as JSON Schema patterns, for the OpenAPI document (attached with `.meta()`
+ * where a refine enforces them). Written in the syntax ECMA-262 and Python's `re` share
+ * (no \p{…}, no lookbehind), since clients and test generators read them with either.
+ */
+const LABEL_63 = '[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?';
+const SUBDOMAIN = '[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*';
+const NAME_63 = '[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?';
+/** A prefixed key: `<subdomain of at most 253>/<name>`. */
+const PREFIXED = `(?:(?=[^/]{1,253}/)${SUBDOMAIN}/)?`;
+export const PATTERNS = {
+  dns1123Label: `^${LABEL_63}$`,
+  dns1123Subdomain: `^${SUBDOMAIN}$`,
+  labelKey: `^${PREFIXED}${NAME_63}$`,
+  labelValue: `^(?:${NAME_63})?$`,
+  labelName: `^${NAME_63}$`,
+} as const;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 function isDns1123Label(s: string): boolean {
@@ -53,18 +71,24 @@ function isDns1123Subdomain(s: string): boolean {
 }
 
 /** A DNS-1123 label, which is what Kubernetes requires of a namespace name. */
-export const dns1123Label = z.string().refine(isDns1123Label, {
-  error:
-    'must be a DNS-1123 label: at most 63 lowercase letters, digits or "-", ' +
-    'starting and ending with a letter or digit',
-});
+export const dns1123Label = z
+  .string()
+  .refine(isDns1123Label, {
+    error:
+      'must be a DNS-1123 label: at most 63 lowercase letters, digits or "-", ' +
+      'starting and ending with a letter or digit',
+  })
+  .meta({ pattern: PATTERNS.dns1123Label, maxLength: 63 });
 
 /** A DNS-1123 subdomain (dot-separated DNS-1123 labels, at most 253 characters), e.g. an API group. */
-export const dns1123Subdomain = z.string().refine(isDns1123Subdomain, {
-  error:
-    'must be a DNS-1123 subdomain: at most 253 characters of dot-separated lowercase labels ' +
-    '(letters, digits, "-")',
-});
+export const dns1123Subdomain = z
+  .string()
+  .refine(isDns1123Subdomain, {
+    error:
+      'must be a DNS-1123 subdomain: at most 253 characters of dot-separated lowercase labels ' +
+      '(letters, digits, "-")',
+  })
+  .meta({ pattern: PATTERNS.dns1123Subdomain, maxLength: 253 });
 
 /**
  * Longest user name accepted. The name becomes the CN of the user's client certificate,
@@ -83,6 +107,35 @@ export const KUBERNETES_USER_NAME_MAX_LENGTH = 64;
 const DN_SPECIAL_CHARACTERS = /[/,=+"\\<>;]/;
 /** Control, format (invisible), surrogate, private-use and line/paragraph separator characters. */
 const UNPRINTABLE_CHARACTERS = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Zl}\p{Zp}]/u;
+
+/** The character-class body of UNPRINTABLE_CHARACTERS, spelt out (read from this runtime's Unicode tables once). */
+function unprintableClass(): string {
+  const ranges: [number, number][] = [];
+  let start = -1;
+  for (let cp = 0; cp <= 0x110000; cp++) {
+    const hit = cp < 0x110000 && UNPRINTABLE_CHARACTERS.test(String.fromCodePoint(cp));
+    if (hit && start < 0) start = cp;
+    if (!hit && start >= 0) {
+      ranges.push([start, cp - 1]);
+      start = -1;
+    }
+  }
+  // BMP as \uXXXX escapes; beyond it the characters themselves (ECMA-262 and Python spell those escapes differently).
+  const char = (cp: number) => (cp <= 0xffff ? `\\u${cp.toString(16).padStart(4, '0')}` : String.fromCodePoint(cp));
+  return ranges.map(([a, b]) => (a === b ? char(a) : `${char(a)}-${char(b)}`)).join('');
+}
+
+/** JavaScript's `\s`, spelt out. */
+const WHITESPACE_CLASS = '\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+
+/** kubernetesUserName's refines as one pattern (its length is checked apart). */
+function userNamePattern(): string {
+  const unprintable = unprintableClass();
+  const inside = `[^/,=+"\\\\<>;${unprintable}]`;
+  const edge = `[^/,=+"\\\\<>;${WHITESPACE_CLASS}${unprintable}]`;
+  const first = `[^#/,=+"\\\\<>;${WHITESPACE_CLASS}${unprintable}]`;
+  return `^(?!system:)(?:${first}|${first}${inside}*${edge})$`;
+}
 
 /**
  * A Kubernetes user name as it appears in a client certificate's CN and in RBAC
@@ -104,7 +157,8 @@ export const kubernetesUserName = z
   })
   .refine((s) => !s.startsWith('#'), {
     error: 'user name must not start with "#" (special in certificate subject names)',
-  });
+  })
+  .meta({ pattern: userNamePattern() });
 
 // ---------------------------------------------------------------------------
 // RBAC rules
@@ -137,9 +191,11 @@ export const verb = z.enum(KUBERNETES_VERBS, {
 });
 
 /** An API group of an RBAC rule: `""` is the core group, `*` all groups. */
-export const apiGroup = boundedString(LIMITS.apiGroupLength).refine((s) => s === '' || s === '*' || isDns1123Subdomain(s), {
-  error: 'API group must be "" (the core group), "*" or a DNS-1123 subdomain such as "apps" or "example.com"',
-});
+export const apiGroup = boundedString(LIMITS.apiGroupLength)
+  .refine((s) => s === '' || s === '*' || isDns1123Subdomain(s), {
+    error: 'API group must be "" (the core group), "*" or a DNS-1123 subdomain such as "apps" or "example.com"',
+  })
+  .meta({ pattern: `^(?:|\\*|${SUBDOMAIN})$`, maxLength: LIMITS.apiGroupLength });
 
 /**
  * A resource of an RBAC rule: `*`, a lowercase plural resource (`pods`), or a resource
@@ -148,9 +204,11 @@ export const apiGroup = boundedString(LIMITS.apiGroupLength).refine((s) => s ===
  */
 const RBAC_RESOURCE = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?|\*)(\/[a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/;
 
-export const rbacResource = boundedString(LIMITS.resourceLength).refine((s) => RBAC_RESOURCE.test(s) && s.split('/').every((part) => part.length <= 63), {
-  error: 'resource must be "*", a lowercase resource such as "pods", or resource/subresource such as "pods/log"',
-});
+export const rbacResource = boundedString(LIMITS.resourceLength)
+  .refine((s) => RBAC_RESOURCE.test(s) && s.split('/').every((part) => part.length <= 63), {
+    error: 'resource must be "*", a lowercase resource such as "pods", or resource/subresource such as "pods/log"',
+  })
+  .meta({ pattern: `^(?:${LABEL_63}|\\*)(?:/${LABEL_63})?$`, maxLength: LIMITS.resourceLength });
 
 // ---------------------------------------------------------------------------
 // Quantities (Kubernetes resource.Quantity)
@@ -324,6 +382,36 @@ export const quotaKey = z.string().refine(isQuotaKey, {
   error: (issue) => `${JSON.stringify(issue.input)} ${QUOTA_KEY_RULE}`,
 });
 
+/*
+ * The quota grammar as patterns (the OpenAPI document's patternProperties). Amount keys take a
+ * non-negative quantity; count keys a whole one (written without a fraction or a milli suffix:
+ * the document leaves out the rare whole numbers spelt "1.5k" or "2000m", which the DCM accepts).
+ * Beyond the patterns the DCM refuses a value that overflows (1e400) and two keys limiting the
+ * same thing (cpu and requests.cpu).
+ */
+const QUANTITY_SUFFIX = '(?:Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?[0-9]+|[numkMGTPE])?';
+const NON_NEGATIVE_QUANTITY = `^(?:\\+?(?:[0-9]+\\.?[0-9]*|\\.[0-9]+)|-(?:0+\\.?0*|\\.0+))${QUANTITY_SUFFIX}$`;
+const WHOLE_QUANTITY = `^(?:\\+?[0-9]+(?:\\.0*)?(?:Ki|Mi|Gi|Ti|Pi|Ei|[eE]\\+?[0-9]+|[kMGTPE])?|-0+(?:\\.0*)?)$`;
+const STORAGE_CLASS_KEY = `(?=[^/]{1,253}/)${SUBDOMAIN}\\.storageclass\\.storage\\.k8s\\.io/`;
+const QUOTA_COUNT_KEY = [
+  'pods|services|services\\.loadbalancers|services\\.nodeports|secrets|configmaps|persistentvolumeclaims|replicationcontrollers|resourcequotas',
+  `count/(?=[^/]{1,63}$)${SUBDOMAIN}`,
+  `${STORAGE_CLASS_KEY}persistentvolumeclaims`,
+].join('|');
+const POSITIVE_UNSIGNED_QUANTITY = `(?=[.0-9]*[1-9])(?:[0-9]+\\.?[0-9]*|\\.[0-9]+)${QUANTITY_SUFFIX}`;
+const QUOTA_AMOUNT_KEY = [
+  'cpu|memory|ephemeral-storage|requests\\.cpu|requests\\.memory|limits\\.cpu|limits\\.memory|requests\\.storage|requests\\.ephemeral-storage|limits\\.ephemeral-storage',
+  `${STORAGE_CLASS_KEY}requests\\.storage`,
+  `(?:requests|limits)\\.hugepages-${POSITIVE_UNSIGNED_QUANTITY}`,
+  `requests\\.(?!hugepages-)(?![^/]*\\.storageclass\\.storage\\.k8s\\.io/)(?!(?:[^/]*\\.)?kubernetes\\.io/)(?=[^/]{1,253}/)${SUBDOMAIN}/${NAME_63}`,
+].join('|');
+export const QUOTA_PATTERNS = {
+  countKey: `^(?:${QUOTA_COUNT_KEY})$`,
+  amountKey: `^(?:${QUOTA_AMOUNT_KEY})$`,
+  amount: NON_NEGATIVE_QUANTITY,
+  whole: WHOLE_QUANTITY,
+} as const;
+
 /**
  * The hard limits of a quota: quota key -> non-negative quantity, at least one entry.
  * Each issue's path is the offending key, so callers report e.g.
@@ -376,6 +464,16 @@ export const quotaSpec = boundedRecord(
       });
     }
   }
+}).meta({
+  minProperties: 1,
+  maxProperties: LIMITS.quotaKeys,
+  propertyNames: { type: 'string', maxLength: LIMITS.quotaKeyLength },
+  patternProperties: {
+    [QUOTA_PATTERNS.countKey]: { type: 'string', maxLength: LIMITS.quotaValueLength, pattern: QUOTA_PATTERNS.whole },
+    [QUOTA_PATTERNS.amountKey]: { type: 'string', maxLength: LIMITS.quotaValueLength, pattern: QUOTA_PATTERNS.amount },
+  },
+  additionalProperties: false,
+  description: 'ResourceQuota hard limits: quota key → quantity. Two keys limiting the same resource (cpu and requests.cpu) are refused.',
 });
 
 // ---------------------------------------------------------------------------
@@ -408,6 +506,10 @@ export const labelMap = boundedRecord(
       ctx.addIssue({ code: 'custom', path: [key], message: `"${value}" is not a valid label value (≤63 of A-Z a-z 0-9 - _ ., starting and ending alphanumeric)` });
     }
   }
+}).meta({
+  maxProperties: LIMITS.labels,
+  propertyNames: { type: 'string', maxLength: LIMITS.labelKeyLength, pattern: PATTERNS.labelKey },
+  additionalProperties: { type: 'string', maxLength: LIMITS.labelValueLength, pattern: PATTERNS.labelValue },
 });
 
 /**
@@ -452,4 +554,5 @@ export const allowedLabelPrefix = boundedString(LIMITS.apiGroupLength + 1)
   .refine((s) => s.endsWith('/') && isDns1123Subdomain(s.slice(0, -1)), { message: 'a label prefix is a DNS subdomain followed by "/", e.g. pod-security.kubernetes.io/' })
   .refine((s) => !RESERVED_LABEL_DOMAINS.some((r) => r.owner === 'the DCM' && underDomain(s.slice(0, -1), r.domain)), {
     message: "the DCM's own label prefixes (dcm.onap.org/) cannot be allowed",
-  });
+  })
+  .meta({ pattern: `^(?!(?:[^/]*\\.)?dcm\\.onap\\.org/$)${SUBDOMAIN}/$`, maxLength: LIMITS.apiGroupLength + 1 });

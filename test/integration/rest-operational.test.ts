@@ -1,6 +1,17 @@
 /** OpenAPI document and docs, health and readiness, request ids. */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startTestDcm, type TestDcm } from '../support/dcm.js';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { ClusterQuotaCreateSchema } from '../../src/features/cluster-quotas/cluster-quotas.router.js';
+import { ClusterReferenceCreateSchema } from '../../src/features/cluster-references/cluster-reference.schema.js';
+import { KvPairCreateSchema } from '../../src/features/kv-pairs/kv-pairs.router.js';
+import { LogicalCloudCreateSchema } from '../../src/features/logical-clouds/logical-cloud.schema.js';
+import { PermissionCreateSchema, PermissionUpdateSchema } from '../../src/features/user-permissions/permission.schema.js';
+import { design, startTestDcm, type TestDcm } from '../support/dcm.js';
+
+type Operation = {
+  requestBody?: { content: Record<string, { schema: object; examples?: Record<string, { value: unknown }> }> };
+  responses: Record<string, { content?: Record<string, { schema: object }>; links?: Record<string, unknown> }>;
+};
 
 describe('REST operational endpoints', () => {
   let t: TestDcm;
@@ -33,6 +44,78 @@ describe('REST operational endpoints', () => {
     ]) {
       expect({ path, methods: Object.keys(doc.paths[path] ?? {}).sort() }).toEqual({ path, methods: ['delete', 'get', 'put'] });
     }
+  });
+
+  it('/openapi.json validates as OpenAPI 3.1; every operation documents its 2xx bodies and the error body', async () => {
+    const doc = (await t.http.get('/openapi.json')).body as { openapi: string; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, object> } };
+    expect(doc.openapi).toBe('3.1.0');
+    const validator = new Validator();
+    const result = await validator.validate(doc as never);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    // Schemas are inline and self-contained (a $ref other than the error body's would resolve against the document).
+    expect(JSON.stringify(doc)).not.toMatch(/"\$defs"|"\$schema"/);
+    expect(doc.components.schemas.Error).toEqual(expect.objectContaining({ required: ['name', 'message', 'details'] }));
+    const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ path, method, op })));
+    expect(operations.length).toBeGreaterThan(40);
+    for (const { path, method, op } of operations) {
+      const success = Object.entries(op.responses).filter(([status]) => /^2/.test(status));
+      expect({ path, method, success: success.length > 0 }).toEqual({ path, method, success: true });
+      for (const [status, response] of success) {
+        if (status === '204') continue;
+        expect({ path, method, status, documented: Object.keys(response.content ?? {}).length > 0 }).toEqual({ path, method, status, documented: true });
+      }
+      for (const [status, response] of Object.entries(op.responses).filter(([s]) => s === 'default' || /^[45]/.test(s))) {
+        expect({ path, method, status, schema: response.content?.['application/json']?.schema }).toEqual({ path, method, status, schema: { $ref: '#/components/schemas/Error' } });
+      }
+    }
+  });
+
+  it('documents the rules the refines enforce (patterns, lengths, enums) and the quota key grammar', async () => {
+    const doc = (await t.http.get('/openapi.json')).body as { paths: Record<string, Record<string, Operation>> };
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a JSON Schema walked by hand
+    const body = (path: string, method = 'post') => doc.paths[path]![method]!.requestBody!.content['application/json']!.schema as Record<string, any>;
+    const lc = body('/v2/projects/{project}/logical-clouds');
+    expect(lc.properties.spec.properties.namespace).toEqual(expect.objectContaining({ pattern: expect.any(String), maxLength: 63 }));
+    expect(lc.properties.spec.properties.labels.propertyNames.pattern).toEqual(expect.any(String));
+    const user = lc.properties.spec.properties.user;
+    expect(user.properties['user-name'].pattern).toMatch(/system:/);
+    expect(user.properties.type.enum).toEqual(['certificate']);
+    const rule = user.properties['user-permissions'].items.properties;
+    expect(rule.apiGroups.items.pattern).toEqual(expect.any(String));
+    expect(rule.resources.items.pattern).toEqual(expect.any(String));
+    expect(rule.verbs.items.enum).toContain('watch');
+    const quota = body('/v2/projects/{project}/logical-clouds/{logicalCloud}/cluster-quotas').properties.spec;
+    expect(quota).toEqual(expect.objectContaining({ minProperties: 1, maxProperties: 64, additionalProperties: false }));
+    const [countKey, amountKey] = Object.keys(quota.patternProperties);
+    // The patterns mean what the DCM accepts, read by JavaScript (u flag, as JSON Schema says) and by Python's re alike.
+    const matches = (pattern: string, s: string) => new RegExp(pattern, 'u').test(s);
+    for (const key of ['pods', 'count/deployments.apps', 'gold.storageclass.storage.k8s.io/persistentvolumeclaims']) expect(matches(countKey!, key)).toBe(true);
+    for (const key of ['cpu', 'requests.memory', 'requests.nvidia.com/gpu', 'limits.hugepages-2Mi', 'gold.storageclass.storage.k8s.io/requests.storage']) expect(matches(amountKey!, key)).toBe(true);
+    for (const key of ['cpus', 'requests.kubernetes.io/x', 'requests.hugepages-0', 'count/', 'limits.nvidia.com/gpu']) {
+      expect({ key, count: matches(countKey!, key), amount: matches(amountKey!, key) }).toEqual({ key, count: false, amount: false });
+    }
+    // Every path parameter is a DCM name.
+    const get = doc.paths['/v2/projects/{project}']!.get as unknown as { parameters: { schema: { pattern?: string } }[] };
+    expect(get.parameters[0]!.schema.pattern).toEqual(expect.any(String));
+  });
+
+  it("the request examples are the design's bodies, and valid", async () => {
+    const doc = (await t.http.get('/openapi.json')).body as { paths: Record<string, Record<string, Operation>> };
+    const examples = (path: string, method = 'post') =>
+      Object.values(doc.paths[path]![method]!.requestBody!.content['application/json']!.examples ?? {}).map((e) => e.value);
+    const LC = '/v2/projects/{project}/logical-clouds/{logicalCloud}';
+    expect(examples('/v2/projects/{project}/logical-clouds')).toContainEqual(design.logicalCloud());
+    expect(examples(`${LC}/user-permissions`)).toContainEqual(design.permission3());
+    expect(examples(`${LC}/user-permissions/{permission}`, 'put')).toContainEqual(design.permission3Update());
+    expect(examples(`${LC}/cluster-quotas`)).toContainEqual(design.quota());
+    expect(examples(`${LC}/kv-pairs`)).toContainEqual(design.kvPair());
+    for (const value of examples('/v2/projects/{project}/logical-clouds')) expect(LogicalCloudCreateSchema.safeParse(value).success).toBe(true);
+    for (const value of examples(`${LC}/user-permissions`)) expect(PermissionCreateSchema.safeParse(value).success).toBe(true);
+    for (const value of examples(`${LC}/user-permissions/{permission}`, 'put')) expect(PermissionUpdateSchema.safeParse(value).success).toBe(true);
+    for (const value of examples(`${LC}/cluster-quotas`)) expect(ClusterQuotaCreateSchema.safeParse(value).success).toBe(true);
+    for (const value of examples(`${LC}/kv-pairs`)) expect(KvPairCreateSchema.safeParse(value).success).toBe(true);
+    for (const value of examples(`${LC}/cluster-references`)) expect(ClusterReferenceCreateSchema.safeParse(value).success).toBe(true);
   });
 
   it('/docs serves browsable HTML', async () => {

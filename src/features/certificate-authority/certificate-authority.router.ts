@@ -10,7 +10,7 @@ import { API_PREFIX } from '../../http/crud-routes.js';
 import { declareRoute, type OpenApiRegistry } from '../../http/openapi.js';
 import { parseInput } from '../../http/validation.js';
 import { resourceName } from '../../validation/kubernetes-rules.js';
-import { operationBody } from '../lifecycle/lifecycle.router.js';
+import { OperationBody, operationBody } from '../lifecycle/lifecycle.router.js';
 import type { CertificateAuthorityService, LogicalCloudCa, RootCa } from './certificate-authority.service.js';
 
 const LC = '/projects/:project/logical-clouds/:logicalCloud';
@@ -19,6 +19,51 @@ const LC = '/projects/:project/logical-clouds/:logicalCloud';
 export const RotateCaQuery = z.strictObject({ 'cluster-reference': resourceName.optional() });
 /** The same rule for gRPC's RotateCaRequest (fields named as in the .proto). */
 export const GrpcRotateCaRequest = z.object({ cluster_reference: resourceName.optional() });
+
+const Described = {
+  subject: z.string(),
+  issuer: z.string(),
+  'serial-number': z.string(),
+  'not-before': z.iso.datetime(),
+  'not-after': z.iso.datetime(),
+  uris: z.array(z.string()),
+  'sha256-fingerprint': z.string(),
+};
+
+/** GET /ca/root's body. */
+export const RootCaBody = z.strictObject({
+  source: z.enum(['generated', 'operator']),
+  'root-certificate': z.string(),
+  ...Described,
+  'signer-certificate': z.string(),
+  'signer-chain': z.array(z.string()),
+});
+
+/** GET …/ca's body: certificates only, never a key. */
+export const LogicalCloudCaBody = z.strictObject({
+  'logical-cloud-name': z.string(),
+  'service-mesh': z.boolean(),
+  revision: z.string(),
+  'trust-domain': z.string(),
+  'control-plane-namespace': z.string(),
+  'root-certificate': z.string(),
+  clusters: z.array(
+    z.strictObject({
+      'cluster-reference': z.string(),
+      'cluster-provider': z.string(),
+      cluster: z.string(),
+      certificate: z.string(),
+      'cert-chain': z.string(),
+      ...Described,
+      'issued-at': z.iso.datetime(),
+      current: z.boolean(),
+      'rotation-requested': z.boolean(),
+    }),
+  ),
+});
+
+/** POST …/rotate-ca's body: the operation and the references whose CA is renewed. */
+export const RotateCaBody = OperationBody.extend({ 'rotate-ca': z.array(z.string()) });
 
 const describe = (d: CaCertificateDescription) => ({
   subject: d.subject,
@@ -75,7 +120,7 @@ export function declareCertificateAuthorityRoutes(router: Router, registry: Open
       path: '/ca/root',
       tag: 'Certificate authority',
       summary: "The DCM's service-mesh root certificate (PEM), and the operator's CA and chain when one signs the intermediates",
-      responses: { 200: { description: 'Root certificate' } },
+      responses: { 200: { description: 'Root certificate', schema: RootCaBody } },
     },
     (_req, res) => {
       res.json(rootCaView(ca.root()));
@@ -91,7 +136,7 @@ export function declareCertificateAuthorityRoutes(router: Router, registry: Open
       path: `${LC}/ca`,
       tag: 'Certificate authority',
       summary: "Each cluster's intermediate CA of the logical cloud: certificate, chain to the root, serial, validity (never a key)",
-      responses: { 200: { description: 'CA chains' }, 404: { description: 'No such project or logical cloud' } },
+      responses: { 200: { description: 'CA chains', schema: LogicalCloudCaBody }, 404: { description: 'No such project or logical cloud' } },
     },
     async (req, res) => {
       res.json(logicalCloudCaView(await ca.logicalCloudCa(p(req).project, p(req).logicalCloud)));
@@ -107,9 +152,9 @@ export function declareCertificateAuthorityRoutes(router: Router, registry: Open
       path: `${LC}/rotate-ca`,
       tag: 'Certificate authority',
       summary: 'Issue new intermediate CAs (all clusters, or ?cluster-reference=) and deliver them with a normal apply; follow GET …/status',
-      query: { 'cluster-reference': { description: 'only this cluster reference' } },
+      query: { 'cluster-reference': { description: 'only this cluster reference', schema: resourceName } },
       responses: {
-        202: { description: 'Accepted; the apply runs in the background' },
+        202: { description: 'Accepted; the apply runs in the background', schema: RotateCaBody },
         404: { description: 'No such logical cloud or cluster reference' },
         409: { description: 'Not applied, no service mesh, or an operation under way' },
       },

@@ -8,7 +8,7 @@ import { quotaSpec } from '../../validation/kubernetes-rules.js';
 import { LogicalCloudChildService, type LogicalCloudResolver } from '../logical-clouds/logical-cloud-children.service.js';
 import type { ClusterQuotaData, ClusterQuotaRecord } from '../logical-clouds/logical-cloud.model.js';
 import type { LifecycleGuard } from '../logical-clouds/logical-cloud.service.js';
-import { describedFrom, MetadataSchema, metadataView, UpdateMetadataSchema } from '../metadata.js';
+import { describedFrom, MetadataSchema, MetadataView, metadataView, UpdateMetadataSchema } from '../metadata.js';
 
 export const ClusterQuotaCreateSchema = z.strictObject({ metadata: MetadataSchema, spec: quotaSpec });
 export const ClusterQuotaUpdateSchema = z.strictObject({ metadata: UpdateMetadataSchema.optional(), spec: quotaSpec });
@@ -26,6 +26,9 @@ export function createClusterQuotaService(
     checkMutable: (lc) => guard().checkMutable(lc, 'update'),
   });
 }
+
+/** A cluster quota's body: the `hard` map as given. */
+export const ClusterQuotaView = z.strictObject({ metadata: MetadataView, spec: z.record(z.string(), z.string()) });
 
 export const clusterQuotaView = (q: ClusterQuotaRecord) => ({
   metadata: metadataView(q.name, q.data),
@@ -50,6 +53,11 @@ export const clusterQuotaCrud = (quotas: ClusterQuotaService) =>
     },
     delete: (p, name) => quotas.delete(p.project!, p.logicalCloud!, name),
     view: clusterQuotaView,
+    viewSchema: ClusterQuotaView,
+    examples: {
+      create: { 'quota-1': { metadata: { name: 'quota-1', description: 'desc' }, spec: { cpu: '400', memory: '1000Gi', pods: '500' } } },
+      update: { 'quota-1': { metadata: { description: 'desc' }, spec: { cpu: '400', memory: '1000Gi', pods: '500' } } },
+    },
   });
 
 export function declareClusterQuotaRoutes(router: Router, registry: OpenApiRegistry, quotas: ClusterQuotaService): void {

@@ -9,7 +9,8 @@ import type { ClusterReferenceData, ClusterReferenceRecord } from '../logical-cl
 import type { LifecycleGuard } from '../logical-clouds/logical-cloud.service.js';
 import type { ProjectPolicyService } from '../project-policies/project-policy.service.js';
 import { pairsToMap } from '../../db/named-record-store.js';
-import { metadataView } from '../metadata.js';
+import { z } from 'zod';
+import { MetadataView, metadataView } from '../metadata.js';
 import {
   ClusterReferenceCreateSchema,
   clusterReferenceInput,
@@ -59,6 +60,11 @@ export function createClusterReferenceService(
   });
 }
 
+const ReferenceFields = { 'cluster-provider': z.string(), 'cluster-name': z.string(), 'loadbalancer-ip': z.string() };
+
+/** A cluster reference's body: the design's flat fields and EMCO's metadata/spec. */
+export const ClusterReferenceView = z.strictObject({ name: z.string(), ...ReferenceFields, metadata: MetadataView, spec: z.strictObject(ReferenceFields) });
+
 export const clusterReferenceView = (r: ClusterReferenceRecord) => ({
   name: r.name,
   'cluster-provider': r.data.clusterProvider,
@@ -90,6 +96,11 @@ export const clusterReferenceCrud = (references: ClusterReferenceService) =>
     },
     delete: (p, name) => references.delete(p.project!, p.logicalCloud!, name),
     view: clusterReferenceView,
+    viewSchema: ClusterReferenceView,
+    examples: {
+      create: { design: { name: 'cluster-1' }, onap: { 'cluster-provider': 'edge', 'cluster-name': 'cluster-1', name: 'cluster-1', 'loadbalancer-ip': '0.0.0.0' } },
+      update: { design: { 'loadbalancer-ip': '10.0.0.1' } },
+    },
   });
 
 export function declareClusterReferenceRoutes(router: Router, registry: OpenApiRegistry, references: ClusterReferenceService): void {

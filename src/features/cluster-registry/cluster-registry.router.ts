@@ -5,7 +5,7 @@ import { checkNameMatches, declareCrudRoutes } from '../../http/crud-routes.js';
 import type { OpenApiRegistry } from '../../http/openapi.js';
 import { privateKeyPemProblem } from '../../kubeconfig/kubeconfig.js';
 import { atMost, boundedRecord, LIMITS } from '../../validation/limits.js';
-import { describedFrom, MetadataSchema, metadataView, UpdateMetadataSchema, type Described } from '../metadata.js';
+import { describedFrom, MetadataSchema, MetadataView, metadataView, UpdateMetadataSchema, type Described } from '../metadata.js';
 import type { ClusterInput, ClusterProviderService, ClusterRecord, ClusterService } from './cluster.service.js';
 
 /** A cluster's labels: at most 64, keys of 1..317 characters, values of at most 63. */
@@ -14,7 +14,13 @@ const Labels = boundedRecord(
   LIMITS.labels,
   'labels',
   LIMITS.labelKeyLength,
-).refine((labels) => !Object.hasOwn(labels, ''), { message: 'a label key is not empty' });
+)
+  .refine((labels) => !Object.hasOwn(labels, ''), { message: 'a label key is not empty' })
+  .meta({
+    maxProperties: LIMITS.labels,
+    propertyNames: { type: 'string', minLength: 1, maxLength: LIMITS.labelKeyLength },
+    additionalProperties: { type: 'string', maxLength: LIMITS.labelValueLength },
+  });
 
 /** The admin kubeconfig as YAML/JSON text, or that text base64-encoded. */
 const KubeconfigText = z
@@ -56,6 +62,15 @@ const clusterInput = (input: z.infer<typeof ClusterUpdateSchema>): ClusterInput 
   ...(input.spec['ca-key'] ? { caKey: input.spec['ca-key'] } : {}),
 });
 
+/** A cluster provider's body. */
+export const ClusterProviderView = z.strictObject({ metadata: MetadataView });
+
+/** A cluster's body: never the kubeconfig or the CA key. */
+export const ClusterView = z.strictObject({
+  metadata: MetadataView,
+  spec: z.strictObject({ 'cluster-provider': z.string(), server: z.string(), labels: z.record(z.string(), z.string()), 'has-ca-key': z.boolean() }),
+});
+
 /** Never the kubeconfig or the CA key: only what they say publicly. */
 export const clusterView = (c: ClusterRecord, params: Record<string, string>) => ({
   metadata: metadataView(c.name, c.data),
@@ -89,6 +104,8 @@ export function declareClusterRegistryRoutes(
     },
     delete: (_p, name) => providers.delete(name),
     view: (p: StoredRecord<Described>) => ({ metadata: metadataView(p.name, p.data) }),
+    viewSchema: ClusterProviderView,
+    examples: { create: { edge: { metadata: { name: 'edge', description: 'edge clusters' } } } },
   });
 
   declareCrudRoutes(router, registry, {
@@ -107,5 +124,7 @@ export function declareClusterRegistryRoutes(
     },
     delete: (p, name) => clusters.delete(p.provider!, name),
     view: clusterView,
+    viewSchema: ClusterView,
+    examples: { create: { 'cluster-1': { metadata: { name: 'cluster-1' }, spec: { kubeconfig: '<the admin kubeconfig, YAML or base64>', labels: { zone: 'east' } } } } },
   });
 }

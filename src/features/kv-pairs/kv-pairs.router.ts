@@ -7,7 +7,7 @@ import type { OpenApiRegistry } from '../../http/openapi.js';
 import { LogicalCloudChildService, type LogicalCloudResolver } from '../logical-clouds/logical-cloud-children.service.js';
 import type { KvPairData, KvPairRecord, KvValue } from '../logical-clouds/logical-cloud.model.js';
 import { atMost, boundedRecord, LIMITS } from '../../validation/limits.js';
-import { describedFrom, MetadataSchema, metadataView, UpdateMetadataSchema } from '../metadata.js';
+import { describedFrom, MetadataSchema, MetadataView, metadataView, UpdateMetadataSchema } from '../metadata.js';
 
 const KvValueSchema = z.union([
   z.string().max(LIMITS.kvValueLength, atMost(LIMITS.kvValueLength, 'characters')),
@@ -22,7 +22,9 @@ const ONE_KEY = 'each entry is an object with exactly one key, e.g. {"key1": "va
 const KvEntry = boundedRecord(KvValueSchema, 1, 'key per entry, e.g. {"key1": "val1"}', LIMITS.kvKeyLength).refine(
   (entry) => Object.keys(entry).length === 1,
   { message: ONE_KEY },
-).refine((entry) => !Object.hasOwn(entry, ''), { message: 'a key is not empty' });
+)
+  .refine((entry) => !Object.hasOwn(entry, ''), { message: 'a key is not empty' })
+  .meta({ minProperties: 1, maxProperties: 1, propertyNames: { type: 'string', minLength: 1, maxLength: LIMITS.kvKeyLength } });
 
 /** The design's list of single-key objects: `[{"key1": "val1"}, {"key2": "val2"}]`; a key appears once. Bounded (LIMITS). */
 const KvList = z
@@ -36,7 +38,8 @@ const KvList = z
         seen.add(key);
       }
     });
-  });
+  })
+  .meta({ description: 'single-key objects; a key appears in one entry only' });
 
 const KvSpec = z.strictObject({ kv: KvList });
 
@@ -54,6 +57,12 @@ export function createKvPairService(store: NamedRecordStore<KvPairData>, logical
     }),
   });
 }
+
+/** A kv pair's body. */
+export const KvPairView = z.strictObject({
+  metadata: MetadataView,
+  spec: z.strictObject({ kv: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))) }),
+});
 
 export const kvPairView = (r: KvPairRecord) => ({
   metadata: metadataView(r.name, r.data),
@@ -78,6 +87,11 @@ export const kvPairCrud = (kvPairs: KvPairService) =>
     },
     delete: (p, name) => kvPairs.delete(p.project!, p.logicalCloud!, name),
     view: kvPairView,
+    viewSchema: KvPairView,
+    examples: {
+      create: { 'kv-1': { metadata: { name: 'kv-1', description: '<description>', userData1: '<user data>', userData2: '<user data>' }, spec: { kv: [{ key1: 'val1' }, { key2: 'val2' }] } } },
+      update: { 'kv-1': { metadata: { description: '<description>', userData1: '<user data>', userData2: '<user data>' }, spec: { kv: [{ key1: 'val3' }, { key2: 'val4' }] } } },
+    },
   });
 
 export function declareKvPairRoutes(router: Router, registry: OpenApiRegistry, kvPairs: KvPairService): void {

@@ -22,6 +22,77 @@ export const operationBody = (summary: OperationSummary) => ({
   status: STATUS_TEXT[summary.state],
 });
 
+/** The body of every lifecycle operation's answer (operationBody). */
+export const OperationBody = z.strictObject({
+  'logical-cloud-name': z.string(),
+  namespace: z.string(),
+  description: z.string(),
+  user: z.string(),
+  clusters: z.array(z.string()),
+  'quota-name': z.string(),
+  'quota-names': z.array(z.string()),
+  status: z.enum(Object.values(STATUS_TEXT) as [string, ...string[]]),
+});
+
+const LIFECYCLE_STATES = ['Created', 'Instantiating', 'Instantiated', 'InstantiateFailed', 'Terminating', 'Terminated', 'TerminateFailed'] as const;
+const CLUSTER_STATES = ['Pending', 'Applying', 'Applied', 'Failed', 'Terminating', 'Terminated', 'TerminateFailed'] as const;
+const RESOURCE_STATES = ['Created', 'Pending', 'Ready', 'Failed', 'Deleted', 'DeleteFailed'] as const;
+const Summary = z.enum(['None', 'Created', 'Deleted', 'Failed', 'Pending', 'Ready']);
+
+/** The body of GET …/status (statusView). */
+export const StatusBody = z.strictObject({
+  metadata: z.strictObject({ name: z.string(), description: z.string() }),
+  status: z.enum(Object.values(STATUS_TEXT) as [string, ...string[]]),
+  state: z.enum(LIFECYCLE_STATES),
+  operation: z
+    .strictObject({
+      kind: z.enum(['apply', 'terminate']),
+      inProgress: z.boolean(),
+      requestedAt: z.iso.datetime(),
+      finishedAt: z.iso.datetime().optional(),
+      credentialGeneration: z.string().optional(),
+      error: z.string().optional(),
+      stopped: z.boolean().optional(),
+    })
+    .nullable(),
+  credentials: z.strictObject({ generation: z.number() }).nullable(),
+  clusters: z.array(
+    z.strictObject({
+      'cluster-reference': z.string(),
+      'cluster-provider': z.string(),
+      cluster: z.string(),
+      state: z.enum(CLUSTER_STATES),
+      'namespace-status': Summary,
+      'user-certificate-status': Summary,
+      'role-status': Summary,
+      'role-binding-status': Summary,
+      'quota-status': Summary,
+      'ca-status': Summary,
+      'mesh-status': Summary,
+      'certificate-not-after': z.iso.datetime().nullable(),
+      resources: z.array(
+        z.strictObject({
+          category: z.enum(['namespace', 'user-certificate', 'role', 'role-binding', 'quota', 'ca', 'mesh']),
+          kind: z.string(),
+          name: z.string(),
+          status: z.enum(RESOURCE_STATES),
+          message: z.string().optional(),
+        }),
+      ),
+      warnings: z.array(z.string()),
+      warningsOmitted: z.number(),
+      errors: z.array(z.string()),
+    }),
+  ),
+});
+
+/** A kubeconfig as JSON (Accept: application/json); as YAML it is the same document. */
+const KubeconfigJson = z.looseObject({ apiVersion: z.string(), kind: z.literal('Config'), clusters: z.array(z.unknown()), contexts: z.array(z.unknown()), users: z.array(z.unknown()) });
+const KUBECONFIG_CONTENT = { 'application/yaml': z.string(), 'application/json': KubeconfigJson };
+
+/** Operations take no body; EMCO clients send none, `{}` or `{"metadata":{"name":""}}`: any JSON is read and ignored. */
+const OperationRequest = z.unknown().meta({ description: 'ignored: none, {} or emcoctl\'s {"metadata":{"name":""}}' });
+
 const KubeconfigQuery = z.object({ 'cluster-reference': z.string().min(1).max(128).optional() });
 
 /** The body of GET …/status (design 15): overall status, then per cluster and resource. */
@@ -70,7 +141,16 @@ export function declareLifecycleRoutes(router: Router, registry: OpenApiRegistry
       router,
       registry,
       API_PREFIX,
-      { method: 'post', path: `${LC}/${path}`, tag: 'Lifecycle', summary, responses: { [status]: { description: 'Accepted; follow GET …/status' }, 409: { description: 'Precondition or state conflict' } } },
+      {
+        method: 'post',
+        path: `${LC}/${path}`,
+        tag: 'Lifecycle',
+        summary,
+        body: OperationRequest,
+        bodyRequired: false,
+        examples: { none: {}, emcoctl: { metadata: { name: '' } } },
+        responses: { [status]: { description: 'Accepted; follow GET …/status', schema: OperationBody }, 409: { description: 'Precondition or state conflict' } },
+      },
       async (req, res) => {
         const result = await run(p(req).project, p(req).logicalCloud, callerOf(res));
         res.status(status).json(operationBody(result));
@@ -92,7 +172,7 @@ export function declareLifecycleRoutes(router: Router, registry: OpenApiRegistry
     router,
     registry,
     API_PREFIX,
-    { method: 'get', path: `${LC}/status`, tag: 'Lifecycle', summary: 'Status of the last operation, per cluster and resource (design 15)', responses: { 200: { description: 'Status' } } },
+    { method: 'get', path: `${LC}/status`, tag: 'Lifecycle', summary: 'Status of the last operation, per cluster and resource (design 15)', responses: { 200: { description: 'Status', schema: StatusBody } } },
     async (req, res) => {
       res.json(statusView(await lifecycle.getStatus(p(req).project, p(req).logicalCloud)));
     },
@@ -117,8 +197,8 @@ export function declareLifecycleRoutes(router: Router, registry: OpenApiRegistry
       path: `${LC}/kubeconfig`,
       tag: 'Lifecycle',
       summary: "The tenant's kubeconfig (design 2): one cluster with ?cluster-reference=, else a context per cluster; YAML, or JSON with Accept: application/json",
-      query: { 'cluster-reference': { description: 'a cluster reference of the logical cloud' } },
-      responses: { 200: { description: 'kubeconfig', contentType: 'application/yaml' }, 409: { description: 'Not applied yet / no certificate yet' } },
+      query: { 'cluster-reference': { description: 'a cluster reference of the logical cloud', schema: KubeconfigQuery.shape['cluster-reference'] } },
+      responses: { 200: { description: 'kubeconfig', content: KUBECONFIG_CONTENT }, 409: { description: 'Not applied yet / no certificate yet' } },
     },
     async (req, res) => {
       const query = parseInput(KubeconfigQuery, req.query, 'query');
@@ -134,7 +214,7 @@ export function declareLifecycleRoutes(router: Router, registry: OpenApiRegistry
       path: `${LC}/cluster-references/:reference/kubeconfig`,
       tag: 'Lifecycle',
       summary: 'EMCO path of the kubeconfig of one cluster reference',
-      responses: { 200: { description: 'kubeconfig', contentType: 'application/yaml' } },
+      responses: { 200: { description: 'kubeconfig', content: KUBECONFIG_CONTENT }, 409: { description: 'Not applied yet / no certificate yet' } },
     },
     async (req, res) => sendKubeconfig(req, res, p(req).reference),
   );

@@ -1,6 +1,6 @@
 /** The logical cloud body of the design (endpoints 1, 3, 5), plus EMCO's `userName` and `level`. */
 import { z } from 'zod';
-import { dns1123Label, isLabelValue, kubernetesUserName, labelMap } from '../../validation/kubernetes-rules.js';
+import { dns1123Label, isLabelValue, kubernetesUserName, labelMap, PATTERNS } from '../../validation/kubernetes-rules.js';
 import { atMost, boundedString, LIMITS } from '../../validation/limits.js';
 import { MetadataSchema, UpdateMetadataSchema } from '../metadata.js';
 import { InlinePermissionSchema } from '../user-permissions/permission.schema.js';
@@ -9,7 +9,7 @@ const UserSchema = z
   .strictObject({
     'user-name': kubernetesUserName.optional(),
     userName: kubernetesUserName.optional(),
-    type: boundedString(LIMITS.userTypeLength).optional(),
+    type: boundedString(LIMITS.userTypeLength).meta({ enum: ['certificate'] }).optional(),
     'user-permissions': z
       .array(InlinePermissionSchema)
       .max(LIMITS.inlinePermissions, atMost(LIMITS.inlinePermissions, 'permissions'))
@@ -29,6 +29,10 @@ const UserSchema = z
         message: `user type ${user.type} is not supported (yet): only certificate`,
       });
     }
+  })
+  .meta({
+    anyOf: [{ required: ['user-name'] }, { required: ['userName'] }],
+    description: 'user-name (or EMCO\'s userName; both only when equal)',
   });
 
 /**
@@ -41,6 +45,7 @@ const ServiceMeshSchema = z.strictObject({
   network: z
     .string()
     .refine((n) => n !== '' && isLabelValue(n), { message: 'a network name is ≤63 of A-Z a-z 0-9 - _ ., starting and ending alphanumeric' })
+    .meta({ pattern: PATTERNS.labelName, maxLength: 63 })
     .optional(),
 });
 
@@ -65,6 +70,17 @@ const SpecSchema = z
     if ((spec.level ?? '1') !== '1') return;
     if (spec.namespace === undefined) ctx.addIssue({ code: 'custom', path: ['namespace'], message: 'a standard (level 1) logical cloud needs a namespace' });
     if (spec.user === undefined) ctx.addIssue({ code: 'custom', path: ['user'], message: 'a standard (level 1) logical cloud needs a user' });
+  })
+  .meta({
+    allOf: [
+      // level "1" (the default) needs a namespace and a user
+      { anyOf: [{ required: ['level'], properties: { level: { const: '0' } } }, { required: ['namespace', 'user'] }] },
+      // a service mesh needs level "1" and sets istio.io/rev itself
+      {
+        if: { required: ['serviceMesh'], properties: { serviceMesh: { required: ['enabled'], properties: { enabled: { const: true } } } } },
+        then: { properties: { level: { const: '1' }, labels: { not: { required: ['istio.io/rev'] } } } },
+      },
+    ],
   });
 
 export const LogicalCloudCreateSchema = z.strictObject({ metadata: MetadataSchema, spec: SpecSchema });

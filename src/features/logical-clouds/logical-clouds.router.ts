@@ -2,7 +2,8 @@ import type { Router } from 'express';
 import { mapToPairs, pairsToMap } from '../../db/named-record-store.js';
 import { checkNameMatches, crudSpec, declareCrudRoutes } from '../../http/crud-routes.js';
 import type { OpenApiRegistry } from '../../http/openapi.js';
-import { describedFrom, metadataView } from '../metadata.js';
+import { z } from 'zod';
+import { describedFrom, MetadataView, metadataView } from '../metadata.js';
 import type { LogicalCloudData } from './logical-cloud.model.js';
 import {
   LogicalCloudCreateSchema,
@@ -34,6 +35,48 @@ export function logicalCloudInput(body: LogicalCloudBody): LogicalCloudInput {
   }));
   return { data, ...(permissions ? { permissions } : {}) };
 }
+
+const RuleView = { namespace: z.string(), apiGroups: z.array(z.string()), resources: z.array(z.string()), verbs: z.array(z.string()) };
+
+/** A logical cloud's body (logicalCloudView). */
+export const LogicalCloudViewSchema = z.strictObject({
+  name: z.string(),
+  'logical-cloud-name': z.string(),
+  namespace: z.string(),
+  'user-name': z.string(),
+  user: z.string(),
+  metadata: MetadataView,
+  spec: z.strictObject({
+    namespace: z.string(),
+    level: z.enum(['0', '1']),
+    labels: z.record(z.string(), z.string()),
+    user: z
+      .strictObject({
+        'user-name': z.string(),
+        type: z.literal('certificate'),
+        'user-permissions': z.array(z.strictObject({ 'permission-name': z.string(), ...RuleView })),
+      })
+      .optional(),
+    serviceMesh: z.strictObject({ enabled: z.boolean(), network: z.string().optional() }),
+    clusters: z.array(z.string()),
+  }),
+});
+
+/** The design's logical cloud body (endpoint 1), as an example. */
+export const DESIGN_LOGICAL_CLOUD = {
+  metadata: { name: 'lc-1', description: 'logical cloud for walmart finance department', userData1: '<user data>', userData2: '<user data>' },
+  spec: {
+    namespace: 'ns-1',
+    user: {
+      'user-name': 'user-1',
+      type: 'certificate',
+      'user-permissions': [
+        { 'permission-name': 'permission-1', apiGroups: ['stable.example.com'], resources: ['secrets', 'pods'], verbs: ['get', 'watch', 'list', 'create'] },
+        { 'permission-name': 'permission-2', apiGroups: [''], resources: ['configmaps'], verbs: ['*'] },
+      ],
+    },
+  },
+};
 
 /**
  * The design's GET body (metadata + spec with user, user-permissions and clusters), plus the
@@ -95,6 +138,8 @@ export const logicalCloudCrud = (logicalClouds: LogicalCloudService) =>
     },
     delete: (p, name) => logicalClouds.delete(p.project!, name),
     view: logicalCloudView,
+    viewSchema: LogicalCloudViewSchema,
+    examples: { create: { 'lc-1': DESIGN_LOGICAL_CLOUD }, update: { 'lc-1': { spec: DESIGN_LOGICAL_CLOUD.spec } } },
   });
 
 export function declareLogicalCloudRoutes(router: Router, registry: OpenApiRegistry, logicalClouds: LogicalCloudService): void {

@@ -11,6 +11,20 @@ import type { ProjectPolicyService, ProjectPolicyView } from './project-policy.s
 /** `{spec}` as GET answers it; GET's read-only `metadata` may be sent back and is ignored. */
 export const ProjectPolicyBody = z.strictObject({ metadata: z.unknown().optional(), spec: ProjectPolicySchema });
 
+const RuleBody = z.strictObject({ apiGroups: z.array(z.string()), resources: z.array(z.string()), verbs: z.array(z.string()) });
+
+/** The policy's body as GET and PUT answer it (projectPolicyView): the complete policy in force. */
+export const ProjectPolicyViewSchema = z.strictObject({
+  metadata: z.strictObject({ project: z.string(), custom: z.boolean(), updatedAt: z.iso.datetime().optional(), updatedBy: z.string().optional() }),
+  spec: z.strictObject({
+    clusters: z.strictObject({ providers: z.array(z.string()), clusters: z.array(z.string()), labels: z.record(z.string(), z.string()) }),
+    allowAdminLevel: z.boolean(),
+    namespacedCeiling: z.array(RuleBody),
+    clusterWide: z.strictObject({ allowed: z.boolean(), ceiling: z.array(RuleBody) }),
+    allowedLabelPrefixes: z.array(z.string()),
+  }),
+});
+
 export const projectPolicyView = (view: ProjectPolicyView) => ({
   metadata: {
     project: view.project,
@@ -29,7 +43,7 @@ export function declareProjectPolicyRoutes(router: Router, registry: OpenApiRegi
     router,
     registry,
     API_PREFIX,
-    { method: 'get', path: PATH, tag: 'Projects', summary: "The project's policy: which clusters and permissions its logical clouds may obtain", responses: { 200: { description: 'The policy (the default unless an admin set one)' } } },
+    { method: 'get', path: PATH, tag: 'Projects', summary: "The project's policy: which clusters and permissions its logical clouds may obtain", responses: { 200: { description: 'The policy (the default unless an admin set one)', schema: ProjectPolicyViewSchema } } },
     async (req, res) => {
       res.json(projectPolicyView(await policies.get(project(req))));
     },
@@ -44,7 +58,16 @@ export function declareProjectPolicyRoutes(router: Router, registry: OpenApiRegi
       tag: 'Projects',
       summary: "Set the project's policy (admins only); fields left out take the default",
       body: ProjectPolicyBody,
-      responses: { 200: { description: 'The policy now in force' }, 400: { description: 'Invalid body' } },
+      examples: {
+        restricted: {
+          spec: {
+            clusters: { providers: ['edge'], clusters: ['core/cluster-1'] },
+            namespacedCeiling: [{ apiGroups: ['', 'apps'], resources: ['pods', 'deployments'], verbs: ['get', 'list', 'watch'] }],
+            clusterWide: { allowed: false },
+          },
+        },
+      },
+      responses: { 200: { description: 'The policy now in force', schema: ProjectPolicyViewSchema }, 400: { description: 'Invalid body' }, 403: { description: 'Not an admin' } },
     },
     async (req, res) => {
       const body = parseInput(ProjectPolicyBody, req.body);

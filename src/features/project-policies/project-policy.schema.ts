@@ -20,6 +20,9 @@ export const POLICY_LIMITS = {
 const PolicyRuleSchema = z.strictObject(RuleFields);
 const ceiling = z.array(PolicyRuleSchema).max(POLICY_LIMITS.rules, `at most ${POLICY_LIMITS.rules} rules`);
 
+/** A DCM name (resourceName) inside a pattern. */
+const NAME = '[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,126}[A-Za-z0-9])?';
+
 /** `provider/cluster`, each part a DCM name. */
 const clusterKey = boundedString(LIMITS.policyClusterLength).refine(
   (s) => {
@@ -27,13 +30,14 @@ const clusterKey = boundedString(LIMITS.policyClusterLength).refine(
     return parts.length === 2 && parts.every((p) => resourceName.safeParse(p).success);
   },
   { message: 'a cluster is named "<cluster-provider>/<cluster-name>"' },
-);
+).meta({ pattern: `^${NAME}/${NAME}$`, maxLength: LIMITS.policyClusterLength });
 
 const ClustersSchema = z.strictObject({
   providers: z.array(resourceName).max(POLICY_LIMITS.providers, `at most ${POLICY_LIMITS.providers} providers`).optional(),
   clusters: z.array(clusterKey).max(POLICY_LIMITS.clusters, `at most ${POLICY_LIMITS.clusters} clusters`).optional(),
   labels: labelMap
     .refine((l) => Object.keys(l).length <= POLICY_LIMITS.labels, { message: `at most ${POLICY_LIMITS.labels} labels` })
+    .meta({ maxProperties: POLICY_LIMITS.labels })
     .optional(),
 });
 

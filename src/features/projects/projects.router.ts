@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { StoredRecord } from '../../db/named-record-store.js';
 import { checkNameMatches, declareCrudRoutes } from '../../http/crud-routes.js';
 import type { OpenApiRegistry } from '../../http/openapi.js';
-import { describedFrom, MetadataSchema, metadataView, UpdateMetadataSchema, type Described } from '../metadata.js';
+import { describedFrom, MetadataSchema, MetadataView, metadataView, UpdateMetadataSchema, type Described } from '../metadata.js';
 import type { TopLevelService } from '../top-level.service.js';
 
 export type ProjectData = Described;
@@ -11,6 +11,8 @@ export type ProjectService = TopLevelService<ProjectData>;
 
 export const ProjectCreateSchema = z.strictObject({ metadata: MetadataSchema });
 export const ProjectUpdateSchema = z.strictObject({ metadata: UpdateMetadataSchema });
+
+export const ProjectView = z.strictObject({ metadata: MetadataView });
 
 export const projectView = (p: StoredRecord<ProjectData>) => ({ metadata: metadataView(p.name, p.data) });
 
@@ -31,5 +33,7 @@ export function declareProjectRoutes(router: Router, registry: OpenApiRegistry, 
     },
     delete: (_p, name) => projects.delete(name),
     view: projectView,
+    viewSchema: ProjectView,
+    examples: { create: { 'project-1': { metadata: { name: 'project-1', description: 'the project of the design' } } }, update: { 'project-1': { metadata: { description: 'changed' } } } },
   });
 }

@@ -6,6 +6,7 @@ import { LogicalCloudChildService, type LogicalCloudResolver } from '../logical-
 import type { PermissionData, PermissionRecord } from '../logical-clouds/logical-cloud.model.js';
 import { checkPermissionNamespace, permissionNamespace, type LifecycleGuard } from '../logical-clouds/logical-cloud.service.js';
 import type { ProjectPolicyService } from '../project-policies/project-policy.service.js';
+import { z } from 'zod';
 import { PermissionCreateSchema, permissionInput, PermissionUpdateSchema, type PermissionInput } from './permission.schema.js';
 
 export type PermissionService = LogicalCloudChildService<PermissionInput, PermissionData>;
@@ -31,6 +32,11 @@ export function createPermissionService(
     checkMutable: (lc) => guard().checkMutable(lc, 'update'),
   });
 }
+
+const RuleView = { namespace: z.string(), apiGroups: z.array(z.string()), resources: z.array(z.string()), verbs: z.array(z.string()) };
+
+/** A user permission's body. */
+export const PermissionView = z.strictObject({ name: z.string(), ...RuleView, metadata: z.strictObject({ name: z.string() }), spec: z.strictObject(RuleView) });
 
 /** The design's flat shape plus EMCO's metadata/spec, so that both kinds of client read it. */
 export const permissionView = (p: PermissionRecord) => ({
@@ -66,6 +72,9 @@ export const permissionCrud = (permissions: PermissionService) =>
     delete: (p, name) => permissions.delete(p.project!, p.logicalCloud!, name),
     view: permissionView,
     listBody: (views) => ({ permissions: views }),
+    viewSchema: PermissionView,
+    listSchema: z.strictObject({ permissions: z.array(PermissionView) }),
+    examples: { create: { 'permission-3': { name: 'permission-3', apiGroups: [''], resources: ['jobs'], verbs: ['list'] } }, update: { 'permission-3': { apiGroups: [''], resources: ['pvc'], verbs: ['list'] } } },
   });
 
 export function declarePermissionRoutes(router: Router, registry: OpenApiRegistry, permissions: PermissionService): void {
