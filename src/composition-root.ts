@@ -37,6 +37,7 @@ import { CredentialsStore } from './features/lifecycle/credentials.store.js';
 import { LifecycleStatusStore } from './features/lifecycle/lifecycle-status.store.js';
 import { declareLifecycleRoutes } from './features/lifecycle/lifecycle.router.js';
 import { LifecycleService } from './features/lifecycle/lifecycle.service.js';
+import { CredentialRenewalJob } from './features/lifecycle/credential-renewal.job.js';
 import { createClusterConnection, type ClusterConnection } from './kubernetes/cluster-connection.js';
 import type { ClusterRecord, ClusterSecrets } from './features/cluster-registry/cluster.service.js';
 import type { SecretCipher } from './security/secret-cipher.js';
@@ -194,6 +195,7 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
   logicalClouds.setLifecycleGuard(lifecycle);
   const certificateAuthority = new CertificateAuthorityService(meshCa, stores.caIntermediates, logicalClouds, stores.clusterReferences, lifecycle);
   return {
+  const certificateRenewal = new CredentialRenewalJob(stores.credentials, stores.lifecycle, stores.logicalClouds, lifecycle, deps.logger);
     /** Seals every stored secret again under the current key (after a key was added in front); returns how many. */
     resealSecrets: async (): Promise<number> =>
       (await clusters.resealSecrets()) +
@@ -203,6 +205,7 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
     lifecycle,
     projects,
     clusterProviders,
+    certificateRenewal,
     clusters,
     logicalClouds,
     projectPolicies,

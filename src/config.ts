@@ -25,8 +25,14 @@ const ConfigSchema = z.object({
   /** gRPC WatchStatus streams one caller may hold open at once (beyond: RESOURCE_EXHAUSTED). */
   DCM_WATCH_STREAMS_PER_CALLER: z.coerce.number().int().min(1).max(10000).default(10),
   DCM_USER_KEY_BITS: z.enum(['2048', '3072', '4096']).default('2048').transform((v) => Number(v) as 2048 | 3072 | 4096),
-  /** Requested lifetime of tenant certificates (a cluster's signer may cap it). */
-  DCM_CERT_VALIDITY_SECONDS: z.coerce.number().int().min(600).default(365 * 24 * 3600),
+  /**
+   * Requested lifetime of tenant certificates (a cluster's signer may cap it; the CSR API takes
+   * at least 600 s, a cluster registered with its CA key signs exactly this). Each certificate is
+   * renewed by itself once two thirds of its actual lifetime have passed.
+   */
+  DCM_CERT_VALIDITY_SECONDS: z.coerce.number().int().min(60).default(30 * 24 * 3600),
+  /** How often the DCM looks for tenant certificates due for renewal (one replica renews each logical cloud: the lease). */
+  DCM_CERT_RENEWAL_INTERVAL_MS: z.coerce.number().int().min(1000).default(60000),
   DCM_CSR_SIGN_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60000),
   DCM_NAMESPACE_DELETE_TIMEOUT_MS: z.coerce.number().int().min(1000).default(180000),
 

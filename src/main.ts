@@ -97,6 +97,8 @@ async function main(): Promise<void> {
   const resumed = await dcm.services.lifecycle.resumeInterrupted();
   if (resumed > 0) logger.info({ resumed }, 'resumed interrupted operations');
   dcm.services.lifecycle.startClaiming();
+  // Tenant certificates two thirds into their lifetime are renewed by a normal apply (one replica per logical cloud).
+  dcm.services.certificateRenewal.start(config.DCM_CERT_RENEWAL_INTERVAL_MS);
 
   const server: Server | https.Server = await new Promise((resolve, reject) => {
     if (!tls) {
@@ -137,6 +139,7 @@ async function main(): Promise<void> {
     server.closeIdleConnections();
     await Promise.all([closed, grpcServer.shutdown(Math.floor(config.DCM_SHUTDOWN_GRACE_MS * 0.8))]);
     await dcm.services.lifecycle.stopClaiming();
+    await dcm.services.certificateRenewal.stop();
     await dcm.services.lifecycle.idle();
     await database.close();
     process.exit(0);

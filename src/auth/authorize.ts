@@ -17,7 +17,7 @@
 export interface Principal {
   /** Who, as audit and logs name them: a token's name, or an OIDC subject. Never the token. */
   name: string;
-  source: 'token' | 'oidc' | 'development';
+  source: 'token' | 'oidc' | 'development' | 'system';
   admin: boolean;
   /** Projects the caller manages. */
   projects: ReadonlySet<string>;
@@ -29,6 +29,15 @@ export interface Principal {
 export const DEVELOPMENT_PRINCIPAL: Principal = Object.freeze({
   name: 'development',
   source: 'development',
+  admin: true,
+  projects: new Set<string>(),
+  logicalClouds: new Set<string>(),
+});
+
+/** The DCM itself, for work it starts on its own (renewing certificates): never bounded by a project's policy. */
+export const SYSTEM_PRINCIPAL: Principal = Object.freeze({
+  name: 'dcm',
+  source: 'system',
   admin: true,
   projects: new Set<string>(),
   logicalClouds: new Set<string>(),

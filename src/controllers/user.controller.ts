@@ -9,7 +9,7 @@
 import { CertificatesV1Api, type V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { certificateMatchesKey, createCsr, describeCertificate, generatePrivateKey, signCsrLocally, verifyIssuedBy } from '../certificates/certificates.js';
 import { tenantGroup, tenantUserName, type TenantIdentity } from '../domain/tenant-identity.js';
-import type { CredentialsStore } from '../features/lifecycle/credentials.store.js';
+import { renewalTime, type CredentialsStore } from '../features/lifecycle/credentials.store.js';
 import type { LogicalCloudRecord } from '../features/logical-clouds/logical-cloud.model.js';
 import { ClusterError } from '../kubernetes/cluster-connection.js';
 import { waitForObject } from '../kubernetes/wait-for-object.js';
@@ -107,10 +107,12 @@ export class UserController {
           : await this.signByCluster(ctx, csrPem, user.name);
       const issued = certificateProblem(certificate, key, tenant);
       if (issued) throw new ClusterError(`the certificate the cluster issued is not the tenant's (${issued}): not stored`);
+      const { notBefore, notAfter } = describeCertificate(certificate);
       await this.credentials.putCertificate(ctx.identity.logicalCloudId, {
         reference,
         certificate,
-        notAfter: describeCertificate(certificate).notAfter,
+        notBefore,
+        notAfter,
         signedBy: caKey && caPem ? 'dcm-with-cluster-ca' : 'cluster',
       });
       ctx.record({ category: 'user-certificate', kind: 'Certificate', name: user.name, status: 'Created' });
@@ -119,12 +121,12 @@ export class UserController {
     }
   }
 
-  /** Reusable: same key and subject (this generation's identity), issued by this cluster's CA, and not in the last fifth of its life. */
+  /** Reusable: same key and subject (this generation's identity), issued by this cluster's CA, and not two thirds into its life. */
   private stillGood(certificate: string, key: string, caPem: string | undefined, tenant: TenantIdentity): boolean {
     try {
       const { notBefore, notAfter } = describeCertificate(certificate);
-      const renewAt = notAfter.getTime() - (notAfter.getTime() - notBefore.getTime()) / 5;
-      return certificateProblem(certificate, key, tenant) === undefined && (!caPem || verifyIssuedBy(certificate, caPem)) && Date.now() < renewAt;
+      const fresh = Date.now() < renewalTime({ notBefore, notAfter }).getTime();
+      return certificateProblem(certificate, key, tenant) === undefined && (!caPem || verifyIssuedBy(certificate, caPem)) && fresh;
     } catch {
       return false;
     }
@@ -144,7 +146,8 @@ export class UserController {
             request,
             signerName: 'kubernetes.io/kube-apiserver-client',
             usages: ['digital signature', 'key encipherment', 'client auth'],
-            expirationSeconds: this.options.certificateValiditySeconds,
+            // The CSR API takes no less than 600 s; a shorter lifetime only with local signing.
+            expirationSeconds: Math.max(600, this.options.certificateValiditySeconds),
           },
         },
       }),

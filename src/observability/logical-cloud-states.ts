@@ -25,3 +25,15 @@ export function logicalCloudStates(db: Db): () => Promise<Map<string, number>> {
     return counts;
   };
 }
+
+/** The nearest `notAfter` of any stored tenant certificate (every replica reads the same). */
+export function nearestCertificateExpiry(db: Db): () => Promise<Date | undefined> {
+  const credentials = db.collection<{ _id: string; certificates?: { notAfter: Date }[] }>('userCredentials');
+  return async () => {
+    let nearest: Date | undefined;
+    for (const doc of await credentials.find({}, { projection: { 'certificates.notAfter': 1 } }).toArray()) {
+      for (const c of doc.certificates ?? []) if (!nearest || c.notAfter < nearest) nearest = c.notAfter;
+    }
+    return nearest;
+  };
+}

@@ -15,6 +15,8 @@ export interface MetricsOptions {
   logger: Logger;
   /** Logical clouds per lifecycle state, read at every scrape. */
   logicalCloudStates: () => Promise<Map<string, number>>;
+  /** The nearest expiry of any tenant certificate, read at every scrape (undefined: none stored). */
+  nearestCertificateExpiry?: () => Promise<Date | undefined>;
 }
 
 export class DcmMetrics {
@@ -84,6 +86,23 @@ export class DcmMetrics {
         }
       },
     });
+    const nearest = options.nearestCertificateExpiry;
+    if (nearest) {
+      new Gauge({
+        name: 'dcm_tenant_certificate_nearest_expiry_timestamp_seconds',
+        help: 'When the tenant certificate that expires first expires (Unix time; read from the database at scrape time; absent when none is stored)',
+        registers,
+        async collect() {
+          this.reset();
+          try {
+            const at = await nearest();
+            if (at) this.set(at.getTime() / 1000);
+          } catch (error) {
+            log.warn({ err: error }, 'cannot read tenant certificate expiries for /metrics');
+          }
+        },
+      });
+    }
   }
 
   httpRequest(labels: { method: string; route: string; status: number }, seconds: number): void {

@@ -12,7 +12,7 @@ import type { GrpcCallObserver } from '../auth/grpc.js';
 import { bearerMatches, sha256 } from '../auth/static-tokens.js';
 import type { Logger } from '../logger.js';
 import { AuditLog } from './audit.js';
-import { logicalCloudStates } from './logical-cloud-states.js';
+import { logicalCloudStates, nearestCertificateExpiry } from './logical-cloud-states.js';
 import { DcmMetrics } from './metrics.js';
 
 export interface Observability {
@@ -73,7 +73,11 @@ export function downloadReference(req: Pick<Request, 'originalUrl' | 'query'>): 
 }
 
 export function createObservability(options: ObservabilityOptions): Observability {
-  const metrics = new DcmMetrics({ logger: options.logger, logicalCloudStates: logicalCloudStates(options.db) });
+  const metrics = new DcmMetrics({
+    logger: options.logger,
+    logicalCloudStates: logicalCloudStates(options.db),
+    nearestCertificateExpiry: nearestCertificateExpiry(options.db),
+  });
   const audit = new AuditLog(options.logger);
   const metricsTokenHash = options.metricsToken === undefined ? undefined : sha256(options.metricsToken);
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Watch, type V1CertificateSigningRequest } from '@kubernetes/client-node';
 import yaml from 'js-yaml';
 import { describeCertificate, verifyIssuedBy } from '../../src/certificates/certificates.js';
+import { defaultConfig } from '../../src/config.js';
 import { kubectl } from '../support/backends.js';
 import { startTestDcm, type TestDcm } from '../support/dcm.js';
 import { caKeyText, createProject, createProvider, kubeconfigText, lcPath, registerCluster } from '../support/rest.js';
@@ -107,8 +108,8 @@ describe('tenant certificates signed by the DCM with a registered cluster CA key
     expect(verifyIssuedBy(certificate, caOf(kubeconfigText(2)))).toBe(false);
     const { subject, notBefore, notAfter } = describeCertificate(certificate);
     expect(subject).toEqual({ commonName: `dcm:${PROJECT}:lc-sign:user-sign`, organization: [expect.stringMatching(/^dcm:lc:[0-9a-f-]{36}:[0-9a-f]{12}$/)] });
-    // The DCM's configured validity (one year by default), not a signer's choice.
-    expect((notAfter.getTime() - notBefore.getTime()) / 1000).toBe(365 * 24 * 3600 + 60);
+    // The DCM's configured validity (its default), not a signer's choice; notBefore is set back a minute.
+    expect((notAfter.getTime() - notBefore.getTime()) / 1000).toBe(defaultConfig().DCM_CERT_VALIDITY_SECONDS + 60);
 
     const k = { text: kubeconfig };
     const whoami = await kubectl(k, ['auth', 'whoami', '-o', 'json']);

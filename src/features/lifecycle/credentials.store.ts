@@ -13,6 +13,8 @@ import type { SecretCipher, StoredSecret } from '../../security/secret-cipher.js
 export interface IssuedCertificate {
   reference: string;
   certificate: string;
+  /** Absent on certificates stored before renewal existed (their renewal is judged from a year's lifetime). */
+  notBefore?: Date;
   notAfter: Date;
   signedBy: 'cluster' | 'dcm-with-cluster-ca';
 }
@@ -75,6 +77,12 @@ export class CredentialsStore {
       certificates: doc.certificates,
       ...(doc.generationId !== undefined ? { generation: doc.generation ?? 1, generationId: doc.generationId } : {}),
     };
+  }
+
+  /** Logical clouds with a certificate two thirds into its lifetime at `now`: due for renewal. */
+  async dueForRenewal(now: Date): Promise<string[]> {
+    const docs = await this.collection.find({}, { projection: { 'certificates.notBefore': 1, 'certificates.notAfter': 1 } }).toArray();
+    return docs.filter((doc) => doc.certificates.some((c) => renewalTime(c).getTime() <= now.getTime())).map((doc) => doc._id);
   }
 
   /** The generation and the certificates' validity, without opening the key (status). */
@@ -145,3 +153,10 @@ export class CredentialsStore {
 }
 
 const keyContext = (logicalCloudId: string) => `logical-cloud/${logicalCloudId}/private-key`;
+
+/** When a certificate is to be renewed: two thirds into its actual lifetime. */
+export function renewalTime(c: Pick<IssuedCertificate, 'notBefore' | 'notAfter'>): Date {
+  const notAfter = c.notAfter.getTime();
+  const notBefore = c.notBefore?.getTime() ?? notAfter - 365 * 24 * 3600 * 1000;
+  return new Date(notBefore + ((notAfter - notBefore) * 2) / 3);
+}
