@@ -194,8 +194,8 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
   );
   logicalClouds.setLifecycleGuard(lifecycle);
   const certificateAuthority = new CertificateAuthorityService(meshCa, stores.caIntermediates, logicalClouds, stores.clusterReferences, lifecycle);
-  return {
   const certificateRenewal = new CredentialRenewalJob(stores.credentials, stores.lifecycle, stores.logicalClouds, lifecycle, deps.logger);
+  return {
     /** Seals every stored secret again under the current key (after a key was added in front); returns how many. */
     resealSecrets: async (): Promise<number> =>
       (await clusters.resealSecrets()) +
@@ -203,9 +203,9 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
       (await stores.caRoot.resealKeys()) +
       (await stores.caIntermediates.resealKeys()),
     lifecycle,
+    certificateRenewal,
     projects,
     clusterProviders,
-    certificateRenewal,
     clusters,
     logicalClouds,
     projectPolicies,
