@@ -68,7 +68,8 @@ export function createApp(opts: AppOptions): express.Express {
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'DCM API' }));
 
   // Every body that passed requireJsonBody is parsed as JSON, whatever its label (see READ_AS_JSON).
-  app.use('/v2', ...(opts.guards ?? []), requireJsonBody, express.json({ limit: opts.bodyLimit, type: () => true }), api);
+  // A method the path does not have answers 405 before its body is read (a TRACE with a body is not a 400).
+  app.use('/v2', ...(opts.guards ?? []), methodNotAllowedHandler((path) => registry.methodsFor(path), '/v2'), requireJsonBody, express.json({ limit: opts.bodyLimit, type: () => true }), api);
   app.use(methodNotAllowedHandler((path) => registry.methodsFor(path)));
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -56,12 +56,12 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
 };
 
 /** A method a known path does not have: 405 with the methods it has in `Allow`. */
-export function methodNotAllowedHandler(methodsFor: (path: string) => string[]): RequestHandler {
+export function methodNotAllowedHandler(methodsFor: (path: string) => string[], mountPath = ''): RequestHandler {
   return (req, res, next) => {
-    const allowed = methodsFor(req.path);
+    const allowed = methodsFor(mountPath + req.path);
     if (allowed.length === 0 || allowed.includes(req.method)) return next();
     res.setHeader('Allow', allowed.join(', '));
-    res.status(405).json({ name: 'MethodNotAllowed', message: `${req.method} is not allowed on ${req.path}; allowed: ${allowed.join(', ')}`, details: [] });
+    res.status(405).json({ name: 'MethodNotAllowed', message: `${req.method} is not allowed on ${mountPath}${req.path}; allowed: ${allowed.join(', ')}`, details: [] });
   };
 }
 

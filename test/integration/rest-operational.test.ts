@@ -174,6 +174,12 @@ describe('methods a path does not have', () => {
     expect({ status: res.status, allow: res.headers.allow, name: (res.body as { name: string }).name }).toEqual({ status: 405, allow, name: 'MethodNotAllowed' });
   });
 
+  it('a method the path does not have answers 405 before its body is read (schemathesis: TRACE with a body was a 400)', async () => {
+    const res = await t.http.trace('/v2/projects/p1/logical-clouds/lc-1/apply').set('content-type', 'application/json').send('null-ish, not JSON');
+    expect(res.status).toBe(405);
+    expect(res.headers.allow).toBe('POST');
+  });
+
   it('a path no route has is still a 404', async () => {
     const res = await t.http.patch('/v2/projects/p1/logical-clouds/lc-1/nothing');
     expect(res.status).toBe(404);
