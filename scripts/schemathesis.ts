@@ -1,0 +1,99 @@
+/**
+ * Schemathesis against a DCM on the test backends (CI: `.ci/run`; by hand after `npm run testenv:up`
+ * and `set -a; source .testenv/env; set +a`): starts a DCM in development mode on 127.0.0.1 with its
+ * own database, creates fixtures (a project, a cluster provider with both test clusters, a logical
+ * cloud with a permission, references to both clusters, a quota and a kv pair), runs
+ * `schemathesis run --checks all` over /openapi.json (its links let the stateful phase create and
+ * read records under the fixtures), and stops the DCM by its PID. Exit code: schemathesis's.
+ *
+ * SCHEMATHESIS: the schemathesis executable (default: the venv .ci/run installs).
+ * DCM_SCHEMATHESIS_MAX_EXAMPLES (default 25), DCM_SCHEMATHESIS_MAX_TIME (seconds, default 300).
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MongoClient } from 'mongodb';
+import { generateEncryptionKey } from '../src/security/secret-cipher.js';
+import { startServiceProcess } from '../test/support/service-process.js';
+import { repoRoot } from '../test/testenv/layout.js';
+
+const need = (name: string): string => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run npm run testenv:up and source .testenv/env`);
+  return value;
+};
+
+const mongoUrl = need('MONGO_URL');
+const kubeconfigs = [need('DCM_TEST_CLUSTER_1_KUBECONFIG'), need('DCM_TEST_CLUSTER_2_KUBECONFIG')].map((file) => fs.readFileSync(file, 'utf8'));
+const suffix = randomBytes(3).toString('hex');
+const database = `dcm_schemathesis_${suffix}`;
+const names = { project: 'st-project', provider: 'st-provider', clusters: ['st-cluster-1', 'st-cluster-2'], lc: 'st-lc', namespace: `st-ns-${suffix}` };
+
+const dcm = await startServiceProcess('schemathesis', {
+  MONGO_URL: mongoUrl,
+  DCM_DATABASE: database,
+  DCM_DEVELOPMENT_MODE: 'true',
+  DCM_ENCRYPTION_KEYS: generateEncryptionKey('st-1'),
+  DCM_CLUSTER_TIMEOUT_MS: '10000',
+  DCM_LOG_LEVEL: 'warn',
+});
+console.error(`[schemathesis] DCM pid ${dcm.pid} at ${dcm.url} (database ${database}, log ${dcm.log})`);
+
+let code = 1;
+try {
+  const call = async (method: string, url: string, body?: unknown) => {
+    const res = await fetch(`${dcm.url}/v2${url}`, { method, headers: { 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    if (!res.ok) throw new Error(`fixture ${method} ${url}: ${res.status} ${await res.text()}`);
+  };
+  const LC = `/projects/${names.project}/logical-clouds/${names.lc}`;
+  await call('POST', '/projects', { metadata: { name: names.project } });
+  await call('POST', '/cluster-providers', { metadata: { name: names.provider } });
+  for (const [i, cluster] of names.clusters.entries()) {
+    await call('POST', `/cluster-providers/${names.provider}/clusters`, { metadata: { name: cluster }, spec: { kubeconfig: kubeconfigs[i], labels: { suite: 'schemathesis' } } });
+  }
+  await call('POST', `/projects/${names.project}/logical-clouds`, {
+    metadata: { name: names.lc, description: 'schemathesis fixture' },
+    spec: { namespace: names.namespace, user: { 'user-name': `st-user-${suffix}`, type: 'certificate', 'user-permissions': [{ 'permission-name': 'st-read', apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }] } },
+  });
+  await call('POST', `${LC}/user-permissions`, { name: 'st-config', apiGroups: [''], resources: ['configmaps'], verbs: ['*'] });
+  for (const cluster of names.clusters) await call('POST', `${LC}/cluster-references`, { name: cluster, 'cluster-provider': names.provider });
+  await call('POST', `${LC}/cluster-quotas`, { metadata: { name: 'st-quota' }, spec: { cpu: '2', memory: '1Gi', pods: '10' } });
+  await call('POST', `${LC}/kv-pairs`, { metadata: { name: 'st-kv' }, spec: { kv: [{ key1: 'val1' }] } });
+
+  const schemathesis = process.env.SCHEMATHESIS ?? path.join(os.homedir(), '.cache', 'dcm-schemathesis', 'bin', 'schemathesis');
+  const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dcm-schemathesis-'));
+  const args = [
+    '--config-file',
+    path.join(repoRoot, 'test', 'schemathesis', 'schemathesis.toml'),
+    'run',
+    `${dcm.url}/openapi.json`,
+    '--checks',
+    'all',
+    '--workers',
+    '1',
+    '--max-examples',
+    process.env.DCM_SCHEMATHESIS_MAX_EXAMPLES ?? '25',
+    '--max-time',
+    process.env.DCM_SCHEMATHESIS_MAX_TIME ?? '300',
+    '--request-timeout',
+    '30',
+    '--seed',
+    process.env.DCM_SCHEMATHESIS_SEED ?? '15',
+    '--report',
+    'ndjson',
+    '--report-dir',
+    reportDir,
+  ];
+  console.error(`[schemathesis] ${schemathesis} ${args.join(' ')}`);
+  const child = spawn(schemathesis, args, { stdio: 'inherit', cwd: repoRoot });
+  code = await new Promise<number>((resolve) => child.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+  console.error(`[schemathesis] exit code ${code}; reports in ${reportDir}`);
+} finally {
+  await dcm.stop();
+  const mongo = await MongoClient.connect(mongoUrl);
+  await mongo.db(database).dropDatabase().catch(() => undefined);
+  await mongo.close();
+}
+process.exit(code);
