@@ -150,6 +150,9 @@ export class OpenApiRegistry {
     const links: Record<string, object> = {};
     for (const target of this.routes) {
       if (target.fullPath !== itemPath && !target.fullPath.startsWith(`${itemPath}/`)) continue;
+      // Only operations whose every parameter is known: the created name or one of the request's.
+      const known = new Set([itemParam, ...[...collectionPath.matchAll(/:([A-Za-z]+)/g)].map((m) => m[1]!)]);
+      if ([...target.fullPath.matchAll(/:([A-Za-z]+)/g)].some((m) => !known.has(m[1]!))) continue;
       const parameters = Object.fromEntries(
         [...target.fullPath.matchAll(/:([A-Za-z]+)/g)].map((m) => [`path.${m[1]!}`, m[1] === itemParam ? '$response.body#/metadata/name' : `$request.path.${m[1]!}`]),
       );
