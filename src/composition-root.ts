@@ -102,6 +102,8 @@ export type ServiceConfig = Pick<
   | 'DCM_CA_CHAIN_FILE'
   | 'DCM_CA_ROOT_VALIDITY_SECONDS'
   | 'DCM_CA_INTERMEDIATE_VALIDITY_SECONDS'
+  | 'DCM_MESH_ISTIO_VERSION'
+  | 'DCM_MESH_READY_TIMEOUT_MS'
   | 'DCM_ALLOW_INSECURE_CLUSTERS'
 >;
 
@@ -180,7 +182,7 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
       rbac: new RbacController(),
       quota: new QuotaController(),
       ca: new CaController(meshCa, config.DCM_NAMESPACE_DELETE_TIMEOUT_MS),
-      mesh: new ServiceMeshController(),
+      mesh: new ServiceMeshController({ istioVersion: config.DCM_MESH_ISTIO_VERSION, readyTimeoutMs: config.DCM_MESH_READY_TIMEOUT_MS }),
     },
     {
       concurrency: config.DCM_APPLY_CONCURRENCY,

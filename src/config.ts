@@ -98,6 +98,10 @@ const ConfigSchema = z.object({
   DCM_CA_ROOT_VALIDITY_SECONDS: z.coerce.number().int().min(86400).default(10 * 365 * 24 * 3600),
   /** Lifetime of each cluster's intermediate (capped by the signer's own); renewed by apply in its last fifth. */
   DCM_CA_INTERMEDIATE_VALIDITY_SECONDS: z.coerce.number().int().min(3600).default(365 * 24 * 3600),
+  /** Istio version of the control planes (the Sail Operator's `Istio` spec.version); a cluster label dcm.onap.org/istio-version overrides it. */
+  DCM_MESH_ISTIO_VERSION: z.string().regex(/^v?\d+\.\d+(\.\d+)?(-[0-9A-Za-z.-]+)?$/, 'an Istio version such as v1.28.4').default('v1.28.4'),
+  /** How long apply waits for a declared control plane to be ready (0: not at all); past it the cluster is Failed with mesh-status Pending. */
+  DCM_MESH_READY_TIMEOUT_MS: z.coerce.number().int().min(0).default(120000),
 
   // ---- TLS on the APIs (src/security/tls.ts) --------------------------------------------------
   /**

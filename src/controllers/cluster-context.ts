@@ -17,7 +17,11 @@ import { managedLabels, managedSelector, type LogicalCloudIdentity } from './obj
 
 export type ResourceCategory = 'namespace' | 'user-certificate' | 'role' | 'role-binding' | 'quota' | 'ca' | 'mesh';
 
-export type ResourceState = 'Created' | 'Failed' | 'Deleted' | 'DeleteFailed';
+/**
+ * Created: applied. Pending: declared, not ready yet (an Istio control plane). Ready: declared
+ * and reported ready by the cluster. Failed / Deleted / DeleteFailed: as they say.
+ */
+export type ResourceState = 'Created' | 'Pending' | 'Ready' | 'Failed' | 'Deleted' | 'DeleteFailed';
 
 export interface ResourceStatus {
   category: ResourceCategory;

@@ -68,8 +68,11 @@ export const ISTIO_REVISION_LABEL = 'istio.io/rev';
 export const meshRevision = (id: Pick<LogicalCloudIdentity, 'logicalCloudId'>): string =>
   `dcm-${id.logicalCloudId.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 40)}`;
 
-/** The namespace of a logical cloud's control plane on each cluster: istiod, its `cacerts` Secret and the IstioOperator. */
+/** The namespace of a logical cloud's control plane on each cluster: istiod and its `cacerts` Secret (the `Istio` resource's spec.namespace). */
 export const controlPlaneNamespace = (id: Pick<LogicalCloudIdentity, 'logicalCloudId'>): string => `istio-${meshRevision(id)}`;
+
+/** The Deployment of istiod that Sail (Istio's chart) creates for the revision, in the control-plane namespace. */
+export const istiodDeploymentName = (id: Pick<LogicalCloudIdentity, 'logicalCloudId'>): string => `istiod-${meshRevision(id)}`;
 
 /** The SPIFFE trust domain of a logical cloud's mesh (meshConfig.trustDomain). */
 export const meshTrustDomain = (id: Pick<LogicalCloudIdentity, 'logicalCloudId'>): string => `${meshRevision(id)}.dcm.local`;

@@ -23,7 +23,7 @@ import { mongoUrl, uniqueDatabaseName } from '../support/backends.js';
 import { testCipher } from '../support/dcm.js';
 import { lcPath, setUpProjectAndClusters } from '../support/rest.js';
 import { applyAndSettle, core, removeLeftovers, tenantLogicalCloud, terminateAndSettle } from './apply-helpers.js';
-import { installIstioOperatorCrd } from './ca-mesh-helpers.js';
+import { installSailIstioCrd, playSail } from './ca-mesh-helpers.js';
 
 const PROJECT = 'camesh-op-project';
 const LC = 'camesh-lc-op';
@@ -147,7 +147,8 @@ describe('an operator-supplied CA', () => {
     // The DCM generated no root of its own.
     expect(await db.collection('caRoot').countDocuments()).toBe(0);
 
-    await installIstioOperatorCrd();
+    await installSailIstioCrd();
+    const stopSail = await playSail([LC]);
     const leftover = await core(0).listNamespace({ labelSelector: `dcm.onap.org/logical-cloud=${LC}` });
     await removeLeftovers([NAMESPACE, ...leftover.items.map((n) => n.metadata!.name!)], [LC]);
     try {
@@ -156,7 +157,7 @@ describe('an operator-supplied CA', () => {
       await http.post(`/v2/projects/${PROJECT}/logical-clouds`).send({ ...body, spec: { ...body.spec, serviceMesh: { enabled: true } } }).expect(201);
       await http.post(`${lcPath(PROJECT, LC)}/cluster-references`).send({ name: 'cluster-1' }).expect(201);
       const status = await applyAndSettle({ http, dcm }, PROJECT, LC);
-      expect(status.clusters[0]).toMatchObject({ 'ca-status': 'Created', 'mesh-status': 'Created' });
+      expect(status.clusters[0]).toMatchObject({ 'ca-status': 'Created', 'mesh-status': 'Ready' });
 
       const ca = (await http.get(`${lcPath(PROJECT, LC)}/ca`).expect(200)).body;
       const secret = await core(0).readNamespacedSecret({ name: 'cacerts', namespace: ca['control-plane-namespace'] });
@@ -180,6 +181,7 @@ describe('an operator-supplied CA', () => {
       expect((await terminateAndSettle({ http, dcm }, PROJECT, LC)).status).toBe('Terminated');
       await http.delete(lcPath(PROJECT, LC)).expect(204);
     } finally {
+      stopSail();
       await dcm.services.lifecycle.idle();
       const ours = await core(0).listNamespace({ labelSelector: `dcm.onap.org/logical-cloud=${LC}` });
       await removeLeftovers([NAMESPACE, ...ours.items.map((n) => n.metadata!.name!)], [LC]);

@@ -1,9 +1,10 @@
 /**
  * CA key distribution and per-logical-cloud Istio control planes on both real test clusters
- * (their IstioOperator CRD installed from test/fixtures/crds): the `cacerts` Secret of each
- * cluster holds its own intermediate, whose chain `openssl verify` accepts up to the DCM's root;
- * the IstioOperator of each cluster carries the logical cloud's revision, discovery selectors,
- * cluster name and network; re-apply keeps the intermediate, rotate-ca replaces it, turning the
+ * (the Sail Operator's Istio CRD installed from test/fixtures/crds, the test playing the
+ * operator: it reports each Istio resource Ready): the `cacerts` Secret of each cluster holds its
+ * own intermediate, whose chain `openssl verify` accepts up to the DCM's root; the Istio resource
+ * of each cluster carries the logical cloud's revision, namespace, version, discovery selectors,
+ * cluster name and network; mesh-status is Ready once the resource is; re-apply keeps the intermediate, rotate-ca replaces it, turning the
  * mesh off or terminating removes everything; a logical cloud without a mesh gets none of it;
  * no REST body and no MongoDB document holds a private key in clear.
  */
@@ -28,7 +29,7 @@ import {
   terminateAndSettle,
   type ClusterIndex,
 } from './apply-helpers.js';
-import { installIstioOperatorCrd } from './ca-mesh-helpers.js';
+import { ISTIO, installSailIstioCrd, playSail } from './ca-mesh-helpers.js';
 import { OpensslWorkspace, pemsOf } from '../support/openssl.js';
 
 const PROJECT = 'camesh-project';
@@ -36,7 +37,6 @@ const LC_A = 'camesh-lc-a';
 const LC_B = 'camesh-lc-b';
 const LC_PLAIN = 'camesh-lc-plain';
 const NS = { [LC_A]: 'camesh-ns-a', [LC_B]: 'camesh-ns-b', [LC_PLAIN]: 'camesh-ns-plain' } as const;
-const IOP = { group: 'install.istio.io', version: 'v1alpha1', plural: 'istiooperators' };
 const CLUSTERS = [0, 1] as const;
 
 interface CaBody {
@@ -56,14 +56,16 @@ interface Cacerts {
   resourceVersion: string;
 }
 
-interface IstioOperator {
-  metadata: { name: string; namespace: string; resourceVersion: string; labels: Record<string, string> };
+interface IstioResource {
+  metadata: { name: string; namespace?: string; resourceVersion: string; labels: Record<string, string> };
   spec: {
-    revision: string;
+    version: string;
     namespace: string;
-    profile: string;
-    meshConfig: { trustDomain: string; discoverySelectors: { matchLabels: Record<string, string> }[] };
-    values: { global: { meshID: string; istioNamespace: string; network: string; multiCluster: { clusterName: string } } };
+    updateStrategy: { type: string };
+    values: {
+      meshConfig: { trustDomain: string; discoverySelectors: { matchLabels: Record<string, string> }[] };
+      global: { meshID: string; istioNamespace: string; network: string; multiCluster: { clusterName: string } };
+    };
   };
 }
 
@@ -84,8 +86,8 @@ async function readCacerts(i: ClusterIndex, namespace: string): Promise<Cacerts 
   return { caCert: data('ca-cert.pem'), caKey: data('ca-key.pem'), root: data('root-cert.pem'), chain: pemsOf(data('cert-chain.pem')), resourceVersion: secret.metadata!.resourceVersion! };
 }
 
-const readIstioOperator = (i: ClusterIndex, namespace: string, name: string) =>
-  absentOn404(customObjects(i).getNamespacedCustomObject({ ...IOP, namespace, name })) as Promise<IstioOperator | undefined>;
+/** The Sail Operator's Istio resource: cluster-scoped, named after the revision. */
+const readIstio = (i: ClusterIndex, name: string) => absentOn404(customObjects(i).getClusterCustomObject({ ...ISTIO, name })) as Promise<IstioResource | undefined>;
 
 /** `openssl verify -CAfile root.pem -untrusted <chain without the root> ca-cert.pem`. */
 const verifyChain = (rootPem: string, cacerts: Cacerts) =>
@@ -95,6 +97,7 @@ describe('CA key distribution and per-logical-cloud Istio control planes', () =>
   let t: TestDcm;
   let g: TestGrpc;
   let rootPem: string;
+  let stopSail: (() => void) | undefined;
   /** Every REST body the tests received: none may hold a private key. */
   const bodies: string[] = [];
   const seen = (res: Response) => {
@@ -123,15 +126,18 @@ describe('CA key distribution and per-logical-cloud Istio control planes', () =>
 
   beforeAll(async () => {
     openssl = new OpensslWorkspace('dcm-camesh-');
-    // The IstioOperator CRD, from this repository's fixture; ready once the API server says Established.
-    await installIstioOperatorCrd();
+    // The Istio CRD, from this repository's fixture; ready once the API server says Established.
+    await installSailIstioCrd();
     await cleanClusters();
+    // The operator's part: every Istio resource of these logical clouds is reported Ready.
+    stopSail = await playSail([LC_A, LC_B, LC_PLAIN]);
     t = await startTestDcm('camesh');
     g = await startTestGrpc(t);
     await setUpProjectAndClusters(t, PROJECT);
   });
 
   afterAll(async () => {
+    stopSail?.();
     await g?.close();
     await t?.dcm.services.lifecycle.idle();
     await cleanClusters();
@@ -204,12 +210,15 @@ describe('CA key distribution and per-logical-cloud Istio control planes', () =>
     expectError(seen(await t.http.post(`${lcPath(PROJECT, LC_A)}/rotate-ca`)), 409, /not applied/);
   });
 
-  it('applies: CA and mesh Created on every cluster of a mesh-enabled logical cloud, None without a mesh', async () => {
+  it('applies: CA Created and mesh Ready on every cluster of a mesh-enabled logical cloud, None without a mesh', async () => {
     await Promise.all([LC_A, LC_B, LC_PLAIN].map((lc) => applyAndSettle(t, PROJECT, lc)));
     for (const lc of [LC_A, LC_B]) {
       const status = await statusOf(t.http, PROJECT, lc);
       expect(status.status).toBe('Created');
-      for (const c of status.clusters) expect(c).toMatchObject({ state: 'Applied', 'ca-status': 'Created', 'mesh-status': 'Created' });
+      for (const c of status.clusters) {
+        expect(c).toMatchObject({ state: 'Applied', 'ca-status': 'Created', 'mesh-status': 'Ready' });
+        expect(c.resources.find((r) => r.kind === 'Istio')?.message).toMatch(/Istio v1\.28\.4.*: the Istio resource is Ready/);
+      }
     }
     expect(clusterEntry(await statusOf(t.http, PROJECT, LC_A), 'cluster-1').resources.find((r) => r.kind === 'IntermediateCA')?.message).toMatch(/intermediate issued/);
     const plain = await statusOf(t.http, PROJECT, LC_PLAIN);
@@ -254,7 +263,7 @@ describe('CA key distribution and per-logical-cloud Istio control planes', () =>
     }
   });
 
-  it('declares an IstioOperator per cluster: revision, discovery selectors, cluster name, network and trust domain; the namespace is labelled', async () => {
+  it('declares a Sail Istio resource per cluster: revision, namespace, version, discovery selectors, cluster name, network and trust domain; the namespace is labelled', async () => {
     const a = ca[LC_A]!;
     const b = ca[LC_B]!;
     expect(a.revision).not.toBe(b.revision);
@@ -264,26 +273,30 @@ describe('CA key distribution and per-logical-cloud Istio control planes', () =>
       expect(`istiod-${revision}`.length).toBeLessThanOrEqual(63);
     }
     for (const i of CLUSTERS) {
-      const iop = (await readIstioOperator(i, a['control-plane-namespace'], a.revision))!;
-      expect(iop.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'dcm', 'dcm.onap.org/logical-cloud': LC_A });
-      expect(iop.spec).toMatchObject({
-        revision: a.revision,
+      const istio = (await readIstio(i, a.revision))!;
+      expect(istio.metadata.namespace).toBeUndefined();
+      expect(istio.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'dcm', 'dcm.onap.org/logical-cloud': LC_A });
+      expect(istio.spec).toMatchObject({
+        version: 'v1.28.4',
         namespace: a['control-plane-namespace'],
-        profile: 'minimal',
-        meshConfig: { trustDomain: a['trust-domain'] },
-        values: { global: { meshID: a.revision, istioNamespace: a['control-plane-namespace'], network: 'camesh-net', multiCluster: { clusterName: `cluster-${i + 1}` } } },
+        updateStrategy: { type: 'InPlace' },
+        values: {
+          meshConfig: { trustDomain: a['trust-domain'] },
+          global: { meshID: a.revision, istioNamespace: a['control-plane-namespace'], network: 'camesh-net', multiCluster: { clusterName: `cluster-${i + 1}` } },
+        },
       });
-      expect(iop.spec.meshConfig.discoverySelectors).toEqual([
+      expect(istio.spec.values.meshConfig.discoverySelectors).toEqual([
         { matchLabels: { 'kubernetes.io/metadata.name': NS[LC_A] } },
         { matchLabels: { 'kubernetes.io/metadata.name': a['control-plane-namespace'] } },
       ]);
       expect((await readNamespace(i, NS[LC_A]))!.metadata!.labels).toMatchObject({ 'istio.io/rev': a.revision });
     }
-    const iopB = (await readIstioOperator(0, b['control-plane-namespace'], b.revision))!;
-    expect(iopB.spec.revision).toBe(b.revision);
-    expect(iopB.spec.meshConfig.discoverySelectors[0]).toEqual({ matchLabels: { 'kubernetes.io/metadata.name': NS[LC_B] } });
+    const istioB = (await readIstio(0, b.revision))!;
+    expect(istioB.spec.namespace).toBe(b['control-plane-namespace']);
+    expect(istioB.spec.values.meshConfig.discoverySelectors[0]).toEqual({ matchLabels: { 'kubernetes.io/metadata.name': NS[LC_B] } });
     // No network given: each cluster is its own network, named after it.
-    expect(iopB.spec.values.global.network).toBe('cluster-1');
+    expect(istioB.spec.values.global.network).toBe('cluster-1');
+    expect(await readIstio(1, b.revision)).toBeUndefined();
     expect((await readNamespace(0, NS[LC_B]))!.metadata!.labels).toMatchObject({ 'istio.io/rev': b.revision });
     // B is on cluster-1 only, and its intermediate is not A's.
     expect(await readNamespace(1, b['control-plane-namespace'])).toBeUndefined();
@@ -297,8 +310,8 @@ describe('CA key distribution and per-logical-cloud Istio control planes', () =>
     const namespaces = await core(0).listNamespace({ labelSelector: `dcm.onap.org/logical-cloud-id=${id}` });
     expect(namespaces.items.map((n) => n.metadata!.name)).toEqual([NS[LC_PLAIN]]);
     expect(namespaces.items[0]!.metadata!.labels!['istio.io/rev']).toBeUndefined();
-    const operators = (await customObjects(0).listClusterCustomObject({ ...IOP, labelSelector: `dcm.onap.org/logical-cloud-id=${id}` })) as { items: unknown[] };
-    expect(operators.items).toEqual([]);
+    const istios = (await customObjects(0).listClusterCustomObject({ ...ISTIO, labelSelector: `dcm.onap.org/logical-cloud-id=${id}` })) as { items: unknown[] };
+    expect(istios.items).toEqual([]);
     expect(await intermediateDocs(LC_PLAIN)).toEqual([]);
     expectError(seen(await t.http.post(`${lcPath(PROJECT, LC_PLAIN)}/rotate-ca`)), 409, /no service mesh/);
   });
@@ -323,19 +336,19 @@ describe('CA key distribution and per-logical-cloud Istio control planes', () =>
     for (const body of bodies) expect(body).not.toMatch(/PRIVATE KEY/);
   });
 
-  it('re-apply keeps the intermediate: the Secret and the IstioOperator are not even written', async () => {
+  it('re-apply keeps the intermediate: the Secret and the Istio resource are not even written', async () => {
     const a = ca[LC_A]!;
-    const before = await Promise.all(CLUSTERS.map(async (i) => ({ secret: (await readCacerts(i, a['control-plane-namespace']))!, iop: (await readIstioOperator(i, a['control-plane-namespace'], a.revision))! })));
+    const before = await Promise.all(CLUSTERS.map(async (i) => ({ secret: (await readCacerts(i, a['control-plane-namespace']))!, istio: (await readIstio(i, a.revision))! })));
     const status = await applyAndSettle(t, PROJECT, LC_A);
     for (const c of status.clusters) {
-      expect(c).toMatchObject({ 'ca-status': 'Created', 'mesh-status': 'Created' });
+      expect(c).toMatchObject({ 'ca-status': 'Created', 'mesh-status': 'Ready' });
       expect(c.resources.find((r) => r.kind === 'IntermediateCA')?.message).toMatch(/valid intermediate reused/);
     }
     for (const i of CLUSTERS) {
       const secret = (await readCacerts(i, a['control-plane-namespace']))!;
       expect(secret.resourceVersion).toBe(before[i]!.secret.resourceVersion);
       expect(secret.caCert).toBe(before[i]!.secret.caCert);
-      expect((await readIstioOperator(i, a['control-plane-namespace'], a.revision))!.metadata.resourceVersion).toBe(before[i]!.iop.metadata.resourceVersion);
+      expect((await readIstio(i, a.revision))!.metadata.resourceVersion).toBe(before[i]!.istio.metadata.resourceVersion);
     }
     expect((await caOf(LC_A)).clusters.map((c) => c['serial-number'])).toEqual(a.clusters.map((c) => c['serial-number']));
   });
@@ -381,7 +394,7 @@ describe('CA key distribution and per-logical-cloud Istio control planes', () =>
   it('gRPC: status carries ca-status and mesh-status; the CA reads and rotation are there too, without keys', async () => {
     const status = await g.call<{ body: never }>('GetStatus', { project: PROJECT, logical_cloud: LC_A });
     const clusters = json(status.body).clusters as Record<string, unknown>[];
-    for (const c of clusters) expect(c).toMatchObject({ 'ca-status': 'Created', 'mesh-status': 'Created' });
+    for (const c of clusters) expect(c).toMatchObject({ 'ca-status': 'Created', 'mesh-status': 'Ready' });
     const root = await g.call<{ body: never }>('GetRootCa', {});
     expect(json(root.body)['root-certificate']).toBe(rootPem);
     const lcCa = await g.call<{ body: never }>('GetLogicalCloudCa', { project: PROJECT, logical_cloud: LC_A });
@@ -403,20 +416,20 @@ describe('CA key distribution and per-logical-cloud Istio control planes', () =>
     const status = await applyAndSettle(t, PROJECT, LC_B);
     expect(clusterEntry(status, 'cluster-1')).toMatchObject({ state: 'Applied', 'ca-status': 'Deleted', 'mesh-status': 'Deleted' });
     expect(await readNamespace(0, b['control-plane-namespace'])).toBeUndefined();
-    expect(await readIstioOperator(0, b['control-plane-namespace'], b.revision)).toBeUndefined();
+    expect(await readIstio(0, b.revision)).toBeUndefined();
     expect((await readNamespace(0, NS[LC_B]))!.metadata!.labels!['istio.io/rev']).toBeUndefined();
     expect(await intermediateDocs(LC_B)).toEqual([]);
     expect((await caOf(LC_B))).toMatchObject({ 'service-mesh': false, clusters: [] });
   });
 
-  it('terminate removes the IstioOperator, the cacerts Secret, the control-plane namespace and the stored intermediates', async () => {
+  it('terminate removes the Istio resource, the cacerts Secret, the control-plane namespace and the stored intermediates', async () => {
     const a = ca[LC_A]!;
     const results = await Promise.all([LC_A, LC_B, LC_PLAIN].map((lc) => terminateAndSettle(t, PROJECT, lc)));
     for (const status of results) expect(status.status).toBe('Terminated');
     for (const c of results[0]!.clusters) expect(c).toMatchObject({ state: 'Terminated', 'ca-status': 'Deleted', 'mesh-status': 'Deleted', 'namespace-status': 'Deleted' });
     for (const i of CLUSTERS) {
       expect(await readNamespace(i, a['control-plane-namespace'])).toBeUndefined();
-      expect(await readIstioOperator(i, a['control-plane-namespace'], a.revision)).toBeUndefined();
+      expect(await readIstio(i, a.revision)).toBeUndefined();
       expect(await readCacerts(i, a['control-plane-namespace'])).toBeUndefined();
       expect(await readNamespace(i, NS[LC_A])).toBeUndefined();
     }

@@ -2,8 +2,8 @@
  * The CA and service-mesh controllers against an in-memory cluster and in-memory stores: what
  * they put where, what they reuse, and how they fail — an issuance that fails (then no control
  * plane is declared, so istiod never starts with a CA of its own), a control-plane namespace
- * that is someone else's (never taken over), a cluster without the IstioOperator CRD — and the
- * names they derive from a logical cloud.
+ * that is someone else's (never taken over), a cluster without the Sail Operator's Istio API, a
+ * control plane that is or is not ready — and the names they derive from a logical cloud.
  */
 import { X509Certificate } from 'node:crypto';
 import { beforeAll, describe, expect, it } from '@jest/globals';
@@ -13,7 +13,7 @@ import { createRootCa, type CaKeyPair } from '../../src/certificates/certificate
 import { CaController } from '../../src/controllers/ca.controller.js';
 import { ClusterContext, type ClusterWork } from '../../src/controllers/cluster-context.js';
 import { controlPlaneNamespace, meshRevision, meshTrustDomain } from '../../src/controllers/object-names.js';
-import { ServiceMeshController, desiredIstioOperator } from '../../src/controllers/service-mesh.controller.js';
+import { ServiceMeshController, desiredIstio, meshNotReady } from '../../src/controllers/service-mesh.controller.js';
 import type { IntermediateCaStore, IntermediateWithKey } from '../../src/features/certificate-authority/intermediate-ca.store.js';
 import { MeshCertificateAuthority } from '../../src/features/certificate-authority/mesh-ca.js';
 import type { RootCaStore } from '../../src/features/certificate-authority/root-ca.store.js';
@@ -37,8 +37,12 @@ class MemoryCluster implements ClusterConnection {
     this.calls.push(`apply ${object.kind} ${object.metadata?.name}`);
     const refused = this.refuse('apply', object.kind!);
     if (refused) throw refused;
-    this.objects.set(this.key(object.kind!, object.metadata!.name!, object.metadata?.namespace), structuredClone(object));
-    return object;
+    // As server-side apply: the status an operator wrote stays, and is answered.
+    const key = this.key(object.kind!, object.metadata!.name!, object.metadata?.namespace);
+    const existing = this.objects.get(key) as { status?: unknown } | undefined;
+    const next = { ...structuredClone(object), ...(existing?.status ? { status: existing.status } : {}) };
+    this.objects.set(key, next);
+    return structuredClone(next);
   }
   async read<T extends KubernetesObject>(ref: ObjectRef): Promise<T | undefined> {
     this.calls.push(`read ${ref.kind} ${ref.name}`);
@@ -107,7 +111,13 @@ async function setUp() {
   const stores = memoryStores(root);
   const ca = new MeshCertificateAuthority(stores.roots, stores.store, { rootValiditySeconds: 86400, intermediateValiditySeconds: 30 * 86400, replicaId: 'unit' }, pino({ level: 'silent' }));
   await ca.initialize();
-  return { stores, ca, caController: new CaController(ca, 1000), mesh: new ServiceMeshController() };
+  // The cluster serves the Sail Operator's Istio (and the old IstioOperator) unless a test says otherwise.
+  const served = new Map([
+    ['istios', new Set(['sailoperator.io'])],
+    ['istiooperators', new Set(['install.istio.io'])],
+  ]);
+  const mesh = new ServiceMeshController({ istioVersion: 'v1.28.4', readyTimeoutMs: 0, discover: async () => served });
+  return { stores, ca, caController: new CaController(ca, 1000), mesh, served };
 }
 
 const NS = controlPlaneNamespace({ logicalCloudId: LC_ID });
@@ -124,24 +134,29 @@ describe('names of a logical cloud’s mesh', () => {
 
   it('declare the control plane: revision, own namespace, discovery of the tenant namespace only, cluster and network', () => {
     const identity = { project: 'p1', logicalCloud: 'lc-1', logicalCloudId: LC_ID };
-    const iop = desiredIstioOperator({ identity, namespace: 'tenant-ns', clusterName: 'edge-a', settings: { enabled: true }, labels: { a: 'b' } });
-    expect(iop).toMatchObject({ apiVersion: 'install.istio.io/v1alpha1', kind: 'IstioOperator', metadata: { name: REVISION, namespace: NS, labels: { a: 'b' } } });
-    expect(iop.spec).toMatchObject({
-      revision: REVISION,
+    const istio = desiredIstio({ identity, namespace: 'tenant-ns', clusterName: 'edge-a', settings: { enabled: true }, labels: { a: 'b' }, version: 'v1.28.4' });
+    // Cluster-scoped: no namespace; the revision is the name (InPlace).
+    expect(istio.metadata).toEqual({ name: REVISION, labels: { a: 'b' } });
+    expect(istio).toMatchObject({ apiVersion: 'sailoperator.io/v1', kind: 'Istio' });
+    expect(istio.spec).toMatchObject({
+      version: 'v1.28.4',
       namespace: NS,
-      meshConfig: {
-        trustDomain: `${REVISION}.dcm.local`,
-        discoverySelectors: [{ matchLabels: { 'kubernetes.io/metadata.name': 'tenant-ns' } }, { matchLabels: { 'kubernetes.io/metadata.name': NS } }],
+      updateStrategy: { type: 'InPlace' },
+      values: {
+        meshConfig: {
+          trustDomain: `${REVISION}.dcm.local`,
+          discoverySelectors: [{ matchLabels: { 'kubernetes.io/metadata.name': 'tenant-ns' } }, { matchLabels: { 'kubernetes.io/metadata.name': NS } }],
+        },
+        global: { meshID: REVISION, istioNamespace: NS, network: 'edge-a', multiCluster: { clusterName: 'edge-a' } },
       },
-      values: { global: { meshID: REVISION, istioNamespace: NS, network: 'edge-a', multiCluster: { clusterName: 'edge-a' } } },
     });
-    const withNetwork = desiredIstioOperator({ identity, namespace: 'tenant-ns', clusterName: 'edge-a', settings: { enabled: true, network: 'net-1' }, labels: {} });
-    expect(withNetwork.spec).toMatchObject({ values: { global: { network: 'net-1' } } });
+    const withNetwork = desiredIstio({ identity, namespace: 'tenant-ns', clusterName: 'edge-a', settings: { enabled: true, network: 'net-1' }, labels: {}, version: 'v1.28.4' });
+    expect(withNetwork.spec.values.global.network).toBe('net-1');
   });
 });
 
 describe('the CA and service-mesh controllers', () => {
-  it('deliver cacerts and the IstioOperator into the control-plane namespace, and reuse the intermediate on re-apply', async () => {
+  it('deliver cacerts into the control-plane namespace, and reuse the intermediate on re-apply', async () => {
     const { caController, mesh, stores } = await setUp();
     const cluster = new MemoryCluster();
     const ctx = contextFor(cluster);
@@ -151,8 +166,12 @@ describe('the CA and service-mesh controllers', () => {
       ['ca', 'IntermediateCA', 'Created'],
       ['ca', 'Namespace', 'Created'],
       ['ca', 'Secret', 'Created'],
-      ['mesh', 'IstioOperator', 'Created'],
+      ['mesh', 'Istio', 'Pending'],
     ]);
+    // Nothing acts on it here: declared, not ready (the cluster is then not Applied).
+    expect(ctx.resources.at(-1)!.message).toMatch(/still not ready after 0 ms \(no status yet/);
+    expect(meshNotReady(ctx.resources)).toBe(true);
+    expect(ctx.failed()).toBe(false);
     const namespace = cluster.get<KubernetesObject>('Namespace', NS)!;
     expect(namespace.metadata!.labels).toMatchObject({ 'dcm.onap.org/logical-cloud-id': LC_ID, 'app.kubernetes.io/managed-by': 'dcm' });
     const secret = cluster.get<{ data: Record<string, string> }>('Secret', 'cacerts', NS)!;
@@ -160,13 +179,20 @@ describe('the CA and service-mesh controllers', () => {
     const caCert = Buffer.from(secret.data['ca-cert.pem']!, 'base64').toString();
     expect(new X509Certificate(caCert).subjectAltName).toBe(`URI:spiffe://${REVISION}.dcm.local/ns/tenant-ns/cluster/edge-a`);
     expect(Buffer.from(secret.data['root-cert.pem']!, 'base64').toString()).toBe(root.certificatePem);
-    expect(cluster.get<{ spec: { revision: string } }>('IstioOperator', REVISION, NS)!.spec.revision).toBe(REVISION);
+    expect(cluster.get<{ spec: { namespace: string } }>('Istio', REVISION)!.spec.namespace).toBe(NS);
     expect([...stores.intermediates.keys()]).toEqual([`${LC_ID}/prov/cluster-a`]);
 
     const again = contextFor(cluster);
     await caController.apply(again);
     expect(again.resources[0]!.message).toMatch(/valid intermediate reused/);
     expect(cluster.get<{ data: Record<string, string> }>('Secret', 'cacerts', NS)!.data).toEqual(secret.data);
+
+    // The operator reports Ready: the next apply says so.
+    const stored = cluster.get<KubernetesObject & { status?: unknown }>('Istio', REVISION)!;
+    cluster.objects.set(`Istio//${REVISION}`, { ...stored, status: { conditions: [{ type: 'Ready', status: 'True' }] } } as KubernetesObject);
+    await mesh.apply(again);
+    expect(again.resources.at(-1)).toMatchObject({ category: 'mesh', kind: 'Istio', status: 'Ready', message: expect.stringMatching(/Istio v1\.28\.4.*the Istio resource is Ready/) });
+    expect(meshNotReady(again.resources)).toBe(false);
   });
 
   it('declare no control plane when the intermediate cannot be had, and deliver nothing', async () => {
@@ -178,7 +204,7 @@ describe('the CA and service-mesh controllers', () => {
     await mesh.apply(ctx);
     expect(ctx.resources).toEqual([
       expect.objectContaining({ category: 'ca', kind: 'IntermediateCA', status: 'Failed', message: expect.stringMatching(/not configured/) }),
-      expect.objectContaining({ category: 'mesh', kind: 'IstioOperator', status: 'Failed', message: expect.stringMatching(/CA of its own/) }),
+      expect.objectContaining({ category: 'mesh', kind: 'Istio', status: 'Failed', message: expect.stringMatching(/CA of its own/) }),
     ]);
     expect(cluster.objects.size).toBe(0);
   });
@@ -193,18 +219,36 @@ describe('the CA and service-mesh controllers', () => {
     expect(ctx.resources.find((r) => r.kind === 'Namespace')).toMatchObject({ status: 'Failed', message: expect.stringMatching(/not taken over/) });
     expect(cluster.get('Secret', 'cacerts', NS)).toBeUndefined();
     expect(ctx.resources.find((r) => r.category === 'mesh')).toMatchObject({ status: 'Failed' });
-    expect(cluster.get('IstioOperator', REVISION, NS)).toBeUndefined();
+    expect(cluster.get('Istio', REVISION)).toBeUndefined();
   });
 
-  it('say so when the cluster does not serve IstioOperator', async () => {
+  it('say "install the Sail Operator" when the cluster does not serve sailoperator.io/v1 Istio (whether or not it serves IstioOperator)', async () => {
+    const { caController, mesh, served } = await setUp();
+    served.delete('istios');
+    for (const legacy of [true, false]) {
+      if (!legacy) served.delete('istiooperators');
+      const cluster = new MemoryCluster();
+      const ctx = contextFor(cluster);
+      await caController.apply(ctx);
+      await mesh.apply(ctx);
+      expect(ctx.resources.at(-1)).toMatchObject({ category: 'mesh', kind: 'Istio', status: 'Failed', message: expect.stringMatching(/install the Sail Operator \(sailoperator\.io\/v1 Istio\)/) });
+      expect(ctx.resources.at(-1)!.message).toMatch(legacy ? /serves only install\.istio\.io\/v1alpha1 IstioOperator, which no current Istio acts on/ : /does not serve sailoperator\.io\/v1 Istio/);
+      expect(ctx.failed()).toBe(true);
+      expect(cluster.get('Istio', REVISION)).toBeUndefined();
+      expect(cluster.get('IstioOperator', REVISION, NS)).toBeUndefined();
+    }
+  });
+
+  it('take the Istio version from a cluster label over the configured one; an available istiod Deployment counts as ready', async () => {
     const { caController, mesh } = await setUp();
     const cluster = new MemoryCluster();
-    cluster.refuse = (verb, kind) => (verb === 'apply' && kind === 'IstioOperator' ? new ClusterError('apply IstioOperator: the server could not find the requested resource', 404) : undefined);
     const ctx = contextFor(cluster);
+    ctx.work.cluster.data.labels = [{ key: 'dcm.onap.org/istio-version', value: 'v1.27.5' }];
+    cluster.objects.set(`Deployment/${NS}/istiod-${REVISION}`, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: `istiod-${REVISION}`, namespace: NS }, status: { conditions: [{ type: 'Available', status: 'True' }] } } as KubernetesObject);
     await caController.apply(ctx);
     await mesh.apply(ctx);
-    expect(ctx.resources.at(-1)).toMatchObject({ category: 'mesh', status: 'Failed', message: expect.stringMatching(/does not serve install\.istio\.io\/v1alpha1 IstioOperator: install Istio's IstioOperator CRD/) });
-    expect(ctx.failed()).toBe(true);
+    expect(cluster.get<{ spec: { version: string } }>('Istio', REVISION)!.spec.version).toBe('v1.27.5');
+    expect(ctx.resources.at(-1)).toMatchObject({ status: 'Ready', message: expect.stringMatching(new RegExp(`Deployment istiod-${REVISION} is available`)) });
   });
 
   it('remove the control plane, then cacerts and the namespace, and forget the intermediate only when all of it is gone', async () => {
@@ -216,12 +260,14 @@ describe('the CA and service-mesh controllers', () => {
     // The namespace is gone already (as after a namespace deletion finished): nothing to wait for.
     cluster.objects.delete(`Namespace//${NS}`);
 
-    cluster.refuse = (verb, kind) => (verb === 'delete' && kind === 'IstioOperator' ? new ClusterError('delete IstioOperator: etcd timeout', 500) : undefined);
+    // An IstioOperator an earlier DCM version declared is removed too.
+    await cluster.apply({ apiVersion: 'install.istio.io/v1alpha1', kind: 'IstioOperator', metadata: { name: REVISION, namespace: NS } });
+    cluster.refuse = (verb, kind) => (verb === 'delete' && kind === 'Istio' ? new ClusterError('delete Istio: etcd timeout', 500) : undefined);
     const failing = contextFor(cluster);
     expect(await caController.holds(failing)).toBe(true);
     await mesh.remove(failing);
     await caController.remove(failing);
-    expect(failing.resources.find((r) => r.category === 'mesh')).toMatchObject({ status: 'DeleteFailed' });
+    expect(failing.resources.find((r) => r.category === 'mesh')).toMatchObject({ kind: 'Istio', status: 'DeleteFailed' });
     expect(cluster.get('Secret', 'cacerts', NS)).toBeUndefined();
     expect(stores.intermediates.size).toBe(1);
 
@@ -231,12 +277,14 @@ describe('the CA and service-mesh controllers', () => {
     await mesh.remove(removing);
     await caController.remove(removing);
     expect(removing.resources.map((r) => [r.category, r.kind, r.status])).toEqual([
-      ['mesh', 'IstioOperator', 'Deleted'],
+      ['mesh', 'Istio', 'Deleted'],
       ['ca', 'Secret', 'Deleted'],
       ['ca', 'Namespace', 'Deleted'],
     ]);
     // The control plane goes first, then the key; the namespace was gone already, so it is not deleted again.
-    expect(cluster.calls.filter((c) => c.startsWith('delete')).slice(-2)).toEqual([`delete IstioOperator ${REVISION}`, 'delete Secret cacerts']);
+    expect(cluster.calls.filter((c) => c.startsWith('delete')).slice(-3)).toEqual([`delete Istio ${REVISION}`, `delete IstioOperator ${REVISION}`, 'delete Secret cacerts']);
+    expect(cluster.get('Istio', REVISION)).toBeUndefined();
+    expect(cluster.get('IstioOperator', REVISION, NS)).toBeUndefined();
     expect(stores.intermediates.size).toBe(0);
     // Mesh off and nothing stored: the cluster holds nothing of it.
     expect(await caController.holds(contextFor(cluster, null))).toBe(false);

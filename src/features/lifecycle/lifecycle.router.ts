@@ -103,6 +103,11 @@ export function statusView({ logicalCloud, status, credentials }: LogicalCloudSt
     if (mine.some((r) => r.status === 'Failed' || r.status === 'DeleteFailed')) return 'Failed';
     return mine.every((r) => r.status === 'Deleted') ? 'Deleted' : mine.some((r) => r.status === 'Created') ? 'Created' : 'Deleted';
   };
+  const meshStatus = (resources: { category: string; status: string }[]) => {
+    const mesh = resources.filter((r) => r.category === 'mesh');
+    for (const state of ['Pending', 'Ready'] as const) if (!mesh.some((r) => r.status === 'Failed' || r.status === 'DeleteFailed') && mesh.some((r) => r.status === state)) return state;
+    return summarize(resources, 'mesh');
+  };
   return {
     metadata: { name: logicalCloud.name, description: logicalCloud.data.description },
     status: STATUS_TEXT[status?.state ?? 'Created'],
@@ -122,7 +127,8 @@ export function statusView({ logicalCloud, status, credentials }: LogicalCloudSt
       'quota-status': summarize(c.resources, 'quota'),
       // Service mesh only (else None): the cluster's intermediate CA / cacerts Secret, and its Istio control plane.
       'ca-status': summarize(c.resources, 'ca'),
-      'mesh-status': summarize(c.resources, 'mesh'),
+      // Pending: declared, the control plane not ready yet; Ready: its Istio resource (or istiod) reports ready.
+      'mesh-status': meshStatus(c.resources),
       'certificate-not-after': credentials?.certificates.find((cert) => cert.reference === c.reference)?.notAfter ?? null,
       resources: c.resources,
       // The first LIMITS.statusWarnings warnings are kept; warningsOmitted counts the others.

@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { ClusterContext, messageOf, type ClusterWork } from '../../controllers/cluster-context.js';
 import { applyCluster, removeCluster, type Controllers } from '../../controllers/cluster-pipeline.js';
+import { meshNotReady } from '../../controllers/service-mesh.controller.js';
 import { ConflictError, NotFoundError, StateConflictError } from '../../errors.js';
 import { buildKubeconfig, type Kubeconfig, type KubeconfigEntry } from '../../kubeconfig/kubeconfig.js';
 import type { ClusterConnection } from '../../kubernetes/cluster-connection.js';
@@ -581,7 +582,10 @@ export class LifecycleService implements LifecycleGuard {
     if (!found) return;
     const { heldBefore: _done, ...final } = found; // only meaningful while the apply is under way
     const stopped = this.stopping(logicalCloudId);
-    const clusters = stopped ? final.clusters.map((c) => unreached(c, 'Failed')) : final.clusters;
+    // A cluster whose Istio control plane was declared but is still not ready is not Applied (its mesh-status says Pending).
+    const clusters = (stopped ? final.clusters.map((c) => unreached(c, 'Failed')) : final.clusters).map((c) =>
+      c.state === 'Applied' && meshNotReady(c.resources) ? { ...c, state: 'Failed' as const } : c,
+    );
     const failed = clusters.some((c) => c.state === 'Failed' || c.state === 'TerminateFailed');
     await this.status.put({
       ...final,
