@@ -55,6 +55,9 @@ import { MeshCertificateAuthority } from './features/certificate-authority/mesh-
 import { RootCaStore } from './features/certificate-authority/root-ca.store.js';
 import { NamespaceClaimStore } from './features/logical-clouds/namespace-claims.store.js';
 import { StopRequestStore } from './features/lifecycle/stop-requests.store.js';
+import { ClusterHealthProber } from './features/cluster-registry/cluster-health.job.js';
+import { clusterHealthService, declareClusterHealthRoutes } from './features/cluster-registry/cluster-health.router.js';
+import { ClusterHealthStore } from './features/cluster-registry/cluster-health.store.js';
 import { declareProjectPolicyRoutes } from './features/project-policies/project-policy.router.js';
 import { ProjectPolicyService } from './features/project-policies/project-policy.service.js';
 import { ProjectPolicyStore } from './features/project-policies/project-policy.store.js';
@@ -82,6 +85,7 @@ export function createStores(db: Db, cipher: SecretCipher) {
     projectPolicies: new ProjectPolicyStore(db),
     namespaceClaims: new NamespaceClaimStore(db),
     stopRequests: new StopRequestStore(db),
+    clusterHealth: new ClusterHealthStore(db),
   };
 }
 
@@ -105,6 +109,7 @@ export type ServiceConfig = Pick<
   | 'DCM_MESH_ISTIO_VERSION'
   | 'DCM_MESH_READY_TIMEOUT_MS'
   | 'DCM_ALLOW_INSECURE_CLUSTERS'
+  | 'DCM_CLUSTER_HEALTH_INTERVAL_MS'
 >;
 
 export interface ServiceDependencies {
@@ -190,13 +195,16 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
       replicaId: config.DCM_REPLICA_ID ?? defaultReplicaId(),
       leaseTtlMs: config.DCM_LEASE_TTL_MS,
       stops: stores.stopRequests,
+      health: { get: (provider, cluster) => stores.clusterHealth.get(provider, cluster), freshMs: 3 * config.DCM_CLUSTER_HEALTH_INTERVAL_MS },
       connect: deps.connect ?? ((_cluster, secrets) => createClusterConnection(secrets.kubeconfig, config.DCM_CLUSTER_TIMEOUT_MS)),
     },
     deps.logger,
   );
   logicalClouds.setLifecycleGuard(lifecycle);
-  const certificateAuthority = new CertificateAuthorityService(meshCa, stores.caIntermediates, logicalClouds, stores.clusterReferences, lifecycle);
+  const probeConnection = (secrets: ClusterSecrets) => createClusterConnection(secrets.kubeconfig, config.DCM_CLUSTER_TIMEOUT_MS);
+  const clusterHealthProber = new ClusterHealthProber(clusters, stores.clusterHealth, probeConnection, deps.logger);
   const certificateRenewal = new CredentialRenewalJob(stores.credentials, stores.lifecycle, stores.logicalClouds, lifecycle, deps.logger);
+  const certificateAuthority = new CertificateAuthorityService(meshCa, stores.caIntermediates, logicalClouds, stores.clusterReferences, lifecycle);
   return {
     /** Seals every stored secret again under the current key (after a key was added in front); returns how many. */
     resealSecrets: async (): Promise<number> =>
@@ -206,6 +214,8 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
       (await stores.caIntermediates.resealKeys()),
     lifecycle,
     certificateRenewal,
+    clusterHealthProber,
+    clusterHealth: clusterHealthService(clusters, stores.clusterHealth, clusterHealthProber),
     projects,
     clusterProviders,
     clusters,
@@ -274,6 +284,7 @@ export async function createDcm(opts: DcmOptions): Promise<Dcm> {
       (r, reg) => declareProjectRoutes(r, reg, services.projects),
       (r, reg) => declareProjectPolicyRoutes(r, reg, services.projectPolicies),
       (r, reg) => declareClusterRegistryRoutes(r, reg, services.clusterProviders, services.clusters),
+      (r, reg) => declareClusterHealthRoutes(r, reg, services.clusterHealth),
       (r, reg) => declareLogicalCloudRoutes(r, reg, services.logicalClouds),
       (r, reg) => declareClusterReferenceRoutes(r, reg, services.clusterReferences),
       (r, reg) => declarePermissionRoutes(r, reg, services.permissions),

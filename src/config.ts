@@ -31,6 +31,11 @@ const ConfigSchema = z.object({
    * renewed by itself once two thirds of its actual lifetime have passed.
    */
   DCM_CERT_VALIDITY_SECONDS: z.coerce.number().int().min(60).default(30 * 24 * 3600),
+  /**
+   * How often every registered cluster is probed (GET /version, /readyz). An apply to a cluster
+   * found unreachable within the last three intervals fails at once with the reason.
+   */
+  DCM_CLUSTER_HEALTH_INTERVAL_MS: z.coerce.number().int().min(1000).default(30000),
   /** How often the DCM looks for tenant certificates due for renewal (one replica renews each logical cloud: the lease). */
   DCM_CERT_RENEWAL_INTERVAL_MS: z.coerce.number().int().min(1000).default(60000),
   DCM_CSR_SIGN_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60000),

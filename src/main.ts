@@ -99,6 +99,8 @@ async function main(): Promise<void> {
   dcm.services.lifecycle.startClaiming();
   // Tenant certificates two thirds into their lifetime are renewed by a normal apply (one replica per logical cloud).
   dcm.services.certificateRenewal.start(config.DCM_CERT_RENEWAL_INTERVAL_MS);
+  // Every registered cluster is probed (reachability, readiness, version) on an interval.
+  dcm.services.clusterHealthProber.start(config.DCM_CLUSTER_HEALTH_INTERVAL_MS);
 
   const server: Server | https.Server = await new Promise((resolve, reject) => {
     if (!tls) {
@@ -140,6 +142,7 @@ async function main(): Promise<void> {
     await Promise.all([closed, grpcServer.shutdown(Math.floor(config.DCM_SHUTDOWN_GRACE_MS * 0.8))]);
     await dcm.services.lifecycle.stopClaiming();
     await dcm.services.certificateRenewal.stop();
+    await dcm.services.clusterHealthProber.stop();
     await dcm.services.lifecycle.idle();
     await database.close();
     process.exit(0);

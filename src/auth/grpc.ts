@@ -36,6 +36,7 @@ const text = (value: unknown): string => (typeof value === 'string' ? value : ''
 /** What a call of dcm.v1.LogicalCloudService does, from its method and request message. */
 export function grpcAction(method: string, request: Message): Action {
   if (method === 'GetRootCa') return { resource: 'ca-root', operation: 'read' };
+  if (method === 'GetClusterStatus') return { resource: 'cluster-registry', operation: 'read' };
   const project = text(request.project);
   if (method === 'GetProjectPolicy') return { resource: 'project-policy', project, operation: 'read' };
   if (method === 'SetProjectPolicy' || method === 'ResetProjectPolicy') return { resource: 'project-policy', project, operation: 'write' };

@@ -299,6 +299,10 @@ export function createGrpcServer(opts: GrpcServerOptions): DcmGrpcServer {
       const body = parseInput(ProjectPolicyBody, fromStruct(r.body), 'body');
       return { body: toStruct(projectPolicyView(await services.projectPolicies.set(r.project as string, policyFromBody(body.spec), caller))) };
     }),
+    GetClusterStatus: unary('GetClusterStatus', async (r: Request) => {
+      requireFields(r, ['cluster_provider', 'cluster']);
+      return { body: toStruct(await services.clusterHealth.status(r.cluster_provider as string, r.cluster as string, r.probe === true)) };
+    }),
     ResetProjectPolicy: unary('ResetProjectPolicy', async (r: Request) => {
       requireFields(r, ['project']);
       await services.projectPolicies.reset(r.project as string);

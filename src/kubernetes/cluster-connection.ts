@@ -111,7 +111,13 @@ export function toClusterError(error: unknown, what: string): ClusterError {
   return new ClusterError(`${what}: ${message}`, code, notConnected);
 }
 
-export function createClusterConnection(adminKubeconfig: string, timeoutMs: number): ClusterConnection {
+/** A connection to a real API server: also plain-text GETs (health endpoints such as /readyz). */
+export interface ApiServerConnection extends ClusterConnection {
+  /** GET a path of the API server: the body as text; HTTP errors become ClusterError. */
+  getText(path: string, accept?: string): Promise<string>;
+}
+
+export function createClusterConnection(adminKubeconfig: string, timeoutMs: number): ApiServerConnection {
   const kubeConfig = new KeepAliveKubeConfig();
   try {
     kubeConfig.loadFromString(adminKubeconfig);
@@ -135,6 +141,30 @@ export function createClusterConnection(adminKubeconfig: string, timeoutMs: numb
       clearTimeout(timer);
     }
   };
+  /** A GET of a path on the cluster, with the admin credentials and the shared connection: the body as text. */
+  const getText = (path: string, accept: string) =>
+    withTimeout(
+      `GET ${path}`,
+      (async () => {
+        const url = new URL(path, server);
+        const options: https.RequestOptions = { method: 'GET', headers: { Accept: accept } };
+        await kubeConfig.applyToHTTPSOptions(options);
+        options.agent = kubeConfig.shared(options.agent) as https.Agent;
+        return new Promise<string>((resolve, reject) => {
+          const req = https.request(url, options, (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => (body += chunk));
+            res.on('end', () => {
+              if ((res.statusCode ?? 0) >= 400) reject(new ClusterError(`GET ${path}: HTTP ${res.statusCode}`, res.statusCode));
+              else resolve(body);
+            });
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      })(),
+    );
   const describe = (ref: ObjectRef) => `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
   const header = (ref: ObjectRef) => ({
     apiVersion: ref.apiVersion,
@@ -181,34 +211,14 @@ export function createClusterConnection(adminKubeconfig: string, timeoutMs: numb
         throw error;
       }
     },
-    getJson: <T>(path: string, accept = 'application/json') =>
-      withTimeout(
-        `GET ${path}`,
-        (async () => {
-          const url = new URL(path, server);
-          const options: https.RequestOptions = { method: 'GET', headers: { Accept: accept } };
-          await kubeConfig.applyToHTTPSOptions(options);
-          options.agent = kubeConfig.shared(options.agent) as https.Agent;
-          return new Promise<T>((resolve, reject) => {
-            const req = https.request(url, options, (res) => {
-              let body = '';
-              res.setEncoding('utf8');
-              res.on('data', (chunk: string) => (body += chunk));
-              res.on('end', () => {
-                if ((res.statusCode ?? 0) >= 400) reject(new ClusterError(`GET ${path}: HTTP ${res.statusCode}`, res.statusCode));
-                else {
-                  try {
-                    resolve(JSON.parse(body) as T);
-                  } catch (error) {
-                    reject(error);
-                  }
-                }
-              });
-            });
-            req.on('error', reject);
-            req.end();
-          });
-        })(),
-      ),
+    getText: (path: string, accept = 'text/plain') => getText(path, accept),
+    getJson: async <T>(path: string, accept = 'application/json') => {
+      const body = await getText(path, accept);
+      try {
+        return JSON.parse(body) as T;
+      } catch {
+        throw new ClusterError(`GET ${path}: the answer is not JSON`);
+      }
+    },
   };
 }

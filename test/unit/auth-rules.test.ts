@@ -160,6 +160,7 @@ describe('grpcAction: what an RPC does', () => {
     ['GetLogicalCloudCa', ref, lc('p1', 'lc-1', 'read')],
     ['RotateCa', { ...ref, cluster_reference: '' }, lc('p1', 'lc-1', 'lifecycle')],
     ['RevokeCredentials', ref, lc('p1', 'lc-1', 'lifecycle')],
+    ['GetClusterStatus', { cluster_provider: 'edge', cluster: 'c1' }, { resource: 'cluster-registry', operation: 'read' }],
     ['GetProjectPolicy', { project: 'p1' }, { resource: 'project-policy', project: 'p1', operation: 'read' }],
     ['SetProjectPolicy', { project: 'p1', body: {} }, { resource: 'project-policy', project: 'p1', operation: 'write' }],
     ['ResetProjectPolicy', { project: 'p1' }, { resource: 'project-policy', project: 'p1', operation: 'write' }],

@@ -174,6 +174,11 @@ export class ClusterService {
   }
 
   /** Finds a cluster by name alone (the design's cluster reference names no provider). */
+  /** Every registered cluster of every provider (the health prober). */
+  all(): Promise<ClusterRecord[]> {
+    return this.clusters.findWhere({}, {});
+  }
+
   async findByName(name: string): Promise<ClusterRecord[]> {
     return this.clusters.findWhere({}, { name });
   }

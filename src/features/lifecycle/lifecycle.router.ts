@@ -7,6 +7,7 @@ import { API_PREFIX } from '../../http/crud-routes.js';
 import { declareRoute, type OpenApiRegistry } from '../../http/openapi.js';
 import { parseInput } from '../../http/validation.js';
 import { kubeconfigToJson, kubeconfigToYaml } from '../../kubeconfig/kubeconfig.js';
+import { clusterHealthView } from '../cluster-registry/cluster-health.router.js';
 import { STATUS_TEXT, type LifecycleService, type LogicalCloudStatus, type OperationSummary } from './lifecycle.service.js';
 
 const LC = '/projects/:project/logical-clouds/:logicalCloud';
@@ -96,7 +97,7 @@ const OperationRequest = z.unknown().meta({ description: 'ignored: none, {} or e
 const KubeconfigQuery = z.object({ 'cluster-reference': z.string().min(1).max(128).optional() });
 
 /** The body of GET …/status (design 15): overall status, then per cluster and resource. */
-export function statusView({ logicalCloud, status, credentials }: LogicalCloudStatus) {
+export function statusView({ logicalCloud, status, credentials, health }: LogicalCloudStatus) {
   const summarize = (resources: { category: string; status: string }[], category: string) => {
     const mine = resources.filter((r) => r.category === category);
     if (mine.length === 0) return 'None';
@@ -130,6 +131,8 @@ export function statusView({ logicalCloud, status, credentials }: LogicalCloudSt
       // Pending: declared, the control plane not ready yet; Ready: its Istio resource (or istiod) reports ready.
       'mesh-status': meshStatus(c.resources),
       'certificate-not-after': credentials?.certificates.find((cert) => cert.reference === c.reference)?.notAfter ?? null,
+      // The cluster's last probe (GET …/clusters/{c}/status has the same).
+      'cluster-health': clusterHealthView(health.get(`${c.provider}/${c.cluster}`)),
       resources: c.resources,
       // The first LIMITS.statusWarnings warnings are kept; warningsOmitted counts the others.
       warnings: c.warnings.map((w) => w.message),

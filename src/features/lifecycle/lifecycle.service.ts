@@ -15,7 +15,7 @@ import { applyCluster, removeCluster, type Controllers } from '../../controllers
 import { meshNotReady } from '../../controllers/service-mesh.controller.js';
 import { ConflictError, NotFoundError, StateConflictError } from '../../errors.js';
 import { buildKubeconfig, type Kubeconfig, type KubeconfigEntry } from '../../kubeconfig/kubeconfig.js';
-import type { ClusterConnection } from '../../kubernetes/cluster-connection.js';
+import { ClusterError, type ClusterConnection } from '../../kubernetes/cluster-connection.js';
 import type { LeaseStore } from '../../db/lease-store.js';
 import type { Logger } from '../../logger.js';
 import type { ClusterRecord, ClusterSecrets, ClusterService } from '../cluster-registry/cluster.service.js';
@@ -26,6 +26,7 @@ import type { LifecycleGuard, LogicalCloudService, LogicalCloudStores } from '..
 import type { Caller, ProjectPolicyService } from '../project-policies/project-policy.service.js';
 import { newGenerationId, type CredentialsStore } from './credentials.store.js';
 import type { StopRequestStore } from './stop-requests.store.js';
+import type { ClusterHealth } from '../cluster-registry/cluster-health.store.js';
 import type {
   ClusterPlacement,
   ClusterStatus,
@@ -70,6 +71,8 @@ export interface LifecycleOptions {
   observer?: LifecycleObserver;
   /** Stop requests (EMCO's …/stop), shared by the replicas. */
   stops: StopRequestStore;
+  /** The clusters' last known health: an apply to a cluster found unreachable recently fails at once. */
+  health?: { get(provider: string, cluster: string): Promise<ClusterHealth | undefined>; freshMs: number };
 }
 
 export interface LogicalCloudStatus {
@@ -77,6 +80,8 @@ export interface LogicalCloudStatus {
   status: LifecycleDocument | null;
   /** The tenant's credential generation and the validity of each cluster's certificate (no key, no certificate text). */
   credentials: Awaited<ReturnType<CredentialsStore['summary']>>;
+  /** The last known health of the logical cloud's clusters, by `provider/cluster`. */
+  health: Map<string, ClusterHealth>;
 }
 
 export interface OperationSummary {
@@ -283,7 +288,12 @@ export class LifecycleService implements LifecycleGuard {
   async getStatus(project: string, name: string): Promise<LogicalCloudStatus> {
     const lc = await this.logicalClouds.resolve(project, name);
     const [status, credentials] = await Promise.all([this.status.get(lc.id), this.credentials.summary(lc.id)]);
-    return { logicalCloud: lc, status, credentials };
+    const health = new Map<string, ClusterHealth>();
+    for (const c of status?.clusters ?? []) {
+      const known = await this.options.health?.get(c.provider, c.cluster);
+      if (known) health.set(`${c.provider}/${c.cluster}`, known);
+    }
+    return { logicalCloud: lc, status, credentials, health };
   }
 
   /** The tenant's kubeconfig for one cluster reference, or for every cluster with a certificate. */
@@ -407,6 +417,14 @@ export class LifecycleService implements LifecycleGuard {
     }
   }
 
+  /** An apply does not wait for a cluster timeout where the last probe (recent enough) found the cluster unreachable. */
+  private async refuseUnreachable(placement: ClusterPlacement): Promise<void> {
+    const health = this.options.health;
+    const known = await health?.get(placement.provider, placement.cluster);
+    if (!health || !known || known.reachable || Date.now() - known.checkedAt.getTime() > health.freshMs) return;
+    throw new ClusterError(`cluster ${placement.cluster} is unreachable (probed ${known.checkedAt.toISOString()}: ${known.message ?? 'no answer'}); not tried`);
+  }
+
   /** Whether a stop was asked for the operation this replica runs: no further cluster is started. */
   private stopping(logicalCloudId: string): boolean {
     return this.claims.get(logicalCloudId)?.stopped === true;
@@ -504,6 +522,7 @@ export class LifecycleService implements LifecycleGuard {
     let connection: ClusterConnection;
     try {
       cluster = await this.clusters.get(placement.provider, placement.cluster);
+      if (kind === 'apply') await this.refuseUnreachable(placement);
       clusterSecrets = this.clusters.secretsOf(cluster);
       // Loading the kubeconfig can fail too: that fails this cluster's entries, and nothing else.
       connection = this.options.connect(cluster, clusterSecrets);
