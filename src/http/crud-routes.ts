@@ -9,6 +9,7 @@ import type { Principal } from '../auth/authorize.js';
 import { InvalidInputError } from '../errors.js';
 import { callerOf } from './caller.js';
 import { expectedRevision, setEtag } from './conditional.js';
+import { hasBody } from './http-errors.js';
 import { declareRoute, type OpenApiRegistry } from './openapi.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, pageOf, setPageHeaders } from './pagination.js';
 import { parseInput } from './validation.js';
@@ -39,6 +40,8 @@ export interface CrudSpec<CreateInput, UpdateInput, R extends { name: string; re
   viewSchema: z.ZodType;
   /** The schema of `listBody`'s body when there is one (else an array of views). */
   listSchema?: z.ZodType;
+  /** Rules of POST and PUT bodies the schemas cannot state (another field, stored records), for the document. */
+  rules?: { create?: string; update?: string };
   /** Request examples of POST and PUT (the design's bodies). */
   examples?: { create?: Record<string, unknown>; update?: Record<string, unknown> };
 }
@@ -71,6 +74,7 @@ export function declareCrudRoutes<C, U, R extends { name: string; revision: numb
       path: spec.collectionPath,
       tag: spec.tag,
       summary: `Create a ${spec.noun}`,
+      ...(spec.rules?.create ? { description: spec.rules.create } : {}),
       body: spec.createSchema,
       ...(spec.examples?.create ? { examples: spec.examples.create } : {}),
       creates: { itemParam: spec.itemParam },
@@ -82,7 +86,7 @@ export function declareCrudRoutes<C, U, R extends { name: string; revision: numb
       },
     },
     async (req, res) => {
-      const input = parseInput(spec.createSchema, req.body);
+      const input = parseInput(spec.createSchema, requiredBody(req));
       const record = await spec.create(paramsOf(req), input, callerOf(res));
       setEtag(res, record.revision);
       res.status(201).location(itemLocation(req, record.name)).json(spec.view(record, paramsOf(req)));
@@ -143,6 +147,7 @@ export function declareCrudRoutes<C, U, R extends { name: string; revision: numb
       path: itemPath,
       tag: spec.tag,
       summary: `Replace a ${spec.noun} (If-Match: a stale ETag answers 412)`,
+      description: [NAME_RULE, spec.rules?.update].filter(Boolean).join(' '),
       body: spec.updateSchema,
       ...(spec.examples?.update ? { examples: spec.examples.update } : {}),
       responses: {
@@ -154,7 +159,7 @@ export function declareCrudRoutes<C, U, R extends { name: string; revision: numb
     },
     async (req, res) => {
       const revision = expectedRevision(req);
-      const input = parseInput(spec.updateSchema, req.body);
+      const input = parseInput(spec.updateSchema, requiredBody(req));
       const record = await spec.update(paramsOf(req), paramsOf(req)[spec.itemParam]!, input, revision, callerOf(res));
       setEtag(res, record.revision);
       res.json(spec.view(record, paramsOf(req)));
@@ -177,6 +182,14 @@ export function declareCrudRoutes<C, U, R extends { name: string; revision: numb
       res.status(204).end();
     },
   );
+}
+
+const NAME_RULE = "The body's name (`metadata.name`, or `name` in the design's flat form), when given, must be the name in the path: renaming is not an update (400).";
+
+/** The body of a POST or PUT: it is required (none at all is a 400, not an empty record). */
+function requiredBody(req: Request): unknown {
+  if (req.body === undefined || !hasBody(req)) throw InvalidInputError.forFields([{ field: '(body)', message: 'a JSON body is required' }]);
+  return req.body;
 }
 
 /** A PUT body's name, when given, must be the name in the path (renaming is not an update). */

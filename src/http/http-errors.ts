@@ -21,6 +21,19 @@ export const HTTP_STATUS: Record<ErrorKind, number> = {
 interface BodyParserError extends Error {
   status?: number;
   type?: string;
+  /** The raw body (body-parser sets it on parse failures). */
+  body?: unknown;
+}
+
+/** Whether a body the parser refused is JSON after all: a bare value (`5`, `null`, `"x"`), which no endpoint takes. */
+function isBareJsonValue(body: unknown): boolean {
+  if (typeof body !== 'string') return false;
+  try {
+    JSON.parse(body);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const BODY_PARSER_MESSAGES: Record<string, string> = {
@@ -41,7 +54,10 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
   if (parserError?.type && parserError.status && parserError.status < 500) {
     res.status(parserError.status).json({
       name: 'InvalidRequestBody',
-      message: BODY_PARSER_MESSAGES[parserError.type] ?? 'request body could not be read',
+      message:
+        parserError.type === 'entity.parse.failed' && isBareJsonValue(parserError.body)
+          ? 'request body must be a JSON object (or array), not a bare JSON value'
+          : (BODY_PARSER_MESSAGES[parserError.type] ?? 'request body could not be read'),
       details: [],
     });
     return;
@@ -79,7 +95,8 @@ const READ_AS_JSON = ['application/json', 'application/*+json', 'application/x-w
 /** Whether a request's body is to be read as JSON (it has none, or one of a type read as JSON). */
 export const readableAsJson = (req: Request): boolean => !hasBody(req) || req.headers['content-type'] === undefined || req.is(READ_AS_JSON) !== false;
 
-const hasBody = (req: Request) => Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+/** Whether a request has a body at all (a length above 0, or a chunked one). */
+export const hasBody = (req: Request) => Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
 
 /** A body is JSON or nothing: a type that cannot be JSON (multipart, XML, images…) answers 415 before it is read. */
 export const requireJsonBody: RequestHandler = (req, res, next) => {

@@ -24,6 +24,8 @@ export interface RouteDoc {
   /** Express path, e.g. `/projects/:project`. */
   path: string;
   summary: string;
+  /** Rules the schemas cannot state (they depend on the path, on other fields or on stored records), answered with 400/409. */
+  description?: string;
   tag: string;
   body?: z.ZodType;
   /** Request examples (the design's bodies), by name. */
@@ -115,6 +117,7 @@ export class OpenApiRegistry {
         operationId: operationId(route.method, route.fullPath),
         tags: [route.tag],
         summary: route.summary,
+        ...(route.description ? { description: route.description } : {}),
         parameters,
         ...(route.body
           ? {

@@ -8,11 +8,16 @@ import { resourceName } from '../../validation/kubernetes-rules.js';
 import { atMost, LIMITS } from '../../validation/limits.js';
 import { describedFrom, MetadataSchema, UpdateMetadataSchema, type Described } from '../metadata.js';
 
+/** A regex's source without its anchors. */
+const IP_PATTERN_BODY = (re: RegExp) => re.source.replace(/^\^/, '').replace(/\$$/, '');
+
 /** An IPv4 or IPv6 address, or "" (none); its length is checked first. */
 const Ip = z
   .string()
   .max(LIMITS.ipLength, { error: atMost(LIMITS.ipLength, 'characters'), abort: true })
-  .pipe(z.union([z.ipv4(), z.ipv6(), z.literal('')]));
+  .pipe(z.union([z.ipv4(), z.ipv6(), z.literal('')]))
+  // The piped union is not in the input schema: the document states it as one pattern (zod's own address patterns).
+  .meta({ pattern: `^(?:${IP_PATTERN_BODY(z.regexes.ipv4)}|${IP_PATTERN_BODY(z.regexes.ipv6)})?$`, maxLength: LIMITS.ipLength });
 
 const DesignReference = z.strictObject({
   name: resourceName,

@@ -87,12 +87,15 @@ export const StatusBody = z.strictObject({
   ),
 });
 
-/** A kubeconfig as JSON (Accept: application/json); as YAML it is the same document. */
+/** A kubeconfig as JSON (Accept: application/json); as YAML (the default) it is the same mapping, so the same schema. */
 const KubeconfigJson = z.looseObject({ apiVersion: z.string(), kind: z.literal('Config'), clusters: z.array(z.unknown()), contexts: z.array(z.unknown()), users: z.array(z.unknown()) });
-const KUBECONFIG_CONTENT = { 'application/yaml': z.string(), 'application/json': KubeconfigJson };
+const KUBECONFIG_CONTENT = { 'application/yaml': KubeconfigJson, 'application/json': KubeconfigJson };
 
-/** Operations take no body; EMCO clients send none, `{}` or `{"metadata":{"name":""}}`: any JSON is read and ignored. */
-const OperationRequest = z.unknown().meta({ description: 'ignored: none, {} or emcoctl\'s {"metadata":{"name":""}}' });
+/**
+ * Operations take no body; EMCO clients send none, `{}` or `{"metadata":{"name":""}}`: any JSON object
+ * is read and ignored, anything else (an array, a string…) is a 400.
+ */
+export const OperationRequest = z.looseObject({}).meta({ description: 'ignored: none, {} or emcoctl\'s {"metadata":{"name":""}} (any JSON object)' });
 
 const KubeconfigQuery = z.object({ 'cluster-reference': z.string().min(1).max(128).optional() });
 
@@ -161,6 +164,7 @@ export function declareLifecycleRoutes(router: Router, registry: OpenApiRegistry
         responses: { [status]: { description: 'Accepted; follow GET …/status', schema: OperationBody }, 409: { description: 'Precondition or state conflict' } },
       },
       async (req, res) => {
+        parseInput(OperationRequest, req.body);
         const result = await run(p(req).project, p(req).logicalCloud, callerOf(res));
         res.status(status).json(operationBody(result));
       },
