@@ -108,33 +108,57 @@ const DN_SPECIAL_CHARACTERS = /[/,=+"\\<>;]/;
 /** Control, format (invisible), surrogate, private-use and line/paragraph separator characters. */
 const UNPRINTABLE_CHARACTERS = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Zl}\p{Zp}]/u;
 
-/** The character-class body of UNPRINTABLE_CHARACTERS, spelt out (read from this runtime's Unicode tables once). */
-function unprintableClass(): string {
+/**
+ * Blocks of the Basic Multilingual Plane the document's user-name pattern draws from: ASCII, Latin-1
+ * to Cyrillic, kana, CJK ideographs and Hangul. The DCM accepts every printable character; the
+ * pattern is a compact subset of that (a test generator reads it; a Unicode-wide class is too large
+ * for some regex engines and was dropped), so what it describes is always accepted.
+ */
+const USER_NAME_BLOCKS: [number, number][] = [
+  [0x20, 0x7e],
+  [0xa0, 0x52f],
+  [0x3040, 0x30ff],
+  [0x4e00, 0x9fff],
+  [0xac00, 0xd7a3],
+];
+
+/** The printable characters of USER_NAME_BLOCKS less those in `exclude`, as a character-class body of `\\uXXXX` ranges. */
+function userNameClass(exclude: RegExp): string {
   const ranges: [number, number][] = [];
-  let start = -1;
-  for (let cp = 0; cp <= 0x110000; cp++) {
-    const hit = cp < 0x110000 && UNPRINTABLE_CHARACTERS.test(String.fromCodePoint(cp));
-    if (hit && start < 0) start = cp;
-    if (!hit && start >= 0) {
-      ranges.push([start, cp - 1]);
-      start = -1;
+  for (const [from, to] of USER_NAME_BLOCKS) {
+    let start = -1;
+    for (let cp = from; cp <= to + 1; cp++) {
+      const c = String.fromCharCode(cp);
+      const hit = cp <= to && !UNPRINTABLE_CHARACTERS.test(c) && !exclude.test(c);
+      if (hit && start < 0) start = cp;
+      if (!hit && start >= 0) {
+        ranges.push([start, cp - 1]);
+        start = -1;
+      }
     }
   }
-  // BMP as \uXXXX escapes; beyond it the characters themselves (ECMA-262 and Python spell those escapes differently).
-  const char = (cp: number) => (cp <= 0xffff ? `\\u${cp.toString(16).padStart(4, '0')}` : String.fromCodePoint(cp));
-  return ranges.map(([a, b]) => (a === b ? char(a) : `${char(a)}-${char(b)}`)).join('');
+  const char = (cp: number) => `\\u${cp.toString(16).padStart(4, '0')}`;
+  return `[${ranges.map(([a, b]) => (a === b ? char(a) : `${char(a)}-${char(b)}`)).join('')}]`;
 }
 
-/** JavaScript's `\s`, spelt out. */
-const WHITESPACE_CLASS = '\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
-
-/** kubernetesUserName's refines as one pattern (its length is checked apart). */
+/**
+ * kubernetesUserName's refines as one pattern (its length is checked apart), without lookarounds:
+ * no DN special character, no whitespace at either end, no `#` first, and not `system:…` (a proper
+ * prefix of "system:", or a name that parts from it at its first to seventh character).
+ */
 function userNamePattern(): string {
-  const unprintable = unprintableClass();
-  const inside = `[^/,=+"\\\\<>;${unprintable}]`;
-  const edge = `[^/,=+"\\\\<>;${WHITESPACE_CLASS}${unprintable}]`;
-  const first = `[^#/,=+"\\\\<>;${WHITESPACE_CLASS}${unprintable}]`;
-  return `^(?!system:)(?:${first}|${first}${inside}*${edge})$`;
+  const special = '/,=+"\\\\<>;';
+  const inside = userNameClass(new RegExp(`[${special}]`, 'u'));
+  const rest = (not: string) => {
+    const edge = userNameClass(new RegExp(`[${special}\\s${not}]`, 'u'));
+    const middle = userNameClass(new RegExp(`[${special}${not}]`, 'u'));
+    const last = userNameClass(new RegExp(`[${special}\\s]`, 'u'));
+    return `(?:${edge}|${middle}${inside}*${last})`;
+  };
+  const reserved = 'system:';
+  const alternatives = [...reserved].map((ch, i) => (i === 0 ? rest(`#\\s${ch}`) : `${reserved.slice(0, i)}${rest(ch)}`));
+  for (let i = 1; i < reserved.length; i++) alternatives.push(reserved.slice(0, i));
+  return `^(?:${alternatives.join('|')})$`;
 }
 
 /**

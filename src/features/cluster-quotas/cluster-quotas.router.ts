@@ -54,6 +54,7 @@ export const clusterQuotaCrud = (quotas: ClusterQuotaService) =>
     delete: (p, name) => quotas.delete(p.project!, p.logicalCloud!, name),
     view: clusterQuotaView,
     viewSchema: ClusterQuotaView,
+    rules: { create: 'Beyond the schema (400): two keys limiting the same resource (cpu and requests.cpu) and a value that overflows (1e400).', update: 'Beyond the schema (400): two keys limiting the same resource (cpu and requests.cpu) and a value that overflows (1e400).' },
     examples: {
       create: { 'quota-1': { metadata: { name: 'quota-1', description: 'desc' }, spec: { cpu: '400', memory: '1000Gi', pods: '500' } } },
       update: { 'quota-1': { metadata: { description: 'desc' }, spec: { cpu: '400', memory: '1000Gi', pods: '500' } } },

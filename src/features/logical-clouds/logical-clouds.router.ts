@@ -139,6 +139,7 @@ export const logicalCloudCrud = (logicalClouds: LogicalCloudService) =>
     delete: (p, name) => logicalClouds.delete(p.project!, name),
     view: logicalCloudView,
     viewSchema: LogicalCloudViewSchema,
+    rules: { create: "Beyond the schema (400): `user-name` and `userName` must agree when both are given; an inline permission's namespace must be the logical cloud's or \"\"; label keys under kubernetes.io, k8s.io, istio.io or dcm.onap.org are reserved unless the project's policy allows them. A namespace held by another logical cloud or reserved is a 409.", update: "Beyond the schema (400): `user-name` and `userName` must agree when both are given; an inline permission's namespace must be the logical cloud's or \"\"; label keys under kubernetes.io, k8s.io, istio.io or dcm.onap.org are reserved unless the project's policy allows them. A namespace held by another logical cloud or reserved is a 409." },
     examples: { create: { 'lc-1': DESIGN_LOGICAL_CLOUD }, update: { 'lc-1': { spec: DESIGN_LOGICAL_CLOUD.spec } } },
   });
 
