@@ -2,7 +2,8 @@
  * Schemathesis against a DCM on the test backends (CI: `.ci/run`; by hand after `npm run testenv:up`
  * and `set -a; source .testenv/env; set +a`): starts a DCM in development mode on 127.0.0.1 with its
  * own database, creates fixtures (a project, a cluster provider with both test clusters, a logical
- * cloud with a permission, references to both clusters, a quota and a kv pair), runs
+ * cloud with a permission, references to both clusters, a quota and a kv pair; a hook creates a fixture
+ * again when an operation deleted it), runs
  * `schemathesis run --checks all` over /openapi.json (its links let the stateful phase create and
  * read records under the fixtures), and stops the DCM by its PID. Exit code: schemathesis's.
  *
@@ -47,20 +48,49 @@ try {
     const res = await fetch(`${dcm.url}/v2${url}`, { method, headers: { 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
     if (!res.ok) throw new Error(`fixture ${method} ${url}: ${res.status} ${await res.text()}`);
   };
+  type Call = [method: string, url: string, body: unknown];
   const LC = `/projects/${names.project}/logical-clouds/${names.lc}`;
-  await call('POST', '/projects', { metadata: { name: names.project } });
-  await call('POST', '/cluster-providers', { metadata: { name: names.provider } });
-  for (const [i, cluster] of names.clusters.entries()) {
-    await call('POST', `/cluster-providers/${names.provider}/clusters`, { metadata: { name: cluster }, spec: { kubeconfig: kubeconfigs[i], labels: { suite: 'schemathesis' } } });
-  }
-  await call('POST', `/projects/${names.project}/logical-clouds`, {
-    metadata: { name: names.lc, description: 'schemathesis fixture' },
-    spec: { namespace: names.namespace, user: { 'user-name': `st-user-${suffix}`, type: 'certificate', 'user-permissions': [{ 'permission-name': 'st-read', apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }] } },
-  });
-  await call('POST', `${LC}/user-permissions`, { name: 'st-config', apiGroups: [''], resources: ['configmaps'], verbs: ['*'] });
-  for (const cluster of names.clusters) await call('POST', `${LC}/cluster-references`, { name: cluster, 'cluster-provider': names.provider });
-  await call('POST', `${LC}/cluster-quotas`, { metadata: { name: 'st-quota' }, spec: { cpu: '2', memory: '1Gi', pods: '10' } });
-  await call('POST', `${LC}/kv-pairs`, { metadata: { name: 'st-kv' }, spec: { kv: [{ key1: 'val1' }] } });
+  const project: Call = ['POST', '/projects', { metadata: { name: names.project } }];
+  const provider: Call = ['POST', '/cluster-providers', { metadata: { name: names.provider } }];
+  const clusters: Call[] = names.clusters.map((cluster, i) => [
+    'POST',
+    `/cluster-providers/${names.provider}/clusters`,
+    { metadata: { name: cluster }, spec: { kubeconfig: kubeconfigs[i], labels: { suite: 'schemathesis' } } },
+  ]);
+  const lc: Call = [
+    'POST',
+    `/projects/${names.project}/logical-clouds`,
+    {
+      metadata: { name: names.lc, description: 'schemathesis fixture' },
+      spec: { namespace: names.namespace, user: { 'user-name': `st-user-${suffix}`, type: 'certificate', 'user-permissions': [{ 'permission-name': 'st-read', apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }] } },
+    },
+  ];
+  const permission: Call = ['POST', `${LC}/user-permissions`, { name: 'st-config', apiGroups: [''], resources: ['configmaps'], verbs: ['*'] }];
+  const references: Call[] = names.clusters.map((cluster) => ['POST', `${LC}/cluster-references`, { name: cluster, 'cluster-provider': names.provider }]);
+  const quota: Call = ['POST', `${LC}/cluster-quotas`, { metadata: { name: 'st-quota' }, spec: { cpu: '2', memory: '1Gi', pods: '10' } }];
+  const kv: Call = ['POST', `${LC}/kv-pairs`, { metadata: { name: 'st-kv' }, spec: { kv: [{ key1: 'val1' }] } }];
+  const lcWithChildren = [lc, permission, ...references, quota, kv];
+  for (const [method, url, body] of [project, provider, ...clusters, ...lcWithChildren]) await call(method, url, body);
+
+  // What creates a fixture again once schemathesis deleted it (test/schemathesis/restore_fixtures.py): by the deleted path.
+  const restore: Record<string, Call[]> = {
+    [`/projects/${names.project}`]: [project, ...lcWithChildren],
+    [`/cluster-providers/${names.provider}`]: [provider, ...clusters, ...references],
+    ...Object.fromEntries(names.clusters.map((cluster, i) => [`/cluster-providers/${names.provider}/clusters/${cluster}`, [clusters[i]!, references[i]!]])),
+    [LC]: lcWithChildren,
+    [`${LC}/user-permissions/st-config`]: [permission],
+    ...Object.fromEntries(names.clusters.map((cluster, i) => [`${LC}/cluster-references/${cluster}`, [references[i]!]])),
+    [`${LC}/cluster-quotas/st-quota`]: [quota],
+    [`${LC}/kv-pairs/st-kv`]: [kv],
+  };
+  const fixturesFile = path.join(os.tmpdir(), `dcm-schemathesis-fixtures-${suffix}.json`);
+  fs.writeFileSync(
+    fixturesFile,
+    JSON.stringify({
+      base: `${dcm.url}/v2`,
+      restore: Object.fromEntries(Object.entries(restore).map(([deleted, calls]) => [`/v2${deleted}`, calls])),
+    }),
+  );
 
   const schemathesis = process.env.SCHEMATHESIS ?? path.join(os.homedir(), '.cache', 'dcm-schemathesis', 'bin', 'schemathesis');
   const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dcm-schemathesis-'));
@@ -87,7 +117,11 @@ try {
     reportDir,
   ];
   console.error(`[schemathesis] ${schemathesis} ${args.join(' ')}`);
-  const child = spawn(schemathesis, args, { stdio: 'inherit', cwd: repoRoot });
+  const child = spawn(schemathesis, args, {
+    stdio: 'inherit',
+    cwd: repoRoot,
+    env: { ...process.env, SCHEMATHESIS_HOOKS: path.join(repoRoot, 'test', 'schemathesis', 'restore_fixtures.py'), DCM_SCHEMATHESIS_FIXTURES: fixturesFile },
+  });
   code = await new Promise<number>((resolve) => child.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
   console.error(`[schemathesis] exit code ${code}; reports in ${reportDir}`);
 } finally {
