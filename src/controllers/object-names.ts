@@ -77,5 +77,8 @@ export const istiodDeploymentName = (id: Pick<LogicalCloudIdentity, 'logicalClou
 /** The SPIFFE trust domain of a logical cloud's mesh (meshConfig.trustDomain). */
 export const meshTrustDomain = (id: Pick<LogicalCloudIdentity, 'logicalCloudId'>): string => `${meshRevision(id)}.dcm.local`;
 
+/** The service-account token audience a logical cloud's istiod accepts (and its sidecars' tokens carry): its trust domain. */
+export const meshTokenAudience = (id: Pick<LogicalCloudIdentity, 'logicalCloudId'>): string => meshTrustDomain(id);
+
 /** Istio's plug-in CA Secret, read by istiod from its own namespace. */
 export const CACERTS_SECRET = 'cacerts';

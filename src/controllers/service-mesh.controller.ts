@@ -27,7 +27,7 @@ import { discoverServedResources, type ServedResources } from '../kubernetes/dis
 import { WaitTimeoutError, waitForObject } from '../kubernetes/wait-for-object.js';
 import { meshTarget } from './ca.controller.js';
 import { messageOf, type ClusterContext, type ResourceStatus } from './cluster-context.js';
-import { controlPlaneNamespace, istiodDeploymentName, meshRevision, meshTrustDomain, type LogicalCloudIdentity } from './object-names.js';
+import { controlPlaneNamespace, istiodDeploymentName, meshRevision, meshTokenAudience, meshTrustDomain, type LogicalCloudIdentity } from './object-names.js';
 
 export const SAIL_GROUP = 'sailoperator.io';
 export const ISTIO_API_VERSION = `${SAIL_GROUP}/v1`;
@@ -66,7 +66,7 @@ export interface IstioResource extends KubernetesObject {
     updateStrategy: { type: 'InPlace' };
     values: {
       meshConfig: { trustDomain: string; discoverySelectors: { matchLabels: Record<string, string> }[] };
-      global: { istioNamespace: string; meshID: string; multiCluster: { clusterName: string }; network: string };
+      global: { istioNamespace: string; meshID: string; multiCluster: { clusterName: string }; network: string; sds: { token: { aud: string } } };
       pilot: { env: Record<string, string> };
     };
   };
@@ -99,9 +99,19 @@ export function desiredIstio(input: ControlPlaneInput): IstioResource {
           meshID: revision,
           multiCluster: { clusterName: input.clusterName },
           network: input.settings?.network ?? input.clusterName,
+          // The audience of the tokens injected workloads present to their istiod: this logical cloud's own.
+          sds: { token: { aud: meshTokenAudience(input.identity) } },
         },
-        // Scope configuration resources (not only endpoints) by the discovery selectors.
-        pilot: { env: { ENABLE_ENHANCED_RESOURCE_SCOPING: 'true' } },
+        pilot: {
+          env: {
+            // Scope configuration resources (not only endpoints) by the discovery selectors.
+            ENABLE_ENHANCED_RESOURCE_SCOPING: 'true',
+            // istiod's CA signs for any namespace whose token it accepts (discovery selectors do not
+            // limit it): accepting only this logical cloud's audience keeps the tokens other logical
+            // clouds' workloads carry (and the default istio-ca) out. See README "Service mesh".
+            TOKEN_AUDIENCES: meshTokenAudience(input.identity),
+          },
+        },
       },
     },
   };

@@ -5,19 +5,20 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { FERRETDB_VERSION, KUBERNETES_VERSION, paths } from './layout.js';
+import { FERRETDB_VERSION, ISTIO_MODULE_VERSION, KUBERNETES_VERSION, paths } from './layout.js';
 
 function log(message: string): void {
   console.error(`[testenv] ${message}`);
 }
 
-function goBuild(what: string, sourceDir: string, output: string, ldflags: string): void {
+/** Builds `pkg` (default: the wrapper module's own main package) of the module in sourceDir. */
+function goBuild(what: string, sourceDir: string, output: string, ldflags: string, pkg = '.'): void {
   if (fs.existsSync(output)) return;
   fs.mkdirSync(path.dirname(output), { recursive: true });
   const started = Date.now();
   log(`building ${what} (first time only; cached at ${output}) …`);
   const tmp = `${output}.${process.pid}.tmp`;
-  const result = spawnSync('go', ['build', '-trimpath', '-ldflags', ldflags, '-o', tmp, '.'], {
+  const result = spawnSync('go', ['build', '-trimpath', '-ldflags', ldflags, '-o', tmp, pkg], {
     cwd: sourceDir,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -47,6 +48,15 @@ export function ensureKubeBinary(): string {
 export function ensureFerretdbBinary(): string {
   goBuild(`FerretDB ${FERRETDB_VERSION}`, paths.ferretdbSource, paths.ferretdbBinary, '-s -w');
   return paths.ferretdbBinary;
+}
+
+/**
+ * istiod's binary (`pilot-discovery`) of istio.io/istio as pinned by test/testenv/istio: built
+ * the first time a mesh test asks for it (about 5–10 minutes cold on 2 cores), then cached.
+ */
+export function ensurePilotDiscoveryBinary(): string {
+  goBuild(`pilot-discovery (istio.io/istio ${ISTIO_MODULE_VERSION})`, paths.istioSource, paths.pilotDiscoveryBinary, '-s -w', 'istio.io/istio/pilot/cmd/pilot-discovery');
+  return paths.pilotDiscoveryBinary;
 }
 
 function which(command: string): string | undefined {

@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 export const KUBERNETES_VERSION = 'v1.34.4';
 export const FERRETDB_VERSION = 'v1.24.2';
+/** istio.io/istio as required by test/testenv/istio/go.mod (istiod's pilot-discovery, built only for the mesh tests). */
+export const ISTIO_MODULE_VERSION = 'v0.0.0-20260827124520-eed52ebb66ad';
 
 export const CLUSTER_NAMES = ['cluster-1', 'cluster-2'] as const;
 
@@ -22,8 +24,10 @@ export const stateDir = process.env.DCM_TESTENV_DIR ?? path.join(repoRoot, '.tes
 export const paths = {
   kubeSource: path.join(repoRoot, 'test/testenv/kube'),
   ferretdbSource: path.join(repoRoot, 'test/testenv/ferretdb'),
+  istioSource: path.join(repoRoot, 'test/testenv/istio'),
   kubeBinary: path.join(cacheRoot, `kube-${KUBERNETES_VERSION}`, 'kube'),
   ferretdbBinary: path.join(cacheRoot, `ferretdb-${FERRETDB_VERSION}`, 'ferretdb'),
+  pilotDiscoveryBinary: path.join(cacheRoot, `istio-${ISTIO_MODULE_VERSION}`, 'pilot-discovery'),
   state: path.join(stateDir, 'state.json'),
   envFile: path.join(stateDir, 'env'),
   logs: path.join(stateDir, 'logs'),

@@ -147,7 +147,9 @@ describe('names of a logical cloud’s mesh', () => {
           trustDomain: `${REVISION}.dcm.local`,
           discoverySelectors: [{ matchLabels: { 'kubernetes.io/metadata.name': 'tenant-ns' } }, { matchLabels: { 'kubernetes.io/metadata.name': NS } }],
         },
-        global: { meshID: REVISION, istioNamespace: NS, network: 'edge-a', multiCluster: { clusterName: 'edge-a' } },
+        global: { meshID: REVISION, istioNamespace: NS, network: 'edge-a', multiCluster: { clusterName: 'edge-a' }, sds: { token: { aud: `${REVISION}.dcm.local` } } },
+        // istiod accepts only this logical cloud's token audience.
+        pilot: { env: { TOKEN_AUDIENCES: `${REVISION}.dcm.local`, ENABLE_ENHANCED_RESOURCE_SCOPING: 'true' } },
       },
     });
     const withNetwork = desiredIstio({ identity, namespace: 'tenant-ns', clusterName: 'edge-a', settings: { enabled: true, network: 'net-1' }, labels: {}, version: 'v1.28.4' });
