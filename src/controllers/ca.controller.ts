@@ -29,6 +29,7 @@ export function meshTarget(ctx: ClusterContext): MeshTarget {
     reference: work.reference.name,
     // The reference name is unique within the logical cloud, i.e. within its mesh (cluster names are unique per provider only).
     clusterName: labelValue(work.reference.name),
+    nameConstraints: work.logicalCloud.data.serviceMesh?.nameConstraints !== false,
   };
 }
 

@@ -15,7 +15,7 @@ import { ClusterContext, type ClusterWork } from '../../src/controllers/cluster-
 import { controlPlaneNamespace, meshRevision, meshTrustDomain } from '../../src/controllers/object-names.js';
 import { ServiceMeshController, desiredIstio, meshNotReady } from '../../src/controllers/service-mesh.controller.js';
 import type { IntermediateCaStore, IntermediateWithKey } from '../../src/features/certificate-authority/intermediate-ca.store.js';
-import { MeshCertificateAuthority } from '../../src/features/certificate-authority/mesh-ca.js';
+import { MeshCertificateAuthority, hasNameConstraints } from '../../src/features/certificate-authority/mesh-ca.js';
 import type { RootCaStore } from '../../src/features/certificate-authority/root-ca.store.js';
 import { ClusterError, type ClusterConnection, type ObjectRef } from '../../src/kubernetes/cluster-connection.js';
 import { SecretCipherError } from '../../src/security/secret-cipher.js';
@@ -87,7 +87,7 @@ function memoryStores(root: CaKeyPair) {
   return { roots, store, intermediates, failReads: () => (failGet = true) };
 }
 
-function contextFor(cluster: MemoryCluster, serviceMesh: { enabled: boolean; network?: string } | null = { enabled: true }): ClusterContext {
+function contextFor(cluster: MemoryCluster, serviceMesh: { enabled: boolean; network?: string; nameConstraints?: boolean } | null = { enabled: true }): ClusterContext {
   const now = new Date();
   const record = <T>(name: string, scope: Record<string, string>, data: T, id = `${name}-id`) => ({ id, scope, name, revision: 1, createdAt: now, updatedAt: now, data });
   const work: ClusterWork = {
@@ -251,6 +251,28 @@ describe('the CA and service-mesh controllers', () => {
     await mesh.apply(ctx);
     expect(cluster.get<{ spec: { version: string } }>('Istio', REVISION)!.spec.version).toBe('v1.27.5');
     expect(ctx.resources.at(-1)).toMatchObject({ status: 'Ready', message: expect.stringMatching(new RegExp(`Deployment istiod-${REVISION} is available`)) });
+  });
+
+  it('issue the intermediate without the URI name constraint when the logical cloud says nameConstraints: false (ambient mode), and re-issue when it changes', async () => {
+    const { caController } = await setUp();
+    const cluster = new MemoryCluster();
+    const caCert = () => Buffer.from(cluster.get<{ data: Record<string, string> }>('Secret', 'cacerts', NS)!.data['ca-cert.pem']!, 'base64').toString();
+    const ambient = contextFor(cluster, { enabled: true, nameConstraints: false });
+    await caController.apply(ambient);
+    const unconstrained = caCert();
+    expect(hasNameConstraints(unconstrained)).toBe(false);
+    // Still the logical cloud's CA: its URI SAN names the trust domain.
+    expect(new X509Certificate(unconstrained).subjectAltName).toBe(`URI:spiffe://${REVISION}.dcm.local/ns/tenant-ns/cluster/edge-a`);
+    const again = contextFor(cluster, { enabled: true, nameConstraints: false });
+    await caController.apply(again);
+    expect(again.resources[0]!.message).toMatch(/valid intermediate reused/);
+
+    // Back to the default (constrained): a new intermediate, with the constraint.
+    const sidecar = contextFor(cluster, { enabled: true });
+    await caController.apply(sidecar);
+    expect(sidecar.resources[0]!.message).toMatch(/intermediate issued/);
+    expect(caCert()).not.toBe(unconstrained);
+    expect(hasNameConstraints(caCert())).toBe(true);
   });
 
   it('remove the control plane, then cacerts and the namespace, and forget the intermediate only when all of it is gone', async () => {

@@ -45,6 +45,11 @@ export interface MeshTarget extends ClusterKey {
   reference: string;
   /** Istio's name of the cluster in this mesh. */
   clusterName: string;
+  /**
+   * Whether the intermediate carries the critical URI name constraint (its trust domain only):
+   * spec.serviceMesh.nameConstraints, default true. Ambient mode's ztunnel rejects such chains.
+   */
+  nameConstraints: boolean;
 }
 
 export interface DeliveredIntermediate {
@@ -57,6 +62,14 @@ export interface DeliveredIntermediate {
 /** The SPIFFE-style URI an intermediate names itself with: trust domain, namespace and cluster of its logical cloud. */
 export const intermediateUri = (target: Pick<MeshTarget, 'logicalCloudId' | 'namespace' | 'clusterName'>): string =>
   `spiffe://${meshTrustDomain(target)}/ns/${encodeURIComponent(target.namespace)}/cluster/${encodeURIComponent(target.clusterName)}`;
+
+const NAME_CONSTRAINTS_OID = Buffer.from([0x06, 0x03, 0x55, 0x1d, 0x1e]); // OBJECT IDENTIFIER 2.5.29.30
+
+/** Whether a certificate (PEM) carries a name-constraints extension. */
+export function hasNameConstraints(certificatePem: string): boolean {
+  const base64 = certificatePem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+  return Buffer.from(base64, 'base64').includes(NAME_CONSTRAINTS_OID);
+}
 
 function readPem(file: string, variable: string): string {
   try {
@@ -121,12 +134,18 @@ export class MeshCertificateAuthority {
   /**
    * The cluster's intermediate for the logical cloud: the stored one while it is good (key
    * matches, issued by the current signer, not in the last fifth of its life, no rotation
-   * asked for), otherwise a new one, stored (key sealed) before it is handed out.
+   * asked for, name constraint as the logical cloud asks), otherwise a new one, stored (key
+   * sealed) before it is handed out.
    */
   async ensureIntermediate(target: MeshTarget): Promise<DeliveredIntermediate> {
     const signer = this.signer;
     const stored = await this.intermediates.get(target.logicalCloudId, target);
-    if (stored && !stored.rotationRequestedAt && intermediateStillGood({ certificatePem: stored.certificate, keyPem: stored.privateKey }, signer)) {
+    if (
+      stored &&
+      !stored.rotationRequestedAt &&
+      hasNameConstraints(stored.certificate) === target.nameConstraints &&
+      intermediateStillGood({ certificatePem: stored.certificate, keyPem: stored.privateKey }, signer)
+    ) {
       return {
         files: cacertsFiles({ certificatePem: stored.certificate, keyPem: stored.privateKey }, signer),
         serialNumber: stored.serialNumber,
@@ -141,7 +160,8 @@ export class MeshCertificateAuthority {
         commonName: fitName(`${target.logicalCloud} CA for ${target.clusterName}`),
       },
       uri: intermediateUri(target),
-      trustDomain: meshTrustDomain(target),
+      // The name constraint: permitted URI names only in the logical cloud's trust domain (sidecar mode); none for ambient mode.
+      ...(target.nameConstraints ? { trustDomain: meshTrustDomain(target) } : {}),
       validitySeconds: this.options.intermediateValiditySeconds,
     });
     await this.intermediates.put({

@@ -14,6 +14,12 @@ export interface LogicalCloudUser {
 export interface ServiceMeshSettings {
   enabled: boolean;
   network?: string;
+  /**
+   * Whether each cluster's intermediate CA carries the critical URI name constraint of the
+   * logical cloud's trust domain (absent: true). false for ambient mode: ztunnel (rustls-webpki)
+   * rejects chains with URI name constraints.
+   */
+  nameConstraints?: boolean;
 }
 
 export interface LogicalCloudData extends Described {
