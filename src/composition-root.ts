@@ -200,7 +200,15 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
     },
     deps.logger,
   );
-  logicalClouds.setLifecycleGuard(lifecycle);
+  logicalClouds.setLifecycleGuard({
+    checkMutable: (lc, change) => lifecycle.checkMutable(lc, change),
+    exclusive: (lc, work) => lifecycle.exclusive(lc, work),
+    // Terminate forgets each cluster's intermediate once the cluster is clean; a deleted logical cloud leaves none stored in any case.
+    onDeleted: async (lc) => {
+      await lifecycle.onDeleted(lc);
+      await stores.caIntermediates.deleteAll(lc.id);
+    },
+  });
   const probeConnection = (secrets: ClusterSecrets) => createClusterConnection(secrets.kubeconfig, config.DCM_CLUSTER_TIMEOUT_MS);
   const clusterHealthProber = new ClusterHealthProber(clusters, stores.clusterHealth, probeConnection, deps.logger);
   const certificateRenewal = new CredentialRenewalJob(stores.credentials, stores.lifecycle, stores.logicalClouds, lifecycle, deps.logger);

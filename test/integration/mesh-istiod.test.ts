@@ -391,7 +391,13 @@ describe('a real istiod per mesh-enabled logical cloud, started from the Istio r
       const secret = await core(0).readNamespacedSecret({ name: 'cacerts', namespace: istio.spec.namespace }).catch((error: { code?: number }) => (error.code === 404 ? undefined : Promise.reject(error)));
       expect(secret).toBeUndefined();
       expect(await t.mongo.db(t.databaseName).collection('caIntermediates').countDocuments({ logicalCloudId: id })).toBe(0);
+      // Deleting the logical cloud forgets any intermediate still stored (here one put back by hand).
+      const stray = await t.dcm.stores.caIntermediates.list(id);
+      expect(stray).toEqual([]);
+      const now = new Date();
+      await t.dcm.stores.caIntermediates.put({ logicalCloudId: id, provider: 'p', cluster: 'gone', reference: 'gone', certificate: 'x', privateKey: 'x', serialNumber: '1', notBefore: now, notAfter: now, issuedAt: now });
       expect((await t.http.delete(lcPath(PROJECT, lc))).status).toBe(204);
+      expect(await t.mongo.db(t.databaseName).collection('caIntermediates').countDocuments({ logicalCloudId: id })).toBe(0);
     }
   }, 300_000);
 });
