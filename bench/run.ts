@@ -6,7 +6,7 @@
  *   npm run bench                     full run (about 10 minutes), writes docs/benchmarks.md
  *   npm run bench -- --quick          every section briefly with small sizes (CI), writes $TMPDIR/dcm-bench-quick.md
  *   (or BENCH_QUICK=1 npm run bench)
- *   npm run bench -- --only=rest,scale   some sections only (rest, certificates, scale, fanout)
+ *   npm run bench -- --only=rest,scale   some sections only (rest, certificates, scale, fanout, mesh)
  *   npm run bench -- --out=FILE        the report elsewhere (`--out=-`: stdout only)
  *
  * Environment: the test backends (`source .testenv/env`, or the running ones recorded in
@@ -20,6 +20,7 @@ import { repoRoot } from '../test/testenv/layout.js';
 import { down } from '../test/testenv/testenv.js';
 import { describeMongo, loadAverage, log, machineInfo, parseOptions, resolveBackends, runExitCleanups, type SectionName, type SectionResult } from './env.js';
 import { fanOut } from './fan-out.js';
+import { meshApply } from './mesh.js';
 import { renderReport } from './report.js';
 import { restOverhead } from './rest-overhead.js';
 import { scale } from './scale.js';
@@ -30,6 +31,7 @@ const SECTION_RUNNERS: Record<SectionName, { title: string; run: (b: Backends, o
   certificates: { title: 'Certificate issuance', run: certificates },
   scale: { title: 'Scale', run: scale },
   fanout: { title: 'Apply fan-out', run: fanOut },
+  mesh: { title: 'Mesh apply per cluster', run: meshApply },
 };
 
 async function main(): Promise<number> {
