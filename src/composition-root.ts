@@ -110,6 +110,7 @@ export type ServiceConfig = Pick<
   | 'DCM_MESH_READY_TIMEOUT_MS'
   | 'DCM_ALLOW_INSECURE_CLUSTERS'
   | 'DCM_CLUSTER_HEALTH_INTERVAL_MS'
+  | 'DCM_TENANT_TOKEN_SECONDS'
 >;
 
 export interface ServiceDependencies {
@@ -195,6 +196,7 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
       replicaId: config.DCM_REPLICA_ID ?? defaultReplicaId(),
       leaseTtlMs: config.DCM_LEASE_TTL_MS,
       stops: stores.stopRequests,
+      tokenSeconds: config.DCM_TENANT_TOKEN_SECONDS,
       health: { get: (provider, cluster) => stores.clusterHealth.get(provider, cluster), freshMs: 3 * config.DCM_CLUSTER_HEALTH_INTERVAL_MS },
       connect: deps.connect ?? ((_cluster, secrets) => createClusterConnection(secrets.kubeconfig, config.DCM_CLUSTER_TIMEOUT_MS)),
     },

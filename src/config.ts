@@ -36,6 +36,8 @@ const ConfigSchema = z.object({
    * found unreachable within the last three intervals fails at once with the reason.
    */
   DCM_CLUSTER_HEALTH_INTERVAL_MS: z.coerce.number().int().min(1000).default(30000),
+  /** Lifetime of the bound token in a token user's kubeconfig (a new one at each download; TokenRequest takes at least 600 s). */
+  DCM_TENANT_TOKEN_SECONDS: z.coerce.number().int().min(600).max(7 * 24 * 3600).default(3600),
   /** How often the DCM looks for tenant certificates due for renewal (one replica renews each logical cloud: the lease). */
   DCM_CERT_RENEWAL_INTERVAL_MS: z.coerce.number().int().min(1000).default(60000),
   DCM_CSR_SIGN_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60000),

@@ -24,7 +24,7 @@ export const RBAC_KINDS: ManagedKind[] = [
 export class RbacController {
   async apply(ctx: ClusterContext): Promise<void> {
     await this.checkRules(ctx);
-    const group = ctx.work.tenant?.group;
+    const subject = ctx.work.tenant?.subject;
     const desired: KubernetesObject[] = [];
     for (const permission of ctx.work.permissions) {
       const clusterWide = permission.data.namespace === '';
@@ -41,13 +41,13 @@ export class RbacController {
         metadata,
         rules: [{ apiGroups: permission.data.apiGroups, resources: permission.data.resources, verbs: permission.data.verbs }],
       } as KubernetesObject);
-      if (group) {
+      if (subject) {
         desired.push({
           apiVersion: RBAC,
           kind: clusterWide ? 'ClusterRoleBinding' : 'RoleBinding',
           metadata,
           roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: clusterWide ? 'ClusterRole' : 'Role', name },
-          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: group }],
+          subjects: [subject.kind === 'Group' ? { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: subject.name } : { kind: 'ServiceAccount', name: subject.name, namespace: subject.namespace }],
         } as KubernetesObject);
       }
     }

@@ -8,12 +8,12 @@
  */
 import { CertificatesV1Api, type V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { certificateMatchesKey, createCsr, describeCertificate, generatePrivateKey, signCsrLocally, verifyIssuedBy } from '../certificates/certificates.js';
-import { tenantGroup, tenantUserName, type TenantIdentity } from '../domain/tenant-identity.js';
+import { tenantGroup, tenantServiceAccount, tenantUserName, type TenantIdentity } from '../domain/tenant-identity.js';
 import { renewalTime, type CredentialsStore } from '../features/lifecycle/credentials.store.js';
 import type { LogicalCloudRecord } from '../features/logical-clouds/logical-cloud.model.js';
 import { ClusterError } from '../kubernetes/cluster-connection.js';
 import { waitForObject } from '../kubernetes/wait-for-object.js';
-import { messageOf, type ClusterContext } from './cluster-context.js';
+import { messageOf, pruneObjects, reconcileObjects, type ClusterContext, type ManagedKind } from './cluster-context.js';
 import { csrName } from './object-names.js';
 
 /** What the API server recorded when the DCM created its CSR. */
@@ -44,6 +44,9 @@ export function certificateProblem(certificate: string, privateKeyPem: string, t
   }
   return undefined;
 }
+
+/** Token users' ServiceAccounts, reported with the user's credentials (user-certificate-status). */
+const TENANT_SERVICE_ACCOUNTS: ManagedKind = { category: 'user-certificate', apiVersion: 'v1', kind: 'ServiceAccount', namespaced: true };
 
 export interface UserControllerOptions {
   keyBits: 2048 | 3072 | 4096;
@@ -79,13 +82,20 @@ export class UserController {
       () => generatePrivateKey(this.options.keyBits),
       wantedGeneration,
     );
-    return { userName: tenantUserName(project, lc.name, user.name), group: tenantGroup(lc.id, generationId), generation };
+    const group = tenantGroup(lc.id, generationId);
+    const subject: TenantIdentity['subject'] =
+      user.type === 'token' ? { kind: 'ServiceAccount', name: tenantServiceAccount(generationId), namespace: lc.data.namespace } : { kind: 'Group', name: group };
+    return { userName: tenantUserName(project, lc.name, user.name), group, generation, subject };
   }
 
   async apply(ctx: ClusterContext): Promise<void> {
     const user = ctx.work.logicalCloud.data.user;
     const tenant = ctx.work.tenant;
     if (!user || !tenant) return;
+    if (tenant.subject.kind === 'ServiceAccount') {
+      await this.applyServiceAccount(ctx, tenant.subject.name);
+      return;
+    }
     const reference = ctx.work.reference.name;
     try {
       const credentials = await this.credentials.get(ctx.identity.logicalCloudId);
@@ -186,9 +196,22 @@ export class UserController {
     await ctx.connection.delete({ apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', name });
   }
 
+  /**
+   * A token user: the generation's ServiceAccount; those of earlier generations are deleted, and
+   * with them every token issued for them (bound tokens die with their account).
+   */
+  private async applyServiceAccount(ctx: ClusterContext, name: string): Promise<void> {
+    const account = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: ctx.namespace, labels: ctx.labels } };
+    await reconcileObjects(ctx, [TENANT_SERVICE_ACCOUNTS], [account]);
+  }
+
   async remove(ctx: ClusterContext): Promise<void> {
     const user = ctx.work.logicalCloud.data.user;
     if (!user) return;
+    if (user.type === 'token') {
+      await pruneObjects(ctx, [TENANT_SERVICE_ACCOUNTS]);
+      return;
+    }
     try {
       await this.deleteCsr(ctx, csrName(ctx.identity, user.name));
       // A reference that now names another cluster keeps its certificate: it is (or is about to be) that cluster's.

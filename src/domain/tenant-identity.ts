@@ -28,14 +28,25 @@ export function tenantUserName(project: string, logicalCloud: string, user: stri
 /** The group RBAC binds for one credential generation of a logical cloud (≤ 64 characters). */
 export const tenantGroup = (logicalCloudId: string, generationId: string): string => `${PREFIX}lc:${logicalCloudId}:${generationId}`;
 
+/** What RBAC binds: the generation's group (certificate users) or its ServiceAccount (token users). */
+export type TenantSubject = { kind: 'Group'; name: string } | { kind: 'ServiceAccount'; name: string; namespace: string };
+
 /** A tenant's identity for one credential generation. */
 export interface TenantIdentity {
   /** The certificate's CN (see tenantUserName). */
   userName: string;
-  /** The certificate's O and the only subject RBAC binds (see tenantGroup). */
+  /** The certificate's O (see tenantGroup). */
   group: string;
   generation: number;
+  /** The only subject RBAC binds. */
+  subject: TenantSubject;
 }
+
+/**
+ * A token user's ServiceAccount in the logical cloud's namespace, one per credential generation:
+ * a new generation deletes the old account, and with it every token issued for it.
+ */
+export const tenantServiceAccount = (generationId: string): string => `dcm-tenant-${generationId}`;
 
 /** Namespaces of the DCM's own Istio control planes (`istio-<revision>`, revisions `dcm-…`). */
 export const CONTROL_PLANE_NAMESPACE_PREFIX = 'istio-dcm-';

@@ -29,8 +29,10 @@ export interface KubeconfigEntry {
   certificateAuthorityData?: string;
   insecureSkipTlsVerify?: boolean;
   userName: string;
-  clientCertificatePem: string;
-  clientKeyPem: string;
+  /** A client certificate and its key, or a bearer `token` (token users). */
+  clientCertificatePem?: string;
+  clientKeyPem?: string;
+  token?: string;
   namespace: string;
   contextName?: string;
 }
@@ -41,7 +43,7 @@ export interface KubeconfigCluster {
 }
 export interface KubeconfigUser {
   name: string;
-  user: { 'client-certificate-data': string; 'client-key-data': string };
+  user: { 'client-certificate-data': string; 'client-key-data': string } | { token: string };
 }
 export interface KubeconfigContext {
   name: string;
@@ -74,6 +76,19 @@ function addOnce<T extends { name: string }>(list: T[], item: T, kind: string): 
   }
 }
 
+/** The user entry's credential: a client certificate and key, or a token (never both). */
+function entryCredential(entry: KubeconfigEntry, where: string): KubeconfigUser['user'] {
+  if (entry.token !== undefined) {
+    if (entry.clientCertificatePem !== undefined || entry.clientKeyPem !== undefined) throw new KubeconfigError(`${where}: a token or a client certificate, not both`);
+    return { token: requireText(entry.token, `${where}: token`) };
+  }
+  const cert = requireText(entry.clientCertificatePem, `${where}: clientCertificatePem`);
+  const key = requireText(entry.clientKeyPem, `${where}: clientKeyPem`);
+  if (!cert.includes('-----BEGIN CERTIFICATE-----')) throw new KubeconfigError(`${where}: clientCertificatePem is not a PEM certificate`);
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) throw new KubeconfigError(`${where}: clientKeyPem is not a PEM private key`);
+  return { 'client-certificate-data': base64(cert), 'client-key-data': base64(key) };
+}
+
 /** A kubeconfig with one cluster, user and context per entry (see the naming above). */
 export function buildKubeconfig(entries: KubeconfigEntry[], currentContext?: string): Kubeconfig {
   if (entries.length === 0) throw new KubeconfigError('a kubeconfig needs at least one entry');
@@ -86,10 +101,7 @@ export function buildKubeconfig(entries: KubeconfigEntry[], currentContext?: str
     const where = `entry ${i} (${userName}@${clusterName})`;
     const server = requireText(entry.server, `${where}: server`);
     const namespace = requireText(entry.namespace, `${where}: namespace`);
-    const cert = requireText(entry.clientCertificatePem, `${where}: clientCertificatePem`);
-    const key = requireText(entry.clientKeyPem, `${where}: clientKeyPem`);
-    if (!cert.includes('-----BEGIN CERTIFICATE-----')) throw new KubeconfigError(`${where}: clientCertificatePem is not a PEM certificate`);
-    if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) throw new KubeconfigError(`${where}: clientKeyPem is not a PEM private key`);
+    const credential = entryCredential(entry, where);
     const ca = entry.certificateAuthorityData?.replace(/\s+/g, '');
     if (ca !== undefined && !BASE64.test(ca)) throw new KubeconfigError(`${where}: certificateAuthorityData is not base64`);
     if (ca && entry.insecureSkipTlsVerify) {
@@ -106,7 +118,7 @@ export function buildKubeconfig(entries: KubeconfigEntry[], currentContext?: str
         ...(entry.insecureSkipTlsVerify && { 'insecure-skip-tls-verify': true }),
       },
     }, 'cluster');
-    addOnce(users, { name: user, user: { 'client-certificate-data': base64(cert), 'client-key-data': base64(key) } }, 'user');
+    addOnce(users, { name: user, user: credential }, 'user');
     addOnce(contexts, { name: requireText(context, `${where}: contextName`), context: { cluster: clusterName, user, namespace } }, 'context');
   });
   const current = currentContext ?? contexts[0]!.name;

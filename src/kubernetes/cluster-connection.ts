@@ -5,6 +5,7 @@
  */
 import https from 'node:https';
 import {
+  CoreV1Api,
   KubeConfig,
   KubernetesObjectApi,
   PatchStrategy,
@@ -54,6 +55,8 @@ export interface ClusterConnection {
   delete(ref: ObjectRef): Promise<boolean>;
   /** GET of a raw API path, parsed as JSON. */
   getJson<T>(path: string, accept?: string): Promise<T>;
+  /** A bound token of the ServiceAccount (TokenRequest API), valid for that long (the API server may shorten it). */
+  requestToken(namespace: string, serviceAccount: string, expirationSeconds: number): Promise<string>;
   /** Bounds any other call (CSR API, watches) by the connection's timeout. */
   withTimeout<T>(what: string, call: Promise<T>): Promise<T>;
   /** Closes the connections kept open for the calls; the connection is not used afterwards. */
@@ -212,6 +215,16 @@ export function createClusterConnection(adminKubeconfig: string, timeoutMs: numb
       }
     },
     getText: (path: string, accept = 'text/plain') => getText(path, accept),
+    requestToken: async (namespace, serviceAccount, expirationSeconds) => {
+      const core = kubeConfig.makeApiClient(CoreV1Api);
+      const answer = await withTimeout(
+        `request a token of ServiceAccount ${namespace}/${serviceAccount}`,
+        core.createNamespacedServiceAccountToken({ name: serviceAccount, namespace, body: { spec: { audiences: [], expirationSeconds } } }),
+      );
+      const token = answer.status?.token;
+      if (!token) throw new ClusterError(`the API server issued no token for ServiceAccount ${namespace}/${serviceAccount}`);
+      return token;
+    },
     getJson: async <T>(path: string, accept = 'application/json') => {
       const body = await getText(path, accept);
       try {

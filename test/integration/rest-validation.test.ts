@@ -59,11 +59,11 @@ const cases: Case[] = [
     fields: ['spec.user.userName'],
   },
   {
-    rule: 'user type Token',
+    rule: 'user type UNPW (token users are supported: test/integration/token-users.test.ts)',
     path: lcs,
-    body: logicalCloudWith({ user: { type: 'Token' } }),
+    body: logicalCloudWith({ user: { type: 'UNPW' } }),
     fields: ['spec.user.type'],
-    message: /not supported/,
+    message: /removed basic authentication/,
   },
   {
     rule: 'a level other than "0" or "1"',

@@ -60,6 +60,9 @@ class MemoryCluster implements ClusterConnection {
   async getJson<T>(): Promise<T> {
     throw new Error('not used');
   }
+  async requestToken(): Promise<string> {
+    throw new Error('not used');
+  }
   withTimeout<T>(_what: string, call: Promise<T>): Promise<T> {
     return call;
   }

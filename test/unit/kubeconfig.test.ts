@@ -48,8 +48,8 @@ describe('buildKubeconfig', () => {
         {
           name: 'tenant-a@east',
           user: {
-            'client-certificate-data': Buffer.from(e.clientCertificatePem).toString('base64'),
-            'client-key-data': Buffer.from(e.clientKeyPem).toString('base64'),
+            'client-certificate-data': Buffer.from(e.clientCertificatePem!).toString('base64'),
+            'client-key-data': Buffer.from(e.clientKeyPem!).toString('base64'),
           },
         },
       ],
@@ -64,7 +64,9 @@ describe('buildKubeconfig', () => {
     expect(k.clusters.map((c) => c.name)).toEqual(['east', 'west']);
     expect(k.clusters[1]!.cluster).toEqual({ server: 'https://west.example.com:6443', 'insecure-skip-tls-verify': true });
     expect(k.users.map((u) => u.name)).toEqual(['tenant-a@east', 'tenant-a@west']);
-    expect(k.users[0]!.user['client-certificate-data']).not.toBe(k.users[1]!.user['client-certificate-data']);
+    const certificateOf = (u: (typeof k.users)[number]) => ('client-certificate-data' in u.user ? u.user['client-certificate-data'] : undefined);
+    expect(certificateOf(k.users[0]!)).toBeDefined();
+    expect(certificateOf(k.users[0]!)).not.toBe(certificateOf(k.users[1]!));
     expect(k.contexts.map((c) => [c.name, c.context.cluster, c.context.user])).toEqual([
       ['tenant-a@east', 'east', 'tenant-a@east'],
       ['west', 'west', 'tenant-a@west'],
@@ -93,11 +95,19 @@ describe('buildKubeconfig', () => {
 });
 
 describe('serialisation', () => {
+  it('writes a token user (no certificate) and refuses an entry with both', () => {
+    const { clientCertificatePem: _c, clientKeyPem: _k, ...rest } = entry('east');
+    const k = buildKubeconfig([{ ...rest, token: 'a-bound-token' }]);
+    expect(k.users).toEqual([{ name: 'tenant-a@east', user: { token: 'a-bound-token' } }]);
+    expect(() => buildKubeconfig([{ ...entry('east'), token: 'a-bound-token' }])).toThrow(/a token or a client certificate, not both/);
+  });
+
   it('writes YAML without line wrapping that parses back', () => {
     const k = buildKubeconfig([entry('east')]);
     const text = kubeconfigToYaml(k);
     expect(text).toMatch(/^apiVersion: v1\nkind: Config\n/);
-    expect(text).toContain(`client-certificate-data: ${k.users[0]!.user['client-certificate-data']}\n`);
+    const user = k.users[0]!.user;
+    expect(text).toContain(`client-certificate-data: ${'client-certificate-data' in user ? user['client-certificate-data'] : 'none'}\n`);
     expect(yaml.load(text)).toEqual(k);
     expect(JSON.parse(kubeconfigToJson(k))).toEqual(k);
   });

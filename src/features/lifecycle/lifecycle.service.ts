@@ -13,14 +13,14 @@ import { randomUUID } from 'node:crypto';
 import { ClusterContext, messageOf, type ClusterWork } from '../../controllers/cluster-context.js';
 import { applyCluster, removeCluster, type Controllers } from '../../controllers/cluster-pipeline.js';
 import { meshNotReady } from '../../controllers/service-mesh.controller.js';
-import { ConflictError, NotFoundError, StateConflictError } from '../../errors.js';
+import { ConflictError, NotFoundError, StateConflictError, UnavailableError } from '../../errors.js';
 import { buildKubeconfig, type Kubeconfig, type KubeconfigEntry } from '../../kubeconfig/kubeconfig.js';
 import { ClusterError, type ClusterConnection } from '../../kubernetes/cluster-connection.js';
 import type { LeaseStore } from '../../db/lease-store.js';
 import type { Logger } from '../../logger.js';
 import type { ClusterRecord, ClusterSecrets, ClusterService } from '../cluster-registry/cluster.service.js';
 import { pairsToMap } from '../../db/named-record-store.js';
-import type { TenantIdentity } from '../../domain/tenant-identity.js';
+import { tenantServiceAccount, type TenantIdentity } from '../../domain/tenant-identity.js';
 import type { LogicalCloudRecord } from '../logical-clouds/logical-cloud.model.js';
 import type { LifecycleGuard, LogicalCloudService, LogicalCloudStores } from '../logical-clouds/logical-cloud.service.js';
 import type { Caller, ProjectPolicyService } from '../project-policies/project-policy.service.js';
@@ -71,6 +71,8 @@ export interface LifecycleOptions {
   observer?: LifecycleObserver;
   /** Stop requests (EMCO's …/stop), shared by the replicas. */
   stops: StopRequestStore;
+  /** Lifetime asked for the bound tokens of token users' kubeconfigs (a new token at each download). */
+  tokenSeconds: number;
   /** The clusters' last known health: an apply to a cluster found unreachable recently fails at once. */
   health?: { get(provider: string, cluster: string): Promise<ClusterHealth | undefined>; freshMs: number };
 }
@@ -308,7 +310,14 @@ export class LifecycleService implements LifecycleGuard {
     const [doc, credentials] = await Promise.all([this.status.get(lc.id), this.credentials.get(lc.id)]);
     const state = doc ? STATUS_TEXT[doc.state] : STATUS_TEXT.Created;
     const entries: KubeconfigEntry[] = [];
-    for (const ref of wanted) {
+    if (lc.data.user?.type === 'token') {
+      for (const ref of wanted) {
+        const placed = doc?.clusters.find((c) => c.reference === ref.name && c.state === 'Applied');
+        if (!placed || !credentials?.generationId || !['Instantiated', 'InstantiateFailed'].includes(doc!.state)) continue;
+        entries.push(await this.tokenEntry(lc, ref.name, ref.data.clusterProvider, ref.data.cluster, tenantServiceAccount(credentials.generationId)));
+      }
+    }
+    for (const ref of lc.data.user?.type === 'token' ? [] : wanted) {
       const certificate = credentials?.certificates.find((c) => c.reference === ref.name);
       if (!certificate || !doc || !['Instantiating', 'Instantiated', 'InstantiateFailed'].includes(doc.state)) continue;
       const cluster = await this.clusters.get(ref.data.clusterProvider, ref.data.cluster);
@@ -325,9 +334,32 @@ export class LifecycleService implements LifecycleGuard {
     }
     if (entries.length === 0) {
       const what = reference ? `cluster reference ${reference}` : 'any cluster';
-      throw new StateConflictError(`Logical Cloud ${name} has no certificate for ${what} yet (status: ${state}); apply it and wait for Created`);
+      const credential = lc.data.user?.type === 'token' ? 'ServiceAccount' : 'certificate';
+      throw new StateConflictError(`Logical Cloud ${name} has no ${credential} for ${what} yet (status: ${state}); apply it and wait for Created`);
     }
     return buildKubeconfig(entries);
+  }
+
+  /** A token user's entry: a new bound token of the generation's ServiceAccount, at every download. */
+  private async tokenEntry(lc: LogicalCloudRecord, reference: string, provider: string, clusterName: string, serviceAccount: string): Promise<KubeconfigEntry> {
+    const cluster = await this.clusters.get(provider, clusterName);
+    const connection = this.options.connect(cluster, this.clusters.secretsOf(cluster));
+    try {
+      const token = await connection.requestToken(lc.data.namespace, serviceAccount, this.options.tokenSeconds);
+      return {
+        clusterName: reference,
+        server: cluster.data.server,
+        ...(cluster.data.certificateAuthorityData ? { certificateAuthorityData: cluster.data.certificateAuthorityData } : {}),
+        ...(cluster.data.insecureSkipTlsVerify ? { insecureSkipTlsVerify: true } : {}),
+        userName: lc.data.user!.name,
+        token,
+        namespace: lc.data.namespace,
+      };
+    } catch (error) {
+      throw new UnavailableError(`no token could be had from cluster ${clusterName}: ${(error as Error).message}`);
+    } finally {
+      connection.close();
+    }
   }
 
   /** Resolves when the logical cloud's operation under way (if any) has finished. */

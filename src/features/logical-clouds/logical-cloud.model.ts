@@ -7,7 +7,8 @@ export type LogicalCloudLevel = '0' | '1';
 
 export interface LogicalCloudUser {
   name: string;
-  type: 'certificate';
+  /** certificate: a client certificate per cluster; token: a ServiceAccount and bound tokens (clusters that sign no client certificates). */
+  type: 'certificate' | 'token';
 }
 
 /** An Istio control plane (and a CA of its own) per cluster; absent on records from before it existed: off. */

@@ -5,11 +5,17 @@ import { atMost, boundedString, LIMITS } from '../../validation/limits.js';
 import { MetadataSchema, UpdateMetadataSchema } from '../metadata.js';
 import { InlinePermissionSchema } from '../user-permissions/permission.schema.js';
 
+/** certificate: a client certificate per cluster; token (the design's `Token`): a ServiceAccount and bound tokens. */
+export const USER_TYPES = ['certificate', 'token', 'Token'] as const;
+
+/** The stored user type of a body's `type` (absent: certificate). */
+export const userTypeOf = (type: string | undefined): 'certificate' | 'token' => (type?.toLowerCase() === 'token' ? 'token' : 'certificate');
+
 const UserSchema = z
   .strictObject({
     'user-name': kubernetesUserName.optional(),
     userName: kubernetesUserName.optional(),
-    type: boundedString(LIMITS.userTypeLength).meta({ enum: ['certificate'] }).optional(),
+    type: boundedString(LIMITS.userTypeLength).meta({ enum: [...USER_TYPES] }).optional(),
     'user-permissions': z
       .array(InlinePermissionSchema)
       .max(LIMITS.inlinePermissions, atMost(LIMITS.inlinePermissions, 'permissions'))
@@ -22,11 +28,14 @@ const UserSchema = z
     if (user['user-name'] !== undefined && user.userName !== undefined && user['user-name'] !== user.userName) {
       ctx.addIssue({ code: 'custom', path: ['userName'], message: 'user-name and userName disagree; send one of them' });
     }
-    if (user.type !== undefined && user.type !== 'certificate') {
+    if (user.type !== undefined && !(USER_TYPES as readonly string[]).includes(user.type)) {
+      const basic = user.type.toUpperCase() === 'UNPW';
       ctx.addIssue({
         code: 'custom',
         path: ['type'],
-        message: `user type ${user.type} is not supported (yet): only certificate`,
+        message: basic
+          ? 'user type UNPW (user name and password) is not possible: Kubernetes removed basic authentication in 1.19; use certificate or token'
+          : `user type ${user.type} is not supported: certificate or token`,
       });
     }
   })

@@ -239,7 +239,8 @@ export class LogicalCloudService implements LogicalCloudResolver {
     const identityChanged =
       current.data.namespace !== input.data.namespace ||
       current.data.level !== input.data.level ||
-      current.data.user?.name !== input.data.user?.name;
+      current.data.user?.name !== input.data.user?.name ||
+      (current.data.user?.type ?? 'certificate') !== (input.data.user?.type ?? 'certificate');
     if (input.permissions) this.checkInlinePermissions(input.data, input.permissions);
     await this.checkLabels(project, input.data);
     await this.enforcePolicy(caller, project, input.data, input.permissions);

@@ -8,6 +8,7 @@ import type { LogicalCloudData } from './logical-cloud.model.js';
 import {
   LogicalCloudCreateSchema,
   LogicalCloudUpdateSchema,
+  userTypeOf,
   type LogicalCloudBody,
   type LogicalCloudCreateBody,
 } from './logical-cloud.schema.js';
@@ -21,7 +22,7 @@ export function logicalCloudInput(body: LogicalCloudBody): LogicalCloudInput {
     namespace: spec.namespace ?? '',
     level: spec.level ?? '1',
     labels: mapToPairs(spec.labels),
-    ...(userName ? { user: { name: userName, type: 'certificate' as const } } : {}),
+    ...(userName ? { user: { name: userName, type: userTypeOf(spec.user?.type) } } : {}),
     ...(spec.serviceMesh
       ? { serviceMesh: { enabled: spec.serviceMesh.enabled, ...(spec.serviceMesh.network !== undefined ? { network: spec.serviceMesh.network } : {}) } }
       : {}),
@@ -53,7 +54,7 @@ export const LogicalCloudViewSchema = z.strictObject({
     user: z
       .strictObject({
         'user-name': z.string(),
-        type: z.literal('certificate'),
+        type: z.enum(['certificate', 'token']),
         'user-permissions': z.array(z.strictObject({ 'permission-name': z.string(), ...RuleView })),
       })
       .optional(),
