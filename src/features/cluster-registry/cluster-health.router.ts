@@ -8,13 +8,13 @@ import type { ClusterHealthProber } from './cluster-health.job.js';
 import type { ClusterHealth, ClusterHealthStore } from './cluster-health.store.js';
 import type { ClusterService } from './cluster.service.js';
 
-export const ClusterHealthSchema = z.object({
+export const ClusterHealthSchema = z.strictObject({
   reachable: z.boolean(),
   ready: z.boolean(),
   version: z.string().nullable(),
   message: z.string().nullable(),
-  checkedAt: z.string(),
-  since: z.string(),
+  checkedAt: z.iso.datetime(),
+  since: z.iso.datetime(),
 });
 
 export const clusterHealthView = (h: ClusterHealth | undefined) =>
@@ -62,11 +62,11 @@ export function declareClusterHealthRoutes(router: Router, registry: OpenApiRegi
       path: '/cluster-providers/:provider/clusters/:cluster/status',
       tag: 'Cluster registry',
       summary: "The cluster's health: reachable (GET /version), ready (GET /readyz), server version, when checked; ?probe=true probes now",
-      query: { probe: { description: 'true: probe the cluster now instead of answering the last probe' } },
+      query: { probe: { description: 'true: probe the cluster now instead of answering the last probe', schema: z.enum(['true', 'false']) } },
       responses: {
         200: {
           description: 'Health (health is null until the first probe)',
-          schema: z.object({ 'cluster-provider': z.string(), cluster: z.string(), health: ClusterHealthSchema.nullable() }),
+          schema: z.strictObject({ 'cluster-provider': z.string(), cluster: z.string(), health: ClusterHealthSchema.nullable() }),
         },
         404: { description: 'No such provider or cluster' },
       },

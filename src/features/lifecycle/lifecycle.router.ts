@@ -7,7 +7,7 @@ import { API_PREFIX } from '../../http/crud-routes.js';
 import { declareRoute, type OpenApiRegistry } from '../../http/openapi.js';
 import { parseInput } from '../../http/validation.js';
 import { kubeconfigToJson, kubeconfigToYaml } from '../../kubeconfig/kubeconfig.js';
-import { clusterHealthView } from '../cluster-registry/cluster-health.router.js';
+import { ClusterHealthSchema, clusterHealthView } from '../cluster-registry/cluster-health.router.js';
 import { STATUS_TEXT, type LifecycleService, type LogicalCloudStatus, type OperationSummary } from './lifecycle.service.js';
 
 const LC = '/projects/:project/logical-clouds/:logicalCloud';
@@ -71,6 +71,7 @@ export const StatusBody = z.strictObject({
       'ca-status': Summary,
       'mesh-status': Summary,
       'certificate-not-after': z.iso.datetime().nullable(),
+      'cluster-health': ClusterHealthSchema.nullable(),
       resources: z.array(
         z.strictObject({
           category: z.enum(['namespace', 'user-certificate', 'role', 'role-binding', 'quota', 'ca', 'mesh']),
