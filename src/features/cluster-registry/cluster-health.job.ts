@@ -4,6 +4,7 @@
  * status) and an apply to a cluster known unreachable fails at once with the reason.
  */
 import type { ApiServerConnection } from '../../kubernetes/cluster-connection.js';
+import { PeriodicJob } from '../../jobs/periodic.js';
 import type { Logger } from '../../logger.js';
 import type { ClusterHealth, ClusterHealthStore } from './cluster-health.store.js';
 import type { ClusterRecord, ClusterSecrets, ClusterService } from './cluster.service.js';
@@ -11,8 +12,7 @@ import type { ClusterRecord, ClusterSecrets, ClusterService } from './cluster.se
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export class ClusterHealthProber {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly periodic: PeriodicJob;
 
   constructor(
     private readonly clusters: Pick<ClusterService, 'all' | 'get' | 'secretsOf'>,
@@ -20,7 +20,9 @@ export class ClusterHealthProber {
     private readonly connect: (secrets: ClusterSecrets) => ApiServerConnection,
     private readonly logger: Logger,
     private readonly concurrency = 4,
-  ) {}
+  ) {
+    this.periodic = new PeriodicJob('probing clusters', () => this.probeAll(), logger);
+  }
 
   /** Probes one cluster now and records the result. */
   async probe(cluster: ClusterRecord): Promise<ClusterHealth> {
@@ -62,19 +64,10 @@ export class ClusterHealthProber {
   }
 
   start(intervalMs: number): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.probeAll()
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'probing clusters failed'))
-        .finally(() => (this.running = undefined));
-    }, intervalMs);
-    this.timer.unref();
+    this.periodic.start(intervalMs);
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 }

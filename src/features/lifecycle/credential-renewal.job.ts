@@ -7,6 +7,7 @@
 import { SYSTEM_PRINCIPAL } from '../../auth/authorize.js';
 import type { NamedRecordStore } from '../../db/named-record-store.js';
 import { ConflictError, DomainError } from '../../errors.js';
+import { PeriodicJob } from '../../jobs/periodic.js';
 import type { Logger } from '../../logger.js';
 import type { LogicalCloudData } from '../logical-clouds/logical-cloud.model.js';
 import type { CredentialsStore } from './credentials.store.js';
@@ -14,8 +15,7 @@ import type { LifecycleStatusStore } from './lifecycle-status.store.js';
 import type { LifecycleService } from './lifecycle.service.js';
 
 export class CredentialRenewalJob {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<string[]> | undefined;
+  private readonly periodic: PeriodicJob;
 
   constructor(
     private readonly credentials: Pick<CredentialsStore, 'dueForRenewal'>,
@@ -23,7 +23,9 @@ export class CredentialRenewalJob {
     private readonly logicalClouds: Pick<NamedRecordStore<LogicalCloudData>, 'getById'>,
     private readonly lifecycle: Pick<LifecycleService, 'apply'>,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.periodic = new PeriodicJob('looking for certificates to renew', () => this.runOnce(), logger);
+  }
 
   /** Starts the apply of every applied, idle logical cloud with a certificate due; answers their ids. */
   async runOnce(now = new Date()): Promise<string[]> {
@@ -48,22 +50,10 @@ export class CredentialRenewalJob {
   }
 
   start(intervalMs: number): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.runOnce()
-        .catch((error: unknown) => {
-          this.logger.warn({ err: error }, 'looking for certificates to renew failed');
-          return [];
-        })
-        .finally(() => (this.running = undefined));
-    }, intervalMs);
-    this.timer.unref();
+    this.periodic.start(intervalMs);
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 }
