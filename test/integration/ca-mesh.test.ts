@@ -172,6 +172,7 @@ describe('CA key distribution and per-logical-cloud Istio control planes', () =>
       [{ serviceMesh: {} }, 'spec.serviceMesh.enabled'],
       [{ serviceMesh: { enabled: true, network: 'not a name!' } }, 'spec.serviceMesh.network'],
       [{ serviceMesh: { enabled: true, mtls: 'strict' } }, 'spec.serviceMesh.mtls'],
+      [{ serviceMesh: { enabled: true, nameConstraints: 'no' } }, 'spec.serviceMesh.nameConstraints'],
       [{ serviceMesh: { enabled: true }, labels: { 'istio.io/rev': 'other' } }, 'spec.labels.istio.io/rev'],
     ];
     for (const [spec, field] of cases) {
@@ -197,9 +198,9 @@ describe('CA key distribution and per-logical-cloud Istio control planes', () =>
     for (const cluster of testClusters) expect(seen(await t.http.post(`${lcs}/${LC_A}/cluster-references`).send({ name: cluster.name })).status).toBe(201);
     for (const lc of [LC_B, LC_PLAIN]) expect(seen(await t.http.post(`${lcs}/${lc}/cluster-references`).send({ name: 'cluster-1' })).status).toBe(201);
 
-    expect((await get(`${lcs}/${LC_A}`)).body.spec.serviceMesh).toEqual({ enabled: true, network: 'camesh-net' });
-    expect((await get(`${lcs}/${LC_B}`)).body.spec.serviceMesh).toEqual({ enabled: true });
-    expect((await get(`${lcs}/${LC_PLAIN}`)).body.spec.serviceMesh).toEqual({ enabled: false });
+    expect((await get(`${lcs}/${LC_A}`)).body.spec.serviceMesh).toEqual({ enabled: true, network: 'camesh-net', nameConstraints: true });
+    expect((await get(`${lcs}/${LC_B}`)).body.spec.serviceMesh).toEqual({ enabled: true, nameConstraints: true });
+    expect((await get(`${lcs}/${LC_PLAIN}`)).body.spec.serviceMesh).toEqual({ enabled: false, nameConstraints: true });
     const openapi = (await t.http.get('/openapi.json')).body;
     const createSpec = openapi.paths['/v2/projects/{project}/logical-clouds'].post.requestBody.content['application/json'].schema.properties.spec;
     expect(createSpec.properties.serviceMesh.properties).toMatchObject({ enabled: { type: 'boolean' }, network: { type: 'string' } });

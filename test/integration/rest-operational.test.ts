@@ -79,8 +79,11 @@ describe('REST operational endpoints', () => {
     expect(lc.properties.spec.properties.namespace).toEqual(expect.objectContaining({ pattern: expect.any(String), maxLength: 63 }));
     expect(lc.properties.spec.properties.labels.propertyNames.pattern).toEqual(expect.any(String));
     const user = lc.properties.spec.properties.user;
-    expect(user.properties['user-name'].pattern).toMatch(/system:/);
-    expect(user.properties.type.enum).toEqual(['certificate']);
+    // The user-name pattern refuses what the validator refuses (the system: prefix) and takes ordinary names.
+    const userName = new RegExp(user.properties['user-name'].pattern as string);
+    expect(['user-1', 'alice', 'sys', 'system'].map((n) => userName.test(n))).toEqual([true, true, true, true]);
+    expect(['system:admin', ' user', 'a,O=system:masters'].map((n) => userName.test(n))).toEqual([false, false, false]);
+    expect(user.properties.type.enum).toEqual(['certificate', 'token', 'Token']);
     const rule = user.properties['user-permissions'].items.properties;
     expect(rule.apiGroups.items.pattern).toEqual(expect.any(String));
     expect(rule.resources.items.pattern).toEqual(expect.any(String));

@@ -56,6 +56,11 @@ const ServiceMeshSchema = z.strictObject({
     .refine((n) => n !== '' && isLabelValue(n), { message: 'a network name is ≤63 of A-Z a-z 0-9 - _ ., starting and ending alphanumeric' })
     .meta({ pattern: PATTERNS.labelName, maxLength: 63 })
     .optional(),
+  /**
+   * A URI name constraint (the logical cloud's trust domain) in its intermediates: default true, for
+   * sidecar mode; false for ambient mode, whose ztunnel rejects chains with URI name constraints.
+   */
+  nameConstraints: z.boolean({ error: 'nameConstraints is true or false' }).optional(),
 });
 
 const SpecSchema = z

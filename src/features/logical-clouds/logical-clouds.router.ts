@@ -24,7 +24,13 @@ export function logicalCloudInput(body: LogicalCloudBody): LogicalCloudInput {
     labels: mapToPairs(spec.labels),
     ...(userName ? { user: { name: userName, type: userTypeOf(spec.user?.type) } } : {}),
     ...(spec.serviceMesh
-      ? { serviceMesh: { enabled: spec.serviceMesh.enabled, ...(spec.serviceMesh.network !== undefined ? { network: spec.serviceMesh.network } : {}) } }
+      ? {
+          serviceMesh: {
+            enabled: spec.serviceMesh.enabled,
+            ...(spec.serviceMesh.network !== undefined ? { network: spec.serviceMesh.network } : {}),
+            ...(spec.serviceMesh.nameConstraints !== undefined ? { nameConstraints: spec.serviceMesh.nameConstraints } : {}),
+          },
+        }
       : {}),
   };
   const permissions = spec.user?.['user-permissions']?.map((p) => ({
@@ -58,7 +64,7 @@ export const LogicalCloudViewSchema = z.strictObject({
         'user-permissions': z.array(z.strictObject({ 'permission-name': z.string(), ...RuleView })),
       })
       .optional(),
-    serviceMesh: z.strictObject({ enabled: z.boolean(), network: z.string().optional() }),
+    serviceMesh: z.strictObject({ enabled: z.boolean(), network: z.string().optional(), nameConstraints: z.boolean() }),
     clusters: z.array(z.string()),
   }),
 });
@@ -110,7 +116,11 @@ export function logicalCloudView({ record, permissions, clusterReferences }: Log
       level: data.level,
       labels: pairsToMap(data.labels),
       ...(user ? { user } : {}),
-      serviceMesh: { enabled: data.serviceMesh?.enabled ?? false, ...(data.serviceMesh?.network !== undefined ? { network: data.serviceMesh.network } : {}) },
+      serviceMesh: {
+        enabled: data.serviceMesh?.enabled ?? false,
+        ...(data.serviceMesh?.network !== undefined ? { network: data.serviceMesh.network } : {}),
+        nameConstraints: data.serviceMesh?.nameConstraints !== false,
+      },
       clusters: clusterReferences.map((r) => r.data.cluster),
     },
   };
