@@ -8,7 +8,8 @@
  * read records under the fixtures), and stops the DCM by its PID. Exit code: schemathesis's.
  *
  * SCHEMATHESIS: the schemathesis executable (default: the venv .ci/run installs).
- * DCM_SCHEMATHESIS_MAX_EXAMPLES (default 25), DCM_SCHEMATHESIS_MAX_TIME (seconds, default 300).
+ * DCM_SCHEMATHESIS_MAX_EXAMPLES (default 25), DCM_SCHEMATHESIS_MAX_TIME (seconds of the examples,
+ * coverage and fuzzing phases, default 200), DCM_SCHEMATHESIS_STATEFUL_MAX_TIME (default 120).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -94,35 +95,50 @@ try {
 
   const schemathesis = process.env.SCHEMATHESIS ?? path.join(os.homedir(), '.cache', 'dcm-schemathesis', 'bin', 'schemathesis');
   const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dcm-schemathesis-'));
-  const args = [
-    '--config-file',
-    path.join(repoRoot, 'test', 'schemathesis', 'schemathesis.toml'),
-    'run',
-    `${dcm.url}/openapi.json`,
-    '--checks',
-    'all',
-    '--workers',
-    '1',
-    '--max-examples',
-    process.env.DCM_SCHEMATHESIS_MAX_EXAMPLES ?? '25',
-    '--max-time',
-    process.env.DCM_SCHEMATHESIS_MAX_TIME ?? '300',
-    '--request-timeout',
-    '30',
-    '--seed',
-    process.env.DCM_SCHEMATHESIS_SEED ?? '15',
-    '--report',
-    'ndjson',
-    '--report-dir',
-    reportDir,
-  ];
-  console.error(`[schemathesis] ${schemathesis} ${args.join(' ')}`);
-  const child = spawn(schemathesis, args, {
-    stdio: 'inherit',
-    cwd: repoRoot,
-    env: { ...process.env, SCHEMATHESIS_HOOKS: path.join(repoRoot, 'test', 'schemathesis', 'restore_fixtures.py'), DCM_SCHEMATHESIS_FIXTURES: fixturesFile },
-  });
-  code = await new Promise<number>((resolve) => child.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+  const configDir = path.join(repoRoot, 'test', 'schemathesis');
+  // The examples, coverage and fuzzing phases test the fixtures' paths (fixtures.toml); the stateful
+  // phase follows the document's links from each create instead, so it runs without those pins.
+  const pinnedConfig = path.join(reportDir, 'pinned.toml');
+  fs.writeFileSync(pinnedConfig, `${fs.readFileSync(path.join(configDir, 'schemathesis.toml'), 'utf8')}\n${fs.readFileSync(path.join(configDir, 'fixtures.toml'), 'utf8')}`);
+  const run = async (config: string, phases: string, maxTime: string, hooks: boolean): Promise<number> => {
+    const args = [
+      '--config-file',
+      config,
+      'run',
+      `${dcm.url}/openapi.json`,
+      '--phases',
+      phases,
+      '--checks',
+      'all',
+      '--workers',
+      '1',
+      '--max-examples',
+      process.env.DCM_SCHEMATHESIS_MAX_EXAMPLES ?? '25',
+      '--max-time',
+      maxTime,
+      '--request-timeout',
+      '30',
+      '--seed',
+      process.env.DCM_SCHEMATHESIS_SEED ?? '15',
+      '--report',
+      'ndjson',
+      '--report-dir',
+      reportDir,
+    ];
+    console.error(`[schemathesis] ${schemathesis} ${args.join(' ')}`);
+    const child = spawn(schemathesis, args, {
+      stdio: 'inherit',
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        ...(hooks ? { SCHEMATHESIS_HOOKS: path.join(configDir, 'restore_fixtures.py'), DCM_SCHEMATHESIS_FIXTURES: fixturesFile } : {}),
+      },
+    });
+    return new Promise<number>((resolve) => child.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+  };
+  const fixed = await run(pinnedConfig, 'examples,coverage,fuzzing', process.env.DCM_SCHEMATHESIS_MAX_TIME ?? '200', true);
+  const stateful = await run(path.join(configDir, 'schemathesis.toml'), 'stateful', process.env.DCM_SCHEMATHESIS_STATEFUL_MAX_TIME ?? '120', false);
+  code = fixed !== 0 ? fixed : stateful;
   console.error(`[schemathesis] exit code ${code}; reports in ${reportDir}`);
 } finally {
   await dcm.stop();

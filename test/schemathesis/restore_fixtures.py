@@ -28,8 +28,9 @@ def _send(method: str, path: str, body: object) -> None:
     try:
         urllib.request.urlopen(request, timeout=30).close()
     except urllib.error.HTTPError as error:
-        # 409: still there (e.g. a reference whose logical cloud was not deleted).
-        if error.code != 409:
+        # 409: still there (e.g. a reference whose logical cloud was not deleted); 404: what it lived in
+        # is gone too and is restored by its own DELETE's hook.
+        if error.code not in (404, 409):
             raise RuntimeError(f"restoring fixture {method} {path}: {error.code} {error.read()!r}") from error
 
 
