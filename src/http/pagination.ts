@@ -7,9 +7,12 @@ import { parseInput } from './validation.js';
 export const MAX_PAGE_SIZE = 500;
 export const DEFAULT_PAGE_SIZE = 100;
 
+/** A whole number given as digits (a query string) or a number (gRPC); an empty `?offset=` is no number. */
+const wholeNumber = (schema: z.ZodNumber) => z.preprocess((v) => (typeof v === 'string' && /^\d{1,15}$/.test(v) ? Number(v) : v), schema);
+
 const PageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
-  offset: z.coerce.number().int().min(0).default(0),
+  limit: wholeNumber(z.number({ error: 'limit is a whole number' }).int().min(1).max(MAX_PAGE_SIZE)).default(DEFAULT_PAGE_SIZE),
+  offset: wholeNumber(z.number({ error: 'offset is a whole number' }).int().min(0)).default(0),
 });
 
 /** The page a client asked for (absent values take the defaults); the gRPC API pages alike. */

@@ -79,6 +79,11 @@ describe('REST pagination', () => {
       ['limit=501', 'query.limit'],
       ['limit=2.5', 'query.limit'],
       ['offset=-1', 'query.offset'],
+      // Found by schemathesis: an empty value was read as 0.
+      ['offset=', 'query.offset'],
+      ['limit=', 'query.limit'],
+      ['limit=ten', 'query.limit'],
+      ['offset=1&offset=2', 'query.offset'],
     ] as const) {
       const res = await t.http.get(`/v2/projects?${query}`);
       expectError(res, 400);
