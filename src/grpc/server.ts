@@ -299,9 +299,9 @@ export function createGrpcServer(opts: GrpcServerOptions): DcmGrpcServer {
       const body = parseInput(ProjectPolicyBody, fromStruct(r.body), 'body');
       return { body: toStruct(projectPolicyView(await services.projectPolicies.set(r.project as string, policyFromBody(body.spec), caller))) };
     }),
-    GetClusterStatus: unary('GetClusterStatus', async (r: Request) => {
+    GetClusterStatus: unary('GetClusterStatus', async (r: Request, caller) => {
       requireFields(r, ['cluster_provider', 'cluster']);
-      return { body: toStruct(await services.clusterHealth.status(r.cluster_provider as string, r.cluster as string, r.probe === true)) };
+      return { body: toStruct(await services.clusterHealth.status(r.cluster_provider as string, r.cluster as string, r.probe === true, caller)) };
     }),
     ResetProjectPolicy: unary('ResetProjectPolicy', async (r: Request) => {
       requireFields(r, ['project']);

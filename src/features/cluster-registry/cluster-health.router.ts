@@ -1,6 +1,9 @@
 /** GET /v2/cluster-providers/{p}/clusters/{c}/status: the cluster's last known health (`?probe=true`: probe now). */
 import type { Request, Router } from 'express';
 import { z } from 'zod';
+import type { Principal } from '../../auth/authorize.js';
+import { PolicyDeniedError } from '../../errors.js';
+import { callerOf } from '../../http/caller.js';
 import { API_PREFIX } from '../../http/crud-routes.js';
 import { declareRoute, type OpenApiRegistry } from '../../http/openapi.js';
 import { parseInput } from '../../http/validation.js';
@@ -30,7 +33,8 @@ export const clusterHealthView = (h: ClusterHealth | undefined) =>
     : null;
 
 export interface ClusterHealthService {
-  status(provider: string, cluster: string, probe: boolean): Promise<ReturnType<typeof clusterStatusBody>>;
+  /** `probe`: probe now (admins only: it opens a connection to the cluster per request). */
+  status(provider: string, cluster: string, probe: boolean, caller: Pick<Principal, 'admin'>): Promise<ReturnType<typeof clusterStatusBody>>;
 }
 
 const clusterStatusBody = (provider: string, cluster: string, health: ClusterHealth | undefined) => ({
@@ -42,7 +46,8 @@ const clusterStatusBody = (provider: string, cluster: string, health: ClusterHea
 
 export function clusterHealthService(clusters: Pick<ClusterService, 'get'>, store: Pick<ClusterHealthStore, 'get'>, prober: Pick<ClusterHealthProber, 'probeNamed'>): ClusterHealthService {
   return {
-    async status(provider, cluster, probe) {
+    async status(provider, cluster, probe, caller) {
+      if (probe && !caller.admin) throw new PolicyDeniedError('only admins may probe a cluster on demand; without probe=true the last probe is answered');
       await clusters.get(provider, cluster); // 404 naming the provider or the cluster
       const health = probe ? await prober.probeNamed(provider, cluster) : await store.get(provider, cluster);
       return clusterStatusBody(provider, cluster, health);
@@ -74,7 +79,7 @@ export function declareClusterHealthRoutes(router: Router, registry: OpenApiRegi
     async (req: Request, res) => {
       const { provider, cluster } = req.params as { provider: string; cluster: string };
       const query = parseInput(StatusQuery, req.query, 'query');
-      res.json(await health.status(provider, cluster, query.probe === 'true'));
+      res.json(await health.status(provider, cluster, query.probe === 'true', callerOf(res)));
     },
   );
 }
