@@ -41,7 +41,8 @@ describe('REST parent deleted while a child is created', () => {
       await createProject(t, project);
       const [deleted, created] = await Promise.all([
         t.http.delete(`/v2/projects/${project}`),
-        t.http.post(`/v2/projects/${project}/logical-clouds`).send(design.logicalCloud()),
+        // A namespace of its own each round: a logical cloud an earlier round kept holds its namespace.
+        t.http.post(`/v2/projects/${project}/logical-clouds`).send({ ...design.logicalCloud(), spec: { ...design.logicalCloud().spec, namespace: `ns-race-${i}` } }),
       ]);
       outcomes.push(await outcome(deleted.status, created.status, `/v2/projects/${project}`, { collection: 'logicalClouds', filter: { project } }));
     }
