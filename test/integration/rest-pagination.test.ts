@@ -54,6 +54,12 @@ describe('REST pagination', () => {
     expect(res.headers.link).toBeUndefined();
   });
 
+  it('the largest offset the document allows (a safe integer) is an empty page; one past it is a 400', async () => {
+    const res = await t.http.get('/v2/projects?limit=1&offset=9007199254740990');
+    expect({ status: res.status, body: res.body as unknown }).toEqual({ status: 200, body: [] });
+    expectError(await t.http.get('/v2/projects?offset=9007199254740993'), 400);
+  });
+
   it('an offset past the end is an empty page', async () => {
     const res = await t.http.get('/v2/projects?limit=3&offset=30');
     expect(res.status).toBe(200);
