@@ -119,8 +119,10 @@ export async function certificates(backends: Backends, opts: BenchOptions): Prom
           updatedAt: now,
           data: { clusterProvider: provider, cluster: registered, loadbalancerIp: '', description: '', userData1: '', userData2: '' },
         };
+        // The tenant identity (credential generation and key) is prepared once per apply, before its clusters.
+        const tenant = await controller.prepare('bench', logicalCloud);
         const ctx = new ClusterContext(
-          { project: 'bench', logicalCloud, reference, cluster: record, clusterSecrets: secrets, permissions: [], quotas: [] },
+          { project: 'bench', logicalCloud, reference, cluster: record, clusterSecrets: secrets, permissions: [], quotas: [], ...(tenant ? { tenant } : {}) },
           createClusterConnection(secrets.kubeconfig, config.DCM_CLUSTER_TIMEOUT_MS),
         );
         await controller.apply(ctx);

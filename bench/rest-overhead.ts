@@ -166,7 +166,8 @@ export async function restOverhead(backends: Backends, opts: BenchOptions): Prom
         log(`rest: POST ${v.label}, round ${round}/${rounds}`);
         const r = assertHealthy(
           `POST ${v.label}`,
-          await runLoad({ url: v.url, requests: postRequest(v), connections, durationSeconds: duration }),
+          // In this process: each request's body is made here (a namespace of its own), which a worker cannot clone.
+          await runLoad({ url: v.url, requests: postRequest(v), connections, durationSeconds: duration, inline: true }),
         );
         results.get(v.label)!.post.push(r);
         posted.push(r.total);
