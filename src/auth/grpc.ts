@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import grpc from '@grpc/grpc-js';
 import type { ServerInterceptor, StatusObject } from '@grpc/grpc-js';
-import { LOGICAL_CLOUD_SERVICE } from '../grpc/server.js';
+import { LOGICAL_CLOUD_SERVICE } from '../grpc/proto.js';
 import type { Action, Operation, Principal } from './authorize.js';
 import { attachPrincipal } from './call-principal.js';
 import { AUTH_GRPC_STATUS, AuthError } from './errors.js';

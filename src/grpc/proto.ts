@@ -21,6 +21,9 @@ function findProtoDir(): string {
 
 export const PROTO_DIR = findProtoDir();
 
+/** The DCM's gRPC service (package dcm.v1). */
+export const LOGICAL_CLOUD_SERVICE = 'dcm.v1.LogicalCloudService';
+
 export const PROTO_FILES = ['dcm/v1/dcm.proto', 'grpc/health/v1/health.proto'];
 
 /**

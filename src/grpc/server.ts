@@ -14,7 +14,7 @@ import type {
 import { ReflectionService } from '@grpc/reflection';
 import type { Principal } from '../auth/authorize.js';
 import { principalOfCall } from '../auth/call-principal.js';
-import type { Services } from '../composition-root.js';
+import type { Services } from '../services.js';
 import { InvalidInputError, UnavailableError } from '../errors.js';
 import { clusterQuotaCrud } from '../features/cluster-quotas/cluster-quotas.router.js';
 import { clusterReferenceCrud } from '../features/cluster-references/cluster-references.router.js';
@@ -33,10 +33,9 @@ import { parseInput } from '../http/validation.js';
 import { kubeconfigToYaml } from '../kubeconfig/kubeconfig.js';
 import type { Logger } from '../logger.js';
 import { toGrpcError } from './errors.js';
-import { loadDcmProto } from './proto.js';
+import { LOGICAL_CLOUD_SERVICE, loadDcmProto } from './proto.js';
 import { fromStruct, toStruct, type ProtoStruct } from './struct.js';
 
-export const LOGICAL_CLOUD_SERVICE = 'dcm.v1.LogicalCloudService';
 const HEALTH_SERVICES = new Set(['', LOGICAL_CLOUD_SERVICE]);
 
 interface PageMessage {
