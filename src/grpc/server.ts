@@ -14,7 +14,15 @@ import type {
 import { ReflectionService } from '@grpc/reflection';
 import type { Principal } from '../auth/authorize.js';
 import { principalOfCall } from '../auth/call-principal.js';
-import type { Services } from '../services.js';
+import type { CertificateAuthorityService } from '../features/certificate-authority/certificate-authority.service.js';
+import type { createClusterQuotaService } from '../features/cluster-quotas/cluster-quotas.router.js';
+import type { createClusterReferenceService } from '../features/cluster-references/cluster-references.router.js';
+import type { ClusterHealthService } from '../features/cluster-registry/cluster-health.router.js';
+import type { createKvPairService } from '../features/kv-pairs/kv-pairs.router.js';
+import type { LifecycleService } from '../features/lifecycle/lifecycle.service.js';
+import type { LogicalCloudService } from '../features/logical-clouds/logical-cloud.service.js';
+import type { ProjectPolicyService } from '../features/project-policies/project-policy.service.js';
+import type { createPermissionService } from '../features/user-permissions/user-permissions.router.js';
 import { InvalidInputError, UnavailableError } from '../errors.js';
 import { clusterQuotaCrud } from '../features/cluster-quotas/cluster-quotas.router.js';
 import { clusterReferenceCrud } from '../features/cluster-references/cluster-references.router.js';
@@ -59,8 +67,21 @@ interface LogicalCloudRef {
 }
 type Request = Record<string, unknown>;
 
+/** The services the gRPC API calls (the composition root passes its own). */
+export interface GrpcServices {
+  lifecycle: LifecycleService;
+  logicalClouds: LogicalCloudService;
+  clusterReferences: ReturnType<typeof createClusterReferenceService>;
+  permissions: ReturnType<typeof createPermissionService>;
+  clusterQuotas: ReturnType<typeof createClusterQuotaService>;
+  kvPairs: ReturnType<typeof createKvPairService>;
+  certificateAuthority: CertificateAuthorityService;
+  projectPolicies: ProjectPolicyService;
+  clusterHealth: ClusterHealthService;
+}
+
 export interface GrpcServerOptions {
-  services: Services;
+  services: GrpcServices;
   statusEvents: StatusEvents;
   logger: Logger;
   /** Whether the DCM can serve (the database answers): health says SERVING or NOT_SERVING. */
