@@ -29,7 +29,16 @@ export interface LogicalCloudData extends Described {
   labels: KeyValue[];
   user?: LogicalCloudUser;
   serviceMesh?: ServiceMeshSettings;
+  /**
+   * What the DCM does when an object it applied is changed or deleted on a cluster (drift):
+   * `enabled` (absent: enabled) restores it; `paused` only reports it in status.
+   */
+  reconcile?: ReconcileMode;
 }
+
+export type ReconcileMode = 'enabled' | 'paused';
+
+export const reconcilePaused = (data: Pick<LogicalCloudData, 'reconcile'>): boolean => data.reconcile === 'paused';
 
 export const meshEnabled = (data: Pick<LogicalCloudData, 'serviceMesh'>): boolean => data.serviceMesh?.enabled === true;
 

@@ -71,6 +71,8 @@ const SpecSchema = z
     labels: labelMap.optional(),
     user: UserSchema.optional(),
     serviceMesh: ServiceMeshSchema.optional(),
+    // Drift on the clusters: restored (enabled, the default) or only reported (paused).
+    reconcile: z.enum(['enabled', 'paused'], { message: 'reconcile is "enabled" (drift is restored) or "paused" (drift is only reported)' }).optional(),
   })
   .superRefine((spec, ctx) => {
     if (spec.serviceMesh?.enabled) {

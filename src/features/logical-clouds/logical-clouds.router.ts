@@ -32,6 +32,7 @@ export function logicalCloudInput(body: LogicalCloudBody): LogicalCloudInput {
           },
         }
       : {}),
+    ...(spec.reconcile ? { reconcile: spec.reconcile } : {}),
   };
   const permissions = spec.user?.['user-permissions']?.map((p) => ({
     name: p['permission-name'],
@@ -65,6 +66,7 @@ export const LogicalCloudViewSchema = z.strictObject({
       })
       .optional(),
     serviceMesh: z.strictObject({ enabled: z.boolean(), network: z.string().optional(), nameConstraints: z.boolean() }),
+    reconcile: z.enum(['enabled', 'paused']),
     clusters: z.array(z.string()),
   }),
 });
@@ -121,6 +123,7 @@ export function logicalCloudView({ record, permissions, clusterReferences }: Log
         ...(data.serviceMesh?.network !== undefined ? { network: data.serviceMesh.network } : {}),
         nameConstraints: data.serviceMesh?.nameConstraints !== false,
       },
+      reconcile: data.reconcile ?? 'enabled',
       clusters: clusterReferences.map((r) => r.data.cluster),
     },
   };
