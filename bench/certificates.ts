@@ -139,7 +139,7 @@ export async function certificates(backends: Backends, opts: BenchOptions): Prom
   const paths = [...perPath.entries()];
   const markdown = [
     `Sequential, one at a time. Key generation is node:crypto \`generateKeyPair('rsa')\` (what the DCM uses, off the main thread); ` +
-      'CSRs are built with node-forge and signed with node:crypto, local signing with node:crypto.',
+      'CSRs and certificates are written with @peculiar/asn1-x509 and asn1-csr and signed with node:crypto.',
     '',
     table(['step', 'n', 'mean', 'p50', 'p95', 'max'], [
       statsRow('RSA-2048 key generation', gen2048),

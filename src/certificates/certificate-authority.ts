@@ -3,38 +3,52 @@
  * the DCM) or an operator-supplied CA with its chain, and the per-cluster intermediate CAs it
  * issues for Istio's plug-in CA (the `cacerts` Secret istiod reads).
  *
- * Certificates are written with the DER helpers of der.ts / x509.ts and signed with
- * node:crypto (the signer's key may be RSA, EC or Ed25519); keys are generated with
- * node:crypto. An intermediate is a CA for exactly one level below it (pathlen 0), may only
+ * Certificates are written with @peculiar/asn1-x509 (x509.ts) and signed with node:crypto
+ * (the signer's key may be RSA, EC or Ed25519); keys are generated with node:crypto. An intermediate is a CA for exactly one level below it (pathlen 0), may only
  * sign and revoke (keyUsage keyCertSign + cRLSign, critical), names its logical cloud and
  * cluster in its subject and a SPIFFE URI SAN, and carries a critical name constraint that
  * permits URI names only in its logical cloud's trust domain: a validator that honours name
  * constraints (Go, OpenSSL, BoringSSL) refuses a workload identity of another logical cloud
  * minted with it. Failures throw CertificateError, whose messages never include key material.
  */
-import { X509Certificate, createHash, createPrivateKey, createPublicKey, randomBytes, sign, type KeyObject } from 'node:crypto';
-import { generatePrivateKey } from './certificates.js';
+import { X509Certificate, createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import {
-  CertificateError,
-  Tag,
-  bitStringBytes,
-  childrenOf,
-  encode,
-  encodeBitString,
-  encodeOid,
-  encodeTime,
-  expectChildren,
-  parseDer,
-  pemBlocks,
-  toPem,
-} from './der.js';
-import { OID, parseCertificate, subjectKeyIdentifier, type ParsedCertificate } from './x509.js';
-
-const CA_OID = {
-  organizationalUnit: '2.5.4.11',
-  subjectAltName: '2.5.29.17',
-  nameConstraints: '2.5.29.30',
-} as const;
+  AuthorityKeyIdentifier,
+  BasicConstraints,
+  GeneralName,
+  GeneralSubtree,
+  GeneralSubtrees,
+  KeyIdentifier,
+  KeyUsage,
+  KeyUsageFlags,
+  NameConstraints,
+  SubjectAlternativeName,
+  SubjectKeyIdentifier,
+  id_ce_authorityKeyIdentifier,
+  id_ce_basicConstraints,
+  id_ce_keyUsage,
+  id_ce_nameConstraints,
+  id_ce_subjectAltName,
+  id_ce_subjectKeyIdentifier,
+  type Name,
+} from '@peculiar/asn1-x509';
+import { generatePrivateKey } from './certificates.js';
+import { CertificateError, pemBlocks, toPem } from './pem.js';
+import {
+  OID,
+  buildCertificate,
+  extension,
+  extensionOf,
+  holdsKey,
+  issuedBy,
+  keyIdentifier,
+  nameOf,
+  parseCertificate,
+  signerFor,
+  subjectKeyIdentifier,
+  subjectPublicKeyInfoOf,
+  type ParsedCertificate,
+} from './x509.js';
 
 /** Upper bound of CN / O / OU in characters (RFC 5280 ub-common-name etc.). */
 const NAME_MAX = 64;
@@ -83,58 +97,19 @@ export function fitName(value: string, max = NAME_MAX): string {
   return `${chars.slice(0, max - 7).join('')}~${hash}`;
 }
 
-function encodeName(subject: CaSubject): Buffer {
-  const attribute = (oid: string, value: string) => {
-    if (value.trim() === '') throw new CertificateError('certificate subject: names must not be empty');
-    const printable = /^[A-Za-z0-9 '()+,\-./:=?]*$/.test(value);
-    const text = encode(printable ? Tag.PRINTABLE_STRING : Tag.UTF8_STRING, Buffer.from(fitName(value), 'utf8'));
-    return encode(Tag.SET, encode(Tag.SEQUENCE, encodeOid(oid), text));
-  };
-  return encode(
-    Tag.SEQUENCE,
-    ...(subject.organization !== undefined ? [attribute(OID.organization, subject.organization)] : []),
-    ...(subject.organizationalUnit !== undefined ? [attribute(CA_OID.organizationalUnit, subject.organizationalUnit)] : []),
-    attribute(OID.commonName, subject.commonName),
-  );
-}
-
-function extension(oid: string, critical: boolean, value: Buffer): Buffer {
-  return encode(Tag.SEQUENCE, encodeOid(oid), ...(critical ? [encode(0x01, Buffer.from([0xff]))] : []), encode(Tag.OCTET_STRING, value));
-}
-
-const smallInteger = (n: number) => encode(Tag.INTEGER, Buffer.from([n]));
-
-/** Random positive 128-bit serial whose DER INTEGER needs no padding byte. */
-function randomSerial(): Buffer {
-  const bytes = randomBytes(16);
-  bytes[0] = (bytes[0]! & 0x3f) | 0x40;
-  return bytes;
-}
-
-/** How a CA key signs: its AlgorithmIdentifier and the signing call (SHA-256, or Ed25519). */
-function signerFor(key: KeyObject): { algorithmIdentifier: Buffer; sign: (data: Buffer) => Buffer } {
-  switch (key.asymmetricKeyType) {
-    case 'rsa':
-      return { algorithmIdentifier: encode(Tag.SEQUENCE, encodeOid('1.2.840.113549.1.1.11'), encode(Tag.NULL)), sign: (d) => sign('sha256', d, key) };
-    case 'ec':
-      return { algorithmIdentifier: encode(Tag.SEQUENCE, encodeOid('1.2.840.10045.4.3.2')), sign: (d) => sign('sha256', d, key) };
-    case 'ed25519':
-      return { algorithmIdentifier: encode(Tag.SEQUENCE, encodeOid('1.3.101.112')), sign: (d) => sign(null, d, key) };
-    default:
-      throw new CertificateError(`CA private key: key type ${key.asymmetricKeyType ?? 'unknown'} is not supported (RSA, EC or Ed25519)`);
-  }
-}
-
-/** SPKI of a public key and its key identifier (SHA-1 of the subjectPublicKey bits, RFC 5280 §4.2.1.2 method 1). */
-function publicKeyInfo(key: KeyObject): { spki: Buffer; keyId: Buffer } {
-  const spki = key.export({ type: 'spki', format: 'der' });
-  const [, bits] = expectChildren(parseDer(spki, 'public key'), Tag.SEQUENCE, 2, 'public key');
-  return { spki, keyId: createHash('sha1').update(bitStringBytes(bits, 'public key')).digest() };
+function caName(subject: CaSubject): Name {
+  const attributes = [
+    ...(subject.organization !== undefined ? [{ oid: OID.organization, value: subject.organization }] : []),
+    ...(subject.organizationalUnit !== undefined ? [{ oid: OID.organizationalUnit, value: subject.organizationalUnit }] : []),
+    { oid: OID.commonName, value: subject.commonName },
+  ];
+  if (attributes.some((a) => a.value.trim() === '')) throw new CertificateError('certificate subject: names must not be empty');
+  return nameOf(attributes.map((a) => ({ oid: a.oid, value: fitName(a.value) })));
 }
 
 interface CaCertificateSpec {
-  issuerName: Buffer;
-  subjectName: Buffer;
+  issuerName: Name;
+  subjectName: Name;
   subjectKey: KeyObject;
   issuerKey: KeyObject;
   authorityKeyId: Buffer | undefined;
@@ -148,55 +123,42 @@ interface CaCertificateSpec {
 }
 
 function buildCaCertificate(spec: CaCertificateSpec): Buffer {
-  const signer = signerFor(spec.issuerKey);
-  const { spki, keyId } = publicKeyInfo(spec.subjectKey);
+  const subjectPublicKeyInfo = subjectPublicKeyInfoOf(spec.subjectKey);
   const extensions = [
-    extension(OID.basicConstraints, true, encode(Tag.SEQUENCE, encode(0x01, Buffer.from([0xff])), ...(spec.pathLength !== undefined ? [smallInteger(spec.pathLength)] : []))),
-    // keyCertSign (bit 5) and cRLSign (bit 6): one byte 0b00000110, one unused bit.
-    extension(OID.keyUsage, true, encode(Tag.BIT_STRING, Buffer.from([0x01, 0x06]))),
-    extension(OID.subjectKeyIdentifier, false, encode(Tag.OCTET_STRING, keyId)),
+    extension(id_ce_basicConstraints, true, new BasicConstraints({ cA: true, ...(spec.pathLength !== undefined && { pathLenConstraint: spec.pathLength }) })),
+    extension(id_ce_keyUsage, true, new KeyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign)),
+    extension(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyIdentifier(subjectPublicKeyInfo))),
   ];
-  if (spec.authorityKeyId) extensions.push(extension(OID.authorityKeyIdentifier, false, encode(Tag.SEQUENCE, encode(0x80, spec.authorityKeyId))));
+  if (spec.authorityKeyId) {
+    extensions.push(extension(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(spec.authorityKeyId) })));
+  }
   if (spec.uris?.length) {
-    extensions.push(extension(CA_OID.subjectAltName, false, encode(Tag.SEQUENCE, ...spec.uris.map((u) => encode(0x86, Buffer.from(u, 'ascii'))))));
+    extensions.push(extension(id_ce_subjectAltName, false, new SubjectAlternativeName(spec.uris.map((uri) => new GeneralName({ uniformResourceIdentifier: uri })))));
   }
   if (spec.permittedUriHosts?.length) {
-    // NameConstraints ::= SEQUENCE { permittedSubtrees [0] GeneralSubtrees }; GeneralSubtree ::= SEQUENCE { base GeneralName }
-    const subtrees = spec.permittedUriHosts.map((host) => encode(Tag.SEQUENCE, encode(0x86, Buffer.from(host, 'ascii'))));
-    extensions.push(extension(CA_OID.nameConstraints, true, encode(Tag.SEQUENCE, encode(0xa0, ...subtrees))));
+    const permittedSubtrees = new GeneralSubtrees(spec.permittedUriHosts.map((host) => new GeneralSubtree({ base: new GeneralName({ uniformResourceIdentifier: host }) })));
+    extensions.push(extension(id_ce_nameConstraints, true, new NameConstraints({ permittedSubtrees })));
   }
-  const tbs = encode(
-    Tag.SEQUENCE,
-    encode(0xa0, smallInteger(2)), // v3
-    encode(Tag.INTEGER, randomSerial()),
-    signer.algorithmIdentifier,
-    spec.issuerName,
-    encode(Tag.SEQUENCE, encodeTime(spec.notBefore), encodeTime(spec.notAfter)),
-    spec.subjectName,
-    spki,
-    encode(0xa3, encode(Tag.SEQUENCE, ...extensions)),
-  );
-  return encode(Tag.SEQUENCE, tbs, signer.algorithmIdentifier, encodeBitString(signer.sign(tbs)));
+  return buildCertificate({
+    issuer: spec.issuerName,
+    subject: spec.subjectName,
+    subjectPublicKeyInfo,
+    notBefore: spec.notBefore,
+    notAfter: spec.notAfter,
+    extensions,
+    signingKey: spec.issuerKey,
+  });
 }
 
 // ---- reading ----------------------------------------------------------------------------------
 
 interface LoadedCertificate {
   pem: string;
-  x509: X509Certificate;
   parsed: ParsedCertificate;
 }
 
 function readCertificateBundle(pem: string, what: string): LoadedCertificate[] {
-  return pemBlocks(pem, ['CERTIFICATE'], what).map((der) => {
-    let x509: X509Certificate;
-    try {
-      x509 = new X509Certificate(der);
-    } catch {
-      throw new CertificateError(`${what}: not a valid X.509 certificate`);
-    }
-    return { pem: toPem('CERTIFICATE', der), x509, parsed: parseCertificate(der, what) };
-  });
+  return pemBlocks(pem, ['CERTIFICATE'], what).map((der) => ({ pem: toPem('CERTIFICATE', der), parsed: parseCertificate(der, what) }));
 }
 
 function readKey(pem: string, what: string): KeyObject {
@@ -210,28 +172,28 @@ function readKey(pem: string, what: string): KeyObject {
 
 /** basicConstraints of a certificate: whether it is a CA and its path length limit (undefined: none). */
 export function basicConstraintsOf(parsed: ParsedCertificate): { ca: boolean; pathLength: number | undefined } {
-  const value = parsed.extensions.get(OID.basicConstraints);
-  if (!value) return { ca: false, pathLength: undefined };
-  const fields = childrenOf(parseDer(value, 'basicConstraints'), 'basicConstraints');
-  let ca = false;
-  let pathLength: number | undefined;
-  for (const field of fields) {
-    if (field.tag === 0x01) ca = field.content[0] !== 0;
-    if (field.tag === Tag.INTEGER) pathLength = field.content.reduce((n, byte) => n * 256 + byte, 0);
-  }
-  return { ca, pathLength };
+  const value = extensionOf(parsed, id_ce_basicConstraints, BasicConstraints);
+  return { ca: value?.cA ?? false, pathLength: value?.pathLenConstraint };
 }
 
 /** Whether keyUsage allows signing certificates (no keyUsage extension: unrestricted). */
 function mayCertSign(parsed: ParsedCertificate): boolean {
-  const value = parsed.extensions.get(OID.keyUsage);
-  if (!value) return true;
-  const node = parseDer(value, 'keyUsage');
-  return node.tag === Tag.BIT_STRING && ((node.content[1] ?? 0) & 0x04) !== 0;
+  const value = extensionOf(parsed, id_ce_keyUsage, KeyUsage);
+  return !value || (value.toNumber() & KeyUsageFlags.keyCertSign) !== 0;
 }
 
-const selfSigned = (c: LoadedCertificate) => c.x509.checkIssued(c.x509) && c.x509.verify(c.x509.publicKey);
-const issuedBy = (child: LoadedCertificate, parent: LoadedCertificate) => child.x509.checkIssued(parent.x509) && child.x509.verify(parent.x509.publicKey);
+/** Whether a certificate (PEM, the first of a bundle) carries a name-constraints extension. */
+export function certificateHasNameConstraints(pem: string): boolean {
+  const [certificate] = readCertificateBundle(pem, 'certificate');
+  return certificate!.parsed.asn.tbsCertificate.extensions?.some((e) => e.extnID === id_ce_nameConstraints) ?? false;
+}
+
+/** SHA-256 of the DER, as node:crypto's X509Certificate shows it (AB:CD:…). */
+const fingerprint256 = (c: LoadedCertificate) => createHash('sha256').update(c.parsed.der).digest('hex').toUpperCase().match(/../g)!.join(':');
+/** Subject or issuer as OpenSSL prints it (one RDN a line, the way the API has always shown them), joined by ", ". */
+const displayName = (c: LoadedCertificate, which: 'subject' | 'issuer') => new X509Certificate(c.parsed.der)[which].replace(/\n/g, ', ');
+
+const selfSigned = (c: LoadedCertificate) => issuedBy(c.parsed, c.parsed);
 
 // ---- the root ---------------------------------------------------------------------------------
 
@@ -244,14 +206,14 @@ export async function createRootCa(opts: { subject: CaSubject; validitySeconds: 
   if (!Number.isSafeInteger(opts.validitySeconds) || opts.validitySeconds < 3600) throw new CertificateError('root validity must be at least 3600 seconds');
   const keyPem = await generatePrivateKey(opts.keyBits ?? 3072);
   const key = createPrivateKey(keyPem);
-  const name = encodeName(opts.subject);
+  const name = caName(opts.subject);
   const now = Math.floor(Date.now() / 1000) * 1000;
   const der = buildCaCertificate({
     issuerName: name,
     subjectName: name,
-    subjectKey: createPublicKey(key),
+    subjectKey: key,
     issuerKey: key,
-    authorityKeyId: publicKeyInfo(createPublicKey(key)).keyId,
+    authorityKeyId: keyIdentifier(subjectPublicKeyInfoOf(key)),
     pathLength: 1,
     notBefore: new Date(now - 3600_000),
     notAfter: new Date(now + opts.validitySeconds * 1000),
@@ -271,7 +233,7 @@ export function loadCaSigner(
   const [certificate, ...extra] = readCertificateBundle(input.certificatePem, names.certificate);
   if (!certificate) throw new CertificateError(`${names.certificate}: no certificate`);
   const key = readKey(input.keyPem, names.key);
-  if (!certificate.x509.checkPrivateKey(key)) throw new CertificateError(`${names.key} does not match ${names.certificate}`);
+  if (!holdsKey(certificate.parsed, key)) throw new CertificateError(`${names.key} does not match ${names.certificate}`);
   signerFor(key); // refuses unsupported key types now rather than at the first issue
   const { ca, pathLength } = basicConstraintsOf(certificate.parsed);
   if (!ca) throw new CertificateError(`${names.certificate}: not a CA certificate (basicConstraints CA:TRUE is missing)`);
@@ -285,11 +247,11 @@ export function loadCaSigner(
   }
   // The chain: from the file, or certificates that followed the signer in its own file.
   let chain = [...extra, ...(input.chainPem?.trim() ? readCertificateBundle(input.chainPem, names.chain) : [])];
-  if (chain[0] && chain[0].x509.fingerprint256 === certificate.x509.fingerprint256) chain = chain.slice(1);
+  if (chain[0] && fingerprint256(chain[0]) === fingerprint256(certificate)) chain = chain.slice(1);
   const path = [certificate, ...chain];
   for (let i = 0; i + 1 < path.length; i++) {
-    if (!issuedBy(path[i]!, path[i + 1]!)) {
-      throw new CertificateError(`${names.chain}: certificate ${i + 1} of the path (${path[i]!.x509.subject.replace(/\n/g, ', ')}) is not issued by the next one`);
+    if (!issuedBy(path[i]!.parsed, path[i + 1]!.parsed)) {
+      throw new CertificateError(`${names.chain}: certificate ${i + 1} of the path (${displayName(path[i]!, 'subject')}) is not issued by the next one`);
     }
     if (!basicConstraintsOf(path[i + 1]!.parsed).ca) throw new CertificateError(`${names.chain}: certificate ${i + 2} of the path is not a CA`);
   }
@@ -328,11 +290,11 @@ export async function issueIntermediateCa(
   if (notAfter <= now + 600_000) throw new CertificateError('the CA certificate expires within 10 minutes: renew it before issuing intermediates');
   const keyPem = await generatePrivateKey(opts.keyBits ?? 2048);
   const der = buildCaCertificate({
-    issuerName: issuer!.parsed.subject.der,
-    subjectName: encodeName(opts.subject),
-    subjectKey: createPublicKey(createPrivateKey(keyPem)),
+    issuerName: issuer!.parsed.asn.tbsCertificate.subject,
+    subjectName: caName(opts.subject),
+    subjectKey: createPrivateKey(keyPem),
     issuerKey,
-    authorityKeyId: subjectKeyIdentifier(issuer!.parsed) ?? publicKeyInfo(issuer!.x509.publicKey).keyId,
+    authorityKeyId: subjectKeyIdentifier(issuer!.parsed) ?? keyIdentifier(issuer!.parsed.asn.tbsCertificate.subjectPublicKeyInfo),
     pathLength: 0,
     notBefore: new Date(now - 60_000),
     notAfter: new Date(notAfter),
@@ -353,7 +315,7 @@ export function intermediateStillGood(intermediate: CaKeyPair, signer: CaSigner,
     const [issuer] = readCertificateBundle(signer.certificatePem, 'CA certificate');
     const { notBefore, notAfter } = certificate!.parsed;
     const renewAt = notAfter.getTime() - (notAfter.getTime() - notBefore.getTime()) / 5;
-    return certificate!.x509.checkPrivateKey(readKey(intermediate.keyPem, 'intermediate key')) && issuedBy(certificate!, issuer!) && now < renewAt;
+    return holdsKey(certificate!.parsed, readKey(intermediate.keyPem, 'intermediate key')) && issuedBy(certificate!.parsed, issuer!.parsed) && now < renewAt;
   } catch {
     return false;
   }
@@ -386,18 +348,15 @@ export interface CaCertificateDescription {
 /** What the API shows of a CA certificate (never anything of its key). */
 export function describeCaCertificate(pem: string): CaCertificateDescription {
   const [certificate] = readCertificateBundle(pem, 'certificate');
-  const { x509, parsed } = certificate!;
-  const uris = (x509.subjectAltName ?? '')
-    .split(', ')
-    .filter((s) => s.startsWith('URI:'))
-    .map((s) => s.slice(4));
+  const { parsed } = certificate!;
+  const uris = (extensionOf(parsed, id_ce_subjectAltName, SubjectAlternativeName) ?? []).flatMap((n) => n.uniformResourceIdentifier ?? []);
   return {
-    subject: x509.subject.replace(/\n/g, ', '),
-    issuer: x509.issuer.replace(/\n/g, ', '),
+    subject: displayName(certificate!, 'subject'),
+    issuer: displayName(certificate!, 'issuer'),
     serialNumber: parsed.serialNumber,
     notBefore: parsed.notBefore,
     notAfter: parsed.notAfter,
     uris,
-    sha256Fingerprint: x509.fingerprint256,
+    sha256Fingerprint: fingerprint256(certificate!),
   };
 }

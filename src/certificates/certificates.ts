@@ -1,25 +1,46 @@
 /**
- * Tenant client certificates: private keys (node:crypto), PKCS#10 requests (built by
- * node-forge, signed by node:crypto) and
- * local signing by a cluster CA. Issued certificates copy the request's subject and public key
- * byte for byte; the issuer is the CA certificate's subject byte for byte, which is what Go
- * (the Kubernetes apiserver) needs to chain them. Any failure throws CertificateError, whose
- * messages never include key material.
+ * Tenant client certificates: private keys (node:crypto), PKCS#10 requests and local signing by
+ * a cluster CA, written with @peculiar/asn1-x509 / asn1-csr (x509.ts) and signed by node:crypto.
+ * Issued certificates copy the request's subject and public key as read; the issuer is the CA
+ * certificate's subject as read, which is what Go (the Kubernetes apiserver) needs to chain them.
+ * Any failure throws CertificateError, whose messages never include key material.
  */
-import {
-  X509Certificate,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPair,
-  sign as cryptoSign,
-  type KeyObject,
-} from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import forge from 'node-forge';
-import { CertificateError, nameAttributes, pemBlocks, toPem } from './der.js';
-import { OID, buildClientCertificate, parseCertificate, parseCsr, subjectKeyIdentifier, verifySignature } from './x509.js';
+import { Attributes, CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
+import {
+  AuthorityKeyIdentifier,
+  BasicConstraints,
+  ExtendedKeyUsage,
+  KeyIdentifier,
+  KeyUsage,
+  KeyUsageFlags,
+  id_ce_authorityKeyIdentifier,
+  id_ce_basicConstraints,
+  id_ce_extKeyUsage,
+  id_ce_keyUsage,
+  id_kp_clientAuth,
+} from '@peculiar/asn1-x509';
+import { CertificateError, pemBlocks, toPem } from './pem.js';
+import {
+  OID,
+  buildCertificate,
+  derOf,
+  extension,
+  holdsKey,
+  issuedBy,
+  nameAttributes,
+  nameOf,
+  parseCertificate,
+  parseCsr,
+  signerFor,
+  subjectKeyIdentifier,
+  subjectPublicKeyInfoOf,
+  verifySignature,
+  type ParsedCertificate,
+} from './x509.js';
 
-export { CertificateError } from './der.js';
+export { CertificateError } from './pem.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 const CERTIFICATE = ['CERTIFICATE'];
@@ -48,46 +69,25 @@ function readPrivateKey(pem: string, what: string): KeyObject {
   }
 }
 
-function readCertificates(pem: string, what: string): { der: Buffer; x509: X509Certificate }[] {
-  return pemBlocks(pem, CERTIFICATE, what).map((der) => {
-    try {
-      return { der, x509: new X509Certificate(der) };
-    } catch {
-      throw new CertificateError(`${what}: not a valid X.509 certificate`);
-    }
-  });
-}
+const readCertificates = (pem: string, what: string): ParsedCertificate[] => pemBlocks(pem, CERTIFICATE, what).map((der) => parseCertificate(der, what));
 
-/** PrintableString when the value allows it (as Go writes names), UTF8String otherwise. */
-function subjectField(name: string, value: string): forge.pki.CertificateField {
-  const printable = /^[A-Za-z0-9 '()+,\-./:=?]*$/.test(value);
-  // asn1.Type.PRINTABLESTRING = 19, asn1.Type.UTF8 = 12 (typed as asn1.Class by @types/node-forge)
-  return { name, value, valueTagClass: (printable ? 19 : 12) as forge.asn1.Class };
-}
-
-/** A PKCS#10 request (PEM) for an RSA key (PKCS#1 or PKCS#8 PEM), subject CN and O, signed SHA-256. */
-/** In node-forge, untyped in @types/node-forge. */
-interface CertificationRequestInfoOf {
-  getCertificationRequestInfo(csr: forge.pki.CertificateSigningRequest): forge.asn1.Asn1;
-}
-
+/** A PKCS#10 request (PEM) for an RSA key (PKCS#1 or PKCS#8 PEM), subject CN then each O, signed SHA-256, no attributes. */
 export function createCsr(opts: { privateKeyPem: string; commonName: string; organization?: string | readonly string[] }): string {
   if (typeof opts.commonName !== 'string' || opts.commonName.trim() === '') throw new CertificateError('CSR common name must not be empty');
   const organizations = opts.organization === undefined ? [] : typeof opts.organization === 'string' ? [opts.organization] : [...opts.organization];
   if (organizations.some((o) => typeof o !== 'string' || o.trim() === '')) throw new CertificateError('CSR organization must not be empty');
   const key = readPrivateKey(opts.privateKeyPem, 'CSR private key');
   if (key.asymmetricKeyType !== 'rsa') throw new CertificateError(`CSR private key: must be RSA, not ${key.asymmetricKeyType ?? 'unknown'}`);
-  const csr = forge.pki.createCertificationRequest();
-  csr.publicKey = forge.pki.publicKeyFromPem(createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString());
-  csr.setSubject([subjectField('commonName', opts.commonName), ...organizations.map((o) => subjectField('organizationName', o))]);
-  // What csr.sign(key, sha256) does, with the RSA signature made by node:crypto (native) rather
-  // than forge's JavaScript big-integer arithmetic, which costs tens of milliseconds per CSR.
-  const signable = csr as typeof csr & { certificationRequestInfo: forge.asn1.Asn1; siginfo: { algorithmOid: string } };
-  signable.signatureOid = signable.siginfo.algorithmOid = forge.pki.oids.sha256WithRSAEncryption!;
-  signable.certificationRequestInfo = (forge.pki as unknown as CertificationRequestInfoOf).getCertificationRequestInfo(csr);
-  const info = Buffer.from(forge.asn1.toDer(signable.certificationRequestInfo).getBytes(), 'binary');
-  signable.signature = cryptoSign('sha256', info, key).toString('binary');
-  return forge.pki.certificationRequestToPem(csr).replace(/\r\n/g, '\n');
+  const signer = signerFor(key);
+  const certificationRequestInfo = new CertificationRequestInfo({
+    version: 0,
+    subject: nameOf([{ oid: OID.commonName, value: opts.commonName }, ...organizations.map((value) => ({ oid: OID.organization, value }))]),
+    subjectPKInfo: subjectPublicKeyInfoOf(key),
+    attributes: new Attributes(),
+  });
+  const signature = signer.sign(derOf(certificationRequestInfo));
+  const request = new CertificationRequest({ certificationRequestInfo, signatureAlgorithm: signer.algorithm, signature: Uint8Array.from(signature).buffer });
+  return toPem('CERTIFICATE REQUEST', derOf(request));
 }
 
 /**
@@ -106,7 +106,7 @@ export function signCsrLocally(opts: { csrPem: string; caCertPem: string; caKeyP
   const csr = parseCsr(csrDers[0]!, 'CSR');
   let subjectKey: KeyObject;
   try {
-    subjectKey = createPublicKey({ key: csr.subjectPublicKeyInfo.der, format: 'der', type: 'spki' });
+    subjectKey = createPublicKey({ key: derOf(csr.subjectPublicKeyInfo), format: 'der', type: 'spki' });
   } catch {
     throw new CertificateError('CSR: public key is unreadable');
   }
@@ -117,25 +117,33 @@ export function signCsrLocally(opts: { csrPem: string; caCertPem: string; caKeyP
   if (subjectKey.asymmetricKeyType === 'rsa' && bits !== undefined && bits < 2048) {
     throw new CertificateError(`CSR: RSA key of ${bits} bits is too weak (2048 at least)`);
   }
-  if (!nameAttributes(csr.subject, 'CSR').some((a) => a.oid === OID.commonName && a.value !== '')) {
+  if (!nameAttributes(csr.subject).some((a) => a.oid === OID.commonName && a.value !== '')) {
     throw new CertificateError('CSR: subject has no common name');
   }
 
   const caKey = readPrivateKey(opts.caKeyPem, 'CA private key');
-  const ca = readCertificates(opts.caCertPem, 'CA certificate').find((c) => c.x509.checkPrivateKey(caKey));
+  const ca = readCertificates(opts.caCertPem, 'CA certificate').find((c) => holdsKey(c, caKey));
   if (!ca) throw new CertificateError('CA private key does not match the CA certificate');
-  const caCertificate = parseCertificate(ca.der, 'CA certificate');
+  signerFor(caKey); // an unsupported CA key type is refused before anything is built
 
+  // digitalSignature, plus keyEncipherment where the key can do it (RSA).
+  const usage = KeyUsageFlags.digitalSignature | (subjectKey.asymmetricKeyType === 'rsa' ? KeyUsageFlags.keyEncipherment : 0);
+  const extensions = [
+    extension(id_ce_basicConstraints, true, new BasicConstraints()),
+    extension(id_ce_keyUsage, true, new KeyUsage(usage)),
+    extension(id_ce_extKeyUsage, false, new ExtendedKeyUsage([id_kp_clientAuth])),
+  ];
+  const caKeyId = subjectKeyIdentifier(ca);
+  if (caKeyId) extensions.push(extension(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(caKeyId) })));
   const now = Math.floor(Date.now() / 1000) * 1000;
-  const der = buildClientCertificate({
-    issuer: caCertificate.subject,
+  const der = buildCertificate({
+    issuer: ca.asn.tbsCertificate.subject,
     subject: csr.subject,
     subjectPublicKeyInfo: csr.subjectPublicKeyInfo,
-    subjectKeyIsRsa: subjectKey.asymmetricKeyType === 'rsa',
     notBefore: new Date(now - 60_000),
     notAfter: new Date(now + opts.validitySeconds * 1000),
-    authorityKeyIdentifier: subjectKeyIdentifier(caCertificate),
-    caKey,
+    extensions,
+    signingKey: caKey,
   });
   return toPem('CERTIFICATE', der);
 }
@@ -151,11 +159,11 @@ export interface CertificateDescription {
 
 /** Subject, issuer CN, validity and serial of a PEM certificate (the first one of a bundle). */
 export function describeCertificate(pem: string): CertificateDescription {
-  const certificate = parseCertificate(readCertificates(pem, 'certificate')[0]!.der, 'certificate');
-  const subject = nameAttributes(certificate.subject, 'certificate subject');
+  const certificate = readCertificates(pem, 'certificate')[0]!;
+  const subject = nameAttributes(certificate.asn.tbsCertificate.subject);
   const commonName = subject.find((a) => a.oid === OID.commonName)?.value;
   const organization = subject.filter((a) => a.oid === OID.organization).map((a) => a.value);
-  const issuerCommonName = nameAttributes(certificate.issuer, 'certificate issuer').find((a) => a.oid === OID.commonName)?.value;
+  const issuerCommonName = nameAttributes(certificate.asn.tbsCertificate.issuer).find((a) => a.oid === OID.commonName)?.value;
   return {
     subject: {
       ...(commonName !== undefined && { commonName }),
@@ -171,7 +179,7 @@ export function describeCertificate(pem: string): CertificateDescription {
 /** Whether the certificate (first of a bundle) carries the public key of `privateKeyPem`. */
 export function certificateMatchesKey(certPem: string, privateKeyPem: string): boolean {
   const [certificate] = readCertificates(certPem, 'certificate');
-  return certificate!.x509.checkPrivateKey(readPrivateKey(privateKeyPem, 'private key'));
+  return holdsKey(certificate!, readPrivateKey(privateKeyPem, 'private key'));
 }
 
 /**
@@ -181,7 +189,5 @@ export function certificateMatchesKey(certPem: string, privateKeyPem: string): b
  */
 export function verifyIssuedBy(certPem: string, caCertPem: string): boolean {
   const [certificate] = readCertificates(certPem, 'certificate');
-  return readCertificates(caCertPem, 'CA certificate').some(
-    (ca) => certificate!.x509.checkIssued(ca.x509) && certificate!.x509.verify(ca.x509.publicKey),
-  );
+  return readCertificates(caCertPem, 'CA certificate').some((ca) => issuedBy(certificate!, ca));
 }
