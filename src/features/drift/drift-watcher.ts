@@ -1,0 +1,283 @@
+/**
+ * Notices drift on every registered cluster with watches, not polls: one watch per cluster and
+ * managed kind, selected by the DCM's `managed-by` label, so the cost does not grow with the
+ * number of logical clouds. A change or deletion of a managed object schedules a check of its
+ * logical cloud on that cluster (debounced: a burst of events is one check), run by the
+ * DriftChecker. A watch that ends is started again with backoff, and the cluster is then
+ * checked in full (resync: events may have been missed meanwhile); a long periodic full resync
+ * is the backstop. Creations (ADDED, also what every new watch first lists) start no check.
+ */
+import { PeriodicJob } from '../../jobs/periodic.js';
+import type { Logger } from '../../logger.js';
+import { LABEL_LOGICAL_CLOUD_ID, MANAGED_BY, MANAGED_BY_VALUE } from '../../controllers/object-names.js';
+import { ISTIO_API_VERSION, ISTIO_KIND, ISTIO_OPERATOR_API_VERSION, ISTIO_OPERATOR_KIND } from '../../controllers/service-mesh.controller.js';
+import type { ClusterRecord } from '../cluster-registry/cluster.service.js';
+import type { CheckOutcome } from './drift-checker.js';
+
+/** The kinds the DCM manages on a cluster (each carries the managed-by label). */
+export const WATCHED_KINDS = [
+  { apiVersion: 'v1', kind: 'Namespace' },
+  { apiVersion: 'v1', kind: 'ResourceQuota' },
+  { apiVersion: 'v1', kind: 'Secret' },
+  { apiVersion: 'v1', kind: 'ServiceAccount' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding' },
+  { apiVersion: ISTIO_API_VERSION, kind: ISTIO_KIND },
+  { apiVersion: ISTIO_OPERATOR_API_VERSION, kind: ISTIO_OPERATOR_KIND },
+] as const;
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+interface WatchedObject {
+  kind?: string;
+  metadata?: { name?: string; labels?: Record<string, string> };
+}
+
+/** What the watcher needs of a cluster connection. */
+export interface WatchingConnection {
+  watch(
+    apiVersion: string,
+    kind: string,
+    opts: { labelSelector?: string },
+    handlers: { event(type: WatchEventType, object: WatchedObject): void; closed(error?: Error): void },
+  ): Promise<{ stop(): void }>;
+  close(): void;
+}
+
+export interface DriftWatcherOptions {
+  /** Wait after an event before checking, so that a burst of events is one check. */
+  debounceMs: number;
+  /** Full resync of every cluster (the backstop for anything a watch missed). */
+  resyncMs: number;
+  /** The longest wait before a broken watch is started again (doubling from 1 s). */
+  retryMaxMs: number;
+  /** How often the set of registered clusters is read again (new clusters watched, removed ones no longer). */
+  clusterRefreshMs: number;
+  /** Checks run at once. */
+  concurrency: number;
+}
+
+export interface DriftWatcherDependencies {
+  clusters(): Promise<ClusterRecord[]>;
+  connect(cluster: ClusterRecord): WatchingConnection;
+  /** The ids of the applied logical clouds that hold objects on the cluster. */
+  logicalCloudsOn(provider: string, cluster: string): Promise<string[]>;
+  check(logicalCloudId: string, provider: string, cluster: string): Promise<CheckOutcome>;
+  logger: Logger;
+  observer?: { watchRestarted(provider: string, cluster: string, kind: string): void };
+}
+
+interface ClusterWatches {
+  key: string;
+  provider: string;
+  cluster: string;
+  revision: number;
+  connection: WatchingConnection;
+  handles: Map<string, { stop(): void }>;
+  retryTimers: Set<NodeJS.Timeout>;
+  stopped: boolean;
+}
+
+const SELECTOR = `${MANAGED_BY}=${MANAGED_BY_VALUE}`;
+/** A check whose logical cloud is busy (an operation holds its lease) is tried again after this long. */
+const BUSY_RETRY_MS = 2000;
+
+export class DriftWatcher {
+  private readonly watched = new Map<string, ClusterWatches>();
+  private readonly scheduled = new Map<string, NodeJS.Timeout>();
+  private readonly queue: { id: string; provider: string; cluster: string }[] = [];
+  private readonly queued = new Set<string>();
+  private running = 0;
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly resync: PeriodicJob;
+  private readonly refresh: PeriodicJob;
+  private started = false;
+
+  constructor(
+    private readonly deps: DriftWatcherDependencies,
+    private readonly options: DriftWatcherOptions,
+  ) {
+    this.resync = new PeriodicJob('drift resync', () => this.resyncAll(), deps.logger);
+    this.refresh = new PeriodicJob('drift cluster refresh', () => this.refreshClusters(), deps.logger);
+  }
+
+  /** Watches every registered cluster and checks each of them in full once. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.refreshClusters();
+    this.resync.start(this.options.resyncMs);
+    this.refresh.start(this.options.clusterRefreshMs);
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    await Promise.all([this.resync.stop(), this.refresh.stop()]);
+    for (const w of this.watched.values()) this.unwatch(w);
+    this.watched.clear();
+    for (const timer of this.scheduled.values()) clearTimeout(timer);
+    this.scheduled.clear();
+    this.queue.length = 0;
+    this.queued.clear();
+    await this.idle();
+  }
+
+  /** Resolves once no check is scheduled, queued or running (tests, benchmarks). */
+  idle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** The watches open now, by `provider/cluster` (status, tests). */
+  watches(): Record<string, string[]> {
+    return Object.fromEntries([...this.watched.values()].map((w) => [w.key, [...w.handles.keys()].sort()]));
+  }
+
+  /** Checks every applied logical cloud on every watched cluster. */
+  async resyncAll(): Promise<void> {
+    for (const w of this.watched.values()) await this.resyncCluster(w);
+  }
+
+  private async refreshClusters(): Promise<void> {
+    const clusters = await this.deps.clusters();
+    const keys = new Set<string>();
+    for (const c of clusters) {
+      const key = `${c.scope.provider}/${c.name}`;
+      keys.add(key);
+      const existing = this.watched.get(key);
+      if (existing && existing.revision === c.revision) continue;
+      if (existing) this.unwatch(existing); // re-registered: its kubeconfig may have changed
+      await this.watchCluster(c, key);
+    }
+    for (const [key, w] of this.watched) {
+      if (keys.has(key)) continue;
+      this.unwatch(w);
+      this.watched.delete(key);
+    }
+  }
+
+  private async watchCluster(c: ClusterRecord, key: string): Promise<void> {
+    let connection: WatchingConnection;
+    try {
+      connection = this.deps.connect(c);
+    } catch (error) {
+      this.deps.logger.warn({ err: error, cluster: key }, 'drift: the cluster cannot be watched');
+      return;
+    }
+    const w: ClusterWatches = { key, provider: c.scope.provider!, cluster: c.name, revision: c.revision, connection, handles: new Map(), retryTimers: new Set(), stopped: false };
+    this.watched.set(key, w);
+    await Promise.all(WATCHED_KINDS.map((k) => this.startWatch(w, k, 0)));
+    await this.resyncCluster(w);
+  }
+
+  private unwatch(w: ClusterWatches): void {
+    w.stopped = true;
+    for (const timer of w.retryTimers) clearTimeout(timer);
+    for (const handle of w.handles.values()) handle.stop();
+    w.handles.clear();
+    w.connection.close();
+  }
+
+  /** Starts (or restarts, `attempt` > 0) the watch of one kind; true once it runs. */
+  private async startWatch(w: ClusterWatches, k: (typeof WATCHED_KINDS)[number], attempt: number): Promise<boolean> {
+    if (w.stopped) return false;
+    const retry = (error?: Error) => {
+      if (w.stopped) return;
+      w.handles.delete(k.kind);
+      // A watch the server ended in the normal way (its timeout) starts again at once; a failure waits, doubling.
+      const next = error ? attempt + 1 : 0;
+      const delay = error ? Math.min(this.options.retryMaxMs, 1000 * 2 ** Math.min(attempt, 10)) : 0;
+      if (error) this.deps.logger.debug({ cluster: w.key, kind: k.kind, err: error, retryInMs: delay }, 'drift: watch ended');
+      const timer = setTimeout(() => {
+        w.retryTimers.delete(timer);
+        void this.startWatch(w, k, next).then((running) => {
+          this.deps.observer?.watchRestarted(w.provider, w.cluster, k.kind);
+          // After a failure, events may have been missed: the cluster is checked in full.
+          if (running && error) void this.resyncCluster(w);
+        });
+      }, delay);
+      timer.unref();
+      w.retryTimers.add(timer);
+    };
+    try {
+      const handle = await w.connection.watch(k.apiVersion, k.kind, { labelSelector: SELECTOR }, {
+        event: (type, object) => this.onEvent(w, type, object),
+        closed: (error) => retry(error),
+      });
+      if (w.stopped) {
+        handle.stop();
+        return false;
+      }
+      w.handles.set(k.kind, handle);
+      return true;
+    } catch (error) {
+      retry(error instanceof Error ? error : new Error(String(error)));
+      return false;
+    }
+  }
+
+  private onEvent(w: ClusterWatches, type: WatchEventType, object: WatchedObject): void {
+    if (type === 'ADDED') return;
+    const id = object.metadata?.labels?.[LABEL_LOGICAL_CLOUD_ID];
+    if (id) this.schedule(id, w.provider, w.cluster, this.options.debounceMs);
+  }
+
+  private async resyncCluster(w: ClusterWatches): Promise<void> {
+    if (w.stopped) return;
+    try {
+      for (const id of await this.deps.logicalCloudsOn(w.provider, w.cluster)) this.enqueue(id, w.provider, w.cluster);
+    } catch (error) {
+      this.deps.logger.warn({ err: error, cluster: w.key }, 'drift: resync failed');
+    }
+  }
+
+  private schedule(id: string, provider: string, cluster: string, delayMs: number): void {
+    const key = `${id}|${provider}/${cluster}`;
+    if (this.scheduled.has(key)) return;
+    const timer = setTimeout(() => {
+      this.scheduled.delete(key);
+      this.enqueue(id, provider, cluster);
+    }, delayMs);
+    timer.unref();
+    this.scheduled.set(key, timer);
+  }
+
+  private enqueue(id: string, provider: string, cluster: string): void {
+    const key = `${id}|${provider}/${cluster}`;
+    if (this.queued.has(key)) return;
+    this.queued.add(key);
+    this.queue.push({ id, provider, cluster });
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.running < this.options.concurrency && this.queue.length > 0) {
+      const next = this.queue.shift()!;
+      this.queued.delete(`${next.id}|${next.provider}/${next.cluster}`);
+      this.running++;
+      void this.deps
+        .check(next.id, next.provider, next.cluster)
+        .then((outcome) => {
+          if (outcome === 'busy' && this.started) this.schedule(next.id, next.provider, next.cluster, BUSY_RETRY_MS);
+        })
+        .catch((error: unknown) => this.deps.logger.warn({ err: error, logicalCloudId: next.id, cluster: `${next.provider}/${next.cluster}` }, 'drift check failed'))
+        .finally(() => {
+          this.running--;
+          this.pump();
+          this.settle();
+        });
+    }
+    this.settle();
+  }
+
+  private isIdle(): boolean {
+    return this.running === 0 && this.queue.length === 0 && this.scheduled.size === 0;
+  }
+
+  private settle(): void {
+    if (!this.isIdle()) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+}
