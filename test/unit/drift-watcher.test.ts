@@ -1,0 +1,98 @@
+/** The drift watcher's scheduling, on fake watches: what starts a check, how often, and what a broken watch does. */
+import { describe, expect, it } from '@jest/globals';
+import pino from 'pino';
+import { DriftWatcher, WATCHED_KINDS, type WatchEventType, type WatchingConnection } from '../../src/features/drift/drift-watcher.js';
+import type { ClusterRecord } from '../../src/features/cluster-registry/cluster.service.js';
+
+type Handlers = Parameters<WatchingConnection['watch']>[3];
+
+const cluster = { id: 'c1', scope: { provider: 'p' }, name: 'c', revision: 1, createdAt: new Date(), updatedAt: new Date(), data: {} } as unknown as ClusterRecord;
+const object = (id: string) => ({ kind: 'RoleBinding', metadata: { name: 'b', labels: { 'dcm.onap.org/logical-cloud-id': id } } });
+
+function setUp(opts: { failFirstWatches?: number } = {}) {
+  const watches = new Map<string, Handlers>();
+  let failures = opts.failFirstWatches ?? 0;
+  const checks: string[] = [];
+  let busyOnce = new Set<string>();
+  const watcher = new DriftWatcher(
+    {
+      clusters: async () => [cluster],
+      connect: () => ({
+        watch: async (_v, kind, opts, handlers) => {
+          expect(opts.labelSelector).toBe('app.kubernetes.io/managed-by=dcm');
+          if (kind === 'RoleBinding' && failures > 0) {
+            failures--;
+            throw new Error('connection refused');
+          }
+          watches.set(kind, handlers);
+          return { stop: () => watches.delete(kind) };
+        },
+        close: () => undefined,
+      }),
+      logicalCloudsOn: async () => ['lc-resync'],
+      check: async (id) => {
+        checks.push(id);
+        if (busyOnce.has(id)) {
+          busyOnce.delete(id);
+          return 'busy';
+        }
+        return 'checked';
+      },
+      logger: pino({ level: 'silent' }),
+    },
+    { debounceMs: 20, resyncMs: 3_600_000, retryMaxMs: 50, clusterRefreshMs: 3_600_000, concurrency: 2 },
+  );
+  const emit = (kind: string, type: WatchEventType, id: string) => watches.get(kind)!.event(type, object(id));
+  return { watcher, watches, checks, emit, busy: (id: string) => (busyOnce = new Set([id])) };
+}
+
+describe('the drift watcher', () => {
+  it('watches every managed kind of a cluster and checks its logical clouds once at start', async () => {
+    const { watcher, watches, checks } = setUp();
+    await watcher.start();
+    await watcher.idle();
+    expect([...watches.keys()].sort()).toEqual(WATCHED_KINDS.map((k) => k.kind).sort());
+    expect(checks).toEqual(['lc-resync']);
+    await watcher.stop();
+    expect(watches.size).toBe(0);
+  });
+
+  it('checks a logical cloud once for a burst of changes, ignores creations, and retries a busy one', async () => {
+    const { watcher, checks, emit, busy } = setUp();
+    await watcher.start();
+    await watcher.idle();
+    checks.length = 0;
+    emit('RoleBinding', 'ADDED', 'lc-a');
+    emit('RoleBinding', 'DELETED', 'lc-a');
+    emit('ResourceQuota', 'MODIFIED', 'lc-a');
+    emit('Namespace', 'MODIFIED', 'lc-b');
+    await watcher.idle();
+    expect(checks.sort()).toEqual(['lc-a', 'lc-b']);
+    checks.length = 0;
+    busy('lc-c');
+    emit('Role', 'DELETED', 'lc-c');
+    await watcher.idle();
+    expect(checks).toEqual(['lc-c', 'lc-c']);
+    await watcher.stop();
+  });
+
+  it('starts a watch that failed or ended again, and resyncs the cluster after a failure', async () => {
+    const { watcher, watches, checks } = setUp({ failFirstWatches: 2 });
+    await watcher.start();
+    await watcher.idle();
+    expect(watches.has('RoleBinding')).toBe(false);
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => watches.has('RoleBinding') && (clearInterval(poll), resolve()), 5);
+    });
+    await watcher.idle();
+    expect(checks).toEqual(['lc-resync', 'lc-resync']);
+    checks.length = 0;
+    watches.get('Role')!.closed(new Error('the API server went away'));
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => watches.has('Role') && checks.length > 0 && (clearInterval(poll), resolve()), 5);
+    });
+    await watcher.idle();
+    expect(checks).toEqual(['lc-resync']);
+    await watcher.stop();
+  });
+});
