@@ -38,6 +38,21 @@ const ConfigSchema = z.object({
   DCM_CLUSTER_HEALTH_INTERVAL_MS: z.coerce.number().int().min(1000).default(30000),
   /** Lifetime of the bound token in a token user's kubeconfig (a new one at each download; TokenRequest takes at least 600 s). */
   DCM_TENANT_TOKEN_SECONDS: z.coerce.number().int().min(600).max(7 * 24 * 3600).default(3600),
+  /**
+   * Drift (objects the DCM applied, changed or deleted on a cluster): watched on every cluster,
+   * checked DCM_DRIFT_DEBOUNCE_MS after the last change, restored unless the logical cloud's
+   * reconcile is paused. A broken watch is started again within DCM_DRIFT_WATCH_RETRY_MAX_MS
+   * and its cluster checked in full; every DCM_DRIFT_RESYNC_MS every cluster is checked in full.
+   * DCM_DRIFT_ENABLED=false turns it off.
+   */
+  DCM_DRIFT_ENABLED: z
+    .enum(['true', 'false'], { message: 'DCM_DRIFT_ENABLED is true or false' })
+    .default('true')
+    .transform((v) => v === 'true'),
+  DCM_DRIFT_DEBOUNCE_MS: z.coerce.number().int().min(0).max(60000).default(500),
+  DCM_DRIFT_WATCH_RETRY_MAX_MS: z.coerce.number().int().min(100).max(60000).default(30000),
+  DCM_DRIFT_RESYNC_MS: z.coerce.number().int().min(10000).default(3600000),
+  DCM_DRIFT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   /** How often the DCM looks for tenant certificates due for renewal (one replica renews each logical cloud: the lease). */
   DCM_CERT_RENEWAL_INTERVAL_MS: z.coerce.number().int().min(1000).default(60000),
   DCM_CSR_SIGN_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60000),

@@ -29,6 +29,8 @@ export class DcmMetrics {
   private readonly clusterDuration: Histogram<'operation' | 'provider' | 'cluster' | 'outcome'>;
   private readonly operations: Counter<'operation' | 'outcome'>;
   private readonly operationDuration: Histogram<'operation' | 'outcome'>;
+  private readonly driftEvents: Counter<'kind' | 'change' | 'action'>;
+  private readonly driftWatchRestarts: Counter<'provider' | 'cluster' | 'kind'>;
 
   constructor(options: MetricsOptions) {
     const registers = [this.registry];
@@ -47,6 +49,18 @@ export class DcmMetrics {
       help: 'gRPC call duration by service, method and status code',
       labelNames: ['service', 'method', 'code'],
       buckets: HTTP_BUCKETS,
+      registers,
+    });
+    this.driftEvents = new Counter({
+      name: 'dcm_drift_events_total',
+      help: 'Objects found changed or deleted on a cluster (drift), by kind, change (deleted, changed, deleting, unexpected) and action (restored, reported, restore-failed)',
+      labelNames: ['kind', 'change', 'action'],
+      registers,
+    });
+    this.driftWatchRestarts = new Counter({
+      name: 'dcm_drift_watch_restarts_total',
+      help: 'Drift watches started again after they ended, by cluster and kind',
+      labelNames: ['provider', 'cluster', 'kind'],
       registers,
     });
     this.clusterOperations = new Counter({
@@ -115,6 +129,12 @@ export class DcmMetrics {
     this.grpcCalls.inc(labels);
     this.grpcDuration.observe(labels, seconds);
   }
+
+  /** Passed to the drift checker and watcher. */
+  readonly drift = {
+    driftDetected: ({ kind, change, action }: { kind: string; change: string; action: string }) => this.driftEvents.inc({ kind, change, action }),
+    watchRestarted: (provider: string, cluster: string, kind: string) => this.driftWatchRestarts.inc({ provider, cluster, kind }),
+  };
 
   /** Passed to the lifecycle service (LifecycleOptions.observer). */
   readonly lifecycle: LifecycleObserver = {

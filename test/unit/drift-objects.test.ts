@@ -60,8 +60,8 @@ function fakeConnection(objects: Record<string, Record<string, unknown>>) {
         objects[key({ kind: obj.kind, ...obj.metadata })] = o as Record<string, unknown>;
         return o;
       },
-      read: async <T extends object>(r: { kind: string; name: string; namespace?: string }) => objects[key(r)] as T | undefined,
-      delete: async (r: { kind: string; name: string; namespace?: string }) => {
+      read: async <T extends object>(r: { apiVersion?: string; kind: string; name: string; namespace?: string }) => objects[key(r)] as T | undefined,
+      delete: async (r: { apiVersion?: string; kind: string; name: string; namespace?: string }) => {
         writes.push(`delete ${r.kind}`);
         const there = key(r) in objects;
         delete objects[key(r)];
