@@ -27,7 +27,7 @@ import { CredentialsStore } from './features/lifecycle/credentials.store.js';
 import { LifecycleStatusStore } from './features/lifecycle/lifecycle-status.store.js';
 import { LifecycleService } from './features/lifecycle/lifecycle.service.js';
 import { CredentialRenewalJob } from './features/lifecycle/credential-renewal.job.js';
-import { createClusterConnection, type ClusterConnection } from './kubernetes/cluster-connection.js';
+import { createClusterGateway, type ClusterGateway } from './kubernetes/cluster-gateway.js';
 import type { ClusterRecord, ClusterSecrets } from './features/cluster-registry/cluster.service.js';
 import type { SecretCipher } from './security/secret-cipher.js';
 import type { LifecycleObserver } from './features/lifecycle/lifecycle.service.js';
@@ -101,7 +101,7 @@ export interface ServiceDependencies {
   /** Seals and opens secrets at rest. */
   cipher: SecretCipher;
   /** The one place that reaches clusters; tests may substitute it to reach an edge case. */
-  connect?: (cluster: ClusterRecord, secrets: ClusterSecrets) => ClusterConnection;
+  connect?: (cluster: ClusterRecord, secrets: ClusterSecrets) => ClusterGateway;
   /** Told of every finished apply/terminate (metrics); createDcm passes its own. */
   lifecycleObserver?: LifecycleObserver;
   /** Test seam: runs between creating a tenant CSR on a cluster and reading it back for approval. */
@@ -180,7 +180,7 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
       stops: stores.stopRequests,
       tokenSeconds: config.DCM_TENANT_TOKEN_SECONDS,
       health: { get: (provider, cluster) => stores.clusterHealth.get(provider, cluster), freshMs: 3 * config.DCM_CLUSTER_HEALTH_INTERVAL_MS },
-      connect: deps.connect ?? ((_cluster, secrets) => createClusterConnection(secrets.kubeconfig, config.DCM_CLUSTER_TIMEOUT_MS)),
+      connect: deps.connect ?? ((_cluster, secrets) => createClusterGateway(secrets.kubeconfig, config.DCM_CLUSTER_TIMEOUT_MS)),
     },
     deps.logger,
   );
@@ -193,7 +193,7 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
       await stores.caIntermediates.deleteAll(lc.id);
     },
   });
-  const probeConnection = (secrets: ClusterSecrets) => createClusterConnection(secrets.kubeconfig, config.DCM_CLUSTER_TIMEOUT_MS);
+  const probeConnection = (secrets: ClusterSecrets) => createClusterGateway(secrets.kubeconfig, config.DCM_CLUSTER_TIMEOUT_MS);
   const clusterHealthProber = new ClusterHealthProber(clusters, stores.clusterHealth, probeConnection, deps.logger);
   const certificateRenewal = new CredentialRenewalJob(stores.credentials, stores.lifecycle, stores.logicalClouds, lifecycle, deps.logger);
   const certificateAuthority = new CertificateAuthorityService(meshCa, stores.caIntermediates, logicalClouds, stores.clusterReferences, lifecycle);

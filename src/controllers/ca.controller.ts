@@ -8,13 +8,22 @@
  * Removal deletes the Secret, then the namespace (waiting until it is gone), then forgets the
  * stored intermediate.
  */
-import type { V1Namespace, V1Secret } from '@kubernetes/client-node';
-import type { DeliveredIntermediate, MeshCertificateAuthority, MeshTarget } from '../features/certificate-authority/mesh-ca.js';
-import { meshEnabled } from '../features/logical-clouds/logical-cloud.model.js';
-import { certainlyNotDone } from '../kubernetes/cluster-connection.js';
-import { waitForObject } from '../kubernetes/wait-for-object.js';
+import { meshEnabled } from '../domain/logical-cloud.js';
+import type { ClusterKey, DeliveredIntermediate, MeshTarget } from '../domain/mesh.js';
+import { certainlyNotDone } from '../kubernetes/cluster-gateway.js';
 import { messageOf, type ClusterContext } from './cluster-context.js';
 import { CACERTS_SECRET, LABEL_LOGICAL_CLOUD_ID, controlPlaneNamespace, labelValue } from './object-names.js';
+import type { Namespace, Secret } from './objects.js';
+
+/** What the CA controller needs of the service-mesh CA (the certificate-authority feature provides it). */
+export interface MeshCa {
+  /** The cluster's intermediate CA: the stored one while still good, a new one otherwise. */
+  ensureIntermediate(target: MeshTarget): Promise<DeliveredIntermediate>;
+  /** Whether an intermediate is stored for the logical cloud's cluster. */
+  holds(logicalCloudId: string, key: ClusterKey): Promise<boolean>;
+  /** Forgets the stored intermediate of the logical cloud's cluster. */
+  forget(logicalCloudId: string, key: ClusterKey): Promise<void>;
+}
 
 /** What the CA and mesh controllers know of the cluster they work for a logical cloud. */
 export function meshTarget(ctx: ClusterContext): MeshTarget {
@@ -37,7 +46,7 @@ const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 
 export class CaController {
   constructor(
-    private readonly ca: MeshCertificateAuthority,
+    private readonly ca: MeshCa,
     /** How long to wait for the control-plane namespace to be gone on removal. */
     private readonly deleteTimeoutMs: number,
   ) {}
@@ -62,7 +71,7 @@ export class CaController {
     }
     if (!(await this.applyNamespace(ctx))) return;
     const namespace = controlPlaneNamespace(ctx.identity);
-    const secret: V1Secret = {
+    const secret: Secret = {
       apiVersion: 'v1',
       kind: 'Secret',
       type: 'Opaque',
@@ -87,13 +96,13 @@ export class CaController {
     const name = controlPlaneNamespace(ctx.identity);
     const ref = { apiVersion: 'v1', kind: 'Namespace', name };
     try {
-      const existing = await ctx.connection.read<V1Namespace>(ref);
+      const existing = await ctx.connection.read<Namespace>(ref);
       if (existing && existing.metadata?.labels?.[LABEL_LOGICAL_CLOUD_ID] !== ctx.identity.logicalCloudId) {
         const message = `namespace ${name} already exists and is not managed by this logical cloud; it is not taken over`;
         ctx.record({ category: 'ca', kind: 'Namespace', name, status: 'Failed', message });
         return false;
       }
-      await ctx.connection.apply<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: ctx.labels } });
+      await ctx.connection.apply<Namespace>({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: ctx.labels } });
       ctx.record({ category: 'ca', kind: 'Namespace', name, status: 'Created' });
       return true;
     } catch (error) {
@@ -115,19 +124,11 @@ export class CaController {
     }
     const namespaceRef = { apiVersion: 'v1', kind: 'Namespace', name };
     try {
-      const existing = await ctx.connection.read<V1Namespace>(namespaceRef);
+      const existing = await ctx.connection.read<Namespace>(namespaceRef);
       if (existing && existing.metadata?.labels?.[LABEL_LOGICAL_CLOUD_ID] !== ctx.identity.logicalCloudId) {
         ctx.warnings.push({ permission: '*', resource: 'namespaces', group: '', message: `namespace ${name} is not managed by this logical cloud; left in place` });
       } else if (existing) {
-        await ctx.connection.delete(namespaceRef);
-        await waitForObject({
-          kubeConfig: ctx.connection.kubeConfig,
-          collectionPath: '/api/v1/namespaces',
-          name,
-          condition: () => false,
-          timeoutMs: this.deleteTimeoutMs,
-          untilDeleted: { exists: () => ctx.connection.read(namespaceRef).then((n) => n !== undefined) },
-        });
+        await ctx.connection.deleteAndWait(namespaceRef, this.deleteTimeoutMs);
       }
       ctx.record({ category: 'ca', kind: 'Namespace', name, status: 'Deleted' });
     } catch (error) {

@@ -2,16 +2,10 @@
  * What a controller knows while it works one cluster of one logical cloud, and how it
  * reports: every object it touches gets a status line (category, kind, name, status, message).
  */
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { ClusterRecord, ClusterSecrets } from '../domain/cluster.js';
+import type { ClusterQuotaRecord, ClusterReferenceRecord, LogicalCloudRecord, PermissionRecord } from '../domain/logical-cloud.js';
 import type { TenantIdentity } from '../domain/tenant-identity.js';
-import type { ClusterRecord, ClusterSecrets } from '../features/cluster-registry/cluster.service.js';
-import type {
-  ClusterQuotaRecord,
-  ClusterReferenceRecord,
-  LogicalCloudRecord,
-  PermissionRecord,
-} from '../features/logical-clouds/logical-cloud.model.js';
-import { ClusterError, type ClusterConnection } from '../kubernetes/cluster-connection.js';
+import { ClusterError, type ClusterGateway, type KubeObject } from '../kubernetes/cluster-gateway.js';
 import type { RuleWarning } from '../kubernetes/discovery.js';
 import { managedLabels, managedSelector, type LogicalCloudIdentity } from './object-names.js';
 
@@ -52,7 +46,8 @@ export class ClusterContext {
 
   constructor(
     readonly work: ClusterWork,
-    readonly connection: ClusterConnection,
+    /** The cluster's gateway (named connection for the code that built contexts before the gateway). */
+    readonly connection: ClusterGateway,
   ) {}
 
   get identity(): LogicalCloudIdentity {
@@ -94,7 +89,7 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
  * carry this logical cloud's labels but are no longer desired. Each object's failure is
  * recorded and does not stop the others.
  */
-export async function reconcileObjects(ctx: ClusterContext, kinds: ManagedKind[], desired: KubernetesObject[]): Promise<void> {
+export async function reconcileObjects(ctx: ClusterContext, kinds: ManagedKind[], desired: KubeObject[]): Promise<void> {
   const kindOf = (o: { kind?: string }) => kinds.find((k) => k.kind === o.kind)!;
   for (const object of desired) {
     const kind = kindOf(object);
@@ -113,10 +108,10 @@ export async function reconcileObjects(ctx: ClusterContext, kinds: ManagedKind[]
 export async function pruneObjects(
   ctx: ClusterContext,
   kinds: ManagedKind[],
-  select: (o: KubernetesObject) => boolean = () => true,
+  select: (o: KubeObject) => boolean = () => true,
 ): Promise<void> {
   for (const kind of kinds) {
-    let existing: KubernetesObject[];
+    let existing: KubeObject[];
     try {
       existing = await ctx.connection.list(kind.apiVersion, kind.kind, {
         ...(kind.namespaced ? { namespace: ctx.namespace } : {}),

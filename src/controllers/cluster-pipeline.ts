@@ -4,7 +4,7 @@
  * the mesh is off, whatever an earlier apply left of them is removed). Terminate runs the
  * reverse and ends with the namespace, waiting until it is gone.
  */
-import { meshEnabled } from '../features/logical-clouds/logical-cloud.model.js';
+import { meshEnabled } from '../domain/logical-cloud.js';
 import type { CaController } from './ca.controller.js';
 import { messageOf, type ClusterContext } from './cluster-context.js';
 import type { NamespaceController } from './namespace.controller.js';

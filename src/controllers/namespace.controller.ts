@@ -1,11 +1,10 @@
 /** Namespace controller: the logical cloud's namespace, with its labels; removed (and waited for) on terminate. */
-import type { V1Namespace } from '@kubernetes/client-node';
 import { pairsToMap } from '../db/named-record-store.js';
-import { certainlyNotDone } from '../kubernetes/cluster-connection.js';
-import { waitForObject } from '../kubernetes/wait-for-object.js';
+import { meshEnabled } from '../domain/logical-cloud.js';
+import { certainlyNotDone } from '../kubernetes/cluster-gateway.js';
 import { messageOf, type ClusterContext } from './cluster-context.js';
-import { meshEnabled } from '../features/logical-clouds/logical-cloud.model.js';
 import { CACERTS_SECRET, ISTIO_REVISION_LABEL, LABEL_LOGICAL_CLOUD_ID, meshRevision } from './object-names.js';
+import type { Namespace } from './objects.js';
 
 export type NamespaceOutcome = 'ready' | 'failed' | 'holds-ca-key';
 
@@ -20,7 +19,7 @@ export class NamespaceController {
    */
   async apply(ctx: ClusterContext): Promise<NamespaceOutcome> {
     const ref = { apiVersion: 'v1', kind: 'Namespace', name: ctx.namespace };
-    const namespace: V1Namespace = {
+    const namespace: Namespace = {
       apiVersion: 'v1',
       kind: 'Namespace',
       metadata: {
@@ -34,7 +33,7 @@ export class NamespaceController {
       },
     };
     try {
-      const existing = await ctx.connection.read<V1Namespace>(ref);
+      const existing = await ctx.connection.read<Namespace>(ref);
       if (existing && existing.metadata?.labels?.[LABEL_LOGICAL_CLOUD_ID] !== ctx.identity.logicalCloudId) {
         ctx.nothingCreated = true;
         const message = `namespace ${ctx.namespace} already exists and is not managed by this logical cloud; it is not taken over (choose another namespace)`;
@@ -59,25 +58,15 @@ export class NamespaceController {
   async remove(ctx: ClusterContext): Promise<void> {
     const ref = { apiVersion: 'v1', kind: 'Namespace', name: ctx.namespace };
     try {
-      const existing = await ctx.connection.read<V1Namespace>(ref);
+      const existing = await ctx.connection.read<Namespace>(ref);
       // Only a namespace this logical cloud created is ever deleted; another one is not ours to remove.
       if (existing && existing.metadata?.labels?.[LABEL_LOGICAL_CLOUD_ID] !== ctx.identity.logicalCloudId) {
         const message = `namespace ${ctx.namespace} is not managed by this logical cloud; left in place`;
         ctx.warnings.push({ permission: '*', resource: 'namespaces', group: '', message });
         return;
       }
-      if (existing) {
-        await ctx.connection.delete(ref);
-        // The namespace controller finalizes the deletion; terminate is done when it is gone.
-        await waitForObject({
-          kubeConfig: ctx.connection.kubeConfig,
-          collectionPath: '/api/v1/namespaces',
-          name: ctx.namespace,
-          condition: () => false,
-          timeoutMs: this.deleteTimeoutMs,
-          untilDeleted: { exists: () => ctx.connection.read(ref).then((n) => n !== undefined) },
-        });
-      }
+      // The namespace controller finalizes the deletion; terminate is done when it is gone.
+      if (existing) await ctx.connection.deleteAndWait(ref, this.deleteTimeoutMs);
       ctx.record({ category: 'namespace', kind: 'Namespace', name: ctx.namespace, status: 'Deleted' });
     } catch (error) {
       ctx.record({ category: 'namespace', kind: 'Namespace', name: ctx.namespace, status: 'DeleteFailed', message: messageOf(error) });

@@ -1,14 +1,14 @@
 /** Quota controller: a ResourceQuota per cluster quota in the logical cloud's namespace. */
-import type { V1ResourceQuota } from '@kubernetes/client-node';
 import { normalizeQuotaKey } from '../validation/kubernetes-rules.js';
 import { pruneObjects, reconcileObjects, type ClusterContext, type ManagedKind } from './cluster-context.js';
 import { namespacedObjectName } from './object-names.js';
+import type { ResourceQuota } from './objects.js';
 
 export const QUOTA_KINDS: ManagedKind[] = [{ category: 'quota', apiVersion: 'v1', kind: 'ResourceQuota', namespaced: true }];
 
 export class QuotaController {
   async apply(ctx: ClusterContext): Promise<void> {
-    const desired: V1ResourceQuota[] = ctx.work.quotas.map((quota) => ({
+    const desired: ResourceQuota[] = ctx.work.quotas.map((quota) => ({
       apiVersion: 'v1',
       kind: 'ResourceQuota',
       metadata: {

@@ -6,11 +6,11 @@
  * every binding away from earlier certificates. Rules are checked against the cluster's discovery first: a rule that
  * can grant nothing there becomes a warning in status.
  */
-import type { KubernetesObject } from '@kubernetes/client-node';
-import { checkRulesAgainstDiscovery, discoverServedResources, omittedWarnings } from '../kubernetes/discovery.js';
+import { checkRulesAgainstDiscovery, omittedWarnings } from '../kubernetes/discovery.js';
 import { LIMITS } from '../validation/limits.js';
 import { messageOf, pruneObjects, reconcileObjects, type ClusterContext, type ManagedKind } from './cluster-context.js';
 import { clusterObjectName, namespacedObjectName } from './object-names.js';
+import type { Role, RoleBinding } from './objects.js';
 
 const RBAC = 'rbac.authorization.k8s.io/v1';
 
@@ -25,7 +25,7 @@ export class RbacController {
   async apply(ctx: ClusterContext): Promise<void> {
     await this.checkRules(ctx);
     const subject = ctx.work.tenant?.subject;
-    const desired: KubernetesObject[] = [];
+    const desired: (Role | RoleBinding)[] = [];
     for (const permission of ctx.work.permissions) {
       const clusterWide = permission.data.namespace === '';
       const name = clusterWide ? clusterObjectName(ctx.identity, permission.name) : namespacedObjectName('permission', permission.name);
@@ -40,7 +40,7 @@ export class RbacController {
         kind: clusterWide ? 'ClusterRole' : 'Role',
         metadata,
         rules: [{ apiGroups: permission.data.apiGroups, resources: permission.data.resources, verbs: permission.data.verbs }],
-      } as KubernetesObject);
+      });
       if (subject) {
         desired.push({
           apiVersion: RBAC,
@@ -48,7 +48,7 @@ export class RbacController {
           metadata,
           roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: clusterWide ? 'ClusterRole' : 'Role', name },
           subjects: [subject.kind === 'Group' ? { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: subject.name } : { kind: 'ServiceAccount', name: subject.name, namespace: subject.namespace }],
-        } as KubernetesObject);
+        });
       }
     }
     await reconcileObjects(ctx, RBAC_KINDS, desired);
@@ -62,7 +62,7 @@ export class RbacController {
 
   private async checkRules(ctx: ClusterContext): Promise<void> {
     try {
-      const served = await discoverServedResources(ctx.connection);
+      const served = await ctx.connection.servedResources();
       // The first warnings only, and a count of the rest: a status document stays small whatever the rules.
       const permissions = ctx.work.permissions.map((p) => ({ name: p.name, rule: p.data }));
       const { warnings, omitted } = checkRulesAgainstDiscovery(permissions, served, LIMITS.statusWarnings);

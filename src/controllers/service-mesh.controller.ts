@@ -20,14 +20,13 @@
  * the resource's Ready condition, or the istiod Deployment of the revision being available:
  * `Ready`; past the wait the entry is `Pending`, saying the control plane is still not ready.
  */
-import type { KubernetesObject } from '@kubernetes/client-node';
-import type { ServiceMeshSettings } from '../features/logical-clouds/logical-cloud.model.js';
-import type { ClusterConnection } from '../kubernetes/cluster-connection.js';
-import { discoverServedResources, type ServedResources } from '../kubernetes/discovery.js';
-import { WaitTimeoutError, waitForObject } from '../kubernetes/wait-for-object.js';
+import type { ServiceMeshSettings } from '../domain/logical-cloud.js';
+import type { ClusterGateway, KubeObject, ServedResources } from '../kubernetes/cluster-gateway.js';
 import { meshTarget } from './ca.controller.js';
 import { messageOf, type ClusterContext, type ResourceStatus } from './cluster-context.js';
 import { controlPlaneNamespace, istiodDeploymentName, meshRevision, meshTokenAudience, meshTrustDomain, type LogicalCloudIdentity } from './object-names.js';
+import type { Condition, Deployment } from './objects.js';
+import { watchUntil } from './watch-until.js';
 
 export const SAIL_GROUP = 'sailoperator.io';
 export const ISTIO_API_VERSION = `${SAIL_GROUP}/v1`;
@@ -52,14 +51,10 @@ export interface ControlPlaneInput {
   version: string;
 }
 
-interface Condition {
-  type?: string;
-  status?: string;
-  reason?: string;
-  message?: string;
-}
-
-export interface IstioResource extends KubernetesObject {
+export interface IstioResource extends KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
   spec: {
     version: string;
     namespace: string;
@@ -127,10 +122,6 @@ function notReadyDetail(istio: IstioResource | undefined): string {
   return `Ready=${ready.status}${ready.reason ? ` (${ready.reason}${ready.message ? `: ${ready.message}` : ''})` : ''}`;
 }
 
-interface Deployment extends KubernetesObject {
-  status?: { conditions?: Condition[] };
-}
-
 /** A cluster entry whose control plane was declared but is not ready (the cluster is then not Applied). */
 export const meshNotReady = (resources: readonly Pick<ResourceStatus, 'category' | 'status'>[]): boolean =>
   resources.some((r) => r.category === 'mesh' && r.status === 'Pending');
@@ -140,8 +131,8 @@ export interface ServiceMeshOptions {
   istioVersion: string;
   /** How long apply waits for a declared control plane to be ready (DCM_MESH_READY_TIMEOUT_MS); 0: not at all. */
   readyTimeoutMs: number;
-  /** Which resources the cluster serves (default: its discovery API). */
-  discover?: (connection: ClusterConnection) => Promise<ServedResources>;
+  /** Which resources the cluster serves (default: the gateway's, from its discovery API). */
+  discover?: (gateway: ClusterGateway) => Promise<ServedResources>;
 }
 
 export class ServiceMeshController {
@@ -161,7 +152,7 @@ export class ServiceMeshController {
     }
     let served: ServedResources;
     try {
-      served = await (this.options.discover ?? discoverServedResources)(ctx.connection);
+      served = await (this.options.discover ?? ((gateway) => gateway.servedResources()))(ctx.connection);
     } catch (error) {
       entry('Failed', `the cluster's discovery API could not be read: ${messageOf(error)}`);
       return;
@@ -209,19 +200,18 @@ export class ServiceMeshController {
     let last: IstioResource | undefined = applied;
     if (this.options.readyTimeoutMs > 0) {
       try {
-        await waitForObject<IstioResource>({
-          kubeConfig: ctx.connection.kubeConfig,
-          collectionPath: `/apis/${ISTIO_API_VERSION}/istios`,
-          name: revision,
-          condition: (o) => {
+        const ready = await watchUntil<IstioResource>(
+          ctx.connection,
+          { apiVersion: ISTIO_API_VERSION, kind: ISTIO_KIND, name: revision, labelSelector: ctx.selector },
+          (o) => {
             last = o;
             return istioReady(o);
           },
-          timeoutMs: this.options.readyTimeoutMs,
-        });
-        return byResource;
+          this.options.readyTimeoutMs,
+        );
+        if (ready) return byResource;
       } catch (error) {
-        if (!(error instanceof WaitTimeoutError)) return { ready: false, detail: `watching it failed: ${messageOf(error)}` };
+        return { ready: false, detail: `watching it failed: ${messageOf(error)}` };
       }
       if (await this.istiodAvailable(ctx)) return byDeployment;
     }

@@ -6,33 +6,25 @@
  * or signed by the DCM itself when the cluster was registered with its CA key. A valid
  * certificate of the current generation is reused on re-apply.
  */
-import { CertificatesV1Api, type V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { certificateMatchesKey, createCsr, describeCertificate, generatePrivateKey, signCsrLocally, verifyIssuedBy } from '../certificates/certificates.js';
+import type { LogicalCloudRecord } from '../domain/logical-cloud.js';
+import { renewalTime, type CredentialGeneration, type Credentials, type IssuedCertificate } from '../domain/tenant-credentials.js';
 import { tenantGroup, tenantServiceAccount, tenantUserName, type TenantIdentity } from '../domain/tenant-identity.js';
-import { renewalTime, type CredentialsStore } from '../features/lifecycle/credentials.store.js';
-import type { LogicalCloudRecord } from '../features/logical-clouds/logical-cloud.model.js';
-import { ClusterError } from '../kubernetes/cluster-connection.js';
-import { waitForObject } from '../kubernetes/wait-for-object.js';
+import { ClusterError } from '../kubernetes/cluster-gateway.js';
 import { messageOf, pruneObjects, reconcileObjects, type ClusterContext, type ManagedKind } from './cluster-context.js';
 import { csrName } from './object-names.js';
+import type { ServiceAccount } from './objects.js';
 
-/** What the API server recorded when the DCM created its CSR. */
-export interface SubmittedCsr {
-  uid: string | undefined;
-  username: string | undefined;
-  /** Base64 of the PEM request, as sent. */
-  request: string;
-}
+// The checks that a CSR read back is the DCM's own live with the gateway, which makes them.
+export { csrMismatch, type SubmittedCsr } from '../kubernetes/cluster-gateway.js';
 
-/**
- * Why a CSR read back by name is not the DCM's own (another object, another requester, another
- * request), or undefined when it is: only then is it approved, and only its certificate used.
- */
-export function csrMismatch(csr: Pick<V1CertificateSigningRequest, 'metadata' | 'spec'>, submitted: SubmittedCsr): string | undefined {
-  if (!submitted.uid || csr.metadata?.uid !== submitted.uid) return 'another object under the same name';
-  if (!submitted.username || csr.spec.username !== submitted.username) return `requested by ${csr.spec.username ?? 'nobody'}, not by the DCM`;
-  if (csr.spec.request !== submitted.request) return 'another certificate request';
-  return undefined;
+/** What the user controller needs of the tenant credentials store (the lifecycle feature provides it). */
+export interface TenantCredentialStore {
+  get(logicalCloudId: string): Promise<Credentials | null>;
+  /** The current credential generation, or a new one (new key) when `wanted` names another one or there is none. */
+  prepareGeneration(logicalCloudId: string, keyBits: number, generate: () => Promise<string>, wanted?: string): Promise<CredentialGeneration>;
+  putCertificate(logicalCloudId: string, issued: IssuedCertificate): Promise<void>;
+  removeCertificate(logicalCloudId: string, reference: string): Promise<void>;
 }
 
 /** Why an issued certificate is not the tenant's (other key, other subject), or undefined. */
@@ -57,14 +49,9 @@ export interface UserControllerOptions {
   beforeApproval?: (csrName: string) => Promise<void>;
 }
 
-const CSR_PATH = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
-
-const refusal = (csr: V1CertificateSigningRequest) =>
-  csr.status?.conditions?.find((c) => (c.type === 'Denied' || c.type === 'Failed') && c.status === 'True');
-
 export class UserController {
   constructor(
-    private readonly credentials: CredentialsStore,
+    private readonly credentials: TenantCredentialStore,
     private readonly options: UserControllerOptions,
   ) {}
 
@@ -142,54 +129,17 @@ export class UserController {
     }
   }
 
-  private async signByCluster(ctx: ClusterContext, csrPem: string, user: string): Promise<string> {
-    const api = ctx.connection.kubeConfig.makeApiClient(CertificatesV1Api);
-    const name = csrName(ctx.identity, user);
-    await this.deleteCsr(ctx, name);
-    const request = Buffer.from(csrPem).toString('base64');
-    const created = await ctx.connection.withTimeout(
-      `create CertificateSigningRequest ${name}`,
-      api.createCertificateSigningRequest({
-        body: {
-          metadata: { name, labels: ctx.labels },
-          spec: {
-            request,
-            signerName: 'kubernetes.io/kube-apiserver-client',
-            usages: ['digital signature', 'key encipherment', 'client auth'],
-            // The CSR API takes no less than 600 s; a shorter lifetime only with local signing.
-            expirationSeconds: Math.max(600, this.options.certificateValiditySeconds),
-          },
-        },
-      }),
-    );
-    // What the API server recorded of the DCM's own request: its uid and the DCM's identity as it authenticated it.
-    const submitted: SubmittedCsr = { uid: created.metadata?.uid, username: created.spec.username, request };
-    await this.options.beforeApproval?.(name);
-    const csr = await ctx.connection.withTimeout(`read CertificateSigningRequest ${name}`, api.readCertificateSigningRequest({ name }));
-    const replaced = csrMismatch(csr, submitted);
-    if (replaced) {
-      csr.status = { ...csr.status, conditions: [{ type: 'Denied', status: 'True', reason: 'DCMDenied', message: `not the request the DCM submitted: ${replaced}` }] };
-      await ctx.connection.withTimeout(`deny CertificateSigningRequest ${name}`, api.replaceCertificateSigningRequestApproval({ name, body: csr })).catch(() => undefined);
-      throw new ClusterError(`CertificateSigningRequest ${name} is not the one the DCM submitted (${replaced}): denied, not approved`);
-    }
-    csr.status = {
-      ...csr.status,
-      conditions: [{ type: 'Approved', status: 'True', reason: 'DCMApproved', message: `approved by the DCM for logical cloud ${ctx.identity.logicalCloud}` }],
-    };
-    await ctx.connection.withTimeout(`approve CertificateSigningRequest ${name}`, api.replaceCertificateSigningRequestApproval({ name, body: csr }));
-    const signed = await waitForObject<V1CertificateSigningRequest>({
-      kubeConfig: ctx.connection.kubeConfig,
-      collectionPath: CSR_PATH,
-      name,
-      timeoutMs: this.options.signTimeoutMs,
-      condition: (o) => Boolean(o.status?.certificate) || refusal(o) !== undefined,
+  private signByCluster(ctx: ClusterContext, csrPem: string, user: string): Promise<string> {
+    return ctx.connection.signClientCertificate({
+      name: csrName(ctx.identity, user),
+      csrPem,
+      labels: ctx.labels,
+      // The CSR API takes no less than 600 s; a shorter lifetime only with local signing.
+      expirationSeconds: this.options.certificateValiditySeconds,
+      approvalMessage: `approved by the DCM for logical cloud ${ctx.identity.logicalCloud}`,
+      signTimeoutMs: this.options.signTimeoutMs,
+      ...(this.options.beforeApproval ? { beforeApproval: this.options.beforeApproval } : {}),
     });
-    const refused = refusal(signed!);
-    if (refused) throw new ClusterError(`CertificateSigningRequest ${name} ${refused.type}: ${refused.message ?? refused.reason ?? ''}`);
-    const swapped = csrMismatch(signed!, submitted);
-    if (swapped) throw new ClusterError(`CertificateSigningRequest ${name} was replaced while it was signed (${swapped}): its certificate is not used`);
-    await this.deleteCsr(ctx, name);
-    return Buffer.from(signed!.status!.certificate!, 'base64').toString('utf8');
   }
 
   private async deleteCsr(ctx: ClusterContext, name: string): Promise<void> {
@@ -201,7 +151,7 @@ export class UserController {
    * with them every token issued for them (bound tokens die with their account).
    */
   private async applyServiceAccount(ctx: ClusterContext, name: string): Promise<void> {
-    const account = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: ctx.namespace, labels: ctx.labels } };
+    const account: ServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: ctx.namespace, labels: ctx.labels } };
     await reconcileObjects(ctx, [TENANT_SERVICE_ACCOUNTS], [account]);
   }
 

@@ -4,7 +4,11 @@
  * per-group-version requests otherwise.
  */
 import { LIMITS } from '../validation/limits.js';
-import type { ClusterConnection } from './cluster-connection.js';
+
+/** What discovery reads a cluster with: GETs of its API paths, parsed as JSON. */
+export interface DiscoveryReader {
+  getJson<T>(path: string, accept?: string): Promise<T>;
+}
 
 /** resource (plural, with `/subresource` entries too) → the API groups that serve it ("" = core). */
 export type ServedResources = Map<string, Set<string>>;
@@ -31,7 +35,7 @@ function add(served: ServedResources, resource: string, group: string): void {
   groups.add(group);
 }
 
-export async function discoverServedResources(cluster: ClusterConnection): Promise<ServedResources> {
+export async function discoverServedResources(cluster: DiscoveryReader): Promise<ServedResources> {
   const served: ServedResources = new Map();
   const [core, groups] = await Promise.all([
     cluster.getJson<AggregatedList & ResourceList>('/api', AGGREGATED),

@@ -7,7 +7,6 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { createRootCa, type CaKeyPair } from '../../src/certificates/certificate-authority.js';
 import { CaController } from '../../src/controllers/ca.controller.js';
@@ -17,60 +16,12 @@ import { ServiceMeshController, desiredIstio, meshNotReady } from '../../src/con
 import type { IntermediateCaStore, IntermediateWithKey } from '../../src/features/certificate-authority/intermediate-ca.store.js';
 import { MeshCertificateAuthority, hasNameConstraints } from '../../src/features/certificate-authority/mesh-ca.js';
 import type { RootCaStore } from '../../src/features/certificate-authority/root-ca.store.js';
-import { ClusterError, type ClusterConnection, type ObjectRef } from '../../src/kubernetes/cluster-connection.js';
+import { ClusterError, type KubeObject } from '../../src/kubernetes/cluster-gateway.js';
 import { SecretCipherError } from '../../src/security/secret-cipher.js';
+import { FakeCluster as MemoryCluster } from '../support/fake-cluster.js';
 
 const LC_ID = '0f8e2a34-5b6c-4d7e-8f90-a1b2c3d4e5f6';
 const REVISION = 'dcm-0f8e2a345b6c4d7e8f90a1b2c3d4e5f6';
-
-/** An API server in memory: objects by kind, namespace and name; `refuse` makes chosen calls fail. */
-class MemoryCluster implements ClusterConnection {
-  readonly kubeConfig = new KubeConfig();
-  readonly objects = new Map<string, KubernetesObject>();
-  readonly calls: string[] = [];
-  refuse: (verb: string, kind: string) => ClusterError | undefined = () => undefined;
-
-  private key(kind: string, name: string, namespace?: string) {
-    return `${kind}/${namespace ?? ''}/${name}`;
-  }
-  async apply<T extends KubernetesObject>(object: T): Promise<T> {
-    this.calls.push(`apply ${object.kind} ${object.metadata?.name}`);
-    const refused = this.refuse('apply', object.kind!);
-    if (refused) throw refused;
-    // As server-side apply: the status an operator wrote stays, and is answered.
-    const key = this.key(object.kind!, object.metadata!.name!, object.metadata?.namespace);
-    const existing = this.objects.get(key) as { status?: unknown } | undefined;
-    const next = { ...structuredClone(object), ...(existing?.status ? { status: existing.status } : {}) };
-    this.objects.set(key, next);
-    return structuredClone(next);
-  }
-  async read<T extends KubernetesObject>(ref: ObjectRef): Promise<T | undefined> {
-    this.calls.push(`read ${ref.kind} ${ref.name}`);
-    return this.objects.get(this.key(ref.kind, ref.name, ref.namespace)) as T | undefined;
-  }
-  async list<T extends KubernetesObject>(): Promise<T[]> {
-    return [];
-  }
-  async delete(ref: ObjectRef): Promise<boolean> {
-    this.calls.push(`delete ${ref.kind} ${ref.name}`);
-    const refused = this.refuse('delete', ref.kind);
-    if (refused) throw refused;
-    return this.objects.delete(this.key(ref.kind, ref.name, ref.namespace));
-  }
-  async getJson<T>(): Promise<T> {
-    throw new Error('not used');
-  }
-  async requestToken(): Promise<string> {
-    throw new Error('not used');
-  }
-  withTimeout<T>(_what: string, call: Promise<T>): Promise<T> {
-    return call;
-  }
-  close(): void {}
-  get<T>(kind: string, name: string, namespace?: string): T | undefined {
-    return this.objects.get(this.key(kind, name, namespace)) as T | undefined;
-  }
-}
 
 /** The stores the CA uses, in memory; `failGet` makes reading a stored intermediate fail as a wrong key would. */
 function memoryStores(root: CaKeyPair) {
@@ -177,7 +128,7 @@ describe('the CA and service-mesh controllers', () => {
     expect(ctx.resources.at(-1)!.message).toMatch(/still not ready after 0 ms \(no status yet/);
     expect(meshNotReady(ctx.resources)).toBe(true);
     expect(ctx.failed()).toBe(false);
-    const namespace = cluster.get<KubernetesObject>('Namespace', NS)!;
+    const namespace = cluster.get<KubeObject>('Namespace', NS)!;
     expect(namespace.metadata!.labels).toMatchObject({ 'dcm.onap.org/logical-cloud-id': LC_ID, 'app.kubernetes.io/managed-by': 'dcm' });
     const secret = cluster.get<{ data: Record<string, string> }>('Secret', 'cacerts', NS)!;
     expect(Object.keys(secret.data).sort()).toEqual(['ca-cert.pem', 'ca-key.pem', 'cert-chain.pem', 'root-cert.pem']);
@@ -193,8 +144,8 @@ describe('the CA and service-mesh controllers', () => {
     expect(cluster.get<{ data: Record<string, string> }>('Secret', 'cacerts', NS)!.data).toEqual(secret.data);
 
     // The operator reports Ready: the next apply says so.
-    const stored = cluster.get<KubernetesObject & { status?: unknown }>('Istio', REVISION)!;
-    cluster.objects.set(`Istio//${REVISION}`, { ...stored, status: { conditions: [{ type: 'Ready', status: 'True' }] } } as KubernetesObject);
+    const stored = cluster.get<KubeObject & { status?: unknown }>('Istio', REVISION)!;
+    cluster.objects.set(`Istio//${REVISION}`, { ...stored, status: { conditions: [{ type: 'Ready', status: 'True' }] } } as KubeObject);
     await mesh.apply(again);
     expect(again.resources.at(-1)).toMatchObject({ category: 'mesh', kind: 'Istio', status: 'Ready', message: expect.stringMatching(/Istio v1\.28\.4.*the Istio resource is Ready/) });
     expect(meshNotReady(again.resources)).toBe(false);
@@ -249,7 +200,7 @@ describe('the CA and service-mesh controllers', () => {
     const cluster = new MemoryCluster();
     const ctx = contextFor(cluster);
     ctx.work.cluster.data.labels = [{ key: 'dcm.onap.org/istio-version', value: 'v1.27.5' }];
-    cluster.objects.set(`Deployment/${NS}/istiod-${REVISION}`, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: `istiod-${REVISION}`, namespace: NS }, status: { conditions: [{ type: 'Available', status: 'True' }] } } as KubernetesObject);
+    cluster.objects.set(`Deployment/${NS}/istiod-${REVISION}`, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: `istiod-${REVISION}`, namespace: NS }, status: { conditions: [{ type: 'Available', status: 'True' }] } } as KubeObject);
     await caController.apply(ctx);
     await mesh.apply(ctx);
     expect(cluster.get<{ spec: { version: string } }>('Istio', REVISION)!.spec.version).toBe('v1.27.5');

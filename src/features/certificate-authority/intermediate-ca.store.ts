@@ -7,10 +7,9 @@
 import type { Collection, Db } from 'mongodb';
 import type { SecretCipher, StoredSecret } from '../../security/secret-cipher.js';
 
-export interface ClusterKey {
-  provider: string;
-  cluster: string;
-}
+import type { ClusterKey } from '../../domain/mesh.js';
+
+export type { ClusterKey };
 
 interface IntermediateDocument {
   _id: string;

@@ -12,7 +12,6 @@ import {
   intermediateStillGood,
   issueIntermediateCa,
   loadCaSigner,
-  type CacertsFiles,
   type CaSigner,
 } from '../../certificates/certificate-authority.js';
 import { CertificateError } from '../../certificates/der.js';
@@ -20,7 +19,8 @@ import { ConfigError } from '../../config.js';
 import { meshTrustDomain } from '../../controllers/object-names.js';
 import { UnavailableError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import type { ClusterKey, IntermediateCaStore } from './intermediate-ca.store.js';
+import type { ClusterKey, DeliveredIntermediate, MeshTarget } from '../../domain/mesh.js';
+import type { IntermediateCaStore } from './intermediate-ca.store.js';
 import type { RootCaStore } from './root-ca.store.js';
 
 export interface MeshCaOptions {
@@ -36,28 +36,7 @@ export interface MeshCaOptions {
 
 export type SignerSource = 'generated' | 'operator';
 
-export interface MeshTarget extends ClusterKey {
-  logicalCloudId: string;
-  project: string;
-  logicalCloud: string;
-  /** The logical cloud's namespace. */
-  namespace: string;
-  reference: string;
-  /** Istio's name of the cluster in this mesh. */
-  clusterName: string;
-  /**
-   * Whether the intermediate carries the critical URI name constraint (its trust domain only):
-   * spec.serviceMesh.nameConstraints, default true. Ambient mode's ztunnel rejects such chains.
-   */
-  nameConstraints: boolean;
-}
-
-export interface DeliveredIntermediate {
-  files: CacertsFiles;
-  serialNumber: string;
-  notAfter: Date;
-  reused: boolean;
-}
+export type { DeliveredIntermediate, MeshTarget } from '../../domain/mesh.js';
 
 /** The SPIFFE-style URI an intermediate names itself with: trust domain, namespace and cluster of its logical cloud. */
 export const intermediateUri = (target: Pick<MeshTarget, 'logicalCloudId' | 'namespace' | 'clusterName'>): string =>

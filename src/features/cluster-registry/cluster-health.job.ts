@@ -3,7 +3,7 @@
  * /version), readiness (GET /readyz). The result is stored (cluster status, logical cloud
  * status) and an apply to a cluster known unreachable fails at once with the reason.
  */
-import type { ApiServerConnection } from '../../kubernetes/cluster-connection.js';
+import type { ClusterGateway } from '../../kubernetes/cluster-gateway.js';
 import { PeriodicJob } from '../../jobs/periodic.js';
 import type { Logger } from '../../logger.js';
 import type { ClusterHealth, ClusterHealthStore } from './cluster-health.store.js';
@@ -17,7 +17,7 @@ export class ClusterHealthProber {
   constructor(
     private readonly clusters: Pick<ClusterService, 'all' | 'get' | 'secretsOf'>,
     private readonly store: Pick<ClusterHealthStore, 'record'>,
-    private readonly connect: (secrets: ClusterSecrets) => ApiServerConnection,
+    private readonly connect: (secrets: ClusterSecrets) => ClusterGateway,
     private readonly logger: Logger,
     private readonly concurrency = 4,
   ) {
@@ -27,7 +27,7 @@ export class ClusterHealthProber {
   /** Probes one cluster now and records the result. */
   async probe(cluster: ClusterRecord): Promise<ClusterHealth> {
     const base = { provider: cluster.scope.provider!, cluster: cluster.name, checkedAt: new Date() };
-    let connection: ApiServerConnection | undefined;
+    let connection: ClusterGateway | undefined;
     let result: Omit<ClusterHealth, 'since'>;
     try {
       connection = this.connect(this.clusters.secretsOf(cluster));

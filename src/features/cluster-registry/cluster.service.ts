@@ -10,23 +10,17 @@ import { KubeconfigError, parseAdminKubeconfig, privateKeyPemProblem, type Admin
 import type { SecretCipher, StoredSecret } from '../../security/secret-cipher.js';
 import type { Described } from '../metadata.js';
 import type { TopLevelService } from '../top-level.service.js';
+import type { ClusterData as RegisteredCluster, ClusterSecrets } from '../../domain/cluster.js';
 
-export interface ClusterSecrets {
-  kubeconfig: string;
-  caKey?: string;
-}
+export type { ClusterSecrets } from '../../domain/cluster.js';
 
 export interface StoredClusterSecrets {
   kubeconfig: StoredSecret;
   caKey?: StoredSecret;
 }
 
-export interface ClusterData extends Described {
-  labels: KeyValue[];
-  /** From the admin kubeconfig: where tenants reach the cluster and the CA they trust. */
-  server: string;
-  certificateAuthorityData?: string;
-  insecureSkipTlsVerify?: boolean;
+/** A registered cluster as stored: what the domain knows of it, and its sealed secrets. */
+export interface ClusterData extends RegisteredCluster {
   secrets: StoredClusterSecrets;
 }
 

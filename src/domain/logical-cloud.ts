@@ -1,0 +1,78 @@
+/** A logical cloud and its children as the DCM stores them (all keyed by the logical cloud's id). */
+import type { Described, KeyValue, StoredRecord } from './records.js';
+
+/** "0": admin (use the clusters' own admin access, create nothing); "1": a tenant with its own user. */
+export type LogicalCloudLevel = '0' | '1';
+
+export interface LogicalCloudUser {
+  name: string;
+  /** certificate: a client certificate per cluster; token: a ServiceAccount and bound tokens (clusters that sign no client certificates). */
+  type: 'certificate' | 'token';
+}
+
+/** An Istio control plane (and a CA of its own) per cluster; absent on records from before it existed: off. */
+export interface ServiceMeshSettings {
+  enabled: boolean;
+  network?: string;
+  /**
+   * Whether each cluster's intermediate CA carries the critical URI name constraint of the
+   * logical cloud's trust domain (absent: true). false for ambient mode: ztunnel (rustls-webpki)
+   * rejects chains with URI name constraints.
+   */
+  nameConstraints?: boolean;
+}
+
+export interface LogicalCloudData extends Described {
+  namespace: string;
+  level: LogicalCloudLevel;
+  labels: KeyValue[];
+  user?: LogicalCloudUser;
+  serviceMesh?: ServiceMeshSettings;
+  /**
+   * What the DCM does when an object it applied is changed or deleted on a cluster (drift):
+   * `enabled` (absent: enabled) restores it; `paused` only reports it in status.
+   */
+  reconcile?: ReconcileMode;
+}
+
+export type ReconcileMode = 'enabled' | 'paused';
+
+export const reconcilePaused = (data: Pick<LogicalCloudData, 'reconcile'>): boolean => data.reconcile === 'paused';
+
+export const meshEnabled = (data: Pick<LogicalCloudData, 'serviceMesh'>): boolean => data.serviceMesh?.enabled === true;
+
+export interface PermissionRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+export interface PermissionData extends PermissionRule {
+  /** The logical cloud's namespace (a Role), or '' for cluster-wide (a ClusterRole). */
+  namespace: string;
+}
+
+export interface ClusterReferenceData extends Described {
+  clusterProvider: string;
+  cluster: string;
+  loadbalancerIp: string;
+}
+
+export interface ClusterQuotaData extends Described {
+  /** ResourceQuota `hard` entries, keys as the client wrote them. */
+  spec: KeyValue[];
+}
+
+export type KvValue = string | number | boolean | null;
+
+export interface KvPairData extends Described {
+  kv: KeyValue<KvValue>[];
+}
+
+export type LogicalCloudRecord = StoredRecord<LogicalCloudData>;
+export type PermissionRecord = StoredRecord<PermissionData>;
+export type ClusterReferenceRecord = StoredRecord<ClusterReferenceData>;
+export type ClusterQuotaRecord = StoredRecord<ClusterQuotaData>;
+export type KvPairRecord = StoredRecord<KvPairData>;
+
+export const CHILD_SCOPE = ['logicalCloudId'] as const;
