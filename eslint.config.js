@@ -1,6 +1,7 @@
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import dcmLayers from './eslint-rules/layers.js';
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', '.testenv/', 'testenv/**/*.go', 'helm/'] },
@@ -13,6 +14,12 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': ['error', { allow: ['error'] }],
     },
+  },
+  {
+    // The layers of architecture.md: imports point one way (eslint-rules/layers.js).
+    files: ['src/**/*.ts'],
+    plugins: { dcm: dcmLayers },
+    rules: { 'dcm/layers': 'error' },
   },
   {
     files: ['test/**', 'scripts/**', 'bench/**'],
