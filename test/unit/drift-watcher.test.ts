@@ -21,8 +21,10 @@ function setUp(opts: { failFirstWatches?: number } = {}) {
         watch: async (_v, kind, opts, handlers) => {
           expect(opts.labelSelector).toBe('app.kubernetes.io/managed-by=dcm');
           if (kind === 'RoleBinding' && failures > 0) {
-            failures--;
-            throw new Error('connection refused');
+            // Both ways a watch can fail to start: a rejection, or (as the cluster gateway does) closed(error) before it resolves.
+            if (failures-- % 2 === 0) throw new Error('connection refused');
+            handlers.closed(new Error('connection refused'));
+            return { stop: () => undefined };
           }
           watches.set(kind, handlers);
           return { stop: () => watches.delete(kind) };

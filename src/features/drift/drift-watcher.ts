@@ -183,23 +183,12 @@ export class DriftWatcher {
   /** Starts (or restarts, `attempt` > 0) the watch of one kind; true once it runs. */
   private async startWatch(w: ClusterWatches, k: (typeof WATCHED_KINDS)[number], attempt: number): Promise<boolean> {
     if (w.stopped) return false;
+    let ended = false;
     const retry = (error?: Error) => {
+      ended = true;
       if (w.stopped) return;
       w.handles.delete(k.kind);
-      // A watch the server ended in the normal way (its timeout) starts again at once; a failure waits, doubling.
-      const next = error ? attempt + 1 : 0;
-      const delay = error ? Math.min(this.options.retryMaxMs, 1000 * 2 ** Math.min(attempt, 10)) : 0;
-      if (error) this.deps.logger.debug({ cluster: w.key, kind: k.kind, err: error, retryInMs: delay }, 'drift: watch ended');
-      const timer = setTimeout(() => {
-        w.retryTimers.delete(timer);
-        void this.startWatch(w, k, next).then((running) => {
-          this.deps.observer?.watchRestarted(w.provider, w.cluster, k.kind);
-          // After a failure, events may have been missed: the cluster is checked in full.
-          if (running && error) void this.resyncCluster(w);
-        });
-      }, delay);
-      timer.unref();
-      w.retryTimers.add(timer);
+      this.scheduleRestart(w, k, attempt, error);
     };
     try {
       const handle = await w.connection.watch(k.apiVersion, k.kind, { labelSelector: SELECTOR }, {
@@ -210,12 +199,35 @@ export class DriftWatcher {
         handle.stop();
         return false;
       }
+      if (ended) return false; // it failed before it ran (closed was called): the restart is scheduled
       w.handles.set(k.kind, handle);
       return true;
     } catch (error) {
-      retry(error instanceof Error ? error : new Error(String(error)));
+      if (!ended) retry(error instanceof Error ? error : new Error(String(error)));
       return false;
     }
+  }
+
+  /**
+   * A watch the server ended in the normal way (its timeout) starts again at once; after a
+   * failure it waits, doubling up to retryMaxMs, and the cluster is then checked in full (events
+   * may have been missed). A kind the cluster does not serve (404: no Istio CRD) is tried again
+   * rarely, at the resync interval or every 5 minutes, whichever is sooner.
+   */
+  private scheduleRestart(w: ClusterWatches, k: (typeof WATCHED_KINDS)[number], attempt: number, error?: Error): void {
+    const notServed = (error as { statusCode?: unknown } | undefined)?.statusCode === 404;
+    const delay = !error ? 0 : notServed ? Math.min(this.options.resyncMs, 300_000) : Math.min(this.options.retryMaxMs, 1000 * 2 ** Math.min(attempt, 10));
+    if (error && !notServed) this.deps.logger.debug({ cluster: w.key, kind: k.kind, err: error, retryInMs: delay }, 'drift: watch ended');
+    const timer = setTimeout(() => {
+      w.retryTimers.delete(timer);
+      void this.startWatch(w, k, error ? attempt + 1 : 0).then((running) => {
+        if (!running) return;
+        this.deps.observer?.watchRestarted(w.provider, w.cluster, k.kind);
+        if (error) void this.resyncCluster(w);
+      });
+    }, delay);
+    timer.unref();
+    w.retryTimers.add(timer);
   }
 
   private onEvent(w: ClusterWatches, type: WatchEventType, object: WatchedObject): void {
