@@ -26,14 +26,21 @@ export function logicalCloudStates(db: Db): () => Promise<Map<string, number>> {
   };
 }
 
-/** The nearest `notAfter` of any stored tenant certificate (every replica reads the same). */
+/**
+ * The nearest `notAfter` of any stored tenant certificate (every replica reads the same): one
+ * document per (logical cloud, reference) in `tenantCertificates`, and arrays of certificates
+ * stored in `userCredentials` before those existed.
+ */
 export function nearestCertificateExpiry(db: Db): () => Promise<Date | undefined> {
+  const certificates = db.collection<{ _id: string; notAfter: Date }>('tenantCertificates');
   const credentials = db.collection<{ _id: string; certificates?: { notAfter: Date }[] }>('userCredentials');
   return async () => {
+    const [stored, legacy] = await Promise.all([
+      certificates.find({}, { projection: { notAfter: 1 } }).toArray(),
+      credentials.find({ certificates: { $exists: true } }, { projection: { 'certificates.notAfter': 1 } }).toArray(),
+    ]);
     let nearest: Date | undefined;
-    for (const doc of await credentials.find({}, { projection: { 'certificates.notAfter': 1 } }).toArray()) {
-      for (const c of doc.certificates ?? []) if (!nearest || c.notAfter < nearest) nearest = c.notAfter;
-    }
+    for (const c of [...stored, ...legacy.flatMap((doc) => doc.certificates ?? [])]) if (!nearest || c.notAfter < nearest) nearest = c.notAfter;
     return nearest;
   };
 }

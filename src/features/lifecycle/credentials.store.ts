@@ -1,13 +1,20 @@
 /**
  * The tenant's credentials of each logical cloud: one credential generation at a time, with
- * its private key (generated once per generation, never per cluster, stored sealed) and the
- * certificate each cluster issued for it. A new generation (revocation, or the first apply
- * after a terminate, which forgets the credentials) has a new random id: RBAC binds the
- * group named after it, so the certificates of every earlier generation grant nothing.
+ * its private key (generated once per generation, never per cluster, stored sealed; collection
+ * `userCredentials`) and the certificate each cluster issued for it (one document per (logical
+ * cloud, cluster reference), collection `tenantCertificates`, each written by a single upsert).
+ * A new generation (revocation, or the first apply after a terminate, which forgets the
+ * credentials) has a new random id: RBAC binds the group named after it, so the certificates of
+ * every earlier generation grant nothing.
+ *
+ * Credentials stored before per-reference documents existed keep their certificates in a
+ * `certificates` array of the key's document: read as they are (a per-reference document of the
+ * same reference wins), and moved into per-reference documents when the next apply prepares its
+ * generation.
  */
 import { randomBytes } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
-import { CoalescingWriter } from './coalescing-writer.js';
+import { isDuplicateKeyError } from '../../db/mongo.js';
 import type { SecretCipher, StoredSecret } from '../../security/secret-cipher.js';
 
 export interface IssuedCertificate {
@@ -23,7 +30,8 @@ interface CredentialsDocument {
   _id: string;
   privateKey: StoredSecret;
   keyBits: number;
-  certificates: IssuedCertificate[];
+  /** Only on documents stored before per-reference certificate documents. */
+  certificates?: IssuedCertificate[];
   /** 1, 2, … within the document's life; absent on documents from before generations (then replaced at the next apply). */
   generation?: number;
   generationId?: string;
@@ -45,26 +53,26 @@ export interface Credentials extends Partial<CredentialGeneration> {
 /** A new generation's id: random, so that no generation of any logical cloud is ever named again. */
 export const newGenerationId = (): string => randomBytes(6).toString('hex');
 
+/** One reference's certificate: `_id` is `${logicalCloudId}/${reference}`. */
+type CertificateDocument = IssuedCertificate & { _id: string; logicalCloudId: string };
+
+const certificateId = (logicalCloudId: string, reference: string) => `${logicalCloudId}/${reference}`;
+
 export class CredentialsStore {
   private readonly collection: Collection<CredentialsDocument>;
-  /**
-   * Certificate changes of a logical cloud (a reference's new certificate, or none): its
-   * clusters are worked concurrently, and FerretDB loses one of two concurrent updates of the
-   * same document, so they are written one write at a time, coalesced.
-   */
-  private readonly certificateWrites = new CoalescingWriter<{ reference: string; issued?: IssuedCertificate }>((logicalCloudId, changes) =>
-    this.writeCertificates(logicalCloudId, changes),
-  );
+  private readonly certificates: Collection<CertificateDocument>;
 
   constructor(
     db: Db,
     private readonly cipher: SecretCipher,
   ) {
     this.collection = db.collection<CredentialsDocument>('userCredentials');
+    this.certificates = db.collection<CertificateDocument>('tenantCertificates');
   }
 
   async init(): Promise<void> {
-    // _id is the logical cloud's id: unique by construction.
+    // userCredentials: _id is the logical cloud's id, unique by construction.
+    await this.certificates.createIndex({ logicalCloudId: 1 }, { name: 'logical_cloud' });
   }
 
   async get(logicalCloudId: string): Promise<Credentials | null> {
@@ -74,15 +82,21 @@ export class CredentialsStore {
       logicalCloudId,
       privateKey: this.cipher.open(doc.privateKey, keyContext(logicalCloudId)),
       keyBits: doc.keyBits,
-      certificates: doc.certificates,
+      certificates: await this.certificatesOf(doc),
       ...(doc.generationId !== undefined ? { generation: doc.generation ?? 1, generationId: doc.generationId } : {}),
     };
   }
 
   /** Logical clouds with a certificate two thirds into its lifetime at `now`: due for renewal. */
   async dueForRenewal(now: Date): Promise<string[]> {
-    const docs = await this.collection.find({}, { projection: { 'certificates.notBefore': 1, 'certificates.notAfter': 1 } }).toArray();
-    return docs.filter((doc) => doc.certificates.some((c) => renewalTime(c).getTime() <= now.getTime())).map((doc) => doc._id);
+    const due = (c: Pick<IssuedCertificate, 'notBefore' | 'notAfter'>) => renewalTime(c).getTime() <= now.getTime();
+    const [stored, legacy] = await Promise.all([
+      this.certificates.find({}, { projection: { logicalCloudId: 1, notBefore: 1, notAfter: 1 } }).toArray(),
+      this.collection.find({ certificates: { $exists: true } }, { projection: { 'certificates.notBefore': 1, 'certificates.notAfter': 1 } }).toArray(),
+    ]);
+    const ids = new Set(stored.filter(due).map((c) => c.logicalCloudId));
+    for (const doc of legacy) if ((doc.certificates ?? []).some(due)) ids.add(doc._id);
+    return [...ids];
   }
 
   /** The generation and the certificates' validity, without opening the key (status). */
@@ -91,7 +105,7 @@ export class CredentialsStore {
     if (!doc) return null;
     return {
       ...(doc.generationId !== undefined ? { generation: doc.generation ?? 1, generationId: doc.generationId } : {}),
-      certificates: doc.certificates.map(({ reference, notAfter, signedBy }) => ({ reference, notAfter, signedBy })),
+      certificates: (await this.certificatesOf(doc)).map(({ reference, notAfter, signedBy }) => ({ reference, notAfter, signedBy })),
     };
   }
 
@@ -103,15 +117,18 @@ export class CredentialsStore {
    * lease; asking again for the same `wanted` (a resumed operation) changes nothing.
    */
   async prepareGeneration(logicalCloudId: string, keyBits: number, generate: () => Promise<string>, wanted?: string): Promise<CredentialGeneration> {
-    const current = await this.collection.findOne({ _id: logicalCloudId }, { projection: { generation: 1, generationId: 1 } });
+    const current = await this.collection.findOne({ _id: logicalCloudId }, { projection: { generation: 1, generationId: 1, certificates: 1 } });
     if (current?.generationId !== undefined && (wanted === undefined || wanted === current.generationId)) {
+      if (current.certificates) await this.moveStoredArray(logicalCloudId, current.certificates);
       return { generation: current.generation ?? 1, generationId: current.generationId };
     }
     const next: CredentialGeneration = { generation: (current?.generation ?? 0) + 1, generationId: wanted ?? newGenerationId() };
     const privateKey = await generate();
+    // The earlier generation's certificates go first: none of them is ever read with the new key.
+    await this.certificates.deleteMany({ logicalCloudId });
     await this.collection.replaceOne(
       { _id: logicalCloudId },
-      { privateKey: this.cipher.seal(privateKey, keyContext(logicalCloudId)), keyBits, certificates: [], ...next },
+      { privateKey: this.cipher.seal(privateKey, keyContext(logicalCloudId)), keyBits, ...next },
       { upsert: true },
     );
     return next;
@@ -130,25 +147,37 @@ export class CredentialsStore {
     return resealed;
   }
 
-  putCertificate(logicalCloudId: string, issued: IssuedCertificate): Promise<void> {
-    return this.certificateWrites.write(logicalCloudId, issued.reference, { reference: issued.reference, issued });
+  /** Stores the reference's certificate (a single upsert, replacing its previous one). */
+  async putCertificate(logicalCloudId: string, issued: IssuedCertificate): Promise<void> {
+    await this.certificates.replaceOne({ _id: certificateId(logicalCloudId, issued.reference) }, { ...issued, logicalCloudId }, { upsert: true });
   }
 
-  removeCertificate(logicalCloudId: string, reference: string): Promise<void> {
-    return this.certificateWrites.write(logicalCloudId, reference, { reference });
-  }
-
-  /** Replaces (or removes) the certificates of the changed references in one write. */
-  private async writeCertificates(logicalCloudId: string, changes: { reference: string; issued?: IssuedCertificate }[]): Promise<void> {
-    const stored = (await this.collection.findOne({ _id: logicalCloudId }, { projection: { certificates: 1 } }))?.certificates;
-    if (!stored) return;
-    const changed = new Set(changes.map((c) => c.reference));
-    const certificates = [...stored.filter((c) => !changed.has(c.reference)), ...changes.flatMap((c) => (c.issued ? [c.issued] : []))];
-    await this.collection.updateOne({ _id: logicalCloudId }, { $set: { certificates } });
+  async removeCertificate(logicalCloudId: string, reference: string): Promise<void> {
+    await this.certificates.deleteOne({ _id: certificateId(logicalCloudId, reference) });
   }
 
   async delete(logicalCloudId: string): Promise<void> {
+    await this.certificates.deleteMany({ logicalCloudId });
     await this.collection.deleteOne({ _id: logicalCloudId });
+  }
+
+  /** The certificates of the generation: per-reference documents, over an array stored in the old shape. */
+  private async certificatesOf(doc: CredentialsDocument): Promise<IssuedCertificate[]> {
+    const byReference = new Map((doc.certificates ?? []).map((c) => [c.reference, c]));
+    for (const { _id, logicalCloudId: _lc, ...issued } of await this.certificates.find({ logicalCloudId: doc._id }).toArray()) {
+      byReference.set(issued.reference, issued);
+    }
+    return [...byReference.values()].sort((a, b) => a.reference.localeCompare(b.reference));
+  }
+
+  /** Moves certificates stored in the old shape into per-reference documents (a newer document of a reference wins). */
+  private async moveStoredArray(logicalCloudId: string, stored: IssuedCertificate[]): Promise<void> {
+    for (const issued of stored) {
+      await this.certificates.insertOne({ ...issued, _id: certificateId(logicalCloudId, issued.reference), logicalCloudId }).catch((error: unknown) => {
+        if (!isDuplicateKeyError(error)) throw error;
+      });
+    }
+    await this.collection.updateOne({ _id: logicalCloudId }, { $unset: { certificates: '' } });
   }
 }
 

@@ -1,7 +1,14 @@
 /**
  * The lifecycle of each logical cloud, durable in MongoDB so that it survives a restart:
- * its state, the operation under way, per cluster what was done to which object, and
- * which clusters hold objects of it (so that a removed reference is cleaned up).
+ * its state, the operation under way and which clusters hold objects of it (so that a removed
+ * reference is cleaned up) in one document per logical cloud (collection `lifecycle`); per
+ * cluster what was done to which object in one document per (logical cloud, cluster reference)
+ * (collection `lifecycleClusters`), each written by a single upsert: clusters finishing at once
+ * never write the same document, so no write can undo another's.
+ *
+ * Documents stored before per-cluster documents existed keep their clusters in a `clusters`
+ * array of the logical cloud's document: read as they are (a per-cluster document of the same
+ * reference wins), and replaced by per-cluster documents at the next `put`.
  */
 import type { Collection, Db } from 'mongodb';
 import type { ResourceStatus } from '../../controllers/cluster-context.js';
@@ -17,6 +24,17 @@ export type LifecycleState =
   | 'Terminating'
   | 'Terminated'
   | 'TerminateFailed';
+
+/** The design's words for the overall status (endpoint 15). */
+export const STATUS_TEXT: Record<LifecycleState, string> = {
+  Created: 'Not Applied',
+  Instantiating: 'Creation in Progress',
+  Instantiated: 'Created',
+  InstantiateFailed: 'Creation Failed',
+  Terminating: 'Termination in Progress',
+  Terminated: 'Terminated',
+  TerminateFailed: 'Termination Failed',
+};
 
 export type ClusterState = 'Pending' | 'Applying' | 'Applied' | 'Failed' | 'Terminating' | 'Terminated' | 'TerminateFailed';
 
@@ -111,6 +129,7 @@ export interface LifecycleDocument {
     /** Stopped on request (EMCO's …/stop) before it reached every cluster. */
     stopped?: boolean;
   };
+  /** Each cluster's status, sorted by reference (assembled from the per-cluster documents). */
   clusters: ClusterStatus[];
   /** Clusters that may hold objects of this logical cloud. */
   placements: ClusterPlacement[];
@@ -118,52 +137,85 @@ export interface LifecycleDocument {
   heldBefore?: ClusterPlacement[];
 }
 
+/** The logical cloud's own document; `clusters` only on documents stored before per-cluster documents. */
+type OperationDocument = Omit<LifecycleDocument, 'clusters'> & { clusters?: ClusterStatus[] };
+
+/** One cluster's status: `_id` is `${logicalCloudId}/${reference}`. */
+type ClusterDocument = ClusterStatus & { _id: string; logicalCloudId: string };
+
+const clusterDocumentId = (logicalCloudId: string, reference: string) => `${logicalCloudId}/${reference}`;
+
+const byReference = (a: ClusterStatus, b: ClusterStatus) => a.reference.localeCompare(b.reference);
+
 export class LifecycleStatusStore {
-  private readonly collection: Collection<LifecycleDocument>;
+  private readonly operations: Collection<OperationDocument>;
+  private readonly clusters: Collection<ClusterDocument>;
   /** A nudge after every write, for watchers of a logical cloud's status. */
   readonly events = new StatusEvents();
 
   constructor(db: Db) {
-    this.collection = db.collection<LifecycleDocument>('lifecycle');
+    this.operations = db.collection<OperationDocument>('lifecycle');
+    this.clusters = db.collection<ClusterDocument>('lifecycleClusters');
   }
 
   async init(): Promise<void> {
-    await this.collection.createIndex({ 'operation.inProgress': 1 }, { name: 'in_progress' });
+    await this.operations.createIndex({ 'operation.inProgress': 1 }, { name: 'in_progress' });
+    await this.clusters.createIndex({ logicalCloudId: 1 }, { name: 'logical_cloud' });
   }
 
-  get(logicalCloudId: string): Promise<LifecycleDocument | null> {
-    return this.collection.findOne({ _id: logicalCloudId });
+  async get(logicalCloudId: string): Promise<LifecycleDocument | null> {
+    const doc = await this.operations.findOne({ _id: logicalCloudId });
+    return doc ? this.assemble(doc) : null;
   }
 
+  /**
+   * Writes the whole status: each cluster's document, then the logical cloud's (whose state
+   * readers wait on, so that its clusters are there when they see it); clusters no longer
+   * listed are removed.
+   */
   async put(doc: LifecycleDocument): Promise<void> {
-    await this.collection.replaceOne({ _id: doc._id }, { ...doc, clusters: doc.clusters.map(boundedClusterStatus) }, { upsert: true });
+    const { clusters, ...operation } = doc;
+    await Promise.all(clusters.map((status) => this.upsertCluster(doc._id, status)));
+    await this.clusters.deleteMany({ logicalCloudId: doc._id, reference: { $nin: clusters.map((c) => c.reference) } });
+    await this.operations.replaceOne({ _id: doc._id }, operation, { upsert: true });
     this.events.changed(doc._id);
   }
 
-  /** Sets the status of several clusters in one write (each replacing that cluster's previous one). */
+  /** Sets the status of the clusters, one upsert each (each replacing that cluster's previous one). */
   async setClusters(logicalCloudId: string, statuses: ClusterStatus[]): Promise<void> {
-    const doc = await this.get(logicalCloudId);
-    if (!doc) return;
-    const replaced = new Set(statuses.map((s) => s.reference));
-    const clusters = [...doc.clusters.filter((c) => !replaced.has(c.reference)), ...statuses.map(boundedClusterStatus)];
-    clusters.sort((a, b) => a.reference.localeCompare(b.reference));
-    await this.collection.updateOne({ _id: logicalCloudId }, { $set: { clusters } });
+    await Promise.all(statuses.map((status) => this.upsertCluster(logicalCloudId, status)));
     this.events.changed(logicalCloudId);
   }
 
   /** Names of the logical clouds that may still hold objects on the cluster. */
   async holdingCluster(provider: string, cluster: string): Promise<string[]> {
     // Narrowed by the server, matched exactly here (FerretDB v1 has no $elemMatch).
-    const docs = await this.collection.find({ 'placements.cluster': cluster }, { projection: { project: 1, logicalCloud: 1, placements: 1 } }).toArray();
+    const docs = await this.operations.find({ 'placements.cluster': cluster }, { projection: { project: 1, logicalCloud: 1, placements: 1 } }).toArray();
     return docs.filter((d) => d.placements.some((p) => p.provider === provider && p.cluster === cluster)).map((d) => `${d.project}/${d.logicalCloud}`);
   }
 
-  inProgress(): Promise<LifecycleDocument[]> {
-    return this.collection.find({ 'operation.inProgress': true }).toArray();
+  async inProgress(): Promise<LifecycleDocument[]> {
+    const docs = await this.operations.find({ 'operation.inProgress': true }).toArray();
+    return Promise.all(docs.map((doc) => this.assemble(doc)));
   }
 
   async delete(logicalCloudId: string): Promise<void> {
-    await this.collection.deleteOne({ _id: logicalCloudId });
+    await this.clusters.deleteMany({ logicalCloudId });
+    await this.operations.deleteOne({ _id: logicalCloudId });
     this.events.changed(logicalCloudId);
+  }
+
+  private async upsertCluster(logicalCloudId: string, status: ClusterStatus): Promise<void> {
+    const _id = clusterDocumentId(logicalCloudId, status.reference);
+    await this.clusters.replaceOne({ _id }, { ...boundedClusterStatus(status), logicalCloudId }, { upsert: true });
+  }
+
+  /** The logical cloud's document with its clusters: the per-cluster documents, over a stored array of the old shape. */
+  private async assemble(doc: OperationDocument): Promise<LifecycleDocument> {
+    const { clusters: stored = [], ...operation } = doc;
+    const found = await this.clusters.find({ logicalCloudId: doc._id }).toArray();
+    const clusters = new Map(stored.map((c) => [c.reference, c]));
+    for (const { _id, logicalCloudId: _lc, ...status } of found) clusters.set(status.reference, status);
+    return { ...operation, clusters: [...clusters.values()].sort(byReference) };
   }
 }

@@ -34,7 +34,6 @@ import type {
   LifecycleState,
   LifecycleStatusStore,
 } from './lifecycle-status.store.js';
-import { CoalescingWriter } from './coalescing-writer.js';
 
 export const MAX_PERMISSIONS = 100;
 
@@ -114,8 +113,6 @@ export class LifecycleService implements LifecycleGuard {
   private readonly claims = new Map<string, Claim>();
   private sweeper: NodeJS.Timeout | undefined;
   private sweeping: Promise<number> | undefined;
-  /** Cluster status writes of each logical cloud: one at a time, coalesced (clusters finish concurrently). */
-  private readonly statusWrites = new CoalescingWriter<ClusterStatus>((logicalCloudId, statuses) => this.status.setClusters(logicalCloudId, statuses));
 
   constructor(
     private readonly logicalClouds: LogicalCloudService,
@@ -507,14 +504,9 @@ export class LifecycleService implements LifecycleGuard {
     this.running.set(logicalCloudId, run);
   }
 
-  /** Writes one cluster's status; resolves once a write that holds it has succeeded. */
+  /** Writes one cluster's status (its own document: a single upsert). */
   private writeCluster(logicalCloudId: string, status: ClusterStatus): Promise<void> {
-    return this.statusWrites.write(logicalCloudId, status.reference, status);
-  }
-
-  /** Waits until every cluster status of the logical cloud asked for so far is written (or failed). */
-  private async statusWritten(logicalCloudId: string): Promise<void> {
-    await this.statusWrites.idle(logicalCloudId);
+    return this.status.setClusters(logicalCloudId, [status]);
   }
 
   private async loadWork(project: string, logicalCloudId: string) {
@@ -619,15 +611,11 @@ export class LifecycleService implements LifecycleGuard {
       if (kind === 'apply' && nothingCreated && !heldBefore.some((q) => samePlacement(p, q))) holdsNothing.add(p);
       if (kind === 'remove') {
         // A removed cluster that was cleaned up leaves the status; one that failed stays visible.
-        if (result.state === 'Terminated') {
-          await this.statusWritten(logicalCloudId);
-          return;
-        }
+        if (result.state === 'Terminated') return;
         stillHolding.push(p);
       }
       await this.writeCluster(logicalCloudId, result);
     }, () => !this.holds(logicalCloudId) || this.stopping(logicalCloudId));
-    await this.statusWritten(logicalCloudId);
     if (!this.holds(logicalCloudId)) return; // the replica that took over writes the outcome
     const found = await this.status.get(logicalCloudId);
     if (!found) return;
@@ -715,7 +703,6 @@ export class LifecycleService implements LifecycleGuard {
       if (result.state !== 'Terminated') stillHolding.push(p);
       await this.writeCluster(logicalCloudId, result);
     }, () => !this.holds(logicalCloudId) || this.stopping(logicalCloudId));
-    await this.statusWritten(logicalCloudId);
     if (!this.holds(logicalCloudId)) return;
     const final = await this.status.get(logicalCloudId);
     if (!final) return;
