@@ -7,7 +7,7 @@ import type { ClusterRecord } from '../../src/features/cluster-registry/cluster.
 type Handlers = Parameters<WatchingConnection['watch']>[3];
 
 const cluster = { id: 'c1', scope: { provider: 'p' }, name: 'c', revision: 1, createdAt: new Date(), updatedAt: new Date(), data: {} } as unknown as ClusterRecord;
-const object = (id: string) => ({ kind: 'RoleBinding', metadata: { name: 'b', labels: { 'dcm.onap.org/logical-cloud-id': id } } });
+const object = (id: string, extra: Record<string, unknown> = {}) => ({ kind: 'RoleBinding', metadata: { name: 'b', uid: `uid-${id}`, labels: { 'dcm.onap.org/logical-cloud-id': id } }, ...extra });
 
 function setUp(opts: { failFirstWatches?: number } = {}) {
   const watches = new Map<string, Handlers>();
@@ -44,7 +44,7 @@ function setUp(opts: { failFirstWatches?: number } = {}) {
     },
     { debounceMs: 20, resyncMs: 3_600_000, retryMaxMs: 50, clusterRefreshMs: 3_600_000, concurrency: 2 },
   );
-  const emit = (kind: string, type: WatchEventType, id: string) => watches.get(kind)!.event(type, object(id));
+  const emit = (kind: string, type: WatchEventType, id: string, extra: Record<string, unknown> = {}) => watches.get(kind)!.event(type, object(id, extra));
   return { watcher, watches, checks, emit, busy: (id: string) => (busyOnce = new Set([id])) };
 }
 
@@ -66,10 +66,19 @@ describe('the drift watcher', () => {
     checks.length = 0;
     emit('RoleBinding', 'ADDED', 'lc-a');
     emit('RoleBinding', 'DELETED', 'lc-a');
-    emit('ResourceQuota', 'MODIFIED', 'lc-a');
+    emit('ResourceQuota', 'MODIFIED', 'lc-a', { spec: { hard: { pods: '9' } } });
     emit('Namespace', 'MODIFIED', 'lc-b');
     await watcher.idle();
     expect(checks.sort()).toEqual(['lc-a', 'lc-b']);
+    // A quota's usage (status) changing is nobody's drift; its hard changing is.
+    checks.length = 0;
+    emit('ResourceQuota', 'ADDED', 'lc-q', { spec: { hard: { pods: '9' } }, status: { used: { pods: '1' } } });
+    emit('ResourceQuota', 'MODIFIED', 'lc-q', { spec: { hard: { pods: '9' } }, status: { used: { pods: '2' } } });
+    await watcher.idle();
+    expect(checks).toEqual([]);
+    emit('ResourceQuota', 'MODIFIED', 'lc-q', { spec: { hard: { pods: '999' } }, status: { used: { pods: '2' } } });
+    await watcher.idle();
+    expect(checks).toEqual(['lc-q']);
     checks.length = 0;
     busy('lc-c');
     emit('Role', 'DELETED', 'lc-c');

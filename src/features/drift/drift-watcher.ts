@@ -7,6 +7,7 @@
  * checked in full (resync: events may have been missed meanwhile); a long periodic full resync
  * is the backstop. Creations (ADDED, also what every new watch first lists) start no check.
  */
+import { createHash } from 'node:crypto';
 import { PeriodicJob } from '../../jobs/periodic.js';
 import type { Logger } from '../../logger.js';
 import { LABEL_LOGICAL_CLOUD_ID, MANAGED_BY, MANAGED_BY_VALUE } from '../../controllers/object-names.js';
@@ -32,7 +33,18 @@ export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 interface WatchedObject {
   kind?: string;
-  metadata?: { name?: string; labels?: Record<string, string> };
+  metadata?: { name?: string; uid?: string; labels?: Record<string, string>; annotations?: Record<string, string>; deletionTimestamp?: unknown };
+  [field: string]: unknown;
+}
+
+/**
+ * What of an object can be drift: everything but its status and the bookkeeping the API server
+ * keeps. A quota's usage or a namespace's phase changes often and is nobody's drift.
+ */
+function contentHash(object: WatchedObject): string {
+  const { status: _status, metadata, ...rest } = object;
+  const kept = { labels: metadata?.labels, annotations: metadata?.annotations, deleting: metadata?.deletionTimestamp !== undefined, rest };
+  return createHash('sha1').update(JSON.stringify(kept)).digest('base64');
 }
 
 /** What the watcher needs of a cluster connection. */
@@ -86,6 +98,8 @@ const BUSY_RETRY_MS = 2000;
 
 export class DriftWatcher {
   private readonly watched = new Map<string, ClusterWatches>();
+  /** The content of every watched object as last seen, by cluster and uid: a change of status alone starts no check. */
+  private readonly seen = new Map<string, string>();
   private readonly scheduled = new Map<string, NodeJS.Timeout>();
   private readonly queue: { id: string; provider: string; cluster: string }[] = [];
   private readonly queued = new Set<string>();
@@ -174,6 +188,7 @@ export class DriftWatcher {
 
   private unwatch(w: ClusterWatches): void {
     w.stopped = true;
+    for (const key of this.seen.keys()) if (key.startsWith(`${w.key}|`)) this.seen.delete(key);
     for (const timer of w.retryTimers) clearTimeout(timer);
     for (const handle of w.handles.values()) handle.stop();
     w.handles.clear();
@@ -231,7 +246,14 @@ export class DriftWatcher {
   }
 
   private onEvent(w: ClusterWatches, type: WatchEventType, object: WatchedObject): void {
-    if (type === 'ADDED') return;
+    const key = `${w.key}|${object.metadata?.uid ?? `${object.kind}/${object.metadata?.name}`}`;
+    if (type === 'DELETED') this.seen.delete(key);
+    else {
+      const hash = contentHash(object);
+      const before = this.seen.get(key);
+      this.seen.set(key, hash);
+      if (type === 'ADDED' || before === hash) return;
+    }
     const id = object.metadata?.labels?.[LABEL_LOGICAL_CLOUD_ID];
     if (id) this.schedule(id, w.provider, w.cluster, this.options.debounceMs);
   }
