@@ -182,10 +182,14 @@ function mayCertSign(parsed: ParsedCertificate): boolean {
   return !value || (value.toNumber() & KeyUsageFlags.keyCertSign) !== 0;
 }
 
-/** Whether a certificate (PEM, the first of a bundle) carries a name-constraints extension. */
+/** Whether a certificate (PEM, the first of a bundle) carries a name-constraints extension; false if it cannot be read. */
 export function certificateHasNameConstraints(pem: string): boolean {
-  const [certificate] = readCertificateBundle(pem, 'certificate');
-  return certificate!.parsed.asn.tbsCertificate.extensions?.some((e) => e.extnID === id_ce_nameConstraints) ?? false;
+  try {
+    const [certificate] = readCertificateBundle(pem, 'certificate');
+    return certificate!.parsed.asn.tbsCertificate.extensions?.some((e) => e.extnID === id_ce_nameConstraints) ?? false;
+  } catch {
+    return false;
+  }
 }
 
 /** SHA-256 of the DER, as node:crypto's X509Certificate shows it (AB:CD:…). */

@@ -139,7 +139,11 @@ export function publicKeyOf(certificate: ParsedCertificate): KeyObject {
 /** Whether `key` (private) is the key of the certificate. */
 export function holdsKey(certificate: ParsedCertificate, key: KeyObject): boolean {
   try {
-    return publicKeyOf(certificate).equals(createPublicKey(key));
+    const [mine, its] = [createPublicKey(key), publicKeyOf(certificate)];
+    // KeyObject.equals of keys of different types or curves leaves an OpenSSL error queued, which
+    // the next node:crypto call then throws: compare those first.
+    const kind = (k: KeyObject) => `${k.asymmetricKeyType ?? ''}:${k.asymmetricKeyDetails?.namedCurve ?? ''}`;
+    return kind(mine) === kind(its) && mine.equals(its);
   } catch {
     return false; // a public key node:crypto cannot read is not this key's
   }

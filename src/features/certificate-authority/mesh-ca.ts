@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import {
   cacertsFiles,
+  certificateHasNameConstraints,
   createRootCa,
   fitName,
   intermediateStillGood,
@@ -14,7 +15,7 @@ import {
   loadCaSigner,
   type CaSigner,
 } from '../../certificates/certificate-authority.js';
-import { CertificateError } from '../../certificates/der.js';
+import { CertificateError } from '../../certificates/pem.js';
 import { ConfigError } from '../../config.js';
 import { meshTrustDomain } from '../../controllers/object-names.js';
 import { UnavailableError } from '../../errors.js';
@@ -42,13 +43,8 @@ export type { DeliveredIntermediate, MeshTarget } from '../../domain/mesh.js';
 export const intermediateUri = (target: Pick<MeshTarget, 'logicalCloudId' | 'namespace' | 'clusterName'>): string =>
   `spiffe://${meshTrustDomain(target)}/ns/${encodeURIComponent(target.namespace)}/cluster/${encodeURIComponent(target.clusterName)}`;
 
-const NAME_CONSTRAINTS_OID = Buffer.from([0x06, 0x03, 0x55, 0x1d, 0x1e]); // OBJECT IDENTIFIER 2.5.29.30
-
 /** Whether a certificate (PEM) carries a name-constraints extension. */
-export function hasNameConstraints(certificatePem: string): boolean {
-  const base64 = certificatePem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
-  return Buffer.from(base64, 'base64').includes(NAME_CONSTRAINTS_OID);
-}
+export const hasNameConstraints = (certificatePem: string): boolean => certificateHasNameConstraints(certificatePem);
 
 function readPem(file: string, variable: string): string {
   try {
