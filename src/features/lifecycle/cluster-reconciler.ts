@@ -1,0 +1,181 @@
+/**
+ * Works one cluster of one logical cloud (apply or remove, through the controllers' pipeline)
+ * and writes that cluster's status document (a single upsert, see lifecycle-status.store.ts).
+ * A cluster that cannot be reached, or whose kubeconfig does not load, fails alone.
+ *
+ * Operations (lifecycle-operations.ts) use it for each of their clusters; `reconcileCluster`
+ * brings one cluster of an applied logical cloud back to what the DCM recorded, outside any
+ * operation (drift repair).
+ */
+import { ClusterContext, type ClusterWork } from '../../controllers/cluster-context.js';
+import { applyCluster, removeCluster, type Controllers } from '../../controllers/cluster-pipeline.js';
+import { meshNotReady } from '../../controllers/service-mesh.controller.js';
+import { ClusterError, type ClusterConnection } from '../../kubernetes/cluster-connection.js';
+import type { TenantIdentity } from '../../domain/tenant-identity.js';
+import type { ClusterRecord, ClusterSecrets, ClusterService } from '../cluster-registry/cluster.service.js';
+import type { ClusterHealth } from '../cluster-registry/cluster-health.store.js';
+import type { ClusterReferenceRecord, LogicalCloudRecord } from '../logical-clouds/logical-cloud.model.js';
+import type { LogicalCloudStores } from '../logical-clouds/logical-cloud.service.js';
+import type { CredentialsStore } from './credentials.store.js';
+import { boundedClusterStatus, type ClusterPlacement, type ClusterStatus, type LifecycleStatusStore } from './lifecycle-status.store.js';
+import { isSettledApplied } from './preconditions.js';
+
+export interface ClusterReconcilerOptions {
+  connect: (cluster: ClusterRecord, secrets: ClusterSecrets) => ClusterConnection;
+  /** The clusters' last known health: an apply to a cluster found unreachable recently fails at once. */
+  health?: { get(provider: string, cluster: string): Promise<ClusterHealth | undefined>; freshMs: number };
+}
+
+/** What the clusters of a logical cloud are worked with: ClusterWork without the cluster itself. */
+export type LogicalCloudWork = Omit<ClusterWork, 'reference' | 'cluster' | 'clusterSecrets'>;
+
+/** A logical cloud's records, as one piece of work reads them. */
+export interface LogicalCloudRecords {
+  lc: LogicalCloudRecord;
+  project: string;
+  references: ClusterReferenceRecord[];
+  permissions: LogicalCloudWork['permissions'];
+  quotas: LogicalCloudWork['quotas'];
+}
+
+export interface ClusterOutcome {
+  status: ClusterStatus;
+  /** Certainly nothing was created there (the cluster was never reached, or refused the namespace). */
+  nothingCreated: boolean;
+}
+
+export interface ReconcileOptions {
+  /** Wraps the cluster's connection (e.g. to watch or count what the controllers do); the wrapped one is closed at the end. */
+  wrapConnection?: (connection: ClusterConnection) => ClusterConnection;
+  /** false: the status is computed and returned, not written (a check that only reports); default true. */
+  writeStatus?: boolean;
+}
+
+export const placementOf = (r: ClusterReferenceRecord): ClusterPlacement => ({ reference: r.name, provider: r.data.clusterProvider, cluster: r.data.cluster });
+
+export const samePlacement = (a: ClusterPlacement, b: ClusterPlacement): boolean =>
+  a.reference === b.reference && a.provider === b.provider && a.cluster === b.cluster;
+
+export class ClusterReconciler {
+  constructor(
+    private readonly stores: Pick<LogicalCloudStores, 'logicalClouds' | 'clusterReferences' | 'permissions' | 'clusterQuotas'>,
+    private readonly clusters: Pick<ClusterService, 'get' | 'secretsOf'>,
+    private readonly status: Pick<LifecycleStatusStore, 'get' | 'setClusters'>,
+    private readonly credentials: Pick<CredentialsStore, 'summary'>,
+    private readonly controllers: Controllers,
+    private readonly options: ClusterReconcilerOptions,
+  ) {}
+
+  async loadRecords(logicalCloudId: string): Promise<LogicalCloudRecords | undefined> {
+    const lc = await this.stores.logicalClouds.getById(logicalCloudId);
+    if (!lc) return undefined;
+    const scope = { logicalCloudId };
+    const [references, permissions, quotas] = await Promise.all([
+      this.stores.clusterReferences.list(scope),
+      this.stores.permissions.list(scope),
+      this.stores.clusterQuotas.list(scope),
+    ]);
+    return { lc, project: lc.scope.project!, references: references.items, permissions: permissions.items, quotas: quotas.items };
+  }
+
+  /**
+   * The tenant identity the clusters are worked with: the current credential generation, or a
+   * new one when `wantedGeneration` names another or there is none yet (see UserController.prepare).
+   */
+  prepareTenant(project: string, lc: LogicalCloudRecord, wantedGeneration?: string): Promise<TenantIdentity | undefined> {
+    return this.controllers.user.prepare(project, lc, wantedGeneration);
+  }
+
+  /** Works one cluster with the apply or remove pipeline; writes nothing. */
+  async workCluster(work: LogicalCloudWork, placement: ClusterPlacement, kind: 'apply' | 'remove', options: ReconcileOptions = {}): Promise<ClusterOutcome> {
+    const base = { ...placement, resources: [], warnings: [] };
+    const reference = (await this.stores.clusterReferences.get({ logicalCloudId: work.logicalCloud.id }, placement.reference)) ?? {
+      id: '',
+      scope: { logicalCloudId: work.logicalCloud.id },
+      name: placement.reference,
+      revision: 0,
+      createdAt: new Date(),
+      updatedAt: new Date(),
+      data: { clusterProvider: placement.provider, cluster: placement.cluster, loadbalancerIp: '', description: '', userData1: '', userData2: '' },
+    };
+    let cluster: ClusterRecord;
+    let clusterSecrets: ClusterSecrets;
+    let connection: ClusterConnection;
+    try {
+      cluster = await this.clusters.get(placement.provider, placement.cluster);
+      if (kind === 'apply') await this.refuseUnreachable(placement);
+      clusterSecrets = this.clusters.secretsOf(cluster);
+      // Loading the kubeconfig can fail too: that fails this cluster's entries, and nothing else.
+      const connected = this.options.connect(cluster, clusterSecrets);
+      connection = options.wrapConnection ? options.wrapConnection(connected) : connected;
+    } catch (error) {
+      const status: ClusterStatus = {
+        ...base,
+        state: kind === 'apply' ? 'Failed' : 'TerminateFailed',
+        resources: [{ category: 'namespace', kind: 'Cluster', name: placement.cluster, status: 'Failed', message: (error as Error).message }],
+      };
+      return { status, nothingCreated: true };
+    }
+    const ctx = new ClusterContext({ ...work, reference, cluster, clusterSecrets }, connection);
+    try {
+      if (kind === 'apply') await applyCluster(this.controllers, ctx);
+      else await removeCluster(this.controllers, ctx);
+    } finally {
+      connection.close();
+    }
+    const failed = ctx.failed();
+    const status: ClusterStatus = {
+      ...base,
+      state: kind === 'apply' ? (failed ? 'Failed' : 'Applied') : failed ? 'TerminateFailed' : 'Terminated',
+      resources: ctx.resources,
+      warnings: ctx.warnings,
+    };
+    return { status, nothingCreated: ctx.nothingCreated };
+  }
+
+  /** Writes one cluster's status: its own document, a single upsert. */
+  writeStatus(logicalCloudId: string, status: ClusterStatus): Promise<void> {
+    return this.status.setClusters(logicalCloudId, [status]);
+  }
+
+  /**
+   * Applies one cluster of an applied logical cloud again, outside any operation (drift repair),
+   * and writes that cluster's status document (unless `opts.writeStatus` is false); returns that
+ * status (bounded as stored).
+   *
+   * The caller must hold the logical cloud's lease, through `OperationRunner.exclusive` (or
+   * `LifecycleService.exclusive`): this method takes none, and nothing else may work the logical
+   * cloud meanwhile. It works with the records as stored now and the tenant identity of the
+   * CURRENT credential generation (it never starts a new one, so no new key and no new group).
+   *
+   * Answers undefined, touching nothing, when the logical cloud is gone, is not applied
+   * (Instantiated or InstantiateFailed, no operation in progress), has no reference of that
+   * name, the reference names a cluster the last apply did not place it on (only an apply may
+   * add a cluster: a terminate cleans up only recorded placements), or its tenant has no current
+   * credential generation. Only the cluster's document is written: the logical cloud's state and
+   * the other clusters stay as they are. A cluster that cannot be reached is recorded Failed.
+   */
+  async reconcileCluster(logicalCloudId: string, reference: string, opts: ReconcileOptions = {}): Promise<ClusterStatus | undefined> {
+    const [records, doc] = await Promise.all([this.loadRecords(logicalCloudId), this.status.get(logicalCloudId)]);
+    if (!records || !doc || !isSettledApplied(doc)) return undefined;
+    const found = records.references.find((r) => r.name === reference);
+    if (!found || !doc.placements.some((p) => samePlacement(p, placementOf(found)))) return undefined;
+    const { lc, project } = records;
+    if (lc.data.level === '1' && lc.data.user && (await this.credentials.summary(lc.id))?.generationId === undefined) return undefined;
+    const tenant = await this.prepareTenant(project, lc);
+    const work: LogicalCloudWork = { project, logicalCloud: lc, permissions: records.permissions, quotas: records.quotas, ...(tenant ? { tenant } : {}) };
+    const { status } = await this.workCluster(work, placementOf(found), 'apply', opts);
+    // A declared Istio control plane that is not ready yet leaves the cluster not Applied (as an apply's outcome does).
+    const outcome: ClusterStatus = status.state === 'Applied' && meshNotReady(status.resources) ? { ...status, state: 'Failed' } : status;
+    if (opts.writeStatus !== false) await this.writeStatus(logicalCloudId, outcome);
+    return boundedClusterStatus(outcome);
+  }
+
+  /** An apply does not wait for a cluster timeout where the last probe (recent enough) found the cluster unreachable. */
+  private async refuseUnreachable(placement: ClusterPlacement): Promise<void> {
+    const health = this.options.health;
+    const known = await health?.get(placement.provider, placement.cluster);
+    if (!health || !known || known.reachable || Date.now() - known.checkedAt.getTime() > health.freshMs) return;
+    throw new ClusterError(`cluster ${placement.cluster} is unreachable (probed ${known.checkedAt.toISOString()}: ${known.message ?? 'no answer'}); not tried`);
+  }
+}
