@@ -61,7 +61,7 @@ export async function createDcm(opts: DcmOptions): Promise<Dcm> {
   });
   const observability = createObservability({ logger: opts.logger, db: opts.db, metricsToken: opts.metricsToken });
   const gate = new AccessGate(opts.auth ?? { mode: 'development' }, opts.logger);
-  const services = createServices(stores, { ...opts, lifecycleObserver: observability.metrics.lifecycle });
+  const services = createServices(stores, { ...opts, lifecycleObserver: observability.metrics.lifecycle, driftObserver: observability.metrics.drift });
   // The operator's CA is checked, or the DCM's root generated once (the first of several replicas to insert it wins).
   await services.meshCa.initialize();
   // Logical clouds stored before namespaces were claimed DCM-wide get their claims (once per database).

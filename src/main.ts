@@ -101,6 +101,10 @@ async function main(): Promise<void> {
   dcm.services.certificateRenewal.start(config.DCM_CERT_RENEWAL_INTERVAL_MS);
   // Every registered cluster is probed (reachability, readiness, version) on an interval.
   dcm.services.clusterHealthProber.start(config.DCM_CLUSTER_HEALTH_INTERVAL_MS);
+  // Drift: every cluster watched; what changes on one is checked and (unless paused) restored.
+  if (config.DCM_DRIFT_ENABLED) {
+    void dcm.services.driftWatcher.start().catch((error: unknown) => logger.error({ err: error }, 'drift watching could not start'));
+  }
 
   const server: Server | https.Server = await new Promise((resolve, reject) => {
     if (!tls) {
@@ -143,6 +147,7 @@ async function main(): Promise<void> {
     await dcm.services.lifecycle.stopClaiming();
     await dcm.services.certificateRenewal.stop();
     await dcm.services.clusterHealthProber.stop();
+    await dcm.services.driftWatcher.stop();
     await dcm.services.lifecycle.idle();
     await database.close();
     process.exit(0);

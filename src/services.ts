@@ -29,6 +29,9 @@ import { LifecycleService } from './features/lifecycle/lifecycle.service.js';
 import { CredentialRenewalJob } from './features/lifecycle/credential-renewal.job.js';
 import { createClusterGateway, type ClusterGateway } from './kubernetes/cluster-gateway.js';
 import type { ClusterRecord, ClusterSecrets } from './features/cluster-registry/cluster.service.js';
+import { DriftChecker, type DriftObserver } from './features/drift/drift-checker.js';
+import { DriftEventStore } from './features/drift/drift-events.store.js';
+import { DriftWatcher, type DriftWatcherDependencies } from './features/drift/drift-watcher.js';
 import type { SecretCipher } from './security/secret-cipher.js';
 import type { LifecycleObserver } from './features/lifecycle/lifecycle.service.js';
 import { CaController } from './controllers/ca.controller.js';
@@ -68,6 +71,7 @@ export function createStores(db: Db, cipher: SecretCipher) {
     namespaceClaims: new NamespaceClaimStore(db),
     stopRequests: new StopRequestStore(db),
     clusterHealth: new ClusterHealthStore(db),
+    driftEvents: new DriftEventStore(db),
   };
 }
 
@@ -93,6 +97,10 @@ export type ServiceConfig = Pick<
   | 'DCM_ALLOW_INSECURE_CLUSTERS'
   | 'DCM_CLUSTER_HEALTH_INTERVAL_MS'
   | 'DCM_TENANT_TOKEN_SECONDS'
+  | 'DCM_DRIFT_DEBOUNCE_MS'
+  | 'DCM_DRIFT_WATCH_RETRY_MAX_MS'
+  | 'DCM_DRIFT_RESYNC_MS'
+  | 'DCM_DRIFT_CONCURRENCY'
 >;
 
 export interface ServiceDependencies {
@@ -104,6 +112,8 @@ export interface ServiceDependencies {
   connect?: (cluster: ClusterRecord, secrets: ClusterSecrets) => ClusterGateway;
   /** Told of every finished apply/terminate (metrics); createDcm passes its own. */
   lifecycleObserver?: LifecycleObserver;
+  /** Told of drift found and of watches started again (metrics); createDcm passes its own. */
+  driftObserver?: DriftObserver & NonNullable<DriftWatcherDependencies['observer']>;
   /** Test seam: runs between creating a tenant CSR on a cluster and reading it back for approval. */
   beforeCsrApproval?: (csrName: string) => Promise<void>;
 }
@@ -151,6 +161,7 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
     },
     deps.logger,
   );
+  const connect = deps.connect ?? ((_cluster: ClusterRecord, secrets: ClusterSecrets) => createClusterGateway(secrets.kubeconfig, config.DCM_CLUSTER_TIMEOUT_MS));
   const lifecycle = new LifecycleService(
     logicalClouds,
     stores,
@@ -180,7 +191,8 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
       stops: stores.stopRequests,
       tokenSeconds: config.DCM_TENANT_TOKEN_SECONDS,
       health: { get: (provider, cluster) => stores.clusterHealth.get(provider, cluster), freshMs: 3 * config.DCM_CLUSTER_HEALTH_INTERVAL_MS },
-      connect: deps.connect ?? ((_cluster, secrets) => createClusterGateway(secrets.kubeconfig, config.DCM_CLUSTER_TIMEOUT_MS)),
+      connect,
+      drift: stores.driftEvents,
     },
     deps.logger,
   );
@@ -191,11 +203,42 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
     onDeleted: async (lc) => {
       await lifecycle.onDeleted(lc);
       await stores.caIntermediates.deleteAll(lc.id);
+      await stores.driftEvents.deleteAll(lc.id);
     },
   });
   const probeConnection = (secrets: ClusterSecrets) => createClusterGateway(secrets.kubeconfig, config.DCM_CLUSTER_TIMEOUT_MS);
   const clusterHealthProber = new ClusterHealthProber(clusters, stores.clusterHealth, probeConnection, deps.logger);
   const certificateRenewal = new CredentialRenewalJob(stores.credentials, stores.lifecycle, stores.logicalClouds, lifecycle, deps.logger);
+  // Drift: watched on every cluster, checked and repaired under the logical cloud's lease (src/features/drift/).
+  const driftChecker = new DriftChecker(
+    {
+      status: (id) => stores.lifecycle.get(id),
+      logicalCloud: async (id) => (await stores.logicalClouds.getById(id)) ?? undefined,
+      exclusive: (lc, work) => lifecycle.exclusive(lc, work),
+      reconcileCluster: (id, reference, opts) => lifecycle.reconcileCluster(id, reference, opts),
+      statusChanged: (id) => stores.lifecycle.events.changed(id),
+    },
+    stores.driftEvents,
+    deps.logger,
+    deps.driftObserver,
+  );
+  const driftWatcher = new DriftWatcher(
+    {
+      clusters: () => clusters.all(),
+      connect: (cluster) => connect(cluster, clusters.secretsOf(cluster)),
+      logicalCloudsOn: (provider, cluster) => stores.lifecycle.placedOn(provider, cluster),
+      check: (id, provider, cluster) => driftChecker.check(id, provider, cluster),
+      logger: deps.logger,
+      ...(deps.driftObserver ? { observer: deps.driftObserver } : {}),
+    },
+    {
+      debounceMs: config.DCM_DRIFT_DEBOUNCE_MS,
+      resyncMs: config.DCM_DRIFT_RESYNC_MS,
+      retryMaxMs: config.DCM_DRIFT_WATCH_RETRY_MAX_MS,
+      clusterRefreshMs: Math.min(30_000, config.DCM_DRIFT_RESYNC_MS),
+      concurrency: config.DCM_DRIFT_CONCURRENCY,
+    },
+  );
   const certificateAuthority = new CertificateAuthorityService(meshCa, stores.caIntermediates, logicalClouds, stores.clusterReferences, lifecycle);
   return {
     /** Seals every stored secret again under the current key (after a key was added in front); returns how many. */
@@ -207,6 +250,7 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
     lifecycle,
     certificateRenewal,
     clusterHealthProber,
+    driftWatcher,
     clusterHealth: clusterHealthService(clusters, stores.clusterHealth, clusterHealthProber),
     projects,
     clusterProviders,

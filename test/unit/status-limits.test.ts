@@ -86,7 +86,7 @@ describe('statusView', () => {
       ],
     } as LifecycleDocument;
     const logicalCloud = { name: 'lc-1', data: { description: '' } } as unknown as LogicalCloudRecord;
-    const view = statusView({ logicalCloud, status, credentials: null, health: new Map() });
+    const view = statusView({ logicalCloud, status, credentials: null, health: new Map(), drift: [] });
     expect(view.clusters.map((c) => [c.warnings.length, c.warningsOmitted])).toEqual([
       [20, 5],
       [1, 0],

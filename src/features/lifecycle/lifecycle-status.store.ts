@@ -194,6 +194,12 @@ export class LifecycleStatusStore {
     return docs.filter((d) => d.placements.some((p) => p.provider === provider && p.cluster === cluster)).map((d) => `${d.project}/${d.logicalCloud}`);
   }
 
+  /** The ids of the logical clouds that may hold objects on the cluster. */
+  async placedOn(provider: string, cluster: string): Promise<string[]> {
+    const docs = await this.operations.find({ 'placements.cluster': cluster }, { projection: { placements: 1 } }).toArray();
+    return docs.filter((d) => d.placements.some((p) => p.provider === provider && p.cluster === cluster)).map((d) => d._id);
+  }
+
   async inProgress(): Promise<LifecycleDocument[]> {
     const docs = await this.operations.find({ 'operation.inProgress': true }).toArray();
     return Promise.all(docs.map((doc) => this.assemble(doc)));

@@ -86,6 +86,21 @@ export const StatusBody = z.strictObject({
       errors: z.array(z.string()),
     }),
   ),
+  // The newest objects found changed or deleted on a cluster (drift), newest first.
+  drift: z.array(
+    z.strictObject({
+      'cluster-reference': z.string(),
+      'cluster-provider': z.string(),
+      cluster: z.string(),
+      kind: z.string(),
+      name: z.string(),
+      change: z.enum(['deleted', 'changed', 'deleting', 'unexpected']),
+      details: z.string(),
+      action: z.enum(['restored', 'reported', 'restore-failed']),
+      message: z.string().optional(),
+      'detected-at': z.iso.datetime(),
+    }),
+  ),
 });
 
 /** A kubeconfig as JSON (Accept: application/json); as YAML (the default) it is the same mapping, so the same schema. */
@@ -101,7 +116,7 @@ export const OperationRequest = z.looseObject({}).meta({ description: 'ignored: 
 const KubeconfigQuery = z.object({ 'cluster-reference': z.string().min(1).max(128).optional() });
 
 /** The body of GET …/status (design 15): overall status, then per cluster and resource. */
-export function statusView({ logicalCloud, status, credentials, health }: LogicalCloudStatus) {
+export function statusView({ logicalCloud, status, credentials, health, drift }: LogicalCloudStatus) {
   const summarize = (resources: { category: string; status: string }[], category: string) => {
     const mine = resources.filter((r) => r.category === category);
     if (mine.length === 0) return 'None';
@@ -142,6 +157,18 @@ export function statusView({ logicalCloud, status, credentials, health }: Logica
       warnings: c.warnings.map((w) => w.message),
       warningsOmitted: c.warningsOmitted ?? 0,
       errors: c.resources.filter((r) => r.message && (r.status === 'Failed' || r.status === 'DeleteFailed')).map((r) => `${r.kind} ${r.name}: ${r.message}`),
+    })),
+    drift: drift.map((d) => ({
+      'cluster-reference': d.reference,
+      'cluster-provider': d.provider,
+      cluster: d.cluster,
+      kind: d.kind,
+      name: d.namespace ? `${d.namespace}/${d.name}` : d.name,
+      change: d.change,
+      details: d.details,
+      action: d.action,
+      ...(d.message !== undefined ? { message: d.message } : {}),
+      'detected-at': d.detectedAt.toISOString(),
     })),
   };
 }

@@ -33,10 +33,14 @@ import { OperationRunner } from './operation-runner.js';
 import { checkApply, checkChange, checkKubeconfig, checkRevoke, checkStop, checkTerminate } from './preconditions.js';
 import type { StopRequestStore } from './stop-requests.store.js';
 import { TenantKubeconfigs } from './tenant-kubeconfig.js';
+import type { DriftEvent } from '../drift/drift-events.store.js';
 
 export { STATUS_TEXT } from './lifecycle-status.store.js';
 export { MAX_PERMISSIONS } from './preconditions.js';
 export type { LifecycleObserver } from './lifecycle-operations.js';
+
+/** Drift events a status shows (the newest). */
+const DRIFT_EVENTS_SHOWN = 20;
 
 export interface LifecycleOptions {
   concurrency: number;
@@ -52,6 +56,8 @@ export interface LifecycleOptions {
   tokenSeconds: number;
   /** The clusters' last known health: an apply to a cluster found unreachable recently fails at once. */
   health?: { get(provider: string, cluster: string): Promise<ClusterHealth | undefined>; freshMs: number };
+  /** The drift found on the logical cloud's clusters, newest first (status shows it). */
+  drift?: { latest(logicalCloudId: string, limit?: number): Promise<DriftEvent[]> };
 }
 
 export interface LogicalCloudStatus {
@@ -61,6 +67,8 @@ export interface LogicalCloudStatus {
   credentials: Awaited<ReturnType<CredentialsStore['summary']>>;
   /** The last known health of the logical cloud's clusters, by `provider/cluster`. */
   health: Map<string, ClusterHealth>;
+  /** The newest drift events of the logical cloud (what changed on which cluster, and what the DCM did). */
+  drift: DriftEvent[];
 }
 
 export interface OperationSummary {
@@ -185,13 +193,17 @@ export class LifecycleService implements LifecycleGuard {
 
   async getStatus(project: string, name: string): Promise<LogicalCloudStatus> {
     const lc = await this.logicalClouds.resolve(project, name);
-    const [status, credentials] = await Promise.all([this.status.get(lc.id), this.credentials.summary(lc.id)]);
+    const [status, credentials, drift] = await Promise.all([
+      this.status.get(lc.id),
+      this.credentials.summary(lc.id),
+      this.options.drift?.latest(lc.id, DRIFT_EVENTS_SHOWN) ?? Promise.resolve([]),
+    ]);
     const health = new Map<string, ClusterHealth>();
     for (const c of status?.clusters ?? []) {
       const known = await this.options.health?.get(c.provider, c.cluster);
       if (known) health.set(`${c.provider}/${c.cluster}`, known);
     }
-    return { logicalCloud: lc, status, credentials, health };
+    return { logicalCloud: lc, status, credentials, health, drift };
   }
 
   /** The tenant's kubeconfig for one cluster reference, or for every cluster with a credential. */
