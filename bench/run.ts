@@ -6,7 +6,7 @@
  *   npm run bench                     full run (about 10 minutes), writes docs/benchmarks.md
  *   npm run bench -- --quick          every section briefly with small sizes (CI), writes $TMPDIR/dcm-bench-quick.md
  *   (or BENCH_QUICK=1 npm run bench)
- *   npm run bench -- --only=rest,scale   some sections only (rest, certificates, scale, fanout, mesh)
+ *   npm run bench -- --only=rest,scale   some sections only (rest, certificates, scale, fanout, mesh, drift)
  *   npm run bench -- --out=FILE        the report elsewhere (`--out=-`: stdout only)
  *
  * Environment: the test backends (`source .testenv/env`, or the running ones recorded in
@@ -19,6 +19,7 @@ import { certificates } from './certificates.js';
 import { repoRoot } from '../test/testenv/layout.js';
 import { down } from '../test/testenv/testenv.js';
 import { describeMongo, loadAverage, log, machineInfo, parseOptions, resolveBackends, runExitCleanups, type SectionName, type SectionResult } from './env.js';
+import { driftRepair } from './drift.js';
 import { fanOut } from './fan-out.js';
 import { meshApply } from './mesh.js';
 import { renderReport } from './report.js';
@@ -32,6 +33,7 @@ const SECTION_RUNNERS: Record<SectionName, { title: string; run: (b: Backends, o
   scale: { title: 'Scale', run: scale },
   fanout: { title: 'Apply fan-out', run: fanOut },
   mesh: { title: 'Mesh apply per cluster', run: meshApply },
+  drift: { title: 'Drift repair and idle watching', run: driftRepair },
 };
 
 async function main(): Promise<number> {
