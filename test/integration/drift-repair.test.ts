@@ -12,7 +12,7 @@ import { kubectl, testClusters } from '../support/backends.js';
 import { startTestDcm, design, type TestDcm } from '../support/dcm.js';
 import { createProject, createProvider, kubeconfigText, lcPath } from '../support/rest.js';
 import { startTcpRelay, type TcpRelay } from '../support/tcp-relay.js';
-import { applyAndSettle, removeLeftovers, tenantKubeconfig, tenantLogicalCloud, withServer } from './apply-helpers.js';
+import { applyAndSettle, composeDcm, removeLeftovers, tenantKubeconfig, tenantLogicalCloud, withServer } from './apply-helpers.js';
 
 const PROJECT = 'project-drift';
 const LC = 'lc-drift';
@@ -138,6 +138,24 @@ describe('drift on the clusters is noticed and repaired', () => {
     await t.dcm.services.driftWatcher.resyncAll();
     await until(() => bindingExists(0), 'the RoleBinding restored once reconcile is enabled again');
     expect(await tenantCan()).toBe(true);
+  });
+
+  it('is repaired by exactly one of two replicas watching the same clusters (the lease)', async () => {
+    const other = await composeDcm(t.mongo.db(t.databaseName));
+    try {
+      await other.dcm.services.driftWatcher.start();
+      await other.dcm.services.driftWatcher.idle();
+      const before = (await drift()).length;
+      expect((await admin(0, ['delete', 'rolebinding', BINDING, '-n', NS])).code).toBe(0);
+      await until(() => bindingExists(0), 'the RoleBinding restored');
+      await Promise.all([t.dcm.services.driftWatcher.idle(), other.dcm.services.driftWatcher.idle()]);
+      const events = await drift();
+      expect(events.length).toBe(before + 1);
+      expect(events[0]).toMatchObject({ cluster: 'cluster-1', kind: 'RoleBinding', change: 'deleted', action: 'restored' });
+    } finally {
+      await other.dcm.services.driftWatcher.stop();
+      await other.dcm.services.lifecycle.idle();
+    }
   });
 
   it('resumes a watch whose API server went away, and restores what was deleted meanwhile', async () => {
