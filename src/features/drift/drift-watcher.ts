@@ -272,17 +272,22 @@ export class DriftWatcher {
     if (this.scheduled.has(key)) return;
     const timer = setTimeout(() => {
       this.scheduled.delete(key);
-      this.enqueue(id, provider, cluster);
+      this.enqueue(id, provider, cluster, true);
     }, delayMs);
     timer.unref();
     this.scheduled.set(key, timer);
   }
 
-  private enqueue(id: string, provider: string, cluster: string): void {
+  /** Queues a check; one that an event asked for goes before those of a resync (a repair does not wait for a full resync). */
+  private enqueue(id: string, provider: string, cluster: string, fromEvent = false): void {
     const key = `${id}|${provider}/${cluster}`;
-    if (this.queued.has(key)) return;
+    if (this.queued.has(key)) {
+      if (!fromEvent) return;
+      this.queue.splice(this.queue.findIndex((q) => `${q.id}|${q.provider}/${q.cluster}` === key), 1);
+    }
     this.queued.add(key);
-    this.queue.push({ id, provider, cluster });
+    if (fromEvent) this.queue.unshift({ id, provider, cluster });
+    else this.queue.push({ id, provider, cluster });
     this.pump();
   }
 
