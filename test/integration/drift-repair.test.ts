@@ -140,6 +140,28 @@ describe('drift on the clusters is noticed and repaired', () => {
     expect(await tenantCan()).toBe(true);
   });
 
+  it("restores a namespace label the DCM set, and a whole namespace an admin deleted", async () => {
+    const labelOf = async () => (await admin(0, ['get', 'namespace', NS, '-o', 'jsonpath={.metadata.labels.dcm\\.onap\\.org/project}'])).stdout.trim();
+    expect(await labelOf()).toBe(PROJECT);
+    expect((await admin(0, ['label', 'namespace', NS, 'dcm.onap.org/project=someone-else', '--overwrite'])).code).toBe(0);
+    await until(async () => (await labelOf()) === PROJECT, 'the namespace label restored');
+    await t.dcm.services.driftWatcher.idle();
+    expect((await drift())[0]).toMatchObject({ kind: 'Namespace', name: NS, change: 'changed', action: 'restored' });
+
+    expect((await admin(0, ['delete', 'namespace', NS, '--wait=false'])).code).toBe(0);
+    const live = async () => {
+      const phase = (await admin(0, ['get', 'namespace', NS, '-o', 'jsonpath={.status.phase}'])).stdout.trim();
+      return phase === 'Active' && (await bindingExists(0)) && (await quotaPods(0)) === desiredPods && (await tenantCan());
+    };
+    // The namespace controller of the cluster finalizes the deletion first; then the DCM creates it again with its objects.
+    await until(live, 'the namespace and its objects back', 3 * BOUND_MS);
+    await t.dcm.services.driftWatcher.idle();
+    const events = await drift();
+    expect(events.some((e) => e.kind === 'Namespace' && e.name === NS && e.change === 'deleted' && e.action === 'restored')).toBe(true);
+    const status = (await t.http.get(`${lcPath(PROJECT, LC)}/status`).expect(200)).body as { state: string; clusters: { cluster: string; state: string }[] };
+    expect(status.clusters.find((c) => c.cluster === 'cluster-1')?.state).toBe('Applied');
+  });
+
   it('is repaired by exactly one of two replicas watching the same clusters (the lease)', async () => {
     const other = await composeDcm(t.mongo.db(t.databaseName));
     try {

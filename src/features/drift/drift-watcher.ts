@@ -99,7 +99,7 @@ const BUSY_RETRY_MS = 2000;
 export class DriftWatcher {
   private readonly watched = new Map<string, ClusterWatches>();
   /** The content of every watched object as last seen, by cluster and uid: a change of status alone starts no check. */
-  private readonly seen = new Map<string, string>();
+  private readonly seen = new Map<string, { hash: string; logicalCloudId: string }>();
   private readonly scheduled = new Map<string, NodeJS.Timeout>();
   private readonly queue: { id: string; provider: string; cluster: string }[] = [];
   private readonly queued = new Set<string>();
@@ -247,14 +247,15 @@ export class DriftWatcher {
 
   private onEvent(w: ClusterWatches, type: WatchEventType, object: WatchedObject): void {
     const key = `${w.key}|${object.metadata?.uid ?? `${object.kind}/${object.metadata?.name}`}`;
+    const before = this.seen.get(key);
+    // An object whose labels were taken off leaves the watch's selection (DELETED, without them): its logical cloud is the one seen before.
+    const id = object.metadata?.labels?.[LABEL_LOGICAL_CLOUD_ID] ?? before?.logicalCloudId;
     if (type === 'DELETED') this.seen.delete(key);
     else {
       const hash = contentHash(object);
-      const before = this.seen.get(key);
-      this.seen.set(key, hash);
-      if (type === 'ADDED' || before === hash) return;
+      if (id) this.seen.set(key, { hash, logicalCloudId: id });
+      if (type === 'ADDED' || before?.hash === hash) return;
     }
-    const id = object.metadata?.labels?.[LABEL_LOGICAL_CLOUD_ID];
     if (id) this.schedule(id, w.provider, w.cluster, this.options.debounceMs);
   }
 
