@@ -111,7 +111,7 @@ export interface ClusterGateway {
   /** Which API groups serve which resources (the discovery API). */
   servedResources(): Promise<ServedResources>;
   /**
-   * Watches a kind, label-selected (without a resourceVersion: ADDED first for what exists).
+   * Watches a kind, label-selected: first ADDED for what exists, then every change.
    * Resolves once the watch runs or has failed; a failure (the kind is not served, the API
    * server went away) calls `closed(error)`.
    */
@@ -441,7 +441,10 @@ export function createClusterGateway(adminKubeconfig: string, timeoutMs: number)
     try {
       const { path } = await withTimeout(what, objects.collectionPath(apiVersion, kind, opts.namespace));
       if (ended) return handle;
-      const started = new Watch(kubeConfig).watch(path, { labelSelector: opts.labelSelector }, onEvent, onDone);
+      // resourceVersion "0": the server first sends what exists (as ADDED) from its watch cache at once.
+      // Without one it must first prove its cache current, and where it cannot within seconds (a kind
+      // nothing wrote to lately) it ends the watch with a 504 "Too large resource version" instead.
+      const started = new Watch(kubeConfig).watch(path, { labelSelector: opts.labelSelector, resourceVersion: '0' }, onEvent, onDone);
       // A watch that never gets its answer is given up; its connection is closed whenever it comes.
       started.then((c) => {
         controller = c;
