@@ -12,7 +12,7 @@ import { defaultConfig } from '../src/config.js';
 import { ClusterContext } from '../src/controllers/cluster-context.js';
 import { UserController } from '../src/controllers/user.controller.js';
 import type { LogicalCloudRecord, ClusterReferenceRecord } from '../src/features/logical-clouds/logical-cloud.model.js';
-import { createClusterConnection } from '../src/kubernetes/cluster-connection.js';
+import { createClusterGateway } from '../src/kubernetes/cluster-gateway.js';
 import { createProject, registerClusters, startInProcessDcm } from './dcm.js';
 import type { Backends, BenchOptions, SectionResult } from './env.js';
 import { fmt, log, mean, ms, percentile, table, timed } from './env.js';
@@ -123,7 +123,7 @@ export async function certificates(backends: Backends, opts: BenchOptions): Prom
         const tenant = await controller.prepare('bench', logicalCloud);
         const ctx = new ClusterContext(
           { project: 'bench', logicalCloud, reference, cluster: record, clusterSecrets: secrets, permissions: [], quotas: [], ...(tenant ? { tenant } : {}) },
-          createClusterConnection(secrets.kubeconfig, config.DCM_CLUSTER_TIMEOUT_MS),
+          createClusterGateway(secrets.kubeconfig, config.DCM_CLUSTER_TIMEOUT_MS),
         );
         await controller.apply(ctx);
         const line = ctx.resources.find((r) => r.category === 'user-certificate');

@@ -11,8 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { defaultConfig } from '../src/config.js';
-import type { ClusterConnection } from '../src/kubernetes/cluster-connection.js';
-import { createClusterConnection } from '../src/kubernetes/cluster-connection.js';
+import { createClusterGateway, type ClusterGateway } from '../src/kubernetes/cluster-gateway.js';
 import type { ClusterStatus } from '../src/features/lifecycle/lifecycle-status.store.js';
 import { startExtraClusters, type ExtraClusters } from './clusters.js';
 import { createLogicalCloud, createProject, lcPath, registerClusters, startInProcessDcm, type InProcessDcm } from './dcm.js';
@@ -70,8 +69,8 @@ class Probes {
 
   /** The composition root's `connect`, as production's, with every call timed. */
   connect(timeoutMs: number) {
-    return (cluster: { name: string }, secrets: { kubeconfig: string }): ClusterConnection => {
-      const connection = createClusterConnection(secrets.kubeconfig, timeoutMs);
+    return (cluster: { name: string }, secrets: { kubeconfig: string }): ClusterGateway => {
+      const connection = createClusterGateway(secrets.kubeconfig, timeoutMs);
       const trace: ClusterTrace = { cluster: cluster.name, first: NaN, last: NaN, calls: 0, callMs: 0 };
       this.traces.push(trace);
       return new Proxy(connection, {
@@ -427,11 +426,11 @@ async function clusterCallCost(cluster: BenchCluster, n: number) {
     return { wallMs, cpuMs: (used.user + used.system) / 1000 / n };
   };
   const timeoutMs = defaultConfig().DCM_CLUSTER_TIMEOUT_MS;
-  const connection = createClusterConnection(kubeconfig, timeoutMs);
+  const connection = createClusterGateway(kubeconfig, timeoutMs);
   try {
     const keptAlive = await measure(() => connection.read(ref));
     const newConnection = await measure(async () => {
-      const once = createClusterConnection(kubeconfig, timeoutMs);
+      const once = createClusterGateway(kubeconfig, timeoutMs);
       try {
         return await once.read(ref);
       } finally {

@@ -7,19 +7,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db, Filter } from 'mongodb';
+import type { KeyValue, Scope, StoredRecord } from '../domain/records.js';
 import { isDuplicateKeyError } from './mongo.js';
 
-export type Scope = Record<string, string>;
-
-export interface StoredRecord<T> {
-  id: string;
-  scope: Scope;
-  name: string;
-  revision: number;
-  createdAt: Date;
-  updatedAt: Date;
-  data: T;
-}
+export type { KeyValue, Scope, StoredRecord } from '../domain/records.js';
 
 interface RecordDocument<T> {
   _id: string;
@@ -174,11 +165,6 @@ export class NamedRecordStore<T> {
 }
 
 /** Maps are stored as key/value lists: keys like `requests.cpu` or `app.kubernetes.io/name` are not valid field names everywhere. */
-export interface KeyValue<V = string> {
-  key: string;
-  value: V;
-}
-
 export const mapToPairs = <V>(map: Record<string, V> | undefined): KeyValue<V>[] =>
   Object.entries(map ?? {}).map(([key, value]) => ({ key, value }));
 

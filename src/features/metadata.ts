@@ -1,6 +1,7 @@
 /** The metadata block every DCM resource shares, and its stored form. */
 import { z } from 'zod';
 import { description, resourceName, userData } from '../validation/kubernetes-rules.js';
+import type { Described } from '../domain/records.js';
 
 export const MetadataSchema = z.strictObject({
   name: resourceName,
@@ -12,11 +13,7 @@ export const MetadataSchema = z.strictObject({
 /** On PUT the name comes from the path; a name in the body must agree with it. */
 export const UpdateMetadataSchema = MetadataSchema.extend({ name: resourceName.optional() });
 
-export interface Described {
-  description: string;
-  userData1: string;
-  userData2: string;
-}
+export type { Described } from '../domain/records.js';
 
 export type MetadataInput = z.infer<typeof UpdateMetadataSchema>;
 

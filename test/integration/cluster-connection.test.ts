@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { createClusterConnection } from '../../src/kubernetes/cluster-connection.js';
+import { createClusterGateway } from '../../src/kubernetes/cluster-gateway.js';
 import { testClusters } from '../support/backends.js';
 
 interface Relay {
@@ -59,7 +59,7 @@ describe('connection to a cluster', () => {
     const kubeconfig = fs.readFileSync(testClusters[0]!.kubeconfigPath(), 'utf8');
     const server = new URL(/server:\s*(\S+)/.exec(kubeconfig)![1]!);
     relay = await startRelay(server);
-    const connection = createClusterConnection(kubeconfig.replace(server.origin, `https://127.0.0.1:${relay.port}`), 10_000);
+    const connection = createClusterGateway(kubeconfig.replace(server.origin, `https://127.0.0.1:${relay.port}`), 10_000);
 
     const namespace = { apiVersion: 'v1', kind: 'Namespace', name: 'default' };
     for (let i = 0; i < 5; i++) expect((await connection.read(namespace))?.metadata?.name).toBe('default');

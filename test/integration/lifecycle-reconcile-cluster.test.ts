@@ -6,7 +6,7 @@
  * cluster the last apply did not place it on are left alone.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { ClusterConnection } from '../../src/kubernetes/cluster-connection.js';
+import type { ClusterGateway } from '../../src/kubernetes/cluster-gateway.js';
 import type { LogicalCloudRecord } from '../../src/features/logical-clouds/logical-cloud.model.js';
 import { startTestDcm, type TestDcm } from '../support/dcm.js';
 import { lcPath, setUpProjectAndClusters } from '../support/rest.js';
@@ -20,7 +20,7 @@ describe('reconcileCluster: one cluster applied again outside any operation', ()
   let t: TestDcm;
   let lc: LogicalCloudRecord;
   const roleBindings = async () => (await rbac(0).listNamespacedRoleBinding({ namespace: NS, labelSelector: logicalCloudSelector(LC) })).items;
-  const reconcile = (reference: string, wrapConnection?: (c: ClusterConnection) => ClusterConnection) =>
+  const reconcile = (reference: string, wrapConnection?: (c: ClusterGateway) => ClusterGateway) =>
     t.dcm.services.lifecycle.exclusive(lc, () => t.dcm.services.lifecycle.reconcileCluster(lc.id, reference, wrapConnection ? { wrapConnection } : {}));
 
   beforeAll(async () => {

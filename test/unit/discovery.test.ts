@@ -5,7 +5,7 @@
  * fake connection in both of the forms servers answer in.
  */
 import { describe, expect, it } from '@jest/globals';
-import type { ClusterConnection } from '../../src/kubernetes/cluster-connection.js';
+import type { ClusterGateway } from '../../src/kubernetes/cluster-gateway.js';
 import {
   checkRuleAgainstDiscovery,
   checkRulesAgainstDiscovery,
@@ -191,14 +191,14 @@ describe('checkRuleAgainstDiscovery on huge rules: linear work, bounded output',
 });
 
 describe('discoverServedResources', () => {
-  const connection = (answers: Record<string, unknown>): { connection: ClusterConnection; asked: string[] } => {
+  const connection = (answers: Record<string, unknown>): { connection: ClusterGateway; asked: string[] } => {
     const asked: string[] = [];
     const getJson = async <T>(path: string): Promise<T> => {
       asked.push(path);
       if (!(path in answers)) throw new Error(`unexpected GET ${path}`);
       return answers[path] as T;
     };
-    return { connection: { getJson } as unknown as ClusterConnection, asked };
+    return { connection: { getJson } as unknown as ClusterGateway, asked };
   };
   const asObject = (map: ServedResources) => Object.fromEntries([...map].map(([resource, groups]) => [resource, [...groups].sort()]));
 

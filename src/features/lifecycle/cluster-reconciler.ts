@@ -10,7 +10,7 @@
 import { ClusterContext, type ClusterWork } from '../../controllers/cluster-context.js';
 import { applyCluster, removeCluster, type Controllers } from '../../controllers/cluster-pipeline.js';
 import { meshNotReady } from '../../controllers/service-mesh.controller.js';
-import { ClusterError, type ClusterConnection } from '../../kubernetes/cluster-connection.js';
+import { ClusterError, type ClusterGateway } from '../../kubernetes/cluster-gateway.js';
 import type { TenantIdentity } from '../../domain/tenant-identity.js';
 import type { ClusterRecord, ClusterSecrets, ClusterService } from '../cluster-registry/cluster.service.js';
 import type { ClusterHealth } from '../cluster-registry/cluster-health.store.js';
@@ -21,7 +21,7 @@ import { boundedClusterStatus, type ClusterPlacement, type ClusterStatus, type L
 import { isSettledApplied } from './preconditions.js';
 
 export interface ClusterReconcilerOptions {
-  connect: (cluster: ClusterRecord, secrets: ClusterSecrets) => ClusterConnection;
+  connect: (cluster: ClusterRecord, secrets: ClusterSecrets) => ClusterGateway;
   /** The clusters' last known health: an apply to a cluster found unreachable recently fails at once. */
   health?: { get(provider: string, cluster: string): Promise<ClusterHealth | undefined>; freshMs: number };
 }
@@ -46,7 +46,7 @@ export interface ClusterOutcome {
 
 export interface ReconcileOptions {
   /** Wraps the cluster's connection (e.g. to watch or count what the controllers do); the wrapped one is closed at the end. */
-  wrapConnection?: (connection: ClusterConnection) => ClusterConnection;
+  wrapConnection?: (connection: ClusterGateway) => ClusterGateway;
   /** false: the status is computed and returned, not written (a check that only reports); default true. */
   writeStatus?: boolean;
 }
@@ -100,7 +100,7 @@ export class ClusterReconciler {
     };
     let cluster: ClusterRecord;
     let clusterSecrets: ClusterSecrets;
-    let connection: ClusterConnection;
+    let connection: ClusterGateway;
     try {
       cluster = await this.clusters.get(placement.provider, placement.cluster);
       if (kind === 'apply') await this.refuseUnreachable(placement);

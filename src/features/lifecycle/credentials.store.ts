@@ -16,15 +16,10 @@ import { randomBytes } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import { isDuplicateKeyError } from '../../db/mongo.js';
 import type { SecretCipher, StoredSecret } from '../../security/secret-cipher.js';
+import { renewalTime, type CredentialGeneration, type Credentials, type IssuedCertificate } from '../../domain/tenant-credentials.js';
 
-export interface IssuedCertificate {
-  reference: string;
-  certificate: string;
-  /** Absent on certificates stored before renewal existed (their renewal is judged from a year's lifetime). */
-  notBefore?: Date;
-  notAfter: Date;
-  signedBy: 'cluster' | 'dcm-with-cluster-ca';
-}
+export type { CredentialGeneration, Credentials, IssuedCertificate } from '../../domain/tenant-credentials.js';
+export { renewalTime } from '../../domain/tenant-credentials.js';
 
 interface CredentialsDocument {
   _id: string;
@@ -35,19 +30,6 @@ interface CredentialsDocument {
   /** 1, 2, … within the document's life; absent on documents from before generations (then replaced at the next apply). */
   generation?: number;
   generationId?: string;
-}
-
-export interface CredentialGeneration {
-  generation: number;
-  generationId: string;
-}
-
-/** A logical cloud's credentials with the private key opened. */
-export interface Credentials extends Partial<CredentialGeneration> {
-  logicalCloudId: string;
-  privateKey: string;
-  keyBits: number;
-  certificates: IssuedCertificate[];
 }
 
 /** A new generation's id: random, so that no generation of any logical cloud is ever named again. */
@@ -182,10 +164,3 @@ export class CredentialsStore {
 }
 
 const keyContext = (logicalCloudId: string) => `logical-cloud/${logicalCloudId}/private-key`;
-
-/** When a certificate is to be renewed: two thirds into its actual lifetime. */
-export function renewalTime(c: Pick<IssuedCertificate, 'notBefore' | 'notAfter'>): Date {
-  const notAfter = c.notAfter.getTime();
-  const notBefore = c.notBefore?.getTime() ?? notAfter - 365 * 24 * 3600 * 1000;
-  return new Date(notBefore + ((notAfter - notBefore) * 2) / 3);
-}

@@ -15,7 +15,7 @@
 import type { Controllers } from '../../controllers/cluster-pipeline.js';
 import { NotFoundError } from '../../errors.js';
 import type { Kubeconfig } from '../../kubeconfig/kubeconfig.js';
-import type { ClusterConnection } from '../../kubernetes/cluster-connection.js';
+import type { ClusterGateway } from '../../kubernetes/cluster-gateway.js';
 import type { LeaseStore } from '../../db/lease-store.js';
 import type { Logger } from '../../logger.js';
 import type { ClusterRecord, ClusterSecrets, ClusterService } from '../cluster-registry/cluster.service.js';
@@ -48,7 +48,7 @@ export interface LifecycleOptions {
   replicaId: string;
   /** How long a claim on a logical cloud lasts unless renewed (renewed every third of it). */
   leaseTtlMs: number;
-  connect: (cluster: ClusterRecord, secrets: ClusterSecrets) => ClusterConnection;
+  connect: (cluster: ClusterRecord, secrets: ClusterSecrets) => ClusterGateway;
   observer?: LifecycleObserver | undefined;
   /** Stop requests (EMCO's …/stop), shared by the replicas. */
   stops: StopRequestStore;

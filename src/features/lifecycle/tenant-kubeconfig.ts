@@ -6,7 +6,7 @@
  */
 import { NotFoundError, StateConflictError, UnavailableError } from '../../errors.js';
 import { buildKubeconfig, type Kubeconfig, type KubeconfigEntry } from '../../kubeconfig/kubeconfig.js';
-import type { ClusterConnection } from '../../kubernetes/cluster-connection.js';
+import type { ClusterGateway } from '../../kubernetes/cluster-gateway.js';
 import { tenantServiceAccount } from '../../domain/tenant-identity.js';
 import type { ClusterRecord, ClusterSecrets, ClusterService } from '../cluster-registry/cluster.service.js';
 import type { ClusterReferenceRecord, LogicalCloudRecord } from '../logical-clouds/logical-cloud.model.js';
@@ -15,7 +15,7 @@ import type { CredentialsStore } from './credentials.store.js';
 import { STATUS_TEXT, type LifecycleStatusStore, type LifecycleState } from './lifecycle-status.store.js';
 
 export interface TenantKubeconfigOptions {
-  connect: (cluster: ClusterRecord, secrets: ClusterSecrets) => ClusterConnection;
+  connect: (cluster: ClusterRecord, secrets: ClusterSecrets) => ClusterGateway;
   /** Lifetime asked for the bound tokens of token users' kubeconfigs. */
   tokenSeconds: number;
 }
