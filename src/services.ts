@@ -31,6 +31,7 @@ import { createClusterGateway, type ClusterGateway } from './kubernetes/cluster-
 import type { ClusterRecord, ClusterSecrets } from './features/cluster-registry/cluster.service.js';
 import { DriftChecker, type DriftObserver } from './features/drift/drift-checker.js';
 import { DriftEventStore } from './features/drift/drift-events.store.js';
+import { reconcilePaused } from './features/logical-clouds/logical-cloud.model.js';
 import { DriftWatcher, type DriftWatcherDependencies } from './features/drift/drift-watcher.js';
 import type { SecretCipher } from './security/secret-cipher.js';
 import type { LifecycleObserver } from './features/lifecycle/lifecycle.service.js';
@@ -205,6 +206,10 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
       await stores.caIntermediates.deleteAll(lc.id);
       await stores.driftEvents.deleteAll(lc.id);
     },
+    // Reconcile enabled again: what was only reported is restored now, not at the next resync.
+    onUpdated: (lc, before, after) => {
+      if (reconcilePaused(before) && !reconcilePaused(after)) driftWatcher.checkLogicalCloud(lc.id);
+    },
   });
   const probeConnection = (secrets: ClusterSecrets) => createClusterGateway(secrets.kubeconfig, config.DCM_CLUSTER_TIMEOUT_MS);
   const clusterHealthProber = new ClusterHealthProber(clusters, stores.clusterHealth, probeConnection, deps.logger);
@@ -217,6 +222,10 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
       exclusive: (lc, work) => lifecycle.exclusive(lc, work),
       reconcileCluster: (id, reference, opts) => lifecycle.reconcileCluster(id, reference, opts),
       statusChanged: (id) => stores.lifecycle.events.changed(id),
+      setState: async (id, state) => {
+        const doc = await stores.lifecycle.get(id);
+        if (doc) await stores.lifecycle.put({ ...doc, state });
+      },
     },
     stores.driftEvents,
     deps.logger,

@@ -28,6 +28,8 @@ export interface DriftRepairTarget {
   ): Promise<ClusterStatus | undefined>;
   /** Nudges the watchers of the logical cloud's status (REST long-poll, gRPC WatchStatus). */
   statusChanged(logicalCloudId: string): void;
+  /** Records the logical cloud's overall state (Instantiated: every cluster Applied; else InstantiateFailed). */
+  setState(logicalCloudId: string, state: 'Instantiated' | 'InstantiateFailed'): Promise<void>;
 }
 
 export interface DriftObserver {
@@ -70,12 +72,21 @@ export class DriftChecker {
       return await this.target.exclusive(lc, async () => {
         if (!atRest(await this.target.status(logicalCloudId))) return 'skipped';
         for (const reference of references) await this.checkReference(lc, reference, provider, cluster);
+        await this.settleState(logicalCloudId);
         return 'checked';
       });
     } catch (error) {
       if (error instanceof ConflictError) return 'busy';
       throw error;
     }
+  }
+
+  /** After a repair the overall state says what the clusters are: a cluster restored (or broken) by it counts. */
+  private async settleState(logicalCloudId: string): Promise<void> {
+    const doc = await this.target.status(logicalCloudId);
+    if (!atRest(doc) || doc.clusters.length === 0) return;
+    const state = doc.clusters.every((c) => c.state === 'Applied') ? 'Instantiated' : 'InstantiateFailed';
+    if (state !== doc.state) await this.target.setState(logicalCloudId, state);
   }
 
   private async checkReference(lc: LogicalCloudRecord, reference: string, provider: string, cluster: string): Promise<void> {

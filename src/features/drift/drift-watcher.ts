@@ -149,6 +149,12 @@ export class DriftWatcher {
     return Object.fromEntries([...this.watched.values()].map((w) => [w.key, [...w.handles.keys()].sort()]));
   }
 
+  /** Checks one logical cloud on every watched cluster now (its reconcile was enabled again). */
+  checkLogicalCloud(logicalCloudId: string): void {
+    if (!this.started) return;
+    for (const w of this.watched.values()) this.enqueue(logicalCloudId, w.provider, w.cluster, true);
+  }
+
   /** Checks every applied logical cloud on every watched cluster. */
   async resyncAll(): Promise<void> {
     for (const w of this.watched.values()) await this.resyncCluster(w);

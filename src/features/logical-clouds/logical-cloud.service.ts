@@ -61,6 +61,8 @@ export interface LifecycleGuard {
   exclusive<T>(lc: LogicalCloudRecord, work: () => Promise<T>): Promise<T>;
   /** Forgets what the lifecycle kept of a deleted logical cloud (status, credentials). */
   onDeleted?(lc: LogicalCloudRecord): Promise<void>;
+  /** Told of a written update (e.g. reconcile un-paused: the clusters are checked for drift now). */
+  onUpdated?(lc: LogicalCloudRecord, before: LogicalCloudData, after: LogicalCloudData): void;
 }
 
 /** How long a fresh namespace claim counts as held even before its logical cloud is written (a create in flight). */
@@ -251,6 +253,7 @@ export class LogicalCloudService implements LogicalCloudResolver {
     const touchesPermissions = input.permissions !== undefined || current.data.namespace !== input.data.namespace;
     if (identityChanged || touchesPermissions) await this.guard.exclusive(current, change);
     else await change();
+    this.guard.onUpdated?.(current, current.data, input.data);
     return this.get(project, name);
   }
 
