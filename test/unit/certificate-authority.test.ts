@@ -20,7 +20,7 @@ import {
   type CaKeyPair,
   type CaSigner,
 } from '../../src/certificates/certificate-authority.js';
-import { CertificateError } from '../../src/certificates/der.js';
+import { CertificateError } from '../../src/certificates/pem.js';
 import { OpensslWorkspace, pemsOf } from '../support/openssl.js';
 
 let openssl: OpensslWorkspace;
