@@ -41,6 +41,15 @@ describe('object differences', () => {
     expect(objectDifferences(binding('g'), relabelled).map((d) => d.path)).toEqual(['metadata.labels.dcm.onap.org/logical-cloud-id']);
   });
 
+  it('never shows the values of a Secret (the CA key), only where they differ', () => {
+    const secret = (key: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cacerts', namespace: 'istio-x', labels }, data: { 'ca-key.pem': key } });
+    const differences = objectDifferences(secret('U0VDUkVULUtFWQ=='), secret('T1RIRVI='));
+    expect(differences.map((d) => d.path)).toEqual(['data.ca-key.pem']);
+    const text = describeDifferences(differences);
+    expect(text).not.toContain('U0VDUkVULUtFWQ');
+    expect(text).not.toContain('T1RIRVI');
+  });
+
   it('describes at most a few differences, counting the rest', () => {
     const text = describeDifferences([1, 2, 3, 4, 5].map((i) => ({ path: `p${i}`, desired: 'a', actual: 'b' })), 2);
     expect(text).toBe('p1: "b", want "a"; p2: "b", want "a"; and 3 more');

@@ -95,8 +95,13 @@ export function objectDifferences(desired: DesiredObject, actual: DesiredObject)
   if (metadata?.labels) compare(kind, 'metadata.labels', metadata.labels, actual.metadata?.labels ?? {}, out);
   if (metadata?.annotations) compare(kind, 'metadata.annotations', metadata.annotations, actual.metadata?.annotations ?? {}, out);
   for (const [key, value] of Object.entries(fields)) compare(kind, key, value, actual[key], out);
+  // A Secret's values (the mesh's CA key) never reach status or logs: where it differs is said, not what.
+  if (kind === 'Secret') return out.map((d) => (d.path.startsWith('data') ? { path: d.path, desired: HIDDEN, actual: HIDDEN } : d));
   return out;
 }
+
+/** Shown instead of a secret value. */
+const HIDDEN = '(secret value hidden)';
 
 const shown = (v: unknown) => (v === undefined ? '(absent)' : JSON.stringify(v).slice(0, 80));
 
