@@ -11,20 +11,13 @@ import { defaultConfig } from '../../src/config.js';
 import { kubectl, testClusters } from '../support/backends.js';
 import { startTestDcm, type TestDcm } from '../support/dcm.js';
 import { createProject, createProvider, kubeconfigText, lcPath } from '../support/rest.js';
+import { until } from '../support/until.js';
 import { applyAndSettle, removeLeftovers, tenantLogicalCloud } from './apply-helpers.js';
 import { installSailIstioCrd, playSail } from './ca-mesh-helpers.js';
 
 const PROJECT = 'project-drift-mesh';
 const LC = 'lc-drift-mesh';
 const NS = 'ns-drift-mesh';
-
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const started = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 const admin = (args: string[]) => kubectl({ path: testClusters[0].kubeconfigPath() }, args);
 

@@ -12,6 +12,7 @@ import { kubectl, testClusters } from '../support/backends.js';
 import { startTestDcm, design, type TestDcm } from '../support/dcm.js';
 import { createProject, createProvider, kubeconfigText, lcPath } from '../support/rest.js';
 import { startTcpRelay, type TcpRelay } from '../support/tcp-relay.js';
+import { until } from '../support/until.js';
 import { applyAndSettle, composeDcm, removeLeftovers, tenantKubeconfig, tenantLogicalCloud, withServer } from './apply-helpers.js';
 
 const PROJECT = 'project-drift';
@@ -21,15 +22,6 @@ const BINDING = 'dcm-permission-2'; // the design's permission-2: configmaps, ev
 const QUOTA = 'dcm-quota-quota-1';
 /** The bound this DCM is configured to (default 60 s): a change is repaired within it. */
 const BOUND_MS = 60_000;
-
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = BOUND_MS): Promise<number> {
-  const started = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return Date.now() - started;
-}
 
 const admin = (i: 0 | 1, args: string[]) => kubectl({ path: testClusters[i].kubeconfigPath() }, args);
 const bindingExists = async (i: 0 | 1) => (await admin(i, ['get', 'rolebinding', BINDING, '-n', NS, '-o', 'name'])).code === 0;
