@@ -81,6 +81,29 @@ describe('lifecycle status and certificates as one document per cluster referenc
     }
   });
 
+  it('put with the status as read writes only the clusters that changed, and removes those no longer listed', async () => {
+    const id = 'lc-shapes-previous';
+    await status.put(operationDoc(id, [cluster('shapes-p'), cluster('shapes-q'), cluster('shapes-r')]));
+    const read = (await status.get(id))!;
+    // Marks a cluster's document behind the store's back: a rewrite of it would remove the mark.
+    const clusters = db.collection('lifecycleClusters');
+    await clusters.updateOne({ _id: `${id}/shapes-p` as never }, { $set: { untouched: true } });
+    await status.put(
+      { ...read, state: 'Instantiated', clusters: [read.clusters[0]!, { ...read.clusters[1]!, state: 'Failed' }] },
+      read,
+    );
+    expect(await clusters.findOne({ _id: `${id}/shapes-p` as never })).toHaveProperty('untouched', true);
+    expect((await status.get(id))?.clusters.map((c) => [c.reference, c.state])).toEqual([
+      ['shapes-p', 'Applied'],
+      ['shapes-q', 'Failed'],
+    ]);
+    expect((await status.get(id))?.state).toBe('Instantiated');
+
+    // A status that was not read by this store is no hint: every cluster is written.
+    await status.put({ ...read, clusters: [read.clusters[0]!] }, { ...read });
+    expect(await clusters.findOne({ _id: `${id}/shapes-p` as never })).not.toHaveProperty('untouched');
+  });
+
   it('reads a status document stored in the old shape (a clusters array), and replaces the array at the next put', async () => {
     const old = operationDoc('lc-shapes-old', [cluster('shapes-y', 'Failed'), cluster('shapes-x')]);
     await db.collection('lifecycle').insertOne(old as never);
@@ -99,7 +122,8 @@ describe('lifecycle status and certificates as one document per cluster referenc
       ['shapes-y', 'Applied'],
     ]);
 
-    await status.put({ ...read!, state: 'Instantiated', operation: { ...read!.operation, inProgress: false } });
+    // Given as the status read, an old-shape one still has every cluster written (none is lost with the array).
+    await status.put({ ...read!, state: 'Instantiated', operation: { ...read!.operation, inProgress: false } }, read!);
     expect(await db.collection('lifecycle').findOne({ _id: 'lc-shapes-old' as never })).not.toHaveProperty('clusters');
     expect((await status.get('lc-shapes-old'))?.clusters.map((c) => [c.reference, c.state])).toEqual([
       ['shapes-x', 'Applied'],

@@ -49,6 +49,8 @@ export interface ReconcileOptions {
   wrapConnection?: (connection: ClusterGateway) => ClusterGateway;
   /** false: the status is computed and returned, not written (a check that only reports); default true. */
   writeStatus?: boolean;
+  /** The cluster reference's record as already read (else it is read); undefined: there is none. */
+  reference?: ClusterReferenceRecord | undefined;
 }
 
 export const placementOf = (r: ClusterReferenceRecord): ClusterPlacement => ({ reference: r.name, provider: r.data.clusterProvider, cluster: r.data.cluster });
@@ -89,7 +91,8 @@ export class ClusterReconciler {
   /** Works one cluster with the apply or remove pipeline; writes nothing. */
   async workCluster(work: LogicalCloudWork, placement: ClusterPlacement, kind: 'apply' | 'remove', options: ReconcileOptions = {}): Promise<ClusterOutcome> {
     const base = { ...placement, resources: [], warnings: [] };
-    const reference = (await this.stores.clusterReferences.get({ logicalCloudId: work.logicalCloud.id }, placement.reference)) ?? {
+    const stored = 'reference' in options ? options.reference : await this.stores.clusterReferences.get({ logicalCloudId: work.logicalCloud.id }, placement.reference);
+    const reference = stored ?? {
       id: '',
       scope: { logicalCloudId: work.logicalCloud.id },
       name: placement.reference,
@@ -164,7 +167,7 @@ export class ClusterReconciler {
     if (lc.data.level === '1' && lc.data.user && (await this.credentials.summary(lc.id))?.generationId === undefined) return undefined;
     const tenant = await this.prepareTenant(project, lc);
     const work: LogicalCloudWork = { project, logicalCloud: lc, permissions: records.permissions, quotas: records.quotas, ...(tenant ? { tenant } : {}) };
-    const { status } = await this.workCluster(work, placementOf(found), 'apply', opts);
+    const { status } = await this.workCluster(work, placementOf(found), 'apply', { ...opts, reference: found });
     // A declared Istio control plane that is not ready yet leaves the cluster not Applied (as an apply's outcome does).
     const outcome: ClusterStatus = status.state === 'Applied' && meshNotReady(status.resources) ? { ...status, state: 'Failed' } : status;
     if (opts.writeStatus !== false) await this.writeStatus(logicalCloudId, outcome);

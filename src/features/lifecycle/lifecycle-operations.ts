@@ -108,9 +108,9 @@ export class LifecycleOperations {
   }
 
   /** Works one cluster of the operation and tells the observer; undefined once this replica lost the lease. */
-  private async workCluster(...[work, p, kind]: Parameters<ClusterReconciler['workCluster']>) {
+  private async workCluster(...[work, p, kind, options]: Parameters<ClusterReconciler['workCluster']>) {
     const started = performance.now();
-    const outcome = await this.reconciler.workCluster(work, p, kind);
+    const outcome = await this.reconciler.workCluster(work, p, kind, options);
     this.options.observer?.clusterFinished({
       kind: kind === 'apply' ? 'apply' : 'terminate',
       provider: p.provider,
@@ -142,9 +142,14 @@ export class LifecycleOperations {
     const stillHolding: ClusterPlacement[] = [];
     const started = performance.now();
     const steps = [...current.map((p) => ({ p, kind: 'apply' as const })), ...removed.map((p) => ({ p, kind: 'remove' as const }))];
+    const applying = (p: ClusterPlacement): ClusterStatus => ({ ...p, state: 'Applying', resources: [], warnings: [] });
+    // The clusters worked first are marked Applying in one write; the others as they are taken up.
+    const first = new Set(steps.slice(0, this.options.concurrency).filter((s) => s.kind === 'apply').map((s) => s.p));
+    await this.status.setClusters(logicalCloudId, [...first].map(applying));
+    const referenceOf = (p: ClusterPlacement) => loaded.references.find((r) => r.name === p.reference);
     await mapWithConcurrency(steps, this.options.concurrency, async ({ p, kind }) => {
-      if (kind === 'apply') await this.reconciler.writeStatus(logicalCloudId, { ...p, state: 'Applying', resources: [], warnings: [] });
-      const outcome = await this.workCluster(work, p, kind);
+      if (kind === 'apply' && !first.has(p)) await this.reconciler.writeStatus(logicalCloudId, applying(p));
+      const outcome = await this.workCluster(work, p, kind, { reference: referenceOf(p) });
       if (!outcome) return;
       if (kind === 'apply' && outcome.nothingCreated && !heldBefore.some((q) => samePlacement(p, q))) holdsNothing.add(p);
       if (kind === 'remove') {
@@ -164,13 +169,16 @@ export class LifecycleOperations {
       c.state === 'Applied' && meshNotReady(c.resources) ? { ...c, state: 'Failed' as const } : c,
     );
     const failed = clusters.some((c) => c.state === 'Failed' || c.state === 'TerminateFailed');
-    await this.status.put({
-      ...final,
-      clusters,
-      state: failed ? 'InstantiateFailed' : 'Instantiated',
-      operation: { ...final.operation, inProgress: false, finishedAt: new Date(), ...(stopped ? { stopped: true } : {}) },
-      placements: [...current.filter((p) => !holdsNothing.has(p)), ...stillHolding],
-    });
+    await this.status.put(
+      {
+        ...final,
+        clusters,
+        state: failed ? 'InstantiateFailed' : 'Instantiated',
+        operation: { ...final.operation, inProgress: false, finishedAt: new Date(), ...(stopped ? { stopped: true } : {}) },
+        placements: [...current.filter((p) => !holdsNothing.has(p)), ...stillHolding],
+      },
+      found,
+    );
     this.options.observer?.operationFinished({ kind: 'apply', outcome: failed ? 'failure' : 'success', seconds: (performance.now() - started) / 1000, clusters: current.length });
     this.logger.info({ project, logicalCloud: loaded.lc.name, failed }, 'apply finished');
   }
@@ -184,7 +192,7 @@ export class LifecycleOperations {
     const started = performance.now();
     await mapWithConcurrency(doc.placements, this.options.concurrency, async (p) => {
       await this.reconciler.writeStatus(logicalCloudId, { ...p, state: 'Terminating', resources: [], warnings: [] });
-      const outcome = await this.workCluster(work, p, 'remove');
+      const outcome = await this.workCluster(work, p, 'remove', { reference: loaded.references.find((r) => r.name === p.reference) });
       if (!outcome) return;
       if (outcome.status.state !== 'Terminated') stillHolding.push(p);
       await this.reconciler.writeStatus(logicalCloudId, outcome.status);
@@ -198,13 +206,16 @@ export class LifecycleOperations {
     const stopped = this.runner.stopping(logicalCloudId);
     // Clusters a stop kept the terminate from reaching still hold the logical cloud's objects.
     if (stopped) for (const c of final.clusters) if (c.state === 'Pending') stillHolding.push({ reference: c.reference, provider: c.provider, cluster: c.cluster });
-    await this.status.put({
-      ...final,
-      clusters: stopped ? final.clusters.map((c) => unreached(c, 'TerminateFailed')) : final.clusters,
-      state: stillHolding.length > 0 ? 'TerminateFailed' : 'Terminated',
-      operation: { ...final.operation, inProgress: false, finishedAt: new Date(), ...(stopped ? { stopped: true } : {}) },
-      placements: stillHolding,
-    });
+    await this.status.put(
+      {
+        ...final,
+        clusters: stopped ? final.clusters.map((c) => unreached(c, 'TerminateFailed')) : final.clusters,
+        state: stillHolding.length > 0 ? 'TerminateFailed' : 'Terminated',
+        operation: { ...final.operation, inProgress: false, finishedAt: new Date(), ...(stopped ? { stopped: true } : {}) },
+        placements: stillHolding,
+      },
+      final,
+    );
     this.options.observer?.operationFinished({
       kind: 'terminate',
       outcome: stillHolding.length > 0 ? 'failure' : 'success',
@@ -260,8 +271,9 @@ export class LifecycleOperations {
 }
 
 /** A cluster a stopped operation never started: it ends in the operation's failed state, saying so. */
+/** A cluster an operation that was stopped never worked (Pending, or marked Applying with the first ones but not taken up). */
 function unreached(c: ClusterStatus, state: 'Failed' | 'TerminateFailed'): ClusterStatus {
-  if (c.state !== 'Pending') return c;
+  if (c.state !== 'Pending' && c.state !== 'Applying') return c;
   const message = 'the operation was stopped before it reached this cluster';
   return { ...c, state, resources: [{ category: 'namespace', kind: 'Cluster', name: c.cluster, status: state === 'Failed' ? 'Failed' : 'DeleteFailed', message }] };
 }

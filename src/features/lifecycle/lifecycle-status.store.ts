@@ -10,6 +10,7 @@
  * array of the logical cloud's document: read as they are (a per-cluster document of the same
  * reference wins), and replaced by per-cluster documents at the next `put`.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { Collection, Db } from 'mongodb';
 import type { ResourceStatus } from '../../controllers/cluster-context.js';
 import type { RuleWarning } from '../../kubernetes/discovery.js';
@@ -152,6 +153,8 @@ export class LifecycleStatusStore {
   private readonly clusters: Collection<ClusterDocument>;
   /** A nudge after every write, for watchers of a logical cloud's status. */
   readonly events = new StatusEvents();
+  /** Documents read here whose every cluster came from its own document (not from an old-shape array). */
+  private readonly perClusterDocuments = new WeakSet<LifecycleDocument>();
 
   constructor(db: Db) {
     this.operations = db.collection<OperationDocument>('lifecycle');
@@ -171,19 +174,27 @@ export class LifecycleStatusStore {
   /**
    * Writes the whole status: each cluster's document, then the logical cloud's (whose state
    * readers wait on, so that its clusters are there when they see it); clusters no longer
-   * listed are removed.
+   * listed are removed. With `previous` (the status as this store just read it), the clusters
+   * whose status did not change since are not written again (unless it was read from the old
+   * shape, whose clusters have no documents of their own yet).
    */
-  async put(doc: LifecycleDocument): Promise<void> {
+  async put(doc: LifecycleDocument, previous?: LifecycleDocument): Promise<void> {
     const { clusters, ...operation } = doc;
-    await Promise.all(clusters.map((status) => this.upsertCluster(doc._id, status)));
-    await this.clusters.deleteMany({ logicalCloudId: doc._id, reference: { $nin: clusters.map((c) => c.reference) } });
+    const read = previous && this.perClusterDocuments.has(previous) ? previous : undefined;
+    const before = new Map((read?.clusters ?? []).map((c) => [c.reference, boundedClusterStatus(c)]));
+    const changed = clusters.filter((c) => !isDeepStrictEqual(before.get(c.reference), boundedClusterStatus(c)));
+    await this.upsertClusters(doc._id, changed);
+    const listed = new Set(clusters.map((c) => c.reference));
+    if (!read || read.clusters.some((c) => !listed.has(c.reference))) {
+      await this.clusters.deleteMany({ logicalCloudId: doc._id, reference: { $nin: [...listed] } });
+    }
     await this.operations.replaceOne({ _id: doc._id }, operation, { upsert: true });
     this.events.changed(doc._id);
   }
 
-  /** Sets the status of the clusters, one upsert each (each replacing that cluster's previous one). */
+  /** Sets the status of the clusters: each replaces that cluster's previous one, all in one bulk write. */
   async setClusters(logicalCloudId: string, statuses: ClusterStatus[]): Promise<void> {
-    await Promise.all(statuses.map((status) => this.upsertCluster(logicalCloudId, status)));
+    await this.upsertClusters(logicalCloudId, statuses);
     this.events.changed(logicalCloudId);
   }
 
@@ -211,9 +222,20 @@ export class LifecycleStatusStore {
     this.events.changed(logicalCloudId);
   }
 
-  private async upsertCluster(logicalCloudId: string, status: ClusterStatus): Promise<void> {
-    const _id = clusterDocumentId(logicalCloudId, status.reference);
-    await this.clusters.replaceOne({ _id }, { ...boundedClusterStatus(status), logicalCloudId }, { upsert: true });
+  /** One upsert per cluster document, sent as one command (each document is still written whole, by itself). */
+  private async upsertClusters(logicalCloudId: string, statuses: ClusterStatus[]): Promise<void> {
+    if (statuses.length === 0) return;
+    const replace = (status: ClusterStatus) => ({
+      filter: { _id: clusterDocumentId(logicalCloudId, status.reference) },
+      replacement: { ...boundedClusterStatus(status), logicalCloudId },
+      upsert: true,
+    });
+    if (statuses.length === 1) {
+      const { filter, replacement } = replace(statuses[0]!);
+      await this.clusters.replaceOne(filter, replacement, { upsert: true });
+      return;
+    }
+    await this.clusters.bulkWrite(statuses.map((status) => ({ replaceOne: replace(status) })), { ordered: false });
   }
 
   /** The logical cloud's document with its clusters: the per-cluster documents, over a stored array of the old shape. */
@@ -222,6 +244,8 @@ export class LifecycleStatusStore {
     const found = await this.clusters.find({ logicalCloudId: doc._id }).toArray();
     const clusters = new Map(stored.map((c) => [c.reference, c]));
     for (const { _id, logicalCloudId: _lc, ...status } of found) clusters.set(status.reference, status);
-    return { ...operation, clusters: [...clusters.values()].sort(byReference) };
+    const assembled = { ...operation, clusters: [...clusters.values()].sort(byReference) };
+    if (stored.length === 0) this.perClusterDocuments.add(assembled);
+    return assembled;
   }
 }
