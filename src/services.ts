@@ -82,6 +82,7 @@ export type ServiceConfig = Pick<
   Config,
   | 'DCM_CLUSTER_TIMEOUT_MS'
   | 'DCM_APPLY_CONCURRENCY'
+  | 'DCM_OPERATIONS_CONCURRENCY'
   | 'DCM_USER_KEY_BITS'
   | 'DCM_CERT_VALIDITY_SECONDS'
   | 'DCM_CSR_SIGN_TIMEOUT_MS'
@@ -186,6 +187,7 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
     },
     {
       concurrency: config.DCM_APPLY_CONCURRENCY,
+      operationsConcurrency: config.DCM_OPERATIONS_CONCURRENCY,
       observer: deps.lifecycleObserver,
       replicaId: config.DCM_REPLICA_ID ?? defaultReplicaId(),
       leaseTtlMs: config.DCM_LEASE_TTL_MS,

@@ -43,7 +43,10 @@ export type { LifecycleObserver } from './lifecycle-operations.js';
 const DRIFT_EVENTS_SHOWN = 20;
 
 export interface LifecycleOptions {
+  /** Clusters of one operation worked at once. */
   concurrency: number;
+  /** Operations (apply, terminate) worked at once on this replica; the others wait their turn. */
+  operationsConcurrency?: number;
   /** This replica's name in leases. */
   replicaId: string;
   /** How long a claim on a logical cloud lasts unless renewed (renewed every third of it). */
@@ -97,8 +100,8 @@ export class LifecycleService implements LifecycleGuard {
     private readonly options: LifecycleOptions,
     logger: Logger,
   ) {
-    const { replicaId, leaseTtlMs, stops, connect, health, concurrency, observer, tokenSeconds } = options;
-    this.runner = new OperationRunner(leases, { replicaId, leaseTtlMs, stops }, logger);
+    const { replicaId, leaseTtlMs, stops, connect, health, concurrency, operationsConcurrency, observer, tokenSeconds } = options;
+    this.runner = new OperationRunner(leases, { replicaId, leaseTtlMs, stops, ...(operationsConcurrency ? { maxRunning: operationsConcurrency } : {}) }, logger);
     this.reconciler = new ClusterReconciler(stores, clusters, status, credentials, controllers, { connect, ...(health ? { health } : {}) });
     this.operations = new LifecycleOperations(this.runner, this.reconciler, status, credentials, { concurrency, observer }, logger);
     this.interrupted = new InterruptedOperationsJob(status, this.runner, (doc) => this.operations.resume(doc), leaseTtlMs, logger);

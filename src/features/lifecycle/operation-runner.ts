@@ -21,6 +21,8 @@ export interface OperationRunnerOptions {
   /** How long a claim on a logical cloud lasts unless renewed (renewed every third of it). */
   leaseTtlMs: number;
   stops: StopRequestStore;
+  /** Operations worked at once on this replica; the others wait their turn, their leases held (default: no bound). */
+  maxRunning?: number;
 }
 
 /** This replica's claim on one logical cloud's operation; `lost` once a renewal found it taken, `stopped` once a stop was asked for. */
@@ -33,6 +35,9 @@ export class OperationRunner {
   /** Operations this replica is working, by logical cloud id. */
   private readonly running = new Map<string, Promise<void>>();
   private readonly claims = new Map<string, Claim>();
+  /** Operations working now (at most `maxRunning`), and those waiting their turn, first come first served. */
+  private working = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(
     private readonly leases: LeaseStore,
@@ -85,7 +90,7 @@ export class OperationRunner {
     this.claims.set(logicalCloudId, claim);
     const renewal = setInterval(() => this.renew(logicalCloudId, claim), Math.max(100, Math.floor(leaseTtlMs / 3)));
     renewal.unref();
-    const run = work()
+    const run = this.inTurn(work)
       .catch(async (error: unknown) => {
         this.logger.error({ err: error, logicalCloudId }, 'lifecycle operation failed');
         await onFailure(error).catch((failure: unknown) =>
@@ -100,6 +105,30 @@ export class OperationRunner {
         this.running.delete(logicalCloudId);
       });
     this.running.set(logicalCloudId, run);
+  }
+
+  /** Operations waiting for their turn on this replica (beyond `maxRunning`). */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  /**
+   * Runs `work` once fewer than `maxRunning` operations work: a burst of applies (a thousand
+   * logical clouds at once) is worked a few at a time instead of all at once against the
+   * database and the clusters. While it waits its lease is renewed and a stop is still seen.
+   */
+  private async inTurn(work: () => Promise<void>): Promise<void> {
+    const max = this.options.maxRunning ?? Infinity;
+    if (this.working >= max) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.working++;
+    try {
+      await work();
+    } finally {
+      // The turn passes straight to the next waiting operation (the count stays), or is given back.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.working--;
+    }
   }
 
   /** Whether this replica still holds the logical cloud's lease for the operation it runs (fencing). */
