@@ -5,8 +5,9 @@
  * DCM's CPU and RSS while it only watches.
  */
 import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { MongoClient } from 'mongodb';
 import { generateEncryptionKey } from '../src/security/secret-cipher.js';
-import { buildToTemp, createLogicalCloud, createProject, dropDatabase, lcPath, registerClusters, startChildDcm, type RestClient } from './dcm.js';
+import { buildToTemp, createLogicalCloud, createProject, dropDatabase, lcPath, registerClusters, startChildDcm } from './dcm.js';
 import { fmt, log, mib, ms, onExit, percentile, processCpuSeconds, seconds, table, type Backends, type BenchOptions, type SectionResult } from './env.js';
 
 const BINDING = 'dcm-permission-2';
@@ -20,21 +21,28 @@ async function forEach(count: number, concurrency: number, work: (i: number) => 
   }));
 }
 
-/** Waits until every logical cloud is Created (Instantiated), asking only about those not yet done. */
-async function untilApplied(rest: RestClient, project: string, names: string[], timeoutMs: number): Promise<void> {
-  let pending = [...names];
-  const deadline = Date.now() + timeoutMs;
-  while (pending.length > 0) {
-    if (Date.now() > deadline) throw new Error(`${pending.length} logical clouds not applied within ${timeoutMs} ms (first: ${pending[0]})`);
-    const still: string[] = [];
-    await forEach(pending.length, 8, async (i) => {
-      const reply = await rest.expect('GET', `${lcPath(project, pending[i]!)}/status`, 200);
-      const state = (reply.body as { state: string }).state;
-      if (state === 'InstantiateFailed') throw new Error(`${pending[i]} failed to apply: ${reply.text.slice(0, 400)}`);
-      if (state !== 'Instantiated') still.push(pending[i]!);
-    });
-    pending = still;
-    if (pending.length > 0) await pause(1000);
+/**
+ * Waits until every logical cloud of the project is Created (Instantiated). Read from the
+ * lifecycle documents in one query every 2 s: asking the REST status of each pending logical
+ * cloud would itself load the database (on FerretDB every such read scans its collections)
+ * while the DCM applies.
+ */
+async function untilApplied(mongoUrl: string, databaseName: string, project: string, count: number, timeoutMs: number): Promise<void> {
+  const mongo = await MongoClient.connect(mongoUrl);
+  try {
+    const lifecycle = mongo.db(databaseName).collection<{ project: string; logicalCloud: string; state: string }>('lifecycle');
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const states = await lifecycle.find({ project }, { projection: { _id: 0, logicalCloud: 1, state: 1 } }).toArray();
+      const failed = states.find((d) => d.state === 'InstantiateFailed');
+      if (failed) throw new Error(`${failed.logicalCloud} failed to apply (see its status)`);
+      const done = states.filter((d) => d.state === 'Instantiated').length;
+      if (done === count) return;
+      if (Date.now() > deadline) throw new Error(`${count - done} logical clouds not applied within ${timeoutMs} ms`);
+      await pause(2000);
+    }
+  } finally {
+    await mongo.close();
   }
 }
 
@@ -104,7 +112,7 @@ export async function driftRepair(backends: Backends, opts: BenchOptions): Promi
       });
       await rest.expect('POST', `${lcPath(project, names[i]!)}/apply`, 200);
     });
-    await untilApplied(rest, project, names, 30 * 60_000);
+    await untilApplied(backends.mongoUrl, databaseName, project, watchedCount, 60 * 60_000);
     const applyMs = Date.now() - applyStarted;
     log(`drift: ${watchedCount} logical clouds applied on 2 clusters in ${seconds(applyMs)}`);
 
