@@ -176,10 +176,15 @@ export function describeCertificate(pem: string): CertificateDescription {
   };
 }
 
-/** Whether the certificate (first of a bundle) carries the public key of `privateKeyPem`. */
-export function certificateMatchesKey(certPem: string, privateKeyPem: string): boolean {
+/** Whether the certificate (first of a bundle) carries the public key of `key` (a private key in PEM, or a key object, private or public). */
+export function certificateMatchesKey(certPem: string, key: string | KeyObject): boolean {
   const [certificate] = readCertificates(certPem, 'certificate');
-  return holdsKey(certificate!, readPrivateKey(privateKeyPem, 'private key'));
+  return holdsKey(certificate!, typeof key === 'string' ? readPrivateKey(key, 'private key') : key);
+}
+
+/** The public key of a private key in PEM (to compare certificates with, without reading the private key each time). */
+export function publicKeyOfPrivate(privateKeyPem: string): KeyObject {
+  return createPublicKey(readPrivateKey(privateKeyPem, 'private key'));
 }
 
 /**

@@ -136,10 +136,10 @@ export function publicKeyOf(certificate: ParsedCertificate): KeyObject {
   }
 }
 
-/** Whether `key` (private) is the key of the certificate. */
+/** Whether `key` (private, or its public key) is the key of the certificate. */
 export function holdsKey(certificate: ParsedCertificate, key: KeyObject): boolean {
   try {
-    const [mine, its] = [createPublicKey(key), publicKeyOf(certificate)];
+    const [mine, its] = [key.type === 'public' ? key : createPublicKey(key), publicKeyOf(certificate)];
     // KeyObject.equals of keys of different types or curves leaves an OpenSSL error queued, which
     // the next node:crypto call then throws: compare those first.
     const kind = (k: KeyObject) => `${k.asymmetricKeyType ?? ''}:${k.asymmetricKeyDetails?.namedCurve ?? ''}`;

@@ -6,7 +6,8 @@
  * or signed by the DCM itself when the cluster was registered with its CA key. A valid
  * certificate of the current generation is reused on re-apply.
  */
-import { certificateMatchesKey, createCsr, describeCertificate, generatePrivateKey, signCsrLocally, verifyIssuedBy } from '../certificates/certificates.js';
+import type { KeyObject } from 'node:crypto';
+import { certificateMatchesKey, createCsr, describeCertificate, generatePrivateKey, publicKeyOfPrivate, signCsrLocally, verifyIssuedBy } from '../certificates/certificates.js';
 import type { LogicalCloudRecord } from '../domain/logical-cloud.js';
 import { renewalTime, type CredentialGeneration, type Credentials, type IssuedCertificate } from '../domain/tenant-credentials.js';
 import { tenantGroup, tenantServiceAccount, tenantUserName, type TenantIdentity } from '../domain/tenant-identity.js';
@@ -27,9 +28,9 @@ export interface TenantCredentialStore {
   removeCertificate(logicalCloudId: string, reference: string): Promise<void>;
 }
 
-/** Why an issued certificate is not the tenant's (other key, other subject), or undefined. */
-export function certificateProblem(certificate: string, privateKeyPem: string, tenant: Pick<TenantIdentity, 'userName' | 'group'>): string | undefined {
-  if (!certificateMatchesKey(certificate, privateKeyPem)) return "it does not carry the tenant's public key";
+/** Why an issued certificate is not the tenant's (other key, other subject), or undefined. `key`: the tenant's private key (PEM) or its public key. */
+export function certificateProblem(certificate: string, key: string | KeyObject, tenant: Pick<TenantIdentity, 'userName' | 'group'>): string | undefined {
+  if (!certificateMatchesKey(certificate, key)) return "it does not carry the tenant's public key";
   const { subject } = describeCertificate(certificate);
   if (subject.commonName !== tenant.userName || subject.organization?.length !== 1 || subject.organization[0] !== tenant.group) {
     return `its subject is CN=${subject.commonName ?? ''}, O=${(subject.organization ?? []).join('+')}`;
@@ -49,7 +50,21 @@ export interface UserControllerOptions {
   beforeApproval?: (csrName: string) => Promise<void>;
 }
 
+/**
+ * What every cluster of one apply uses of the tenant's credentials: its stored certificates,
+ * its public key and its CSR (the same for every cluster: same key, same subject). Read and
+ * made once per apply, not once per cluster.
+ */
+interface ApplyCredentials {
+  publicKey: KeyObject;
+  csrPem: string;
+  certificates: IssuedCertificate[];
+}
+
 export class UserController {
+  /** By the apply's tenant identity (one object per apply, shared by its clusters): gone with it. */
+  private readonly perApply = new WeakMap<TenantIdentity, Promise<ApplyCredentials>>();
+
   constructor(
     private readonly credentials: TenantCredentialStore,
     private readonly options: UserControllerOptions,
@@ -85,24 +100,21 @@ export class UserController {
     }
     const reference = ctx.work.reference.name;
     try {
-      const credentials = await this.credentials.get(ctx.identity.logicalCloudId);
-      if (!credentials) throw new ClusterError('the tenant credentials of this logical cloud are gone (terminated meanwhile?)');
-      const key = credentials.privateKey;
+      const { publicKey, csrPem, certificates } = await this.applyCredentials(ctx.identity.logicalCloudId, tenant);
       const caPem = ctx.work.cluster.data.certificateAuthorityData
         ? Buffer.from(ctx.work.cluster.data.certificateAuthorityData, 'base64').toString('utf8')
         : undefined;
-      const stored = credentials.certificates.find((c) => c.reference === reference);
-      if (stored && this.stillGood(stored.certificate, key, caPem, tenant)) {
+      const stored = certificates.find((c) => c.reference === reference);
+      if (stored && this.stillGood(stored.certificate, publicKey, caPem, tenant)) {
         ctx.record({ category: 'user-certificate', kind: 'Certificate', name: user.name, status: 'Created', message: 'valid certificate reused' });
         return;
       }
-      const csrPem = createCsr({ privateKeyPem: key, commonName: tenant.userName, organization: tenant.group });
       const caKey = ctx.work.clusterSecrets.caKey;
       const certificate =
         caKey && caPem
           ? signCsrLocally({ csrPem, caCertPem: caPem, caKeyPem: caKey, validitySeconds: this.options.certificateValiditySeconds, usages: 'client' })
           : await this.signByCluster(ctx, csrPem, user.name);
-      const issued = certificateProblem(certificate, key, tenant);
+      const issued = certificateProblem(certificate, publicKey, tenant);
       if (issued) throw new ClusterError(`the certificate the cluster issued is not the tenant's (${issued}): not stored`);
       const { notBefore, notAfter } = describeCertificate(certificate);
       await this.credentials.putCertificate(ctx.identity.logicalCloudId, {
@@ -118,8 +130,27 @@ export class UserController {
     }
   }
 
+  /** The apply's credentials, read and made by its first cluster; a failure is not kept (the next cluster tries again). */
+  private applyCredentials(logicalCloudId: string, tenant: TenantIdentity): Promise<ApplyCredentials> {
+    const known = this.perApply.get(tenant);
+    if (known) return known;
+    const made = (async () => {
+      const credentials = await this.credentials.get(logicalCloudId);
+      if (!credentials) throw new ClusterError('the tenant credentials of this logical cloud are gone (terminated meanwhile?)');
+      const privateKeyPem = credentials.privateKey;
+      return {
+        publicKey: publicKeyOfPrivate(privateKeyPem),
+        csrPem: createCsr({ privateKeyPem, commonName: tenant.userName, organization: tenant.group }),
+        certificates: credentials.certificates,
+      };
+    })();
+    this.perApply.set(tenant, made);
+    made.catch(() => this.perApply.delete(tenant));
+    return made;
+  }
+
   /** Reusable: same key and subject (this generation's identity), issued by this cluster's CA, and not two thirds into its life. */
-  private stillGood(certificate: string, key: string, caPem: string | undefined, tenant: TenantIdentity): boolean {
+  private stillGood(certificate: string, key: KeyObject, caPem: string | undefined, tenant: TenantIdentity): boolean {
     try {
       const { notBefore, notAfter } = describeCertificate(certificate);
       const fresh = Date.now() < renewalTime({ notBefore, notAfter }).getTime();

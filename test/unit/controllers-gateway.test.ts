@@ -236,10 +236,36 @@ describe('the user controller', () => {
     ]);
     expect(stored).toEqual([expect.objectContaining({ reference: 'edge-a', signedBy: 'cluster' })]);
 
-    const again = contextFor(cluster, { tenant, caData: caData() });
+    // The next apply (each apply prepares its own tenant identity) finds the stored certificate.
+    const again = contextFor(cluster, { tenant: { ...tenant }, caData: caData() });
     await user.apply(again);
     expect(again.resources[0]!.message).toBe('valid certificate reused');
     expect(cluster.signed).toHaveLength(1);
+  });
+
+  it('reads the credentials and makes the CSR once per apply, for all its clusters', async () => {
+    const cluster = new FakeCluster();
+    cluster.signer = async (request) => signCsrLocally({ csrPem: request.csrPem, caCertPem: ca.certificatePem, caKeyPem: ca.keyPem, validitySeconds: request.expirationSeconds, usages: 'client' });
+    const { store } = memoryCredentials(() => key);
+    let reads = 0;
+    const counted: TenantCredentialStore = { ...store, get: async (id) => (reads++, store.get(id)) };
+    const user = new UserController(counted, options);
+    const apply = { ...tenant };
+    const clusters = [contextFor(cluster, { tenant: apply, caData: caData() }), contextFor(cluster, { tenant: apply, caData: caData() })];
+    await Promise.all(clusters.map((ctx) => user.apply(ctx)));
+    expect(clusters.map(lines)).toEqual([['Certificate u1 Created'], ['Certificate u1 Created']]);
+    expect(reads).toBe(1);
+    expect(new Set(cluster.signed.map((r) => r.csrPem)).size).toBe(1);
+
+    // A read that fails is not kept: the next cluster of the apply reads again.
+    const failing: TenantCredentialStore = { ...store, get: async () => (reads++, null) };
+    const other = new UserController(failing, options);
+    const next = { ...tenant };
+    const first = contextFor(cluster, { tenant: next, caData: caData() });
+    await other.apply(first);
+    expect(first.resources[0]).toMatchObject({ status: 'Failed', message: expect.stringMatching(/credentials of this logical cloud are gone/) });
+    await other.apply(contextFor(cluster, { tenant: next, caData: caData() }));
+    expect(reads).toBe(3);
   });
 
   it('stores nothing when the cluster issues a certificate that is not the tenant’s, or none', async () => {
