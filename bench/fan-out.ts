@@ -341,6 +341,9 @@ export async function fanOut(backends: Backends, opts: BenchOptions): Promise<Se
     const spanMax = (r: ApplyRun) => Math.max(...r.traces.map((tr) => tr.last - tr.first));
     const med = (s: number, f: (r: ApplyRun) => number) => median(bySize.get(s)!.map(f));
     const callsPerCluster = (r: ApplyRun) => mean(r.traces.map((tr) => tr.calls));
+    // No schedule of the work beats the machine: all processes' CPU seconds over its cores.
+    const cores = os.cpus().length;
+    const floor = (r: ApplyRun) => Object.values(r.cpu).reduce((a, b) => a + b, 0) / cores;
     const rows = sizes.map((s) => [
       s,
       seconds(wall(s)),
@@ -357,9 +360,6 @@ export async function fanOut(backends: Backends, opts: BenchOptions): Promise<Se
       fmt(med(s, (r) => r.busyCores), 2),
       seconds(med(s, floor) * 1000),
     ]);
-    // No schedule of the work beats the machine: all processes' CPU seconds over its cores.
-    const cores = os.cpus().length;
-    const floor = (r: ApplyRun) => Object.values(r.cpu).reduce((a, b) => a + b, 0) / cores;
     const cpuOf = (r: ApplyRun, prefixOfName: string) =>
       Object.entries(r.cpu)
         .filter(([k]) => k.startsWith(prefixOfName))
