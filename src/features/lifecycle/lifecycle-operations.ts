@@ -144,7 +144,9 @@ export class LifecycleOperations {
     const steps = [...current.map((p) => ({ p, kind: 'apply' as const })), ...removed.map((p) => ({ p, kind: 'remove' as const }))];
     const applying = (p: ClusterPlacement): ClusterStatus => ({ ...p, state: 'Applying', resources: [], warnings: [] });
     // The clusters worked first are marked Applying in one write; the others as they are taken up.
-    const first = new Set(steps.slice(0, this.options.concurrency).filter((s) => s.kind === 'apply').map((s) => s.p));
+    // (A stop that comes meanwhile leaves them Applying, unworked: the outcome records them as not reached.)
+    const halted = () => !this.runner.holds(logicalCloudId) || this.runner.stopping(logicalCloudId);
+    const first = new Set(halted() ? [] : steps.slice(0, this.options.concurrency).filter((s) => s.kind === 'apply').map((s) => s.p));
     await this.status.setClusters(logicalCloudId, [...first].map(applying));
     const referenceOf = (p: ClusterPlacement) => loaded.references.find((r) => r.name === p.reference);
     await mapWithConcurrency(steps, this.options.concurrency, async ({ p, kind }) => {
@@ -158,7 +160,7 @@ export class LifecycleOperations {
         stillHolding.push(p);
       }
       await this.reconciler.writeStatus(logicalCloudId, outcome.status);
-    }, () => !this.runner.holds(logicalCloudId) || this.runner.stopping(logicalCloudId));
+    }, halted);
     if (!this.runner.holds(logicalCloudId)) return; // the replica that took over writes the outcome
     const found = await this.status.get(logicalCloudId);
     if (!found) return;
