@@ -22,7 +22,7 @@ const ConfigSchema = z.object({
   DCM_CLUSTER_TIMEOUT_MS: z.coerce.number().int().min(100).default(20000),
   /** Clusters of one apply worked at the same time. */
   DCM_APPLY_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
-  /** Operations (apply, terminate of a logical cloud) worked at once per replica; more wait their turn (their status Pending). */
+  /** Operations (apply, terminate of a logical cloud) worked at once per replica; more wait their turn (Instantiating or Terminating, their clusters Pending). */
   DCM_OPERATIONS_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(16),
   /** gRPC WatchStatus streams one caller may hold open at once (beyond: RESOURCE_EXHAUSTED). */
   DCM_WATCH_STREAMS_PER_CALLER: z.coerce.number().int().min(1).max(10000).default(10),

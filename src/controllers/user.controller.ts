@@ -62,8 +62,12 @@ interface ApplyCredentials {
 }
 
 export class UserController {
-  /** By the apply's tenant identity (one object per apply, shared by its clusters): gone with it. */
-  private readonly perApply = new WeakMap<TenantIdentity, Promise<ApplyCredentials>>();
+  /**
+   * By the apply's tenant identity (one object per apply, shared by its clusters): gone with it.
+   * Kept with the logical cloud they were read for: a tenant identity is never another logical
+   * cloud's, and this makes sure no cluster of one is ever given another's CSR.
+   */
+  private readonly perApply = new WeakMap<TenantIdentity, { logicalCloudId: string; made: Promise<ApplyCredentials> }>();
 
   constructor(
     private readonly credentials: TenantCredentialStore,
@@ -133,8 +137,8 @@ export class UserController {
   /** The apply's credentials, read and made by its first cluster; a failure is not kept (the next cluster tries again). */
   private applyCredentials(logicalCloudId: string, tenant: TenantIdentity): Promise<ApplyCredentials> {
     const known = this.perApply.get(tenant);
-    if (known) return known;
-    const made = (async () => {
+    if (known?.logicalCloudId === logicalCloudId) return known.made;
+    const made = (async (): Promise<ApplyCredentials> => {
       const credentials = await this.credentials.get(logicalCloudId);
       if (!credentials) throw new ClusterError('the tenant credentials of this logical cloud are gone (terminated meanwhile?)');
       const privateKeyPem = credentials.privateKey;
@@ -144,7 +148,7 @@ export class UserController {
         certificates: credentials.certificates,
       };
     })();
-    this.perApply.set(tenant, made);
+    this.perApply.set(tenant, { logicalCloudId, made });
     made.catch(() => this.perApply.delete(tenant));
     return made;
   }

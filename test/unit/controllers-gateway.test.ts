@@ -257,14 +257,25 @@ describe('the user controller', () => {
     expect(reads).toBe(1);
     expect(new Set(cluster.signed.map((r) => r.csrPem)).size).toBe(1);
 
+    // What was read for one logical cloud is never handed to a cluster of another, even under the same identity object.
+    const elsewhere = contextFor(cluster, { tenant: apply, caData: caData() });
+    const otherId = '0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e';
+    (elsewhere.work as { logicalCloud: ClusterWork['logicalCloud'] }).logicalCloud = record('lc-2', { project: 'p1' }, clusters[0]!.work.logicalCloud.data, otherId);
+    const asked: string[] = [];
+    const other: TenantCredentialStore = { ...store, get: async (id) => (asked.push(id), store.get(id)) };
+    const shared = new UserController(other, options);
+    await shared.apply(clusters[0]!);
+    await shared.apply(elsewhere);
+    expect(asked).toEqual([LC_ID, otherId]);
+
     // A read that fails is not kept: the next cluster of the apply reads again.
     const failing: TenantCredentialStore = { ...store, get: async () => (reads++, null) };
-    const other = new UserController(failing, options);
+    const failingController = new UserController(failing, options);
     const next = { ...tenant };
     const first = contextFor(cluster, { tenant: next, caData: caData() });
-    await other.apply(first);
+    await failingController.apply(first);
     expect(first.resources[0]).toMatchObject({ status: 'Failed', message: expect.stringMatching(/credentials of this logical cloud are gone/) });
-    await other.apply(contextFor(cluster, { tenant: next, caData: caData() }));
+    await failingController.apply(contextFor(cluster, { tenant: next, caData: caData() }));
     expect(reads).toBe(3);
   });
 

@@ -9,8 +9,8 @@ import { messageOf } from '../../controllers/cluster-context.js';
 import { meshNotReady } from '../../controllers/service-mesh.controller.js';
 import type { TenantIdentity } from '../../domain/tenant-identity.js';
 import type { Logger } from '../../logger.js';
-import type { LogicalCloudRecord } from '../logical-clouds/logical-cloud.model.js';
-import { placementOf, samePlacement, type ClusterReconciler } from './cluster-reconciler.js';
+import type { ClusterReferenceRecord, LogicalCloudRecord } from '../logical-clouds/logical-cloud.model.js';
+import { placementOf, samePlacement, type ClusterReconciler, type LogicalCloudRecords } from './cluster-reconciler.js';
 import type { CredentialsStore } from './credentials.store.js';
 import type { ClusterPlacement, ClusterStatus, LifecycleDocument, LifecycleStatusStore } from './lifecycle-status.store.js';
 import type { OperationRunner } from './operation-runner.js';
@@ -148,10 +148,9 @@ export class LifecycleOperations {
     const halted = () => !this.runner.holds(logicalCloudId) || this.runner.stopping(logicalCloudId);
     const first = new Set(halted() ? [] : steps.slice(0, this.options.concurrency).filter((s) => s.kind === 'apply').map((s) => s.p));
     await this.status.setClusters(logicalCloudId, [...first].map(applying));
-    const referenceOf = (p: ClusterPlacement) => loaded.references.find((r) => r.name === p.reference);
     await mapWithConcurrency(steps, this.options.concurrency, async ({ p, kind }) => {
       if (kind === 'apply' && !first.has(p)) await this.reconciler.writeStatus(logicalCloudId, applying(p));
-      const outcome = await this.workCluster(work, p, kind, { reference: referenceOf(p) });
+      const outcome = await this.workCluster(work, p, kind, { reference: referenceOf(loaded, p) });
       if (!outcome) return;
       if (kind === 'apply' && outcome.nothingCreated && !heldBefore.some((q) => samePlacement(p, q))) holdsNothing.add(p);
       if (kind === 'remove') {
@@ -194,7 +193,7 @@ export class LifecycleOperations {
     const started = performance.now();
     await mapWithConcurrency(doc.placements, this.options.concurrency, async (p) => {
       await this.reconciler.writeStatus(logicalCloudId, { ...p, state: 'Terminating', resources: [], warnings: [] });
-      const outcome = await this.workCluster(work, p, 'remove', { reference: loaded.references.find((r) => r.name === p.reference) });
+      const outcome = await this.workCluster(work, p, 'remove', { reference: referenceOf(loaded, p) });
       if (!outcome) return;
       if (outcome.status.state !== 'Terminated') stillHolding.push(p);
       await this.reconciler.writeStatus(logicalCloudId, outcome.status);
@@ -272,12 +271,19 @@ export class LifecycleOperations {
   }
 }
 
-/** A cluster a stopped operation never started: it ends in the operation's failed state, saying so. */
-/** A cluster an operation that was stopped never worked (Pending, or marked Applying with the first ones but not taken up). */
+/**
+ * A cluster a stopped operation never worked (Pending, or marked Applying with the first ones but
+ * not taken up): it ends in the operation's failed state, saying so.
+ */
 function unreached(c: ClusterStatus, state: 'Failed' | 'TerminateFailed'): ClusterStatus {
   if (c.state !== 'Pending' && c.state !== 'Applying') return c;
   const message = 'the operation was stopped before it reached this cluster';
   return { ...c, state, resources: [{ category: 'namespace', kind: 'Cluster', name: c.cluster, status: state === 'Failed' ? 'Failed' : 'DeleteFailed', message }] };
+}
+
+/** The reference record of a placement among the records the operation read (undefined: no longer referenced). */
+function referenceOf(records: LogicalCloudRecords, p: ClusterPlacement): ClusterReferenceRecord | undefined {
+  return records.references.find((r) => r.name === p.reference);
 }
 
 function mergePlacements(a: ClusterPlacement[], b: ClusterPlacement[]): ClusterPlacement[] {
