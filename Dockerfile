@@ -11,8 +11,10 @@
 # and runs its HEALTHCHECK. Keep the build and deps stages to COPY/RUN npm …, and the runtime
 # stage's RUNs to system set-up that the service does not depend on.
 #
-# Node is pinned by tag (package.json wants >= 20.19); one ARG for all stages.
-ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+# Node is pinned by tag, one ARG for all stages: the current LTS line, Node 24 (Node 20 is end
+# of life). CI runs the whole test suite on this same version (NODE24_VERSION in .ci/run: keep
+# the two equal); package.json's engines (>= 20.19) is only the floor the code still runs on.
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
 # ---- build: all dependencies, TypeScript -> dist/ -------------------------------------
 FROM ${NODE_IMAGE} AS build
