@@ -51,10 +51,74 @@ export const tenantServiceAccount = (generationId: string): string => `dcm-tenan
 /** Namespaces of the DCM's own Istio control planes (`istio-<revision>`, revisions `dcm-…`). */
 export const CONTROL_PLANE_NAMESPACE_PREFIX = 'istio-dcm-';
 
-/** Who a namespace belongs to when no logical cloud may hold it, or undefined. */
-export function reservedNamespaceOwner(namespace: string): string | undefined {
+/**
+ * Namespaces of common cluster add-ons, reserved unless DCM_RESERVED_NAMESPACES says otherwise, and
+ * whom the 409 names as their owner: a tenant must not claim a namespace before the operator
+ * installs there. Entries are names or `prefix*` patterns (every name starting with prefix).
+ */
+const KNOWN_OWNERS: ReadonlyMap<string, string> = new Map([
+  ['istio-system', 'Istio (its default control plane)'],
+  ['istio-*', 'Istio'],
+  ['sail-operator', 'the Sail Operator'],
+  ['cert-manager', 'cert-manager'],
+  ['argocd', 'Argo CD'],
+  ['flux-system', 'Flux'],
+  ['monitoring', "the cluster's monitoring"],
+  ['gatekeeper-system', 'OPA Gatekeeper'],
+  ['kyverno', 'Kyverno'],
+]);
+
+/** The default of DCM_RESERVED_NAMESPACES. */
+export const DEFAULT_RESERVED_NAMESPACES: readonly string[] = Object.freeze([...KNOWN_OWNERS.keys()]);
+
+/** At most this many entries in DCM_RESERVED_NAMESPACES. */
+export const MAX_RESERVED_NAMESPACES = 256;
+
+/** Whom a 409 names for a configured entry that is none of the known add-ons. */
+export const CONFIGURED_OWNER = "the cluster's operators (a reserved namespace)";
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** A label's beginning (1-62 characters, so at least one more fits) and `*`. */
+const DNS1123_LABEL_PREFIX_PATTERN = /^[a-z0-9][-a-z0-9]{0,61}\*$/;
+
+/**
+ * Reads DCM_RESERVED_NAMESPACES: comma-separated names (DNS-1123 labels) and `prefix*` patterns
+ * (a label's beginning and `*`, e.g. `istio-*`), blanks around entries ignored; an empty value
+ * reserves nothing beyond what is always reserved. Returns the entries, or what is wrong.
+ */
+export function parseReservedNamespaces(value: string): string[] | { problem: string } {
+  if (value.trim() === '') return [];
+  const entries = value.split(',').map((e) => e.trim());
+  if (entries.length > MAX_RESERVED_NAMESPACES) return { problem: `at most ${MAX_RESERVED_NAMESPACES} entries (got ${entries.length})` };
+  const wrong = entries.filter((e) => !DNS1123_LABEL.test(e) && !DNS1123_LABEL_PREFIX_PATTERN.test(e));
+  if (wrong.length > 0) {
+    const shown = wrong.slice(0, 5).map((e) => (e === '' ? '(an empty entry)' : JSON.stringify(e.slice(0, 80))));
+    return {
+      problem: `${shown.join(', ')}${wrong.length > 5 ? ` and ${wrong.length - 5} more` : ''}: each entry is a namespace name (a DNS-1123 label: a-z 0-9 -, at most 63) or a name's beginning followed by * (e.g. istio-*), comma-separated`,
+    };
+  }
+  return [...new Set(entries)];
+}
+
+const matches = (entry: string, namespace: string): boolean => (entry.endsWith('*') ? namespace.startsWith(entry.slice(0, -1)) : namespace === entry);
+
+/**
+ * Who a namespace belongs to when no logical cloud may hold it, or undefined. Kubernetes'
+ * own (`default`, `kube-*`) and the DCM's control planes are always reserved; `reserved`
+ * (DCM_RESERVED_NAMESPACES, see DEFAULT_RESERVED_NAMESPACES) adds the rest. A name listed
+ * as such wins over a pattern, a longer pattern over a shorter one.
+ */
+export function reservedNamespaceOwner(namespace: string, reserved: readonly string[]): string | undefined {
   if (namespace === 'default' || namespace.startsWith('kube-')) return 'Kubernetes';
-  if (namespace === 'istio-system') return 'Istio (its default control plane)';
   if (namespace.startsWith(CONTROL_PLANE_NAMESPACE_PREFIX)) return "the DCM's service-mesh control planes";
-  return undefined;
+  let best: string | undefined;
+  for (const entry of reserved) {
+    if (!matches(entry, namespace)) continue;
+    if (!entry.endsWith('*')) {
+      best = entry;
+      break;
+    }
+    if (best === undefined || entry.length > best.length) best = entry;
+  }
+  return best === undefined ? undefined : (KNOWN_OWNERS.get(best) ?? CONFIGURED_OWNER);
 }

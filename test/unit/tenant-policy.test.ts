@@ -9,7 +9,7 @@ import {
 } from '../../src/auth/tenant-policy.js';
 import { boundaryRefusal } from '../../src/features/project-policies/project-policy.service.js';
 import { ProjectPolicySchema, policyFromBody } from '../../src/features/project-policies/project-policy.schema.js';
-import { reservedNamespaceOwner, tenantGroup, tenantUserName } from '../../src/domain/tenant-identity.js';
+import { DEFAULT_RESERVED_NAMESPACES, reservedNamespaceOwner, tenantGroup, tenantUserName } from '../../src/domain/tenant-identity.js';
 
 const rule = (apiGroups: string[], resources: string[], verbs: string[]): PolicyRule => ({ apiGroups, resources, verbs });
 
@@ -123,11 +123,12 @@ describe('tenant identity', () => {
     ['istio-system', 'Istio (its default control plane)'],
     ['istio-dcm-0f1e2d3c', "the DCM's service-mesh control planes"],
   ])('namespace %s belongs to %s', (namespace, owner) => {
-    expect(reservedNamespaceOwner(namespace)).toBe(owner);
+    expect(reservedNamespaceOwner(namespace, DEFAULT_RESERVED_NAMESPACES)).toBe(owner);
   });
 
   it('other namespaces are free to claim', () => {
-    expect(reservedNamespaceOwner('ns-1')).toBeUndefined();
-    expect(reservedNamespaceOwner('istio-ingress')).toBeUndefined();
+    expect(reservedNamespaceOwner('ns-1', DEFAULT_RESERVED_NAMESPACES)).toBeUndefined();
+    // istio-* is reserved by default (DCM_RESERVED_NAMESPACES; see test/unit/reserved-namespaces.test.ts)
+    expect(reservedNamespaceOwner('istio-ingress', [])).toBeUndefined();
   });
 });
