@@ -144,6 +144,7 @@ export async function startInProcessDcm(opts: {
     cipher: benchCipher,
     bodyLimit: '1mb',
     ready: async () => true,
+    auth: { mode: 'development' },
     ...(opts.connect ? { connect: opts.connect } : {}),
   });
   const server: Server = await new Promise((resolve) => {

@@ -10,7 +10,9 @@ import { declareKvPairRoutes } from './features/kv-pairs/kv-pairs.router.js';
 import { declareLogicalCloudRoutes } from './features/logical-clouds/logical-clouds.router.js';
 import { declareProjectRoutes } from './features/projects/projects.router.js';
 import { declarePermissionRoutes } from './features/user-permissions/user-permissions.router.js';
-import { createGrpcServer, type DcmGrpcServer } from './grpc/server.js';
+import { defaultConfig, type Config } from './config.js';
+import { DownloadRateLimiter } from './features/lifecycle/tenant-kubeconfig.js';
+import { createGrpcServer, grpcLimitsFromConfig, type DcmGrpcServer, type GrpcLimitsConfig, type GrpcServerLimits } from './grpc/server.js';
 import { createApp } from './http/app.js';
 import type { Logger } from './logger.js';
 import { declareLifecycleRoutes } from './features/lifecycle/lifecycle.router.js';
@@ -21,7 +23,7 @@ import { createObservability, requestWithoutCredentials, type Observability } fr
 import { declareCertificateAuthorityRoutes } from './features/certificate-authority/certificate-authority.router.js';
 import { declareClusterHealthRoutes } from './features/cluster-registry/cluster-health.router.js';
 import { declareProjectPolicyRoutes } from './features/project-policies/project-policy.router.js';
-import { createServices, createStores, type ServiceDependencies, type Services, type Stores } from './services.js';
+import { createServices, createStores, type ServiceConfig, type ServiceDependencies, type Services, type Stores } from './services.js';
 
 export type { ServiceConfig, ServiceDependencies, Services, Stores } from './services.js';
 
@@ -35,22 +37,36 @@ export interface Dcm {
   gate: AccessGate;
   /** Metrics (its own registry) and audit. */
   observability: Observability;
+  /** The gRPC server's stream and connection limits, from the configuration (createDcmGrpcServer uses them). */
+  grpcLimits: GrpcServerLimits;
+  /** Token users' kubeconfig downloads per (caller, logical cloud), shared by REST and gRPC. */
+  kubeconfigDownloads: DownloadRateLimiter;
 }
 
+/** What createDcm reads of the configuration besides the services' part (main.ts passes all of it; tests may leave these out: the defaults). */
+type LimitsConfig = GrpcLimitsConfig & Pick<Config, 'DCM_METRICS_REFRESH_MS' | 'DCM_KUBECONFIG_DOWNLOADS_PER_MINUTE'>;
+
 export interface DcmOptions extends ServiceDependencies {
+  config: ServiceConfig & Partial<LimitsConfig>;
   db: Db;
   bodyLimit: string;
   ready: () => Promise<boolean>;
   /**
-   * Who may call the APIs. Default `{ mode: 'development' }`: no authentication, every caller
-   * is an admin (tests); main.ts always passes what the configuration says (src/auth/setup.ts).
+   * Who may call the APIs; required, never assumed: main.ts passes what the configuration says
+   * (src/auth/setup.ts); a test that wants no authentication passes `{ mode: 'development' }`.
    */
-  auth?: AuthSetup;
+  auth: AuthSetup;
   /** When set, GET /metrics needs `Authorization: Bearer <metricsToken>`. */
   metricsToken?: string;
 }
 
 export async function createDcm(opts: DcmOptions): Promise<Dcm> {
+  // No silent development mode: a caller that forgot `auth` (a plain-JS caller, a cast) fails here, before anything is served.
+  const auth = opts.auth as AuthSetup | undefined;
+  if (auth?.mode !== 'development' && auth?.mode !== 'enforced') {
+    throw new TypeError("createDcm: the `auth` option is required ({ mode: 'enforced', … } from loadAuth(config), or { mode: 'development' } explicitly)");
+  }
+  const limitsConfig: LimitsConfig = { ...defaultConfig(), ...definedOnly(opts.config) };
   const stores = createStores(opts.db, opts.cipher);
   for (const store of Object.values(stores)) await store.init();
   // A cluster is referenced at most once per logical cloud, also when references are written concurrently.
@@ -59,8 +75,14 @@ export async function createDcm(opts: DcmOptions): Promise<Dcm> {
     'data.clusterProvider': 1,
     'data.cluster': 1,
   });
-  const observability = createObservability({ logger: opts.logger, db: opts.db, metricsToken: opts.metricsToken });
-  const gate = new AccessGate(opts.auth ?? { mode: 'development' }, opts.logger);
+  const observability = createObservability({
+    logger: opts.logger,
+    db: opts.db,
+    metricsToken: opts.metricsToken,
+    metricsRefreshMs: limitsConfig.DCM_METRICS_REFRESH_MS,
+  });
+  const gate = new AccessGate(auth, opts.logger);
+  const kubeconfigDownloads = new DownloadRateLimiter({ perMinute: limitsConfig.DCM_KUBECONFIG_DOWNLOADS_PER_MINUTE });
   const services = createServices(stores, { ...opts, lifecycleObserver: observability.metrics.lifecycle, driftObserver: observability.metrics.drift });
   // The operator's CA is checked, or the DCM's root generated once (the first of several replicas to insert it wins).
   await services.meshCa.initialize();
@@ -85,27 +107,36 @@ export async function createDcm(opts: DcmOptions): Promise<Dcm> {
       (r, reg) => declarePermissionRoutes(r, reg, services.permissions),
       (r, reg) => declareClusterQuotaRoutes(r, reg, services.clusterQuotas),
       (r, reg) => declareKvPairRoutes(r, reg, services.kvPairs),
-      (r, reg) => declareLifecycleRoutes(r, reg, services.lifecycle),
+      (r, reg) => declareLifecycleRoutes(r, reg, services.lifecycle, { kubeconfigDownloads }),
       (r, reg) => declareCertificateAuthorityRoutes(r, reg, services.certificateAuthority),
     ],
   });
-  return { app, services, stores, gate, observability };
+  return { app, services, stores, gate, observability, grpcLimits: grpcLimitsFromConfig(limitsConfig), kubeconfigDownloads };
+}
+
+/** The entries of a configuration that are set (a spread of `undefined` must not hide a default). */
+function definedOnly<T extends object>(config: T): Partial<T> {
+  return Object.fromEntries(Object.entries(config).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 /**
  * The gRPC API of a composed DCM: the same services, the status store's change events for
- * WatchStatus, and the DCM's gate, metrics and audit (one interceptor).
+ * WatchStatus, the DCM's gate, metrics and audit (one interceptor), its stream and connection
+ * limits (from the configuration createDcm was given; `limits` and `watchStreamsPerCaller`
+ * override them) and its kubeconfig download limiter (shared with REST).
  */
 export function createDcmGrpcServer(
-  dcm: Pick<Dcm, 'services' | 'stores' | 'gate' | 'observability'>,
-  opts: { logger: Logger; ready: () => Promise<boolean>; watchStreamsPerCaller?: number },
+  dcm: Pick<Dcm, 'services' | 'stores' | 'gate' | 'observability' | 'grpcLimits' | 'kubeconfigDownloads'>,
+  opts: { logger: Logger; ready: () => Promise<boolean>; watchStreamsPerCaller?: number; limits?: Partial<GrpcServerLimits> },
 ): DcmGrpcServer {
   return createGrpcServer({
     services: dcm.services,
     statusEvents: dcm.stores.lifecycle.events,
     logger: opts.logger,
     ready: opts.ready,
+    limits: { ...dcm.grpcLimits, ...opts.limits },
     ...(opts.watchStreamsPerCaller !== undefined ? { watchStreamsPerCaller: opts.watchStreamsPerCaller } : {}),
+    kubeconfigDownloads: dcm.kubeconfigDownloads,
     interceptors: [grpcInterceptor(dcm.gate, dcm.observability.grpcObserver)],
   });
 }

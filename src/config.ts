@@ -1,5 +1,6 @@
 /** Configuration from environment variables, validated once at start-up. */
 import { z } from 'zod';
+import { DEFAULT_RESERVED_NAMESPACES, parseReservedNamespaces } from './domain/tenant-identity.js';
 import { tlsConfigProblems } from './security/tls.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -26,6 +27,23 @@ const ConfigSchema = z.object({
   DCM_OPERATIONS_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(16),
   /** gRPC WatchStatus streams one caller may hold open at once (beyond: RESOURCE_EXHAUSTED). */
   DCM_WATCH_STREAMS_PER_CALLER: z.coerce.number().int().min(1).max(10000).default(10),
+  // ---- gRPC connection limits, /metrics refresh, kubeconfig downloads (issue 29: 5, 6) -------
+  /** gRPC grpc.health.v1.Health/Watch streams open at once over all callers (beyond: RESOURCE_EXHAUSTED); per peer address DCM_WATCH_STREAMS_PER_CALLER. */
+  DCM_GRPC_HEALTH_WATCHES_MAX: z.coerce.number().int().min(1).max(100000).default(1000),
+  /** HTTP/2 streams (calls) one gRPC connection may have open at once (grpc.max_concurrent_streams). */
+  DCM_GRPC_MAX_CONCURRENT_STREAMS: z.coerce.number().int().min(1).max(10000).default(250),
+  /** The gRPC server pings a connection idle this long (grpc.keepalive_time_ms), and drops it when no answer comes within DCM_GRPC_KEEPALIVE_TIMEOUT_MS. */
+  DCM_GRPC_KEEPALIVE_TIME_MS: z.coerce.number().int().min(10000).max(7200000).default(60000),
+  DCM_GRPC_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600000).default(20000),
+  /** A gRPC connection without a call for this long is closed (grpc.max_connection_idle_ms; clients reconnect by themselves). */
+  DCM_GRPC_MAX_CONNECTION_IDLE_MS: z.coerce.number().int().min(1000).max(86400000).default(300000),
+  /** A gRPC connection is asked to go away after this long (grpc.max_connection_age_ms); its calls get DCM_GRPC_MAX_CONNECTION_AGE_GRACE_MS more, then are cut (a watch is watched again). */
+  DCM_GRPC_MAX_CONNECTION_AGE_MS: z.coerce.number().int().min(10000).max(7 * 86400000).default(3600000),
+  DCM_GRPC_MAX_CONNECTION_AGE_GRACE_MS: z.coerce.number().int().min(1000).max(3600000).default(300000),
+  /** /metrics gauges read from the database (logical clouds per state, nearest certificate expiry) are read again at most this often, never per scrape. */
+  DCM_METRICS_REFRESH_MS: z.coerce.number().int().min(1000).max(3600000).default(15000),
+  /** Kubeconfig downloads of a token user's logical cloud (each mints a token on every cluster) one caller may make per minute (beyond: 429 / RESOURCE_EXHAUSTED). */
+  DCM_KUBECONFIG_DOWNLOADS_PER_MINUTE: z.coerce.number().int().min(1).max(1000).default(10),
   DCM_USER_KEY_BITS: z.enum(['2048', '3072', '4096']).default('2048').transform((v) => Number(v) as 2048 | 3072 | 4096),
   /**
    * Requested lifetime of tenant certificates (a cluster's signer may cap it; the CSR API takes
@@ -40,6 +58,21 @@ const ConfigSchema = z.object({
   DCM_CLUSTER_HEALTH_INTERVAL_MS: z.coerce.number().int().min(1000).default(30000),
   /** Lifetime of the bound token in a token user's kubeconfig (a new one at each download; TokenRequest takes at least 600 s). */
   DCM_TENANT_TOKEN_SECONDS: z.coerce.number().int().min(600).max(7 * 24 * 3600).default(3600),
+  /**
+   * Namespaces no logical cloud may take (409 naming the owner), so that a tenant cannot claim one before an
+   * operator installs there: comma-separated names and `prefix*` patterns (e.g. `istio-*`); it replaces the
+   * default list (common cluster add-ons: DEFAULT_RESERVED_NAMESPACES in src/domain/tenant-identity.ts), and
+   * empty reserves no add-on. `default`, `kube-*` and the DCM's control planes (`istio-dcm-*`) are reserved always.
+   */
+  DCM_RESERVED_NAMESPACES: z
+    .string()
+    .default(DEFAULT_RESERVED_NAMESPACES.join(','))
+    .transform((value, ctx) => {
+      const parsed = parseReservedNamespaces(value);
+      if (Array.isArray(parsed)) return parsed;
+      ctx.addIssue({ code: 'custom', message: parsed.problem });
+      return z.NEVER;
+    }),
   /**
    * Drift (objects the DCM applied, changed or deleted on a cluster): watched on every cluster,
    * checked DCM_DRIFT_DEBOUNCE_MS after the last change, restored unless the logical cloud's

@@ -20,6 +20,7 @@ import { createPermissionService } from './features/user-permissions/user-permis
 import type { Logger } from './logger.js';
 import type { Config } from './config.js';
 import { NamespaceController } from './controllers/namespace.controller.js';
+import { IsolationController } from './controllers/isolation.controller.js';
 import { QuotaController } from './controllers/quota.controller.js';
 import { RbacController } from './controllers/rbac.controller.js';
 import { UserController } from './controllers/user.controller.js';
@@ -99,6 +100,7 @@ export type ServiceConfig = Pick<
   | 'DCM_ALLOW_INSECURE_CLUSTERS'
   | 'DCM_CLUSTER_HEALTH_INTERVAL_MS'
   | 'DCM_TENANT_TOKEN_SECONDS'
+  | 'DCM_RESERVED_NAMESPACES'
   | 'DCM_DRIFT_DEBOUNCE_MS'
   | 'DCM_DRIFT_WATCH_RETRY_MAX_MS'
   | 'DCM_DRIFT_RESYNC_MS'
@@ -147,7 +149,7 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
     { allowInsecureClusters: deps.config.DCM_ALLOW_INSECURE_CLUSTERS },
   );
   const projectPolicies = new ProjectPolicyService(stores.projectPolicies, projects);
-  const logicalClouds: LogicalCloudService = new LogicalCloudService(stores, projects, projectPolicies, stores.namespaceClaims);
+  const logicalClouds: LogicalCloudService = new LogicalCloudService(stores, projects, projectPolicies, stores.namespaceClaims, deps.config.DCM_RESERVED_NAMESPACES);
   const { config } = deps;
   // The service-mesh CA; its signer is loaded (or the root generated) by createDcm before anything is served.
   const meshCa = new MeshCertificateAuthority(
@@ -182,6 +184,7 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
       }),
       rbac: new RbacController(),
       quota: new QuotaController(),
+      isolation: new IsolationController(),
       ca: new CaController(meshCa, config.DCM_NAMESPACE_DELETE_TIMEOUT_MS),
       mesh: new ServiceMeshController({ istioVersion: config.DCM_MESH_ISTIO_VERSION, readyTimeoutMs: config.DCM_MESH_READY_TIMEOUT_MS }),
     },
@@ -237,7 +240,13 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
     {
       clusters: () => clusters.all(),
       connect: (cluster) => connect(cluster, clusters.secretsOf(cluster)),
-      logicalCloudsOn: (provider, cluster) => stores.lifecycle.placedOn(provider, cluster),
+      // With their namespaces: the watcher follows only objects of logical clouds applied there, in their namespaces.
+      logicalCloudsOn: async (provider, cluster) => {
+        const ids = await stores.lifecycle.placedOn(provider, cluster);
+        if (ids.length === 0) return [];
+        const records = await stores.logicalClouds.findWhere({}, { _id: { $in: ids } });
+        return records.map((lc) => ({ id: lc.id, namespace: lc.data.namespace }));
+      },
       check: (id, provider, cluster) => driftChecker.check(id, provider, cluster),
       logger: deps.logger,
       ...(deps.driftObserver ? { observer: deps.driftObserver } : {}),

@@ -11,6 +11,8 @@
  * a ceiling resource `*\/scale` covers the `scale` subresource of every resource.
  */
 
+import { DEFAULT_POD_SECURITY, NETWORK_MODES, type NetworkMode, type PodSecurityLevel } from '../domain/logical-cloud.js';
+
 export interface PolicyRule {
   apiGroups: string[];
   resources: string[];
@@ -40,6 +42,14 @@ export interface ProjectPolicy {
    * clouds may set on their Namespace although Kubernetes or Istio reserve them. Binds admins too.
    */
   allowedLabelPrefixes: string[];
+  /** The least strict Pod Security level a project caller may ask for (default baseline: `privileged` needs an admin). */
+  podSecurity: { minimum: PodSecurityLevel };
+  /** The network isolation modes a project caller may ask for (default: all three). */
+  network: { allowed: NetworkMode[] };
+  /** Whether a project caller may turn the mesh CA's URI name constraint off (`serviceMesh.nameConstraints: false`). */
+  mesh: { allowUnconstrainedIntermediates: boolean };
+  /** What the namespaces of the project's logical clouds must start with ('' : anything), like Capsule's forceTenantPrefix. Binds admins too. */
+  namespacePrefix: string;
 }
 
 /** The verbs of the Kubernetes API itself; the default ceilings list them instead of `*`. */
@@ -73,7 +83,24 @@ export const defaultProjectPolicy = (): ProjectPolicy => ({
   namespacedCeiling: DEFAULT_NAMESPACED_CEILING.map(copyRule),
   clusterWide: { allowed: false, ceiling: [] },
   allowedLabelPrefixes: [],
+  podSecurity: { minimum: DEFAULT_POD_SECURITY },
+  network: { allowed: [...NETWORK_MODES] },
+  mesh: { allowUnconstrainedIntermediates: false },
+  namespacePrefix: '',
 });
+
+/** A stored policy from before a field existed: the field's default. */
+export function withPolicyDefaults(policy: Partial<ProjectPolicy> & Omit<ProjectPolicy, 'allowedLabelPrefixes' | 'podSecurity' | 'network' | 'mesh' | 'namespacePrefix'>): ProjectPolicy {
+  const defaults = defaultProjectPolicy();
+  return {
+    ...policy,
+    allowedLabelPrefixes: policy.allowedLabelPrefixes ?? defaults.allowedLabelPrefixes,
+    podSecurity: policy.podSecurity ?? defaults.podSecurity,
+    network: policy.network ?? defaults.network,
+    mesh: policy.mesh ?? defaults.mesh,
+    namespacePrefix: policy.namespacePrefix ?? defaults.namespacePrefix,
+  };
+}
 
 function copyRule(rule: PolicyRule): PolicyRule {
   return { apiGroups: [...rule.apiGroups], resources: [...rule.resources], verbs: [...rule.verbs] };

@@ -9,7 +9,7 @@ import { ClusterError, type ClusterGateway, type KubeObject } from '../kubernete
 import type { RuleWarning } from '../kubernetes/discovery.js';
 import { managedLabels, managedSelector, type LogicalCloudIdentity } from './object-names.js';
 
-export type ResourceCategory = 'namespace' | 'user-certificate' | 'role' | 'role-binding' | 'quota' | 'ca' | 'mesh';
+export type ResourceCategory = 'namespace' | 'user-certificate' | 'role' | 'role-binding' | 'quota' | 'isolation' | 'ca' | 'mesh';
 
 /**
  * Created: applied. Pending: declared, not ready yet (an Istio control plane). Ready: declared

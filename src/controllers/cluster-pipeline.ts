@@ -1,11 +1,13 @@
 /**
- * The order in which controllers work one cluster. Apply: namespace → user certificate →
- * RBAC → quota → CA → service mesh (the last two only for a mesh-enabled logical cloud; when
+ * The order in which controllers work one cluster. Apply: namespace (with its Pod Security
+ * labels) → user certificate → RBAC → quota → isolation (LimitRange, NetworkPolicy, the
+ * cluster's tenant guard) → CA → service mesh (the last two only for a mesh-enabled logical cloud; when
  * the mesh is off, whatever an earlier apply left of them is removed). Terminate runs the
  * reverse and ends with the namespace, waiting until it is gone.
  */
 import { meshEnabled } from '../domain/logical-cloud.js';
 import type { CaController } from './ca.controller.js';
+import type { IsolationController } from './isolation.controller.js';
 import { messageOf, type ClusterContext } from './cluster-context.js';
 import type { NamespaceController } from './namespace.controller.js';
 import type { QuotaController } from './quota.controller.js';
@@ -18,6 +20,7 @@ export interface Controllers {
   user: UserController;
   rbac: RbacController;
   quota: QuotaController;
+  isolation: IsolationController;
   ca: CaController;
   mesh: ServiceMeshController;
 }
@@ -43,8 +46,10 @@ export async function applyCluster(controllers: Controllers, ctx: ClusterContext
   await controllers.user.apply(ctx);
   await controllers.rbac.apply(ctx);
   await controllers.quota.apply(ctx);
+  await controllers.isolation.apply(ctx);
   if (meshEnabled(ctx.work.logicalCloud.data)) {
     await controllers.ca.apply(ctx);
+    await controllers.isolation.applyControlPlane(ctx);
     await controllers.mesh.apply(ctx);
   } else await removeMesh(controllers, ctx);
 }
@@ -54,6 +59,7 @@ export async function removeCluster(controllers: Controllers, ctx: ClusterContex
   await removeMesh(controllers, ctx);
   await controllers.rbac.remove(ctx);
   await controllers.quota.remove(ctx);
+  await controllers.isolation.remove(ctx);
   await controllers.user.remove(ctx);
   await controllers.namespace.remove(ctx);
 }

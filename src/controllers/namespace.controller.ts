@@ -4,6 +4,7 @@ import { meshEnabled } from '../domain/logical-cloud.js';
 import { certainlyNotDone } from '../kubernetes/cluster-gateway.js';
 import { messageOf, type ClusterContext } from './cluster-context.js';
 import { CACERTS_SECRET, ISTIO_REVISION_LABEL, LABEL_LOGICAL_CLOUD_ID, meshRevision } from './object-names.js';
+import { namespaceIsolationLabels } from './isolation.controller.js';
 import type { Namespace } from './objects.js';
 
 export type NamespaceOutcome = 'ready' | 'failed' | 'holds-ca-key';
@@ -29,6 +30,8 @@ export class NamespaceController {
           ...ctx.labels,
           // Sidecars of this namespace come from the logical cloud's own control plane (service-mesh controller).
           ...(meshEnabled(ctx.work.logicalCloud.data) ? { [ISTIO_REVISION_LABEL]: meshRevision(ctx.identity) } : {}),
+          // Pod Security and the network mode: after the logical cloud's own labels, so no label can weaken them.
+          ...namespaceIsolationLabels(ctx.work.logicalCloud.data),
         },
       },
     };

@@ -6,7 +6,8 @@
  * every binding away from earlier certificates. Rules are checked against the cluster's discovery first: a rule that
  * can grant nothing there becomes a warning in status.
  */
-import { checkRulesAgainstDiscovery, omittedWarnings } from '../kubernetes/discovery.js';
+import { checkRulesAgainstDiscovery, omittedWarnings, type ServedResources } from '../kubernetes/discovery.js';
+import { namespacedRulesFor } from '../validation/namespaced-rules.js';
 import { LIMITS } from '../validation/limits.js';
 import { messageOf, pruneObjects, reconcileObjects, type ClusterContext, type ManagedKind } from './cluster-context.js';
 import { clusterObjectName, namespacedObjectName } from './object-names.js';
@@ -23,11 +24,12 @@ export const RBAC_KINDS: ManagedKind[] = [
 
 export class RbacController {
   async apply(ctx: ClusterContext): Promise<void> {
-    await this.checkRules(ctx);
+    const served = await this.checkRules(ctx);
     const subject = ctx.work.tenant?.subject;
     const desired: (Role | RoleBinding)[] = [];
     for (const permission of ctx.work.permissions) {
       const clusterWide = permission.data.namespace === '';
+      const rule = { apiGroups: permission.data.apiGroups, resources: permission.data.resources, verbs: permission.data.verbs };
       const name = clusterWide ? clusterObjectName(ctx.identity, permission.name) : namespacedObjectName('permission', permission.name);
       const metadata = {
         name,
@@ -39,7 +41,8 @@ export class RbacController {
         apiVersion: RBAC,
         kind: clusterWide ? 'ClusterRole' : 'Role',
         metadata,
-        rules: [{ apiGroups: permission.data.apiGroups, resources: permission.data.resources, verbs: permission.data.verbs }],
+        // A namespaced rule never reaches the Namespace object itself (validation/namespaced-rules.ts).
+        rules: clusterWide ? [rule] : namespacedRulesFor(rule, served),
       });
       if (subject) {
         desired.push({
@@ -60,7 +63,8 @@ export class RbacController {
     await pruneObjects(ctx, [roleBinding, clusterRoleBinding, role, clusterRole]);
   }
 
-  private async checkRules(ctx: ClusterContext): Promise<void> {
+  /** Warns of rules that grant nothing on the cluster; the cluster's served resources, or undefined when discovery failed. */
+  private async checkRules(ctx: ClusterContext): Promise<ServedResources | undefined> {
     try {
       const served = await ctx.connection.servedResources();
       // The first warnings only, and a count of the rest: a status document stays small whatever the rules.
@@ -68,8 +72,10 @@ export class RbacController {
       const { warnings, omitted } = checkRulesAgainstDiscovery(permissions, served, LIMITS.statusWarnings);
       ctx.warnings.push(...warnings);
       if (omitted > 0) ctx.warnings.push(omittedWarnings(omitted));
+      return served;
     } catch (error) {
       ctx.warnings.push({ permission: '*', resource: '*', group: '*', message: `permissions not checked: discovery failed: ${messageOf(error)}` });
+      return undefined;
     }
   }
 }

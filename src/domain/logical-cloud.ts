@@ -22,6 +22,46 @@ export interface ServiceMeshSettings {
   nameConstraints?: boolean;
 }
 
+/** Pod Security Standards levels, most to least strict. */
+export const POD_SECURITY_LEVELS = ['restricted', 'baseline', 'privileged'] as const;
+export type PodSecurityLevel = (typeof POD_SECURITY_LEVELS)[number];
+
+/** Network isolation of the namespace (after Azure Fleet's managed namespaces). */
+export const NETWORK_MODES = ['AllowSameNamespace', 'DenyAll', 'AllowAll'] as const;
+export type NetworkMode = (typeof NETWORK_MODES)[number];
+
+export interface ResourcePair {
+  cpu?: string;
+  memory?: string;
+}
+
+/** Requests and limits a container without `resources:` gets (a LimitRange). */
+export interface ContainerDefaults {
+  requests?: ResourcePair;
+  limits?: ResourcePair;
+}
+
+/** How the namespace of a standard (level 1) logical cloud is made a boundary; absent fields take the defaults. */
+export interface IsolationSettings {
+  podSecurity?: PodSecurityLevel;
+  network?: NetworkMode;
+  containerDefaults?: ContainerDefaults;
+}
+
+export const DEFAULT_POD_SECURITY: PodSecurityLevel = 'baseline';
+export const DEFAULT_NETWORK_MODE: NetworkMode = 'AllowSameNamespace';
+/** The DCM's container defaults (each capped by the logical cloud's quotas when applied). */
+export const DEFAULT_CONTAINER_DEFAULTS: Required<{ requests: Required<ResourcePair>; limits: Required<ResourcePair> }> = {
+  requests: { cpu: '100m', memory: '128Mi' },
+  limits: { cpu: '500m', memory: '512Mi' },
+};
+
+/** Whether level `a` is at least as strict as level `b`. */
+export const atLeastAsStrict = (a: PodSecurityLevel, b: PodSecurityLevel): boolean => POD_SECURITY_LEVELS.indexOf(a) <= POD_SECURITY_LEVELS.indexOf(b);
+
+export const podSecurityOf = (data: Pick<LogicalCloudData, 'isolation'>): PodSecurityLevel => data.isolation?.podSecurity ?? DEFAULT_POD_SECURITY;
+export const networkModeOf = (data: Pick<LogicalCloudData, 'isolation'>): NetworkMode => data.isolation?.network ?? DEFAULT_NETWORK_MODE;
+
 export interface LogicalCloudData extends Described {
   namespace: string;
   level: LogicalCloudLevel;
@@ -33,6 +73,8 @@ export interface LogicalCloudData extends Described {
    * `enabled` (absent: enabled) restores it; `paused` only reports it in status.
    */
   reconcile?: ReconcileMode;
+  /** Pod Security, container defaults and network isolation of the namespace (level 1 only; absent: the defaults). */
+  isolation?: IsolationSettings;
 }
 
 export type ReconcileMode = 'enabled' | 'paused';

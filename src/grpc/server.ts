@@ -23,13 +23,15 @@ import type { LifecycleService } from '../features/lifecycle/lifecycle.service.j
 import type { LogicalCloudService } from '../features/logical-clouds/logical-cloud.service.js';
 import type { ProjectPolicyService } from '../features/project-policies/project-policy.service.js';
 import type { createPermissionService } from '../features/user-permissions/user-permissions.router.js';
+import { defaultConfig, type Config } from '../config.js';
 import { InvalidInputError, UnavailableError } from '../errors.js';
 import { clusterQuotaCrud } from '../features/cluster-quotas/cluster-quotas.router.js';
 import { clusterReferenceCrud } from '../features/cluster-references/cluster-references.router.js';
 import { kvPairCrud } from '../features/kv-pairs/kv-pairs.router.js';
-import { operationBody, statusView } from '../features/lifecycle/lifecycle.router.js';
+import { operationBody, RevokeRequest, statusView } from '../features/lifecycle/lifecycle.router.js';
 import { GrpcRotateCaRequest, logicalCloudCaView, rootCaView, rotateCaBody } from '../features/certificate-authority/certificate-authority.router.js';
 import type { OperationSummary } from '../features/lifecycle/lifecycle.service.js';
+import { downloadAs, DownloadRateLimitedError, type DownloadRateLimiter } from '../features/lifecycle/tenant-kubeconfig.js';
 import type { StatusEvents } from '../features/lifecycle/status-events.js';
 import { logicalCloudCrud } from '../features/logical-clouds/logical-clouds.router.js';
 import { permissionCrud } from '../features/user-permissions/user-permissions.router.js';
@@ -91,11 +93,82 @@ export interface GrpcServerOptions {
   /**
    * WatchStatus streams one caller (principal source and name) may hold open at once; default 10.
    * Not counted in development mode, where every caller is the same `development` admin.
+   * Overrides `limits.watchStreamsPerCaller`.
    */
   watchStreamsPerCaller?: number;
+  /** Stream and connection limits (default: the configuration's defaults, grpcLimitsFromConfig(defaultConfig())). */
+  limits?: Partial<GrpcServerLimits>;
+  /** Token users' kubeconfig downloads per (caller, logical cloud), shared with REST; beyond, RESOURCE_EXHAUSTED. */
+  kubeconfigDownloads?: DownloadRateLimiter;
 }
 
 export const DEFAULT_WATCH_STREAMS_PER_CALLER = 10;
+
+/**
+ * What one client may hold of the gRPC server. Streams: WatchStatus per caller, health Watch per
+ * peer address and over all callers. Connections (grpc-js server options): HTTP/2 streams per
+ * connection, keepalive pings that find dead peers (and so free their streams), idle and maximum
+ * connection age. grpc-js's server does not police client pings
+ * (`grpc.http2.min_ping_interval_without_data_ms` and the ping strikes of other gRPC servers are
+ * not implemented by it); Node's HTTP/2 session refuses ping and settings floods by itself.
+ */
+export interface GrpcServerLimits {
+  /** WatchStatus streams per caller, and health Watch streams per peer address (DCM_WATCH_STREAMS_PER_CALLER). */
+  watchStreamsPerCaller: number;
+  /** Health Watch streams open at once over all peers (DCM_GRPC_HEALTH_WATCHES_MAX). */
+  healthWatchesMax: number;
+  /** grpc.max_concurrent_streams (DCM_GRPC_MAX_CONCURRENT_STREAMS). */
+  maxConcurrentStreams: number;
+  /** grpc.keepalive_time_ms (DCM_GRPC_KEEPALIVE_TIME_MS). */
+  keepaliveTimeMs: number;
+  /** grpc.keepalive_timeout_ms (DCM_GRPC_KEEPALIVE_TIMEOUT_MS). */
+  keepaliveTimeoutMs: number;
+  /** grpc.max_connection_idle_ms (DCM_GRPC_MAX_CONNECTION_IDLE_MS). */
+  maxConnectionIdleMs: number;
+  /** grpc.max_connection_age_ms (DCM_GRPC_MAX_CONNECTION_AGE_MS). */
+  maxConnectionAgeMs: number;
+  /** grpc.max_connection_age_grace_ms (DCM_GRPC_MAX_CONNECTION_AGE_GRACE_MS). */
+  maxConnectionAgeGraceMs: number;
+}
+
+export type GrpcLimitsConfig = Pick<
+  Config,
+  | 'DCM_WATCH_STREAMS_PER_CALLER'
+  | 'DCM_GRPC_HEALTH_WATCHES_MAX'
+  | 'DCM_GRPC_MAX_CONCURRENT_STREAMS'
+  | 'DCM_GRPC_KEEPALIVE_TIME_MS'
+  | 'DCM_GRPC_KEEPALIVE_TIMEOUT_MS'
+  | 'DCM_GRPC_MAX_CONNECTION_IDLE_MS'
+  | 'DCM_GRPC_MAX_CONNECTION_AGE_MS'
+  | 'DCM_GRPC_MAX_CONNECTION_AGE_GRACE_MS'
+>;
+
+export const grpcLimitsFromConfig = (c: GrpcLimitsConfig): GrpcServerLimits => ({
+  watchStreamsPerCaller: c.DCM_WATCH_STREAMS_PER_CALLER,
+  healthWatchesMax: c.DCM_GRPC_HEALTH_WATCHES_MAX,
+  maxConcurrentStreams: c.DCM_GRPC_MAX_CONCURRENT_STREAMS,
+  keepaliveTimeMs: c.DCM_GRPC_KEEPALIVE_TIME_MS,
+  keepaliveTimeoutMs: c.DCM_GRPC_KEEPALIVE_TIMEOUT_MS,
+  maxConnectionIdleMs: c.DCM_GRPC_MAX_CONNECTION_IDLE_MS,
+  maxConnectionAgeMs: c.DCM_GRPC_MAX_CONNECTION_AGE_MS,
+  maxConnectionAgeGraceMs: c.DCM_GRPC_MAX_CONNECTION_AGE_GRACE_MS,
+});
+
+/** The grpc-js server options of the limits. */
+export const grpcServerOptions = (l: GrpcServerLimits): grpc.ServerOptions => ({
+  'grpc.max_concurrent_streams': l.maxConcurrentStreams,
+  'grpc.keepalive_time_ms': l.keepaliveTimeMs,
+  'grpc.keepalive_timeout_ms': l.keepaliveTimeoutMs,
+  'grpc.max_connection_idle_ms': l.maxConnectionIdleMs,
+  'grpc.max_connection_age_ms': l.maxConnectionAgeMs,
+  'grpc.max_connection_age_grace_ms': l.maxConnectionAgeGraceMs,
+});
+
+/**
+ * The host of a peer as grpc-js names it (`<address>:<port>`, IPv6 unbracketed; `unknown` without
+ * a socket address): the port is dropped, so that new connections from one host share its count.
+ */
+export const peerHost = (peer: string): string => peer.replace(/:\d+$/, '');
 
 export interface DcmGrpcServer {
   server: grpc.Server;
@@ -105,6 +178,8 @@ export interface DcmGrpcServer {
   shutdown(graceMs: number): Promise<void>;
   /** Streams open now (WatchStatus and health Watch). */
   activeWatches(): number;
+  /** Peer addresses holding health Watch streams now (what the per-peer count remembers). */
+  healthWatchPeers(): number;
 }
 
 /** Request fields that must not be empty, named as in the .proto. */
@@ -131,12 +206,20 @@ const pageOf = (page: PageMessage | null | undefined) =>
 export function createGrpcServer(opts: GrpcServerOptions): DcmGrpcServer {
   const { services, statusEvents, logger } = opts;
   const proto = loadDcmProto();
-  const server = new grpc.Server({ interceptors: opts.interceptors ?? [] });
+  const limits: GrpcServerLimits = { ...grpcLimitsFromConfig(defaultConfig()), ...opts.limits };
+  if (opts.watchStreamsPerCaller !== undefined) limits.watchStreamsPerCaller = opts.watchStreamsPerCaller;
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`gRPC limit ${name} must be a positive integer`);
+  }
+  const server = new grpc.Server({ ...grpcServerOptions(limits), interceptors: opts.interceptors ?? [] });
   let shuttingDown = false;
   const watches = new Set<() => void>();
-  const watchLimit = opts.watchStreamsPerCaller ?? DEFAULT_WATCH_STREAMS_PER_CALLER;
+  const watchLimit = limits.watchStreamsPerCaller;
   /** Open WatchStatus streams per caller (`source:name`); an entry goes when its count reaches 0. */
   const watchesPerCaller = new Map<string, number>();
+  /** Open health Watch streams per peer host, and over all of them; an entry goes when its count reaches 0. */
+  const healthWatchesPerPeer = new Map<string, number>();
+  let healthWatchCount = 0;
 
   /** A unary handler: refuses to start after a cancel or a passed deadline, and never answers a cancelled call. */
   const unary =
@@ -149,7 +232,14 @@ export function createGrpcServer(opts: GrpcServerOptions): DcmGrpcServer {
           if (!gone(call)) callback(null, response);
         },
         (error: unknown) => {
-          if (!gone(call)) callback(toGrpcError(error, logger, method));
+          if (gone(call)) return;
+          if (error instanceof DownloadRateLimitedError) {
+            const trailers = new grpc.Metadata();
+            trailers.set('retry-after', String(error.retryAfterSeconds));
+            callback({ code: grpc.status.RESOURCE_EXHAUSTED, details: error.message, metadata: trailers });
+            return;
+          }
+          callback(toGrpcError(error, logger, method));
         },
       );
     };
@@ -288,10 +378,14 @@ export function createGrpcServer(opts: GrpcServerOptions): DcmGrpcServer {
       requireFields(r, child);
       return statusMessage(r.project as string, r.logical_cloud as string);
     }),
-    GetKubeconfig: unary('GetKubeconfig', async (r: Request) => {
+    GetKubeconfig: unary('GetKubeconfig', async (r: Request, caller) => {
       requireFields(r, child);
       const reference = (r.cluster_reference as string) || undefined;
-      return { yaml: kubeconfigToYaml(await services.lifecycle.kubeconfig(r.project as string, r.logical_cloud as string, reference)) };
+      // A token user's download mints a token on every cluster: counted per (caller, logical cloud), with REST's.
+      const kubeconfig = await downloadAs(opts.kubeconfigDownloads, `${caller.source}:${caller.name}`, () =>
+        services.lifecycle.kubeconfig(r.project as string, r.logical_cloud as string, reference),
+      );
+      return { yaml: kubeconfigToYaml(kubeconfig) };
     }),
     WatchStatus: watchStatus,
     GetRootCa: unary('GetRootCa', async () => ({ body: toStruct(rootCaView(services.certificateAuthority.root())) })),
@@ -306,9 +400,10 @@ export function createGrpcServer(opts: GrpcServerOptions): DcmGrpcServer {
       const result = await services.certificateAuthority.rotate(r.project as string, r.logical_cloud as string, reference, caller);
       return { state: result.summary.state, body: toStruct(rotateCaBody(result)) };
     }),
-    RevokeCredentials: unary('RevokeCredentials', async (r: Request, caller) => {
+    RevokeCredentials: unary('RevokeCredentials', async (r: Request & { body?: ProtoStruct | null }, caller) => {
       requireFields(r, child);
-      return operation(await services.lifecycle.revokeCredentials(r.project as string, r.logical_cloud as string, caller));
+      const body = parseInput(RevokeRequest, fromStruct(r.body), 'body');
+      return operation(await services.lifecycle.revokeCredentials(r.project as string, r.logical_cloud as string, caller, body));
     }),
     GetProjectPolicy: unary('GetProjectPolicy', async (r: Request) => {
       requireFields(r, ['project']);
@@ -347,14 +442,49 @@ export function createGrpcServer(opts: GrpcServerOptions): DcmGrpcServer {
         },
       );
     }) as handleUnaryCall<{ service: string }, { status: string }>,
-    /** The current status, then the stream stays open until the client goes away or the DCM stops. */
+    /**
+     * The current status, then the stream stays open until the client goes away or the DCM stops.
+     * Like Check, Watch needs no authentication (the auth interceptor guards dcm.v1 only): probes,
+     * load balancers and client-side health checking carry no token, and the answer is only
+     * SERVING or NOT_SERVING. Its streams are bounded instead: at most DCM_WATCH_STREAMS_PER_CALLER
+     * per peer address (the caller of an unauthenticated call; port dropped, so that more
+     * connections do not buy more streams) and DCM_GRPC_HEALTH_WATCHES_MAX over all peers (peers
+     * behind one proxy share its address; the global cap bounds them whatever their number).
+     * Beyond either: RESOURCE_EXHAUSTED at once, nothing kept.
+     */
     Watch: ((call) => {
-      const end = () => {
+      const peer = peerHost(call.getPeer());
+      const held = healthWatchesPerPeer.get(peer) ?? 0;
+      const refusal =
+        healthWatchCount >= limits.healthWatchesMax
+          ? `at most ${limits.healthWatchesMax} health Watch streams are open at once (DCM_GRPC_HEALTH_WATCHES_MAX); use Check, or watch again later`
+          : held >= watchLimit
+            ? `at most ${watchLimit} health Watch streams per peer address are open at once (DCM_WATCH_STREAMS_PER_CALLER); cancel one and watch again`
+            : undefined;
+      if (refusal !== undefined) {
+        call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details: refusal });
+        return;
+      }
+      healthWatchesPerPeer.set(peer, held + 1);
+      healthWatchCount++;
+      let open = true;
+      const release = () => {
+        if (!open) return;
+        open = false;
         watches.delete(end);
+        healthWatchCount--;
+        const left = (healthWatchesPerPeer.get(peer) ?? 1) - 1;
+        if (left > 0) healthWatchesPerPeer.set(peer, left);
+        else healthWatchesPerPeer.delete(peer);
+      };
+      const end = () => {
+        release();
         if (!call.cancelled) call.end();
       };
       watches.add(end);
-      call.on('cancelled', () => watches.delete(end));
+      call.on('cancelled', release);
+      call.on('close', release);
+      call.on('error', release);
       health(call.request.service).then(
         (status) => {
           if (!call.cancelled) call.write({ status });
@@ -393,5 +523,6 @@ export function createGrpcServer(opts: GrpcServerOptions): DcmGrpcServer {
       });
     },
     activeWatches: () => watches.size,
+    healthWatchPeers: () => healthWatchesPerPeer.size,
   };
 }

@@ -7,14 +7,17 @@
  */
 import https from 'node:https';
 import {
+  AuthenticationV1Api,
   CertificatesV1Api,
   CoreV1Api,
+  HttpMethod,
   KubeConfig,
   KubernetesObjectApi,
   PatchStrategy,
   Watch,
   type KubernetesObject,
   type RequestContext,
+  type ResponseContext,
   type V1CertificateSigningRequest,
 } from '@kubernetes/client-node';
 import { discoverServedResources, type ServedResources } from './discovery.js';
@@ -91,6 +94,12 @@ export interface ClientCertificateRequest {
   beforeApproval?: (name: string) => Promise<void>;
 }
 
+/** A user as the cluster's authenticators see it. */
+export interface ClusterUser {
+  username: string;
+  groups: string[];
+}
+
 export interface ClusterGateway {
   /** Server-side apply, forced, as field manager 'dcm': the DCM owns the fields it sets. */
   apply<T extends KubeObject>(object: T): Promise<T>;
@@ -118,6 +127,8 @@ export interface ClusterGateway {
   watch(apiVersion: string, kind: string, opts: ListOptions, handlers: WatchHandlers): Promise<WatchHandle>;
   /** A bound token of the ServiceAccount (TokenRequest API), valid for that long (the API server may shorten it). */
   requestToken(namespace: string, serviceAccount: string, expirationSeconds: number): Promise<string>;
+  /** Who the gateway's own credentials are on the cluster (SelfSubjectReview): the DCM's identity there. */
+  whoAmI(): Promise<ClusterUser>;
   /** GET of a raw API path, parsed as JSON. */
   getJson<T>(path: string, accept?: string): Promise<T>;
   /** GET of a raw API path: the body as text (health endpoints such as /readyz). */
@@ -231,8 +242,31 @@ class KeepAliveKubeConfig extends KubeConfig {
   }
 }
 
-/** The object API, with its (cached) kind → resource lookup open to the gateway. */
+/**
+ * The object API, with its (cached) kind → resource lookup open to the gateway. Objects go to and
+ * come from the cluster as the API's own JSON: the library's typed (de)serialization renames
+ * fields that are words of JavaScript (a NetworkPolicy's `from`, a LimitRange's `default` are
+ * `_from`, `_default` in its models) and silently drops them from plain objects, which turned a
+ * same-namespace ingress rule into allow-all. Server-side apply is therefore sent as written.
+ */
 class ObjectApi extends KubernetesObjectApi {
+  async applyAsWritten<T extends KubeObject>(object: T, fieldManager: string): Promise<T> {
+    const path = await this.specUriPath(object as KubernetesObject, 'patch');
+    const request = this.configuration.baseServer.makeRequestContext(path, HttpMethod.PATCH);
+    request.setHeaderParam('Accept', 'application/json, */*;q=0.8');
+    request.setHeaderParam('Content-Type', PatchStrategy.ServerSideApply);
+    request.setQueryParam('fieldManager', fieldManager);
+    request.setQueryParam('force', 'true');
+    request.setBody(JSON.stringify(object));
+    return this.requestPromise(request) as Promise<unknown> as Promise<T>;
+  }
+
+  /** Answers as the API server's JSON (see above), not the library's models. */
+  protected override async processResponse<T extends KubernetesObject>(response: ResponseContext, type?: string): Promise<T> {
+    if (response.httpStatusCode >= 200 && response.httpStatusCode <= 299) return JSON.parse(await response.body.text()) as T;
+    return super.processResponse<T>(response, type);
+  }
+
   /** The collection path of a kind: in the namespace when it is namespaced and one is given, else across the cluster. */
   async collectionPath(apiVersion: string, kind: string, namespace?: string): Promise<{ path: string; namespaced: boolean }> {
     const resource = await this.resource(apiVersion, kind);
@@ -461,7 +495,7 @@ export function createClusterGateway(adminKubeconfig: string, timeoutMs: number)
     apply: <T extends KubeObject>(object: T) =>
       withTimeout(
         `apply ${describe({ apiVersion: object.apiVersion ?? '', kind: object.kind ?? '', name: object.metadata?.name ?? '', namespace: object.metadata?.namespace })}`,
-        objects.patch(object as KubernetesObject, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply) as Promise<unknown> as Promise<T>,
+        objects.applyAsWritten(object, FIELD_MANAGER),
       ),
     read,
     list: async <T extends KubeObject>(apiVersion: string, kind: string, opts: ListOptions) => {
@@ -486,6 +520,13 @@ export function createClusterGateway(adminKubeconfig: string, timeoutMs: number)
       const token = answer.status?.token;
       if (!token) throw new ClusterError(`the API server issued no token for ServiceAccount ${namespace}/${serviceAccount}`);
       return token;
+    },
+    whoAmI: async () => {
+      const authentication = kubeConfig.makeApiClient(AuthenticationV1Api);
+      const review = await withTimeout('SelfSubjectReview', authentication.createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } }));
+      const username = review.status?.userInfo?.username;
+      if (!username) throw new ClusterError('the cluster did not say who the DCM is (SelfSubjectReview without a user name)');
+      return { username, groups: review.status?.userInfo?.groups ?? [] };
     },
     getJson,
     getText: (path: string, accept = 'text/plain') => getText(path, accept),

@@ -20,10 +20,10 @@ export interface FieldDifference {
 }
 
 /** What the DCM owns whole: a key there that the DCM did not set is drift too. */
-const OWNED_WHOLE: Record<string, string[]> = { ResourceQuota: ['spec.hard'] };
+const OWNED_WHOLE: Record<string, string[]> = { ResourceQuota: ['spec.hard'], LimitRange: ['spec.limits[0].default', 'spec.limits[0].defaultRequest'] };
 
 /** Fields compared with resource-quantity semantics ("1000m" is "1", "1Gi" is "1073741824"). */
-const QUANTITIES: Record<string, string[]> = { ResourceQuota: ['spec.hard.*'] };
+const QUANTITIES: Record<string, string[]> = { ResourceQuota: ['spec.hard.*'], LimitRange: ['spec.limits[0].default.*', 'spec.limits[0].defaultRequest.*'] };
 
 const SUFFIXES: Record<string, number> = {
   n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,

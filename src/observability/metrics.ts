@@ -2,8 +2,11 @@
  * Prometheus metrics of one DCM, in its own registry (several DCMs in one process do not
  * collide): HTTP requests per route pattern, method and status; gRPC calls per method and
  * code; apply/terminate per cluster and per operation; logical clouds per state (counted in
- * MongoDB at scrape time, so every replica reports the same); default process metrics.
+ * MongoDB, so every replica reports the same); default process metrics. What is read from the
+ * database is read at most once per `refreshMs` (DCM_METRICS_REFRESH_MS), whatever the number of
+ * scrapes: scraping cannot turn into load on the database.
  */
+import { performance } from 'node:perf_hooks';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { LifecycleObserver } from '../features/lifecycle/lifecycle.service.js';
 import type { Logger } from '../logger.js';
@@ -13,10 +16,48 @@ const LIFECYCLE_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600]
 
 export interface MetricsOptions {
   logger: Logger;
-  /** Logical clouds per lifecycle state, read at every scrape. */
+  /** Logical clouds per lifecycle state (read at most once per refreshMs). */
   logicalCloudStates: () => Promise<Map<string, number>>;
-  /** The nearest expiry of any tenant certificate, read at every scrape (undefined: none stored). */
+  /** The nearest expiry of any tenant certificate (undefined: none stored; read at most once per refreshMs). */
   nearestCertificateExpiry?: () => Promise<Date | undefined>;
+  /**
+   * How long a database read serves the scrapes that follow it (DCM_METRICS_REFRESH_MS, at
+   * least 1000 in the configuration; default DEFAULT_METRICS_REFRESH_MS). 0 reads at every
+   * scrape: only tests that look at a count right after changing it compose that.
+   */
+  refreshMs?: number;
+  /** Milliseconds of a monotonic clock (tests pass their own). */
+  now?: () => number;
+}
+
+export const DEFAULT_METRICS_REFRESH_MS = 15_000;
+
+/**
+ * A read shared by every scrape of one interval: it runs again only when the last one started
+ * `refreshMs` ago or more, and never while one is under way. A failed read is logged once and
+ * answers undefined (the gauge then has no series) until the next interval.
+ */
+export function readAtMostEvery<T>(read: () => Promise<T>, refreshMs: number, now: () => number, onError: (error: unknown) => void): () => Promise<T | undefined> {
+  let last: { at: number; value: Promise<T | undefined> } | undefined;
+  let reading = false;
+  return () => {
+    const at = now();
+    if (last && (reading || at - last.at < refreshMs)) return last.value;
+    reading = true;
+    const value = read().then(
+      (result) => {
+        reading = false;
+        return result;
+      },
+      (error: unknown) => {
+        reading = false;
+        onError(error);
+        return undefined;
+      },
+    );
+    last = { at, value };
+    return value;
+  };
 }
 
 export class DcmMetrics {
@@ -85,35 +126,32 @@ export class DcmMetrics {
       registers,
     });
     const log = options.logger;
+    const refreshMs = options.refreshMs ?? DEFAULT_METRICS_REFRESH_MS;
+    if (!Number.isInteger(refreshMs) || refreshMs < 0) throw new RangeError('refreshMs must be an integer of at least 0');
+    const now = options.now ?? (() => performance.now());
+    // The scrape still answers when a read fails; the missing series show that it failed.
+    const states = readAtMostEvery(options.logicalCloudStates, refreshMs, now, (error) => log.warn({ err: error }, 'cannot count logical clouds per state for /metrics'));
     new Gauge({
       name: 'dcm_logical_clouds',
-      help: 'Logical clouds by lifecycle state (counted in the database at scrape time)',
+      help: 'Logical clouds by lifecycle state (counted in the database, at most every DCM_METRICS_REFRESH_MS)',
       labelNames: ['state'],
       registers,
       async collect() {
+        const counts = await states();
         this.reset();
-        try {
-          for (const [state, count] of await options.logicalCloudStates()) this.set({ state }, count);
-        } catch (error) {
-          // The scrape still answers; the missing series show that the count failed.
-          log.warn({ err: error }, 'cannot count logical clouds per state for /metrics');
-        }
+        for (const [state, count] of counts ?? []) this.set({ state }, count);
       },
     });
-    const nearest = options.nearestCertificateExpiry;
-    if (nearest) {
+    if (options.nearestCertificateExpiry) {
+      const nearest = readAtMostEvery(options.nearestCertificateExpiry, refreshMs, now, (error) => log.warn({ err: error }, 'cannot read tenant certificate expiries for /metrics'));
       new Gauge({
         name: 'dcm_tenant_certificate_nearest_expiry_timestamp_seconds',
-        help: 'When the tenant certificate that expires first expires (Unix time; read from the database at scrape time; absent when none is stored)',
+        help: 'When the tenant certificate that expires first expires (Unix time; read from the database at most every DCM_METRICS_REFRESH_MS; absent when none is stored)',
         registers,
         async collect() {
+          const at = await nearest();
           this.reset();
-          try {
-            const at = await nearest();
-            if (at) this.set(at.getTime() / 1000);
-          } catch (error) {
-            log.warn({ err: error }, 'cannot read tenant certificate expiries for /metrics');
-          }
+          if (at) this.set(at.getTime() / 1000);
         },
       });
     }

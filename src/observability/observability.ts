@@ -29,8 +29,12 @@ export interface Observability {
 export interface ObservabilityOptions {
   logger: Logger;
   db: Db;
-  /** When set, GET /metrics needs `Authorization: Bearer <metricsToken>`. */
+  /** When set, GET /metrics needs `Authorization: Bearer <metricsToken>` (compared as SHA-256 digests in constant time; never logged). */
   metricsToken?: string;
+  /** How long the gauges read from the database serve scrapes (DCM_METRICS_REFRESH_MS; see MetricsOptions.refreshMs). */
+  metricsRefreshMs?: number;
+  /** Milliseconds of a monotonic clock (tests pass their own). */
+  now?: () => number;
 }
 
 const API = /^\/v2(\/|\?|$)/i;
@@ -77,6 +81,8 @@ export function createObservability(options: ObservabilityOptions): Observabilit
     logger: options.logger,
     logicalCloudStates: logicalCloudStates(options.db),
     nearestCertificateExpiry: nearestCertificateExpiry(options.db),
+    ...(options.metricsRefreshMs !== undefined ? { refreshMs: options.metricsRefreshMs } : {}),
+    ...(options.now ? { now: options.now } : {}),
   });
   const audit = new AuditLog(options.logger);
   const metricsTokenHash = options.metricsToken === undefined ? undefined : sha256(options.metricsToken);

@@ -160,8 +160,9 @@ describe('apply a logical cloud to two real clusters', () => {
     expect(JSON.parse(quota.stdout).spec.hard).toEqual({ 'requests.cpu': '400', 'requests.memory': '1000Gi', pods: '500' });
     const overQuota = await kubectl(k, [
       'run', 'too-big', '--image=registry.invalid/none', '--restart=Never',
-      '--overrides={"spec":{"containers":[{"name":"too-big","image":"registry.invalid/none","resources":{"requests":{"cpu":"401","memory":"1Gi"}}}]}}',
+      '--overrides={"spec":{"containers":[{"name":"too-big","image":"registry.invalid/none","resources":{"requests":{"cpu":"401","memory":"1Gi"},"limits":{"cpu":"401","memory":"1Gi"}}}]}}',
     ]);
+    // Limits too: the namespace's default limit (docs/isolation.md) would be below a request of 401 CPUs.
     expect(overQuota.code).not.toBe(0);
     expect(overQuota.stderr).toMatch(/exceeded quota: dcm-quota-quota-1/);
 

@@ -144,10 +144,11 @@ export async function composeDcm(db: Db, clusterTimeoutMs = 10_000, cipher = tes
   const dcm = await createDcm({
     db,
     logger: pino({ level: process.env.DCM_TEST_LOG_LEVEL ?? 'silent' }),
-    config: { ...defaultConfig(), DCM_CLUSTER_TIMEOUT_MS: clusterTimeoutMs },
+    config: { ...defaultConfig(), DCM_CLUSTER_TIMEOUT_MS: clusterTimeoutMs, DCM_METRICS_REFRESH_MS: 0 },
     cipher,
     bodyLimit: '1mb',
     ready: async () => true,
+    auth: { mode: 'development' },
   });
   return { dcm, http: supertest(dcm.app) };
 }

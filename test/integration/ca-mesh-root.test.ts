@@ -49,6 +49,7 @@ const compose = (db: Db, config: Partial<ReturnType<typeof defaultConfig>> = {})
     cipher: testCipher,
     bodyLimit: '1mb',
     ready: async () => true,
+    auth: { mode: 'development' },
   });
 
 /** A CA made by the openssl binary, self-signed or signed by `issuer`; answers its file paths and PEMs. */

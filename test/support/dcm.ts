@@ -35,21 +35,25 @@ export function captureLogger(level = 'info'): { logger: Logger; records: () => 
   return { logger: pino({ level }, stream), records: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>), text: () => lines.join('\n') };
 }
 
-/** What a test may change in its DCM: authentication (default: development, no authentication), logger, /metrics token, the CSR seam. */
+/** What a test may change in its DCM: authentication (default here: `{ mode: 'development' }`, no authentication), logger, /metrics token, the CSR seam. */
 export type TestDcmOptions = Pick<DcmOptions, 'auth' | 'logger' | 'metricsToken' | 'beforeCsrApproval' | 'config'>;
 
 export async function startTestDcm(prefix = 'dcm', options: Partial<TestDcmOptions> = {}): Promise<TestDcm> {
   const mongo = await MongoClient.connect(mongoUrl());
   const databaseName = uniqueDatabaseName(prefix);
   const db = mongo.db(databaseName);
+  const { auth = { mode: 'development' }, ...rest } = options;
   const dcm = await createDcm({
     db,
     logger: pino({ level: process.env.DCM_TEST_LOG_LEVEL ?? 'silent' }),
-    config: { ...defaultConfig(), DCM_CLUSTER_TIMEOUT_MS: 10_000 },
+    // DCM_METRICS_REFRESH_MS 0 (below the configuration's minimum): tests look at /metrics counts right after changing them.
+    config: { ...defaultConfig(), DCM_CLUSTER_TIMEOUT_MS: 10_000, DCM_METRICS_REFRESH_MS: 0 },
     cipher: testCipher,
     bodyLimit: '1mb',
     ready: async () => true,
-    ...options,
+    ...rest,
+    // Development (no authentication) unless the test passes its own: always explicit, createDcm has no default.
+    auth,
   });
   return {
     dcm,

@@ -9,6 +9,7 @@ import {
   ClusterError,
   type ClientCertificateRequest,
   type ClusterGateway,
+  type ClusterUser,
   type KubeObject,
   type ListOptions,
   type ObjectRef,
@@ -250,6 +251,15 @@ export class FakeCluster implements ClusterGateway {
     this.check('token', 'ServiceAccount', serviceAccount);
     if (!this.objects.has(this.key('ServiceAccount', serviceAccount, namespace))) throw new ClusterError(`serviceaccounts "${serviceAccount}" not found`, 404);
     return `token:${namespace}:${serviceAccount}:${expirationSeconds}:${++this.version}`;
+  }
+
+  /** What whoAmI answers. */
+  user: ClusterUser = { username: 'dcm-admin', groups: ['system:masters', 'system:authenticated'] };
+
+  async whoAmI(): Promise<ClusterUser> {
+    this.calls.push('whoami');
+    this.check('create', 'SelfSubjectReview');
+    return { ...this.user, groups: [...this.user.groups] };
   }
 
   async getJson<T>(path: string): Promise<T> {

@@ -114,6 +114,9 @@ export async function startCluster(opts: {
     `--tls-private-key-file=${pki.servingKey}`,
     `--client-ca-file=${pki.caCert}`,
     '--authorization-mode=RBAC',
+    // As kubeadm, EKS, GKE and k3s set it: privileged containers are allowed by the API server,
+    // so a refusal of one is Pod Security's (the DCM's isolation), not this flag's.
+    '--allow-privileged=true',
     '--enable-admission-plugins=NamespaceLifecycle,LimitRanger,ServiceAccount,ResourceQuota',
     '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
     `--service-account-key-file=${pki.serviceAccountPub}`,

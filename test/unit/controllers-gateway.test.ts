@@ -8,44 +8,19 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { createRootCa, type CaKeyPair } from '../../src/certificates/certificate-authority.js';
 import { createCsr, generatePrivateKey, signCsrLocally } from '../../src/certificates/certificates.js';
-import { ClusterContext, type ClusterWork } from '../../src/controllers/cluster-context.js';
+import type { ClusterContext, ClusterWork } from '../../src/controllers/cluster-context.js';
 import { NamespaceController } from '../../src/controllers/namespace.controller.js';
-import { csrName, meshRevision } from '../../src/controllers/object-names.js';
+import { csrName } from '../../src/controllers/object-names.js';
 import { QuotaController } from '../../src/controllers/quota.controller.js';
 import { RbacController } from '../../src/controllers/rbac.controller.js';
 import { ServiceMeshController } from '../../src/controllers/service-mesh.controller.js';
 import { UserController, type TenantCredentialStore } from '../../src/controllers/user.controller.js';
-import type { LogicalCloudData, PermissionData } from '../../src/domain/logical-cloud.js';
+import type { PermissionData } from '../../src/domain/logical-cloud.js';
 import type { IssuedCertificate } from '../../src/domain/tenant-credentials.js';
 import type { TenantIdentity } from '../../src/domain/tenant-identity.js';
 import { ClusterError, type ListOptions, type WatchHandle, type WatchHandlers } from '../../src/kubernetes/cluster-gateway.js';
+import { contextFor, LC_ID, NS, OURS, record, REVISION } from '../support/controller-context.js';
 import { FakeCluster, matchesSelector } from '../support/fake-cluster.js';
-
-const LC_ID = '7d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
-const NS = 'tenant-ns';
-const REVISION = meshRevision({ logicalCloudId: LC_ID });
-const OURS = { 'dcm.onap.org/logical-cloud-id': LC_ID, 'app.kubernetes.io/managed-by': 'dcm' };
-
-const now = new Date();
-const record = <T>(name: string, scope: Record<string, string>, data: T, id = `${name}-id`) => ({ id, scope, name, revision: 1, createdAt: now, updatedAt: now, data });
-
-function contextFor(
-  cluster: FakeCluster,
-  opts: { data?: Partial<LogicalCloudData>; permissions?: [string, PermissionData][]; quotas?: [string, Record<string, string>][]; tenant?: TenantIdentity; caData?: string } = {},
-): ClusterContext {
-  const data: LogicalCloudData = { description: '', userData1: '', userData2: '', namespace: NS, level: '1', labels: [{ key: 'team', value: 'blue' }], user: { name: 'u1', type: 'certificate' }, ...opts.data };
-  const work: ClusterWork = {
-    project: 'p1',
-    logicalCloud: record('lc-1', { project: 'p1' }, data, LC_ID),
-    reference: record('edge-a', { logicalCloudId: LC_ID }, { clusterProvider: 'prov', cluster: 'cluster-a', loadbalancerIp: '', description: '', userData1: '', userData2: '' }),
-    cluster: record('cluster-a', { provider: 'prov' }, { description: '', userData1: '', userData2: '', labels: [], server: 'https://127.0.0.1:1', ...(opts.caData ? { certificateAuthorityData: opts.caData } : {}) }),
-    clusterSecrets: { kubeconfig: '' },
-    permissions: (opts.permissions ?? []).map(([name, p]) => record(name, { logicalCloudId: LC_ID }, p)),
-    quotas: (opts.quotas ?? []).map(([name, hard]) => record(name, { logicalCloudId: LC_ID }, { description: '', userData1: '', userData2: '', spec: Object.entries(hard).map(([key, value]) => ({ key, value })) })),
-    ...(opts.tenant ? { tenant: opts.tenant } : {}),
-  };
-  return new ClusterContext(work, cluster);
-}
 
 const lines = (ctx: ClusterContext) => ctx.resources.map((r) => `${r.kind} ${r.name} ${r.status}`);
 

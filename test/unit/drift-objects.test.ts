@@ -1,6 +1,6 @@
 /** Drift as the DCM sees it: what differs between what it applies and what a cluster has, and what a check may write. */
 import { describe, expect, it } from '@jest/globals';
-import { describeDifferences, objectDifferences, quantityValue } from '../../src/features/drift/object-drift.js';
+import { describeDifferences, objectDifferences, quantityValue } from '../../src/kubernetes/object-differences.js';
 import { DriftRecorder } from '../../src/features/drift/drift-recorder.js';
 
 const labels = { 'app.kubernetes.io/managed-by': 'dcm', 'dcm.onap.org/logical-cloud-id': 'lc-1' };

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { mapToPairs, pairsToMap, type NamedRecordStore } from '../../db/named-record-store.js';
 import { checkNameMatches, crudSpec, declareCrudRoutes } from '../../http/crud-routes.js';
 import type { OpenApiRegistry } from '../../http/openapi.js';
+import { InvalidInputError } from '../../errors.js';
+import { defaultsExceedingQuotas } from '../../validation/container-defaults.js';
 import { quotaSpec } from '../../validation/kubernetes-rules.js';
 import { LogicalCloudChildService, type LogicalCloudResolver } from '../logical-clouds/logical-cloud-children.service.js';
 import type { ClusterQuotaData, ClusterQuotaRecord } from '../logical-clouds/logical-cloud.model.js';
@@ -22,7 +24,14 @@ export function createClusterQuotaService(
   guard: () => LifecycleGuard,
 ): ClusterQuotaService {
   return new LogicalCloudChildService('Cluster quota', store, logicalClouds, {
-    prepare: (_lc, input) => ({ ...describedFrom(input.metadata), spec: mapToPairs(input.spec) }),
+    prepare: (lc, input, name) => {
+      // The logical cloud's own container defaults must fit in every one of its quotas (400 naming both).
+      const problems = defaultsExceedingQuotas(lc.data.isolation?.containerDefaults, [{ name, hard: input.spec }]);
+      if (problems.length > 0) {
+        throw InvalidInputError.forFields(problems.map((p) => ({ field: 'spec', message: `${p.message}: the logical cloud's ${p.field} is more than this quota allows` })));
+      }
+      return { ...describedFrom(input.metadata), spec: mapToPairs(input.spec) };
+    },
     checkMutable: (lc) => guard().checkMutable(lc, 'update'),
   });
 }

@@ -6,7 +6,7 @@
  * mode (a logical cloud whose reconcile is paused) nothing is written: applies and deletes
  * answer as if done, and anything else that would write (a certificate) is refused.
  */
-import { describeDifferences, objectDifferences, type DesiredObject } from './object-drift.js';
+import { describeDifferences, objectDifferences, type DesiredObject } from '../../kubernetes/object-differences.js';
 
 export type DriftChange = 'deleted' | 'changed' | 'deleting' | 'unexpected';
 

@@ -6,11 +6,19 @@
  * DriftChecker. A watch that ends is started again with backoff, and the cluster is then
  * checked in full (resync: events may have been missed meanwhile); a long periodic full resync
  * is the backstop. Creations (ADDED, also what every new watch first lists) start no check.
+ *
+ * Labels are written by whoever may write the object, tenants included: an object is followed
+ * only when its logical-cloud id is that of a logical cloud applied on that cluster and it lies
+ * in that logical cloud's namespace (or its control-plane namespace; cluster-scoped kinds have
+ * none). Any other id is looked up (at most once a second per cluster, a bounded number of ids
+ * at a time) and otherwise ignored: nothing is kept of it and no check is scheduled. What is
+ * kept per object is bounded per logical cloud and cluster (MAX_OBJECTS_PER_LOGICAL_CLOUD).
  */
 import { createHash } from 'node:crypto';
 import { PeriodicJob } from '../../jobs/periodic.js';
 import type { Logger } from '../../logger.js';
-import { LABEL_LOGICAL_CLOUD_ID, MANAGED_BY, MANAGED_BY_VALUE } from '../../controllers/object-names.js';
+import { LABEL_LOGICAL_CLOUD_ID, MANAGED_BY, MANAGED_BY_VALUE, controlPlaneNamespace } from '../../controllers/object-names.js';
+import { GUARD_NAME } from '../../controllers/tenant-guard.js';
 import { ISTIO_API_VERSION, ISTIO_KIND, ISTIO_OPERATOR_API_VERSION, ISTIO_OPERATOR_KIND } from '../../controllers/service-mesh.controller.js';
 import type { ClusterRecord } from '../cluster-registry/cluster.service.js';
 import type { CheckOutcome } from './drift-checker.js';
@@ -21,6 +29,11 @@ export const WATCHED_KINDS = [
   { apiVersion: 'v1', kind: 'ResourceQuota' },
   { apiVersion: 'v1', kind: 'Secret' },
   { apiVersion: 'v1', kind: 'ServiceAccount' },
+  { apiVersion: 'v1', kind: 'LimitRange' },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
+  // The cluster's tenant guard (no logical cloud's own: a change is checked through one logical cloud on the cluster).
+  { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy' },
+  { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding' },
   { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role' },
   { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding' },
   { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole' },
@@ -33,7 +46,7 @@ export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 interface WatchedObject {
   kind?: string;
-  metadata?: { name?: string; uid?: string; labels?: Record<string, string>; annotations?: Record<string, string>; deletionTimestamp?: unknown };
+  metadata?: { name?: string; namespace?: string; uid?: string; labels?: Record<string, string>; annotations?: Record<string, string>; deletionTimestamp?: unknown };
   [field: string]: unknown;
 }
 
@@ -74,8 +87,8 @@ export interface DriftWatcherOptions {
 export interface DriftWatcherDependencies {
   clusters(): Promise<ClusterRecord[]>;
   connect(cluster: ClusterRecord): WatchingConnection;
-  /** The ids of the applied logical clouds that hold objects on the cluster. */
-  logicalCloudsOn(provider: string, cluster: string): Promise<string[]>;
+  /** The applied logical clouds that hold objects on the cluster: their ids and namespaces. */
+  logicalCloudsOn(provider: string, cluster: string): Promise<{ id: string; namespace: string }[]>;
   check(logicalCloudId: string, provider: string, cluster: string): Promise<CheckOutcome>;
   logger: Logger;
   observer?: { watchRestarted(provider: string, cluster: string, kind: string): void };
@@ -90,6 +103,34 @@ interface ClusterWatches {
   handles: Map<string, { stop(): void }>;
   retryTimers: Set<NodeJS.Timeout>;
   stopped: boolean;
+  /** The logical clouds applied on the cluster as last read (id → namespace): only their objects are followed. */
+  known: Map<string, string>;
+  /** Ids not known when an event that would start a check named them, with where that object was: checked if a look-up finds them. */
+  pending: Map<string, ObjectPlace>;
+  /** A look-up of `known` waiting (its timer) or running; none: undefined. */
+  lookup?: { timer?: NodeJS.Timeout };
+}
+
+/** Where an object is, as far as its logical cloud's namespace is concerned. */
+interface ObjectPlace {
+  kind: string | undefined;
+  name: string | undefined;
+  namespace: string | undefined;
+}
+
+/** Objects of one logical cloud on one cluster whose content the watcher keeps; beyond, a change of another one always starts a check. */
+export const MAX_OBJECTS_PER_LOGICAL_CLOUD = 2000;
+/** Unknown ids one cluster's look-up takes at most; more are dropped (the next resync checks what is there). */
+export const MAX_PENDING_LOOKUPS = 100;
+/** The least wait before unknown ids are looked up (what a flood of made-up ids costs: one read per cluster and second). */
+const LOOKUP_MIN_MS = 1000;
+
+/** Whether the object lies where the logical cloud's objects lie: its namespace or its control-plane namespace (cluster-scoped kinds: anywhere). */
+function inPlace(id: string, namespace: string, place: ObjectPlace): boolean {
+  const allowed = [namespace, controlPlaneNamespace({ logicalCloudId: id })];
+  if (place.namespace) return allowed.includes(place.namespace);
+  if (place.kind === 'Namespace') return allowed.includes(place.name ?? '');
+  return true;
 }
 
 const SELECTOR = `${MANAGED_BY}=${MANAGED_BY_VALUE}`;
@@ -100,6 +141,10 @@ export class DriftWatcher {
   private readonly watched = new Map<string, ClusterWatches>();
   /** The content of every watched object as last seen, by cluster and uid: a change of status alone starts no check. */
   private readonly seen = new Map<string, { hash: string; logicalCloudId: string }>();
+  /** How many objects `seen` keeps per `cluster|logical cloud id` (at most MAX_OBJECTS_PER_LOGICAL_CLOUD). */
+  private readonly kept = new Map<string, number>();
+  /** Look-ups of unknown ids waiting or running. */
+  private lookups = 0;
   private readonly scheduled = new Map<string, NodeJS.Timeout>();
   private readonly queue: { id: string; provider: string; cluster: string }[] = [];
   private readonly queued = new Set<string>();
@@ -144,6 +189,11 @@ export class DriftWatcher {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /** How many objects the watcher keeps the content of, over every cluster (tests: it is bounded). */
+  keptObjects(): number {
+    return this.seen.size;
+  }
+
   /** The watches open now, by `provider/cluster` (status, tests). */
   watches(): Record<string, string[]> {
     return Object.fromEntries([...this.watched.values()].map((w) => [w.key, [...w.handles.keys()].sort()]));
@@ -186,8 +236,21 @@ export class DriftWatcher {
       this.deps.logger.warn({ err: error, cluster: key }, 'drift: the cluster cannot be watched');
       return;
     }
-    const w: ClusterWatches = { key, provider: c.scope.provider!, cluster: c.name, revision: c.revision, connection, handles: new Map(), retryTimers: new Set(), stopped: false };
+    const w: ClusterWatches = {
+      key,
+      provider: c.scope.provider!,
+      cluster: c.name,
+      revision: c.revision,
+      connection,
+      handles: new Map(),
+      retryTimers: new Set(),
+      stopped: false,
+      known: new Map(),
+      pending: new Map(),
+    };
     this.watched.set(key, w);
+    // The logical clouds applied there first: the watches' first events are then followed at once.
+    await this.refreshKnown(w).catch((error: unknown) => this.deps.logger.warn({ err: error, cluster: key }, 'drift: the logical clouds on the cluster could not be read'));
     await Promise.all(WATCHED_KINDS.map((k) => this.startWatch(w, k, 0)));
     await this.resyncCluster(w);
   }
@@ -195,6 +258,14 @@ export class DriftWatcher {
   private unwatch(w: ClusterWatches): void {
     w.stopped = true;
     for (const key of this.seen.keys()) if (key.startsWith(`${w.key}|`)) this.seen.delete(key);
+    for (const key of this.kept.keys()) if (key.startsWith(`${w.key}|`)) this.kept.delete(key);
+    if (w.lookup?.timer) {
+      // A look-up not started yet never will be; one running ends by itself.
+      clearTimeout(w.lookup.timer);
+      w.lookup = undefined;
+      this.lookups--;
+    }
+    w.pending.clear();
     for (const timer of w.retryTimers) clearTimeout(timer);
     for (const handle of w.handles.values()) handle.stop();
     w.handles.clear();
@@ -213,7 +284,7 @@ export class DriftWatcher {
     };
     try {
       const handle = await w.connection.watch(k.apiVersion, k.kind, { labelSelector: SELECTOR }, {
-        event: (type, object) => this.onEvent(w, type, object),
+        event: (type, object) => this.onEvent(w, type, object, k.kind),
         closed: (error) => retry(error),
       });
       if (w.stopped) {
@@ -251,24 +322,116 @@ export class DriftWatcher {
     w.retryTimers.add(timer);
   }
 
-  private onEvent(w: ClusterWatches, type: WatchEventType, object: WatchedObject): void {
-    const key = `${w.key}|${object.metadata?.uid ?? `${object.kind}/${object.metadata?.name}`}`;
+  private onEvent(w: ClusterWatches, type: WatchEventType, object: WatchedObject, kind = object.kind): void {
+    const key = `${w.key}|${object.metadata?.uid ?? `${kind}/${object.metadata?.name}`}`;
     const before = this.seen.get(key);
     // An object whose labels were taken off leaves the watch's selection (DELETED, without them): its logical cloud is the one seen before.
     const id = object.metadata?.labels?.[LABEL_LOGICAL_CLOUD_ID] ?? before?.logicalCloudId;
-    if (type === 'DELETED') this.seen.delete(key);
+    if (!id) {
+      // The cluster's tenant guard is no logical cloud's own: a change or deletion is checked (and repaired) through one applied here.
+      if (type !== 'ADDED' && kind?.startsWith('ValidatingAdmissionPolicy') && object.metadata?.name === GUARD_NAME) {
+        const any = w.known.keys().next();
+        if (!any.done) this.schedule(any.value, w.provider, w.cluster, this.options.debounceMs);
+      }
+      return;
+    }
+    const place: ObjectPlace = { kind, name: object.metadata?.name, namespace: object.metadata?.namespace };
+    const namespace = w.known.get(id);
+    if (namespace === undefined || !inPlace(id, namespace, place)) {
+      // Not an object of a logical cloud applied here (a made-up or stale id, or out of its namespace): nothing is kept.
+      if (before) {
+        this.forget(w, key);
+        // It was one of a logical cloud's objects, relabelled: that logical cloud has drifted.
+        if (before.logicalCloudId !== id) this.schedule(before.logicalCloudId, w.provider, w.cluster, this.options.debounceMs);
+      }
+      if (namespace === undefined) this.lookUp(w, id, place, type !== 'ADDED');
+      return;
+    }
+    if (type === 'DELETED') this.forget(w, key);
     else {
       const hash = contentHash(object);
-      if (id) this.seen.set(key, { hash, logicalCloudId: id });
+      this.keep(w, key, hash, id);
       if (type === 'ADDED' || before?.hash === hash) return;
     }
-    if (id) this.schedule(id, w.provider, w.cluster, this.options.debounceMs);
+    this.schedule(id, w.provider, w.cluster, this.options.debounceMs);
+  }
+
+  /** Keeps the object's content, unless its logical cloud has MAX_OBJECTS_PER_LOGICAL_CLOUD kept on the cluster already. */
+  private keep(w: ClusterWatches, key: string, hash: string, id: string): void {
+    const before = this.seen.get(key);
+    if (before?.logicalCloudId !== id) {
+      if (before) this.forget(w, key);
+      const counter = `${w.key}|${id}`;
+      const count = this.kept.get(counter) ?? 0;
+      if (count >= MAX_OBJECTS_PER_LOGICAL_CLOUD) return;
+      this.kept.set(counter, count + 1);
+    }
+    this.seen.set(key, { hash, logicalCloudId: id });
+  }
+
+  private forget(w: ClusterWatches, key: string): void {
+    const before = this.seen.get(key);
+    if (!before) return;
+    this.seen.delete(key);
+    const counter = `${w.key}|${before.logicalCloudId}`;
+    const count = (this.kept.get(counter) ?? 1) - 1;
+    if (count > 0) this.kept.set(counter, count);
+    else this.kept.delete(counter);
+  }
+
+  /** Reads which logical clouds are applied on the cluster (and their namespaces); forgets what was kept of the others' objects. */
+  private async refreshKnown(w: ClusterWatches): Promise<string[]> {
+    const placed = await this.deps.logicalCloudsOn(w.provider, w.cluster);
+    if (w.stopped) return [];
+    w.known = new Map(placed.map((p) => [p.id, p.namespace]));
+    for (const [key, entry] of this.seen) if (key.startsWith(`${w.key}|`) && !w.known.has(entry.logicalCloudId)) this.forget(w, key);
+    return placed.map((p) => p.id);
+  }
+
+  /**
+   * An id not known on the cluster: the known logical clouds are read again (once per
+   * LOOKUP_MIN_MS or debounce at most, one look-up at a time per cluster); an event that would
+   * have started a check (`check`) starts it then if the id turns out to be a logical cloud applied
+   * there and the object lies in its namespace. At most MAX_PENDING_LOOKUPS ids wait.
+   */
+  private lookUp(w: ClusterWatches, id: string, place: ObjectPlace, check: boolean): void {
+    if (w.stopped) return;
+    if (check && !w.pending.has(id) && w.pending.size < MAX_PENDING_LOOKUPS) w.pending.set(id, place);
+    if (w.lookup) return;
+    this.lookups++;
+    const lookup: NonNullable<ClusterWatches['lookup']> = {};
+    w.lookup = lookup;
+    lookup.timer = setTimeout(() => {
+      delete lookup.timer;
+      const asked = new Map(w.pending);
+      w.pending.clear();
+      void this.refreshKnown(w)
+        .then(() => {
+          for (const [pendingId, pendingPlace] of asked) {
+            const namespace = w.known.get(pendingId);
+            if (!w.stopped && namespace !== undefined && inPlace(pendingId, namespace, pendingPlace)) this.schedule(pendingId, w.provider, w.cluster, 0);
+          }
+        })
+        .catch((error: unknown) => this.deps.logger.warn({ err: error, cluster: w.key }, 'drift: the logical clouds on the cluster could not be read'))
+        .finally(() => {
+          if (w.lookup === lookup) w.lookup = undefined;
+          this.lookups--;
+          // Ids that came meanwhile are looked up next.
+          const next = [...w.pending.entries()][0];
+          if (next && !w.stopped) {
+            w.pending.delete(next[0]);
+            this.lookUp(w, next[0], next[1], true);
+          }
+          this.settle();
+        });
+    }, Math.max(this.options.debounceMs, LOOKUP_MIN_MS));
+    lookup.timer.unref();
   }
 
   private async resyncCluster(w: ClusterWatches): Promise<void> {
     if (w.stopped) return;
     try {
-      for (const id of await this.deps.logicalCloudsOn(w.provider, w.cluster)) this.enqueue(id, w.provider, w.cluster);
+      for (const id of await this.refreshKnown(w)) this.enqueue(id, w.provider, w.cluster);
     } catch (error) {
       this.deps.logger.warn({ err: error, cluster: w.key }, 'drift: resync failed');
     }
@@ -319,7 +482,7 @@ export class DriftWatcher {
   }
 
   private isIdle(): boolean {
-    return this.running === 0 && this.queue.length === 0 && this.scheduled.size === 0;
+    return this.running === 0 && this.queue.length === 0 && this.scheduled.size === 0 && this.lookups === 0;
   }
 
   private settle(): void {

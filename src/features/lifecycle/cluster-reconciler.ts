@@ -19,11 +19,15 @@ import type { LogicalCloudStores } from '../logical-clouds/logical-cloud.service
 import type { CredentialsStore } from './credentials.store.js';
 import { boundedClusterStatus, type ClusterPlacement, type ClusterStatus, type LifecycleStatusStore } from './lifecycle-status.store.js';
 import { isSettledApplied } from './preconditions.js';
+import { refusedClusterStatus, withRefusedPermissions, type PolicyJudgement, type ReapplyPolicy } from './reapply-policy.js';
+import { removeTenantIdentities, type RemovedIdentity } from './tenant-identities.js';
 
 export interface ClusterReconcilerOptions {
   connect: (cluster: ClusterRecord, secrets: ClusterSecrets) => ClusterGateway;
   /** The clusters' last known health: an apply to a cluster found unreachable recently fails at once. */
   health?: { get(provider: string, cluster: string): Promise<ClusterHealth | undefined>; freshMs: number };
+  /** The project's policy as it is now, obeyed by drift repair and by applies of a logical cloud not exempt from it (see reapply-policy.ts). */
+  policy?: ReapplyPolicy;
 }
 
 /** What the clusters of a logical cloud are worked with: ClusterWork without the cluster itself. */
@@ -42,6 +46,8 @@ export interface ClusterOutcome {
   status: ClusterStatus;
   /** Certainly nothing was created there (the cluster was never reached, or refused the namespace). */
   nothingCreated: boolean;
+  /** With `removeTenantIdentities`: what was removed (`Kind namespace/name`). */
+  removedIdentities?: RemovedIdentity[];
 }
 
 export interface ReconcileOptions {
@@ -51,6 +57,8 @@ export interface ReconcileOptions {
   writeStatus?: boolean;
   /** The cluster reference's record as already read (else it is read); undefined: there is none. */
   reference?: ClusterReferenceRecord | undefined;
+  /** After the apply, remove the identities the tenant made in the namespace (a revocation that cleans up, see tenant-identities.ts). */
+  removeTenantIdentities?: boolean;
 }
 
 export const placementOf = (r: ClusterReferenceRecord): ClusterPlacement => ({ reference: r.name, provider: r.data.clusterProvider, cluster: r.data.cluster });
@@ -63,7 +71,7 @@ export class ClusterReconciler {
     private readonly stores: Pick<LogicalCloudStores, 'logicalClouds' | 'clusterReferences' | 'permissions' | 'clusterQuotas'>,
     private readonly clusters: Pick<ClusterService, 'get' | 'secretsOf'>,
     private readonly status: Pick<LifecycleStatusStore, 'get' | 'setClusters'>,
-    private readonly credentials: Pick<CredentialsStore, 'summary'>,
+    private readonly credentials: Pick<CredentialsStore, 'summary' | 'removeCertificate'>,
     private readonly controllers: Controllers,
     private readonly options: ClusterReconcilerOptions,
   ) {}
@@ -120,9 +128,11 @@ export class ClusterReconciler {
       return { status, nothingCreated: true };
     }
     const ctx = new ClusterContext({ ...work, reference, cluster, clusterSecrets }, connection);
+    let removedIdentities: RemovedIdentity[] | undefined;
     try {
       if (kind === 'apply') await applyCluster(this.controllers, ctx);
       else await removeCluster(this.controllers, ctx);
+      if (kind === 'apply' && options.removeTenantIdentities) removedIdentities = await removeTenantIdentities(ctx);
     } finally {
       connection.close();
     }
@@ -133,7 +143,22 @@ export class ClusterReconciler {
       resources: ctx.resources,
       warnings: ctx.warnings,
     };
-    return { status, nothingCreated: ctx.nothingCreated };
+    return { status, nothingCreated: ctx.nothingCreated, ...(removedIdentities ? { removedIdentities } : {}) };
+  }
+
+  /** The project's policy as it is now over these records and clusters (undefined without a policy to obey). */
+  judgePolicy(project: string, lc: LogicalCloudRecord, permissions: LogicalCloudWork['permissions'], placements: ClusterPlacement[]): Promise<PolicyJudgement | undefined> {
+    return this.options.policy ? this.options.policy.judge(project, lc, permissions, placements) : Promise.resolve(undefined);
+  }
+
+  /**
+   * A cluster the policy no longer admits: not worked (no certificate issued, nothing restored),
+   * its stored certificate forgotten (no kubeconfig for it, no renewal of it), Failed with the
+   * reason. Writes nothing itself but the credential; answers the status to record.
+   */
+  async refuseCluster(logicalCloudId: string, placement: ClusterPlacement, reason: string): Promise<ClusterOutcome> {
+    await this.credentials.removeCertificate(logicalCloudId, placement.reference);
+    return { status: refusedClusterStatus(placement, reason), nothingCreated: false };
   }
 
   /** Writes one cluster's status: its own document, a single upsert. */
@@ -157,6 +182,10 @@ export class ClusterReconciler {
    * add a cluster: a terminate cleans up only recorded placements), or its tenant has no current
    * credential generation. Only the cluster's document is written: the logical cloud's state and
    * the other clusters stay as they are. A cluster that cannot be reached is recorded Failed.
+   * Unless the last explicit apply was an admin's (`policyExempt`), the project's policy as it is
+   * now bounds the repair (reapply-policy.ts): a permission it no longer admits is removed, not
+   * restored, and a cluster it no longer admits is not worked; either leaves the cluster Failed
+   * with the policy's reason.
    */
   async reconcileCluster(logicalCloudId: string, reference: string, opts: ReconcileOptions = {}): Promise<ClusterStatus | undefined> {
     const [records, doc] = await Promise.all([this.loadRecords(logicalCloudId), this.status.get(logicalCloudId)]);
@@ -165,11 +194,22 @@ export class ClusterReconciler {
     if (!found || !doc.placements.some((p) => samePlacement(p, placementOf(found)))) return undefined;
     const { lc, project } = records;
     if (lc.data.level === '1' && lc.data.user && (await this.credentials.summary(lc.id))?.generationId === undefined) return undefined;
+    const placement = placementOf(found);
+    // Unless an admin applied it last, the policy as it is now bounds the repair: nothing it no longer admits is restored.
+    const judgement = doc.policyExempt ? undefined : await this.judgePolicy(project, lc, records.permissions, [placement]);
+    const refusal = judgement?.clusterRefusal(placement);
+    if (refusal) {
+      const reported = opts.writeStatus === false;
+      const status = reported ? refusedClusterStatus(placement, refusal) : (await this.refuseCluster(logicalCloudId, placement, refusal)).status;
+      if (!reported) await this.writeStatus(logicalCloudId, status);
+      return boundedClusterStatus(status);
+    }
     const tenant = await this.prepareTenant(project, lc);
-    const work: LogicalCloudWork = { project, logicalCloud: lc, permissions: records.permissions, quotas: records.quotas, ...(tenant ? { tenant } : {}) };
-    const { status } = await this.workCluster(work, placementOf(found), 'apply', { ...opts, reference: found });
+    const permissions = judgement?.admitted ?? records.permissions;
+    const work: LogicalCloudWork = { project, logicalCloud: lc, permissions, quotas: records.quotas, ...(tenant ? { tenant } : {}) };
+    const { status } = await this.workCluster(work, placement, 'apply', { ...opts, reference: found });
     // A declared Istio control plane that is not ready yet leaves the cluster not Applied (as an apply's outcome does).
-    const outcome: ClusterStatus = status.state === 'Applied' && meshNotReady(status.resources) ? { ...status, state: 'Failed' } : status;
+    const outcome: ClusterStatus = withRefusedPermissions(status.state === 'Applied' && meshNotReady(status.resources) ? { ...status, state: 'Failed' } : status, judgement);
     if (opts.writeStatus !== false) await this.writeStatus(logicalCloudId, outcome);
     return boundedClusterStatus(outcome);
   }

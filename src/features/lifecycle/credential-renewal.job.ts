@@ -3,6 +3,9 @@
  * certificate two thirds into its lifetime are applied again (the user controller re-issues what
  * is due; everything else is left as it is). Every replica runs the job; the logical cloud's
  * lease lets exactly one apply happen, the others' attempts answer "in progress" and are skipped.
+ * A renewal is an automatic apply: unless an admin made the last explicit apply, the project's
+ * policy as it is now bounds it (a cluster the policy no longer admits gets no new certificate
+ * and is Failed with the reason; see reapply-policy.ts).
  */
 import { SYSTEM_PRINCIPAL } from '../../auth/authorize.js';
 import type { NamedRecordStore } from '../../db/named-record-store.js';
@@ -37,7 +40,8 @@ export class CredentialRenewalJob {
       const lc = await this.logicalClouds.getById(id);
       if (!lc) continue;
       try {
-        await this.lifecycle.apply(lc.scope.project!, lc.name, SYSTEM_PRINCIPAL);
+        // Automatic: it obeys the project's policy as it is now unless an admin made the last explicit apply.
+        await this.lifecycle.apply(lc.scope.project!, lc.name, SYSTEM_PRINCIPAL, { automatic: true });
         renewed.push(id);
         this.logger.info({ project: lc.scope.project, logicalCloud: lc.name }, 'renewing tenant certificates');
       } catch (error) {

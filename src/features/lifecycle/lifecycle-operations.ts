@@ -11,6 +11,7 @@ import type { TenantIdentity } from '../../domain/tenant-identity.js';
 import type { Logger } from '../../logger.js';
 import type { ClusterReferenceRecord, LogicalCloudRecord } from '../logical-clouds/logical-cloud.model.js';
 import { placementOf, samePlacement, type ClusterReconciler, type LogicalCloudRecords } from './cluster-reconciler.js';
+import { withRefusedPermissions } from './reapply-policy.js';
 import type { CredentialsStore } from './credentials.store.js';
 import type { ClusterPlacement, ClusterStatus, LifecycleDocument, LifecycleStatusStore } from './lifecycle-status.store.js';
 import type { OperationRunner } from './operation-runner.js';
@@ -28,6 +29,19 @@ export interface LifecycleOperationsOptions {
   observer?: LifecycleObserver | undefined;
 }
 
+/** What a new apply records beside its clusters. */
+export interface ApplyRequest {
+  /** Start this new credential generation (a revocation). */
+  credentialGeneration?: string;
+  /** Also remove the identities the tenant made in its namespace (a revocation that cleans up). */
+  removeTenantIdentities?: boolean;
+  /** An explicit apply: whether its caller is an admin; `inherit`: an automatic one (renewal) keeps what the last explicit apply recorded. */
+  policyExempt: boolean | 'inherit';
+}
+
+/** Objects an audit line names at most (the rest are counted). */
+const AUDITED_OBJECTS = 100;
+
 /** Resource and warning lines per cluster kept when an operation that broke off is recorded. */
 const RECORDED_LINES = 20;
 
@@ -41,6 +55,9 @@ async function mapWithConcurrency<T>(items: T[], limit: number, work: (item: T) 
 }
 
 export class LifecycleOperations {
+  /** The audit trail (as src/observability/audit.ts writes it): what a revocation removed that the tenant had made. */
+  private readonly audit: Logger;
+
   constructor(
     private readonly runner: OperationRunner,
     private readonly reconciler: ClusterReconciler,
@@ -48,10 +65,15 @@ export class LifecycleOperations {
     private readonly credentials: Pick<CredentialsStore, 'delete'>,
     private readonly options: LifecycleOperationsOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    // Audit lines are written at info also when the service logs only warnings; silent stays silent.
+    const level = logger.level === 'silent' || logger.levelVal <= 30 ? logger.level : 'info';
+    this.audit = logger.child({ name: 'audit', audit: true }, { level });
+  }
 
-  /** Records an apply of the logical cloud onto the references' clusters and starts it. `credentialGeneration`: start that new generation. */
-  async startApply(project: string, lc: LogicalCloudRecord, placements: ClusterPlacement[], credentialGeneration?: string): Promise<LifecycleDocument> {
+  /** Records an apply of the logical cloud onto the references' clusters and starts it. */
+  async startApply(project: string, lc: LogicalCloudRecord, placements: ClusterPlacement[], request: ApplyRequest): Promise<LifecycleDocument> {
+    const { credentialGeneration, removeTenantIdentities } = request;
     await this.runner.claim(lc);
     const previous = await this.status.get(lc.id);
     const doc: LifecycleDocument = {
@@ -59,8 +81,15 @@ export class LifecycleOperations {
       project,
       logicalCloud: lc.name,
       state: 'Instantiating',
-      operation: { kind: 'apply', inProgress: true, requestedAt: new Date(), ...(credentialGeneration ? { credentialGeneration } : {}) },
+      operation: {
+        kind: 'apply',
+        inProgress: true,
+        requestedAt: new Date(),
+        ...(credentialGeneration ? { credentialGeneration } : {}),
+        ...(removeTenantIdentities ? { removeTenantIdentities: true } : {}),
+      },
       clusters: placements.map((p) => ({ ...p, state: 'Pending', resources: [], warnings: [] })),
+      policyExempt: request.policyExempt === 'inherit' ? previous?.policyExempt === true : request.policyExempt,
       // Until this apply is done, objects may be left where the previous one put them.
       placements: mergePlacements(previous?.placements ?? [], placements),
       heldBefore: previous?.placements ?? [],
@@ -132,8 +161,12 @@ export class LifecycleOperations {
       await this.failApply(doc, `the tenant's credentials could not be prepared: ${(error as Error).message}`);
       return;
     }
-    const work = { project, logicalCloud: loaded.lc, permissions: loaded.permissions, quotas: loaded.quotas, ...(tenant ? { tenant } : {}) };
     const current = loaded.references.map(placementOf);
+    // Unless an admin applied it last, the project's policy as it is now bounds the apply (reapply-policy.ts).
+    const judgement = doc.policyExempt ? undefined : await this.reconciler.judgePolicy(project, loaded.lc, loaded.permissions, current);
+    const permissions = judgement?.admitted ?? loaded.permissions;
+    const work = { project, logicalCloud: loaded.lc, permissions, quotas: loaded.quotas, ...(tenant ? { tenant } : {}) };
+    const cleanUp = doc.operation.removeTenantIdentities === true;
     // A cluster no longer referenced is cleaned up (unless another reference now names it).
     const removed = doc.placements.filter((p) => !current.some((c) => c.provider === p.provider && c.cluster === p.cluster));
     // A cluster this apply added, on which it certainly created nothing, holds nothing of it.
@@ -150,8 +183,13 @@ export class LifecycleOperations {
     await this.status.setClusters(logicalCloudId, [...first].map(applying));
     await mapWithConcurrency(steps, this.options.concurrency, async ({ p, kind }) => {
       if (kind === 'apply' && !first.has(p)) await this.reconciler.writeStatus(logicalCloudId, applying(p));
-      const outcome = await this.workCluster(work, p, kind, { reference: referenceOf(loaded, p) });
-      if (!outcome) return;
+      const refusal = kind === 'apply' ? judgement?.clusterRefusal(p) : undefined;
+      const outcome = refusal
+        ? await this.reconciler.refuseCluster(logicalCloudId, p, refusal)
+        : await this.workCluster(work, p, kind, { reference: referenceOf(loaded, p), ...(kind === 'apply' && cleanUp ? { removeTenantIdentities: true } : {}) });
+      if (!outcome || !this.runner.holds(logicalCloudId)) return;
+      if (kind === 'apply' && !refusal) outcome.status = withRefusedPermissions(outcome.status, judgement);
+      if (outcome.removedIdentities?.length) this.auditRemoved(project, loaded.lc.name, p, outcome.removedIdentities);
       if (kind === 'apply' && outcome.nothingCreated && !heldBefore.some((q) => samePlacement(p, q))) holdsNothing.add(p);
       if (kind === 'remove') {
         // A removed cluster that was cleaned up leaves the status; one that failed stays visible.
@@ -224,6 +262,22 @@ export class LifecycleOperations {
       clusters: doc.placements.length,
     });
     this.logger.info({ project, logicalCloud: loaded.lc.name, failed: stillHolding.length > 0 }, 'terminate finished');
+  }
+
+  /** One audit line per cluster of a revocation that removed what the tenant had made there. */
+  private auditRemoved(project: string, logicalCloud: string, p: ClusterPlacement, removed: string[]): void {
+    this.audit.info(
+      {
+        event: 'tenant-identities-removed',
+        project,
+        logicalCloud,
+        clusterReference: p.reference,
+        cluster: `${p.provider}/${p.cluster}`,
+        removed: removed.slice(0, AUDITED_OBJECTS),
+        ...(removed.length > AUDITED_OBJECTS ? { removedOmitted: removed.length - AUDITED_OBJECTS } : {}),
+      },
+      `revocation removed ${removed.length} tenant-made object(s) on cluster ${p.provider}/${p.cluster}`,
+    );
   }
 
   /**

@@ -129,7 +129,15 @@ export interface LifecycleDocument {
     error?: string;
     /** Stopped on request (EMCO's …/stop) before it reached every cluster. */
     stopped?: boolean;
+    /** A revocation that also removes the identities the tenant made in its namespace (see tenant-identities.ts). */
+    removeTenantIdentities?: boolean;
   };
+  /**
+   * The last explicit apply (REST, gRPC, a revocation) was an admin's: the logical cloud is not
+   * bounded by its project's policy. Automatic re-applies (certificate renewal, drift repair) keep
+   * it as it is; absent (documents from before it was recorded) counts as false: bounded.
+   */
+  policyExempt?: boolean;
   /** Each cluster's status, sorted by reference (assembled from the per-cluster documents). */
   clusters: ClusterStatus[];
   /** Clusters that may hold objects of this logical cloud. */

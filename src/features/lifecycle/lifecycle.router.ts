@@ -9,6 +9,7 @@ import { parseInput } from '../../http/validation.js';
 import { kubeconfigToJson, kubeconfigToYaml } from '../../kubeconfig/kubeconfig.js';
 import { ClusterHealthSchema, clusterHealthView } from '../cluster-registry/cluster-health.router.js';
 import { STATUS_TEXT, type LifecycleService, type LogicalCloudStatus, type OperationSummary } from './lifecycle.service.js';
+import { downloadAs, DownloadRateLimitedError, type DownloadRateLimiter } from './tenant-kubeconfig.js';
 
 const LC = '/projects/:project/logical-clouds/:logicalCloud';
 
@@ -54,8 +55,12 @@ export const StatusBody = z.strictObject({
       credentialGeneration: z.string().optional(),
       error: z.string().optional(),
       stopped: z.boolean().optional(),
+      // A revocation that also removed the identities the tenant made (see the resource lines of each cluster).
+      removeTenantIdentities: z.boolean().optional(),
     })
     .nullable(),
+  // The last explicit apply was an admin's: renewal and drift repair are not bounded by the project's policy.
+  policyExempt: z.boolean(),
   credentials: z.strictObject({ generation: z.number() }).nullable(),
   clusters: z.array(
     z.strictObject({
@@ -74,7 +79,7 @@ export const StatusBody = z.strictObject({
       'cluster-health': ClusterHealthSchema.nullable(),
       resources: z.array(
         z.strictObject({
-          category: z.enum(['namespace', 'user-certificate', 'role', 'role-binding', 'quota', 'ca', 'mesh']),
+          category: z.enum(['namespace', 'user-certificate', 'role', 'role-binding', 'quota', 'isolation', 'ca', 'mesh']),
           kind: z.string(),
           name: z.string(),
           status: z.enum(RESOURCE_STATES),
@@ -113,6 +118,17 @@ const KUBECONFIG_CONTENT = { 'application/yaml': KubeconfigJson, 'application/js
  */
 export const OperationRequest = z.looseObject({}).meta({ description: 'ignored: none, {} or emcoctl\'s {"metadata":{"name":""}} (any JSON object)' });
 
+/** The body of POST …/revoke-credentials: none, `{}`, or what else to remove. */
+export const RevokeRequest = z.strictObject({
+  removeTenantIdentities: z
+    .boolean()
+    .optional()
+    .meta({
+      description:
+        "Also remove, on every cluster, in the logical cloud's namespace: RoleBindings the DCM did not make that bind a ServiceAccount or User, and ServiceAccounts the DCM did not make (but default) with their token Secrets",
+    }),
+});
+
 const KubeconfigQuery = z.object({ 'cluster-reference': z.string().min(1).max(128).optional() });
 
 /** The body of GET …/status (design 15): overall status, then per cluster and resource. */
@@ -133,6 +149,7 @@ export function statusView({ logicalCloud, status, credentials, health, drift }:
     status: STATUS_TEXT[status?.state ?? 'Created'],
     state: status?.state ?? 'Created',
     operation: status?.operation ?? null,
+    policyExempt: status?.policyExempt === true,
     // The tenant's credential generation (a new one after every revocation and terminate) and each certificate's expiry.
     credentials: credentials?.generation !== undefined ? { generation: credentials.generation } : null,
     clusters: (status?.clusters ?? []).map((c) => ({
@@ -173,7 +190,17 @@ export function statusView({ logicalCloud, status, credentials, health, drift }:
   };
 }
 
-export function declareLifecycleRoutes(router: Router, registry: OpenApiRegistry, lifecycle: LifecycleService): void {
+export interface LifecycleRouteOptions {
+  /** Token users' kubeconfig downloads per (caller, logical cloud); beyond, 429 with Retry-After. */
+  kubeconfigDownloads?: DownloadRateLimiter;
+}
+
+/** A download refused by the rate limit, as a REST answer. */
+const TOO_MANY_DOWNLOADS = {
+  description: "Too many downloads of a token user's kubeconfig by this caller (DCM_KUBECONFIG_DOWNLOADS_PER_MINUTE); Retry-After says when to try again",
+};
+
+export function declareLifecycleRoutes(router: Router, registry: OpenApiRegistry, lifecycle: LifecycleService, options: LifecycleRouteOptions = {}): void {
   const p = (req: Request) => req.params as { project: string; logicalCloud: string; reference?: string };
 
   const operation = (path: string, summary: string, status: 200 | 202, run: (project: string, lc: string, caller: Principal) => Promise<OperationSummary>) =>
@@ -201,11 +228,26 @@ export function declareLifecycleRoutes(router: Router, registry: OpenApiRegistry
   operation('instantiate', 'EMCO name of apply', 202, (pr, lc, caller) => lifecycle.apply(pr, lc, caller));
   operation('update', 'EMCO name of re-apply after changes', 202, (pr, lc, caller) => lifecycle.apply(pr, lc, caller));
   operation('terminate', 'Remove everything the DCM created on the clusters', 202, (pr, lc) => lifecycle.terminate(pr, lc));
-  operation(
-    'revoke-credentials',
-    "Revoke the tenant's credentials: a new key and group, new certificates on every cluster, bindings moved; every earlier kubeconfig stops working",
-    202,
-    (pr, lc, caller) => lifecycle.revokeCredentials(pr, lc, caller),
+  declareRoute(
+    router,
+    registry,
+    API_PREFIX,
+    {
+      method: 'post',
+      path: `${LC}/revoke-credentials`,
+      tag: 'Lifecycle',
+      summary:
+        "Revoke the tenant's credentials: a new key and group, new certificates on every cluster, bindings moved; every earlier kubeconfig stops working. With removeTenantIdentities, also what the tenant made itself (ServiceAccounts, their tokens, their bindings)",
+      body: RevokeRequest,
+      bodyRequired: false,
+      examples: { none: {}, cleanUp: { removeTenantIdentities: true } },
+      responses: { 202: { description: 'Accepted; follow GET …/status', schema: OperationBody }, 409: { description: 'Precondition or state conflict' } },
+    },
+    async (req, res) => {
+      const body = parseInput(RevokeRequest, req.body);
+      const result = await lifecycle.revokeCredentials(p(req).project, p(req).logicalCloud, callerOf(res), body);
+      res.status(202).json(operationBody(result));
+    },
   );
   operation('stop', 'EMCO: the operation under way starts no further cluster; the clusters it did not reach end Failed', 200, (pr, lc) => lifecycle.stop(pr, lc));
 
@@ -220,7 +262,19 @@ export function declareLifecycleRoutes(router: Router, registry: OpenApiRegistry
   );
 
   const sendKubeconfig = async (req: Request, res: Response, reference: string | undefined) => {
-    const kubeconfig = await lifecycle.kubeconfig(p(req).project, p(req).logicalCloud, reference);
+    const caller = callerOf(res);
+    let kubeconfig;
+    try {
+      // A token user's download mints a token on every cluster: counted per (caller, logical cloud).
+      kubeconfig = await downloadAs(options.kubeconfigDownloads, `${caller.source}:${caller.name}`, () =>
+        lifecycle.kubeconfig(p(req).project, p(req).logicalCloud, reference),
+      );
+    } catch (error) {
+      if (!(error instanceof DownloadRateLimitedError)) throw error;
+      res.setHeader('Retry-After', String(error.retryAfterSeconds));
+      res.status(429).json({ name: error.name, message: error.message, details: [] });
+      return;
+    }
     const filename = `${p(req).logicalCloud}${reference ? `-${reference}` : ''}.kubeconfig`;
     res.setHeader('Content-Disposition', `attachment; filename="${filename.replace(/[^A-Za-z0-9._-]/g, '_')}"`);
     res.setHeader('Cache-Control', 'no-store');
@@ -239,7 +293,7 @@ export function declareLifecycleRoutes(router: Router, registry: OpenApiRegistry
       tag: 'Lifecycle',
       summary: "The tenant's kubeconfig (design 2): one cluster with ?cluster-reference=, else a context per cluster; YAML, or JSON with Accept: application/json",
       query: { 'cluster-reference': { description: 'a cluster reference of the logical cloud', schema: KubeconfigQuery.shape['cluster-reference'] } },
-      responses: { 200: { description: 'kubeconfig', content: KUBECONFIG_CONTENT }, 409: { description: 'Not applied yet / no certificate yet' } },
+      responses: { 200: { description: 'kubeconfig', content: KUBECONFIG_CONTENT }, 409: { description: 'Not applied yet / no certificate yet' }, 429: TOO_MANY_DOWNLOADS },
     },
     async (req, res) => {
       const query = parseInput(KubeconfigQuery, req.query, 'query');
@@ -255,7 +309,7 @@ export function declareLifecycleRoutes(router: Router, registry: OpenApiRegistry
       path: `${LC}/cluster-references/:reference/kubeconfig`,
       tag: 'Lifecycle',
       summary: 'EMCO path of the kubeconfig of one cluster reference',
-      responses: { 200: { description: 'kubeconfig', content: KUBECONFIG_CONTENT }, 409: { description: 'Not applied yet / no certificate yet' } },
+      responses: { 200: { description: 'kubeconfig', content: KUBECONFIG_CONTENT }, 409: { description: 'Not applied yet / no certificate yet' }, 429: TOO_MANY_DOWNLOADS },
     },
     async (req, res) => sendKubeconfig(req, res, p(req).reference),
   );

@@ -22,9 +22,10 @@ import type { ClusterRecord, ClusterSecrets, ClusterService } from '../cluster-r
 import { pairsToMap } from '../../db/named-record-store.js';
 import type { LogicalCloudRecord } from '../logical-clouds/logical-cloud.model.js';
 import type { LifecycleGuard, LogicalCloudService, LogicalCloudStores } from '../logical-clouds/logical-cloud.service.js';
-import type { Caller, ProjectPolicyService } from '../project-policies/project-policy.service.js';
+import { logicalCloudBoundary, type Caller, type ProjectPolicyService } from '../project-policies/project-policy.service.js';
 import type { ClusterHealth } from '../cluster-registry/cluster-health.store.js';
 import { ClusterReconciler, placementOf, type ReconcileOptions } from './cluster-reconciler.js';
+import { ReapplyPolicy } from './reapply-policy.js';
 import { newGenerationId, type CredentialsStore } from './credentials.store.js';
 import { InterruptedOperationsJob } from './interrupted-operations.job.js';
 import { LifecycleOperations, type LifecycleObserver } from './lifecycle-operations.js';
@@ -95,14 +96,15 @@ export class LifecycleService implements LifecycleGuard {
     private readonly status: LifecycleStatusStore,
     private readonly credentials: CredentialsStore,
     leases: LeaseStore,
-    private readonly policies: Pick<ProjectPolicyService, 'enforce'>,
+    private readonly policies: Pick<ProjectPolicyService, 'enforce' | 'get'>,
     controllers: Controllers,
     private readonly options: LifecycleOptions,
     logger: Logger,
   ) {
     const { replicaId, leaseTtlMs, stops, connect, health, concurrency, operationsConcurrency, observer, tokenSeconds } = options;
     this.runner = new OperationRunner(leases, { replicaId, leaseTtlMs, stops, ...(operationsConcurrency ? { maxRunning: operationsConcurrency } : {}) }, logger);
-    this.reconciler = new ClusterReconciler(stores, clusters, status, credentials, controllers, { connect, ...(health ? { health } : {}) });
+    const policy = new ReapplyPolicy(policies, clusters);
+    this.reconciler = new ClusterReconciler(stores, clusters, status, credentials, controllers, { connect, policy, ...(health ? { health } : {}) });
     this.operations = new LifecycleOperations(this.runner, this.reconciler, status, credentials, { concurrency, observer }, logger);
     this.interrupted = new InterruptedOperationsJob(status, this.runner, (doc) => this.operations.resume(doc), leaseTtlMs, logger);
     this.kubeconfigs = new TenantKubeconfigs(stores.clusterReferences, clusters, status, credentials, { connect, tokenSeconds });
@@ -129,9 +131,18 @@ export class LifecycleService implements LifecycleGuard {
   /**
    * Applies the logical cloud. A non-admin caller's apply is checked against the project's
    * policy as a whole (a policy narrowed since the logical cloud was written is enforced here).
-   * `credentialGeneration`: start that new credential generation (revocation).
+   * `credentialGeneration`: start that new credential generation (revocation); `removeTenantIdentities`:
+   * also remove what the tenant made in its namespace (see tenant-identities.ts). `automatic`: an
+   * apply nobody asked for (certificate renewal): not checked here, and it keeps whether the last
+   * explicit apply was an admin's; either way, unless an admin's, the policy as it is then bounds
+   * each cluster's work (see reapply-policy.ts).
    */
-  async apply(project: string, name: string, caller: Caller, request: { credentialGeneration?: string } = {}): Promise<OperationSummary> {
+  async apply(
+    project: string,
+    name: string,
+    caller: Caller,
+    request: { credentialGeneration?: string; removeTenantIdentities?: boolean; automatic?: boolean } = {},
+  ): Promise<OperationSummary> {
     const lc = await this.logicalClouds.resolve(project, name);
     this.runner.refuseWhileRunning(lc);
     const [references, permissions, quotas] = await Promise.all([
@@ -140,7 +151,7 @@ export class LifecycleService implements LifecycleGuard {
       this.stores.clusterQuotas.list({ logicalCloudId: lc.id }),
     ]);
     checkApply(lc, { referenceCount: references.total, permissionCount: permissions.total, permissions: permissions.items });
-    if (!caller.admin) {
+    if (!caller.admin && !request.automatic) {
       // A cluster no longer registered is judged by its names alone (the apply then fails it).
       const clusters = await Promise.all(
         references.items.map(async (r) => {
@@ -152,13 +163,17 @@ export class LifecycleService implements LifecycleGuard {
         }),
       );
       await this.policies.enforce(caller, project, {
-        level: lc.data.level,
+        ...logicalCloudBoundary(lc.data),
         permissions: permissions.items.map((p) => ({ ...p.data, name: p.name })),
         clusters,
       });
     }
     const placements = references.items.map(placementOf);
-    const doc = await this.operations.startApply(project, lc, placements, request.credentialGeneration);
+    const doc = await this.operations.startApply(project, lc, placements, {
+      ...(request.credentialGeneration ? { credentialGeneration: request.credentialGeneration } : {}),
+      ...(request.removeTenantIdentities ? { removeTenantIdentities: true } : {}),
+      policyExempt: request.automatic ? 'inherit' : caller.admin,
+    });
     return { logicalCloud: lc, clusters: placements.map((p) => p.reference), quotas: quotas.items.map((q) => q.name), state: doc.state };
   }
 
@@ -186,12 +201,14 @@ export class LifecycleService implements LifecycleGuard {
    * Revocation without a CRL (Kubernetes checks none for client certificates): a new
    * credential generation (new key, new group) and a normal apply, which issues new
    * certificates on every cluster and moves every binding to the new group, so every earlier
-   * kubeconfig stops working there.
+   * kubeconfig stops working there. `removeTenantIdentities`: on every cluster, also remove the
+   * identities the tenant made in its namespace (ServiceAccounts, their token Secrets, bindings
+   * of accounts and users; see tenant-identities.ts), which a new generation alone leaves working.
    */
-  async revokeCredentials(project: string, name: string, caller: Caller): Promise<OperationSummary> {
+  async revokeCredentials(project: string, name: string, caller: Caller, options: { removeTenantIdentities?: boolean } = {}): Promise<OperationSummary> {
     const lc = await this.logicalClouds.resolve(project, name);
     checkRevoke(lc, await this.status.get(lc.id));
-    return this.apply(project, name, caller, { credentialGeneration: newGenerationId() });
+    return this.apply(project, name, caller, { credentialGeneration: newGenerationId(), ...(options.removeTenantIdentities ? { removeTenantIdentities: true } : {}) });
   }
 
   async getStatus(project: string, name: string): Promise<LogicalCloudStatus> {

@@ -3,7 +3,13 @@
  * has a credential now. A certificate user's entry carries the current generation's certificate
  * for that cluster and the generation's key; a token user's a new bound token of the
  * generation's ServiceAccount, requested from the cluster at every download.
+ *
+ * Because every token user's download mints a token on every cluster, such downloads are
+ * rate-limited per (caller, logical cloud): DownloadRateLimiter, applied to the downloads the
+ * transports run through `downloadAs` (REST and gRPC both do; they share one limiter).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { performance } from 'node:perf_hooks';
 import { NotFoundError, StateConflictError, UnavailableError } from '../../errors.js';
 import { buildKubeconfig, type Kubeconfig, type KubeconfigEntry } from '../../kubeconfig/kubeconfig.js';
 import type { ClusterGateway } from '../../kubernetes/cluster-gateway.js';
@@ -42,9 +48,15 @@ export class TenantKubeconfigs {
     const [doc, credentials] = await Promise.all([this.status.get(lc.id), this.credentials.get(lc.id)]);
     const entries: KubeconfigEntry[] = [];
     if (lc.data.user?.type === 'token') {
+      let counted = false;
       for (const ref of wanted) {
         const placed = doc?.clusters.find((c) => c.reference === ref.name && c.state === 'Applied');
         if (!placed || !credentials?.generationId || !TOKEN_STATES.includes(doc!.state)) continue;
+        // Counted once per download, before its first token is requested (a refused one requests none).
+        if (!counted) {
+          countDownload(lc.id);
+          counted = true;
+        }
         entries.push(await this.tokenEntry(lc, ref, tenantServiceAccount(credentials.generationId)));
       }
     } else {
@@ -92,3 +104,98 @@ const clusterPart = (ref: ClusterReferenceRecord, cluster: ClusterRecord) => ({
   ...(cluster.data.certificateAuthorityData ? { certificateAuthorityData: cluster.data.certificateAuthorityData } : {}),
   ...(cluster.data.insecureSkipTlsVerify ? { insecureSkipTlsVerify: true } : {}),
 });
+
+// ---- rate limit of token users' downloads ----------------------------------------------------
+
+const WINDOW_MS = 60_000;
+/** (caller, logical cloud) pairs remembered at most; beyond, the least recently used are forgotten. */
+export const DEFAULT_DOWNLOAD_LIMITER_ENTRIES = 10_000;
+
+/** A download refused by the rate limit: REST answers 429 with Retry-After, gRPC RESOURCE_EXHAUSTED. */
+export class DownloadRateLimitedError extends Error {
+  constructor(
+    readonly retryAfterSeconds: number,
+    readonly perMinute: number,
+  ) {
+    super(
+      `at most ${perMinute} kubeconfig downloads of a token user's logical cloud per caller and minute (each requests a new token on every cluster; ` +
+        `DCM_KUBECONFIG_DOWNLOADS_PER_MINUTE); try again in ${retryAfterSeconds} s`,
+    );
+    this.name = 'TooManyRequests';
+  }
+}
+
+export interface DownloadRateLimiterOptions {
+  /** Downloads per key and minute (a burst of as many, then one every 60 s / perMinute). */
+  perMinute: number;
+  /** Keys remembered at most (default DEFAULT_DOWNLOAD_LIMITER_ENTRIES). */
+  maxEntries?: number;
+  /** Milliseconds of a monotonic clock (tests pass their own). */
+  now?: () => number;
+}
+
+/**
+ * A token bucket per key, in memory (per replica): `perMinute` downloads at once, refilled at
+ * `perMinute` per minute. The map is bounded: a key whose bucket is full again (untouched for a
+ * minute) is dropped, and beyond `maxEntries` keys the least recently used go first.
+ */
+export class DownloadRateLimiter {
+  readonly perMinute: number;
+  private readonly maxEntries: number;
+  private readonly now: () => number;
+  /** In order of last use (a key is moved to the end when used): the oldest first. */
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(options: DownloadRateLimiterOptions) {
+    if (!Number.isInteger(options.perMinute) || options.perMinute < 1) throw new RangeError('perMinute must be a positive integer');
+    const maxEntries = options.maxEntries ?? DEFAULT_DOWNLOAD_LIMITER_ENTRIES;
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a positive integer');
+    this.perMinute = options.perMinute;
+    this.maxEntries = maxEntries;
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  /** Keys remembered now. */
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  /** Takes one download for the key, or throws DownloadRateLimitedError (which takes none). */
+  take(key: string): void {
+    const now = this.now();
+    const perMs = this.perMinute / WINDOW_MS;
+    const bucket = this.buckets.get(key);
+    const tokens = bucket ? Math.min(this.perMinute, bucket.tokens + Math.max(0, now - bucket.at) * perMs) : this.perMinute;
+    this.buckets.delete(key);
+    if (tokens < 1) {
+      this.buckets.set(key, { tokens, at: now });
+      throw new DownloadRateLimitedError(Math.max(1, Math.ceil((1 - tokens) / perMs / 1000)), this.perMinute);
+    }
+    this.buckets.set(key, { tokens: tokens - 1, at: now });
+    this.evict(now);
+  }
+
+  private evict(now: number): void {
+    for (const [key, { at }] of this.buckets) {
+      // Full again (a bucket refills completely within a minute) or too many keys: forgotten, oldest first.
+      if (now - at < WINDOW_MS && this.buckets.size <= this.maxEntries) break;
+      this.buckets.delete(key);
+    }
+  }
+}
+
+const downloads = new AsyncLocalStorage<{ limiter: DownloadRateLimiter; caller: string }>();
+
+/**
+ * Runs a kubeconfig download for a caller (e.g. `token:alice`): a token user's download in it
+ * takes one from the limiter for (caller, logical cloud) before any token is requested, and
+ * fails with DownloadRateLimitedError beyond the limit. Without a limiter nothing is counted.
+ */
+export function downloadAs<T>(limiter: DownloadRateLimiter | undefined, caller: string, download: () => Promise<T>): Promise<T> {
+  return limiter ? downloads.run({ limiter, caller }, download) : download();
+}
+
+function countDownload(logicalCloudId: string): void {
+  const context = downloads.getStore();
+  context?.limiter.take(`${context.caller}\u0000${logicalCloudId}`);
+}

@@ -1,6 +1,7 @@
 /** The logical cloud body of the design (endpoints 1, 3, 5), plus EMCO's `userName` and `level`. */
 import { z } from 'zod';
-import { dns1123Label, isLabelValue, kubernetesUserName, labelMap, PATTERNS } from '../../validation/kubernetes-rules.js';
+import { NETWORK_MODES, POD_SECURITY_LEVELS } from '../../domain/logical-cloud.js';
+import { dns1123Label, isLabelValue, kubernetesUserName, labelMap, parseQuantity, PATTERNS } from '../../validation/kubernetes-rules.js';
 import { atMost, boundedString, LIMITS } from '../../validation/limits.js';
 import { MetadataSchema, UpdateMetadataSchema } from '../metadata.js';
 import { InlinePermissionSchema } from '../user-permissions/permission.schema.js';
@@ -63,6 +64,43 @@ const ServiceMeshSchema = z.strictObject({
   nameConstraints: z.boolean({ error: 'nameConstraints is true or false' }).optional(),
 });
 
+/** A positive Kubernetes quantity (the quota grammar), bounded in length. */
+const positiveQuantity = boundedString(LIMITS.quotaValueLength).superRefine((s, ctx) => {
+  const value = parseQuantity(s);
+  if (value === undefined) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(s)} is not a Kubernetes quantity (examples: "100m", "0.5", "128Mi", "1Gi")` });
+  else if (value <= 0) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(s)} must be more than zero` });
+});
+
+const ResourcePairSchema = z.strictObject({ cpu: positiveQuantity.optional(), memory: positiveQuantity.optional() });
+
+/**
+ * How the logical cloud's namespace is made a boundary on every cluster (README "Isolation"):
+ * Pod Security level enforced, network isolation, and the requests/limits a container without
+ * `resources:` gets. Every field optional: EMCO and ONAP bodies get the defaults.
+ */
+export const IsolationSchema = z
+  .strictObject({
+    podSecurity: z.enum(POD_SECURITY_LEVELS, { message: 'podSecurity is "restricted", "baseline" (the default) or "privileged"' }).optional(),
+    network: z.enum(NETWORK_MODES, { message: 'network is "AllowSameNamespace" (the default), "DenyAll" or "AllowAll"' }).optional(),
+    containerDefaults: z
+      .strictObject({ requests: ResourcePairSchema.optional(), limits: ResourcePairSchema.optional() })
+      .superRefine((d, ctx) => {
+        for (const resource of ['cpu', 'memory'] as const) {
+          const request = d.requests?.[resource];
+          const limit = d.limits?.[resource];
+          if (request === undefined || limit === undefined) continue;
+          if ((parseQuantity(request) ?? 0) > (parseQuantity(limit) ?? Infinity)) {
+            ctx.addIssue({ code: 'custom', path: ['requests', resource], message: `the default request ${request} is more than the default limit ${limit}` });
+          }
+        }
+      })
+      .optional(),
+  })
+  .meta({
+    description: 'Pod Security, network isolation and container defaults of the namespace (level 1 only; every field optional).',
+    examples: [{ podSecurity: 'baseline', network: 'AllowSameNamespace', containerDefaults: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } } }],
+  });
+
 const SpecSchema = z
   .strictObject({
     // Namespaces reserved for Kubernetes, Istio and the DCM, or held by another logical cloud: 409 from the service.
@@ -73,6 +111,7 @@ const SpecSchema = z
     serviceMesh: ServiceMeshSchema.optional(),
     // Drift on the clusters: restored (enabled, the default) or only reported (paused).
     reconcile: z.enum(['enabled', 'paused'], { message: 'reconcile is "enabled" (drift is restored) or "paused" (drift is only reported)' }).optional(),
+    isolation: IsolationSchema.optional(),
   })
   .superRefine((spec, ctx) => {
     if (spec.serviceMesh?.enabled) {
@@ -83,7 +122,10 @@ const SpecSchema = z
         ctx.addIssue({ code: 'custom', path: ['labels', 'istio.io/rev'], message: "set by the DCM to the logical cloud's own control plane when serviceMesh is enabled" });
       }
     }
-    if ((spec.level ?? '1') !== '1') return;
+    if ((spec.level ?? '1') !== '1') {
+      if (spec.isolation !== undefined) ctx.addIssue({ code: 'custom', path: ['isolation'], message: 'isolation applies to a standard (level 1) logical cloud; an admin (level 0) one creates nothing on the clusters' });
+      return;
+    }
     if (spec.namespace === undefined) ctx.addIssue({ code: 'custom', path: ['namespace'], message: 'a standard (level 1) logical cloud needs a namespace' });
     if (spec.user === undefined) ctx.addIssue({ code: 'custom', path: ['user'], message: 'a standard (level 1) logical cloud needs a user' });
   })

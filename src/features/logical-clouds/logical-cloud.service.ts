@@ -7,11 +7,13 @@
  * delete, so a failure half-way leaves only records that nothing can reach.
  */
 import { randomUUID } from 'node:crypto';
-import { DuplicateNameError, type NamedRecordStore, type Page, type PageOf } from '../../db/named-record-store.js';
-import { reservedNamespaceOwner } from '../../domain/tenant-identity.js';
+import { DuplicateNameError, pairsToMap, type NamedRecordStore, type Page, type PageOf } from '../../db/named-record-store.js';
+import { DEFAULT_RESERVED_NAMESPACES, reservedNamespaceOwner } from '../../domain/tenant-identity.js';
 import { ConflictError, InvalidInputError, NotFoundError, PreconditionFailedError } from '../../errors.js';
+import { defaultsExceedingQuotas } from '../../validation/container-defaults.js';
+import { namespaceObjectRuleProblem } from '../../validation/namespaced-rules.js';
 import { reservedLabelKeyReason } from '../../validation/kubernetes-rules.js';
-import type { Caller, ProjectPolicyService } from '../project-policies/project-policy.service.js';
+import { logicalCloudBoundary, type Caller, type ProjectPolicyService } from '../project-policies/project-policy.service.js';
 import type { TopLevelService } from '../top-level.service.js';
 import type { Described } from '../metadata.js';
 import type { NamespaceClaimStore, NamespaceOwner } from './namespace-claims.store.js';
@@ -71,6 +73,13 @@ const CLAIM_GRACE_MS = 60_000;
 export const permissionNamespace = (lcNamespace: string, requested: string | undefined): string =>
   requested === undefined ? lcNamespace : requested;
 
+/** A permission in the logical cloud's namespace cannot grant the Namespace object itself (400 naming the field). */
+export function checkNamespacedRule(namespace: string, rule: Pick<PermissionRule, 'apiGroups' | 'resources'>, field: string): void {
+  if (namespace === '') return;
+  const problem = namespaceObjectRuleProblem(rule);
+  if (problem) throw InvalidInputError.forFields([{ field, message: problem }]);
+}
+
 export function checkPermissionNamespace(lcNamespace: string, requested: string | undefined, field: string): void {
   if (requested === undefined || requested === '' || requested === lcNamespace) return;
   throw InvalidInputError.forFields([
@@ -89,6 +98,8 @@ export class LogicalCloudService implements LogicalCloudResolver {
     private readonly projects: TopLevelService<Described>,
     private readonly policies: Pick<ProjectPolicyService, 'enforce' | 'allowedLabelPrefixes'>,
     private readonly namespaces: NamespaceClaimStore,
+    /** DCM_RESERVED_NAMESPACES. */
+    private readonly reservedNamespaces: readonly string[] = DEFAULT_RESERVED_NAMESPACES,
   ) {}
 
   /** The apply feature installs its lifecycle rules once it is wired. */
@@ -110,6 +121,7 @@ export class LogicalCloudService implements LogicalCloudResolver {
       if (seen.has(p.name)) throw InvalidInputError.forFields([{ field: `${field}.permission-name`, message: `${p.name} appears twice` }]);
       seen.add(p.name);
       checkPermissionNamespace(lc.namespace, p.namespace, `${field}.namespace`);
+      checkNamespacedRule(permissionNamespace(lc.namespace, p.namespace), p, `${field}.resources`);
     });
   }
 
@@ -136,10 +148,19 @@ export class LogicalCloudService implements LogicalCloudResolver {
     if (problems.length > 0) throw InvalidInputError.forFields(problems);
   }
 
+  /** The logical cloud's own container defaults must fit in each of its quotas (400 naming both). */
+  private async checkContainerDefaults(current: LogicalCloudRecord, data: LogicalCloudData): Promise<void> {
+    const defaults = data.isolation?.containerDefaults;
+    if (!defaults) return;
+    const quotas = await this.stores.clusterQuotas.list({ logicalCloudId: current.id });
+    const problems = defaultsExceedingQuotas(defaults, quotas.items.map((q) => ({ name: q.name, hard: pairsToMap(q.data.spec) })));
+    if (problems.length > 0) throw InvalidInputError.forFields(problems);
+  }
+
   /** The project's policy bounds what a non-admin caller may give a logical cloud: its level and its permissions. */
   private enforcePolicy(caller: Caller, project: string, data: LogicalCloudData, permissions: InlinePermission[] | undefined): Promise<void> {
     return this.policies.enforce(caller, project, {
-      level: data.level,
+      ...logicalCloudBoundary(data),
       ...(permissions ? { permissions: permissions.map((p) => ({ ...this.permissionData(data, p), name: p.name })) } : {}),
     });
   }
@@ -150,7 +171,7 @@ export class LogicalCloudService implements LogicalCloudResolver {
    */
   private async claimNamespace(caller: Caller, project: string, name: string, id: string, data: LogicalCloudData): Promise<void> {
     if (data.level !== '1' || data.namespace === '') return;
-    refuseReservedNamespace(data);
+    refuseReservedNamespace(data, this.reservedNamespaces);
     const holder = await this.namespaces.claim(data.namespace, { logicalCloudId: id, project, logicalCloud: name }, (h) => this.stillHolds(h, data.namespace));
     if (!holder) return;
     const visible = caller.admin || holder.project === project || caller.projects.has(holder.project);
@@ -174,7 +195,7 @@ export class LogicalCloudService implements LogicalCloudResolver {
     this.checkInlinePermissions(input.data, permissions);
     await this.checkLabels(project, input.data);
     await this.enforcePolicy(caller, project, input.data, permissions);
-    refuseReservedNamespace(input.data);
+    refuseReservedNamespace(input.data, this.reservedNamespaces);
     const id = randomUUID();
     const scope = { logicalCloudId: id };
     try {
@@ -245,6 +266,7 @@ export class LogicalCloudService implements LogicalCloudResolver {
       (current.data.user?.type ?? 'certificate') !== (input.data.user?.type ?? 'certificate');
     if (input.permissions) this.checkInlinePermissions(input.data, input.permissions);
     await this.checkLabels(project, input.data);
+    await this.checkContainerDefaults(current, input.data);
     await this.enforcePolicy(caller, project, input.data, input.permissions);
     const change = async () => {
       await this.guard.checkMutable(current, identityChanged ? 'identity' : 'update');
@@ -321,7 +343,7 @@ export class LogicalCloudService implements LogicalCloudResolver {
   async claimStoredNamespaces(): Promise<void> {
     const all = await this.stores.logicalClouds.findWhere({}, { 'data.level': '1' });
     for (const lc of all) {
-      if (lc.data.namespace === '' || reservedNamespaceOwner(lc.data.namespace)) continue;
+      if (lc.data.namespace === '' || reservedNamespaceOwner(lc.data.namespace, this.reservedNamespaces)) continue;
       await this.namespaces.claim(lc.data.namespace, { logicalCloudId: lc.id, project: lc.scope.project!, logicalCloud: lc.name }, async () => true);
     }
   }
@@ -331,9 +353,9 @@ export class LogicalCloudService implements LogicalCloudResolver {
   }
 }
 
-/** Namespaces of Kubernetes, Istio and the DCM's control planes are no tenant's (409 naming the owner). */
-function refuseReservedNamespace(data: LogicalCloudData): void {
-  const reserved = data.level === '1' ? reservedNamespaceOwner(data.namespace) : undefined;
+/** Namespaces of Kubernetes, the DCM's control planes and DCM_RESERVED_NAMESPACES (cluster add-ons) are no tenant's (409 naming the owner). */
+function refuseReservedNamespace(data: LogicalCloudData, reservedNamespaces: readonly string[]): void {
+  const reserved = data.level === '1' ? reservedNamespaceOwner(data.namespace, reservedNamespaces) : undefined;
   if (reserved) throw namespaceTaken(data.namespace, reserved);
 }
 

@@ -4,7 +4,15 @@ import { checkNameMatches, crudSpec, declareCrudRoutes } from '../../http/crud-r
 import type { OpenApiRegistry } from '../../http/openapi.js';
 import { z } from 'zod';
 import { describedFrom, MetadataView, metadataView } from '../metadata.js';
-import type { LogicalCloudData } from './logical-cloud.model.js';
+import {
+  DEFAULT_CONTAINER_DEFAULTS,
+  NETWORK_MODES,
+  networkModeOf,
+  POD_SECURITY_LEVELS,
+  podSecurityOf,
+  type IsolationSettings,
+  type LogicalCloudData,
+} from './logical-cloud.model.js';
 import {
   LogicalCloudCreateSchema,
   LogicalCloudUpdateSchema,
@@ -33,6 +41,7 @@ export function logicalCloudInput(body: LogicalCloudBody): LogicalCloudInput {
         }
       : {}),
     ...(spec.reconcile ? { reconcile: spec.reconcile } : {}),
+    ...(spec.isolation ? { isolation: isolationData(spec.isolation) } : {}),
   };
   const permissions = spec.user?.['user-permissions']?.map((p) => ({
     name: p['permission-name'],
@@ -43,6 +52,34 @@ export function logicalCloudInput(body: LogicalCloudBody): LogicalCloudInput {
   }));
   return { data, ...(permissions ? { permissions } : {}) };
 }
+
+/** The stored form of a body's isolation: only what was given (absent fields take the defaults when applied). */
+function isolationData(isolation: NonNullable<LogicalCloudBody['spec']['isolation']>): IsolationSettings {
+  const pair = (p: { cpu?: string | undefined; memory?: string | undefined } | undefined) =>
+    p ? { ...(p.cpu !== undefined ? { cpu: p.cpu } : {}), ...(p.memory !== undefined ? { memory: p.memory } : {}) } : undefined;
+  const requests = pair(isolation.containerDefaults?.requests);
+  const limits = pair(isolation.containerDefaults?.limits);
+  return {
+    ...(isolation.podSecurity ? { podSecurity: isolation.podSecurity } : {}),
+    ...(isolation.network ? { network: isolation.network } : {}),
+    ...(isolation.containerDefaults ? { containerDefaults: { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) } } : {}),
+  };
+}
+
+/** What a logical cloud's namespace gets, defaults filled in (level 1); the view shows what is in force. */
+export function isolationView(data: LogicalCloudData) {
+  const defaults = data.isolation?.containerDefaults;
+  return {
+    podSecurity: podSecurityOf(data),
+    network: networkModeOf(data),
+    containerDefaults: {
+      requests: { ...DEFAULT_CONTAINER_DEFAULTS.requests, ...defaults?.requests },
+      limits: { ...DEFAULT_CONTAINER_DEFAULTS.limits, ...defaults?.limits },
+    },
+  };
+}
+
+const PairView = z.strictObject({ cpu: z.string(), memory: z.string() });
 
 const RuleView = { namespace: z.string(), apiGroups: z.array(z.string()), resources: z.array(z.string()), verbs: z.array(z.string()) };
 
@@ -67,6 +104,13 @@ export const LogicalCloudViewSchema = z.strictObject({
       .optional(),
     serviceMesh: z.strictObject({ enabled: z.boolean(), network: z.string().optional(), nameConstraints: z.boolean() }),
     reconcile: z.enum(['enabled', 'paused']),
+    isolation: z
+      .strictObject({
+        podSecurity: z.enum(POD_SECURITY_LEVELS),
+        network: z.enum(NETWORK_MODES),
+        containerDefaults: z.strictObject({ requests: PairView, limits: PairView }),
+      })
+      .optional(),
     clusters: z.array(z.string()),
   }),
 });
@@ -84,6 +128,16 @@ export const DESIGN_LOGICAL_CLOUD = {
         { 'permission-name': 'permission-2', apiGroups: [''], resources: ['configmaps'], verbs: ['*'] },
       ],
     },
+  },
+};
+
+/** A logical cloud that sets its namespace's isolation (docs/isolation.md). */
+export const ISOLATED_LOGICAL_CLOUD = {
+  metadata: { name: 'lc-isolated' },
+  spec: {
+    namespace: 'ns-isolated',
+    user: { 'user-name': 'user-2', type: 'certificate' },
+    isolation: { podSecurity: 'restricted', network: 'DenyAll', containerDefaults: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } } },
   },
 };
 
@@ -124,6 +178,7 @@ export function logicalCloudView({ record, permissions, clusterReferences }: Log
         nameConstraints: data.serviceMesh?.nameConstraints !== false,
       },
       reconcile: data.reconcile ?? 'enabled',
+      ...(data.level === '1' ? { isolation: isolationView(data) } : {}),
       clusters: clusterReferences.map((r) => r.data.cluster),
     },
   };
@@ -153,8 +208,11 @@ export const logicalCloudCrud = (logicalClouds: LogicalCloudService) =>
     delete: (p, name) => logicalClouds.delete(p.project!, name),
     view: logicalCloudView,
     viewSchema: LogicalCloudViewSchema,
-    rules: { create: "Beyond the schema (400): `user-name` and `userName` must agree when both are given; an inline permission's namespace must be the logical cloud's or \"\"; label keys under kubernetes.io, k8s.io, istio.io or dcm.onap.org are reserved unless the project's policy allows them. A namespace held by another logical cloud or reserved is a 409.", update: "Beyond the schema (400): `user-name` and `userName` must agree when both are given; an inline permission's namespace must be the logical cloud's or \"\"; label keys under kubernetes.io, k8s.io, istio.io or dcm.onap.org are reserved unless the project's policy allows them. A namespace held by another logical cloud or reserved is a 409." },
-    examples: { create: { 'lc-1': DESIGN_LOGICAL_CLOUD }, update: { 'lc-1': { spec: DESIGN_LOGICAL_CLOUD.spec } } },
+    rules: { create: "Beyond the schema (400): `user-name` and `userName` must agree when both are given; an inline permission's namespace must be the logical cloud's or \"\", and a namespaced one cannot name `namespaces`; isolation's container defaults must fit the logical cloud's quotas; label keys under kubernetes.io, k8s.io, istio.io or dcm.onap.org are reserved unless the project's policy allows them. A namespace held by another logical cloud or reserved is a 409.", update: "Beyond the schema (400): `user-name` and `userName` must agree when both are given; an inline permission's namespace must be the logical cloud's or \"\"; label keys under kubernetes.io, k8s.io, istio.io or dcm.onap.org are reserved unless the project's policy allows them. A namespace held by another logical cloud or reserved is a 409." },
+    examples: {
+      create: { 'lc-1': DESIGN_LOGICAL_CLOUD, 'lc-isolated': ISOLATED_LOGICAL_CLOUD },
+      update: { 'lc-1': { spec: DESIGN_LOGICAL_CLOUD.spec }, 'lc-isolated': { spec: ISOLATED_LOGICAL_CLOUD.spec } },
+    },
   });
 
 export function declareLogicalCloudRoutes(router: Router, registry: OpenApiRegistry, logicalClouds: LogicalCloudService): void {

@@ -1,6 +1,7 @@
 /** GET (project callers and admins), PUT and DELETE (admins) of /v2/projects/{project}/policy. */
 import type { Request, Router } from 'express';
 import { z } from 'zod';
+import { NETWORK_MODES, POD_SECURITY_LEVELS } from '../../domain/logical-cloud.js';
 import { callerOf } from '../../http/caller.js';
 import { API_PREFIX } from '../../http/crud-routes.js';
 import { declareRoute, type OpenApiRegistry } from '../../http/openapi.js';
@@ -22,6 +23,10 @@ export const ProjectPolicyViewSchema = z.strictObject({
     namespacedCeiling: z.array(RuleBody),
     clusterWide: z.strictObject({ allowed: z.boolean(), ceiling: z.array(RuleBody) }),
     allowedLabelPrefixes: z.array(z.string()),
+    podSecurity: z.strictObject({ minimum: z.enum(POD_SECURITY_LEVELS) }),
+    network: z.strictObject({ allowed: z.array(z.enum(NETWORK_MODES)) }),
+    mesh: z.strictObject({ allowUnconstrainedIntermediates: z.boolean() }),
+    namespacePrefix: z.string(),
   }),
 });
 
@@ -64,6 +69,9 @@ export function declareProjectPolicyRoutes(router: Router, registry: OpenApiRegi
             clusters: { providers: ['edge'], clusters: ['core/cluster-1'] },
             namespacedCeiling: [{ apiGroups: ['', 'apps'], resources: ['pods', 'deployments'], verbs: ['get', 'list', 'watch'] }],
             clusterWide: { allowed: false },
+            podSecurity: { minimum: 'restricted' },
+            network: { allowed: ['AllowSameNamespace', 'DenyAll'] },
+            namespacePrefix: 'team-a-',
           },
         },
       },

@@ -3,6 +3,7 @@
  * it then takes the default of a new project (see defaultProjectPolicy).
  */
 import { z } from 'zod';
+import { NETWORK_MODES, POD_SECURITY_LEVELS } from '../../domain/logical-cloud.js';
 import { DEFAULT_CLUSTER_WIDE_CEILING, defaultProjectPolicy, type ProjectPolicy } from '../../auth/tenant-policy.js';
 import { allowedLabelPrefix, labelMap, resourceName } from '../../validation/kubernetes-rules.js';
 import { boundedString, LIMITS } from '../../validation/limits.js';
@@ -55,6 +56,26 @@ export const ProjectPolicySchema = z.strictObject({
     .array(allowedLabelPrefix)
     .max(POLICY_LIMITS.labelPrefixes, `at most ${POLICY_LIMITS.labelPrefixes} label prefixes`)
     .optional(),
+  // The least strict Pod Security level a project caller may give a logical cloud (default baseline).
+  podSecurity: z
+    .strictObject({ minimum: z.enum(POD_SECURITY_LEVELS, { message: 'minimum is "restricted", "baseline" or "privileged"' }) })
+    .optional(),
+  // The network isolation modes a project caller may choose (default all three).
+  network: z
+    .strictObject({
+      allowed: z
+        .array(z.enum(NETWORK_MODES, { message: 'a mode is "AllowSameNamespace", "DenyAll" or "AllowAll"' }))
+        .min(1, 'at least one mode')
+        .max(NETWORK_MODES.length, `at most ${NETWORK_MODES.length} modes`),
+    })
+    .optional(),
+  mesh: z.strictObject({ allowUnconstrainedIntermediates: z.boolean({ error: 'allowUnconstrainedIntermediates is true or false' }) }).optional(),
+  // Capsule's forceTenantPrefix: the namespaces of the project's logical clouds start with it ("" : any).
+  namespacePrefix: z
+    .string()
+    .max(40, 'at most 40 characters')
+    .regex(/^([a-z0-9]([-a-z0-9]*)?)?$/, 'a namespace prefix is lower-case letters, digits and "-", starting with a letter or digit (e.g. "team-a-")')
+    .optional(),
 });
 
 export type ProjectPolicyBody = z.infer<typeof ProjectPolicySchema>;
@@ -76,5 +97,9 @@ export function policyFromBody(body: ProjectPolicyBody): ProjectPolicy {
       ceiling: clusterWideAllowed ? (body.clusterWide?.ceiling ?? DEFAULT_CLUSTER_WIDE_CEILING) : [],
     },
     allowedLabelPrefixes: [...new Set(body.allowedLabelPrefixes ?? [])],
+    podSecurity: body.podSecurity ?? defaults.podSecurity,
+    network: body.network ? { allowed: [...new Set(body.network.allowed)] } : defaults.network,
+    mesh: body.mesh ?? defaults.mesh,
+    namespacePrefix: body.namespacePrefix ?? defaults.namespacePrefix,
   };
 }

@@ -12,6 +12,14 @@ import {
   type ProjectPolicy,
   type RequestedPermission,
 } from '../../auth/tenant-policy.js';
+import {
+  atLeastAsStrict,
+  networkModeOf,
+  podSecurityOf,
+  type LogicalCloudData,
+  type NetworkMode,
+  type PodSecurityLevel,
+} from '../../domain/logical-cloud.js';
 import { PolicyDeniedError } from '../../errors.js';
 import type { Described } from '../metadata.js';
 import type { TopLevelService } from '../top-level.service.js';
@@ -34,6 +42,12 @@ export interface BoundaryRequest {
   level?: '0' | '1';
   permissions?: RequestedPermission[];
   clusters?: PolicyCluster[];
+  /** The isolation asked for (defaults filled in by the caller or not: absent fields are the defaults). */
+  isolation?: { podSecurity?: PodSecurityLevel; network?: NetworkMode };
+  /** serviceMesh.nameConstraints as asked (false: intermediates without the URI name constraint). */
+  nameConstraints?: boolean;
+  /** The logical cloud's namespace (level 1), held against the policy's namespacePrefix. */
+  namespace?: string;
 }
 
 export class ProjectPolicyService {
@@ -74,6 +88,15 @@ export class ProjectPolicyService {
   }
 }
 
+/** What a logical cloud itself asks of the policy (beside its permissions and clusters): level, isolation, mesh CA constraint. */
+export function logicalCloudBoundary(data: LogicalCloudData): BoundaryRequest {
+  return {
+    level: data.level,
+    ...(data.level === '1' ? { namespace: data.namespace, isolation: { podSecurity: podSecurityOf(data), network: networkModeOf(data) } } : {}),
+    ...(data.serviceMesh?.enabled && data.serviceMesh.nameConstraints === false ? { nameConstraints: false } : {}),
+  };
+}
+
 /** Why the policy refuses the request, or undefined. */
 export function boundaryRefusal(policy: ProjectPolicy, request: BoundaryRequest): string | undefined {
   if (request.level === '0' && !policy.allowAdminLevel) {
@@ -82,6 +105,20 @@ export function boundaryRefusal(policy: ProjectPolicy, request: BoundaryRequest)
   for (const permission of request.permissions ?? []) {
     const refused = permissionRefusal(policy, permission);
     if (refused) return refused;
+  }
+  if (request.namespace !== undefined && policy.namespacePrefix !== '' && !request.namespace.startsWith(policy.namespacePrefix)) {
+    return `namespace ${request.namespace} does not start with the project's namespace prefix ${policy.namespacePrefix} (policy namespacePrefix)`;
+  }
+  const podSecurity = request.isolation?.podSecurity;
+  if (podSecurity !== undefined && !atLeastAsStrict(podSecurity, policy.podSecurity.minimum)) {
+    return `podSecurity ${podSecurity} is less strict than the project's minimum (${policy.podSecurity.minimum}); an admin may allow it (policy podSecurity.minimum)`;
+  }
+  const network = request.isolation?.network;
+  if (network !== undefined && !policy.network.allowed.includes(network)) {
+    return `network isolation ${network} is not among the project's allowed modes (${policy.network.allowed.join(', ')}) (policy network.allowed)`;
+  }
+  if (request.nameConstraints === false && !policy.mesh.allowUnconstrainedIntermediates) {
+    return 'serviceMesh.nameConstraints false (intermediates that may sign any trust domain) needs an admin or the policy mesh.allowUnconstrainedIntermediates';
   }
   for (const cluster of request.clusters ?? []) {
     if (!clusterAdmitted(policy.clusters, cluster)) {

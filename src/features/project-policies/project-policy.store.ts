@@ -3,14 +3,16 @@
  * project deleted and created again under the same name starts from the default policy.
  */
 import type { Collection, Db } from 'mongodb';
-import type { ProjectPolicy } from '../../auth/tenant-policy.js';
+import { withPolicyDefaults, type ProjectPolicy } from '../../auth/tenant-policy.js';
 import { mapToPairs, pairsToMap, type KeyValue } from '../../db/named-record-store.js';
+
+type OptionalField = 'allowedLabelPrefixes' | 'podSecurity' | 'network' | 'mesh' | 'namespacePrefix';
 
 interface PolicyDocument {
   _id: string;
   project: string;
-  /** allowedLabelPrefixes is missing from documents written before it existed. */
-  policy: Omit<ProjectPolicy, 'clusters' | 'allowedLabelPrefixes'> & Partial<Pick<ProjectPolicy, 'allowedLabelPrefixes'>> & { clusters: Omit<ProjectPolicy['clusters'], 'labels'> & { labels: KeyValue[] } };
+  /** allowedLabelPrefixes, podSecurity, network, mesh and namespacePrefix are missing from documents written before they existed. */
+  policy: Omit<ProjectPolicy, 'clusters' | OptionalField> & Partial<Pick<ProjectPolicy, OptionalField>> & { clusters: Omit<ProjectPolicy['clusters'], 'labels'> & { labels: KeyValue[] } };
   updatedAt: Date;
   updatedBy: string;
 }
@@ -35,9 +37,9 @@ export class ProjectPolicyStore {
   async get(projectId: string): Promise<StoredPolicy | undefined> {
     const doc = await this.collection.findOne({ _id: projectId });
     if (!doc) return undefined;
-    const { clusters, allowedLabelPrefixes, ...rest } = doc.policy;
+    const { clusters, ...rest } = doc.policy;
     return {
-      policy: { ...rest, clusters: { ...clusters, labels: pairsToMap(clusters.labels) }, allowedLabelPrefixes: allowedLabelPrefixes ?? [] },
+      policy: withPolicyDefaults({ ...rest, clusters: { ...clusters, labels: pairsToMap(clusters.labels) } }),
       updatedAt: doc.updatedAt,
       updatedBy: doc.updatedBy,
     };

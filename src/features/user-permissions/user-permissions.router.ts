@@ -4,7 +4,7 @@ import { checkNameMatches, crudSpec, declareCrudRoutes } from '../../http/crud-r
 import type { OpenApiRegistry } from '../../http/openapi.js';
 import { LogicalCloudChildService, type LogicalCloudResolver } from '../logical-clouds/logical-cloud-children.service.js';
 import type { PermissionData, PermissionRecord } from '../logical-clouds/logical-cloud.model.js';
-import { checkPermissionNamespace, permissionNamespace, type LifecycleGuard } from '../logical-clouds/logical-cloud.service.js';
+import { checkNamespacedRule, checkPermissionNamespace, permissionNamespace, type LifecycleGuard } from '../logical-clouds/logical-cloud.service.js';
 import type { ProjectPolicyService } from '../project-policies/project-policy.service.js';
 import { z } from 'zod';
 import { PermissionCreateSchema, permissionInput, PermissionUpdateSchema, type PermissionInput } from './permission.schema.js';
@@ -26,6 +26,7 @@ export function createPermissionService(
         resources: input.resources,
         verbs: input.verbs,
       };
+      checkNamespacedRule(data.namespace, data, input.namespaceField.replace(/namespace$/, 'resources'));
       await policies.enforce(caller, lc.scope.project!, { permissions: [{ ...data, name }] });
       return data;
     },
