@@ -3,8 +3,8 @@
 #   docker run --rm -p 9077:9077 -p 9078:9078 -e MONGO_URL=mongodb://mongo:27017/ \
 #     -e DCM_ENCRYPTION_KEYS="k1:$(openssl rand -base64 32)" \
 #     -v "$PWD/tokens.yaml:/etc/dcm/tokens.yaml:ro" -e DCM_AUTH_TOKENS_FILE=/etc/dcm/tokens.yaml dcm:0.1.0
-# The service refuses to start without encryption keys and authentication (see README,
-# "Running in Kubernetes", and helm/dcm).
+# The service refuses to start without encryption keys and authentication (see
+# docs/operations.md and helm/dcm).
 #
 # test/integration/container-runtime.test.ts replays this file without Docker: it runs the
 # `npm` steps of the build and deps stages, lays out the runtime stage's COPYs, starts its CMD

@@ -11,8 +11,8 @@ import { createCsr, generatePrivateKey, signCsrLocally } from '../src/certificat
 import { defaultConfig } from '../src/config.js';
 import { ClusterContext } from '../src/controllers/cluster-context.js';
 import { UserController } from '../src/controllers/user.controller.js';
-import type { LogicalCloudRecord, ClusterReferenceRecord } from '../src/features/logical-clouds/logical-cloud.model.js';
-import { createClusterGateway } from '../src/kubernetes/cluster-gateway.js';
+import type { LogicalCloudRecord, ClusterReferenceRecord } from '../src/domain/logical-cloud.js';
+import { createClusterGateway } from '../src/kubernetes/kube-cluster-gateway.js';
 import { createProject, registerClusters, startInProcessDcm } from './dcm.js';
 import type { Backends, BenchOptions, SectionResult } from './env.js';
 import { fmt, log, mean, ms, percentile, table, timed } from './env.js';

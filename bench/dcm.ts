@@ -133,7 +133,7 @@ export async function startInProcessDcm(opts: {
   mongoUrl: string;
   databaseName: string;
   config?: Partial<Config>;
-  connect?: ServiceDependencies['connect'];
+  gateways?: ServiceDependencies['gateways'];
 }): Promise<InProcessDcm> {
   const mongo = await MongoClient.connect(opts.mongoUrl);
   const db = mongo.db(opts.databaseName);
@@ -145,7 +145,7 @@ export async function startInProcessDcm(opts: {
     bodyLimit: '1mb',
     ready: async () => true,
     auth: { mode: 'development' },
-    ...(opts.connect ? { connect: opts.connect } : {}),
+    ...(opts.gateways ? { gateways: opts.gateways } : {}),
   });
   const server: Server = await new Promise((resolve) => {
     const s = dcm.app.listen(0, '127.0.0.1', () => resolve(s));

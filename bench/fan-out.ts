@@ -3,7 +3,7 @@
  * cloud referencing 1, 2, 4 and 8 clusters. Extra test clusters are started for it (and
  * stopped by PID at the end). The DCM runs in this process, composed by the composition root
  * with two probes that change nothing it does: every call it makes to a cluster is timed
- * (through the composition root's `connect` hook), and its key generation and per-cluster
+ * (through the composition root's gateway provider), and its key generation and per-cluster
  * status writes are timed (wrapping two store methods of this instance) — which is how the
  * section tells where the time of an apply goes, and how many clusters were worked at once.
  */
@@ -11,7 +11,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { defaultConfig } from '../src/config.js';
-import { createClusterGateway, type ClusterGateway } from '../src/kubernetes/cluster-gateway.js';
+import type { ClusterGateway, ClusterGatewayProvider } from '../src/kubernetes/cluster-gateway.js';
+import { createClusterGateway } from '../src/kubernetes/kube-cluster-gateway.js';
 import type { ClusterStatus } from '../src/features/lifecycle/lifecycle-status.store.js';
 import { startExtraClusters, type ExtraClusters } from './clusters.js';
 import { createLogicalCloud, createProject, lcPath, registerClusters, startInProcessDcm, type InProcessDcm } from './dcm.js';
@@ -76,10 +77,10 @@ class Probes {
    */
   skipIsolation = false;
 
-  /** The composition root's `connect`, as production's, with every call timed. */
-  connect(timeoutMs: number) {
+  /** The composition root's gateway provider, as production's, with every call timed. */
+  gateways(timeoutMs: number): ClusterGatewayProvider {
     const skipping = () => this.skipIsolation;
-    return (cluster: { name: string }, secrets: { kubeconfig: string }): ClusterGateway => {
+    const gatewayFor = (cluster: { name: string }, secrets: { kubeconfig: string }): ClusterGateway => {
       const connection = createClusterGateway(secrets.kubeconfig, timeoutMs);
       const trace: ClusterTrace = { cluster: cluster.name, first: NaN, last: NaN, calls: 0, callMs: 0 };
       this.traces.push(trace);
@@ -106,6 +107,7 @@ class Probes {
         },
       });
     };
+    return { gatewayFor };
   }
 
   /** Wraps the instance's key generation and per-cluster status writes. */
@@ -230,7 +232,7 @@ async function composeFanOutDcm(backends: Backends, opts: BenchOptions, clusters
     mongoUrl: backends.mongoUrl,
     databaseName: `bench_${opts.runId}_fanout_${tag}`,
     config: { DCM_APPLY_CONCURRENCY: concurrency },
-    connect: probes.connect(timeoutMs),
+    gateways: probes.gateways(timeoutMs),
   });
   probes.install(t);
   await createProject(t.rest, PROJECT);

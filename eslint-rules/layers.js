@@ -8,7 +8,7 @@ import path from 'node:path';
 
 /** Top to bottom; the first layer whose test matches a file (path relative to src/) is its layer. */
 export const LAYERS = [
-  { name: 'entry', test: (f) => ['main.ts', 'composition-root.ts', 'services.ts'].includes(f) },
+  { name: 'entry', test: (f) => ['main.ts', 'composition-root.ts', 'services.ts', 'stores.ts'].includes(f) },
   {
     name: 'transports',
     test: (f) =>
@@ -17,7 +17,7 @@ export const LAYERS = [
       f.startsWith('observability/') ||
       f === 'auth/http.ts' ||
       f === 'auth/grpc.ts' ||
-      (f.startsWith('features/') && f.endsWith('.router.ts')),
+      (f.startsWith('features/') && (f.endsWith('.router.ts') || f.endsWith('/index.ts'))),
   },
   { name: 'features', test: (f) => f.startsWith('features/') },
   { name: 'policy', test: (f) => f.startsWith('auth/') },
@@ -29,6 +29,14 @@ export const LAYERS = [
   },
   { name: 'domain', test: (f) => f.startsWith('domain/') },
 ];
+
+/**
+ * A router is a transport: it validates, authorizes, calls its service and maps the result.
+ * It never reaches storage itself: no `*.store.ts` and nothing of src/db/ (not even a type).
+ */
+export function routerReachesStorage(fromRelative, toRelative) {
+  return fromRelative.endsWith('.router.ts') && (toRelative.endsWith('.store.ts') || toRelative.startsWith('db/'));
+}
 
 export function layerOf(relativePath) {
   const index = LAYERS.findIndex((l) => l.test(relativePath));
@@ -45,6 +53,8 @@ export const layersRule = {
     messages: {
       upward: "{{from}} ({{fromLayer}}) must not import {{to}} ({{toLayer}}): layers point one way (entry → transports → features → policy → controllers → infrastructure → domain)",
       unknown: '{{file}} belongs to no layer: add its folder to eslint-rules/layers.js',
+      routerStore:
+        '{{from}} must not import {{to}}: a router calls its service, which reaches the stores (architecture.md)',
     },
   },
   create(context) {
@@ -61,6 +71,10 @@ export const layersRule = {
       if (typeof source !== 'string' || !source.startsWith('.')) return;
       const target = toPosix(path.relative(srcRoot, path.resolve(path.dirname(filename), source))).replace(/\.js$/, '.ts');
       if (target.startsWith('..')) return;
+      if (routerReachesStorage(relative, target)) {
+        context.report({ node, messageId: 'routerStore', data: { from: relative, to: target } });
+        return;
+      }
       const to = layerOf(target);
       if (to && to.index < from.index) {
         context.report({ node, messageId: 'upward', data: { from: relative, fromLayer: from.name, to: target, toLayer: to.name } });

@@ -2,17 +2,18 @@
  * The one place where the DCM is wired: stores → services → REST routes (and later gRPC and
  * background workers). Nothing else constructs a store or a service.
  */
-import type { Db } from 'mongodb';
-import { declareClusterReferenceRoutes } from './features/cluster-references/cluster-references.router.js';
-import { declareClusterQuotaRoutes } from './features/cluster-quotas/cluster-quotas.router.js';
-import { declareClusterRegistryRoutes } from './features/cluster-registry/cluster-registry.router.js';
-import { declareKvPairRoutes } from './features/kv-pairs/kv-pairs.router.js';
-import { declareLogicalCloudRoutes } from './features/logical-clouds/logical-clouds.router.js';
-import { declareProjectRoutes } from './features/projects/projects.router.js';
-import { declarePermissionRoutes } from './features/user-permissions/user-permissions.router.js';
+import type { Db } from './db/mongo.js';
+import { declareClusterReferenceRoutes } from './features/cluster-references/cluster-reference.router.js';
+import { declareClusterQuotaRoutes } from './features/cluster-quotas/cluster-quota.router.js';
+import { declareClusterRegistryRoutes } from './features/cluster-registry/cluster.router.js';
+import { declareKvPairRoutes } from './features/kv-pairs/kv-pair.router.js';
+import { declareLogicalCloudRoutes } from './features/logical-clouds/logical-cloud.router.js';
+import { declareProjectRoutes } from './features/projects/project.router.js';
+import { declarePermissionRoutes } from './features/user-permissions/user-permission.router.js';
 import { defaultConfig, type Config } from './config.js';
 import { DownloadRateLimiter } from './features/lifecycle/tenant-kubeconfig.js';
-import { createGrpcServer, grpcLimitsFromConfig, type DcmGrpcServer, type GrpcLimitsConfig, type GrpcServerLimits } from './grpc/server.js';
+import { createGrpcServer, type DcmGrpcServer } from './grpc/server.js';
+import { grpcLimitsFromConfig, type GrpcLimitsConfig, type GrpcServerLimits } from './grpc/server-limits.js';
 import { createApp } from './http/app.js';
 import type { Logger } from './logger.js';
 import { declareLifecycleRoutes } from './features/lifecycle/lifecycle.router.js';
@@ -23,9 +24,11 @@ import { createObservability, requestWithoutCredentials, type Observability } fr
 import { declareCertificateAuthorityRoutes } from './features/certificate-authority/certificate-authority.router.js';
 import { declareClusterHealthRoutes } from './features/cluster-registry/cluster-health.router.js';
 import { declareProjectPolicyRoutes } from './features/project-policies/project-policy.router.js';
-import { createServices, createStores, type ServiceConfig, type ServiceDependencies, type Services, type Stores } from './services.js';
+import { createServices, type ServiceConfig, type ServiceDependencies, type Services } from './services.js';
+import { createStores, type Stores } from './stores.js';
 
-export type { ServiceConfig, ServiceDependencies, Services, Stores } from './services.js';
+export type { ServiceConfig, ServiceDependencies, Services } from './services.js';
+export type { Stores } from './stores.js';
 
 export const VERSION = '0.1.0';
 
@@ -69,15 +72,9 @@ export async function createDcm(opts: DcmOptions): Promise<Dcm> {
   const limitsConfig: LimitsConfig = { ...defaultConfig(), ...definedOnly(opts.config) };
   const stores = createStores(opts.db, opts.cipher);
   for (const store of Object.values(stores)) await store.init();
-  // A cluster is referenced at most once per logical cloud, also when references are written concurrently.
-  await stores.clusterReferences.ensureUniqueIndex('cluster_once_per_logical_cloud', {
-    logicalCloudId: 1,
-    'data.clusterProvider': 1,
-    'data.cluster': 1,
-  });
   const observability = createObservability({
     logger: opts.logger,
-    db: opts.db,
+    stores,
     metricsToken: opts.metricsToken,
     metricsRefreshMs: limitsConfig.DCM_METRICS_REFRESH_MS,
   });

@@ -93,18 +93,9 @@ async function main(): Promise<void> {
   // After a key rotation (a new key first in DCM_ENCRYPTION_KEYS), secrets are sealed again under it.
   const resealed = await dcm.services.resealSecrets();
   if (resealed > 0) logger.info({ resealed, key: cipher.currentKeyId }, 'sealed stored secrets again under the current encryption key');
-  // Operations left by a stopped or dead replica are taken over once their lease expires.
-  const resumed = await dcm.services.lifecycle.resumeInterrupted();
-  if (resumed > 0) logger.info({ resumed }, 'resumed interrupted operations');
-  dcm.services.lifecycle.startClaiming();
-  // Tenant certificates two thirds into their lifetime are renewed by a normal apply (one replica per logical cloud).
-  dcm.services.certificateRenewal.start(config.DCM_CERT_RENEWAL_INTERVAL_MS);
-  // Every registered cluster is probed (reachability, readiness, version) on an interval.
-  dcm.services.clusterHealthProber.start(config.DCM_CLUSTER_HEALTH_INTERVAL_MS);
-  // Drift: every cluster watched; what changes on one is checked and (unless paused) restored.
-  if (config.DCM_DRIFT_ENABLED) {
-    void dcm.services.driftWatcher.start().catch((error: unknown) => logger.error({ err: error }, 'drift watching could not start'));
-  }
+  // Background work (src/services.ts registers it): interrupted operations taken over (at once, then on an
+  // interval), tenant certificates renewed, clusters probed, drift watched (unless DCM_DRIFT_ENABLED=false).
+  await dcm.services.jobs.start();
 
   const server: Server | https.Server = await new Promise((resolve, reject) => {
     if (!tls) {
@@ -144,10 +135,7 @@ async function main(): Promise<void> {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     await Promise.all([closed, grpcServer.shutdown(Math.floor(config.DCM_SHUTDOWN_GRACE_MS * 0.8))]);
-    await dcm.services.lifecycle.stopClaiming();
-    await dcm.services.certificateRenewal.stop();
-    await dcm.services.clusterHealthProber.stop();
-    await dcm.services.driftWatcher.stop();
+    await dcm.services.jobs.stop();
     await dcm.services.lifecycle.idle();
     await database.close();
     process.exit(0);

@@ -7,7 +7,8 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { StoredRecord } from '../db/named-record-store.js';
 import { NotFoundError } from '../errors.js';
-import { projectView, type ProjectData } from '../features/projects/projects.router.js';
+import { projectView } from '../features/projects/project.schema.js';
+import type { ProjectData } from '../features/projects/project.service.js';
 import { pageOf, setPageHeaders } from '../http/pagination.js';
 import type { Action, Operation, Principal } from './authorize.js';
 import { AUTH_HTTP_STATUS, AuthError } from './errors.js';

@@ -5,7 +5,8 @@
 import type { ClusterRecord, ClusterSecrets } from '../domain/cluster.js';
 import type { ClusterQuotaRecord, ClusterReferenceRecord, LogicalCloudRecord, PermissionRecord } from '../domain/logical-cloud.js';
 import type { TenantIdentity } from '../domain/tenant-identity.js';
-import { ClusterError, type ClusterGateway, type KubeObject } from '../kubernetes/cluster-gateway.js';
+import { NotFound } from '../kubernetes/cluster-errors.js';
+import type { ClusterGateway, KubeObject } from '../kubernetes/cluster-gateway.js';
 import type { RuleWarning } from '../kubernetes/discovery.js';
 import { managedLabels, managedSelector, type LogicalCloudIdentity } from './object-names.js';
 
@@ -135,6 +136,6 @@ export async function pruneObjects(
   }
 }
 
-export const isNotFound = (error: unknown): boolean => error instanceof ClusterError && error.statusCode === 404;
+export const isNotFound = (error: unknown): boolean => error instanceof NotFound;
 
 export { messageOf };

@@ -6,7 +6,7 @@
  * reverse and ends with the namespace, waiting until it is gone.
  */
 import { meshEnabled } from '../domain/logical-cloud.js';
-import type { CaController } from './ca.controller.js';
+import type { CaController } from './certificate-authority.controller.js';
 import type { IsolationController } from './isolation.controller.js';
 import { messageOf, type ClusterContext } from './cluster-context.js';
 import type { NamespaceController } from './namespace.controller.js';

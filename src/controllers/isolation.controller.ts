@@ -9,10 +9,10 @@
 import { networkModeOf, podSecurityOf, type LogicalCloudData, type NetworkMode } from '../domain/logical-cloud.js';
 import { effectiveContainerDefaults } from '../validation/container-defaults.js';
 import { pairsToMap } from '../db/named-record-store.js';
-import { messageOf, pruneObjects, reconcileObjects, type ClusterContext, type ManagedKind } from './cluster-context.js';
-import { controlPlaneNamespace } from './object-names.js';
+import { messageOf, pruneObjects, type ClusterContext, type ManagedKind, type ResourceStatus } from './cluster-context.js';
+import { controlPlaneNamespace, LABEL_LOGICAL_CLOUD_ID } from './object-names.js';
 import type { BuiltObject } from './objects.js';
-import { ensureTenantGuard } from './tenant-guard.js';
+import { dcmUserOn, ensureTenantGuard } from './tenant-guard.js';
 
 export const POD_SECURITY_PREFIX = 'pod-security.kubernetes.io/';
 /** The namespace's network mode, for the guard (DenyAll: tenant NetworkPolicies may not open egress). */
@@ -22,6 +22,31 @@ export const NETWORK_POLICY_NAME = 'dcm-network-isolation';
 export const CONTROL_PLANE_POLICY_NAME = 'dcm-istiod-access';
 
 const NETWORKING = 'networking.k8s.io/v1';
+
+/** Applies one object; its status line. */
+async function applied(ctx: ClusterContext, object: BuiltObject): Promise<ResourceStatus> {
+  const line = { category: 'isolation', kind: object.kind, name: object.metadata.name } as const;
+  try {
+    await ctx.connection.apply(object);
+    return { ...line, status: 'Created' };
+  } catch (error) {
+    return { ...line, status: 'Failed', message: messageOf(error) };
+  }
+}
+
+/** Deletes the namespace's NetworkPolicy (network mode AllowAll); a line only when there was one, or it could not be deleted. */
+async function removed(ctx: ClusterContext, name: string): Promise<ResourceStatus | undefined> {
+  const line = { category: 'isolation', kind: 'NetworkPolicy', name } as const;
+  const ref = { apiVersion: NETWORKING, kind: 'NetworkPolicy', name, namespace: ctx.namespace };
+  try {
+    // Only the DCM's own: a tenant's policy that happens to carry the name is the tenant's.
+    const there = await ctx.connection.read<BuiltObject>(ref);
+    if (there?.metadata.labels?.[LABEL_LOGICAL_CLOUD_ID] !== ctx.identity.logicalCloudId) return undefined;
+    return (await ctx.connection.delete(ref)) ? { ...line, status: 'Deleted' } : undefined;
+  } catch (error) {
+    return { ...line, status: 'DeleteFailed', message: messageOf(error) };
+  }
+}
 
 export const ISOLATION_KINDS: ManagedKind[] = [
   { category: 'isolation', apiVersion: 'v1', kind: 'LimitRange', namespaced: true },
@@ -81,27 +106,46 @@ export function controlPlanePolicySpec(tenantNamespace: string): Record<string, 
   };
 }
 
+/** Names of DCM identities kept at most (one per registered cluster and kubeconfig revision). */
+const MAX_KNOWN_USERS = 4096;
+
 export class IsolationController {
-  /** LimitRange and NetworkPolicy in the namespace, and the guard on the cluster. */
+  /** The DCM's user name per cluster and registration (its kubeconfig does not change within one revision). */
+  private readonly users = new Map<string, string>();
+
+  /**
+   * LimitRange and NetworkPolicy in the namespace, and the guard on the cluster, at once (each
+   * object by name: no list, so an apply costs two writes and the guard's two reads).
+   */
   async apply(ctx: ClusterContext): Promise<void> {
     const data = ctx.work.logicalCloud.data;
     const quotas = ctx.work.quotas.map((q) => ({ name: q.name, hard: pairsToMap(q.data.spec) }));
     const defaults = effectiveContainerDefaults(data.isolation?.containerDefaults, quotas);
-    const desired: BuiltObject[] = [
-      {
-        apiVersion: 'v1',
-        kind: 'LimitRange',
-        metadata: { name: LIMIT_RANGE_NAME, namespace: ctx.namespace, labels: ctx.labels },
-        spec: { limits: [{ type: 'Container', default: defaults.limits, defaultRequest: defaults.requests }] },
-      },
-    ];
+    const limitRange: BuiltObject = {
+      apiVersion: 'v1',
+      kind: 'LimitRange',
+      metadata: { name: LIMIT_RANGE_NAME, namespace: ctx.namespace, labels: ctx.labels },
+      spec: { limits: [{ type: 'Container', default: defaults.limits, defaultRequest: defaults.requests }] },
+    };
     const meshOn = data.serviceMesh?.enabled === true;
-    const policy = networkPolicySpec(networkModeOf(data), meshOn ? controlPlaneNamespace(ctx.identity) : undefined);
-    if (policy) {
-      desired.push({ apiVersion: NETWORKING, kind: 'NetworkPolicy', metadata: { name: NETWORK_POLICY_NAME, namespace: ctx.namespace, labels: ctx.labels }, spec: policy });
-    }
-    await reconcileObjects(ctx, ISOLATION_KINDS, desired);
-    await ensureTenantGuard(ctx);
+    const spec = networkPolicySpec(networkModeOf(data), meshOn ? controlPlaneNamespace(ctx.identity) : undefined);
+    const policyMeta = { name: NETWORK_POLICY_NAME, namespace: ctx.namespace, labels: ctx.labels };
+    const lines = await Promise.all([
+      applied(ctx, limitRange),
+      spec ? applied(ctx, { apiVersion: NETWORKING, kind: 'NetworkPolicy', metadata: policyMeta, spec }) : removed(ctx, NETWORK_POLICY_NAME),
+      ensureTenantGuard(ctx, () => this.userOn(ctx)),
+    ]);
+    for (const line of lines) if (line) ctx.record(line);
+  }
+
+  private async userOn(ctx: ClusterContext): Promise<string> {
+    const key = `${ctx.work.cluster.id}@${ctx.work.cluster.revision}`;
+    const known = this.users.get(key);
+    if (known) return known;
+    const user = await dcmUserOn(ctx);
+    if (this.users.size >= MAX_KNOWN_USERS) this.users.clear();
+    this.users.set(key, user);
+    return user;
   }
 
   /** With a mesh: the control-plane namespace admits only this logical cloud's namespace to istiod (after the CA controller made it). */

@@ -1,7 +1,7 @@
 /** Namespace controller: the logical cloud's namespace, with its labels; removed (and waited for) on terminate. */
 import { pairsToMap } from '../db/named-record-store.js';
 import { meshEnabled } from '../domain/logical-cloud.js';
-import { certainlyNotDone } from '../kubernetes/cluster-gateway.js';
+import { certainlyNotDone } from '../kubernetes/cluster-errors.js';
 import { messageOf, type ClusterContext } from './cluster-context.js';
 import { CACERTS_SECRET, ISTIO_REVISION_LABEL, LABEL_LOGICAL_CLOUD_ID, meshRevision } from './object-names.js';
 import { namespaceIsolationLabels } from './isolation.controller.js';

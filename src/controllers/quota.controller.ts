@@ -1,5 +1,5 @@
 /** Quota controller: a ResourceQuota per cluster quota in the logical cloud's namespace. */
-import { normalizeQuotaKey } from '../validation/kubernetes-rules.js';
+import { normalizeQuotaKey } from '../validation/quota-key.js';
 import { pruneObjects, reconcileObjects, type ClusterContext, type ManagedKind } from './cluster-context.js';
 import { namespacedObjectName } from './object-names.js';
 import type { ResourceQuota } from './objects.js';

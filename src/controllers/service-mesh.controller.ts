@@ -22,7 +22,7 @@
  */
 import type { ServiceMeshSettings } from '../domain/logical-cloud.js';
 import type { ClusterGateway, KubeObject, ServedResources } from '../kubernetes/cluster-gateway.js';
-import { meshTarget } from './ca.controller.js';
+import { meshTarget } from './certificate-authority.controller.js';
 import { messageOf, type ClusterContext, type ResourceStatus } from './cluster-context.js';
 import { controlPlaneNamespace, istiodDeploymentName, meshRevision, meshTokenAudience, meshTrustDomain, type LogicalCloudIdentity } from './object-names.js';
 import type { Condition, Deployment } from './objects.js';
@@ -103,7 +103,7 @@ export function desiredIstio(input: ControlPlaneInput): IstioResource {
             ENABLE_ENHANCED_RESOURCE_SCOPING: 'true',
             // istiod's CA signs for any namespace whose token it accepts (discovery selectors do not
             // limit it): accepting only this logical cloud's audience keeps the tokens other logical
-            // clouds' workloads carry (and the default istio-ca) out. See README "Service mesh".
+            // clouds' workloads carry (and the default istio-ca) out. See docs/security-model.md.
             TOKEN_AUDIENCES: meshTokenAudience(input.identity),
           },
         },

@@ -12,8 +12,8 @@
  * A cluster that does not serve the v1 API gets a warning in status: drift repair only.
  */
 import { objectDifferences } from '../kubernetes/object-differences.js';
-import { ClusterError } from '../kubernetes/cluster-gateway.js';
-import { messageOf, type ClusterContext } from './cluster-context.js';
+import { NotFound, NotServed } from '../kubernetes/cluster-errors.js';
+import { messageOf, type ClusterContext, type ResourceStatus } from './cluster-context.js';
 import { MANAGED_BY, MANAGED_BY_VALUE } from './object-names.js';
 import type { BuiltObject } from './objects.js';
 
@@ -104,31 +104,45 @@ export function mergeExemptUsers(existing: BuiltObject | undefined, user: string
   return [...listed, user].slice(-MAX_EXEMPT_USERS);
 }
 
-const notServed = (error: unknown) => error instanceof ClusterError && error.statusCode === 404 && /does not serve/.test(error.message);
-
-/** Applies an object unless the cluster already has it as desired (an apply after the first costs one read). */
-async function applyIfDifferent(ctx: ClusterContext, desired: BuiltObject): Promise<void> {
-  const existing = await ctx.connection.read<BuiltObject>({ apiVersion: desired.apiVersion, kind: desired.kind, name: desired.metadata.name });
-  if (existing && objectDifferences(desired, existing).length === 0) return;
-  await ctx.connection.apply(desired);
+/** Who the DCM is on a cluster (SelfSubjectReview); a cluster before 1.28 serves no v1 admission policies either. */
+export async function dcmUserOn(ctx: ClusterContext): Promise<string> {
+  try {
+    return (await ctx.connection.whoAmI()).username;
+  } catch (error) {
+    if (error instanceof NotFound) throw new NotServed('the cluster does not serve authentication.k8s.io/v1 SelfSubjectReview');
+    throw error;
+  }
 }
 
-/** Installs (or brings up to date) the guard on the cluster of `ctx`; records its state in status. */
-export async function ensureTenantGuard(ctx: ClusterContext): Promise<void> {
+const guardRef = (kind: string) => ({ apiVersion: ADMISSION, kind, name: GUARD_NAME });
+
+/**
+ * Installs (or brings up to date) the guard on the cluster of `ctx`: both objects are read at
+ * once and written only where they differ (an apply after the first costs two reads). `user`:
+ * the DCM's identity there. Returns its line of status; a cluster that does not serve the v1
+ * API gets a warning instead of a failure.
+ */
+export async function ensureTenantGuard(ctx: ClusterContext, user: () => Promise<string>): Promise<ResourceStatus> {
+  const line = { category: 'isolation', kind: 'ValidatingAdmissionPolicy', name: GUARD_NAME } as const;
   try {
-    const { username } = await ctx.connection.whoAmI();
-    const existing = await ctx.connection.read<BuiltObject>({ apiVersion: ADMISSION, kind: 'ValidatingAdmissionPolicy', name: GUARD_NAME });
-    const policy = guardPolicy(mergeExemptUsers(existing, username));
-    if (!existing || objectDifferences(policy, existing).length > 0) await ctx.connection.apply(policy);
-    await applyIfDifferent(ctx, guardBinding());
-    ctx.record({ category: 'isolation', kind: 'ValidatingAdmissionPolicy', name: GUARD_NAME, status: 'Created' });
+    const [username, policyThere, bindingThere] = await Promise.all([
+      user(),
+      ctx.connection.read<BuiltObject>(guardRef('ValidatingAdmissionPolicy')),
+      ctx.connection.read<BuiltObject>(guardRef('ValidatingAdmissionPolicyBinding')),
+    ]);
+    const policy = guardPolicy(mergeExemptUsers(policyThere, username));
+    const binding = guardBinding();
+    const stale = (desired: BuiltObject, there: BuiltObject | undefined) => !there || objectDifferences(desired, there).length > 0;
+    // The policy before its binding: a binding never names a policy that is not (yet) there.
+    if (stale(policy, policyThere)) await ctx.connection.apply(policy);
+    if (stale(binding, bindingThere)) await ctx.connection.apply(binding);
+    return { ...line, status: 'Created' };
   } catch (error) {
-    if (notServed(error)) {
+    if (error instanceof NotServed) {
       const message = `guard not enforced on this cluster (it does not serve ${ADMISSION} ValidatingAdmissionPolicy, Kubernetes ≥ 1.30); drift repair only`;
       ctx.warnings.push({ permission: '*', resource: 'validatingadmissionpolicies', group: 'admissionregistration.k8s.io', message });
-      ctx.record({ category: 'isolation', kind: 'ValidatingAdmissionPolicy', name: GUARD_NAME, status: 'Created', message });
-      return;
+      return { ...line, status: 'Created', message };
     }
-    ctx.record({ category: 'isolation', kind: 'ValidatingAdmissionPolicy', name: GUARD_NAME, status: 'Failed', message: messageOf(error) });
+    return { ...line, status: 'Failed', message: messageOf(error) };
   }
 }

@@ -11,13 +11,13 @@ import { certificateMatchesKey, createCsr, describeCertificate, generatePrivateK
 import type { LogicalCloudRecord } from '../domain/logical-cloud.js';
 import { renewalTime, type CredentialGeneration, type Credentials, type IssuedCertificate } from '../domain/tenant-credentials.js';
 import { tenantGroup, tenantServiceAccount, tenantUserName, type TenantIdentity } from '../domain/tenant-identity.js';
-import { ClusterError } from '../kubernetes/cluster-gateway.js';
+import { ClusterError } from '../kubernetes/cluster-errors.js';
 import { messageOf, pruneObjects, reconcileObjects, type ClusterContext, type ManagedKind } from './cluster-context.js';
 import { csrName } from './object-names.js';
 import type { ServiceAccount } from './objects.js';
 
 // The checks that a CSR read back is the DCM's own live with the gateway, which makes them.
-export { csrMismatch, type SubmittedCsr } from '../kubernetes/cluster-gateway.js';
+export { csrMismatch, type SubmittedCsr } from '../kubernetes/csr-signing.js';
 
 /** What the user controller needs of the tenant credentials store (the lifecycle feature provides it). */
 export interface TenantCredentialStore {

@@ -1,6 +1,9 @@
 /** The MongoDB connection. Only the official driver is used, so any MongoDB (or FerretDB) serves. */
 import { MongoClient, MongoServerError, type Db } from 'mongodb';
 
+/** The database handle the composition root gives the stores (only stores and src/db/ import `mongodb`). */
+export type { Db } from 'mongodb';
+
 export interface Database {
   client: MongoClient;
   db: Db;

@@ -122,6 +122,12 @@ export class NamedRecordStore<T> {
     return docs.map((doc) => this.toRecord(doc as RecordDocument<T>));
   }
 
+  /** The ids of every record, in every scope. */
+  async ids(): Promise<string[]> {
+    const docs = await this.collection.find({}, { projection: { _id: 1 } }).toArray();
+    return docs.map((d) => String(d._id));
+  }
+
   async count(scope: Partial<Scope>): Promise<number> {
     return this.collection.countDocuments(scope as Filter<RecordDocument<T>>);
   }

@@ -1,6 +1,6 @@
 /** The metadata block every DCM resource shares, and its stored form. */
 import { z } from 'zod';
-import { description, resourceName, userData } from '../validation/kubernetes-rules.js';
+import { description, resourceName, userData } from '../validation/record-metadata.js';
 import type { Described } from '../domain/records.js';
 
 export const MetadataSchema = z.strictObject({

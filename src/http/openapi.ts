@@ -6,7 +6,7 @@
  */
 import type { Request, RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
-import { resourceName } from '../validation/kubernetes-rules.js';
+import { resourceName } from '../validation/record-metadata.js';
 
 type Method = 'get' | 'post' | 'put' | 'delete';
 

@@ -6,13 +6,12 @@
 import { performance } from 'node:perf_hooks';
 import type { Request, RequestHandler, Response } from 'express';
 import grpc from '@grpc/grpc-js';
-import type { Db } from 'mongodb';
 import { actionOf, principalOf } from '../auth/http.js';
 import type { GrpcCallObserver } from '../auth/grpc.js';
 import { bearerMatches, sha256 } from '../auth/static-tokens.js';
 import type { Logger } from '../logger.js';
 import { AuditLog } from './audit.js';
-import { logicalCloudStates, nearestCertificateExpiry } from './logical-cloud-states.js';
+import { logicalCloudStates, nearestCertificateExpiry, type MetricsSources } from './logical-cloud-states.js';
 import { DcmMetrics } from './metrics.js';
 
 export interface Observability {
@@ -28,7 +27,8 @@ export interface Observability {
 
 export interface ObservabilityOptions {
   logger: Logger;
-  db: Db;
+  /** The stores the gauges read (logical clouds per state, the nearest certificate expiry). */
+  stores: MetricsSources;
   /** When set, GET /metrics needs `Authorization: Bearer <metricsToken>` (compared as SHA-256 digests in constant time; never logged). */
   metricsToken?: string;
   /** How long the gauges read from the database serve scrapes (DCM_METRICS_REFRESH_MS; see MetricsOptions.refreshMs). */
@@ -79,8 +79,8 @@ export function downloadReference(req: Pick<Request, 'originalUrl' | 'query'>): 
 export function createObservability(options: ObservabilityOptions): Observability {
   const metrics = new DcmMetrics({
     logger: options.logger,
-    logicalCloudStates: logicalCloudStates(options.db),
-    nearestCertificateExpiry: nearestCertificateExpiry(options.db),
+    logicalCloudStates: logicalCloudStates(options.stores),
+    nearestCertificateExpiry: nearestCertificateExpiry(options.stores),
     ...(options.metricsRefreshMs !== undefined ? { refreshMs: options.metricsRefreshMs } : {}),
     ...(options.now ? { now: options.now } : {}),
   });

@@ -6,7 +6,8 @@
  */
 import type { ContainerDefaults, ResourcePair } from '../domain/logical-cloud.js';
 import { DEFAULT_CONTAINER_DEFAULTS } from '../domain/logical-cloud.js';
-import { normalizeQuotaKey, parseQuantity } from './kubernetes-rules.js';
+import { parseQuantity } from './quantity.js';
+import { normalizeQuotaKey } from './quota-key.js';
 
 type Side = 'requests' | 'limits';
 type Resource = keyof ResourcePair;

@@ -1,6 +1,6 @@
 /**
  * Every bound the DCM puts on what a caller sends and on what it stores about an operation, in
- * one place: the schemas, the README's table and the tests all read these numbers.
+ * one place: the schemas, the table in docs/api.md and the tests all read these numbers.
  *
  * The bounds are generous for real use and small enough that no body can make the DCM do much
  * work (every check is linear in the size of the body) or store a document MongoDB refuses.

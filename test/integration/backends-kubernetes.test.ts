@@ -12,7 +12,8 @@ import {
   RbacAuthorizationV1Api,
   type V1CertificateSigningRequest,
 } from '@kubernetes/client-node';
-import { buildKubeconfig, kubeconfigToYaml, parseAdminKubeconfig } from '../../src/kubeconfig/kubeconfig.js';
+import { buildKubeconfig, kubeconfigToYaml } from '../../src/kubeconfig/kubeconfig.js';
+import { parseAdminKubeconfig } from '../../src/kubeconfig/registered-kubeconfig.js';
 import { createCsr, generatePrivateKey, verifyIssuedBy } from '../../src/certificates/certificates.js';
 import { waitForObject } from '../../src/kubernetes/wait-for-object.js';
 import { adminKubeConfig, kubectl, testClusters } from '../support/backends.js';

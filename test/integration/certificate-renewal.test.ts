@@ -40,7 +40,7 @@ describe('tenant certificates renew themselves', () => {
   beforeAll(async () => {
     if (!caKey) throw new Error('this test needs test cluster 1 with its CA key (the project\'s own test backends provide it)');
     await removeLeftovers([NS], [LC]);
-    t = await startTestDcm('certificate_renewal', { config: { ...defaultConfig(), DCM_CLUSTER_TIMEOUT_MS: 10_000, DCM_CERT_VALIDITY_SECONDS: LIFETIME_SECONDS } });
+    t = await startTestDcm('certificate_renewal', { config: { ...defaultConfig(), DCM_CLUSTER_TIMEOUT_MS: 10_000, DCM_CERT_VALIDITY_SECONDS: LIFETIME_SECONDS, DCM_CERT_RENEWAL_INTERVAL_MS: 1000 } });
     await createProject(t, PROJECT);
     await createProvider(t, 'provider-1');
     await t.http.post('/v2/cluster-providers/provider-1/clusters').send({ metadata: { name: 'cluster-1' }, spec: { kubeconfig: kubeconfigText(1), 'ca-key': caKey } }).expect(201);
@@ -49,7 +49,7 @@ describe('tenant certificates renew themselves', () => {
   });
 
   afterAll(async () => {
-    await t?.dcm.services.certificateRenewal.stop();
+    await t?.dcm.services.jobs.stop();
     const res = await t.http.post(`${lcPath(PROJECT, LC)}/terminate`);
     if (res.status === 202) await t.dcm.services.lifecycle.settled(PROJECT, LC);
     await t?.close();
@@ -69,7 +69,7 @@ describe('tenant certificates renew themselves', () => {
     expect((await kubectl({ text: first }, ['auth', 'can-i', 'list', 'configmaps', '-n', NS])).stdout.trim()).toBe('yes');
 
     // Nobody asks: the DCM's own job notices the certificate is due and applies again.
-    t.dcm.services.certificateRenewal.start(1000);
+    await t.dcm.services.jobs.start(['looking for certificates to renew']);
     let second = first;
     await until(
       async () => {

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { createClusterGateway } from '../../src/kubernetes/cluster-gateway.js';
+import { createClusterGateway } from '../../src/kubernetes/kube-cluster-gateway.js';
 import { testClusters } from '../support/backends.js';
 
 interface Relay {

@@ -11,9 +11,9 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import { createCsr, generatePrivateKey } from '../../src/certificates/certificates.js';
+import { ClusterError, Invalid, NotFound, NotServed } from '../../src/kubernetes/cluster-errors.js';
+import { createClusterGateway } from '../../src/kubernetes/kube-cluster-gateway.js';
 import {
-  ClusterError,
-  createClusterGateway,
   type ClusterGateway,
   type KubeObject,
   type WatchEventType,
@@ -123,6 +123,18 @@ describe('the cluster gateway on a real cluster', () => {
     expect(await gateway.deleteAndWait({ apiVersion: 'example.com/v1', kind: 'Nothing', name: 'x' }, 1000)).toBe(false);
   });
 
+  it("turns the API server's refusals into typed errors: an invalid object, a kind it does not serve", async () => {
+    const invalid = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'Not_A_Name', namespace: 'default' } };
+    await expect(gateway.apply(invalid)).rejects.toBeInstanceOf(Invalid);
+    await expect(gateway.apply(invalid)).rejects.toThrow(/Not_A_Name/);
+    const unserved = { apiVersion: 'v1', kind: 'NoSuchKind', name: 'x', namespace: 'default' };
+    await expect(gateway.deleteAndWait(unserved, 1000)).resolves.toBe(false);
+    const closed = await new Promise<Error | undefined>((resolve) => {
+      void gateway.watch('v1', 'NoSuchKind', {}, { event: () => undefined, closed: resolve });
+    });
+    expect(closed).toBeInstanceOf(NotServed);
+  });
+
   it('has a client certificate signed by the cluster: it verifies against the cluster CA, and kubectl authenticates with it', async () => {
     const key = await generatePrivateKey(2048);
     const commonName = `dcm-gateway-user-${RUN}`;
@@ -198,7 +210,7 @@ describe('the cluster gateway on a real cluster', () => {
       const rec = new Recorder();
       await gateway.watch(apiVersion, kind, {}, rec.handlers);
       await rec.until(() => rec.closed !== undefined);
-      expect(rec.closed!.error).toBeInstanceOf(ClusterError);
+      expect(rec.closed!.error).toBeInstanceOf(NotFound);
       expect(rec.closed!.error!.message).toMatch(new RegExp(`${kind}`));
       expect(rec.events).toEqual([]);
     }

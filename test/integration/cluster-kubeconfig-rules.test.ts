@@ -18,6 +18,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import yaml from 'js-yaml';
 import { ClusterService } from '../../src/features/cluster-registry/cluster.service.js';
+import { EventBus } from '../../src/jobs/event-bus.js';
 import { startTestDcm, testCipher, type TestDcm } from '../support/dcm.js';
 import { caKeyText, createProject, createProvider, expectError, fingerprint, kubeconfigText, lcPath } from '../support/rest.js';
 import { applyAndSettle, clusterEntry, namespaceExists, removeLeftovers, tenantLogicalCloud } from './apply-helpers.js';
@@ -194,8 +195,8 @@ describe('registered kubeconfigs carry data, never instructions', () => {
         doc.clusters[0]!.cluster = { server: doc.clusters[0]!.cluster.server, 'insecure-skip-tls-verify': true };
       });
       const { stores, services } = t.dcm;
-      const lax = new ClusterService(stores.clusters, services.clusterProviders, async () => undefined, testCipher, { allowInsecureClusters: true });
-      const strict = new ClusterService(stores.clusters, services.clusterProviders, async () => undefined, testCipher);
+      const lax = new ClusterService(stores.clusters, services.clusterProviders, new EventBus(), testCipher, { allowInsecureClusters: true });
+      const strict = new ClusterService(stores.clusters, services.clusterProviders, new EventBus(), testCipher);
       const input = { description: '', userData1: '', userData2: '', labels: [], kubeconfig: insecure };
       await expect(strict.create(PROVIDER, 'hard-insecure', input)).rejects.toThrow(/insecure-skip-tls-verify is not accepted/);
       const record = await lax.create(PROVIDER, 'hard-insecure', input);

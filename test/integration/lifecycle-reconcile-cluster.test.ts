@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ClusterGateway } from '../../src/kubernetes/cluster-gateway.js';
-import type { LogicalCloudRecord } from '../../src/features/logical-clouds/logical-cloud.model.js';
+import type { LogicalCloudRecord } from '../../src/domain/logical-cloud.js';
 import { startTestDcm, type TestDcm } from '../support/dcm.js';
 import { lcPath, setUpProjectAndClusters } from '../support/rest.js';
 import { applyAndSettle, logicalCloudSelector, namespaceExists, rbac, removeLeftovers, tenantLogicalCloud, terminateAndSettle } from './apply-helpers.js';

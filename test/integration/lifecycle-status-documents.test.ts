@@ -167,7 +167,7 @@ describe('lifecycle status and certificates as one document per cluster referenc
     expect(read?.certificates.map((c) => c.reference)).toEqual(['shapes-old-1', 'shapes-old-2']);
     expect((await credentials.summary(id))?.certificates.map((c) => c.notAfter)).toEqual([expiring, later]);
     expect(await credentials.dueForRenewal(new Date())).toContain(id);
-    expect((await nearestCertificateExpiry(db)())?.getTime()).toBeLessThanOrEqual(expiring.getTime());
+    expect((await nearestCertificateExpiry({ credentials })())?.getTime()).toBeLessThanOrEqual(expiring.getTime());
 
     // The apply that renews it prepares the current generation: the array becomes documents.
     expect(await credentials.prepareGeneration(id, 2048, async () => 'never')).toEqual({ generation: 1, generationId: 'bbbbbbbbbbbb' });

@@ -370,10 +370,10 @@ describe('a real istiod per mesh-enabled logical cloud, started from the Istio r
     expect(await outcome(b, NS['mesh-lc-b'], b.audience)).toEqual({ issued: `URI:spiffe://${b.trustDomain}/ns/${NS['mesh-lc-b']}/sa/${SA}` });
     // Istio's default audience is accepted by neither.
     expect(await outcome(a, NS['mesh-lc-a'], 'istio-ca')).toEqual({ refused: 'UNAUTHENTICATED' });
-    // The limit (README "Service mesh"): istiod's CA does not check the namespace against its discovery
+    // The limit (docs/security-model.md): istiod's CA does not check the namespace against its discovery
     // selectors, so a token of B's namespace minted on purpose for A's audience is signed, in A's trust
     // domain under B's namespace. Only the network (reaching A's istiod) or authorization policies on
-    // namespaces stop it; if this ever changes, update the README.
+    // namespaces stop it; if this ever changes, update docs/security-model.md.
     expect(await outcome(a, NS['mesh-lc-b'], a.audience)).toEqual({ issued: `URI:spiffe://${a.trustDomain}/ns/${NS['mesh-lc-b']}/sa/${SA}` });
   }, 120_000);
 

@@ -101,7 +101,7 @@ describe('automatic re-applies obey the project policy as it is now', () => {
   afterAll(async () => {
     tokens.remove();
     await t?.dcm.services.driftWatcher.stop();
-    await t?.dcm.services.certificateRenewal.stop();
+    await t?.dcm.services.jobs.stop();
     const res = await admin?.post(`${lcPath(PROJECT, LC)}/terminate`);
     if (res?.status === 202) await t.dcm.services.lifecycle.settled(PROJECT, LC);
     await t?.close();

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Response } from 'supertest';
-import { parseAdminKubeconfig } from '../../src/kubeconfig/kubeconfig.js';
+import { parseAdminKubeconfig } from '../../src/kubeconfig/registered-kubeconfig.js';
 import { startTestDcm, type TestDcm } from '../support/dcm.js';
 import { caKeyText, createDesignLogicalCloud, createProject, createProvider, expectError, fingerprint, kubeconfigText, lcPath, registerCluster } from '../support/rest.js';
 

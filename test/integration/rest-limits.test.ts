@@ -1,6 +1,6 @@
 /**
  * Issue 14 item 2, bounded input: every list and string of every body has a limit (LIMITS in
- * src/validation/limits.ts, listed in the README). Over it, the answer is a 400 whose details name
+ * src/validation/limits.ts, listed in docs/api.md). Over it, the answer is a 400 whose details name
  * the field and the limit; at it, the body is accepted. A 160 KB permission of 40,000 API groups
  * is refused with one detail, at once. And what the status store keeps of a cluster is bounded
  * on the real MongoDB-protocol server.

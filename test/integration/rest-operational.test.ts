@@ -1,11 +1,11 @@
 /** OpenAPI document and docs, health and readiness, request ids. */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { ClusterQuotaCreateSchema } from '../../src/features/cluster-quotas/cluster-quotas.router.js';
+import { ClusterQuotaCreateSchema } from '../../src/features/cluster-quotas/cluster-quota.schema.js';
 import { ClusterReferenceCreateSchema } from '../../src/features/cluster-references/cluster-reference.schema.js';
-import { KvPairCreateSchema } from '../../src/features/kv-pairs/kv-pairs.router.js';
+import { KvPairCreateSchema } from '../../src/features/kv-pairs/kv-pair.schema.js';
 import { LogicalCloudCreateSchema } from '../../src/features/logical-clouds/logical-cloud.schema.js';
-import { PermissionCreateSchema, PermissionUpdateSchema } from '../../src/features/user-permissions/permission.schema.js';
+import { PermissionCreateSchema, PermissionUpdateSchema } from '../../src/features/user-permissions/user-permission.schema.js';
 import { design, startTestDcm, type TestDcm } from '../support/dcm.js';
 
 type Operation = {

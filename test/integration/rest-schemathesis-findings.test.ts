@@ -4,7 +4,7 @@
  * DCM accepts (user-name pattern without lookarounds, loadbalancer-ip, kubeconfig as YAML, PUT rules).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { kubernetesUserName } from '../../src/validation/kubernetes-rules.js';
+import { kubernetesUserName } from '../../src/validation/kubernetes-user-name.js';
 import { startTestDcm, type TestDcm } from '../support/dcm.js';
 import { createDesignLogicalCloud, expectError, fieldsOf, lcPath, setUpProjectAndClusters } from '../support/rest.js';
 

@@ -111,7 +111,7 @@ describe('revoke-credentials with removeTenantIdentities', () => {
     const account = tokenKubeconfig(issued.stdout.trim());
     expect(await works(account)).toBe(true);
 
-    // Revocation alone: the DCM's credential is over, the tenant's own account is not (what the README says it does not cover).
+    // Revocation alone: the DCM's credential is over, the tenant's own account is not (what docs/security-model.md says it does not cover).
     await revokeAndSettle();
     expect((await asTenant(['get', 'configmaps', '-n', NS])).stderr).toMatch(/forbidden/i);
     expect(await works(account)).toBe(true);

@@ -35,8 +35,11 @@ export function captureLogger(level = 'info'): { logger: Logger; records: () => 
   return { logger: pino({ level }, stream), records: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>), text: () => lines.join('\n') };
 }
 
-/** What a test may change in its DCM: authentication (default here: `{ mode: 'development' }`, no authentication), logger, /metrics token, the CSR seam. */
-export type TestDcmOptions = Pick<DcmOptions, 'auth' | 'logger' | 'metricsToken' | 'beforeCsrApproval' | 'config'>;
+/**
+ * What a test may change in its DCM: authentication (default here: `{ mode: 'development' }`, no authentication),
+ * logger, /metrics token, the CSR seam, the cluster gateway provider.
+ */
+export type TestDcmOptions = Pick<DcmOptions, 'auth' | 'logger' | 'metricsToken' | 'beforeCsrApproval' | 'config' | 'gateways'>;
 
 export async function startTestDcm(prefix = 'dcm', options: Partial<TestDcmOptions> = {}): Promise<TestDcm> {
   const mongo = await MongoClient.connect(mongoUrl());

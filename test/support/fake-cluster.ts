@@ -5,8 +5,8 @@
  * namespace in Terminating), and hooks that make chosen calls fail.
  */
 import { randomUUID } from 'node:crypto';
+import { ClusterError, NotFound } from '../../src/kubernetes/cluster-errors.js';
 import {
-  ClusterError,
   type ClientCertificateRequest,
   type ClusterGateway,
   type ClusterUser,
@@ -249,7 +249,7 @@ export class FakeCluster implements ClusterGateway {
   async requestToken(namespace: string, serviceAccount: string, expirationSeconds: number): Promise<string> {
     this.calls.push(`token ServiceAccount ${serviceAccount}`);
     this.check('token', 'ServiceAccount', serviceAccount);
-    if (!this.objects.has(this.key('ServiceAccount', serviceAccount, namespace))) throw new ClusterError(`serviceaccounts "${serviceAccount}" not found`, 404);
+    if (!this.objects.has(this.key('ServiceAccount', serviceAccount, namespace))) throw new NotFound(`serviceaccounts "${serviceAccount}" not found`);
     return `token:${namespace}:${serviceAccount}:${expirationSeconds}:${++this.version}`;
   }
 
@@ -265,7 +265,7 @@ export class FakeCluster implements ClusterGateway {
   async getJson<T>(path: string): Promise<T> {
     this.calls.push(`GET ${path}`);
     this.check('get', path);
-    if (!this.paths.has(path)) throw new ClusterError(`GET ${path}: HTTP 404`, 404);
+    if (!this.paths.has(path)) throw new NotFound(`GET ${path}: HTTP 404`);
     return clone(this.paths.get(path)) as T;
   }
 

@@ -1,11 +1,14 @@
 /**
  * The import graph of src/: no module imports itself back through others (an import circle),
- * and every module belongs to a layer of eslint-rules/layers.js (which lint checks arrows of).
+ * and every module belongs to a layer of eslint-rules/layers.js (which lint checks arrows of);
+ * the lint rule itself refuses a wrong arrow, e.g. a router that reaches a store.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { layerOf } from '../../eslint-rules/layers.js';
+import { Linter, type ESLint } from 'eslint';
+import tseslint from 'typescript-eslint';
+import dcmLayers, { layerOf } from '../../eslint-rules/layers.js';
 
 const SRC = path.resolve('src');
 
@@ -79,7 +82,52 @@ describe('the import graph of src/', () => {
     expect(unplaced).toEqual([]);
     expect(layerOf('features/lifecycle/lifecycle.router.ts')?.name).toBe('transports');
     expect(layerOf('features/lifecycle/lifecycle.service.ts')?.name).toBe('features');
+    expect(layerOf('features/kv-pairs/index.ts')?.name).toBe('transports');
     expect(layerOf('kubernetes/discovery.ts')?.name).toBe('infrastructure');
     expect(layerOf('domain/tenant-identity.ts')?.name).toBe('domain');
+  });
+});
+
+/** The problems the layer rule reports for `code` written in `file` (a path under src/). */
+function layerProblems(file: string, code: string): string[] {
+  const linter = new Linter({ cwd: process.cwd() });
+  const config = [
+    {
+      files: ['**/*.ts'],
+      languageOptions: { parser: tseslint.parser as Linter.Parser },
+      plugins: { dcm: dcmLayers as unknown as ESLint.Plugin },
+      rules: { 'dcm/layers': 'error' as const },
+    },
+  ];
+  return linter.verify(code, config, { filename: path.join(SRC, file) }).map((m) => m.message);
+}
+
+describe('the layer rule (eslint-rules/layers.js)', () => {
+  const router = 'features/kv-pairs/kv-pair.router.ts';
+
+  it("refuses a router that imports a store, even a store's type", () => {
+    expect(layerProblems(router, "import { createKvPairStore } from './kv-pair.store.js';\n")).toEqual([
+      expect.stringContaining('must not import features/kv-pairs/kv-pair.store.ts'),
+    ]);
+    expect(layerProblems(router, "import type { ProjectStore } from '../projects/project.store.js';\n")).toHaveLength(1);
+  });
+
+  it('refuses a router that imports src/db/', () => {
+    expect(layerProblems(router, "import { pairsToMap } from '../../db/named-record-store.js';\n")).toEqual([
+      expect.stringContaining('must not import db/named-record-store.ts'),
+    ]);
+  });
+
+  it('lets a router import its schema and service, and a service its store', () => {
+    const routerCode = "import { KvPairView } from './kv-pair.schema.js';\nimport type { KvPairService } from './kv-pair.service.js';\n";
+    expect(layerProblems(router, routerCode)).toEqual([]);
+    const serviceCode = "import type { KvPairStore } from './kv-pair.store.js';\n";
+    expect(layerProblems('features/kv-pairs/kv-pair.service.ts', serviceCode)).toEqual([]);
+  });
+
+  it('refuses an upward arrow (a service importing a router)', () => {
+    expect(layerProblems('features/kv-pairs/kv-pair.service.ts', "import { kvPairCrud } from './kv-pair.router.js';\n")).toEqual([
+      expect.stringContaining('(features) must not import features/kv-pairs/kv-pair.router.ts (transports)'),
+    ]);
   });
 });

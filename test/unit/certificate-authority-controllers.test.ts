@@ -8,15 +8,17 @@
 import { X509Certificate } from 'node:crypto';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
-import { createRootCa, type CaKeyPair } from '../../src/certificates/certificate-authority.js';
-import { CaController } from '../../src/controllers/ca.controller.js';
+import type { CaKeyPair } from '../../src/certificates/certificate-authority/ca-certificate-builder.js';
+import { createRootCa } from '../../src/certificates/certificate-authority/root-ca.js';
+import { CaController } from '../../src/controllers/certificate-authority.controller.js';
 import { ClusterContext, type ClusterWork } from '../../src/controllers/cluster-context.js';
 import { controlPlaneNamespace, meshRevision, meshTrustDomain } from '../../src/controllers/object-names.js';
 import { ServiceMeshController, desiredIstio, meshNotReady } from '../../src/controllers/service-mesh.controller.js';
 import type { IntermediateCaStore, IntermediateWithKey } from '../../src/features/certificate-authority/intermediate-ca.store.js';
 import { MeshCertificateAuthority, hasNameConstraints } from '../../src/features/certificate-authority/mesh-ca.js';
 import type { RootCaStore } from '../../src/features/certificate-authority/root-ca.store.js';
-import { ClusterError, type KubeObject } from '../../src/kubernetes/cluster-gateway.js';
+import { ClusterError } from '../../src/kubernetes/cluster-errors.js';
+import type { KubeObject } from '../../src/kubernetes/cluster-gateway.js';
 import { SecretCipherError } from '../../src/security/secret-cipher.js';
 import { FakeCluster as MemoryCluster } from '../support/fake-cluster.js';
 
@@ -240,7 +242,7 @@ describe('the CA and service-mesh controllers', () => {
 
     // An IstioOperator an earlier DCM version declared is removed too.
     await cluster.apply({ apiVersion: 'install.istio.io/v1alpha1', kind: 'IstioOperator', metadata: { name: REVISION, namespace: NS } });
-    cluster.refuse = (verb, kind) => (verb === 'delete' && kind === 'Istio' ? new ClusterError('delete Istio: etcd timeout', 500) : undefined);
+    cluster.refuse = (verb, kind) => (verb === 'delete' && kind === 'Istio' ? new ClusterError('delete Istio: etcd timeout') : undefined);
     const failing = contextFor(cluster);
     expect(await caController.holds(failing)).toBe(true);
     await mesh.remove(failing);

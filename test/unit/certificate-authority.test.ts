@@ -9,17 +9,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import forge from 'node-forge';
-import {
-  cacertsFiles,
-  createRootCa,
-  describeCaCertificate,
-  fitName,
-  intermediateStillGood,
-  issueIntermediateCa,
-  loadCaSigner,
-  type CaKeyPair,
-  type CaSigner,
-} from '../../src/certificates/certificate-authority.js';
+import { fitName, type CaKeyPair } from '../../src/certificates/certificate-authority/ca-certificate-builder.js';
+import { describeCaCertificate } from '../../src/certificates/certificate-authority/ca-certificate-reader.js';
+import { cacertsFiles, intermediateStillGood, issueIntermediateCa } from '../../src/certificates/certificate-authority/intermediate-ca.js';
+import { createRootCa, loadCaSigner, type CaSigner } from '../../src/certificates/certificate-authority/root-ca.js';
 import { CertificateError } from '../../src/certificates/pem.js';
 import { OpensslWorkspace, pemsOf } from '../support/openssl.js';
 

@@ -1,7 +1,7 @@
 /** Probing a cluster on demand opens a connection per request: admins only, on REST and gRPC (one service). */
 import { describe, expect, it } from '@jest/globals';
 import { PolicyDeniedError } from '../../src/errors.js';
-import { clusterHealthService } from '../../src/features/cluster-registry/cluster-health.router.js';
+import { clusterHealthService } from '../../src/features/cluster-registry/cluster-health.service.js';
 import type { ClusterHealth } from '../../src/features/cluster-registry/cluster-health.store.js';
 import type { ClusterRecord } from '../../src/features/cluster-registry/cluster.service.js';
 

@@ -6,7 +6,8 @@
  * ready while apply waits, a watch the server ends or cannot run.
  */
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { createRootCa, type CaKeyPair } from '../../src/certificates/certificate-authority.js';
+import type { CaKeyPair } from '../../src/certificates/certificate-authority/ca-certificate-builder.js';
+import { createRootCa } from '../../src/certificates/certificate-authority/root-ca.js';
 import { createCsr, generatePrivateKey, signCsrLocally } from '../../src/certificates/certificates.js';
 import type { ClusterContext, ClusterWork } from '../../src/controllers/cluster-context.js';
 import { NamespaceController } from '../../src/controllers/namespace.controller.js';
@@ -18,7 +19,8 @@ import { UserController, type TenantCredentialStore } from '../../src/controller
 import type { PermissionData } from '../../src/domain/logical-cloud.js';
 import type { IssuedCertificate } from '../../src/domain/tenant-credentials.js';
 import type { TenantIdentity } from '../../src/domain/tenant-identity.js';
-import { ClusterError, type ListOptions, type WatchHandle, type WatchHandlers } from '../../src/kubernetes/cluster-gateway.js';
+import { ClusterError, Forbidden, Unreachable } from '../../src/kubernetes/cluster-errors.js';
+import type { ListOptions, WatchHandle, WatchHandlers } from '../../src/kubernetes/cluster-gateway.js';
 import { contextFor, LC_ID, NS, OURS, record, REVISION } from '../support/controller-context.js';
 import { FakeCluster, matchesSelector } from '../support/fake-cluster.js';
 
@@ -68,9 +70,9 @@ describe('the namespace controller', () => {
   });
 
   it.each([
-    ['refused (403)', new ClusterError('namespaces is forbidden', 403), true],
-    ['not connected', new ClusterError('connect ECONNREFUSED', undefined, true), true],
-    ['a server error (500)', new ClusterError('etcd timeout', 500), false],
+    ['refused (403)', new Forbidden('namespaces is forbidden'), true],
+    ['not connected', new Unreachable('connect ECONNREFUSED'), true],
+    ['a server error (500)', new ClusterError('etcd timeout'), false],
     ['unanswered', new ClusterError('apply Namespace tenant-ns: no answer within 100 ms'), false],
   ])('knows whether a failed apply certainly created nothing: %s', async (_what, error, nothing) => {
     const cluster = new FakeCluster();
@@ -147,7 +149,7 @@ describe('the RBAC and quota controllers', () => {
     await new RbacController().apply(ctx);
     expect(ctx.warnings).toEqual([expect.objectContaining({ permission: 'jobs', resource: 'jobs', message: expect.stringMatching(/served by group batch/) })]);
 
-    cluster.refuse = (verb) => (verb === 'discovery' ? new ClusterError('GET /apis: HTTP 503', 503) : undefined);
+    cluster.refuse = (verb) => (verb === 'discovery' ? new ClusterError('GET /apis: HTTP 503') : undefined);
     const blind = contextFor(cluster, { tenant, permissions: [['jobs', jobs]] });
     await new RbacController().apply(blind);
     expect(blind.warnings).toEqual([expect.objectContaining({ message: 'permissions not checked: discovery failed: GET /apis: HTTP 503' })]);
@@ -156,7 +158,7 @@ describe('the RBAC and quota controllers', () => {
 
   it('records a list that fails while pruning as DeleteFailed for the kind, and goes on with the others', async () => {
     const cluster = new FakeCluster();
-    cluster.refuse = (verb, kind) => (verb === 'list' && kind === 'Role' ? new ClusterError('roles is forbidden', 403) : undefined);
+    cluster.refuse = (verb, kind) => (verb === 'list' && kind === 'Role' ? new Forbidden('roles is forbidden') : undefined);
     const ctx = contextFor(cluster, { tenant });
     await new RbacController().remove(ctx);
     expect(ctx.resources).toEqual([expect.objectContaining({ kind: 'Role', name: '*', status: 'DeleteFailed', message: 'roles is forbidden' })]);

@@ -5,7 +5,7 @@ import { ConflictError } from '../../src/errors.js';
 import { DriftChecker, type DriftRepairTarget } from '../../src/features/drift/drift-checker.js';
 import type { DriftEvent } from '../../src/features/drift/drift-events.store.js';
 import type { ClusterStatus, LifecycleDocument } from '../../src/features/lifecycle/lifecycle-status.store.js';
-import type { LogicalCloudRecord } from '../../src/features/logical-clouds/logical-cloud.model.js';
+import type { LogicalCloudRecord } from '../../src/domain/logical-cloud.js';
 
 const lc = (reconcile?: 'paused') => ({ id: 'lc-1', name: 'lc', data: { level: '1', ...(reconcile ? { reconcile } : {}) } }) as unknown as LogicalCloudRecord;
 const cluster = (state: ClusterStatus['state']): ClusterStatus => ({ reference: 'r1', provider: 'p', cluster: 'c1', state, resources: [], warnings: [] });

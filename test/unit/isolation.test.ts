@@ -9,7 +9,8 @@ import { IsolationController, namespaceIsolationLabels, networkPolicySpec } from
 import { NamespaceController } from '../../src/controllers/namespace.controller.js';
 import { GUARD_NAME, guardPolicy, mergeExemptUsers } from '../../src/controllers/tenant-guard.js';
 import { boundaryRefusal, logicalCloudBoundary } from '../../src/features/project-policies/project-policy.service.js';
-import { ClusterError, type KubeObject } from '../../src/kubernetes/cluster-gateway.js';
+import { NotServed } from '../../src/kubernetes/cluster-errors.js';
+import type { KubeObject } from '../../src/kubernetes/cluster-gateway.js';
 import { defaultsExceedingQuotas, effectiveContainerDefaults } from '../../src/validation/container-defaults.js';
 import { namespacedRulesFor, namespaceObjectRuleProblem } from '../../src/validation/namespaced-rules.js';
 import { contextFor, NS } from '../support/controller-context.js';
@@ -137,6 +138,16 @@ describe('the isolation controller on a FakeCluster', () => {
     expect(again.resources.map((r) => `${r.kind} ${r.status}`)).toContain('NetworkPolicy Deleted');
   });
 
+  it("in AllowAll leaves a tenant's own policy of the same name alone, and asks the cluster who the DCM is once per registration", async () => {
+    const cluster = new FakeCluster();
+    await cluster.apply({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'dcm-network-isolation', namespace: NS }, spec: {} });
+    const controller = new IsolationController();
+    await controller.apply(contextFor(cluster, { data: { isolation: { network: 'AllowAll' } } }));
+    await controller.apply(contextFor(cluster, { data: { isolation: { network: 'AllowAll' } } }));
+    expect(cluster.get('NetworkPolicy', 'dcm-network-isolation', NS)).toBeDefined();
+    expect(cluster.calls.filter((c) => c === 'whoami')).toHaveLength(1);
+  });
+
   it('writes the guard only when it differs (one read per apply after the first)', async () => {
     const cluster = new FakeCluster();
     const controller = new IsolationController();
@@ -159,7 +170,7 @@ describe('the isolation controller on a FakeCluster', () => {
 
   it('says so in status when the cluster does not serve the admission policy API (drift repair only), and the apply goes on', async () => {
     const cluster = new FakeCluster();
-    cluster.refuse = (verb, kind) => (verb === 'apply' && kind === 'ValidatingAdmissionPolicy' ? new ClusterError('the cluster does not serve admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy', 404) : undefined);
+    cluster.refuse = (verb, kind) => (verb === 'apply' && kind === 'ValidatingAdmissionPolicy' ? new NotServed('the cluster does not serve admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy') : undefined);
     const ctx = contextFor(cluster);
     await new IsolationController().apply(ctx);
     expect(ctx.failed()).toBe(false);

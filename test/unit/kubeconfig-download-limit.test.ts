@@ -12,7 +12,7 @@ import { loadConfig } from '../../src/config.js';
 import type { LifecycleService } from '../../src/features/lifecycle/lifecycle.service.js';
 import { declareLifecycleRoutes } from '../../src/features/lifecycle/lifecycle.router.js';
 import { downloadAs, DownloadRateLimitedError, DownloadRateLimiter, TenantKubeconfigs } from '../../src/features/lifecycle/tenant-kubeconfig.js';
-import type { LogicalCloudRecord } from '../../src/features/logical-clouds/logical-cloud.model.js';
+import type { LogicalCloudRecord } from '../../src/domain/logical-cloud.js';
 import { createApp } from '../../src/http/app.js';
 
 /** A clock the test moves. */
@@ -108,11 +108,13 @@ function tenantKubeconfigs(type: 'token' | 'certificate') {
       }),
     } as never,
     {
-      connect: () =>
-        ({
-          requestToken: async () => `token-${++tokens}`,
-          close: () => undefined,
-        }) as never,
+      gateways: {
+        gatewayFor: () =>
+          ({
+            requestToken: async () => `token-${++tokens}`,
+            close: () => undefined,
+          }) as never,
+      },
       tokenSeconds: 600,
     },
   );

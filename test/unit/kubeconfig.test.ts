@@ -7,10 +7,10 @@ import {
   buildKubeconfig,
   kubeconfigToJson,
   kubeconfigToYaml,
-  parseAdminKubeconfig,
-  privateKeyPemProblem,
   type KubeconfigEntry,
 } from '../../src/kubeconfig/kubeconfig.js';
+import { privateKeyPemProblem } from '../../src/kubeconfig/private-key-pem.js';
+import { parseAdminKubeconfig } from '../../src/kubeconfig/registered-kubeconfig.js';
 
 const pem = (label: string, fill: string) => `-----BEGIN ${label}-----\n${fill.repeat(64)}\n${fill.repeat(64)}\n-----END ${label}-----\n`;
 const CA_DATA = Buffer.from(pem('CERTIFICATE', 'C')).toString('base64');

@@ -1,26 +1,13 @@
 import { describe, it, expect } from '@jest/globals';
 import type { z } from 'zod';
-import {
-  KUBERNETES_USER_NAME_MAX_LENGTH,
-  KUBERNETES_VERBS,
-  apiGroup,
-  description,
-  dns1123Label,
-  dns1123Subdomain,
-  isQuantity,
-  isQuotaKey,
-  kubernetesUserName,
-  labelMap,
-  nonNegativeQuantity,
-  normalizeQuotaKey,
-  parseQuantity,
-  quotaKey,
-  quotaSpec,
-  rbacResource,
-  resourceName,
-  userData,
-  verb,
-} from '../../src/validation/kubernetes-rules.js';
+import { dns1123Label, dns1123Subdomain } from '../../src/validation/kubernetes-names.js';
+import { KUBERNETES_USER_NAME_MAX_LENGTH, kubernetesUserName } from '../../src/validation/kubernetes-user-name.js';
+import { labelMap } from '../../src/validation/labels.js';
+import { isQuantity, nonNegativeQuantity, parseQuantity } from '../../src/validation/quantity.js';
+import { isQuotaKey, normalizeQuotaKey, quotaKey } from '../../src/validation/quota-key.js';
+import { quotaSpec } from '../../src/validation/quota-spec.js';
+import { KUBERNETES_VERBS, apiGroup, rbacResource, verb } from '../../src/validation/rbac-rules.js';
+import { description, resourceName, userData } from '../../src/validation/record-metadata.js';
 import { LIMITS } from '../../src/validation/limits.js';
 
 /** The issues of a failed parse as `path: message` lines, the way a caller would report them. */

@@ -16,7 +16,7 @@ import {
   holdsResources,
   isSettledApplied,
 } from '../../src/features/lifecycle/preconditions.js';
-import type { LogicalCloudData, LogicalCloudRecord } from '../../src/features/logical-clouds/logical-cloud.model.js';
+import type { LogicalCloudData, LogicalCloudRecord } from '../../src/domain/logical-cloud.js';
 
 const logicalCloud = (data: Partial<LogicalCloudData> = {}): LogicalCloudRecord => ({
   id: 'lc-id',

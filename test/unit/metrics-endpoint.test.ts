@@ -9,8 +9,11 @@ import type { Db } from 'mongodb';
 import { pino, type Logger } from 'pino';
 import supertest from 'supertest';
 import { loadConfig } from '../../src/config.js';
+import { NamedRecordStore } from '../../src/db/named-record-store.js';
+import { CredentialsStore } from '../../src/features/lifecycle/credentials.store.js';
+import { LifecycleStatusStore } from '../../src/features/lifecycle/lifecycle-status.store.js';
 import { createObservability } from '../../src/observability/observability.js';
-import { captureLogger } from '../support/dcm.js';
+import { captureLogger, testCipher } from '../support/dcm.js';
 
 /** A database whose collections count their reads (each find().toArray() is one). */
 function countingDb(failing = false) {
@@ -35,8 +38,14 @@ function countingDb(failing = false) {
   return { db, reads: (name: string) => reads.get(name) ?? 0 };
 }
 
-function metricsApp(options: { db: Db; metricsToken?: string; metricsRefreshMs?: number; now?: () => number; logger?: Logger }) {
-  const observability = createObservability({ logger: options.logger ?? pino({ level: 'silent' }), ...options });
+function metricsApp({ db, ...options }: { db: Db; metricsToken?: string; metricsRefreshMs?: number; now?: () => number; logger?: Logger }) {
+  // The stores the gauges read, over the counting database.
+  const stores = {
+    logicalClouds: new NamedRecordStore(db, 'logicalClouds', ['project']),
+    lifecycle: new LifecycleStatusStore(db),
+    credentials: new CredentialsStore(db, testCipher),
+  };
+  const observability = createObservability({ logger: options.logger ?? pino({ level: 'silent' }), stores, ...options });
   const app = express();
   app.get('/metrics', observability.metricsEndpoint);
   return supertest(app);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { allowedLabelPrefix, reservedLabelKeyReason } from '../../src/validation/kubernetes-rules.js';
+import { allowedLabelPrefix, reservedLabelKeyReason } from '../../src/validation/reserved-labels.js';
 import { ProjectPolicySchema, policyFromBody } from '../../src/features/project-policies/project-policy.schema.js';
 
 describe('reserved label keys', () => {

@@ -7,9 +7,9 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import type { ResourceStatus } from '../../src/controllers/cluster-context.js';
-import type { LogicalCloudRecord } from '../../src/features/logical-clouds/logical-cloud.model.js';
+import type { LogicalCloudRecord } from '../../src/domain/logical-cloud.js';
 import { boundedClusterStatus, type ClusterStatus, type LifecycleDocument } from '../../src/features/lifecycle/lifecycle-status.store.js';
-import { statusView } from '../../src/features/lifecycle/lifecycle.router.js';
+import { statusView } from '../../src/features/lifecycle/lifecycle.schema.js';
 import { omittedWarnings, type RuleWarning } from '../../src/kubernetes/discovery.js';
 import { LIMITS } from '../../src/validation/limits.js';
 

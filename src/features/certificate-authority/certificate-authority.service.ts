@@ -3,14 +3,15 @@
  * cluster's intermediate of a logical cloud — certificates, serials and validity, never a
  * key — and rotation: `rotate` marks the intermediates for re-issue and runs the normal apply.
  */
-import { certificateChain, describeCaCertificate, type CaCertificateDescription } from '../../certificates/certificate-authority.js';
+import { describeCaCertificate, type CaCertificateDescription } from '../../certificates/certificate-authority/ca-certificate-reader.js';
+import { certificateChain } from '../../certificates/certificate-authority/intermediate-ca.js';
 import { verifyIssuedBy } from '../../certificates/certificates.js';
 import { controlPlaneNamespace, meshRevision, meshTrustDomain } from '../../controllers/object-names.js';
 import type { NamedRecordStore } from '../../db/named-record-store.js';
 import { ConflictError, NotFoundError, StateConflictError } from '../../errors.js';
 import type { LifecycleService, OperationSummary } from '../lifecycle/lifecycle.service.js';
 import type { Caller } from '../project-policies/project-policy.service.js';
-import { meshEnabled, type ClusterReferenceData } from '../logical-clouds/logical-cloud.model.js';
+import { meshEnabled, type ClusterReferenceData } from '../../domain/logical-cloud.js';
 import type { LogicalCloudService } from '../logical-clouds/logical-cloud.service.js';
 import type { ClusterKey, IntermediateCaStore } from './intermediate-ca.store.js';
 import type { MeshCertificateAuthority, SignerSource } from './mesh-ca.js';

@@ -5,16 +5,10 @@
  * good. Used by the CA controller (delivery) and by the CA service (REST/gRPC reads, rotation).
  */
 import { readFileSync } from 'node:fs';
-import {
-  cacertsFiles,
-  certificateHasNameConstraints,
-  createRootCa,
-  fitName,
-  intermediateStillGood,
-  issueIntermediateCa,
-  loadCaSigner,
-  type CaSigner,
-} from '../../certificates/certificate-authority.js';
+import { fitName } from '../../certificates/certificate-authority/ca-certificate-builder.js';
+import { certificateHasNameConstraints } from '../../certificates/certificate-authority/ca-certificate-reader.js';
+import { cacertsFiles, intermediateStillGood, issueIntermediateCa } from '../../certificates/certificate-authority/intermediate-ca.js';
+import { createRootCa, loadCaSigner, type CaSigner } from '../../certificates/certificate-authority/root-ca.js';
 import { CertificateError } from '../../certificates/pem.js';
 import { ConfigError } from '../../config.js';
 import { meshTrustDomain } from '../../controllers/object-names.js';

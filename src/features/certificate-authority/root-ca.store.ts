@@ -8,7 +8,7 @@
  * serializing read-modify-write (FerretDB v1 does not).
  */
 import type { Collection, Db } from 'mongodb';
-import type { CaKeyPair } from '../../certificates/certificate-authority.js';
+import type { CaKeyPair } from '../../certificates/certificate-authority/ca-certificate-builder.js';
 import { isDuplicateKeyError } from '../../db/mongo.js';
 import type { SecretCipher, StoredSecret } from '../../security/secret-cipher.js';
 

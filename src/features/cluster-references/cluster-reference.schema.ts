@@ -4,9 +4,10 @@
  * kebab-case or camelCase fields).
  */
 import { z } from 'zod';
-import { resourceName } from '../../validation/kubernetes-rules.js';
+import { resourceName } from '../../validation/record-metadata.js';
 import { atMost, LIMITS } from '../../validation/limits.js';
-import { describedFrom, MetadataSchema, UpdateMetadataSchema, type Described } from '../metadata.js';
+import type { ClusterReferenceRecord } from '../../domain/logical-cloud.js';
+import { describedFrom, MetadataSchema, MetadataView, metadataView, UpdateMetadataSchema, type Described } from '../metadata.js';
 
 /** A regex's source without its anchors. */
 const IP_PATTERN_BODY = (re: RegExp) => re.source.replace(/^\^/, '').replace(/\$$/, '');
@@ -68,3 +69,17 @@ export function clusterReferenceInput(body: z.infer<typeof ClusterReferenceUpdat
     loadbalancerIp: body['loadbalancer-ip'] ?? '',
   };
 }
+
+const ReferenceFields = { 'cluster-provider': z.string(), 'cluster-name': z.string(), 'loadbalancer-ip': z.string() };
+
+/** A cluster reference's body: the design's flat fields and EMCO's metadata/spec. */
+export const ClusterReferenceView = z.strictObject({ name: z.string(), ...ReferenceFields, metadata: MetadataView, spec: z.strictObject(ReferenceFields) });
+
+export const clusterReferenceView = (r: ClusterReferenceRecord) => ({
+  name: r.name,
+  'cluster-provider': r.data.clusterProvider,
+  'cluster-name': r.data.cluster,
+  'loadbalancer-ip': r.data.loadbalancerIp,
+  metadata: metadataView(r.name, r.data),
+  spec: { 'cluster-provider': r.data.clusterProvider, 'cluster-name': r.data.cluster, 'loadbalancer-ip': r.data.loadbalancerIp },
+});

@@ -4,13 +4,16 @@
  * live sealed in `data.secrets` (see secret-cipher.ts), are opened only by `secretsOf`, and
  * never leave the service layer in a view.
  */
+import type { EventBus } from '../../jobs/event-bus.js';
 import { DuplicateNameError, type KeyValue, type NamedRecordStore, type Page, type PageOf, type StoredRecord } from '../../db/named-record-store.js';
 import { ConflictError, InvalidInputError, NotFoundError, PreconditionFailedError, StateConflictError, type FieldProblem } from '../../errors.js';
-import { KubeconfigError, parseAdminKubeconfig, privateKeyPemProblem, type AdminCluster } from '../../kubeconfig/kubeconfig.js';
+import { KubeconfigError } from '../../kubeconfig/kubeconfig.js';
+import { privateKeyPemProblem } from '../../kubeconfig/private-key-pem.js';
+import { parseAdminKubeconfig, type AdminCluster } from '../../kubeconfig/registered-kubeconfig.js';
 import type { SecretCipher, StoredSecret } from '../../security/secret-cipher.js';
 import type { Described } from '../metadata.js';
-import type { TopLevelService } from '../top-level.service.js';
 import type { ClusterData as RegisteredCluster, ClusterSecrets } from '../../domain/cluster.js';
+import type { ClusterProviderService } from './cluster-provider.service.js';
 
 export type { ClusterSecrets } from '../../domain/cluster.js';
 
@@ -32,8 +35,6 @@ export interface ClusterInput extends Described {
   caKey?: string;
 }
 
-export type ClusterProviderService = TopLevelService<Described>;
-
 export interface ClusterServiceOptions {
   /** DCM_ALLOW_INSECURE_CLUSTERS: accept kubeconfigs with `insecure-skip-tls-verify: true` or an http:// server. */
   allowInsecureClusters?: boolean;
@@ -46,8 +47,8 @@ export class ClusterService {
   constructor(
     private readonly clusters: NamedRecordStore<ClusterData>,
     private readonly providers: ClusterProviderService,
-    /** Why the cluster cannot be deleted (a logical cloud references it or still has objects on it), if it cannot. */
-    private readonly inUse: (provider: string, cluster: string) => Promise<string | undefined>,
+    /** Asks the other features whether a cluster may leave the registry, and tells them when it has. */
+    private readonly events: Pick<EventBus, 'objection' | 'emit'>,
     private readonly cipher: SecretCipher,
     private readonly options: ClusterServiceOptions = {},
   ) {}
@@ -162,9 +163,9 @@ export class ClusterService {
 
   async delete(provider: string, name: string): Promise<void> {
     await this.get(provider, name);
-    const reason = await this.inUse(provider, name);
+    const reason = await this.events.objection('clusterUnregistering', { provider, cluster: name });
     if (reason) throw new ConflictError(`Cluster ${name} of cluster provider ${provider} ${reason}`);
-    await this.clusters.delete({ provider }, name);
+    if (await this.clusters.delete({ provider }, name)) await this.events.emit('clusterUnregistered', { provider, cluster: name });
   }
 
   /** Finds a cluster by name alone (the design's cluster reference names no provider). */

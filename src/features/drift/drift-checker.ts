@@ -8,8 +8,8 @@
  */
 import { ConflictError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import type { LogicalCloudRecord } from '../logical-clouds/logical-cloud.model.js';
-import { reconcilePaused } from '../logical-clouds/logical-cloud.model.js';
+import type { LogicalCloudRecord } from '../../domain/logical-cloud.js';
+import { reconcilePaused } from '../../domain/logical-cloud.js';
 import type { ClusterStatus, LifecycleDocument } from '../lifecycle/lifecycle-status.store.js';
 import type { DriftEvent, DriftEventStore } from './drift-events.store.js';
 import { DriftRecorder, type DriftFinding } from './drift-recorder.js';

@@ -14,62 +14,27 @@
  * at a time) and otherwise ignored: nothing is kept of it and no check is scheduled. What is
  * kept per object is bounded per logical cloud and cluster (MAX_OBJECTS_PER_LOGICAL_CLOUD).
  */
-import { createHash } from 'node:crypto';
 import { PeriodicJob } from '../../jobs/periodic.js';
 import type { Logger } from '../../logger.js';
-import { LABEL_LOGICAL_CLOUD_ID, MANAGED_BY, MANAGED_BY_VALUE, controlPlaneNamespace } from '../../controllers/object-names.js';
+import { LABEL_LOGICAL_CLOUD_ID } from '../../controllers/object-names.js';
 import { GUARD_NAME } from '../../controllers/tenant-guard.js';
-import { ISTIO_API_VERSION, ISTIO_KIND, ISTIO_OPERATOR_API_VERSION, ISTIO_OPERATOR_KIND } from '../../controllers/service-mesh.controller.js';
 import type { ClusterRecord } from '../cluster-registry/cluster.service.js';
 import type { CheckOutcome } from './drift-checker.js';
+import { DriftCheckScheduler } from './drift-check-scheduler.js';
+import { startWatch, type ClusterWatches, type WatchEvents } from './cluster-watches.js';
+import { UnknownIdLookups } from './unknown-ids.js';
+import {
+  inPlace,
+  SeenObjects,
+  WATCHED_KINDS,
+  contentHash,
+  type ObjectPlace,
+  type WatchedObject,
+  type WatchEventType,
+  type WatchingConnection,
+} from './watched-objects.js';
 
-/** The kinds the DCM manages on a cluster (each carries the managed-by label). */
-export const WATCHED_KINDS = [
-  { apiVersion: 'v1', kind: 'Namespace' },
-  { apiVersion: 'v1', kind: 'ResourceQuota' },
-  { apiVersion: 'v1', kind: 'Secret' },
-  { apiVersion: 'v1', kind: 'ServiceAccount' },
-  { apiVersion: 'v1', kind: 'LimitRange' },
-  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
-  // The cluster's tenant guard (no logical cloud's own: a change is checked through one logical cloud on the cluster).
-  { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy' },
-  { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding' },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role' },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding' },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole' },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding' },
-  { apiVersion: ISTIO_API_VERSION, kind: ISTIO_KIND },
-  { apiVersion: ISTIO_OPERATOR_API_VERSION, kind: ISTIO_OPERATOR_KIND },
-] as const;
-
-export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
-
-interface WatchedObject {
-  kind?: string;
-  metadata?: { name?: string; namespace?: string; uid?: string; labels?: Record<string, string>; annotations?: Record<string, string>; deletionTimestamp?: unknown };
-  [field: string]: unknown;
-}
-
-/**
- * What of an object can be drift: everything but its status and the bookkeeping the API server
- * keeps. A quota's usage or a namespace's phase changes often and is nobody's drift.
- */
-function contentHash(object: WatchedObject): string {
-  const { status: _status, metadata, ...rest } = object;
-  const kept = { labels: metadata?.labels, annotations: metadata?.annotations, deleting: metadata?.deletionTimestamp !== undefined, rest };
-  return createHash('sha1').update(JSON.stringify(kept)).digest('base64');
-}
-
-/** What the watcher needs of a cluster connection. */
-export interface WatchingConnection {
-  watch(
-    apiVersion: string,
-    kind: string,
-    opts: { labelSelector?: string },
-    handlers: { event(type: WatchEventType, object: WatchedObject): void; closed(error?: Error): void },
-  ): Promise<{ stop(): void }>;
-  close(): void;
-}
+export { MAX_OBJECTS_PER_LOGICAL_CLOUD, WATCHED_KINDS, type WatchEventType, type WatchingConnection } from './watched-objects.js';
 
 export interface DriftWatcherOptions {
   /** Wait after an event before checking, so that a burst of events is one check. */
@@ -94,65 +59,21 @@ export interface DriftWatcherDependencies {
   observer?: { watchRestarted(provider: string, cluster: string, kind: string): void };
 }
 
-interface ClusterWatches {
-  key: string;
-  provider: string;
-  cluster: string;
-  revision: number;
-  connection: WatchingConnection;
-  handles: Map<string, { stop(): void }>;
-  retryTimers: Set<NodeJS.Timeout>;
-  stopped: boolean;
-  /** The logical clouds applied on the cluster as last read (id → namespace): only their objects are followed. */
-  known: Map<string, string>;
-  /** Ids not known when an event that would start a check named them, with where that object was: checked if a look-up finds them. */
-  pending: Map<string, ObjectPlace>;
-  /** A look-up of `known` waiting (its timer) or running; none: undefined. */
-  lookup?: { timer?: NodeJS.Timeout };
-}
-
-/** Where an object is, as far as its logical cloud's namespace is concerned. */
-interface ObjectPlace {
-  kind: string | undefined;
-  name: string | undefined;
-  namespace: string | undefined;
-}
-
-/** Objects of one logical cloud on one cluster whose content the watcher keeps; beyond, a change of another one always starts a check. */
-export const MAX_OBJECTS_PER_LOGICAL_CLOUD = 2000;
-/** Unknown ids one cluster's look-up takes at most; more are dropped (the next resync checks what is there). */
-export const MAX_PENDING_LOOKUPS = 100;
-/** The least wait before unknown ids are looked up (what a flood of made-up ids costs: one read per cluster and second). */
-const LOOKUP_MIN_MS = 1000;
-
-/** Whether the object lies where the logical cloud's objects lie: its namespace or its control-plane namespace (cluster-scoped kinds: anywhere). */
-function inPlace(id: string, namespace: string, place: ObjectPlace): boolean {
-  const allowed = [namespace, controlPlaneNamespace({ logicalCloudId: id })];
-  if (place.namespace) return allowed.includes(place.namespace);
-  if (place.kind === 'Namespace') return allowed.includes(place.name ?? '');
-  return true;
-}
-
-const SELECTOR = `${MANAGED_BY}=${MANAGED_BY_VALUE}`;
-/** A check whose logical cloud is busy (an operation holds its lease) is tried again after this long. */
-const BUSY_RETRY_MS = 2000;
+export { MAX_PENDING_LOOKUPS } from './unknown-ids.js';
 
 export class DriftWatcher {
   private readonly watched = new Map<string, ClusterWatches>();
-  /** The content of every watched object as last seen, by cluster and uid: a change of status alone starts no check. */
-  private readonly seen = new Map<string, { hash: string; logicalCloudId: string }>();
-  /** How many objects `seen` keeps per `cluster|logical cloud id` (at most MAX_OBJECTS_PER_LOGICAL_CLOUD). */
-  private readonly kept = new Map<string, number>();
-  /** Look-ups of unknown ids waiting or running. */
-  private lookups = 0;
-  private readonly scheduled = new Map<string, NodeJS.Timeout>();
-  private readonly queue: { id: string; provider: string; cluster: string }[] = [];
-  private readonly queued = new Set<string>();
-  private running = 0;
+  /** The content of every followed object as last seen: a change of status alone starts no check. */
+  private readonly seen = new SeenObjects();
+  /** Look-ups of ids not known on a cluster. */
+  private readonly lookups: UnknownIdLookups;
+  private readonly checks: DriftCheckScheduler;
   private readonly idleWaiters: (() => void)[] = [];
   private readonly resync: PeriodicJob;
   private readonly refresh: PeriodicJob;
   private started = false;
+  /** What the watches of a cluster tell the watcher. */
+  private readonly watchEvents: WatchEvents;
 
   constructor(
     private readonly deps: DriftWatcherDependencies,
@@ -160,6 +81,29 @@ export class DriftWatcher {
   ) {
     this.resync = new PeriodicJob('drift resync', () => this.resyncAll(), deps.logger);
     this.refresh = new PeriodicJob('drift cluster refresh', () => this.refreshClusters(), deps.logger);
+    this.checks = new DriftCheckScheduler(deps.check, {
+      concurrency: options.concurrency,
+      logger: deps.logger,
+      running: () => this.started,
+      onIdle: () => this.settle(),
+    });
+    this.lookups = new UnknownIdLookups({
+      delayMs: options.debounceMs,
+      refreshKnown: (w) => this.refreshKnown(w),
+      found: (id, w) => this.checks.schedule(id, w.provider, w.cluster, 0),
+      logger: deps.logger,
+      settled: () => this.settle(),
+    });
+    this.watchEvents = {
+      event: (w, type, object, kind) => this.onEvent(w, type, object, kind),
+      restarted: (w, kind, afterFailure) => {
+        this.deps.observer?.watchRestarted(w.provider, w.cluster, kind);
+        if (afterFailure) void this.resyncCluster(w);
+      },
+      resyncMs: options.resyncMs,
+      retryMaxMs: options.retryMaxMs,
+      logger: deps.logger,
+    };
   }
 
   /** Watches every registered cluster and checks each of them in full once. */
@@ -176,10 +120,7 @@ export class DriftWatcher {
     await Promise.all([this.resync.stop(), this.refresh.stop()]);
     for (const w of this.watched.values()) this.unwatch(w);
     this.watched.clear();
-    for (const timer of this.scheduled.values()) clearTimeout(timer);
-    this.scheduled.clear();
-    this.queue.length = 0;
-    this.queued.clear();
+    this.checks.clear();
     await this.idle();
   }
 
@@ -202,7 +143,7 @@ export class DriftWatcher {
   /** Checks one logical cloud on every watched cluster now (its reconcile was enabled again). */
   checkLogicalCloud(logicalCloudId: string): void {
     if (!this.started) return;
-    for (const w of this.watched.values()) this.enqueue(logicalCloudId, w.provider, w.cluster, true);
+    for (const w of this.watched.values()) this.checks.enqueue(logicalCloudId, w.provider, w.cluster, true);
   }
 
   /** Checks every applied logical cloud on every watched cluster. */
@@ -251,75 +192,18 @@ export class DriftWatcher {
     this.watched.set(key, w);
     // The logical clouds applied there first: the watches' first events are then followed at once.
     await this.refreshKnown(w).catch((error: unknown) => this.deps.logger.warn({ err: error, cluster: key }, 'drift: the logical clouds on the cluster could not be read'));
-    await Promise.all(WATCHED_KINDS.map((k) => this.startWatch(w, k, 0)));
+    await Promise.all(WATCHED_KINDS.map((k) => startWatch(w, k, 0, this.watchEvents)));
     await this.resyncCluster(w);
   }
 
   private unwatch(w: ClusterWatches): void {
     w.stopped = true;
-    for (const key of this.seen.keys()) if (key.startsWith(`${w.key}|`)) this.seen.delete(key);
-    for (const key of this.kept.keys()) if (key.startsWith(`${w.key}|`)) this.kept.delete(key);
-    if (w.lookup?.timer) {
-      // A look-up not started yet never will be; one running ends by itself.
-      clearTimeout(w.lookup.timer);
-      w.lookup = undefined;
-      this.lookups--;
-    }
-    w.pending.clear();
+    this.seen.forgetCluster(w.key);
+    this.lookups.cancel(w);
     for (const timer of w.retryTimers) clearTimeout(timer);
     for (const handle of w.handles.values()) handle.stop();
     w.handles.clear();
     w.connection.close();
-  }
-
-  /** Starts (or restarts, `attempt` > 0) the watch of one kind; true once it runs. */
-  private async startWatch(w: ClusterWatches, k: (typeof WATCHED_KINDS)[number], attempt: number): Promise<boolean> {
-    if (w.stopped) return false;
-    let ended = false;
-    const retry = (error?: Error) => {
-      ended = true;
-      if (w.stopped) return;
-      w.handles.delete(k.kind);
-      this.scheduleRestart(w, k, attempt, error);
-    };
-    try {
-      const handle = await w.connection.watch(k.apiVersion, k.kind, { labelSelector: SELECTOR }, {
-        event: (type, object) => this.onEvent(w, type, object, k.kind),
-        closed: (error) => retry(error),
-      });
-      if (w.stopped) {
-        handle.stop();
-        return false;
-      }
-      if (ended) return false; // it failed before it ran (closed was called): the restart is scheduled
-      w.handles.set(k.kind, handle);
-      return true;
-    } catch (error) {
-      if (!ended) retry(error instanceof Error ? error : new Error(String(error)));
-      return false;
-    }
-  }
-
-  /**
-   * A watch the server ended in the normal way (its timeout) starts again at once; after a
-   * failure it waits, doubling up to retryMaxMs, and the cluster is then checked in full (events
-   * may have been missed). A kind the cluster does not serve (404: no Istio CRD) is tried again
-   * rarely, at the resync interval or every 5 minutes, whichever is sooner.
-   */
-  private scheduleRestart(w: ClusterWatches, k: (typeof WATCHED_KINDS)[number], attempt: number, error?: Error): void {
-    const notServed = (error as { statusCode?: unknown } | undefined)?.statusCode === 404;
-    const delay = !error ? 0 : notServed ? Math.min(this.options.resyncMs, 300_000) : Math.min(this.options.retryMaxMs, 1000 * 2 ** Math.min(attempt, 10));
-    if (error && !notServed) this.deps.logger.debug({ cluster: w.key, kind: k.kind, err: error, retryInMs: delay }, 'drift: watch ended');
-    const timer = setTimeout(() => {
-      w.retryTimers.delete(timer);
-      void this.startWatch(w, k, error ? attempt + 1 : 0).then((running) => {
-        if (!running) return;
-        this.deps.observer?.watchRestarted(w.provider, w.cluster, k.kind);
-        if (error) void this.resyncCluster(w);
-      });
-    }, delay);
-    timer.unref();
-    w.retryTimers.add(timer);
   }
 
   private onEvent(w: ClusterWatches, type: WatchEventType, object: WatchedObject, kind = object.kind): void {
@@ -331,7 +215,7 @@ export class DriftWatcher {
       // The cluster's tenant guard is no logical cloud's own: a change or deletion is checked (and repaired) through one applied here.
       if (type !== 'ADDED' && kind?.startsWith('ValidatingAdmissionPolicy') && object.metadata?.name === GUARD_NAME) {
         const any = w.known.keys().next();
-        if (!any.done) this.schedule(any.value, w.provider, w.cluster, this.options.debounceMs);
+        if (!any.done) this.checks.schedule(any.value, w.provider, w.cluster, this.options.debounceMs);
       }
       return;
     }
@@ -340,43 +224,20 @@ export class DriftWatcher {
     if (namespace === undefined || !inPlace(id, namespace, place)) {
       // Not an object of a logical cloud applied here (a made-up or stale id, or out of its namespace): nothing is kept.
       if (before) {
-        this.forget(w, key);
+        this.seen.forget(w.key, key);
         // It was one of a logical cloud's objects, relabelled: that logical cloud has drifted.
-        if (before.logicalCloudId !== id) this.schedule(before.logicalCloudId, w.provider, w.cluster, this.options.debounceMs);
+        if (before.logicalCloudId !== id) this.checks.schedule(before.logicalCloudId, w.provider, w.cluster, this.options.debounceMs);
       }
-      if (namespace === undefined) this.lookUp(w, id, place, type !== 'ADDED');
+      if (namespace === undefined) this.lookups.lookUp(w, id, place, type !== 'ADDED');
       return;
     }
-    if (type === 'DELETED') this.forget(w, key);
+    if (type === 'DELETED') this.seen.forget(w.key, key);
     else {
       const hash = contentHash(object);
-      this.keep(w, key, hash, id);
+      this.seen.keep(w.key, key, hash, id);
       if (type === 'ADDED' || before?.hash === hash) return;
     }
-    this.schedule(id, w.provider, w.cluster, this.options.debounceMs);
-  }
-
-  /** Keeps the object's content, unless its logical cloud has MAX_OBJECTS_PER_LOGICAL_CLOUD kept on the cluster already. */
-  private keep(w: ClusterWatches, key: string, hash: string, id: string): void {
-    const before = this.seen.get(key);
-    if (before?.logicalCloudId !== id) {
-      if (before) this.forget(w, key);
-      const counter = `${w.key}|${id}`;
-      const count = this.kept.get(counter) ?? 0;
-      if (count >= MAX_OBJECTS_PER_LOGICAL_CLOUD) return;
-      this.kept.set(counter, count + 1);
-    }
-    this.seen.set(key, { hash, logicalCloudId: id });
-  }
-
-  private forget(w: ClusterWatches, key: string): void {
-    const before = this.seen.get(key);
-    if (!before) return;
-    this.seen.delete(key);
-    const counter = `${w.key}|${before.logicalCloudId}`;
-    const count = (this.kept.get(counter) ?? 1) - 1;
-    if (count > 0) this.kept.set(counter, count);
-    else this.kept.delete(counter);
+    this.checks.schedule(id, w.provider, w.cluster, this.options.debounceMs);
   }
 
   /** Reads which logical clouds are applied on the cluster (and their namespaces); forgets what was kept of the others' objects. */
@@ -384,105 +245,21 @@ export class DriftWatcher {
     const placed = await this.deps.logicalCloudsOn(w.provider, w.cluster);
     if (w.stopped) return [];
     w.known = new Map(placed.map((p) => [p.id, p.namespace]));
-    for (const [key, entry] of this.seen) if (key.startsWith(`${w.key}|`) && !w.known.has(entry.logicalCloudId)) this.forget(w, key);
+    this.seen.forgetAllBut(w.key, w.known);
     return placed.map((p) => p.id);
-  }
-
-  /**
-   * An id not known on the cluster: the known logical clouds are read again (once per
-   * LOOKUP_MIN_MS or debounce at most, one look-up at a time per cluster); an event that would
-   * have started a check (`check`) starts it then if the id turns out to be a logical cloud applied
-   * there and the object lies in its namespace. At most MAX_PENDING_LOOKUPS ids wait.
-   */
-  private lookUp(w: ClusterWatches, id: string, place: ObjectPlace, check: boolean): void {
-    if (w.stopped) return;
-    if (check && !w.pending.has(id) && w.pending.size < MAX_PENDING_LOOKUPS) w.pending.set(id, place);
-    if (w.lookup) return;
-    this.lookups++;
-    const lookup: NonNullable<ClusterWatches['lookup']> = {};
-    w.lookup = lookup;
-    lookup.timer = setTimeout(() => {
-      delete lookup.timer;
-      const asked = new Map(w.pending);
-      w.pending.clear();
-      void this.refreshKnown(w)
-        .then(() => {
-          for (const [pendingId, pendingPlace] of asked) {
-            const namespace = w.known.get(pendingId);
-            if (!w.stopped && namespace !== undefined && inPlace(pendingId, namespace, pendingPlace)) this.schedule(pendingId, w.provider, w.cluster, 0);
-          }
-        })
-        .catch((error: unknown) => this.deps.logger.warn({ err: error, cluster: w.key }, 'drift: the logical clouds on the cluster could not be read'))
-        .finally(() => {
-          if (w.lookup === lookup) w.lookup = undefined;
-          this.lookups--;
-          // Ids that came meanwhile are looked up next.
-          const next = [...w.pending.entries()][0];
-          if (next && !w.stopped) {
-            w.pending.delete(next[0]);
-            this.lookUp(w, next[0], next[1], true);
-          }
-          this.settle();
-        });
-    }, Math.max(this.options.debounceMs, LOOKUP_MIN_MS));
-    lookup.timer.unref();
   }
 
   private async resyncCluster(w: ClusterWatches): Promise<void> {
     if (w.stopped) return;
     try {
-      for (const id of await this.refreshKnown(w)) this.enqueue(id, w.provider, w.cluster);
+      for (const id of await this.refreshKnown(w)) this.checks.enqueue(id, w.provider, w.cluster);
     } catch (error) {
       this.deps.logger.warn({ err: error, cluster: w.key }, 'drift: resync failed');
     }
   }
 
-  private schedule(id: string, provider: string, cluster: string, delayMs: number): void {
-    const key = `${id}|${provider}/${cluster}`;
-    if (this.scheduled.has(key)) return;
-    const timer = setTimeout(() => {
-      this.scheduled.delete(key);
-      this.enqueue(id, provider, cluster, true);
-    }, delayMs);
-    timer.unref();
-    this.scheduled.set(key, timer);
-  }
-
-  /** Queues a check; one that an event asked for goes before those of a resync (a repair does not wait for a full resync). */
-  private enqueue(id: string, provider: string, cluster: string, fromEvent = false): void {
-    const key = `${id}|${provider}/${cluster}`;
-    if (this.queued.has(key)) {
-      if (!fromEvent) return;
-      this.queue.splice(this.queue.findIndex((q) => `${q.id}|${q.provider}/${q.cluster}` === key), 1);
-    }
-    this.queued.add(key);
-    if (fromEvent) this.queue.unshift({ id, provider, cluster });
-    else this.queue.push({ id, provider, cluster });
-    this.pump();
-  }
-
-  private pump(): void {
-    while (this.running < this.options.concurrency && this.queue.length > 0) {
-      const next = this.queue.shift()!;
-      this.queued.delete(`${next.id}|${next.provider}/${next.cluster}`);
-      this.running++;
-      void this.deps
-        .check(next.id, next.provider, next.cluster)
-        .then((outcome) => {
-          if (outcome === 'busy' && this.started) this.schedule(next.id, next.provider, next.cluster, BUSY_RETRY_MS);
-        })
-        .catch((error: unknown) => this.deps.logger.warn({ err: error, logicalCloudId: next.id, cluster: `${next.provider}/${next.cluster}` }, 'drift check failed'))
-        .finally(() => {
-          this.running--;
-          this.pump();
-          this.settle();
-        });
-    }
-    this.settle();
-  }
-
   private isIdle(): boolean {
-    return this.running === 0 && this.queue.length === 0 && this.scheduled.size === 0 && this.lookups === 0;
+    return this.checks.isIdle() && this.lookups.idle;
   }
 
   private settle(): void {

@@ -10,11 +10,12 @@
 import { ClusterContext, type ClusterWork } from '../../controllers/cluster-context.js';
 import { applyCluster, removeCluster, type Controllers } from '../../controllers/cluster-pipeline.js';
 import { meshNotReady } from '../../controllers/service-mesh.controller.js';
-import { ClusterError, type ClusterGateway } from '../../kubernetes/cluster-gateway.js';
+import { Unreachable } from '../../kubernetes/cluster-errors.js';
+import type { ClusterGateway, ClusterGatewayProvider } from '../../kubernetes/cluster-gateway.js';
 import type { TenantIdentity } from '../../domain/tenant-identity.js';
 import type { ClusterRecord, ClusterSecrets, ClusterService } from '../cluster-registry/cluster.service.js';
 import type { ClusterHealth } from '../cluster-registry/cluster-health.store.js';
-import type { ClusterReferenceRecord, LogicalCloudRecord } from '../logical-clouds/logical-cloud.model.js';
+import type { ClusterReferenceRecord, LogicalCloudRecord } from '../../domain/logical-cloud.js';
 import type { LogicalCloudStores } from '../logical-clouds/logical-cloud.service.js';
 import type { CredentialsStore } from './credentials.store.js';
 import { boundedClusterStatus, type ClusterPlacement, type ClusterStatus, type LifecycleStatusStore } from './lifecycle-status.store.js';
@@ -23,7 +24,7 @@ import { refusedClusterStatus, withRefusedPermissions, type PolicyJudgement, typ
 import { removeTenantIdentities, type RemovedIdentity } from './tenant-identities.js';
 
 export interface ClusterReconcilerOptions {
-  connect: (cluster: ClusterRecord, secrets: ClusterSecrets) => ClusterGateway;
+  gateways: ClusterGatewayProvider;
   /** The clusters' last known health: an apply to a cluster found unreachable recently fails at once. */
   health?: { get(provider: string, cluster: string): Promise<ClusterHealth | undefined>; freshMs: number };
   /** The project's policy as it is now, obeyed by drift repair and by applies of a logical cloud not exempt from it (see reapply-policy.ts). */
@@ -117,7 +118,7 @@ export class ClusterReconciler {
       if (kind === 'apply') await this.refuseUnreachable(placement);
       clusterSecrets = this.clusters.secretsOf(cluster);
       // Loading the kubeconfig can fail too: that fails this cluster's entries, and nothing else.
-      const connected = this.options.connect(cluster, clusterSecrets);
+      const connected = this.options.gateways.gatewayFor(cluster, clusterSecrets);
       connection = options.wrapConnection ? options.wrapConnection(connected) : connected;
     } catch (error) {
       const status: ClusterStatus = {
@@ -219,6 +220,6 @@ export class ClusterReconciler {
     const health = this.options.health;
     const known = await health?.get(placement.provider, placement.cluster);
     if (!health || !known || known.reachable || Date.now() - known.checkedAt.getTime() > health.freshMs) return;
-    throw new ClusterError(`cluster ${placement.cluster} is unreachable (probed ${known.checkedAt.toISOString()}: ${known.message ?? 'no answer'}); not tried`);
+    throw new Unreachable(`cluster ${placement.cluster} is unreachable (probed ${known.checkedAt.toISOString()}: ${known.message ?? 'no answer'}); not tried`);
   }
 }

@@ -10,25 +10,21 @@
 import { SYSTEM_PRINCIPAL } from '../../auth/authorize.js';
 import type { NamedRecordStore } from '../../db/named-record-store.js';
 import { ConflictError, DomainError } from '../../errors.js';
-import { PeriodicJob } from '../../jobs/periodic.js';
 import type { Logger } from '../../logger.js';
-import type { LogicalCloudData } from '../logical-clouds/logical-cloud.model.js';
+import type { LogicalCloudData } from '../../domain/logical-cloud.js';
 import type { CredentialsStore } from './credentials.store.js';
 import type { LifecycleStatusStore } from './lifecycle-status.store.js';
 import type { LifecycleService } from './lifecycle.service.js';
 
+/** Its interval and start/stop are the job registry's (src/jobs/registry.ts). */
 export class CredentialRenewalJob {
-  private readonly periodic: PeriodicJob;
-
   constructor(
     private readonly credentials: Pick<CredentialsStore, 'dueForRenewal'>,
     private readonly status: Pick<LifecycleStatusStore, 'get'>,
     private readonly logicalClouds: Pick<NamedRecordStore<LogicalCloudData>, 'getById'>,
     private readonly lifecycle: Pick<LifecycleService, 'apply'>,
     private readonly logger: Logger,
-  ) {
-    this.periodic = new PeriodicJob('looking for certificates to renew', () => this.runOnce(), logger);
-  }
+  ) {}
 
   /** Starts the apply of every applied, idle logical cloud with a certificate due; answers their ids. */
   async runOnce(now = new Date()): Promise<string[]> {
@@ -51,13 +47,5 @@ export class CredentialRenewalJob {
       }
     }
     return renewed;
-  }
-
-  start(intervalMs: number): void {
-    this.periodic.start(intervalMs);
-  }
-
-  stop(): Promise<void> {
-    return this.periodic.stop();
   }
 }

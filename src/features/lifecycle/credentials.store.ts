@@ -57,6 +57,24 @@ export class CredentialsStore {
     await this.certificates.createIndex({ logicalCloudId: 1 }, { name: 'logical_cloud' });
   }
 
+  /**
+   * The nearest `notAfter` of any stored tenant certificate (for /metrics): one document per
+   * (logical cloud, reference), and arrays of certificates stored before those existed.
+   */
+  async nearestExpiry(): Promise<Date | undefined> {
+    const [stored, legacy] = await Promise.all([
+      this.certificates.find({}, { projection: { notAfter: 1 } }).toArray(),
+      this.collection
+        .find({ certificates: { $exists: true } }, { projection: { 'certificates.notAfter': 1 } })
+        .toArray(),
+    ]);
+    let nearest: Date | undefined;
+    for (const c of [...stored, ...legacy.flatMap((doc) => doc.certificates ?? [])]) {
+      if (!nearest || c.notAfter < nearest) nearest = c.notAfter;
+    }
+    return nearest;
+  }
+
   async get(logicalCloudId: string): Promise<Credentials | null> {
     const doc = await this.collection.findOne({ _id: logicalCloudId });
     if (!doc) return null;

@@ -2,16 +2,13 @@
  * Takes over operations that no replica works any more: an apply or terminate recorded in
  * progress whose lease has expired (its replica stopped or died) is claimed by this replica and
  * run again from the start (every step is safe to repeat). Run once at start-up, then every
- * half lease TTL.
+ * half lease TTL (by the job registry).
  */
-import { PeriodicJob } from '../../jobs/periodic.js';
 import type { Logger } from '../../logger.js';
 import type { LifecycleDocument, LifecycleStatusStore } from './lifecycle-status.store.js';
 import type { OperationRunner } from './operation-runner.js';
 
 export class InterruptedOperationsJob {
-  private readonly periodic: PeriodicJob;
-
   /** `resume(doc)` starts the recorded operation under the lease this job has just taken. */
   constructor(
     private readonly status: Pick<LifecycleStatusStore, 'inProgress' | 'get'>,
@@ -19,8 +16,11 @@ export class InterruptedOperationsJob {
     private readonly resume: (doc: LifecycleDocument) => void,
     private readonly leaseTtlMs: number,
     private readonly logger: Logger,
-  ) {
-    this.periodic = new PeriodicJob('looking for interrupted operations', () => this.resumeInterrupted(), logger);
+  ) {}
+
+  /** How often the job registry runs it: every half lease TTL. */
+  get intervalMs(): number {
+    return Math.max(250, Math.floor(this.leaseTtlMs / 2));
   }
 
   /** Claims and resumes the operations in progress that no replica works; returns how many it took over. */
@@ -43,14 +43,5 @@ export class InterruptedOperationsJob {
       resumed++;
     }
     return resumed;
-  }
-
-  /** Looks for interrupted operations every half lease TTL, until `stop()`. */
-  start(): void {
-    this.periodic.start(Math.max(250, Math.floor(this.leaseTtlMs / 2)));
-  }
-
-  stop(): Promise<void> {
-    return this.periodic.stop();
   }
 }

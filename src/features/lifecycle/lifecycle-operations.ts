@@ -9,19 +9,19 @@ import { messageOf } from '../../controllers/cluster-context.js';
 import { meshNotReady } from '../../controllers/service-mesh.controller.js';
 import type { TenantIdentity } from '../../domain/tenant-identity.js';
 import type { Logger } from '../../logger.js';
-import type { ClusterReferenceRecord, LogicalCloudRecord } from '../logical-clouds/logical-cloud.model.js';
-import { placementOf, samePlacement, type ClusterReconciler, type LogicalCloudRecords } from './cluster-reconciler.js';
+import type { LogicalCloudRecord } from '../../domain/logical-cloud.js';
+import { workAll } from '../../jobs/work-queue.js';
+import { placementOf, samePlacement, type ClusterReconciler } from './cluster-reconciler.js';
+import { brokenOff, failedAtStart, mergePlacements, referenceOf, unreached } from './operation-outcomes.js';
 import { withRefusedPermissions } from './reapply-policy.js';
 import type { CredentialsStore } from './credentials.store.js';
 import type { ClusterPlacement, ClusterStatus, LifecycleDocument, LifecycleStatusStore } from './lifecycle-status.store.js';
 import type { OperationRunner } from './operation-runner.js';
 import { checkTerminate } from './preconditions.js';
+import { RevocationAudit } from './revocation-audit.js';
+import type { LifecycleObserver } from './lifecycle-observer.js';
 
-/** Told how long each cluster of an operation took and how it ended (metrics). */
-export interface LifecycleObserver {
-  clusterFinished(event: { kind: 'apply' | 'terminate'; provider: string; cluster: string; outcome: 'success' | 'failure'; seconds: number }): void;
-  operationFinished(event: { kind: 'apply' | 'terminate'; outcome: 'success' | 'failure'; seconds: number; clusters: number }): void;
-}
+export type { LifecycleObserver } from './lifecycle-observer.js';
 
 export interface LifecycleOperationsOptions {
   /** Clusters worked at once per operation. */
@@ -39,24 +39,9 @@ export interface ApplyRequest {
   policyExempt: boolean | 'inherit';
 }
 
-/** Objects an audit line names at most (the rest are counted). */
-const AUDITED_OBJECTS = 100;
-
-/** Resource and warning lines per cluster kept when an operation that broke off is recorded. */
-const RECORDED_LINES = 20;
-
-/** Works the items, at most `limit` at a time; stops taking new ones once `stop()` says so. */
-async function mapWithConcurrency<T>(items: T[], limit: number, work: (item: T) => Promise<void>, stop: () => boolean): Promise<void> {
-  const queue = [...items];
-  const workers = Array.from({ length: Math.max(1, Math.min(limit, queue.length)) }, async () => {
-    for (let item = queue.shift(); item !== undefined && !stop(); item = queue.shift()) await work(item);
-  });
-  await Promise.all(workers);
-}
-
 export class LifecycleOperations {
-  /** The audit trail (as src/observability/audit.ts writes it): what a revocation removed that the tenant had made. */
-  private readonly audit: Logger;
+  /** What a revocation removed that the tenant had made (the audit trail). */
+  private readonly audit: RevocationAudit;
 
   constructor(
     private readonly runner: OperationRunner,
@@ -66,9 +51,7 @@ export class LifecycleOperations {
     private readonly options: LifecycleOperationsOptions,
     private readonly logger: Logger,
   ) {
-    // Audit lines are written at info also when the service logs only warnings; silent stays silent.
-    const level = logger.level === 'silent' || logger.levelVal <= 30 ? logger.level : 'info';
-    this.audit = logger.child({ name: 'audit', audit: true }, { level });
+    this.audit = new RevocationAudit(logger);
   }
 
   /** Records an apply of the logical cloud onto the references' clusters and starts it. */
@@ -181,7 +164,7 @@ export class LifecycleOperations {
     const halted = () => !this.runner.holds(logicalCloudId) || this.runner.stopping(logicalCloudId);
     const first = new Set(halted() ? [] : steps.slice(0, this.options.concurrency).filter((s) => s.kind === 'apply').map((s) => s.p));
     await this.status.setClusters(logicalCloudId, [...first].map(applying));
-    await mapWithConcurrency(steps, this.options.concurrency, async ({ p, kind }) => {
+    await workAll(steps, this.options.concurrency, async ({ p, kind }) => {
       if (kind === 'apply' && !first.has(p)) await this.reconciler.writeStatus(logicalCloudId, applying(p));
       const refusal = kind === 'apply' ? judgement?.clusterRefusal(p) : undefined;
       const outcome = refusal
@@ -189,7 +172,7 @@ export class LifecycleOperations {
         : await this.workCluster(work, p, kind, { reference: referenceOf(loaded, p), ...(kind === 'apply' && cleanUp ? { removeTenantIdentities: true } : {}) });
       if (!outcome || !this.runner.holds(logicalCloudId)) return;
       if (kind === 'apply' && !refusal) outcome.status = withRefusedPermissions(outcome.status, judgement);
-      if (outcome.removedIdentities?.length) this.auditRemoved(project, loaded.lc.name, p, outcome.removedIdentities);
+      if (outcome.removedIdentities?.length) this.audit.removed(project, loaded.lc.name, p, outcome.removedIdentities);
       if (kind === 'apply' && outcome.nothingCreated && !heldBefore.some((q) => samePlacement(p, q))) holdsNothing.add(p);
       if (kind === 'remove') {
         // A removed cluster that was cleaned up leaves the status; one that failed stays visible.
@@ -229,7 +212,7 @@ export class LifecycleOperations {
     const work = { project, logicalCloud: loaded.lc, permissions: loaded.permissions, quotas: loaded.quotas };
     const stillHolding: ClusterPlacement[] = [];
     const started = performance.now();
-    await mapWithConcurrency(doc.placements, this.options.concurrency, async (p) => {
+    await workAll(doc.placements, this.options.concurrency, async (p) => {
       await this.reconciler.writeStatus(logicalCloudId, { ...p, state: 'Terminating', resources: [], warnings: [] });
       const outcome = await this.workCluster(work, p, 'remove', { reference: referenceOf(loaded, p) });
       if (!outcome) return;
@@ -264,82 +247,21 @@ export class LifecycleOperations {
     this.logger.info({ project, logicalCloud: loaded.lc.name, failed: stillHolding.length > 0 }, 'terminate finished');
   }
 
-  /** One audit line per cluster of a revocation that removed what the tenant had made there. */
-  private auditRemoved(project: string, logicalCloud: string, p: ClusterPlacement, removed: string[]): void {
-    this.audit.info(
-      {
-        event: 'tenant-identities-removed',
-        project,
-        logicalCloud,
-        clusterReference: p.reference,
-        cluster: `${p.provider}/${p.cluster}`,
-        removed: removed.slice(0, AUDITED_OBJECTS),
-        ...(removed.length > AUDITED_OBJECTS ? { removedOmitted: removed.length - AUDITED_OBJECTS } : {}),
-      },
-      `revocation removed ${removed.length} tenant-made object(s) on cluster ${p.provider}/${p.cluster}`,
-    );
-  }
-
   /**
    * An operation that broke off (its status could not be written, say) ends failed instead of
-   * being taken over and broken off again on every replica. What is recorded is kept short: the
-   * full record may be what could not be written.
+   * being taken over and broken off again on every replica (see brokenOff).
    */
   private async endFailed(logicalCloudId: string, error: unknown): Promise<void> {
     if (!this.runner.holds(logicalCloudId)) return;
     const doc = await this.status.get(logicalCloudId);
     if (!doc?.operation.inProgress) return;
-    const { kind } = doc.operation;
-    const { heldBefore: _heldBefore, ...rest } = doc;
-    const done = (state: ClusterStatus['state']) => state === 'Applied' || state === 'Terminated';
-    await this.status.put({
-      ...rest,
-      state: kind === 'apply' ? 'InstantiateFailed' : 'TerminateFailed',
-      operation: { ...doc.operation, inProgress: false, finishedAt: new Date(), error: `the ${kind} broke off: ${messageOf(error)}` },
-      clusters: doc.clusters.map((c) => ({
-        ...c,
-        state: done(c.state) ? c.state : kind === 'apply' ? 'Failed' : 'TerminateFailed',
-        resources: c.resources.slice(0, RECORDED_LINES),
-        warnings: c.warnings.slice(0, RECORDED_LINES),
-      })),
-    });
+    await this.status.put(brokenOff(doc, messageOf(error)));
   }
 
   /** Ends an apply that could not start on any cluster: every cluster Failed with the reason. */
   private async failApply(doc: LifecycleDocument, message: string): Promise<void> {
     if (!this.runner.holds(doc._id)) return;
-    const { heldBefore, ...rest } = doc;
-    await this.status.put({
-      ...rest,
-      state: 'InstantiateFailed',
-      operation: { ...doc.operation, inProgress: false, finishedAt: new Date() },
-      clusters: doc.clusters.map((c) => ({
-        ...c,
-        state: 'Failed',
-        resources: [{ category: 'user-certificate', kind: 'Certificate', name: '', status: 'Failed', message }],
-        warnings: [],
-      })),
-      placements: heldBefore ?? doc.placements,
-    });
+    await this.status.put(failedAtStart(doc, message));
     this.logger.warn({ project: doc.project, logicalCloud: doc.logicalCloud }, message);
   }
-}
-
-/**
- * A cluster a stopped operation never worked (Pending, or marked Applying with the first ones but
- * not taken up): it ends in the operation's failed state, saying so.
- */
-function unreached(c: ClusterStatus, state: 'Failed' | 'TerminateFailed'): ClusterStatus {
-  if (c.state !== 'Pending' && c.state !== 'Applying') return c;
-  const message = 'the operation was stopped before it reached this cluster';
-  return { ...c, state, resources: [{ category: 'namespace', kind: 'Cluster', name: c.cluster, status: state === 'Failed' ? 'Failed' : 'DeleteFailed', message }] };
-}
-
-/** The reference record of a placement among the records the operation read (undefined: no longer referenced). */
-function referenceOf(records: LogicalCloudRecords, p: ClusterPlacement): ClusterReferenceRecord | undefined {
-  return records.references.find((r) => r.name === p.reference);
-}
-
-function mergePlacements(a: ClusterPlacement[], b: ClusterPlacement[]): ClusterPlacement[] {
-  return [...a, ...b.filter((p) => !a.some((q) => samePlacement(p, q)))];
 }

@@ -206,6 +206,12 @@ export class LifecycleStatusStore {
     this.events.changed(logicalCloudId);
   }
 
+  /** Sets the logical cloud's overall state (drift repair), in one conditional write: only a status that exists. */
+  async setState(logicalCloudId: string, state: LifecycleState): Promise<void> {
+    const { matchedCount } = await this.operations.updateOne({ _id: logicalCloudId }, { $set: { state } });
+    if (matchedCount > 0) this.events.changed(logicalCloudId);
+  }
+
   /** Names of the logical clouds that may still hold objects on the cluster. */
   async holdingCluster(provider: string, cluster: string): Promise<string[]> {
     // Narrowed by the server, matched exactly here (FerretDB v1 has no $elemMatch).
@@ -217,6 +223,12 @@ export class LifecycleStatusStore {
   async placedOn(provider: string, cluster: string): Promise<string[]> {
     const docs = await this.operations.find({ 'placements.cluster': cluster }, { projection: { placements: 1 } }).toArray();
     return docs.filter((d) => d.placements.some((p) => p.provider === provider && p.cluster === cluster)).map((d) => d._id);
+  }
+
+  /** Each logical cloud's state by id, of those with a status document (one never applied has none). */
+  async states(): Promise<Map<string, string>> {
+    const docs = await this.operations.find({}, { projection: { _id: 1, state: 1 } }).toArray();
+    return new Map(docs.map((d) => [String(d._id), d.state ?? 'Created']));
   }
 
   async inProgress(): Promise<LifecycleDocument[]> {

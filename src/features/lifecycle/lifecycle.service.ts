@@ -15,12 +15,12 @@
 import type { Controllers } from '../../controllers/cluster-pipeline.js';
 import { NotFoundError } from '../../errors.js';
 import type { Kubeconfig } from '../../kubeconfig/kubeconfig.js';
-import type { ClusterGateway } from '../../kubernetes/cluster-gateway.js';
+import type { ClusterGatewayProvider } from '../../kubernetes/cluster-gateway.js';
 import type { LeaseStore } from '../../db/lease-store.js';
 import type { Logger } from '../../logger.js';
-import type { ClusterRecord, ClusterSecrets, ClusterService } from '../cluster-registry/cluster.service.js';
+import type { ClusterService } from '../cluster-registry/cluster.service.js';
 import { pairsToMap } from '../../db/named-record-store.js';
-import type { LogicalCloudRecord } from '../logical-clouds/logical-cloud.model.js';
+import type { LogicalCloudRecord } from '../../domain/logical-cloud.js';
 import type { LifecycleGuard, LogicalCloudService, LogicalCloudStores } from '../logical-clouds/logical-cloud.service.js';
 import { logicalCloudBoundary, type Caller, type ProjectPolicyService } from '../project-policies/project-policy.service.js';
 import type { ClusterHealth } from '../cluster-registry/cluster-health.store.js';
@@ -35,6 +35,7 @@ import { checkApply, checkChange, checkKubeconfig, checkRevoke, checkStop, check
 import type { StopRequestStore } from './stop-requests.store.js';
 import { TenantKubeconfigs } from './tenant-kubeconfig.js';
 import type { DriftEvent } from '../drift/drift-events.store.js';
+import type { EventBus } from '../../jobs/event-bus.js';
 
 export { STATUS_TEXT } from './lifecycle-status.store.js';
 export { MAX_PERMISSIONS } from './preconditions.js';
@@ -52,7 +53,8 @@ export interface LifecycleOptions {
   replicaId: string;
   /** How long a claim on a logical cloud lasts unless renewed (renewed every third of it). */
   leaseTtlMs: number;
-  connect: (cluster: ClusterRecord, secrets: ClusterSecrets) => ClusterGateway;
+  /** The one way to reach a cluster (apply, terminate, tenant tokens). */
+  gateways: ClusterGatewayProvider;
   observer?: LifecycleObserver | undefined;
   /** Stop requests (EMCO's …/stop), shared by the replicas. */
   stops: StopRequestStore;
@@ -60,6 +62,8 @@ export interface LifecycleOptions {
   tokenSeconds: number;
   /** The clusters' last known health: an apply to a cluster found unreachable recently fails at once. */
   health?: { get(provider: string, cluster: string): Promise<ClusterHealth | undefined>; freshMs: number };
+  /** Where the lifecycle learns of deleted logical clouds and is asked before a cluster leaves the registry. */
+  events: Pick<EventBus, 'on' | 'objectTo'>;
   /** The drift found on the logical cloud's clusters, newest first (status shows it). */
   drift?: { latest(logicalCloudId: string, limit?: number): Promise<DriftEvent[]> };
 }
@@ -101,13 +105,15 @@ export class LifecycleService implements LifecycleGuard {
     private readonly options: LifecycleOptions,
     logger: Logger,
   ) {
-    const { replicaId, leaseTtlMs, stops, connect, health, concurrency, operationsConcurrency, observer, tokenSeconds } = options;
+    const { replicaId, leaseTtlMs, stops, gateways, health, concurrency, operationsConcurrency, observer, tokenSeconds } = options;
     this.runner = new OperationRunner(leases, { replicaId, leaseTtlMs, stops, ...(operationsConcurrency ? { maxRunning: operationsConcurrency } : {}) }, logger);
     const policy = new ReapplyPolicy(policies, clusters);
-    this.reconciler = new ClusterReconciler(stores, clusters, status, credentials, controllers, { connect, policy, ...(health ? { health } : {}) });
+    this.reconciler = new ClusterReconciler(stores, clusters, status, credentials, controllers, { gateways, policy, ...(health ? { health } : {}) });
     this.operations = new LifecycleOperations(this.runner, this.reconciler, status, credentials, { concurrency, observer }, logger);
     this.interrupted = new InterruptedOperationsJob(status, this.runner, (doc) => this.operations.resume(doc), leaseTtlMs, logger);
-    this.kubeconfigs = new TenantKubeconfigs(stores.clusterReferences, clusters, status, credentials, { connect, tokenSeconds });
+    this.kubeconfigs = new TenantKubeconfigs(stores.clusterReferences, clusters, status, credentials, { gateways, tokenSeconds });
+    options.events.on('logicalCloudDeleted', ({ logicalCloudId }) => this.forget(logicalCloudId));
+    options.events.objectTo('clusterUnregistering', ({ provider, cluster }) => this.clusterInUse(provider, cluster));
   }
 
   // ---- guard used by the logical-cloud service ------------------------------------------
@@ -122,8 +128,18 @@ export class LifecycleService implements LifecycleGuard {
     return this.runner.exclusive(lc, work);
   }
 
-  async onDeleted(lc: LogicalCloudRecord): Promise<void> {
-    await Promise.all([this.status.delete(lc.id), this.credentials.delete(lc.id)]);
+  /** What the lifecycle keeps of a deleted logical cloud (status, credentials) goes with it. */
+  private async forget(logicalCloudId: string): Promise<void> {
+    await Promise.all([this.status.delete(logicalCloudId), this.credentials.delete(logicalCloudId)]);
+  }
+
+  /** Why the cluster cannot leave the registry: a logical cloud references it or may still hold objects on it. */
+  private async clusterInUse(provider: string, cluster: string): Promise<string | undefined> {
+    const references = await this.stores.clusterReferences.count({ 'data.clusterProvider': provider, 'data.cluster': cluster });
+    if (references > 0) return 'is referenced by a logical cloud; remove the reference first';
+    const holding = await this.status.holdingCluster(provider, cluster);
+    if (holding.length > 0) return `still holds objects of logical cloud ${holding.join(', ')}; terminate it (or re-apply it) first`;
+    return undefined;
   }
 
   // ---- operations -----------------------------------------------------------------------
@@ -249,13 +265,9 @@ export class LifecycleService implements LifecycleGuard {
     return this.interrupted.resumeInterrupted();
   }
 
-  /** Looks for interrupted operations to take over every half lease TTL, until `stopClaiming()`. */
-  startClaiming(): void {
-    this.interrupted.start();
-  }
-
-  stopClaiming(): Promise<void> {
-    return this.interrupted.stop();
+  /** How often the job registry looks for interrupted operations to take over (every half lease TTL). */
+  get claimIntervalMs(): number {
+    return this.interrupted.intervalMs;
   }
 
   /** Waits for every operation under way (graceful shutdown, tests). */

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { ConflictError } from '../../errors.js';
 import type { LeaseStore } from '../../db/lease-store.js';
 import type { Logger } from '../../logger.js';
-import type { LogicalCloudRecord } from '../logical-clouds/logical-cloud.model.js';
+import type { LogicalCloudRecord } from '../../domain/logical-cloud.js';
 import type { StopRequestStore } from './stop-requests.store.js';
 
 export interface OperationRunnerOptions {

@@ -5,7 +5,7 @@
  * is in progress).
  */
 import { ConflictError, StateConflictError } from '../../errors.js';
-import type { LogicalCloudRecord, PermissionRecord } from '../logical-clouds/logical-cloud.model.js';
+import type { LogicalCloudRecord, PermissionRecord } from '../../domain/logical-cloud.js';
 import type { LifecycleDocument, LifecycleState } from './lifecycle-status.store.js';
 
 /** The most user permissions one apply works. */

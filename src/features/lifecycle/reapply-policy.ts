@@ -20,7 +20,7 @@ import { pairsToMap } from '../../db/named-record-store.js';
 import type { PermissionRecord } from '../../domain/logical-cloud.js';
 import { NotFoundError } from '../../errors.js';
 import type { ClusterService } from '../cluster-registry/cluster.service.js';
-import type { LogicalCloudRecord } from '../logical-clouds/logical-cloud.model.js';
+import type { LogicalCloudRecord } from '../../domain/logical-cloud.js';
 import { boundaryRefusal, logicalCloudBoundary, type ProjectPolicyService } from '../project-policies/project-policy.service.js';
 import type { ClusterPlacement, ClusterStatus } from './lifecycle-status.store.js';
 

@@ -12,16 +12,16 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { NotFoundError, StateConflictError, UnavailableError } from '../../errors.js';
 import { buildKubeconfig, type Kubeconfig, type KubeconfigEntry } from '../../kubeconfig/kubeconfig.js';
-import type { ClusterGateway } from '../../kubernetes/cluster-gateway.js';
+import type { ClusterGatewayProvider } from '../../kubernetes/cluster-gateway.js';
 import { tenantServiceAccount } from '../../domain/tenant-identity.js';
-import type { ClusterRecord, ClusterSecrets, ClusterService } from '../cluster-registry/cluster.service.js';
-import type { ClusterReferenceRecord, LogicalCloudRecord } from '../logical-clouds/logical-cloud.model.js';
+import type { ClusterRecord, ClusterService } from '../cluster-registry/cluster.service.js';
+import type { ClusterReferenceRecord, LogicalCloudRecord } from '../../domain/logical-cloud.js';
 import type { LogicalCloudStores } from '../logical-clouds/logical-cloud.service.js';
 import type { CredentialsStore } from './credentials.store.js';
 import { STATUS_TEXT, type LifecycleStatusStore, type LifecycleState } from './lifecycle-status.store.js';
 
 export interface TenantKubeconfigOptions {
-  connect: (cluster: ClusterRecord, secrets: ClusterSecrets) => ClusterGateway;
+  gateways: ClusterGatewayProvider;
   /** Lifetime asked for the bound tokens of token users' kubeconfigs. */
   tokenSeconds: number;
 }
@@ -85,7 +85,7 @@ export class TenantKubeconfigs {
   /** A token user's entry: a new bound token of the generation's ServiceAccount. */
   private async tokenEntry(lc: LogicalCloudRecord, ref: ClusterReferenceRecord, serviceAccount: string): Promise<KubeconfigEntry> {
     const cluster = await this.clusters.get(ref.data.clusterProvider, ref.data.cluster);
-    const connection = this.options.connect(cluster, this.clusters.secretsOf(cluster));
+    const connection = this.options.gateways.gatewayFor(cluster, this.clusters.secretsOf(cluster));
     try {
       const token = await connection.requestToken(lc.data.namespace, serviceAccount, this.options.tokenSeconds);
       return { ...clusterPart(ref, cluster), userName: lc.data.user!.name, token, namespace: lc.data.namespace };

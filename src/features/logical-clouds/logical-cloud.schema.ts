@@ -1,10 +1,15 @@
 /** The logical cloud body of the design (endpoints 1, 3, 5), plus EMCO's `userName` and `level`. */
 import { z } from 'zod';
-import { NETWORK_MODES, POD_SECURITY_LEVELS } from '../../domain/logical-cloud.js';
-import { dns1123Label, isLabelValue, kubernetesUserName, labelMap, parseQuantity, PATTERNS } from '../../validation/kubernetes-rules.js';
+import { mapToPairs } from '../../db/named-record-store.js';
+import { NETWORK_MODES, POD_SECURITY_LEVELS, type IsolationSettings, type LogicalCloudData } from '../../domain/logical-cloud.js';
+import { dns1123Label, PATTERNS } from '../../validation/kubernetes-names.js';
+import { kubernetesUserName } from '../../validation/kubernetes-user-name.js';
+import { isLabelValue, labelMap } from '../../validation/labels.js';
+import { parseQuantity } from '../../validation/quantity.js';
 import { atMost, boundedString, LIMITS } from '../../validation/limits.js';
-import { MetadataSchema, UpdateMetadataSchema } from '../metadata.js';
-import { InlinePermissionSchema } from '../user-permissions/permission.schema.js';
+import { describedFrom, MetadataSchema, UpdateMetadataSchema } from '../metadata.js';
+import { InlinePermissionSchema } from '../user-permissions/user-permission.schema.js';
+import type { LogicalCloudInput } from './logical-cloud.service.js';
 
 /** certificate: a client certificate per cluster; token (the design's `Token`): a ServiceAccount and bound tokens. */
 export const USER_TYPES = ['certificate', 'token', 'Token'] as const;
@@ -47,7 +52,7 @@ const UserSchema = z
 
 /**
  * An Istio control plane per cluster for this logical cloud, with a CA of its own per cluster
- * (see README "Trust model"). Off unless asked for; `network` is Istio's network name for all
+ * (see docs/security-model.md). Off unless asked for; `network` is Istio's network name for all
  * of the logical cloud's clusters (default: each cluster its own network, named after it).
  */
 const ServiceMeshSchema = z.strictObject({
@@ -74,7 +79,7 @@ const positiveQuantity = boundedString(LIMITS.quotaValueLength).superRefine((s, 
 const ResourcePairSchema = z.strictObject({ cpu: positiveQuantity.optional(), memory: positiveQuantity.optional() });
 
 /**
- * How the logical cloud's namespace is made a boundary on every cluster (README "Isolation"):
+ * How the logical cloud's namespace is made a boundary on every cluster (docs/isolation.md):
  * Pod Security level enforced, network isolation, and the requests/limits a container without
  * `resources:` gets. Every field optional: EMCO and ONAP bodies get the defaults.
  */
@@ -146,3 +151,47 @@ export const LogicalCloudUpdateSchema = z.strictObject({ metadata: UpdateMetadat
 
 export type LogicalCloudBody = z.infer<typeof LogicalCloudUpdateSchema>;
 export type LogicalCloudCreateBody = z.infer<typeof LogicalCloudCreateSchema>;
+
+export function logicalCloudInput(body: LogicalCloudBody): LogicalCloudInput {
+  const { spec } = body;
+  const userName = spec.user?.['user-name'] ?? spec.user?.userName;
+  const data: LogicalCloudData = {
+    ...describedFrom(body.metadata),
+    namespace: spec.namespace ?? '',
+    level: spec.level ?? '1',
+    labels: mapToPairs(spec.labels),
+    ...(userName ? { user: { name: userName, type: userTypeOf(spec.user?.type) } } : {}),
+    ...(spec.serviceMesh
+      ? {
+          serviceMesh: {
+            enabled: spec.serviceMesh.enabled,
+            ...(spec.serviceMesh.network !== undefined ? { network: spec.serviceMesh.network } : {}),
+            ...(spec.serviceMesh.nameConstraints !== undefined ? { nameConstraints: spec.serviceMesh.nameConstraints } : {}),
+          },
+        }
+      : {}),
+    ...(spec.reconcile ? { reconcile: spec.reconcile } : {}),
+    ...(spec.isolation ? { isolation: isolationData(spec.isolation) } : {}),
+  };
+  const permissions = spec.user?.['user-permissions']?.map((p) => ({
+    name: p['permission-name'],
+    ...(p.namespace !== undefined ? { namespace: p.namespace } : {}),
+    apiGroups: p.apiGroups,
+    resources: p.resources,
+    verbs: p.verbs,
+  }));
+  return { data, ...(permissions ? { permissions } : {}) };
+}
+
+/** The stored form of a body's isolation: only what was given (absent fields take the defaults when applied). */
+function isolationData(isolation: NonNullable<LogicalCloudBody['spec']['isolation']>): IsolationSettings {
+  const pair = (p: { cpu?: string | undefined; memory?: string | undefined } | undefined) =>
+    p ? { ...(p.cpu !== undefined ? { cpu: p.cpu } : {}), ...(p.memory !== undefined ? { memory: p.memory } : {}) } : undefined;
+  const requests = pair(isolation.containerDefaults?.requests);
+  const limits = pair(isolation.containerDefaults?.limits);
+  return {
+    ...(isolation.podSecurity ? { podSecurity: isolation.podSecurity } : {}),
+    ...(isolation.network ? { network: isolation.network } : {}),
+    ...(isolation.containerDefaults ? { containerDefaults: { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) } } : {}),
+  };
+}

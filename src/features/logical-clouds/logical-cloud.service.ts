@@ -8,16 +8,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DuplicateNameError, pairsToMap, type NamedRecordStore, type Page, type PageOf } from '../../db/named-record-store.js';
-import { DEFAULT_RESERVED_NAMESPACES, reservedNamespaceOwner } from '../../domain/tenant-identity.js';
-import { ConflictError, InvalidInputError, NotFoundError, PreconditionFailedError } from '../../errors.js';
-import { defaultsExceedingQuotas } from '../../validation/container-defaults.js';
-import { namespaceObjectRuleProblem } from '../../validation/namespaced-rules.js';
-import { reservedLabelKeyReason } from '../../validation/kubernetes-rules.js';
-import { logicalCloudBoundary, type Caller, type ProjectPolicyService } from '../project-policies/project-policy.service.js';
-import type { TopLevelService } from '../top-level.service.js';
-import type { Described } from '../metadata.js';
-import type { NamespaceClaimStore, NamespaceOwner } from './namespace-claims.store.js';
-import type { LogicalCloudResolver } from './logical-cloud-children.service.js';
 import type {
   ClusterQuotaData,
   ClusterReferenceData,
@@ -27,14 +17,25 @@ import type {
   LogicalCloudRecord,
   PermissionData,
   PermissionRecord,
-  PermissionRule,
-} from './logical-cloud.model.js';
-
-export interface InlinePermission extends PermissionRule {
-  name: string;
-  /** undefined: the logical cloud's namespace; '': cluster-wide. */
-  namespace?: string;
-}
+} from '../../domain/logical-cloud.js';
+import { DEFAULT_RESERVED_NAMESPACES } from '../../domain/tenant-identity.js';
+import { ConflictError, InvalidInputError, NotFoundError, PreconditionFailedError } from '../../errors.js';
+import { defaultsExceedingQuotas } from '../../validation/container-defaults.js';
+import { reservedLabelKeyReason } from '../../validation/reserved-labels.js';
+import type { EventBus } from '../../jobs/event-bus.js';
+import type { Described } from '../metadata.js';
+import { logicalCloudBoundary, type Caller, type ProjectPolicyService } from '../project-policies/project-policy.service.js';
+import type { TopLevelService } from '../top-level.service.js';
+import {
+  checkInlinePermissions,
+  permissionData,
+  replacePermissions,
+  wantedPermissions,
+  type InlinePermission,
+} from './inline-permissions.js';
+import type { LogicalCloudResolver } from './logical-cloud-child.service.js';
+import { NamespaceClaims } from './namespace-claim.js';
+import type { NamespaceClaimStore } from './namespace-claim.store.js';
 
 export interface LogicalCloudInput {
   data: LogicalCloudData;
@@ -56,55 +57,32 @@ export interface LogicalCloudStores {
   kvPairs: NamedRecordStore<KvPairData>;
 }
 
-/** Decides, from the lifecycle, whether a logical cloud may change or be deleted now (the apply feature plugs in here). */
+/**
+ * Decides, from the lifecycle, whether a logical cloud may change or be deleted now (the apply
+ * feature is it). What other features keep of a logical cloud follows it by events
+ * (`logicalCloudUpdated`, `logicalCloudDeleted`: src/domain/events.ts).
+ */
 export interface LifecycleGuard {
   checkMutable(lc: LogicalCloudRecord, change: 'update' | 'delete' | 'identity'): Promise<void>;
   /** Runs a change that no operation on the logical cloud may overlap (409 while one runs). */
   exclusive<T>(lc: LogicalCloudRecord, work: () => Promise<T>): Promise<T>;
-  /** Forgets what the lifecycle kept of a deleted logical cloud (status, credentials). */
-  onDeleted?(lc: LogicalCloudRecord): Promise<void>;
-  /** Told of a written update (e.g. reconcile un-paused: the clusters are checked for drift now). */
-  onUpdated?(lc: LogicalCloudRecord, before: LogicalCloudData, after: LogicalCloudData): void;
-}
-
-/** How long a fresh namespace claim counts as held even before its logical cloud is written (a create in flight). */
-const CLAIM_GRACE_MS = 60_000;
-
-export const permissionNamespace = (lcNamespace: string, requested: string | undefined): string =>
-  requested === undefined ? lcNamespace : requested;
-
-/** A permission in the logical cloud's namespace cannot grant the Namespace object itself (400 naming the field). */
-export function checkNamespacedRule(namespace: string, rule: Pick<PermissionRule, 'apiGroups' | 'resources'>, field: string): void {
-  if (namespace === '') return;
-  const problem = namespaceObjectRuleProblem(rule);
-  if (problem) throw InvalidInputError.forFields([{ field, message: problem }]);
-}
-
-export function checkPermissionNamespace(lcNamespace: string, requested: string | undefined, field: string): void {
-  if (requested === undefined || requested === '' || requested === lcNamespace) return;
-  throw InvalidInputError.forFields([
-    {
-      field,
-      message: `a permission applies in the logical cloud's namespace (${lcNamespace}) or cluster-wide (""), not in ${requested}`,
-    },
-  ]);
 }
 
 export class LogicalCloudService implements LogicalCloudResolver {
-  guard: LifecycleGuard = { checkMutable: async () => undefined, exclusive: (_lc, work) => work() };
+  private readonly namespaces: NamespaceClaims;
 
   constructor(
     private readonly stores: LogicalCloudStores,
     private readonly projects: TopLevelService<Described>,
     private readonly policies: Pick<ProjectPolicyService, 'enforce' | 'allowedLabelPrefixes'>,
-    private readonly namespaces: NamespaceClaimStore,
+    namespaceClaims: NamespaceClaimStore,
+    /** The lifecycle's rules (a provider: the lifecycle is built after this service, and needs it). */
+    private readonly guard: () => LifecycleGuard,
+    private readonly events: Pick<EventBus, 'emit'>,
     /** DCM_RESERVED_NAMESPACES. */
-    private readonly reservedNamespaces: readonly string[] = DEFAULT_RESERVED_NAMESPACES,
-  ) {}
-
-  /** The apply feature installs its lifecycle rules once it is wired. */
-  setLifecycleGuard(guard: LifecycleGuard): void {
-    this.guard = guard;
+    reservedNamespaces: readonly string[] = DEFAULT_RESERVED_NAMESPACES,
+  ) {
+    this.namespaces = new NamespaceClaims(namespaceClaims, stores.logicalClouds, reservedNamespaces);
   }
 
   async resolve(project: string, name: string): Promise<LogicalCloudRecord> {
@@ -112,26 +90,6 @@ export class LogicalCloudService implements LogicalCloudResolver {
     if (lc) return lc;
     await this.projects.get(project);
     throw new NotFoundError(`Logical Cloud ${name} not found in project ${project}`);
-  }
-
-  private checkInlinePermissions(lc: LogicalCloudData, permissions: InlinePermission[]): void {
-    const seen = new Set<string>();
-    permissions.forEach((p, i) => {
-      const field = `spec.user.user-permissions.${i}`;
-      if (seen.has(p.name)) throw InvalidInputError.forFields([{ field: `${field}.permission-name`, message: `${p.name} appears twice` }]);
-      seen.add(p.name);
-      checkPermissionNamespace(lc.namespace, p.namespace, `${field}.namespace`);
-      checkNamespacedRule(permissionNamespace(lc.namespace, p.namespace), p, `${field}.resources`);
-    });
-  }
-
-  private permissionData(lc: LogicalCloudData, p: InlinePermission): PermissionData {
-    return {
-      namespace: permissionNamespace(lc.namespace, p.namespace),
-      apiGroups: p.apiGroups,
-      resources: p.resources,
-      verbs: p.verbs,
-    };
   }
 
   /**
@@ -161,27 +119,8 @@ export class LogicalCloudService implements LogicalCloudResolver {
   private enforcePolicy(caller: Caller, project: string, data: LogicalCloudData, permissions: InlinePermission[] | undefined): Promise<void> {
     return this.policies.enforce(caller, project, {
       ...logicalCloudBoundary(data),
-      ...(permissions ? { permissions: permissions.map((p) => ({ ...this.permissionData(data, p), name: p.name })) } : {}),
+      ...(permissions ? { permissions: permissions.map((p) => ({ ...permissionData(data, p), name: p.name })) } : {}),
     });
-  }
-
-  /**
-   * Claims the logical cloud's namespace DCM-wide, or refuses (409) naming who holds it: Kubernetes,
-   * Istio, the DCM's control planes, or another logical cloud (named only to a caller who may see it).
-   */
-  private async claimNamespace(caller: Caller, project: string, name: string, id: string, data: LogicalCloudData): Promise<void> {
-    if (data.level !== '1' || data.namespace === '') return;
-    refuseReservedNamespace(data, this.reservedNamespaces);
-    const holder = await this.namespaces.claim(data.namespace, { logicalCloudId: id, project, logicalCloud: name }, (h) => this.stillHolds(h, data.namespace));
-    if (!holder) return;
-    const visible = caller.admin || holder.project === project || caller.projects.has(holder.project);
-    throw namespaceTaken(data.namespace, visible ? `Logical Cloud ${holder.logicalCloud} of project ${holder.project}` : 'a logical cloud of another project');
-  }
-
-  private async stillHolds(holder: NamespaceOwner & { claimedAt: Date }, namespace: string): Promise<boolean> {
-    if (Date.now() - holder.claimedAt.getTime() < CLAIM_GRACE_MS) return true;
-    const lc = await this.stores.logicalClouds.getById(holder.logicalCloudId);
-    return lc !== null && lc !== undefined && lc.data.level === '1' && lc.data.namespace === namespace;
   }
 
   /**
@@ -192,21 +131,21 @@ export class LogicalCloudService implements LogicalCloudResolver {
    */
   async create(project: string, name: string, input: LogicalCloudInput, caller: Caller): Promise<LogicalCloudView> {
     const permissions = input.permissions ?? [];
-    this.checkInlinePermissions(input.data, permissions);
+    checkInlinePermissions(input.data, permissions);
     await this.checkLabels(project, input.data);
     await this.enforcePolicy(caller, project, input.data, permissions);
-    refuseReservedNamespace(input.data, this.reservedNamespaces);
+    this.namespaces.refuseReserved(input.data);
     const id = randomUUID();
     const scope = { logicalCloudId: id };
     try {
-      const written = await Promise.allSettled(permissions.map((p) => this.stores.permissions.create(scope, p.name, this.permissionData(input.data, p))));
+      const written = await Promise.allSettled(permissions.map((p) => this.stores.permissions.create(scope, p.name, permissionData(input.data, p))));
       const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
       if (failed) throw failed.reason;
       const created = written.map((w) => (w as PromiseFulfilledResult<PermissionRecord>).value);
       const record = await this.stores.logicalClouds.create({ project }, name, input.data, id);
       try {
         await this.projects.get(project);
-        await this.claimNamespace(caller, project, name, id, input.data);
+        await this.namespaces.claim(caller, project, name, id, input.data);
       } catch (error) {
         await this.stores.logicalClouds.delete({ project }, name);
         throw error;
@@ -264,25 +203,25 @@ export class LogicalCloudService implements LogicalCloudResolver {
       current.data.level !== input.data.level ||
       current.data.user?.name !== input.data.user?.name ||
       (current.data.user?.type ?? 'certificate') !== (input.data.user?.type ?? 'certificate');
-    if (input.permissions) this.checkInlinePermissions(input.data, input.permissions);
+    if (input.permissions) checkInlinePermissions(input.data, input.permissions);
     await this.checkLabels(project, input.data);
     await this.checkContainerDefaults(current, input.data);
     await this.enforcePolicy(caller, project, input.data, input.permissions);
     const change = async () => {
-      await this.guard.checkMutable(current, identityChanged ? 'identity' : 'update');
+      await this.guard().checkMutable(current, identityChanged ? 'identity' : 'update');
       await this.write(project, name, current, input, expectedRevision, caller);
     };
     const touchesPermissions = input.permissions !== undefined || current.data.namespace !== input.data.namespace;
-    if (identityChanged || touchesPermissions) await this.guard.exclusive(current, change);
+    if (identityChanged || touchesPermissions) await this.guard().exclusive(current, change);
     else await change();
-    this.guard.onUpdated?.(current, current.data, input.data);
+    await this.events.emit('logicalCloudUpdated', { logicalCloudId: current.id, before: current.data, after: input.data });
     return this.get(project, name);
   }
 
   private async write(project: string, name: string, current: LogicalCloudRecord, input: LogicalCloudInput, expectedRevision: number | undefined, caller: Caller): Promise<void> {
     const heldBefore = current.data.level === '1' ? current.data.namespace : '';
     const holdsAfter = input.data.level === '1' ? input.data.namespace : '';
-    if (holdsAfter !== heldBefore) await this.claimNamespace(caller, project, name, current.id, input.data);
+    if (holdsAfter !== heldBefore) await this.namespaces.claim(caller, project, name, current.id, input.data);
 
     const outcome = await this.stores.logicalClouds.update({ project }, name, input.data, expectedRevision).catch(async (error: unknown) => {
       if (holdsAfter !== heldBefore) await this.namespaces.release(holdsAfter, current.id);
@@ -295,15 +234,13 @@ export class LogicalCloudService implements LogicalCloudResolver {
     }
     const scope = { logicalCloudId: current.id };
     const existing = (await this.stores.permissions.list(scope)).items;
-    const wanted = input.permissions
-      ? new Map(input.permissions.map((p) => [p.name, this.permissionData(input.data, p)]))
-      : // Namespaced permissions follow the logical cloud's namespace.
-        new Map(existing.map((p) => [p.name, p.data.namespace === current.data.namespace ? { ...p.data, namespace: input.data.namespace } : p.data]));
+    const wanted = wantedPermissions(current.data, input.data, input.permissions, existing);
     try {
-      await this.replacePermissions(scope, existing.map((p) => p.name), wanted);
+      await replacePermissions(this.stores.permissions, scope, existing.map((p) => p.name), wanted);
     } catch (error) {
       // All or nothing: the logical cloud and its permissions as they were, the namespace given back.
-      await this.replacePermissions(scope, [...wanted.keys()], new Map(existing.map((p) => [p.name, p.data]))).catch(() => undefined);
+      const before = new Map(existing.map((p) => [p.name, p.data]));
+      await replacePermissions(this.stores.permissions, scope, [...wanted.keys()], before).catch(() => undefined);
       await this.stores.logicalClouds.update({ project }, name, current.data).catch(() => undefined);
       if (holdsAfter !== heldBefore) await this.namespaces.release(holdsAfter, current.id).catch(() => undefined);
       throw error;
@@ -311,17 +248,9 @@ export class LogicalCloudService implements LogicalCloudResolver {
     if (heldBefore !== holdsAfter && heldBefore !== '') await this.namespaces.release(heldBefore, current.id);
   }
 
-  private async replacePermissions(scope: { logicalCloudId: string }, present: string[], wanted: Map<string, PermissionData>): Promise<void> {
-    for (const name of present) if (!wanted.has(name)) await this.stores.permissions.delete(scope, name);
-    for (const [permissionName, data] of wanted) {
-      const result = await this.stores.permissions.update(scope, permissionName, data);
-      if (result.kind === 'not-found') await this.stores.permissions.create(scope, permissionName, data);
-    }
-  }
-
   async delete(project: string, name: string): Promise<void> {
     const lc = await this.resolve(project, name);
-    await this.guard.checkMutable(lc, 'delete');
+    await this.guard().checkMutable(lc, 'delete');
     if (!(await this.stores.logicalClouds.delete({ project }, name))) {
       throw new NotFoundError(`Logical Cloud ${name} not found in project ${project}`);
     }
@@ -332,35 +261,16 @@ export class LogicalCloudService implements LogicalCloudResolver {
       this.stores.clusterReferences.deleteAll(scope),
       this.stores.clusterQuotas.deleteAll(scope),
       this.stores.kvPairs.deleteAll(scope),
-      this.guard.onDeleted?.(lc),
+      this.events.emit('logicalCloudDeleted', { logicalCloudId: lc.id, project, name }),
     ]);
   }
 
-  /**
-   * Claims the namespaces of logical clouds stored before namespaces were claimed (once per
-   * database); where two of them share one, the first keeps it and the other is refused at its next update.
-   */
-  async claimStoredNamespaces(): Promise<void> {
-    const all = await this.stores.logicalClouds.findWhere({}, { 'data.level': '1' });
-    for (const lc of all) {
-      if (lc.data.namespace === '' || reservedNamespaceOwner(lc.data.namespace, this.reservedNamespaces)) continue;
-      await this.namespaces.claim(lc.data.namespace, { logicalCloudId: lc.id, project: lc.scope.project!, logicalCloud: lc.name }, async () => true);
-    }
+  /** Claims the namespaces of logical clouds stored before namespaces were claimed (once per database). */
+  claimStoredNamespaces(): Promise<void> {
+    return this.namespaces.claimStored();
   }
 
   hasLogicalClouds(project: string): Promise<boolean> {
     return this.stores.logicalClouds.count({ project }).then((n) => n > 0);
   }
-}
-
-/** Namespaces of Kubernetes, the DCM's control planes and DCM_RESERVED_NAMESPACES (cluster add-ons) are no tenant's (409 naming the owner). */
-function refuseReservedNamespace(data: LogicalCloudData, reservedNamespaces: readonly string[]): void {
-  const reserved = data.level === '1' ? reservedNamespaceOwner(data.namespace, reservedNamespaces) : undefined;
-  if (reserved) throw namespaceTaken(data.namespace, reserved);
-}
-
-function namespaceTaken(namespace: string, owner: string): ConflictError {
-  return new ConflictError(`namespace ${namespace} belongs to ${owner}; choose another namespace`, [
-    { field: 'spec.namespace', message: `${namespace} belongs to ${owner}` },
-  ]);
 }

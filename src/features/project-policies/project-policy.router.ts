@@ -1,44 +1,11 @@
 /** GET (project callers and admins), PUT and DELETE (admins) of /v2/projects/{project}/policy. */
 import type { Request, Router } from 'express';
-import { z } from 'zod';
-import { NETWORK_MODES, POD_SECURITY_LEVELS } from '../../domain/logical-cloud.js';
 import { callerOf } from '../../http/caller.js';
 import { API_PREFIX } from '../../http/crud-routes.js';
 import { declareRoute, type OpenApiRegistry } from '../../http/openapi.js';
 import { parseInput } from '../../http/validation.js';
-import { ProjectPolicySchema, policyFromBody } from './project-policy.schema.js';
-import type { ProjectPolicyService, ProjectPolicyView } from './project-policy.service.js';
-
-/** `{spec}` as GET answers it; GET's read-only `metadata` may be sent back and is ignored. */
-export const ProjectPolicyBody = z.strictObject({ metadata: z.unknown().optional(), spec: ProjectPolicySchema });
-
-const RuleBody = z.strictObject({ apiGroups: z.array(z.string()), resources: z.array(z.string()), verbs: z.array(z.string()) });
-
-/** The policy's body as GET and PUT answer it (projectPolicyView): the complete policy in force. */
-export const ProjectPolicyViewSchema = z.strictObject({
-  metadata: z.strictObject({ project: z.string(), custom: z.boolean(), updatedAt: z.iso.datetime().optional(), updatedBy: z.string().optional() }),
-  spec: z.strictObject({
-    clusters: z.strictObject({ providers: z.array(z.string()), clusters: z.array(z.string()), labels: z.record(z.string(), z.string()) }),
-    allowAdminLevel: z.boolean(),
-    namespacedCeiling: z.array(RuleBody),
-    clusterWide: z.strictObject({ allowed: z.boolean(), ceiling: z.array(RuleBody) }),
-    allowedLabelPrefixes: z.array(z.string()),
-    podSecurity: z.strictObject({ minimum: z.enum(POD_SECURITY_LEVELS) }),
-    network: z.strictObject({ allowed: z.array(z.enum(NETWORK_MODES)) }),
-    mesh: z.strictObject({ allowUnconstrainedIntermediates: z.boolean() }),
-    namespacePrefix: z.string(),
-  }),
-});
-
-export const projectPolicyView = (view: ProjectPolicyView) => ({
-  metadata: {
-    project: view.project,
-    custom: view.custom,
-    ...(view.updatedAt ? { updatedAt: view.updatedAt.toISOString() } : {}),
-    ...(view.updatedBy ? { updatedBy: view.updatedBy } : {}),
-  },
-  spec: view.policy,
-});
+import { policyFromBody, ProjectPolicyBody, projectPolicyView, ProjectPolicyViewSchema } from './project-policy.schema.js';
+import type { ProjectPolicyService } from './project-policy.service.js';
 
 const PATH = '/projects/:project/policy';
 

@@ -5,9 +5,12 @@
 import { z } from 'zod';
 import { NETWORK_MODES, POD_SECURITY_LEVELS } from '../../domain/logical-cloud.js';
 import { DEFAULT_CLUSTER_WIDE_CEILING, defaultProjectPolicy, type ProjectPolicy } from '../../auth/tenant-policy.js';
-import { allowedLabelPrefix, labelMap, resourceName } from '../../validation/kubernetes-rules.js';
+import { labelMap } from '../../validation/labels.js';
+import { resourceName } from '../../validation/record-metadata.js';
+import { allowedLabelPrefix } from '../../validation/reserved-labels.js';
 import { boundedString, LIMITS } from '../../validation/limits.js';
-import { RuleFields } from '../user-permissions/permission.schema.js';
+import { RuleFields } from '../user-permissions/user-permission.schema.js';
+import type { ProjectPolicyView } from './project-policy.service.js';
 
 /** Bounds of a policy (from LIMITS): enough for any real platform, small enough that every check stays cheap. */
 export const POLICY_LIMITS = {
@@ -103,3 +106,34 @@ export function policyFromBody(body: ProjectPolicyBody): ProjectPolicy {
     namespacePrefix: body.namespacePrefix ?? defaults.namespacePrefix,
   };
 }
+
+/** `{spec}` as GET answers it; GET's read-only `metadata` may be sent back and is ignored. */
+export const ProjectPolicyBody = z.strictObject({ metadata: z.unknown().optional(), spec: ProjectPolicySchema });
+
+const RuleBody = z.strictObject({ apiGroups: z.array(z.string()), resources: z.array(z.string()), verbs: z.array(z.string()) });
+
+/** The policy's body as GET and PUT answer it (projectPolicyView): the complete policy in force. */
+export const ProjectPolicyViewSchema = z.strictObject({
+  metadata: z.strictObject({ project: z.string(), custom: z.boolean(), updatedAt: z.iso.datetime().optional(), updatedBy: z.string().optional() }),
+  spec: z.strictObject({
+    clusters: z.strictObject({ providers: z.array(z.string()), clusters: z.array(z.string()), labels: z.record(z.string(), z.string()) }),
+    allowAdminLevel: z.boolean(),
+    namespacedCeiling: z.array(RuleBody),
+    clusterWide: z.strictObject({ allowed: z.boolean(), ceiling: z.array(RuleBody) }),
+    allowedLabelPrefixes: z.array(z.string()),
+    podSecurity: z.strictObject({ minimum: z.enum(POD_SECURITY_LEVELS) }),
+    network: z.strictObject({ allowed: z.array(z.enum(NETWORK_MODES)) }),
+    mesh: z.strictObject({ allowUnconstrainedIntermediates: z.boolean() }),
+    namespacePrefix: z.string(),
+  }),
+});
+
+export const projectPolicyView = (view: ProjectPolicyView) => ({
+  metadata: {
+    project: view.project,
+    custom: view.custom,
+    ...(view.updatedAt ? { updatedAt: view.updatedAt.toISOString() } : {}),
+    ...(view.updatedBy ? { updatedBy: view.updatedBy } : {}),
+  },
+  spec: view.policy,
+});

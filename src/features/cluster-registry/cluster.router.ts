@@ -1,0 +1,40 @@
+/** The REST routes of registered clusters (and, with them, of cluster providers). */
+import type { Router } from 'express';
+import { checkNameMatches, crudSpec, declareCrudRoutes } from '../../http/crud-routes.js';
+import type { OpenApiRegistry } from '../../http/openapi.js';
+import { clusterProviderCrud } from './cluster-provider.router.js';
+import type { ClusterProviderService } from './cluster-provider.service.js';
+import { ClusterCreateSchema, clusterInput, ClusterUpdateSchema, ClusterView, clusterView } from './cluster.schema.js';
+import type { ClusterService } from './cluster.service.js';
+
+export const clusterCrud = (clusters: ClusterService) =>
+  crudSpec({
+    tag: 'Cluster registry',
+    noun: 'cluster',
+    collectionPath: '/cluster-providers/:provider/clusters',
+    itemParam: 'cluster',
+    createSchema: ClusterCreateSchema,
+    updateSchema: ClusterUpdateSchema,
+    create: (p, input) => clusters.create(p.provider!, input.metadata.name, clusterInput(input)),
+    get: (p, name) => clusters.get(p.provider!, name),
+    list: (p, page) => clusters.list(p.provider!, page),
+    update: (p, name, input, revision) => {
+      checkNameMatches(name, input.metadata.name);
+      return clusters.update(p.provider!, name, clusterInput(input), revision);
+    },
+    delete: (p, name) => clusters.delete(p.provider!, name),
+    view: clusterView,
+    viewSchema: ClusterView,
+    rules: { create: 'Beyond the schema (400): `kubeconfig` must be a kubeconfig (YAML or JSON, or base64 of it) naming a cluster and a user; `ca-key` one unencrypted PEM private key.', update: 'Beyond the schema (400): `kubeconfig` must be a kubeconfig (YAML or JSON, or base64 of it) naming a cluster and a user; `ca-key` one unencrypted PEM private key.' },
+    examples: { create: { 'cluster-1': { metadata: { name: 'cluster-1' }, spec: { kubeconfig: '<the admin kubeconfig, YAML or base64>', labels: { zone: 'east' } } } } },
+  });
+
+export function declareClusterRegistryRoutes(
+  router: Router,
+  registry: OpenApiRegistry,
+  providers: ClusterProviderService,
+  clusters: ClusterService,
+): void {
+  declareCrudRoutes(router, registry, clusterProviderCrud(providers));
+  declareCrudRoutes(router, registry, clusterCrud(clusters));
+}
