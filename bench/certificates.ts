@@ -56,16 +56,26 @@ export async function certificates(backends: Backends, opts: BenchOptions): Prom
 
   // ---- CSR and local signing alone ---------------------------------------------------------------
   log('certificates: CSR and local signing');
-  const csr2048 = await sample(nParts, (i) => createCsr({ privateKeyPem: keys2048[i % keys2048.length]!, commonName: `user-${i}`, organization: 'bench/lc' }));
+  const csr2048 = await sample(nParts, (i) =>
+    createCsr({ privateKeyPem: keys2048[i % keys2048.length]!, commonName: `user-${i}`, organization: 'bench/lc' }),
+  );
   const csr4096 = await sample(Math.min(nParts, n4096 * 2), (i) =>
     createCsr({ privateKeyPem: keys4096[i % keys4096.length]!, commonName: `user-${i}`, organization: 'bench/lc' }),
   );
   const caKeyPem = fs.readFileSync(cluster.caKeyPath, 'utf8');
   const kubeconfigText = fs.readFileSync(cluster.kubeconfigPath, 'utf8');
-  const caCertPem = Buffer.from(/certificate-authority-data:\s*(\S+)/.exec(kubeconfigText)![1]!, 'base64').toString('utf8');
+  const caCertPem = Buffer.from(/certificate-authority-data:\s*(\S+)/.exec(kubeconfigText)![1]!, 'base64').toString(
+    'utf8',
+  );
   const csrPem = createCsr({ privateKeyPem: keys2048[0]!, commonName: 'user-sign', organization: 'bench/lc' });
   const localSign = await sample(nParts, () =>
-    signCsrLocally({ csrPem, caCertPem, caKeyPem, validitySeconds: defaultConfig().DCM_CERT_VALIDITY_SECONDS, usages: 'client' }),
+    signCsrLocally({
+      csrPem,
+      caCertPem,
+      caKeyPem,
+      validitySeconds: defaultConfig().DCM_CERT_VALIDITY_SECONDS,
+      usages: 'client',
+    }),
   );
 
   // ---- one logical cloud's certificate through the user controller, both paths --------------------
@@ -117,17 +127,34 @@ export async function certificates(backends: Backends, opts: BenchOptions): Prom
           revision: 1,
           createdAt: now,
           updatedAt: now,
-          data: { clusterProvider: provider, cluster: registered, loadbalancerIp: '', description: '', userData1: '', userData2: '' },
+          data: {
+            clusterProvider: provider,
+            cluster: registered,
+            loadbalancerIp: '',
+            description: '',
+            userData1: '',
+            userData2: '',
+          },
         };
         // The tenant identity (credential generation and key) is prepared once per apply, before its clusters.
         const tenant = await controller.prepare('bench', logicalCloud);
         const ctx = new ClusterContext(
-          { project: 'bench', logicalCloud, reference, cluster: record, clusterSecrets: secrets, permissions: [], quotas: [], ...(tenant ? { tenant } : {}) },
+          {
+            project: 'bench',
+            logicalCloud,
+            reference,
+            cluster: record,
+            clusterSecrets: secrets,
+            permissions: [],
+            quotas: [],
+            ...(tenant ? { tenant } : {}),
+          },
           createClusterGateway(secrets.kubeconfig, config.DCM_CLUSTER_TIMEOUT_MS),
         );
         await controller.apply(ctx);
         const line = ctx.resources.find((r) => r.category === 'user-certificate');
-        if (line?.status !== 'Created') throw new Error(`certificate of ${logicalCloud.name} not issued: ${line?.message ?? 'no status'}`);
+        if (line?.status !== 'Created')
+          throw new Error(`certificate of ${logicalCloud.name} not issued: ${line?.message ?? 'no status'}`);
       };
       await issue(-1); // warm-up: connection, watch machinery
       perPath.set(label, await sample(nIssue, issue));
@@ -141,13 +168,16 @@ export async function certificates(backends: Backends, opts: BenchOptions): Prom
     `Sequential, one at a time. Key generation is node:crypto \`generateKeyPair('rsa')\` (what the DCM uses, off the main thread); ` +
       'CSRs and certificates are written with @peculiar/asn1-x509 and asn1-csr and signed with node:crypto.',
     '',
-    table(['step', 'n', 'mean', 'p50', 'p95', 'max'], [
-      statsRow('RSA-2048 key generation', gen2048),
-      statsRow('RSA-4096 key generation', gen4096),
-      statsRow('CSR with a 2048-bit key (createCsr)', csr2048),
-      statsRow('CSR with a 4096-bit key (createCsr)', csr4096),
-      statsRow('local signing of a CSR (signCsrLocally, 2048-bit CA)', localSign),
-    ]),
+    table(
+      ['step', 'n', 'mean', 'p50', 'p95', 'max'],
+      [
+        statsRow('RSA-2048 key generation', gen2048),
+        statsRow('RSA-4096 key generation', gen4096),
+        statsRow('CSR with a 2048-bit key (createCsr)', csr2048),
+        statsRow('CSR with a 4096-bit key (createCsr)', csr4096),
+        statsRow('local signing of a CSR (signCsrLocally, 2048-bit CA)', localSign),
+      ],
+    ),
     '',
     `RSA-4096 / RSA-2048 key generation (mean): **${fmt(mean(gen4096) / mean(gen2048), 1)}×**. ` +
       `${parallelCount} RSA-2048 keys at once: ${ms(parallel.ms)} wall (${fmt(parallel.ms / parallelCount)} ms per key: generation runs on the libuv thread pool, ` +
@@ -156,7 +186,10 @@ export async function certificates(backends: Backends, opts: BenchOptions): Prom
     `**Per logical cloud** (the DCM's UserController.apply for one cluster reference: key generated and stored sealed, CSR, certificate, stored; ` +
       `${config2048()} keys; test cluster ${cluster.name}):`,
     '',
-    table(['signing path', 'n', 'mean', 'p50', 'p95', 'max'], paths.map(([label, s]) => statsRow(label, s))),
+    table(
+      ['signing path', 'n', 'mean', 'p50', 'p95', 'max'],
+      paths.map(([label, s]) => statsRow(label, s)),
+    ),
     '',
     paths.length === 2
       ? `Cluster CSR API / local signing (mean): ${fmt(mean(paths[0]![1]) / mean(paths[1]![1]), 1)}×.`

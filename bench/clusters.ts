@@ -37,13 +37,23 @@ const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 async function deleteEtcdPrefix(etcdUrl: string, name: string): Promise<void> {
   const prefix = `/${name}/`;
   const end = `/${name}0`; // '/' + 1
-  const res = await fetch(`${etcdUrl}/v3/kv/deleterange`, { method: 'POST', body: JSON.stringify({ key: b64(prefix), range_end: b64(end) }) });
+  const res = await fetch(`${etcdUrl}/v3/kv/deleterange`, {
+    method: 'POST',
+    body: JSON.stringify({ key: b64(prefix), range_end: b64(end) }),
+  });
   if (!res.ok) throw new Error(`etcd deleterange ${prefix}: HTTP ${res.status}`);
 }
 
 /** One cluster as the test environment starts cluster-1 and cluster-2, every PID recorded the moment it is spawned. */
 async function startOne(name: string, kube: string, etcdUrl: string, pids: number[]): Promise<BenchCluster> {
-  const state = await startCluster({ name, kube, etcdUrl, port: await freePort(), onSpawn: (pid) => pids.push(pid), timeoutMs: 180_000 });
+  const state = await startCluster({
+    name,
+    kube,
+    etcdUrl,
+    port: await freePort(),
+    onSpawn: (pid) => pids.push(pid),
+    timeoutMs: 180_000,
+  });
   return { name, kubeconfigPath: state.kubeconfig, caKeyPath: state.caKey };
 }
 
@@ -51,7 +61,9 @@ async function startOne(name: string, kube: string, etcdUrl: string, pids: numbe
 export async function startExtraClusters(backends: Backends, numbers: number[]): Promise<ExtraClusters> {
   const { etcdUrl, kubeBinary } = backends;
   if (!etcdUrl || !kubeBinary) {
-    throw new Error('more clusters can only be started on our own test backends (etcd from .testenv/state.json and the cached kube binary)');
+    throw new Error(
+      'more clusters can only be started on our own test backends (etcd from .testenv/state.json and the cached kube binary)',
+    );
   }
   const names = numbers.map((n) => `bench-cluster-${n}`);
   const pids: number[] = [];
@@ -60,13 +72,22 @@ export async function startExtraClusters(backends: Backends, numbers: number[]):
     if (stopped) return;
     stopped = true;
     // Controller-managers first (they talk to their apiserver), all by PID.
-    await Promise.all(pids.slice().reverse().map((pid) => stopProcess(pid)));
+    await Promise.all(
+      pids
+        .slice()
+        .reverse()
+        .map((pid) => stopProcess(pid)),
+    );
     // A killed process lingers until its parent (this process) reaps it: wait for that, briefly.
     const deadline = Date.now() + 5000;
     while (pids.some(running) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     const alive = pids.filter(running);
     if (alive.length > 0) log(`clusters: processes still running after SIGKILL: ${alive.join(', ')}`);
-    await Promise.all(names.map((name) => deleteEtcdPrefix(etcdUrl, name).catch((error: unknown) => log(`clusters: ${(error as Error).message}`))));
+    await Promise.all(
+      names.map((name) =>
+        deleteEtcdPrefix(etcdUrl, name).catch((error: unknown) => log(`clusters: ${(error as Error).message}`)),
+      ),
+    );
   };
   const forget = onExit(stop);
   const started = performance.now();

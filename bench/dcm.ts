@@ -61,7 +61,8 @@ export class RestClient {
   /** A request that must answer `expected`; anything else fails the benchmark with the answer. */
   async expect(method: string, urlPath: string, expected: number, body?: unknown): Promise<Reply> {
     const reply = await this.request(method, urlPath, body);
-    if (reply.status !== expected) throw new Error(`${method} ${urlPath}: expected ${expected}, got ${reply.status}: ${reply.text.slice(0, 500)}`);
+    if (reply.status !== expected)
+      throw new Error(`${method} ${urlPath}: expected ${expected}, got ${reply.status}: ${reply.text.slice(0, 500)}`);
     return reply;
   }
 }
@@ -102,9 +103,19 @@ export async function registerClusters(
 export async function createLogicalCloud(
   rest: RestClient,
   project: string,
-  lc: { name: string; namespace: string; user: string; references: { name: string; provider: string; cluster: string }[] },
+  lc: {
+    name: string;
+    namespace: string;
+    user: string;
+    references: { name: string; provider: string; cluster: string }[];
+  },
 ): Promise<void> {
-  await rest.expect('POST', `/v2/projects/${project}/logical-clouds`, 201, logicalCloudBody(lc.name, lc.namespace, lc.user));
+  await rest.expect(
+    'POST',
+    `/v2/projects/${project}/logical-clouds`,
+    201,
+    logicalCloudBody(lc.name, lc.namespace, lc.user),
+  );
   for (const r of lc.references) {
     await rest.expect('POST', `${lcPath(project, lc.name)}/cluster-references`, 201, {
       name: r.name,
@@ -211,7 +222,12 @@ export function buildToTemp(): { dir: string; main: string; remove(): void } {
         const out = path.join(dir, 'dist', path.relative(src, file)).replace(/\.ts$/, '.js');
         const { outputText } = ts.transpileModule(fs.readFileSync(file, 'utf8'), {
           fileName: file,
-          compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, esModuleInterop: true, verbatimModuleSyntax: true },
+          compilerOptions: {
+            module: ts.ModuleKind.ES2022,
+            target: ts.ScriptTarget.ES2022,
+            esModuleInterop: true,
+            verbatimModuleSyntax: true,
+          },
         });
         fs.mkdirSync(path.dirname(out), { recursive: true });
         fs.writeFileSync(out, outputText);
@@ -222,7 +238,11 @@ export function buildToTemp(): { dir: string; main: string; remove(): void } {
   fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'));
   fs.symlinkSync(path.join(repoRoot, 'proto'), path.join(dir, 'proto'));
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }));
-  return { dir, main: path.join(dir, 'dist', 'main.js'), remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    main: path.join(dir, 'dist', 'main.js'),
+    remove: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /**

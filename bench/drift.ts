@@ -7,8 +7,29 @@
 import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { MongoClient } from 'mongodb';
 import { generateEncryptionKey } from '../src/security/secret-cipher.js';
-import { buildToTemp, createLogicalCloud, createProject, dropDatabase, lcPath, registerClusters, startChildDcm } from './dcm.js';
-import { fmt, log, mib, ms, onExit, percentile, processCpuSeconds, seconds, table, type Backends, type BenchOptions, type SectionResult } from './env.js';
+import {
+  buildToTemp,
+  createLogicalCloud,
+  createProject,
+  dropDatabase,
+  lcPath,
+  registerClusters,
+  startChildDcm,
+} from './dcm.js';
+import {
+  fmt,
+  log,
+  mib,
+  ms,
+  onExit,
+  percentile,
+  processCpuSeconds,
+  seconds,
+  table,
+  type Backends,
+  type BenchOptions,
+  type SectionResult,
+} from './env.js';
 
 const BINDING = 'dcm-permission-2';
 const pause = (msValue: number) => new Promise((resolve) => setTimeout(resolve, msValue));
@@ -16,9 +37,11 @@ const pause = (msValue: number) => new Promise((resolve) => setTimeout(resolve, 
 /** Runs `work` for 0..count-1, `concurrency` at a time. */
 async function forEach(count: number, concurrency: number, work: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    for (let i = next++; i < count; i = next++) await work(i);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < count; i = next++) await work(i);
+    }),
+  );
 }
 
 /**
@@ -27,10 +50,18 @@ async function forEach(count: number, concurrency: number, work: (i: number) => 
  * cloud would itself load the database (on FerretDB every such read scans its collections)
  * while the DCM applies.
  */
-async function untilApplied(mongoUrl: string, databaseName: string, project: string, count: number, timeoutMs: number): Promise<void> {
+async function untilApplied(
+  mongoUrl: string,
+  databaseName: string,
+  project: string,
+  count: number,
+  timeoutMs: number,
+): Promise<void> {
   const mongo = await MongoClient.connect(mongoUrl);
   try {
-    const lifecycle = mongo.db(databaseName).collection<{ project: string; logicalCloud: string; state: string }>('lifecycle');
+    const lifecycle = mongo
+      .db(databaseName)
+      .collection<{ project: string; logicalCloud: string; state: string }>('lifecycle');
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const states = await lifecycle.find({ project }, { projection: { _id: 0, logicalCloud: 1, state: 1 } }).toArray();
@@ -75,8 +106,11 @@ export async function driftRepair(backends: Backends, opts: BenchOptions): Promi
   });
   const cleanUp = async () => {
     for (const a of admins) {
-      const namespaces = await a.core.listNamespace({ labelSelector: `dcm.onap.org/project=${project}` }).catch(() => ({ items: [] }));
-      for (const n of namespaces.items) await a.core.deleteNamespace({ name: n.metadata!.name! }).catch(() => undefined);
+      const namespaces = await a.core
+        .listNamespace({ labelSelector: `dcm.onap.org/project=${project}` })
+        .catch(() => ({ items: [] }));
+      for (const n of namespaces.items)
+        await a.core.deleteNamespace({ name: n.metadata!.name! }).catch(() => undefined);
     }
     await dropDatabase(backends.mongoUrl, databaseName).catch(() => undefined);
   };
@@ -144,7 +178,9 @@ export async function driftRepair(backends: Backends, opts: BenchOptions): Promi
       latencies.push(performance.now() - deleted);
     }
     const events = await rest.expect('GET', `${lcPath(project, names[0]!)}/status`, 200);
-    const recorded = ((events.body as { drift?: { action: string }[] }).drift ?? []).filter((d) => d.action === 'restored').length;
+    const recorded = ((events.body as { drift?: { action: string }[] }).drift ?? []).filter(
+      (d) => d.action === 'restored',
+    ).length;
     const p50 = percentile(latencies, 50);
     const p99 = percentile(latencies, 99);
 
@@ -154,16 +190,30 @@ export async function driftRepair(backends: Backends, opts: BenchOptions): Promi
         `${watchedCount * 2} namespaces with their Roles, RoleBindings and ResourceQuotas). Applying them took ${seconds(applyMs)} (8 at a time).`,
       '',
       `**Repair**: an admin deletes the tenant's RoleBinding (\`${BINDING}\`) of one logical cloud, one at a time, alternating clusters, ${repairCount} times; ` +
-        'measured from the delete call\'s answer to the RoleBinding being there again (a new uid; read every 20 ms).',
+        "measured from the delete call's answer to the RoleBinding being there again (a new uid; read every 20 ms).",
       '',
-      table(['deletions', 'p50', 'p99', 'max', 'min'], [[repairCount, ms(p50), ms(p99), ms(Math.max(...latencies)), ms(Math.min(...latencies))]]),
+      table(
+        ['deletions', 'p50', 'p99', 'max', 'min'],
+        [[repairCount, ms(p50), ms(p99), ms(Math.max(...latencies)), ms(Math.min(...latencies))]],
+      ),
       '',
       `The DCM waits DCM_DRIFT_DEBOUNCE_MS (500 ms) after the last change before it checks, so a burst is one check; the rest is the check and repair under the logical cloud's lease (the cluster's apply pipeline: namespace, certificate, RBAC, quota). ` +
         `The first logical cloud's status lists ${recorded} restored drift event(s).`,
       '',
       `**Idle**: once the DCM watched both clusters and had checked their logical clouds (at least 35 s after the clusters were registered, then ${seconds(settleMs)} until it used under 3% of a core over 5 s), ${seconds(idleMs)} with nothing changing:`,
       '',
-      table(['logical clouds watched', 'watches', 'CPU (share of one core)', 'RSS', 'peak RSS'], [[watchedCount, '10 kinds × 2 clusters', `${fmt(idleCpu * 100, 2)}%`, mib(idleMemory.rss), mib(idleMemory.peak)]]),
+      table(
+        ['logical clouds watched', 'watches', 'CPU (share of one core)', 'RSS', 'peak RSS'],
+        [
+          [
+            watchedCount,
+            '10 kinds × 2 clusters',
+            `${fmt(idleCpu * 100, 2)}%`,
+            mib(idleMemory.rss),
+            mib(idleMemory.peak),
+          ],
+        ],
+      ),
       '',
       'The watches are per cluster and kind (label-selected), not per logical cloud: what grows with the logical clouds is only the content hash kept per watched object (to tell a status update from drift).',
     ].join('\n');
@@ -171,7 +221,11 @@ export async function driftRepair(backends: Backends, opts: BenchOptions): Promi
       title: 'Drift repair and idle watching',
       markdown,
       targets: [
-        { target: `repair of a deleted RoleBinding within the 60 s bound (${repairCount} deletions)`, measured: `p50 ${ms(p50)}, p99 ${ms(p99)}`, pass: p99 < 60_000 },
+        {
+          target: `repair of a deleted RoleBinding within the 60 s bound (${repairCount} deletions)`,
+          measured: `p50 ${ms(p50)}, p99 ${ms(p99)}`,
+          pass: p99 < 60_000,
+        },
       ],
     };
   } finally {

@@ -27,7 +27,8 @@ export function parseOptions(argv: string[]): BenchOptions {
   const quick = argv.includes('--quick') || process.env.BENCH_QUICK === '1' || process.env.BENCH_QUICK === 'true';
   const only = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
   const sections = only ? (only.split(',').map((s) => s.trim()) as SectionName[]) : [...SECTIONS];
-  for (const s of sections) if (!SECTIONS.includes(s)) throw new Error(`unknown section ${s}; sections: ${SECTIONS.join(', ')}`);
+  for (const s of sections)
+    if (!SECTIONS.includes(s)) throw new Error(`unknown section ${s}; sections: ${SECTIONS.join(', ')}`);
   const outArg = argv.find((a) => a.startsWith('--out='))?.slice('--out='.length);
   // A quick run (CI) never overwrites the committed report: it writes to the temp dir unless told otherwise.
   const out = outArg ?? (quick ? `${os.tmpdir()}/dcm-bench-quick.md` : 'docs/benchmarks.md');
@@ -71,7 +72,8 @@ function clustersFromEnv(): BenchCluster[] {
   const clusters: BenchCluster[] = [];
   for (const i of [1, 2]) {
     const kubeconfigPath = process.env[`DCM_TEST_CLUSTER_${i}_KUBECONFIG`];
-    if (kubeconfigPath) clusters.push({ name: `cluster-${i}`, kubeconfigPath, caKeyPath: process.env[`DCM_TEST_CLUSTER_${i}_CA_KEY`] });
+    if (kubeconfigPath)
+      clusters.push({ name: `cluster-${i}`, kubeconfigPath, caKeyPath: process.env[`DCM_TEST_CLUSTER_${i}_CA_KEY`] });
   }
   return clusters;
 }
@@ -117,7 +119,8 @@ export async function describeMongo(mongoUrl: string, kind: string): Promise<str
     const info = await client.db('admin').command({ buildInfo: 1 });
     const ferret = (info as { ferretdbVersion?: string }).ferretdbVersion;
     if (ferret !== undefined) {
-      const version = ferret === 'unknown' && kind === 'ferretdb' ? `${FERRETDB_VERSION} (the test backend's build)` : ferret;
+      const version =
+        ferret === 'unknown' && kind === 'ferretdb' ? `${FERRETDB_VERSION} (the test backend's build)` : ferret;
       return `FerretDB ${version}, SQLite backend (reports MongoDB ${String(info.version)})`;
     }
     return `${kind === 'mongod' ? 'mongod' : 'MongoDB'} ${String(info.version)}`;
@@ -143,8 +146,14 @@ export function machineInfo(): MachineInfo {
   const cpus = os.cpus();
   let commit = 'unknown';
   try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
     if (dirty) commit += ' (with uncommitted changes)';
   } catch {
     /* not a git checkout */
@@ -240,7 +249,8 @@ export function onExit(cleanup: () => Promise<void>): () => void {
   };
 }
 export async function runExitCleanups(): Promise<void> {
-  while (cleanups.length > 0) await cleanups.pop()!().catch((error: unknown) => log(`clean-up failed: ${(error as Error).message}`));
+  while (cleanups.length > 0)
+    await cleanups.pop()!().catch((error: unknown) => log(`clean-up failed: ${(error as Error).message}`));
 }
 
 // ---- CPU accounting -------------------------------------------------------------------------------

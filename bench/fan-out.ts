@@ -15,7 +15,14 @@ import type { ClusterGateway, ClusterGatewayProvider } from '../src/kubernetes/c
 import { createClusterGateway } from '../src/kubernetes/kube-cluster-gateway.js';
 import type { ClusterStatus } from '../src/features/lifecycle/lifecycle-status.store.js';
 import { startExtraClusters, type ExtraClusters } from './clusters.js';
-import { createLogicalCloud, createProject, lcPath, registerClusters, startInProcessDcm, type InProcessDcm } from './dcm.js';
+import {
+  createLogicalCloud,
+  createProject,
+  lcPath,
+  registerClusters,
+  startInProcessDcm,
+  type InProcessDcm,
+} from './dcm.js';
 import type { Backends, BenchCluster, BenchOptions, SectionResult, Target } from './env.js';
 import { fmt, log, machineCpuSeconds, mean, median, ms, processCpuSeconds, seconds, table } from './env.js';
 
@@ -115,21 +122,27 @@ class Probes {
     const credentials = t.dcm.stores.credentials;
     const prepareGeneration = credentials.prepareGeneration.bind(credentials);
     credentials.prepareGeneration = (id: string, bits: number, generate: () => Promise<string>, wanted?: string) =>
-      prepareGeneration(id, bits, async () => {
-        this.keyGenerations++;
-        const started = performance.now();
-        try {
-          return await generate();
-        } finally {
-          this.keyGenerationMs += performance.now() - started;
-        }
-      }, wanted);
+      prepareGeneration(
+        id,
+        bits,
+        async () => {
+          this.keyGenerations++;
+          const started = performance.now();
+          try {
+            return await generate();
+          } finally {
+            this.keyGenerationMs += performance.now() - started;
+          }
+        },
+        wanted,
+      );
     const lifecycle = t.dcm.stores.lifecycle;
     const put = lifecycle.put.bind(lifecycle);
     lifecycle.put = async (...args: Parameters<typeof put>) => {
       await put(...args);
       const [doc] = args;
-      if (doc.operation.kind === 'apply' && !doc.operation.inProgress) this.applyFinished.get(doc._id)?.(performance.now());
+      if (doc.operation.kind === 'apply' && !doc.operation.inProgress)
+        this.applyFinished.get(doc._id)?.(performance.now());
     };
     const setClusters = lifecycle.setClusters.bind(lifecycle);
     lifecycle.setClusters = async (id: string, statuses: ClusterStatus[]) => {
@@ -148,13 +161,19 @@ class Probes {
   }
 }
 
-const ISOLATION_KINDS = new Set(['LimitRange', 'NetworkPolicy', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
+const ISOLATION_KINDS = new Set([
+  'LimitRange',
+  'NetworkPolicy',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+]);
 
 /** A call the isolation controller makes, with what answering it without the cluster returns; undefined for the others. */
 function isolationCall(method: string, args: unknown[]): { answer: unknown } | undefined {
   const kindOf = (a: unknown) => (a as { kind?: string } | undefined)?.kind ?? '';
   if (method === 'whoAmI') return { answer: { username: 'bench', groups: [] } };
-  if ((method === 'apply' || method === 'read') && ISOLATION_KINDS.has(kindOf(args[0]))) return { answer: method === 'apply' ? args[0] : undefined };
+  if ((method === 'apply' || method === 'read') && ISOLATION_KINDS.has(kindOf(args[0])))
+    return { answer: method === 'apply' ? args[0] : undefined };
   if (method === 'list' && ISOLATION_KINDS.has(String(args[1]))) return { answer: [] };
   return undefined;
 }
@@ -165,13 +184,26 @@ interface Group {
 }
 
 function cpuSnapshot(groups: Group[]): Record<string, number> {
-  const snapshot: Record<string, number> = { 'DCM + benchmark (this process)': process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 };
-  for (const g of groups) snapshot[g.name] = g.pids.map(processCpuSeconds).filter((v) => !Number.isNaN(v)).reduce((a, b) => a + b, 0);
+  const snapshot: Record<string, number> = {
+    'DCM + benchmark (this process)': process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+  };
+  for (const g of groups)
+    snapshot[g.name] = g.pids
+      .map(processCpuSeconds)
+      .filter((v) => !Number.isNaN(v))
+      .reduce((a, b) => a + b, 0);
   return snapshot;
 }
 
 /** Applies one logical cloud and waits for the apply to write its outcome. */
-async function applyOnce(t: InProcessDcm, probes: Probes, groups: Group[], lc: string, size: number, repeat: number): Promise<ApplyRun> {
+async function applyOnce(
+  t: InProcessDcm,
+  probes: Probes,
+  groups: Group[],
+  lc: string,
+  size: number,
+  repeat: number,
+): Promise<ApplyRun> {
   const record = await t.dcm.stores.logicalClouds.get({ project: PROJECT }, lc);
   if (!record) throw new Error(`${lc} not stored`);
   probes.reset();
@@ -191,11 +223,17 @@ async function applyOnce(t: InProcessDcm, probes: Probes, groups: Group[], lc: s
     const cpuAfter = cpuSnapshot(groups);
     const status = (await t.rest.expect('GET', `${lcPath(PROJECT, lc)}/status`, 200)).body as {
       status: string;
-      clusters: { 'cluster-reference': string; errors?: string[]; resources?: { status: string; message?: string }[] }[];
+      clusters: {
+        'cluster-reference': string;
+        errors?: string[];
+        resources?: { status: string; message?: string }[];
+      }[];
     };
     const errors = status.clusters.flatMap((c) => [
       ...(c.errors ?? []),
-      ...(c.resources ?? []).filter((r) => r.status === 'Failed').map((r) => `${c['cluster-reference']}: ${r.message ?? 'failed'}`),
+      ...(c.resources ?? [])
+        .filter((r) => r.status === 'Failed')
+        .map((r) => `${c['cluster-reference']}: ${r.message ?? 'failed'}`),
     ]);
     const traces = probes.traces.filter((tr) => !Number.isNaN(tr.first));
     const first = Math.min(...traces.map((tr) => tr.first));
@@ -225,7 +263,13 @@ async function applyOnce(t: InProcessDcm, probes: Probes, groups: Group[], lc: s
 }
 
 /** A DCM on its own database with the clusters registered as c1…cN; the probes installed. */
-async function composeFanOutDcm(backends: Backends, opts: BenchOptions, clusters: BenchCluster[], concurrency: number, tag: string) {
+async function composeFanOutDcm(
+  backends: Backends,
+  opts: BenchOptions,
+  clusters: BenchCluster[],
+  concurrency: number,
+  tag: string,
+) {
   const probes = new Probes();
   const timeoutMs = defaultConfig().DCM_CLUSTER_TIMEOUT_MS;
   const t = await startInProcessDcm({
@@ -321,7 +365,9 @@ export async function fanOut(backends: Backends, opts: BenchOptions): Promise<Se
             name,
             namespace: `${prefix}f${size}-${repeat}`,
             user: `${prefix}u${size}-${repeat}`,
-            references: clusters.slice(0, size).map((_, i) => ({ name: `c${i + 1}`, provider: PROVIDER, cluster: `c${i + 1}` })),
+            references: clusters
+              .slice(0, size)
+              .map((_, i) => ({ name: `c${i + 1}`, provider: PROVIDER, cluster: `c${i + 1}` })),
           });
           created.push(name);
           log(`fan-out: apply to ${size} cluster(s), repeat ${repeat}/${repeats}`);
@@ -335,7 +381,9 @@ export async function fanOut(backends: Backends, opts: BenchOptions): Promise<Se
             name: bare,
             namespace: `${prefix}b${size}-${repeat}`,
             user: `${prefix}ub${size}-${repeat}`,
-            references: clusters.slice(0, size).map((_, i) => ({ name: `c${i + 1}`, provider: PROVIDER, cluster: `c${i + 1}` })),
+            references: clusters
+              .slice(0, size)
+              .map((_, i) => ({ name: `c${i + 1}`, provider: PROVIDER, cluster: `c${i + 1}` })),
           });
           created.push(bare);
           probes.skipIsolation = true;
@@ -365,7 +413,9 @@ export async function fanOut(backends: Backends, opts: BenchOptions): Promise<Se
         name: boundedName,
         namespace: `${prefix}bounded`,
         user: `${prefix}ubounded`,
-        references: clusters.slice(0, maxSize).map((_, i) => ({ name: `c${i + 1}`, provider: PROVIDER, cluster: `c${i + 1}` })),
+        references: clusters
+          .slice(0, maxSize)
+          .map((_, i) => ({ name: `c${i + 1}`, provider: PROVIDER, cluster: `c${i + 1}` })),
       });
       log(`fan-out: apply to ${maxSize} clusters with DCM_APPLY_CONCURRENCY=${boundedConcurrency}`);
       boundedRun = await applyOnce(bounded.t, bounded.probes, groups, boundedName, maxSize, 1);
@@ -391,17 +441,29 @@ export async function fanOut(backends: Backends, opts: BenchOptions): Promise<Se
     const rows = sizes.map((s) => [
       s,
       seconds(wall(s)),
-      bySize.get(s)!.map((r) => fmt(r.wallMs / 1000, 2)).join(' / '),
+      bySize
+        .get(s)!
+        .map((r) => fmt(r.wallMs / 1000, 2))
+        .join(' / '),
       fmt(wall(s) / wall(1), 2),
       ms(med(s, spanMean)),
       ms(med(s, spanMax)),
       ms(med(s, (r) => r.beforeClustersMs)),
       ms(med(s, (r) => r.afterClustersMs)),
-      `${fmt(med(s, (r) => r.keyGenerations), 0)} (${ms(med(s, (r) => r.keyGenerationMs))})`,
-      `${fmt(med(s, (r) => r.statusWrites), 0)} (${ms(med(s, (r) => r.statusWriteMs))})`,
+      `${fmt(
+        med(s, (r) => r.keyGenerations),
+        0,
+      )} (${ms(med(s, (r) => r.keyGenerationMs))})`,
+      `${fmt(
+        med(s, (r) => r.statusWrites),
+        0,
+      )} (${ms(med(s, (r) => r.statusWriteMs))})`,
       Math.max(...bySize.get(s)!.map((r) => r.maxApplying)),
       fmt(med(s, callsPerCluster), 0),
-      fmt(med(s, (r) => r.busyCores), 2),
+      fmt(
+        med(s, (r) => r.busyCores),
+        2,
+      ),
       seconds(med(s, floor) * 1000),
     ]);
     const cpuOf = (r: ApplyRun, prefixOfName: string) =>
@@ -409,7 +471,15 @@ export async function fanOut(backends: Backends, opts: BenchOptions): Promise<Se
         .filter(([k]) => k.startsWith(prefixOfName))
         .reduce((a, [, v]) => a + v, 0);
     const largest = bySize.get(maxSize)!;
-    const cpuRows = Object.keys(largest[0]!.cpu).map((k) => [k, ...sizes.map((s) => fmt(med(s, (r) => r.cpu[k] ?? 0), 2))]);
+    const cpuRows = Object.keys(largest[0]!.cpu).map((k) => [
+      k,
+      ...sizes.map((s) =>
+        fmt(
+          med(s, (r) => r.cpu[k] ?? 0),
+          2,
+        ),
+      ),
+    ]);
     const baselineSizes = [1, maxSize];
     const bare = (s: number) => median(withoutBaseline.filter((r) => r.size === s).map((r) => r.wallMs));
     const overhead = (s: number) => wall(s) / bare(s) - 1;
@@ -423,7 +493,13 @@ export async function fanOut(backends: Backends, opts: BenchOptions): Promise<Se
         target: `apply to ${maxSize} clusters within 2× the time of 1 cluster`,
         measured:
           `${fmt(ratio, 2)}× (${seconds(wall(maxSize))} vs ${seconds(wall(1))}, medians of ${repeats}); ` +
-          `the DCM's own CPU: ${fmt(med(maxSize, (r) => cpuOf(r, 'DCM')) / med(1, (r) => cpuOf(r, 'DCM')), 2)}× (${fmt(med(maxSize, (r) => cpuOf(r, 'DCM')), 2)} s vs ${fmt(med(1, (r) => cpuOf(r, 'DCM')), 2)} s); ` +
+          `the DCM's own CPU: ${fmt(med(maxSize, (r) => cpuOf(r, 'DCM')) / med(1, (r) => cpuOf(r, 'DCM')), 2)}× (${fmt(
+            med(maxSize, (r) => cpuOf(r, 'DCM')),
+            2,
+          )} s vs ${fmt(
+            med(1, (r) => cpuOf(r, 'DCM')),
+            2,
+          )} s); ` +
           `CPU floor of ${maxSize} clusters on this machine: ${seconds(med(maxSize, floor) * 1000)} (${fmt((med(maxSize, floor) * 1000) / wall(1), 2)}× one cluster's wall)`,
         pass: ratio <= 2,
       },
@@ -436,19 +512,39 @@ export async function fanOut(backends: Backends, opts: BenchOptions): Promise<Se
         `DCM_APPLY_CONCURRENCY=${concurrency} (${configured === undefined ? 'the default' : 'from the environment'}).`,
       '',
       table(
-        ['clusters', 'wall (median)', 'each repeat (s)', '× 1 cluster', 'per-cluster span, mean', 'per-cluster span, max', 'before 1st cluster call', 'after last cluster call', 'key generations (time, summed)', 'status writes (time, summed)', 'max clusters Applying at once', 'calls per cluster', 'busy cores', 'CPU floor'],
+        [
+          'clusters',
+          'wall (median)',
+          'each repeat (s)',
+          '× 1 cluster',
+          'per-cluster span, mean',
+          'per-cluster span, max',
+          'before 1st cluster call',
+          'after last cluster call',
+          'key generations (time, summed)',
+          'status writes (time, summed)',
+          'max clusters Applying at once',
+          'calls per cluster',
+          'busy cores',
+          'CPU floor',
+        ],
         rows,
       ),
       '',
       `**${maxSize} clusters / 1 cluster: ${fmt(ratio, 2)}×.** Per-cluster span: first to last call the DCM made to that cluster ` +
         '(namespace, CSR create/approve/watch/delete, discovery, roles and bindings, quota, and the pruning lists). ' +
-        '"busy cores": the whole machine\'s busy CPU time over the wall time (at most ' + String(cores) + '). ' +
+        '"busy cores": the whole machine\'s busy CPU time over the wall time (at most ' +
+        String(cores) +
+        '). ' +
         `"CPU floor": the CPU seconds all the processes below used for the apply, over the ${cores} cores: no apply of that work on this machine can be shorter, however parallel. ` +
         `For ${maxSize} clusters it is ${seconds(med(maxSize, floor) * 1000)}, ${fmt((med(maxSize, floor) * 1000) / wall(1), 2)}× one cluster's wall time, of which the clusters' own processes (API servers, controller managers, etcd) ` +
         `${seconds((med(maxSize, (r) => cpuOf(r, 'kube') + cpuOf(r, 'etcd')) / cores) * 1000)}.`,
       '',
       `**Where the time of ${maxSize} clusters goes (${fmt(ratio, 1)}× one).** The clusters are worked in parallel (${Math.max(...largest.map((r) => r.maxApplying))} Applying at once), ` +
-        `the tenant's key is generated once per logical cloud (${fmt(med(maxSize, (r) => r.keyGenerations), 0)} generation(s) per apply above) and each cluster's ` +
+        `the tenant's key is generated once per logical cloud (${fmt(
+          med(maxSize, (r) => r.keyGenerations),
+          0,
+        )} generation(s) per apply above) and each cluster's ` +
         `${fmt(med(maxSize, callsPerCluster), 0)} calls share one kept-alive TLS connection: one call to ${clusters[0]!.name} as the DCM makes it costs ` +
         `${ms(callCost.keptAlive.wallMs)} wall and ${ms(callCost.keptAlive.cpuMs)} of DCM CPU, against ${ms(callCost.newConnection.wallMs)} and ` +
         `${ms(callCost.newConnection.cpuMs)} with a new TLS connection per call as @kubernetes/client-node makes them by default (${callCost.n} sequential reads of a namespace each). ` +
@@ -456,7 +552,12 @@ export async function fanOut(backends: Backends, opts: BenchOptions): Promise<Se
         `("busy cores" above, CPU seconds by process below), so ${maxSize} clusters' work is done on the cores that one cluster's has to itself.`,
       '',
       `**The isolation baseline** (docs/isolation.md): the same apply with the isolation controller's cluster calls answered by the probe instead of the cluster ("without"), interleaved with the measured ones: ` +
-        baselineSizes.map((s) => `${s} cluster(s) ${seconds(bare(s))} without, ${seconds(wall(s))} with (${fmt(overhead(s) * 100, 1)}%)`).join('; ') +
+        baselineSizes
+          .map(
+            (s) =>
+              `${s} cluster(s) ${seconds(bare(s))} without, ${seconds(wall(s))} with (${fmt(overhead(s) * 100, 1)}%)`,
+          )
+          .join('; ') +
         '. The guard is read (and written only when it differs) once per cluster and apply.',
       '',
       '**CPU seconds used during an apply** (medians), by process:',
@@ -470,8 +571,11 @@ export async function fanOut(backends: Backends, opts: BenchOptions): Promise<Se
     ].join('\n');
     return { title: 'Apply fan-out', markdown, targets };
   } finally {
-    for (const t of composed) await t.close().catch((error: unknown) => log(`fan-out: closing a DCM: ${(error as Error).message}`));
-    await removeNamespaces(backends.clusters.slice(0, 2), prefix).catch((error: unknown) => log(`fan-out: namespace clean-up: ${(error as Error).message}`));
+    for (const t of composed)
+      await t.close().catch((error: unknown) => log(`fan-out: closing a DCM: ${(error as Error).message}`));
+    await removeNamespaces(backends.clusters.slice(0, 2), prefix).catch((error: unknown) =>
+      log(`fan-out: namespace clean-up: ${(error as Error).message}`),
+    );
     if (extra) {
       log(`fan-out: stopping ${extra.pids.length} processes (${extra.pids.join(', ')})`);
       await extra.stop();

@@ -66,7 +66,9 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
 export function assertHealthy(what: string, result: LoadResult): LoadResult {
   if (result.total === 0) throw new Error(`${what}: no request completed`);
   if (result.failures > 0) {
-    throw new Error(`${what}: ${result.failures} of ${result.total} requests failed (status codes ${JSON.stringify(result.statusCodes)})`);
+    throw new Error(
+      `${what}: ${result.failures} of ${result.total} requests failed (status codes ${JSON.stringify(result.statusCodes)})`,
+    );
   }
   return result;
 }

@@ -9,7 +9,14 @@
  */
 import { execFileSync } from 'node:child_process';
 import { paths } from '../test/testenv/layout.js';
-import { createProject, lcPath, logicalCloudBody, registerClusters, startInProcessDcm, type InProcessDcm } from './dcm.js';
+import {
+  createProject,
+  lcPath,
+  logicalCloudBody,
+  registerClusters,
+  startInProcessDcm,
+  type InProcessDcm,
+} from './dcm.js';
 import type { Backends, BenchOptions, SectionResult } from './env.js';
 import { fmt, log, mean, ms, table, timed } from './env.js';
 
@@ -19,7 +26,11 @@ const CRD = 'test/fixtures/crds/sail-istio.yaml';
 
 interface StatusBody {
   status?: string;
-  clusters?: { 'mesh-status'?: string; 'ca-status'?: string; resources?: { category: string; kind: string; message?: string }[] }[];
+  clusters?: {
+    'mesh-status'?: string;
+    'ca-status'?: string;
+    resources?: { category: string; kind: string; message?: string }[];
+  }[];
 }
 
 async function applySettled(t: InProcessDcm, lc: string): Promise<{ ms: number; status: StatusBody }> {
@@ -45,7 +56,18 @@ export async function meshApply(backends: Backends, opts: BenchOptions): Promise
   const kubectl = process.env.KUBECTL ?? paths.kubectl;
   for (const c of clusters) {
     execFileSync(kubectl, ['--kubeconfig', c.kubeconfigPath, 'apply', '-f', CRD], { stdio: 'ignore' });
-    execFileSync(kubectl, ['--kubeconfig', c.kubeconfigPath, 'wait', '--for=condition=Established', 'crd/istios.sailoperator.io', '--timeout=60s'], { stdio: 'ignore' });
+    execFileSync(
+      kubectl,
+      [
+        '--kubeconfig',
+        c.kubeconfigPath,
+        'wait',
+        '--for=condition=Established',
+        'crd/istios.sailoperator.io',
+        '--timeout=60s',
+      ],
+      { stdio: 'ignore' },
+    );
   }
   const t = await startInProcessDcm({
     mongoUrl: backends.mongoUrl,
@@ -60,14 +82,27 @@ export async function meshApply(backends: Backends, opts: BenchOptions): Promise
   const terminate: number[] = [];
   try {
     await createProject(t.rest, PROJECT);
-    await registerClusters(t.rest, PROVIDER, clusters.map((c) => ({ name: c.name, cluster: c })));
+    await registerClusters(
+      t.rest,
+      PROVIDER,
+      clusters.map((c) => ({ name: c.name, cluster: c })),
+    );
     for (let r = 0; r < repeats; r++) {
       for (const mesh of [false, true]) {
         const lc = `bench-mesh-${mesh ? 'on' : 'off'}-${r}`;
         const body = logicalCloudBody(lc, `${lc}-ns`, `${lc}-user`);
-        await t.rest.expect('POST', `/v2/projects/${PROJECT}/logical-clouds`, 201, mesh ? { ...body, spec: { ...body.spec, serviceMesh: { enabled: true } } } : body);
+        await t.rest.expect(
+          'POST',
+          `/v2/projects/${PROJECT}/logical-clouds`,
+          201,
+          mesh ? { ...body, spec: { ...body.spec, serviceMesh: { enabled: true } } } : body,
+        );
         for (const c of clusters) {
-          await t.rest.expect('POST', `${lcPath(PROJECT, lc)}/cluster-references`, 201, { name: c.name, 'cluster-provider': PROVIDER, 'cluster-name': c.name });
+          await t.rest.expect('POST', `${lcPath(PROJECT, lc)}/cluster-references`, 201, {
+            name: c.name,
+            'cluster-provider': PROVIDER,
+            'cluster-name': c.name,
+          });
         }
         const applied = await applySettled(t, lc);
         const meshStates = (applied.status.clusters ?? []).map((c) => c['mesh-status']).join('/');
@@ -76,8 +111,14 @@ export async function meshApply(backends: Backends, opts: BenchOptions): Promise
           const reapplied = await applySettled(t, lc);
           again.push(reapplied.ms);
           // Nothing acts on the Istio resource here: Pending is the expected outcome.
-          if (!(applied.status.clusters ?? []).every((c) => c['ca-status'] === 'Created' && c['mesh-status'] === 'Pending')) {
-            throw new Error(`mesh apply did not declare the control plane: ${JSON.stringify(applied.status.clusters?.map((c) => c.resources))}`);
+          if (
+            !(applied.status.clusters ?? []).every(
+              (c) => c['ca-status'] === 'Created' && c['mesh-status'] === 'Pending',
+            )
+          ) {
+            throw new Error(
+              `mesh apply did not declare the control plane: ${JSON.stringify(applied.status.clusters?.map((c) => c.resources))}`,
+            );
           }
         } else {
           plain.push(applied.ms);
@@ -95,7 +136,11 @@ export async function meshApply(backends: Backends, opts: BenchOptions): Promise
   rows.push(['apply, no mesh', ms(mean(plain)), '—']);
   rows.push(['apply with mesh (new intermediates)', ms(mean(first)), ms(perCluster)]);
   rows.push(['re-apply, no mesh', ms(mean(againPlain)), '—']);
-  rows.push(['re-apply with mesh (intermediates reused)', ms(mean(again)), ms((mean(again) - mean(againPlain)) / clusters.length)]);
+  rows.push([
+    're-apply with mesh (intermediates reused)',
+    ms(mean(again)),
+    ms((mean(again) - mean(againPlain)) / clusters.length),
+  ]);
   rows.push(['terminate (mesh or not, mean)', ms(mean(terminate)), '—']);
   const markdown = [
     `${clusters.length} clusters applied in parallel, ${repeats} run(s) each; "added per cluster" = (apply with mesh − the same apply without) / clusters.`,
@@ -104,7 +149,7 @@ export async function meshApply(backends: Backends, opts: BenchOptions): Promise
     '',
     `The mesh adds about ${fmt(perCluster, 0)} ms per cluster on a first apply: RSA-2048 key generation for the intermediate, sealing and storing it, ` +
       'the control-plane namespace and Secret, a discovery read and the Istio declaration. Readiness (istiod starting) is not included: ' +
-      'it is the operator\'s time and bounded by DCM_MESH_READY_TIMEOUT_MS.',
+      "it is the operator's time and bounded by DCM_MESH_READY_TIMEOUT_MS.",
   ].join('\n');
   return { title: 'Mesh apply per cluster', markdown, targets: [] };
 }

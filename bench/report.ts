@@ -43,10 +43,20 @@ export function renderReport(input: ReportInput): string {
     '',
     '## Targets',
     '',
-    targets.length > 0 ? table(['target', 'measured', 'result'], targets.map((t) => [t.target, t.measured, t.pass ? 'PASS' : '**MISS**'])) : '(no section reported a target)',
+    targets.length > 0
+      ? table(
+          ['target', 'measured', 'result'],
+          targets.map((t) => [t.target, t.measured, t.pass ? 'PASS' : '**MISS**']),
+        )
+      : '(no section reported a target)',
   ];
   if (input.failures.length > 0) {
-    lines.push('', '**Sections that failed:**', '', ...input.failures.map((f) => `- ${f.section}: ${f.error.split('\n')[0]}`));
+    lines.push(
+      '',
+      '**Sections that failed:**',
+      '',
+      ...input.failures.map((f) => `- ${f.section}: ${f.error.split('\n')[0]}`),
+    );
   }
   if (input.notes.length > 0) lines.push('', '## Notes', '', ...input.notes.map((n) => `- ${n}`));
   for (const s of input.sections) lines.push('', `## ${s.title}`, '', s.markdown);

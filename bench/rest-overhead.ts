@@ -13,7 +13,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type autocannon from 'autocannon';
 import type { Db } from 'mongodb';
-import { createLogicalCloud, createProject, lcPath, logicalCloudBody, registerClusters, startInProcessDcm } from './dcm.js';
+import {
+  createLogicalCloud,
+  createProject,
+  lcPath,
+  logicalCloudBody,
+  registerClusters,
+  startInProcessDcm,
+} from './dcm.js';
 import type { Backends, BenchOptions, SectionResult, Target } from './env.js';
 import { fmt, log, mean, ms, table } from './env.js';
 import { assertHealthy, runLoad, type LoadResult } from './load.js';
@@ -40,7 +47,10 @@ function startBareServer(db: Db): Promise<http.Server> {
     });
   const send = (res: http.ServerResponse, status: number, body: unknown) => {
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+    });
     res.end(text);
   };
 
@@ -64,7 +74,15 @@ function startBareServer(db: Db): Promise<http.Server> {
       labels: [],
       user: { name: body.spec.user['user-name'], type: body.spec.user.type },
     };
-    const doc = { _id: lcId, project: PROJECT, name: body.metadata.name, revision: 1, createdAt: now, updatedAt: now, data };
+    const doc = {
+      _id: lcId,
+      project: PROJECT,
+      name: body.metadata.name,
+      revision: 1,
+      createdAt: now,
+      updatedAt: now,
+      data,
+    };
     if (variant === 'one') {
       await logicalClouds.insertOne(doc);
       return send(res, 201, doc);
@@ -72,12 +90,26 @@ function startBareServer(db: Db): Promise<http.Server> {
     await Promise.all(
       body.spec.user['user-permissions'].map((p) => {
         const { 'permission-name': permissionName, ...rule } = p;
-        return permissions.insertOne({ _id: randomUUID(), logicalCloudId: lcId, name: permissionName, revision: 1, createdAt: now, updatedAt: now, data: { ...rule, namespace: data.namespace } });
+        return permissions.insertOne({
+          _id: randomUUID(),
+          logicalCloudId: lcId,
+          name: permissionName,
+          revision: 1,
+          createdAt: now,
+          updatedAt: now,
+          data: { ...rule, namespace: data.namespace },
+        });
       }),
     );
     await logicalClouds.insertOne(doc);
     if (!(await projects.findOne({ name: PROJECT }))) return send(res, 404, { message: 'no project' });
-    await namespaceClaims.insertOne({ _id: data.namespace, logicalCloudId: lcId, project: PROJECT, logicalCloud: body.metadata.name, claimedAt: now });
+    await namespaceClaims.insertOne({
+      _id: data.namespace,
+      logicalCloudId: lcId,
+      project: PROJECT,
+      logicalCloud: body.metadata.name,
+      claimedAt: now,
+    });
     return send(res, 201, doc);
   };
 
@@ -113,7 +145,9 @@ export async function restOverhead(backends: Backends, opts: BenchOptions): Prom
       name: GET_LC,
       namespace: 'ns-get',
       user: 'user-get',
-      references: backends.clusters.slice(0, 2).map((c) => ({ name: c.name, provider: 'bench-provider', cluster: c.name })),
+      references: backends.clusters
+        .slice(0, 2)
+        .map((c) => ({ name: c.name, provider: 'bench-provider', cluster: c.name })),
     });
     bare = await startBareServer(t.db);
     const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}`;
@@ -121,7 +155,12 @@ export async function restOverhead(backends: Backends, opts: BenchOptions): Prom
     const variants: Variant[] = [
       { label: 'bare handler, 1 op', url: bareUrl, get: `/bare/one/${GET_LC}`, post: '/bare/one' },
       { label: 'bare handler, same ops as DCM', url: bareUrl, get: `/bare/same/${GET_LC}`, post: '/bare/same' },
-      { label: 'DCM (Express, /v2)', url: t.url, get: lcPath(PROJECT, GET_LC), post: `/v2/projects/${PROJECT}/logical-clouds` },
+      {
+        label: 'DCM (Express, /v2)',
+        url: t.url,
+        get: lcPath(PROJECT, GET_LC),
+        post: `/v2/projects/${PROJECT}/logical-clouds`,
+      },
     ];
     // Each created logical cloud has a namespace of its own (the DCM claims namespaces DCM-wide).
     let posts = 0;
@@ -143,11 +182,16 @@ export async function restOverhead(backends: Backends, opts: BenchOptions): Prom
       await runLoad({ url: v.url, requests: getRequest(v), connections, durationSeconds: 1 });
     }
 
-    const results = new Map<string, { get: LoadResult[]; post: LoadResult[] }>(variants.map((v) => [v.label, { get: [], post: [] }]));
+    const results = new Map<string, { get: LoadResult[]; post: LoadResult[] }>(
+      variants.map((v) => [v.label, { get: [], post: [] }]),
+    );
     for (let round = 1; round <= rounds; round++) {
       for (const v of variants) {
         log(`rest: GET ${v.label}, round ${round}/${rounds}`);
-        const r = assertHealthy(`GET ${v.label}`, await runLoad({ url: v.url, requests: getRequest(v), connections, durationSeconds: duration }));
+        const r = assertHealthy(
+          `GET ${v.label}`,
+          await runLoad({ url: v.url, requests: getRequest(v), connections, durationSeconds: duration }),
+        );
         results.get(v.label)!.get.push(r);
       }
     }
@@ -178,7 +222,16 @@ export async function restOverhead(backends: Backends, opts: BenchOptions): Prom
     log(`rest: GET at a fixed 500 requests/s`);
     const fixed = new Map<string, LoadResult>();
     for (const v of variants) {
-      fixed.set(v.label, await runLoad({ url: v.url, requests: getRequest(v), connections, durationSeconds: rateDuration, overallRate: 500 }));
+      fixed.set(
+        v.label,
+        await runLoad({
+          url: v.url,
+          requests: getRequest(v),
+          connections,
+          durationSeconds: rateDuration,
+          overallRate: 500,
+        }),
+      );
     }
 
     // ---- report --------------------------------------------------------------------------
@@ -187,13 +240,17 @@ export async function restOverhead(backends: Backends, opts: BenchOptions): Prom
       const rs = results.get(label)![kind];
       return [
         label,
-        fmt(avg(rs, (r) => r.requestsPerSecond), 0),
+        fmt(
+          avg(rs, (r) => r.requestsPerSecond),
+          0,
+        ),
         rs.map((r) => fmt(r.requestsPerSecond, 0)).join(' / '),
         ms(avg(rs, (r) => r.p50)),
         ms(avg(rs, (r) => r.p99)),
       ];
     };
-    const throughput = (label: string, kind: 'get' | 'post') => avg(results.get(label)![kind], (r) => r.requestsPerSecond);
+    const throughput = (label: string, kind: 'get' | 'post') =>
+      avg(results.get(label)![kind], (r) => r.requestsPerSecond);
     const dcmLabel = variants[2]!.label;
     const ratio = (kind: 'get' | 'post', base: string) => throughput(dcmLabel, kind) / throughput(base, kind);
     const getRatio = ratio('get', variants[0]!.label);
@@ -224,17 +281,23 @@ export async function restOverhead(backends: Backends, opts: BenchOptions): Prom
 
     const markdown = [
       `autocannon (programmatic, in a worker thread), ${connections} connections, ${duration} s per run, ${rounds} round(s) alternating the variants; ` +
-        'all servers listen on 127.0.0.1 in the benchmark process and use the same database. Throughput is the mean of the rounds (each round listed); latencies are the rounds\' mean of p50/p99.',
+        "all servers listen on 127.0.0.1 in the benchmark process and use the same database. Throughput is the mean of the rounds (each round listed); latencies are the rounds' mean of p50/p99.",
       '',
       `**GET one logical cloud** (${GET_LC}: 2 permissions, 2 cluster references)`,
       '',
-      table(['server', 'req/s', 'req/s per round', 'p50', 'p99'], variants.map((v) => row(v.label, 'get'))),
+      table(
+        ['server', 'req/s', 'req/s per round', 'p50', 'p99'],
+        variants.map((v) => row(v.label, 'get')),
+      ),
       '',
       `DCM / bare (1 op): **${fmt(getRatio, 2)}**; DCM / bare (same ops): ${fmt(getRatioSame, 2)}`,
       '',
       `**POST create a logical cloud** (the design's body: 2 inline permissions; each run starts with 1 logical cloud stored and adds ${Math.min(...posted)}–${Math.max(...posted)})`,
       '',
-      table(['server', 'req/s', 'req/s per round', 'p50', 'p99'], variants.map((v) => row(v.label, 'post'))),
+      table(
+        ['server', 'req/s', 'req/s per round', 'p50', 'p99'],
+        variants.map((v) => row(v.label, 'post')),
+      ),
       '',
       `DCM / bare (1 op): **${fmt(postRatio, 2)}**; DCM / bare (same ops): ${fmt(postRatioSame, 2)}`,
       '',
@@ -242,7 +305,15 @@ export async function restOverhead(backends: Backends, opts: BenchOptions): Prom
       '',
       table(
         ['server', 'req/s served', 'p50', 'p90', 'p99', 'max', 'failed'],
-        [...fixed.entries()].map(([label, r]) => [label, fmt(r.requestsPerSecond, 0), ms(r.p50), ms(r.p90), ms(r.p99), ms(r.max), r.failures]),
+        [...fixed.entries()].map(([label, r]) => [
+          label,
+          fmt(r.requestsPerSecond, 0),
+          ms(r.p50),
+          ms(r.p90),
+          ms(r.p99),
+          ms(r.max),
+          r.failures,
+        ]),
       ),
     ].join('\n');
     return { title: 'REST overhead', markdown, targets };

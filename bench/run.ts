@@ -18,7 +18,17 @@ import path from 'node:path';
 import { certificates } from './certificates.js';
 import { repoRoot } from '../test/testenv/layout.js';
 import { down } from '../test/testenv/testenv.js';
-import { describeMongo, loadAverage, log, machineInfo, parseOptions, resolveBackends, runExitCleanups, type SectionName, type SectionResult } from './env.js';
+import {
+  describeMongo,
+  loadAverage,
+  log,
+  machineInfo,
+  parseOptions,
+  resolveBackends,
+  runExitCleanups,
+  type SectionName,
+  type SectionResult,
+} from './env.js';
 import { driftRepair } from './drift.js';
 import { fanOut } from './fan-out.js';
 import { meshApply } from './mesh.js';
@@ -27,7 +37,10 @@ import { restOverhead } from './rest-overhead.js';
 import { scale } from './scale.js';
 import type { Backends, BenchOptions } from './env.js';
 
-const SECTION_RUNNERS: Record<SectionName, { title: string; run: (b: Backends, o: BenchOptions) => Promise<SectionResult> }> = {
+const SECTION_RUNNERS: Record<
+  SectionName,
+  { title: string; run: (b: Backends, o: BenchOptions) => Promise<SectionResult> }
+> = {
   rest: { title: 'REST overhead', run: restOverhead },
   certificates: { title: 'Certificate issuance', run: certificates },
   scale: { title: 'Scale', run: scale },
@@ -72,8 +85,8 @@ async function main(): Promise<number> {
       ? 'The database is **FerretDB v1 with its SQLite backend**, the test backend (no mongod can be installed on these machines). FerretDB v1 ' +
         'evaluates a filter on anything but `_id` in its own process, reading and decoding every document of the collection (explain: SCAN, ' +
         'filterPushdown false, sortPushdown false; see the scale section), and its indexes serve uniqueness only. So a read by name, a page ' +
-        '(sort, skip) and a count cost time proportional to the collection, where MongoDB answers them from the DCM\'s unique indexes: every ' +
-        'number that touches the database is FerretDB\'s, the scale numbers above all, and says little about the DCM on MongoDB.'
+        "(sort, skip) and a count cost time proportional to the collection, where MongoDB answers them from the DCM's unique indexes: every " +
+        "number that touches the database is FerretDB's, the scale numbers above all, and says little about the DCM on MongoDB."
       : `The database is ${database}.`,
     'The DCMs run with logging off (level silent in this process, warn in the child processes); with the production default (info) every request is also logged.',
   ];
@@ -83,7 +96,8 @@ async function main(): Promise<number> {
     machine,
     loadAverageAtEnd: loadAverage(),
     database,
-    clusters: `${backends.clusters.map((c) => c.name).join(', ')} (kube-apiserver + kube-controller-manager v1.34.4 on one etcd)` +
+    clusters:
+      `${backends.clusters.map((c) => c.name).join(', ')} (kube-apiserver + kube-controller-manager v1.34.4 on one etcd)` +
       (opts.sections.includes('fanout') && !opts.quick ? ', and 6 more started for the fan-out section' : ''),
     durationMs: Date.now() - started,
     sections,

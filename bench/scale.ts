@@ -12,7 +12,17 @@
 import { randomUUID } from 'node:crypto';
 import { MongoClient, type Document } from 'mongodb';
 import { generateEncryptionKey } from '../src/security/secret-cipher.js';
-import { buildToTemp, createLogicalCloud, createProject, dropDatabase, lcPath, registerClusters, startChildDcm, type ProcessMemory, type RestClient } from './dcm.js';
+import {
+  buildToTemp,
+  createLogicalCloud,
+  createProject,
+  dropDatabase,
+  lcPath,
+  registerClusters,
+  startChildDcm,
+  type ProcessMemory,
+  type RestClient,
+} from './dcm.js';
 import type { Backends, BenchOptions, SectionResult, Target } from './env.js';
 import { fmt, log, mean, mib, ms, onExit, percentile, roughly, seconds, table, timed } from './env.js';
 
@@ -25,7 +35,12 @@ const namespaceOf = (i: number) => `ns-${String(i).padStart(5, '0')}`;
 const userOf = (i: number) => `user-${String(i).padStart(5, '0')}`;
 
 /** Runs `work(i)` for i in [from, to) with at most `concurrency` at a time. */
-async function forEachConcurrently(from: number, to: number, concurrency: number, work: (i: number) => Promise<void>): Promise<void> {
+async function forEachConcurrently(
+  from: number,
+  to: number,
+  concurrency: number,
+  work: (i: number) => Promise<void>,
+): Promise<void> {
   let next = from;
   await Promise.all(
     Array.from({ length: Math.min(concurrency, to - from) }, async () => {
@@ -71,7 +86,9 @@ export async function scale(backends: Backends, opts: BenchOptions): Promise<Sec
   const viaRest = opts.quick ? 40 : 100;
   const restConcurrency = 8;
   const lateRest = 2;
-  const sampling = opts.quick ? { minSamples: 3, maxSamples: 50, budgetMs: 2_000 } : { minSamples: 3, maxSamples: 300, budgetMs: 5_000 };
+  const sampling = opts.quick
+    ? { minSamples: 3, maxSamples: 50, budgetMs: 2_000 }
+    : { minSamples: 3, maxSamples: 300, budgetMs: 5_000 };
   const pageConfigs = [
     { limit: 50, offset: 0 },
     { limit: 50, offset: Math.floor(total / 2) },
@@ -103,24 +120,41 @@ export async function scale(backends: Backends, opts: BenchOptions): Promise<Sec
     const references = clusters.map((c) => ({ name: c.name, provider: PROVIDER, cluster: c.name }));
     const lc = (i: number) => ({ name: lcName(i), namespace: namespaceOf(i), user: userOf(i), references });
     log(`scale: ${viaRest} logical clouds through the REST API (${restConcurrency} at a time)`);
-    const restSeed = await timed(() => forEachConcurrently(0, viaRest, restConcurrency, (i) => createLogicalCloud(dcm.rest, PROJECT, lc(i))));
+    const restSeed = await timed(() =>
+      forEachConcurrently(0, viaRest, restConcurrency, (i) => createLogicalCloud(dcm.rest, PROJECT, lc(i))),
+    );
     remember(`${viaRest} logical clouds created through REST`);
 
     log(`scale: ${total - viaRest} more in bulk (insertMany of copies of ${lcName(0)})`);
     const template = await db.collection('logicalClouds').findOne({ project: PROJECT, name: lcName(0) });
     if (!template) throw new Error(`${lcName(0)} not stored`);
     const templateChildren = Object.fromEntries(
-      await Promise.all(CHILD_COLLECTIONS.map(async (c) => [c, await db.collection(c).find({ logicalCloudId: template._id }).toArray()] as const)),
+      await Promise.all(
+        CHILD_COLLECTIONS.map(
+          async (c) => [c, await db.collection(c).find({ logicalCloudId: template._id }).toArray()] as const,
+        ),
+      ),
     ) as unknown as Record<(typeof CHILD_COLLECTIONS)[number], Document[]>;
-    if (templateChildren.userPermissions.length !== 2 || templateChildren.clusterReferences.length !== 2 || templateChildren.clusterQuotas.length !== 1) {
-      throw new Error(`unexpected children of ${lcName(0)}: ${JSON.stringify(Object.values(templateChildren).map((d) => d.length))}`);
+    if (
+      templateChildren.userPermissions.length !== 2 ||
+      templateChildren.clusterReferences.length !== 2 ||
+      templateChildren.clusterQuotas.length !== 1
+    ) {
+      throw new Error(
+        `unexpected children of ${lcName(0)}: ${JSON.stringify(Object.values(templateChildren).map((d) => d.length))}`,
+      );
     }
     const batch = 1000;
     const bulkSeed = await timed(async () => {
       for (let from = viaRest; from < total; from += batch) {
         const to = Math.min(total, from + batch);
         const now = new Date();
-        const docs: Record<string, Document[]> = { logicalClouds: [], userPermissions: [], clusterReferences: [], clusterQuotas: [] };
+        const docs: Record<string, Document[]> = {
+          logicalClouds: [],
+          userPermissions: [],
+          clusterReferences: [],
+          clusterQuotas: [],
+        };
         for (let i = from; i < to; i++) {
           const id = randomUUID();
           const rename = new Map([
@@ -131,10 +165,12 @@ export async function scale(backends: Backends, opts: BenchOptions): Promise<Sec
           ]);
           docs.logicalClouds!.push(renamed(template, rename, now));
           for (const c of CHILD_COLLECTIONS) {
-            for (const child of templateChildren[c]) docs[c]!.push({ ...renamed(child, rename, now), _id: randomUUID() });
+            for (const child of templateChildren[c])
+              docs[c]!.push({ ...renamed(child, rename, now), _id: randomUUID() });
           }
         }
-        for (const [collection, list] of Object.entries(docs)) await db.collection(collection).insertMany(list, { ordered: false });
+        for (const [collection, list] of Object.entries(docs))
+          await db.collection(collection).insertMany(list, { ordered: false });
       }
     });
     remember(`${total} logical clouds stored`);
@@ -142,19 +178,30 @@ export async function scale(backends: Backends, opts: BenchOptions): Promise<Sec
     // The copies answer exactly what the original answers, renamed.
     const original = (await dcm.rest.expect('GET', lcPath(PROJECT, lcName(0)), 200)).text;
     const copy = (await dcm.rest.expect('GET', lcPath(PROJECT, lcName(total - 1)), 200)).text;
-    const expected = original.replaceAll(lcName(0), lcName(total - 1)).replaceAll(namespaceOf(0), namespaceOf(total - 1)).replaceAll(userOf(0), userOf(total - 1));
-    if (copy !== expected) throw new Error(`a bulk-seeded logical cloud does not read like one created through REST:\n${copy}\nvs\n${expected}`);
+    const expected = original
+      .replaceAll(lcName(0), lcName(total - 1))
+      .replaceAll(namespaceOf(0), namespaceOf(total - 1))
+      .replaceAll(userOf(0), userOf(total - 1));
+    if (copy !== expected)
+      throw new Error(
+        `a bulk-seeded logical cloud does not read like one created through REST:\n${copy}\nvs\n${expected}`,
+      );
 
     // ---- latency at this size -------------------------------------------------------------------
     log(`scale: GET and list latency with ${total} logical clouds`);
-    const getSamples = await sampleLatency(dcm.rest, () => lcPath(PROJECT, lcName(Math.floor(Math.random() * total))), sampling);
+    const getSamples = await sampleLatency(
+      dcm.rest,
+      () => lcPath(PROJECT, lcName(Math.floor(Math.random() * total))),
+      sampling,
+    );
     const listPage = (rest: RestClient, { limit, offset }: { limit: number; offset: number }, s: typeof sampling) =>
       sampleLatency(rest, () => `/v2/projects/${PROJECT}/logical-clouds?limit=${limit}&offset=${offset}`, {
         ...s,
         check: (body, headers) => {
           const count = Array.isArray(body) ? body.length : -1;
           if (count !== limit) throw new Error(`list limit=${limit} offset=${offset}: ${count} items`);
-          if (headers.get('x-total-count') !== String(total)) throw new Error(`X-Total-Count ${headers.get('x-total-count')}, expected ${total}`);
+          if (headers.get('x-total-count') !== String(total))
+            throw new Error(`X-Total-Count ${headers.get('x-total-count')}, expected ${total}`);
         },
       });
     const pages: { limit: number; offset: number; samples: number[] }[] = [];
@@ -165,13 +212,22 @@ export async function scale(backends: Backends, opts: BenchOptions): Promise<Sec
     remember('after the GET and list runs');
 
     // The same queries the DCM makes, through the driver alone: where the time goes.
-    log('scale: the DCM\'s queries alone, through the driver');
+    log("scale: the DCM's queries alone, through the driver");
     const lcs = db.collection('logicalClouds');
     const children = (ids: unknown[]) =>
-      Promise.all(['userPermissions', 'clusterReferences'].map((c) => db.collection(c).find({ logicalCloudId: { $in: ids } }).toArray()));
+      Promise.all(
+        ['userPermissions', 'clusterReferences'].map((c) =>
+          db
+            .collection(c)
+            .find({ logicalCloudId: { $in: ids } })
+            .toArray(),
+        ),
+      );
     const dbGet: { lookup: number; children: number }[] = [];
     for (let i = 0; i < (opts.quick ? 2 : 3); i++) {
-      const lookup = await timed(() => lcs.findOne({ project: PROJECT, name: lcName(Math.floor(Math.random() * total)) }));
+      const lookup = await timed(() =>
+        lcs.findOne({ project: PROJECT, name: lcName(Math.floor(Math.random() * total)) }),
+      );
       const kids = await timed(() => children([lookup.value!._id]));
       dbGet.push({ lookup: lookup.ms, children: kids.ms });
     }
@@ -187,8 +243,12 @@ export async function scale(backends: Backends, opts: BenchOptions): Promise<Sec
     // How the backend runs them (FerretDB says whether it pushed the filter and the sort down to SQLite).
     const explainOf = async (cursor: { explain(): Promise<Document> }) => {
       const e = await cursor.explain().catch(() => ({}) as Document);
-      const plan = (e.queryPlanner as { Plan?: string[]; winningPlan?: { stage?: string; inputStage?: { stage?: string; indexName?: string } } } | undefined) ?? {};
-      if (plan.Plan) return `${plan.Plan.join('; ')}; filterPushdown ${String(e.filterPushdown)}, sortPushdown ${String(e.sortPushdown)}`;
+      const plan =
+        (e.queryPlanner as
+          | { Plan?: string[]; winningPlan?: { stage?: string; inputStage?: { stage?: string; indexName?: string } } }
+          | undefined) ?? {};
+      if (plan.Plan)
+        return `${plan.Plan.join('; ')}; filterPushdown ${String(e.filterPushdown)}, sortPushdown ${String(e.sortPushdown)}`;
       const w = plan.winningPlan;
       return `${w?.stage ?? '?'}${w?.inputStage ? ` ← ${w.inputStage.stage ?? ''} ${w.inputStage.indexName ?? ''}` : ''}`;
     };
@@ -202,7 +262,8 @@ export async function scale(backends: Backends, opts: BenchOptions): Promise<Sec
     // Creating through REST once the collection is large (these two are not counted in `total`).
     log(`scale: ${lateRest} more logical clouds through REST at ${total}`);
     const lateSamples: number[] = [];
-    for (let i = total; i < total + lateRest; i++) lateSamples.push((await timed(() => createLogicalCloud(dcm.rest, PROJECT, lc(i)))).ms);
+    for (let i = total; i < total + lateRest; i++)
+      lateSamples.push((await timed(() => createLogicalCloud(dcm.rest, PROJECT, lc(i)))).ms);
     for (let i = total; i < total + lateRest; i++) await dcm.rest.expect('DELETE', lcPath(PROJECT, lcName(i)), 204);
     remember('at the end');
     await dcm.stop();
@@ -212,7 +273,12 @@ export async function scale(backends: Backends, opts: BenchOptions): Promise<Sec
     const build = buildToTemp();
     const builtMemory: { label: string; m: ProcessMemory }[] = [];
     try {
-      const built = await startChildDcm({ mongoUrl: backends.mongoUrl, databaseName, encryptionKeys, builtMain: build.main });
+      const built = await startChildDcm({
+        mongoUrl: backends.mongoUrl,
+        databaseName,
+        encryptionKeys,
+        builtMain: build.main,
+      });
       const forgetBuilt = onExit(() => built.stop());
       try {
         builtMemory.push({ label: 'started', m: built.memory() });
@@ -248,7 +314,14 @@ export async function scale(backends: Backends, opts: BenchOptions): Promise<Sec
         pass: pages.every((p) => percentile(p.samples, 99) < 50),
       },
     ];
-    const latencyRow = (label: string, s: number[]) => [label, s.length, ms(percentile(s, 50)), ms(percentile(s, 99)), ms(mean(s)), ms(Math.max(...s))];
+    const latencyRow = (label: string, s: number[]) => [
+      label,
+      s.length,
+      ms(percentile(s, 50)),
+      ms(percentile(s, 99)),
+      ms(mean(s)),
+      ms(Math.max(...s)),
+    ];
     const restRate = viaRest / (restSeed.ms / 1000);
     const markdown = [
       `${fmt(total, 0)} logical clouds in one project, each with 2 permissions, 1 quota and 2 cluster references ` +
@@ -258,31 +331,61 @@ export async function scale(backends: Backends, opts: BenchOptions): Promise<Sec
       '',
       '**Seeding**',
       '',
-      table(['how', 'logical clouds', 'time', 'rate'], [
-        [`REST API (POST logical cloud, 2 × POST reference, POST quota), ${restConcurrency} concurrent, into an empty collection`, viaRest, seconds(restSeed.ms), `${fmt(restRate, 1)} logical clouds/s (${fmt(restRate * 4, 0)} requests/s)`],
-        ['insertMany of copies of a REST-created logical cloud, batches of 1,000', total - viaRest, seconds(bulkSeed.ms), `${fmt((total - viaRest) / (bulkSeed.ms / 1000), 0)} logical clouds/s`],
-        [`REST API, one at a time, with ${fmt(total, 0)} stored`, lateRest, seconds(lateSamples.reduce((a, b) => a + b, 0)), `${ms(mean(lateSamples))} per logical cloud (4 requests)`],
-      ]),
+      table(
+        ['how', 'logical clouds', 'time', 'rate'],
+        [
+          [
+            `REST API (POST logical cloud, 2 × POST reference, POST quota), ${restConcurrency} concurrent, into an empty collection`,
+            viaRest,
+            seconds(restSeed.ms),
+            `${fmt(restRate, 1)} logical clouds/s (${fmt(restRate * 4, 0)} requests/s)`,
+          ],
+          [
+            'insertMany of copies of a REST-created logical cloud, batches of 1,000',
+            total - viaRest,
+            seconds(bulkSeed.ms),
+            `${fmt((total - viaRest) / (bulkSeed.ms / 1000), 0)} logical clouds/s`,
+          ],
+          [
+            `REST API, one at a time, with ${fmt(total, 0)} stored`,
+            lateRest,
+            seconds(lateSamples.reduce((a, b) => a + b, 0)),
+            `${ms(mean(lateSamples))} per logical cloud (4 requests)`,
+          ],
+        ],
+      ),
       '',
       `Through REST, ${fmt(total, 0)} logical clouds would take about ${roughly((total / restRate) * 1000)} at the rate into an empty collection, ` +
         `and about ${roughly(total * mean(lateSamples))} at the rate measured with ${fmt(total, 0)} stored (FerretDB: every create looks its name up by a scan).`,
       '',
       `**Latency with ${fmt(total, 0)} logical clouds**`,
       '',
-      table(['request', 'n', 'p50', 'p99', 'mean', 'max'], [
-        latencyRow('GET one logical cloud (random name)', getSamples),
-        ...pages.map((p) => latencyRow(`list limit=${p.limit} offset=${p.offset}`, p.samples)),
-      ]),
+      table(
+        ['request', 'n', 'p50', 'p99', 'mean', 'max'],
+        [
+          latencyRow('GET one logical cloud (random name)', getSamples),
+          ...pages.map((p) => latencyRow(`list limit=${p.limit} offset=${p.offset}`, p.samples)),
+        ],
+      ),
       '',
       `**The same queries through the driver alone** (what the DCM's handlers ask the database, one after another as they do; no DCM involved):`,
       '',
-      table(['query', 'time'], [
-        ['GET: findOne logical cloud by {project, name} (random name)', dbGet.map((g) => ms(g.lookup)).join(' / ')],
-        ['GET: its permissions and cluster references ({logicalCloudId: {$in: [id]}}, two queries in parallel)', dbGet.map((g) => ms(g.children)).join(' / ')],
-        [`list limit=${middle.limit} offset=${middle.offset}: find, sort by name, skip, limit`, ms(pageFind.ms)],
-        ['list: countDocuments({project}) (X-Total-Count), in parallel with the page', ms(pageCount.ms)],
-        [`list: permissions and cluster references of the ${middle.limit} ($in of ${middle.limit} ids, in parallel)`, ms(pageChildren.ms)],
-      ]),
+      table(
+        ['query', 'time'],
+        [
+          ['GET: findOne logical cloud by {project, name} (random name)', dbGet.map((g) => ms(g.lookup)).join(' / ')],
+          [
+            'GET: its permissions and cluster references ({logicalCloudId: {$in: [id]}}, two queries in parallel)',
+            dbGet.map((g) => ms(g.children)).join(' / '),
+          ],
+          [`list limit=${middle.limit} offset=${middle.offset}: find, sort by name, skip, limit`, ms(pageFind.ms)],
+          ['list: countDocuments({project}) (X-Total-Count), in parallel with the page', ms(pageCount.ms)],
+          [
+            `list: permissions and cluster references of the ${middle.limit} ($in of ${middle.limit} ids, in parallel)`,
+            ms(pageChildren.ms),
+          ],
+        ],
+      ),
       '',
       `Query plans (explain): lookup by name: ${plans.lookup}; sorted page: ${plans.page}; children by $in: ${plans.children}.`,
       '',
@@ -291,10 +394,18 @@ export async function scale(backends: Backends, opts: BenchOptions): Promise<Sec
       '',
       '**Memory of the DCM process** (/proc/<pid>/status)',
       '',
-      table(['process', 'when', 'VmRSS', 'VmHWM (peak so far)'], [
-        ...memory.map((x) => ['node --import tsx src/main.ts', x.label, mib(x.m.rss), mib(x.m.peak)]),
-        ...builtMemory.map((x) => ['node dist/main.js (compiled to a temp dir)', x.label, mib(x.m.rss), mib(x.m.peak)]),
-      ]),
+      table(
+        ['process', 'when', 'VmRSS', 'VmHWM (peak so far)'],
+        [
+          ...memory.map((x) => ['node --import tsx src/main.ts', x.label, mib(x.m.rss), mib(x.m.peak)]),
+          ...builtMemory.map((x) => [
+            'node dist/main.js (compiled to a temp dir)',
+            x.label,
+            mib(x.m.rss),
+            mib(x.m.peak),
+          ]),
+        ],
+      ),
       '',
       'The target is judged on the compiled DCM, the form production runs (`npm run build && npm run start:prod`, the image): ' +
         'tsx compiles every module at start-up in the process and keeps the results and source maps, which the compiled DCM does not carry. ' +

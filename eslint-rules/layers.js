@@ -25,7 +25,9 @@ export const LAYERS = [
   {
     name: 'infrastructure',
     test: (f) =>
-      /^(kubernetes|db|certificates|security|kubeconfig|validation|jobs)\//.test(f) || ['errors.ts', 'logger.ts', 'config.ts'].includes(f),
+      /^(kubernetes|db|certificates|security|kubeconfig|validation|jobs)\//.test(f) ||
+      ['errors.ts', 'logger.ts', 'config.ts'].includes(f) ||
+      /^config-[a-z]+\.ts$/.test(f),
   },
   { name: 'domain', test: (f) => f.startsWith('domain/') },
 ];
@@ -51,7 +53,8 @@ export const layersRule = {
     docs: { description: 'a module imports only from its own layer or the layers below it (architecture.md)' },
     schema: [],
     messages: {
-      upward: "{{from}} ({{fromLayer}}) must not import {{to}} ({{toLayer}}): layers point one way (entry → transports → features → policy → controllers → infrastructure → domain)",
+      upward:
+        '{{from}} ({{fromLayer}}) must not import {{to}} ({{toLayer}}): layers point one way (entry → transports → features → policy → controllers → infrastructure → domain)',
       unknown: '{{file}} belongs to no layer: add its folder to eslint-rules/layers.js',
       routerStore:
         '{{from}} must not import {{to}}: a router calls its service, which reaches the stores (architecture.md)',
@@ -69,7 +72,10 @@ export const layersRule = {
         return;
       }
       if (typeof source !== 'string' || !source.startsWith('.')) return;
-      const target = toPosix(path.relative(srcRoot, path.resolve(path.dirname(filename), source))).replace(/\.js$/, '.ts');
+      const target = toPosix(path.relative(srcRoot, path.resolve(path.dirname(filename), source))).replace(
+        /\.js$/,
+        '.ts',
+      );
       if (target.startsWith('..')) return;
       if (routerReachesStorage(relative, target)) {
         context.report({ node, messageId: 'routerStore', data: { from: relative, to: target } });
@@ -77,7 +83,11 @@ export const layersRule = {
       }
       const to = layerOf(target);
       if (to && to.index < from.index) {
-        context.report({ node, messageId: 'upward', data: { from: relative, fromLayer: from.name, to: target, toLayer: to.name } });
+        context.report({
+          node,
+          messageId: 'upward',
+          data: { from: relative, fromLayer: from.name, to: target, toLayer: to.name },
+        });
       }
     };
     return {

@@ -25,46 +25,86 @@ const health = new proto.Health(address, grpc.credentials.createInsecure());
 /** One unary call, promisified, with a 5-second deadline. */
 function call<T>(client: Client, method: string, request: object): Promise<T> {
   return new Promise((resolve, reject) => {
-    const fn = (client as unknown as Record<string, (r: object, o: grpc.CallOptions, cb: (e: ServiceError | null, r: T) => void) => void>)[method]!;
-    fn.call(client, request, { deadline: Date.now() + 5000 }, (error, response) => (error ? reject(error) : resolve(response)));
+    const fn = (
+      client as unknown as Record<
+        string,
+        (r: object, o: grpc.CallOptions, cb: (e: ServiceError | null, r: T) => void) => void
+      >
+    )[method]!;
+    fn.call(client, request, { deadline: Date.now() + 5000 }, (error, response) =>
+      error ? reject(error) : resolve(response),
+    );
   });
 }
 
 async function main(): Promise<void> {
   console.log('health:', await call(health, 'Check', { service: 'dcm.v1.LogicalCloudService' }));
 
-  const res = await fetch(`${httpUrl}/v2/projects`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ metadata: { name: project } }) });
-  if (res.status !== 201 && res.status !== 409) throw new Error(`creating project ${project} over REST answered ${res.status}`);
+  const res = await fetch(`${httpUrl}/v2/projects`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ metadata: { name: project } }),
+  });
+  if (res.status !== 201 && res.status !== 409)
+    throw new Error(`creating project ${project} over REST answered ${res.status}`);
 
   // Bodies are the REST bodies, carried as google.protobuf.Struct.
   const body = {
     metadata: { name: logicalCloud, description: 'made by scripts/grpc-example.ts' },
     spec: {
       namespace: 'ns-example',
-      user: { 'user-name': 'user-example', 'user-permissions': [{ 'permission-name': 'cm', apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list'] }] },
+      user: {
+        'user-name': 'user-example',
+        'user-permissions': [
+          { 'permission-name': 'cm', apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list'] },
+        ],
+      },
     },
   };
-  const created = await call<{ name: string; revision: number; body: ProtoStruct }>(dcm, 'CreateLogicalCloud', { project, body: toStruct(body) });
+  const created = await call<{ name: string; revision: number; body: ProtoStruct }>(dcm, 'CreateLogicalCloud', {
+    project,
+    body: toStruct(body),
+  });
   console.log('created:', created.name, 'revision', created.revision, fromStruct(created.body));
 
-  await call(dcm, 'CreateKvPair', { project, logical_cloud: logicalCloud, body: toStruct({ metadata: { name: 'kv-1' }, spec: { kv: [{ key1: 'val1' }, { replicas: 3 }] } }) });
-  const kvs = await call<{ items: { name: string; body: ProtoStruct }[]; total: number }>(dcm, 'ListKvPairs', { project, logical_cloud: logicalCloud });
-  console.log('kv-pairs:', kvs.total, kvs.items.map((i) => fromStruct(i.body)));
+  await call(dcm, 'CreateKvPair', {
+    project,
+    logical_cloud: logicalCloud,
+    body: toStruct({ metadata: { name: 'kv-1' }, spec: { kv: [{ key1: 'val1' }, { replicas: 3 }] } }),
+  });
+  const kvs = await call<{ items: { name: string; body: ProtoStruct }[]; total: number }>(dcm, 'ListKvPairs', {
+    project,
+    logical_cloud: logicalCloud,
+  });
+  console.log(
+    'kv-pairs:',
+    kvs.total,
+    kvs.items.map((i) => fromStruct(i.body)),
+  );
 
   // A bad body: INVALID_ARGUMENT naming the field, also as a google.rpc.BadRequest.
   try {
-    await call(dcm, 'CreateKvPair', { project, logical_cloud: logicalCloud, body: toStruct({ metadata: { name: 'kv-2' }, spec: { kv: 'oops' } }) });
+    await call(dcm, 'CreateKvPair', {
+      project,
+      logical_cloud: logicalCloud,
+      body: toStruct({ metadata: { name: 'kv-2' }, spec: { kv: 'oops' } }),
+    });
   } catch (error) {
     const e = error as ServiceError;
     console.log('invalid:', grpc.status[e.code], e.details, fieldViolations(e));
   }
 
-  const status = await call<{ state: string; status: string }>(dcm, 'GetStatus', { project, logical_cloud: logicalCloud });
+  const status = await call<{ state: string; status: string }>(dcm, 'GetStatus', {
+    project,
+    logical_cloud: logicalCloud,
+  });
   console.log('status:', status.state, `(${status.status})`);
 
   // WatchStatus: the current status first, then every change; here we stop after the first.
   await new Promise<void>((resolve, reject) => {
-    const watchStatus = (dcm as unknown as Record<string, (r: object) => grpc.ClientReadableStream<{ state: string; status: string }>>).WatchStatus!;
+    const watchStatus = (
+      dcm as unknown as Record<string, (r: object) => grpc.ClientReadableStream<{ state: string; status: string }>>
+    ).WatchStatus!;
     const watch = watchStatus.call(dcm, { project, logical_cloud: logicalCloud });
     watch.on('data', (m: { state: string; status: string }) => {
       console.log('watch:', m.state, `(${m.status})`);

@@ -42,10 +42,18 @@ const need = (name: string): string => {
 };
 
 const mongoUrl = need('MONGO_URL');
-const kubeconfigs = [need('DCM_TEST_CLUSTER_1_KUBECONFIG'), need('DCM_TEST_CLUSTER_2_KUBECONFIG')].map((file) => fs.readFileSync(file, 'utf8'));
+const kubeconfigs = [need('DCM_TEST_CLUSTER_1_KUBECONFIG'), need('DCM_TEST_CLUSTER_2_KUBECONFIG')].map((file) =>
+  fs.readFileSync(file, 'utf8'),
+);
 const suffix = randomBytes(3).toString('hex');
 const database = `dcm_schemathesis_${suffix}`;
-const names = { project: 'st-project', provider: 'st-provider', clusters: ['st-cluster-1', 'st-cluster-2'], lc: 'st-lc', namespace: `st-ns-${suffix}` };
+const names = {
+  project: 'st-project',
+  provider: 'st-provider',
+  clusters: ['st-cluster-1', 'st-cluster-2'],
+  lc: 'st-lc',
+  namespace: `st-ns-${suffix}`,
+};
 
 const dcm = await startServiceProcess('schemathesis', {
   MONGO_URL: mongoUrl,
@@ -60,7 +68,11 @@ console.error(`[schemathesis] DCM pid ${dcm.pid} at ${dcm.url} (database ${datab
 let code = 1;
 try {
   const call = async (method: string, url: string, body?: unknown) => {
-    const res = await fetch(`${dcm.url}/v2${url}`, { method, headers: { 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    const res = await fetch(`${dcm.url}/v2${url}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
     if (!res.ok) throw new Error(`fixture ${method} ${url}: ${res.status} ${await res.text()}`);
   };
   type Call = [method: string, url: string, body: unknown];
@@ -77,12 +89,33 @@ try {
     `/projects/${names.project}/logical-clouds`,
     {
       metadata: { name: names.lc, description: 'schemathesis fixture' },
-      spec: { namespace: names.namespace, user: { 'user-name': `st-user-${suffix}`, type: 'certificate', 'user-permissions': [{ 'permission-name': 'st-read', apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }] } },
+      spec: {
+        namespace: names.namespace,
+        user: {
+          'user-name': `st-user-${suffix}`,
+          type: 'certificate',
+          'user-permissions': [
+            { 'permission-name': 'st-read', apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+          ],
+        },
+      },
     },
   ];
-  const permission: Call = ['POST', `${LC}/user-permissions`, { name: 'st-config', apiGroups: [''], resources: ['configmaps'], verbs: ['*'] }];
-  const references: Call[] = names.clusters.map((cluster) => ['POST', `${LC}/cluster-references`, { name: cluster, 'cluster-provider': names.provider }]);
-  const quota: Call = ['POST', `${LC}/cluster-quotas`, { metadata: { name: 'st-quota' }, spec: { cpu: '2', memory: '1Gi', pods: '10' } }];
+  const permission: Call = [
+    'POST',
+    `${LC}/user-permissions`,
+    { name: 'st-config', apiGroups: [''], resources: ['configmaps'], verbs: ['*'] },
+  ];
+  const references: Call[] = names.clusters.map((cluster) => [
+    'POST',
+    `${LC}/cluster-references`,
+    { name: cluster, 'cluster-provider': names.provider },
+  ]);
+  const quota: Call = [
+    'POST',
+    `${LC}/cluster-quotas`,
+    { metadata: { name: 'st-quota' }, spec: { cpu: '2', memory: '1Gi', pods: '10' } },
+  ];
   const kv: Call = ['POST', `${LC}/kv-pairs`, { metadata: { name: 'st-kv' }, spec: { kv: [{ key1: 'val1' }] } }];
   const lcWithChildren = [lc, permission, ...references, quota, kv];
   for (const [method, url, body] of [project, provider, ...clusters, ...lcWithChildren]) await call(method, url, body);
@@ -91,10 +124,17 @@ try {
   const restore: Record<string, Call[]> = {
     [`/projects/${names.project}`]: [project, ...lcWithChildren],
     [`/cluster-providers/${names.provider}`]: [provider, ...clusters, ...references],
-    ...Object.fromEntries(names.clusters.map((cluster, i) => [`/cluster-providers/${names.provider}/clusters/${cluster}`, [clusters[i]!, references[i]!]])),
+    ...Object.fromEntries(
+      names.clusters.map((cluster, i) => [
+        `/cluster-providers/${names.provider}/clusters/${cluster}`,
+        [clusters[i]!, references[i]!],
+      ]),
+    ),
     [LC]: lcWithChildren,
     [`${LC}/user-permissions/st-config`]: [permission],
-    ...Object.fromEntries(names.clusters.map((cluster, i) => [`${LC}/cluster-references/${cluster}`, [references[i]!]])),
+    ...Object.fromEntries(
+      names.clusters.map((cluster, i) => [`${LC}/cluster-references/${cluster}`, [references[i]!]]),
+    ),
     [`${LC}/cluster-quotas/st-quota`]: [quota],
     [`${LC}/kv-pairs/st-kv`]: [kv],
   };
@@ -107,14 +147,24 @@ try {
     }),
   );
 
-  const schemathesis = process.env.SCHEMATHESIS ?? path.join(os.homedir(), '.cache', 'dcm-schemathesis', 'bin', 'schemathesis');
+  const schemathesis =
+    process.env.SCHEMATHESIS ?? path.join(os.homedir(), '.cache', 'dcm-schemathesis', 'bin', 'schemathesis');
   const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dcm-schemathesis-'));
   const configDir = path.join(repoRoot, 'test', 'schemathesis');
   // The examples, coverage and fuzzing phases test the fixtures' paths (fixtures.toml); the stateful
   // phase follows the document's links from each create instead, so it runs without those pins.
   const pinnedConfig = path.join(reportDir, 'pinned.toml');
-  fs.writeFileSync(pinnedConfig, `${fs.readFileSync(path.join(configDir, 'schemathesis.toml'), 'utf8')}\n${fs.readFileSync(path.join(configDir, 'fixtures.toml'), 'utf8')}`);
-  const run = async (config: string, phases: string, maxTime: string, hooks: boolean, extra: string[] = []): Promise<number> => {
+  fs.writeFileSync(
+    pinnedConfig,
+    `${fs.readFileSync(path.join(configDir, 'schemathesis.toml'), 'utf8')}\n${fs.readFileSync(path.join(configDir, 'fixtures.toml'), 'utf8')}`,
+  );
+  const run = async (
+    config: string,
+    phases: string,
+    maxTime: string,
+    hooks: boolean,
+    extra: string[] = [],
+  ): Promise<number> => {
     const args = [
       '--config-file',
       config,
@@ -146,7 +196,9 @@ try {
       cwd: repoRoot,
       env: {
         ...process.env,
-        ...(hooks ? { SCHEMATHESIS_HOOKS: path.join(configDir, 'restore_fixtures.py'), DCM_SCHEMATHESIS_FIXTURES: fixturesFile } : {}),
+        ...(hooks
+          ? { SCHEMATHESIS_HOOKS: path.join(configDir, 'restore_fixtures.py'), DCM_SCHEMATHESIS_FIXTURES: fixturesFile }
+          : {}),
       },
     });
     const output = readline.createInterface({ input: child.stdout });
@@ -155,21 +207,32 @@ try {
     const [exitCode] = await Promise.all([exited, once(output, 'close')]);
     return exitCode;
   };
-  const fixed = await run(pinnedConfig, 'examples,coverage,fuzzing', process.env.DCM_SCHEMATHESIS_MAX_TIME ?? '200', true);
+  const fixed = await run(
+    pinnedConfig,
+    'examples,coverage,fuzzing',
+    process.env.DCM_SCHEMATHESIS_MAX_TIME ?? '200',
+    true,
+  );
   // Two lifecycle checks are left out of this phase, where they misread the API: ensure_resource_availability
   // reads any 404 after a create as "the created record is gone", but a reference write's 404 names the
   // cluster or provider its body refers to (the phase invents them); use_after_free reads a 200 after a
   // DELETE as "still there", but DELETE …/policy resets a project's policy to the default, which GET then shows.
-  const stateful = await run(path.join(configDir, 'schemathesis.toml'), 'stateful', process.env.DCM_SCHEMATHESIS_STATEFUL_MAX_TIME ?? '120', false, [
-    '--exclude-checks',
-    'ensure_resource_availability,use_after_free',
-  ]);
+  const stateful = await run(
+    path.join(configDir, 'schemathesis.toml'),
+    'stateful',
+    process.env.DCM_SCHEMATHESIS_STATEFUL_MAX_TIME ?? '120',
+    false,
+    ['--exclude-checks', 'ensure_resource_availability,use_after_free'],
+  );
   code = fixed !== 0 ? fixed : stateful;
   console.error(`[schemathesis] exit code ${code}; reports in ${reportDir}`);
 } finally {
   await dcm.stop();
   const mongo = await MongoClient.connect(mongoUrl);
-  await mongo.db(database).dropDatabase().catch(() => undefined);
+  await mongo
+    .db(database)
+    .dropDatabase()
+    .catch(() => undefined);
   await mongo.close();
 }
 process.exit(code);

@@ -24,7 +24,9 @@ if (!process.env.DCM_ENCRYPTION_KEYS && !process.env.DCM_ENCRYPTION_KEYS_FILE) {
 if (!process.env.MONGO_URL) {
   const mongo = await startMongo(path.join(repoRoot, '.dcm-dev', 'mongo'), { fresh: false });
   process.env.MONGO_URL = mongo.url;
-  console.error(`[dcm] embedded ${mongo.kind} at ${mongo.url} (data in .dcm-dev/; set MONGO_URL to use your own MongoDB)`);
+  console.error(
+    `[dcm] embedded ${mongo.kind} at ${mongo.url} (data in .dcm-dev/; set MONGO_URL to use your own MongoDB)`,
+  );
   // main.ts exits the process after its graceful shutdown; the database goes with it.
   process.on('exit', () => {
     try {

@@ -67,7 +67,9 @@ export async function createDcm(opts: DcmOptions): Promise<Dcm> {
   // No silent development mode: a caller that forgot `auth` (a plain-JS caller, a cast) fails here, before anything is served.
   const auth = opts.auth as AuthSetup | undefined;
   if (auth?.mode !== 'development' && auth?.mode !== 'enforced') {
-    throw new TypeError("createDcm: the `auth` option is required ({ mode: 'enforced', … } from loadAuth(config), or { mode: 'development' } explicitly)");
+    throw new TypeError(
+      "createDcm: the `auth` option is required ({ mode: 'enforced', … } from loadAuth(config), or { mode: 'development' } explicitly)",
+    );
   }
   const limitsConfig: LimitsConfig = { ...defaultConfig(), ...definedOnly(opts.config) };
   const stores = createStores(opts.db, opts.cipher);
@@ -80,7 +82,11 @@ export async function createDcm(opts: DcmOptions): Promise<Dcm> {
   });
   const gate = new AccessGate(auth, opts.logger);
   const kubeconfigDownloads = new DownloadRateLimiter({ perMinute: limitsConfig.DCM_KUBECONFIG_DOWNLOADS_PER_MINUTE });
-  const services = createServices(stores, { ...opts, lifecycleObserver: observability.metrics.lifecycle, driftObserver: observability.metrics.drift });
+  const services = createServices(stores, {
+    ...opts,
+    lifecycleObserver: observability.metrics.lifecycle,
+    driftObserver: observability.metrics.drift,
+  });
   // The operator's CA is checked, or the DCM's root generated once (the first of several replicas to insert it wins).
   await services.meshCa.initialize();
   // Logical clouds stored before namespaces were claimed DCM-wide get their claims (once per database).
@@ -108,7 +114,15 @@ export async function createDcm(opts: DcmOptions): Promise<Dcm> {
       (r, reg) => declareCertificateAuthorityRoutes(r, reg, services.certificateAuthority),
     ],
   });
-  return { app, services, stores, gate, observability, grpcLimits: grpcLimitsFromConfig(limitsConfig), kubeconfigDownloads };
+  return {
+    app,
+    services,
+    stores,
+    gate,
+    observability,
+    grpcLimits: grpcLimitsFromConfig(limitsConfig),
+    kubeconfigDownloads,
+  };
 }
 
 /** The entries of a configuration that are set (a spread of `undefined` must not hide a default). */
@@ -124,7 +138,12 @@ function definedOnly<T extends object>(config: T): Partial<T> {
  */
 export function createDcmGrpcServer(
   dcm: Pick<Dcm, 'services' | 'stores' | 'gate' | 'observability' | 'grpcLimits' | 'kubeconfigDownloads'>,
-  opts: { logger: Logger; ready: () => Promise<boolean>; watchStreamsPerCaller?: number; limits?: Partial<GrpcServerLimits> },
+  opts: {
+    logger: Logger;
+    ready: () => Promise<boolean>;
+    watchStreamsPerCaller?: number;
+    limits?: Partial<GrpcServerLimits>;
+  },
 ): DcmGrpcServer {
   return createGrpcServer({
     services: dcm.services,

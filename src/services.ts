@@ -42,7 +42,6 @@ import { ClusterHealthProber } from './features/cluster-registry/cluster-health.
 /** A replica's default name: host, process and a random suffix (unique even for two DCMs in one process). */
 const defaultReplicaId = () => `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 
-
 export type ServiceConfig = Pick<
   Config,
   | 'DCM_CLUSTER_TIMEOUT_MS'
@@ -96,7 +95,10 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
   const events = new EventBus();
   const replicaId = deps.config.DCM_REPLICA_ID ?? defaultReplicaId();
 
-  const projects = createProjects({ store: stores.projects, hasLogicalClouds: (name) => logicalClouds.hasLogicalClouds(name) }).service;
+  const projects = createProjects({
+    store: stores.projects,
+    hasLogicalClouds: (name) => logicalClouds.hasLogicalClouds(name),
+  }).service;
   const { providers: clusterProviders, clusters } = createClusterRegistry({
     providerStore: stores.clusterProviders,
     clusterStore: stores.clusters,
@@ -150,7 +152,10 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
       quota: new QuotaController(),
       isolation: new IsolationController(),
       ca: new CaController(meshCa, config.DCM_NAMESPACE_DELETE_TIMEOUT_MS),
-      mesh: new ServiceMeshController({ istioVersion: config.DCM_MESH_ISTIO_VERSION, readyTimeoutMs: config.DCM_MESH_READY_TIMEOUT_MS }),
+      mesh: new ServiceMeshController({
+        istioVersion: config.DCM_MESH_ISTIO_VERSION,
+        readyTimeoutMs: config.DCM_MESH_READY_TIMEOUT_MS,
+      }),
     },
     {
       concurrency: config.DCM_APPLY_CONCURRENCY,
@@ -160,7 +165,10 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
       leaseTtlMs: config.DCM_LEASE_TTL_MS,
       stops: stores.stopRequests,
       tokenSeconds: config.DCM_TENANT_TOKEN_SECONDS,
-      health: { get: (provider, cluster) => stores.clusterHealth.get(provider, cluster), freshMs: 3 * config.DCM_CLUSTER_HEALTH_INTERVAL_MS },
+      health: {
+        get: (provider, cluster) => stores.clusterHealth.get(provider, cluster),
+        freshMs: 3 * config.DCM_CLUSTER_HEALTH_INTERVAL_MS,
+      },
       gateways,
       drift: stores.driftEvents,
       events,
@@ -170,7 +178,13 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
   // A deleted logical cloud leaves no intermediate CA stored (terminate forgets each cluster's once the cluster is clean).
   events.on('logicalCloudDeleted', ({ logicalCloudId }) => stores.caIntermediates.deleteAll(logicalCloudId));
   const clusterHealthProber = new ClusterHealthProber(clusters, stores.clusterHealth, gateways, deps.logger);
-  const certificateRenewal = new CredentialRenewalJob(stores.credentials, stores.lifecycle, stores.logicalClouds, lifecycle, deps.logger);
+  const certificateRenewal = new CredentialRenewalJob(
+    stores.credentials,
+    stores.lifecycle,
+    stores.logicalClouds,
+    lifecycle,
+    deps.logger,
+  );
   const drift = createDrift({
     lifecycle,
     statuses: stores.lifecycle,
@@ -207,7 +221,12 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
       intervalMs: config.DCM_CERT_RENEWAL_INTERVAL_MS,
       run: () => certificateRenewal.runOnce(),
     })
-    .register({ name: 'probing clusters', replicas: 'all', intervalMs: config.DCM_CLUSTER_HEALTH_INTERVAL_MS, run: () => clusterHealthProber.probeAll() })
+    .register({
+      name: 'probing clusters',
+      replicas: 'all',
+      intervalMs: config.DCM_CLUSTER_HEALTH_INTERVAL_MS,
+      run: () => clusterHealthProber.probeAll(),
+    })
     .register({
       name: 'drift watching',
       replicas: 'all',
@@ -235,13 +254,15 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
     certificateRenewal,
     clusterHealthProber,
     driftWatcher,
-    clusterHealth: createClusterHealth({ clusters, store: stores.clusterHealth, prober: clusterHealthProber, events }).service,
+    clusterHealth: createClusterHealth({ clusters, store: stores.clusterHealth, prober: clusterHealthProber, events })
+      .service,
     projects,
     clusterProviders,
     clusters,
     logicalClouds,
     projectPolicies,
-    permissions: createUserPermissions({ store: stores.permissions, logicalClouds, guard, policies: projectPolicies }).service,
+    permissions: createUserPermissions({ store: stores.permissions, logicalClouds, guard, policies: projectPolicies })
+      .service,
     clusterReferences: createClusterReferences({
       store: stores.clusterReferences,
       logicalClouds,

@@ -97,7 +97,13 @@ export function describeAction(action: Action): string {
     case 'logical-clouds':
       return `${action.operation === 'read' ? 'list' : 'create'} logical clouds of project ${action.project}`;
     case 'logical-cloud': {
-      const verb = { read: 'read', write: 'change', lifecycle: 'apply or terminate', status: 'read the status of', kubeconfig: 'get the kubeconfig of' }[action.operation];
+      const verb = {
+        read: 'read',
+        write: 'change',
+        lifecycle: 'apply or terminate',
+        status: 'read the status of',
+        kubeconfig: 'get the kubeconfig of',
+      }[action.operation];
       return `${verb} logical cloud ${action.project}/${action.logicalCloud}`;
     }
     case 'unknown':
@@ -120,15 +126,23 @@ export function authorize(principal: Principal, action: Action): Decision {
       return scoped ? allow : no();
     case 'project':
       if (!principal.projects.has(action.project)) return no();
-      return action.operation === 'read' ? allow : deny(`${principal.name} may not ${describeAction(action)} (admin only)`);
+      return action.operation === 'read'
+        ? allow
+        : deny(`${principal.name} may not ${describeAction(action)} (admin only)`);
     case 'project-policy':
       if (!principal.projects.has(action.project)) return no();
-      return action.operation === 'read' ? allow : deny(`${principal.name} may not ${describeAction(action)} (admin only)`);
+      return action.operation === 'read'
+        ? allow
+        : deny(`${principal.name} may not ${describeAction(action)} (admin only)`);
     case 'logical-clouds':
       return principal.projects.has(action.project) ? allow : no();
     case 'logical-cloud':
       if (principal.projects.has(action.project)) return allow;
-      if ((action.operation === 'status' || action.operation === 'kubeconfig') && principal.logicalClouds.has(tenantKey(action.project, action.logicalCloud))) return allow;
+      if (
+        (action.operation === 'status' || action.operation === 'kubeconfig') &&
+        principal.logicalClouds.has(tenantKey(action.project, action.logicalCloud))
+      )
+        return allow;
       return no();
     case 'unknown':
       return no();

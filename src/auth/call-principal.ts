@@ -12,4 +12,5 @@ export function attachPrincipal(metadata: object, principal: Principal): void {
   principals.set(metadata, principal);
 }
 
-export const principalOfCall = (metadata: object | undefined): Principal => (metadata && principals.get(metadata)) || UNSCOPED_PRINCIPAL;
+export const principalOfCall = (metadata: object | undefined): Principal =>
+  (metadata && principals.get(metadata)) || UNSCOPED_PRINCIPAL;

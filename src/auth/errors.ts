@@ -7,13 +7,21 @@ import grpc from '@grpc/grpc-js';
 
 export type AuthFailure = 'unauthenticated' | 'permission-denied' | 'unavailable';
 
-export const AUTH_HTTP_STATUS: Record<AuthFailure, number> = { unauthenticated: 401, 'permission-denied': 403, unavailable: 503 };
+export const AUTH_HTTP_STATUS: Record<AuthFailure, number> = {
+  unauthenticated: 401,
+  'permission-denied': 403,
+  unavailable: 503,
+};
 export const AUTH_GRPC_STATUS: Record<AuthFailure, grpc.status> = {
   unauthenticated: grpc.status.UNAUTHENTICATED,
   'permission-denied': grpc.status.PERMISSION_DENIED,
   unavailable: grpc.status.UNAVAILABLE,
 };
-const NAMES: Record<AuthFailure, string> = { unauthenticated: 'Unauthenticated', 'permission-denied': 'PermissionDenied', unavailable: 'Unavailable' };
+const NAMES: Record<AuthFailure, string> = {
+  unauthenticated: 'Unauthenticated',
+  'permission-denied': 'PermissionDenied',
+  unavailable: 'Unavailable',
+};
 
 export class AuthError extends Error {
   constructor(
@@ -27,4 +35,5 @@ export class AuthError extends Error {
   }
 }
 
-export const unauthenticated = (message: string, invalidToken = true) => new AuthError('unauthenticated', message, invalidToken ? 'invalid_token' : undefined);
+export const unauthenticated = (message: string, invalidToken = true) =>
+  new AuthError('unauthenticated', message, invalidToken ? 'invalid_token' : undefined);

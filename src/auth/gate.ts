@@ -43,10 +43,14 @@ export class AccessGate {
   async authenticate(header: string | undefined, context: RequestContext): Promise<Principal> {
     if (this.setup.mode === 'development') return DEVELOPMENT_PRINCIPAL;
     if (header === undefined || header === '') {
-      throw this.refused(context, unauthenticated('authentication required: send the header Authorization: Bearer <token>', false));
+      throw this.refused(
+        context,
+        unauthenticated('authentication required: send the header Authorization: Bearer <token>', false),
+      );
     }
     const token = bearerToken(header);
-    if (token === undefined) throw this.refused(context, unauthenticated('the Authorization header must be "Bearer <token>"', false));
+    if (token === undefined)
+      throw this.refused(context, unauthenticated('the Authorization header must be "Bearer <token>"', false));
     try {
       const known = this.setup.tokens?.lookup(token);
       if (known) return known;
@@ -62,16 +66,23 @@ export class AccessGate {
   authorize(principal: Principal, action: Action, context: RequestContext): void {
     const decision = authorize(principal, action);
     if (!decision.allowed) {
-      throw this.refused(context, new AuthError('permission-denied', `permission denied: ${decision.reason}`, 'insufficient_scope'), {
-        principal: principal.name,
-        source: principal.source,
-      });
+      throw this.refused(
+        context,
+        new AuthError('permission-denied', `permission denied: ${decision.reason}`, 'insufficient_scope'),
+        {
+          principal: principal.name,
+          source: principal.source,
+        },
+      );
     }
   }
 
   private refused(context: RequestContext, error: AuthError, extra: Record<string, string> = {}): AuthError {
     const { transport, requestId, method, path } = context;
-    this.log.warn({ transport, reqId: requestId, method, path, failure: error.failure, reason: error.message, ...extra }, 'request refused');
+    this.log.warn(
+      { transport, reqId: requestId, method, path, failure: error.failure, reason: error.message, ...extra },
+      'request refused',
+    );
     return error;
   }
 }

@@ -18,7 +18,8 @@ import type { AccessGate, RequestContext } from './gate.js';
 
 type Message = Record<string, unknown>;
 
-const CRUD = /^(Create|Get|List|Update|Delete)(LogicalClouds?|ClusterReferences?|UserPermissions?|ClusterQuotas?|KvPairs?)$/;
+const CRUD =
+  /^(Create|Get|List|Update|Delete)(LogicalClouds?|ClusterReferences?|UserPermissions?|ClusterQuotas?|KvPairs?)$/;
 const ONE_OPERATION: Record<string, Operation> = {
   Apply: 'lifecycle',
   Terminate: 'lifecycle',
@@ -39,9 +40,11 @@ export function grpcAction(method: string, request: Message): Action {
   if (method === 'GetClusterStatus') return { resource: 'cluster-registry', operation: 'read' };
   const project = text(request.project);
   if (method === 'GetProjectPolicy') return { resource: 'project-policy', project, operation: 'read' };
-  if (method === 'SetProjectPolicy' || method === 'ResetProjectPolicy') return { resource: 'project-policy', project, operation: 'write' };
+  if (method === 'SetProjectPolicy' || method === 'ResetProjectPolicy')
+    return { resource: 'project-policy', project, operation: 'write' };
   const single = ONE_OPERATION[method];
-  if (single) return { resource: 'logical-cloud', project, logicalCloud: text(request.logical_cloud), operation: single };
+  if (single)
+    return { resource: 'logical-cloud', project, logicalCloud: text(request.logical_cloud), operation: single };
   const crud = CRUD.exec(method);
   if (!crud) return { resource: 'unknown', description: `call ${LOGICAL_CLOUD_SERVICE}/${method}` };
   const [, verb, noun] = crud;
@@ -123,7 +126,9 @@ export function grpcInterceptor(gate: AccessGate, observe: GrpcCallObserver = ()
               })
               .catch((error: unknown) => {
                 const refusal: Pick<StatusObject, 'code' | 'details'> =
-                  error instanceof AuthError ? { code: AUTH_GRPC_STATUS[error.failure], details: error.message } : { code: grpc.status.INTERNAL, details: 'internal error' };
+                  error instanceof AuthError
+                    ? { code: AUTH_GRPC_STATUS[error.failure], details: error.message }
+                    : { code: grpc.status.INTERNAL, details: 'internal error' };
                 intercepted.sendStatus(refusal);
               });
           },

@@ -15,7 +15,15 @@ import { AUTH_HTTP_STATUS, AuthError } from './errors.js';
 import type { AccessGate, RequestContext } from './gate.js';
 
 /** POSTs under a logical cloud that start an operation on its clusters (rotate-ca re-issues CAs and applies). */
-const LIFECYCLE_OPERATIONS = new Set(['apply', 'instantiate', 'update', 'terminate', 'stop', 'rotate-ca', 'revoke-credentials']);
+const LIFECYCLE_OPERATIONS = new Set([
+  'apply',
+  'instantiate',
+  'update',
+  'terminate',
+  'stop',
+  'rotate-ca',
+  'revoke-credentials',
+]);
 
 /**
  * What a request under /v2 does, from its method and its path below /v2 (as the router
@@ -25,7 +33,10 @@ export function httpAction(method: string, path: string): Action {
   const unknown: Action = { resource: 'unknown', description: `${method} /v2${path}` };
   let segments: string[];
   try {
-    segments = path.split('/').filter((s) => s !== '').map(decodeURIComponent);
+    segments = path
+      .split('/')
+      .filter((s) => s !== '')
+      .map(decodeURIComponent);
   } catch {
     return unknown;
   }
@@ -35,7 +46,8 @@ export function httpAction(method: string, path: string): Action {
   const [, project, , logicalCloud] = segments;
 
   if (literal(0) === 'cluster-providers') return { resource: 'cluster-registry', operation: op };
-  if (literal(0) === 'ca' && literal(1) === 'root' && segments.length === 2 && read) return { resource: 'ca-root', operation: 'read' };
+  if (literal(0) === 'ca' && literal(1) === 'root' && segments.length === 2 && read)
+    return { resource: 'ca-root', operation: 'read' };
   if (literal(0) !== 'projects') return unknown;
   if (project === undefined) return { resource: 'projects', operation: op };
   if (segments.length === 2) return { resource: 'project', project, operation: op };
@@ -45,7 +57,12 @@ export function httpAction(method: string, path: string): Action {
   const on = (operation: Operation): Action => ({ resource: 'logical-cloud', project, logicalCloud, operation });
   const rest = segments.slice(4).map((s) => s.toLowerCase());
   if (read && rest.length === 1 && rest[0] === 'status') return on('status');
-  if (read && rest.at(-1) === 'kubeconfig' && (rest.length === 1 || (rest.length === 3 && rest[0] === 'cluster-references'))) return on('kubeconfig');
+  if (
+    read &&
+    rest.at(-1) === 'kubeconfig' &&
+    (rest.length === 1 || (rest.length === 3 && rest[0] === 'cluster-references'))
+  )
+    return on('kubeconfig');
   if (!read && rest.length === 1 && LIFECYCLE_OPERATIONS.has(rest[0]!)) return on('lifecycle');
   return on(op);
 }
@@ -68,7 +85,8 @@ export interface ProjectReader {
 const WWW_AUTHENTICATE = {
   /** No credentials, or not a bearer token: the scheme only. */
   missing: 'Bearer realm="dcm"',
-  invalid_token: 'Bearer realm="dcm", error="invalid_token", error_description="the bearer token is not valid or has expired"',
+  invalid_token:
+    'Bearer realm="dcm", error="invalid_token", error_description="the bearer token is not valid or has expired"',
   insufficient_scope: 'Bearer realm="dcm", error="insufficient_scope", error_description="the caller may not do this"',
 } as const;
 
@@ -79,7 +97,12 @@ export function sendAuthError(res: Response, error: AuthError): void {
 }
 
 /** GET /v2/projects of a project caller: its projects that exist, paged like every list. */
-async function sendOwnProjects(req: Request, res: Response, principal: Principal, projects: ProjectReader): Promise<void> {
+async function sendOwnProjects(
+  req: Request,
+  res: Response,
+  principal: Principal,
+  projects: ProjectReader,
+): Promise<void> {
   const page = pageOf(req);
   const names = [...principal.projects].sort();
   const found = await Promise.all(
@@ -100,7 +123,12 @@ async function sendOwnProjects(req: Request, res: Response, principal: Principal
 /** The guard of the /v2 routes. */
 export function httpGuard(gate: AccessGate, projects: ProjectReader): RequestHandler {
   return async (req, res, next) => {
-    const context: RequestContext = { transport: 'http', requestId: String(req.id), method: req.method, path: req.originalUrl.split('?')[0] };
+    const context: RequestContext = {
+      transport: 'http',
+      requestId: String(req.id),
+      method: req.method,
+      path: req.originalUrl.split('?')[0],
+    };
     try {
       const action = httpAction(req.method, req.path);
       res.locals.action = action;

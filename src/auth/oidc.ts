@@ -70,22 +70,31 @@ export class OidcAuthenticator {
       throw this.refusal(error);
     }
     const name = claim(payload, this.options.nameClaim);
-    if (typeof name !== 'string' || name === '') throw unauthenticated(`the bearer token has no "${this.options.nameClaim}" claim naming the caller`);
+    if (typeof name !== 'string' || name === '')
+      throw unauthenticated(`the bearer token has no "${this.options.nameClaim}" claim naming the caller`);
     return {
       name,
       source: 'oidc',
       admin: names(claim(payload, this.options.rolesClaim)).includes('admin'),
       projects: new Set(names(claim(payload, this.options.projectsClaim))),
-      logicalClouds: new Set(names(claim(payload, this.options.logicalCloudsClaim)).filter((n) => /^[^/]+\/[^/]+$/.test(n))),
+      logicalClouds: new Set(
+        names(claim(payload, this.options.logicalCloudsClaim)).filter((n) => /^[^/]+\/[^/]+$/.test(n)),
+      ),
     };
   }
 
   private refusal(error: unknown): AuthError {
     if (error instanceof AuthError) return error;
-    if (error instanceof KeySetUnavailable) return new AuthError('unavailable', `cannot verify the bearer token now: ${error.message}`);
+    if (error instanceof KeySetUnavailable)
+      return new AuthError('unavailable', `cannot verify the bearer token now: ${error.message}`);
     if (error instanceof errors.JWTExpired) return unauthenticated('the bearer token has expired');
-    if (error instanceof errors.JWTClaimValidationFailed) return unauthenticated(`the bearer token was refused: ${error.message}`);
-    if (error instanceof errors.JWSSignatureVerificationFailed || error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
+    if (error instanceof errors.JWTClaimValidationFailed)
+      return unauthenticated(`the bearer token was refused: ${error.message}`);
+    if (
+      error instanceof errors.JWSSignatureVerificationFailed ||
+      error instanceof errors.JWKSNoMatchingKey ||
+      error instanceof errors.JWKSMultipleMatchingKeys
+    ) {
       return unauthenticated("the bearer token's signature does not verify with the issuer's keys");
     }
     return unauthenticated('the bearer token is not a valid JWT');
@@ -99,7 +108,8 @@ export class OidcAuthenticator {
         try {
           return await remote(header, token);
         } catch (error) {
-          if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
+          if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys)
+            throw error;
           throw new KeySetUnavailable(`the OIDC key set ${url.href} cannot be fetched (${(error as Error).message})`);
         }
       };
@@ -120,7 +130,9 @@ export class OidcAuthenticator {
       if (typeof document.jwks_uri !== 'string') throw new Error('it has no jwks_uri');
       return new URL(document.jwks_uri);
     } catch (error) {
-      throw new KeySetUnavailable(`the OIDC discovery document ${discovery} cannot be read (${(error as Error).message})`);
+      throw new KeySetUnavailable(
+        `the OIDC discovery document ${discovery} cannot be read (${(error as Error).message})`,
+      );
     }
   }
 }

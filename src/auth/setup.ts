@@ -30,10 +30,14 @@ type AuthConfig = Pick<
  */
 export function loadAuth(config: AuthConfig): AuthSetup {
   if (!config.DCM_OIDC_ISSUER && (config.DCM_OIDC_AUDIENCE || config.DCM_OIDC_JWKS_URL)) {
-    throw new AuthConfigError('DCM_OIDC_AUDIENCE / DCM_OIDC_JWKS_URL are set but DCM_OIDC_ISSUER is not: set the issuer too');
+    throw new AuthConfigError(
+      'DCM_OIDC_AUDIENCE / DCM_OIDC_JWKS_URL are set but DCM_OIDC_ISSUER is not: set the issuer too',
+    );
   }
   if (config.DCM_OIDC_ISSUER && !config.DCM_OIDC_AUDIENCE) {
-    throw new AuthConfigError('DCM_OIDC_ISSUER is set but DCM_OIDC_AUDIENCE is not: set the audience (the `aud` the DCM\'s tokens carry)');
+    throw new AuthConfigError(
+      "DCM_OIDC_ISSUER is set but DCM_OIDC_AUDIENCE is not: set the audience (the `aud` the DCM's tokens carry)",
+    );
   }
   const tokens = config.DCM_AUTH_TOKENS_FILE ? loadTokenFile(config.DCM_AUTH_TOKENS_FILE) : undefined;
   const oidc = config.DCM_OIDC_ISSUER
@@ -64,8 +68,13 @@ export function loadMetricsToken(config: Pick<Config, 'DCM_METRICS_TOKEN_FILE'>)
   try {
     token = readFileSync(file, 'utf8').trim();
   } catch (error) {
-    throw new AuthConfigError(`DCM_METRICS_TOKEN_FILE ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new AuthConfigError(
+      `DCM_METRICS_TOKEN_FILE ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
-  if (token.length < 16 || /\s/.test(token)) throw new AuthConfigError(`DCM_METRICS_TOKEN_FILE ${file}: the token must be at least 16 characters without white space`);
+  if (token.length < 16 || /\s/.test(token))
+    throw new AuthConfigError(
+      `DCM_METRICS_TOKEN_FILE ${file}: the token must be at least 16 characters without white space`,
+    );
   return token;
 }

@@ -14,29 +14,52 @@ import type { Principal } from './authorize.js';
 export class AuthConfigError extends Error {}
 
 const Name = z.string().regex(/^[A-Za-z0-9_.:@-]{1,128}$/, 'must be 1-128 of A-Z a-z 0-9 _ . : @ -');
-const ResourceName = z.string().min(1).max(128).regex(/^[^/\s]+$/, 'must be a name without / or white space');
+const ResourceName = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[^/\s]+$/, 'must be a name without / or white space');
 
 const TokenEntry = z
   .strictObject({
     name: Name,
-    token: z.string().min(16, 'must be at least 16 characters').regex(/^\S+$/, 'must not contain white space').optional(),
-    sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be the sha256 of the token: 64 hex digits').optional(),
+    token: z
+      .string()
+      .min(16, 'must be at least 16 characters')
+      .regex(/^\S+$/, 'must not contain white space')
+      .optional(),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, 'must be the sha256 of the token: 64 hex digits')
+      .optional(),
     role: z.enum(['admin', 'project']),
     projects: z.array(ResourceName).optional(),
     logicalClouds: z.array(z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'must be project/logical-cloud')).optional(),
   })
   .superRefine((entry, ctx) => {
-    if ((entry.token === undefined) === (entry.sha256 === undefined)) ctx.addIssue({ code: 'custom', path: ['token'], message: 'give exactly one of token and sha256' });
+    if ((entry.token === undefined) === (entry.sha256 === undefined))
+      ctx.addIssue({ code: 'custom', path: ['token'], message: 'give exactly one of token and sha256' });
     const scopes = (entry.projects?.length ?? 0) + (entry.logicalClouds?.length ?? 0);
-    if (entry.role === 'project' && scopes === 0) ctx.addIssue({ code: 'custom', path: ['projects'], message: 'role project needs projects or logicalClouds' });
-    if (entry.role === 'admin' && scopes > 0) ctx.addIssue({ code: 'custom', path: ['projects'], message: 'role admin may do everything: leave out projects and logicalClouds' });
+    if (entry.role === 'project' && scopes === 0)
+      ctx.addIssue({ code: 'custom', path: ['projects'], message: 'role project needs projects or logicalClouds' });
+    if (entry.role === 'admin' && scopes > 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['projects'],
+        message: 'role admin may do everything: leave out projects and logicalClouds',
+      });
   });
 
 const TokenFile = z.array(TokenEntry).min(1, 'must list at least one token');
 
 /** `[2].token`: the entry's index and field, as a reader of the file finds them. */
 const where = (path: PropertyKey[]): string =>
-  path.length === 0 ? 'the file' : path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+  path.length === 0
+    ? 'the file'
+    : path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+        .join('')
+        .replace(/^\./, '');
 
 export const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
 
@@ -68,7 +91,10 @@ export function parseTokenFile(text: string, source: string): StaticTokens {
     names.add(e.name);
     const hash = e.token !== undefined ? sha256(e.token) : Buffer.from(e.sha256!, 'hex');
     const clash = entries.find((other) => other.hash.equals(hash));
-    if (clash) throw new AuthConfigError(`invalid token file: ${source}: ${e.name} and ${clash.principal.name} have the same token`);
+    if (clash)
+      throw new AuthConfigError(
+        `invalid token file: ${source}: ${e.name} and ${clash.principal.name} have the same token`,
+      );
     entries.push({
       hash,
       principal: {
@@ -88,13 +114,16 @@ export function loadTokenFile(file: string): StaticTokens {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new AuthConfigError(`DCM_AUTH_TOKENS_FILE ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new AuthConfigError(
+      `DCM_AUTH_TOKENS_FILE ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
   return parseTokenFile(text, file);
 }
 
 /** The token of an `Authorization: Bearer <token>` value (the scheme in any case), or undefined. */
-export const bearerToken = (header: string | undefined): string | undefined => (header ? /^Bearer +(\S+) *$/i.exec(header)?.[1] : undefined);
+export const bearerToken = (header: string | undefined): string | undefined =>
+  header ? /^Bearer +(\S+) *$/i.exec(header)?.[1] : undefined;
 
 /** Whether an Authorization value carries the token whose sha256 is `expected` (compared in constant time). */
 export function bearerMatches(header: string | undefined, expected: Buffer): boolean {

@@ -11,7 +11,12 @@
  * a ceiling resource `*\/scale` covers the `scale` subresource of every resource.
  */
 
-import { DEFAULT_POD_SECURITY, NETWORK_MODES, type NetworkMode, type PodSecurityLevel } from '../domain/logical-cloud.js';
+import {
+  DEFAULT_POD_SECURITY,
+  NETWORK_MODES,
+  type NetworkMode,
+  type PodSecurityLevel,
+} from '../domain/logical-cloud.js';
 
 export interface PolicyRule {
   apiGroups: string[];
@@ -90,7 +95,10 @@ export const defaultProjectPolicy = (): ProjectPolicy => ({
 });
 
 /** A stored policy from before a field existed: the field's default. */
-export function withPolicyDefaults(policy: Partial<ProjectPolicy> & Omit<ProjectPolicy, 'allowedLabelPrefixes' | 'podSecurity' | 'network' | 'mesh' | 'namespacePrefix'>): ProjectPolicy {
+export function withPolicyDefaults(
+  policy: Partial<ProjectPolicy> &
+    Omit<ProjectPolicy, 'allowedLabelPrefixes' | 'podSecurity' | 'network' | 'mesh' | 'namespacePrefix'>,
+): ProjectPolicy {
   const defaults = defaultProjectPolicy();
   return {
     ...policy,
@@ -129,14 +137,16 @@ export function uncoveredGrant(ceiling: PolicyRule[], rule: PolicyRule): Uncover
     for (const resource of rule.resources) {
       const resourceRules = groupRules.filter((c) => resourceCovered(c.resources, resource));
       for (const verb of rule.verbs) {
-        if (!resourceRules.some((c) => c.verbs.includes(ALL) || c.verbs.includes(verb))) return { apiGroup, resource, verb };
+        if (!resourceRules.some((c) => c.verbs.includes(ALL) || c.verbs.includes(verb)))
+          return { apiGroup, resource, verb };
       }
     }
   }
   return undefined;
 }
 
-export const describeGrant = (g: UncoveredGrant): string => `verb "${g.verb}" on resource "${g.resource}" of API group "${g.apiGroup}"`;
+export const describeGrant = (g: UncoveredGrant): string =>
+  `verb "${g.verb}" on resource "${g.resource}" of API group "${g.apiGroup}"`;
 
 export interface PolicyCluster {
   provider: string;
@@ -169,6 +179,9 @@ export function permissionRefusal(policy: ProjectPolicy, permission: RequestedPe
   const uncovered = uncoveredGrant(ceiling, permission);
   if (!uncovered) return undefined;
   const which = clusterWide ? 'cluster-wide ceiling' : 'namespaced ceiling';
-  const hint = uncovered.verb === ALL || uncovered.resource === ALL || uncovered.apiGroup === ALL ? ' (list the verbs, resources and groups instead of "*")' : '';
+  const hint =
+    uncovered.verb === ALL || uncovered.resource === ALL || uncovered.apiGroup === ALL
+      ? ' (list the verbs, resources and groups instead of "*")'
+      : '';
   return `permission ${permission.name} asks for ${describeGrant(uncovered)}, which the project's ${which} does not cover${hint}`;
 }

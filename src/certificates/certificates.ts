@@ -22,23 +22,17 @@ import {
   id_kp_clientAuth,
 } from '@peculiar/asn1-x509';
 import { CertificateError, pemBlocks, toPem } from './pem.js';
+import { OID, derOf, nameAttributes, nameOf } from './x509.js';
+import { buildCertificate, extension, subjectPublicKeyInfoOf } from './x509-certificate-builder.js';
 import {
-  OID,
-  buildCertificate,
-  derOf,
-  extension,
   holdsKey,
   issuedBy,
-  nameAttributes,
-  nameOf,
   parseCertificate,
-  parseCsr,
-  signerFor,
   subjectKeyIdentifier,
-  subjectPublicKeyInfoOf,
-  verifySignature,
   type ParsedCertificate,
-} from './x509.js';
+} from './x509-certificate-reader.js';
+import { parseCsr } from './x509-csr.js';
+import { signerFor, verifySignature } from './x509-signatures.js';
 
 export { CertificateError } from './pem.js';
 
@@ -48,7 +42,8 @@ const CSR = ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'];
 
 /** A new RSA private key as PKCS#1 PEM ("RSA PRIVATE KEY"). */
 export async function generatePrivateKey(bits: 2048 | 3072 | 4096 = 2048): Promise<string> {
-  if (![2048, 3072, 4096].includes(bits)) throw new CertificateError(`RSA key size must be 2048, 3072 or 4096 bits, not ${String(bits)}`);
+  if (![2048, 3072, 4096].includes(bits))
+    throw new CertificateError(`RSA key size must be 2048, 3072 or 4096 bits, not ${String(bits)}`);
   const { privateKey } = await generateKeyPairAsync('rsa', {
     modulusLength: bits,
     publicExponent: 0x10001,
@@ -69,24 +64,44 @@ function readPrivateKey(pem: string, what: string): KeyObject {
   }
 }
 
-const readCertificates = (pem: string, what: string): ParsedCertificate[] => pemBlocks(pem, CERTIFICATE, what).map((der) => parseCertificate(der, what));
+const readCertificates = (pem: string, what: string): ParsedCertificate[] =>
+  pemBlocks(pem, CERTIFICATE, what).map((der) => parseCertificate(der, what));
 
 /** A PKCS#10 request (PEM) for an RSA key (PKCS#1 or PKCS#8 PEM), subject CN then each O, signed SHA-256, no attributes. */
-export function createCsr(opts: { privateKeyPem: string; commonName: string; organization?: string | readonly string[] }): string {
-  if (typeof opts.commonName !== 'string' || opts.commonName.trim() === '') throw new CertificateError('CSR common name must not be empty');
-  const organizations = opts.organization === undefined ? [] : typeof opts.organization === 'string' ? [opts.organization] : [...opts.organization];
-  if (organizations.some((o) => typeof o !== 'string' || o.trim() === '')) throw new CertificateError('CSR organization must not be empty');
+export function createCsr(opts: {
+  privateKeyPem: string;
+  commonName: string;
+  organization?: string | readonly string[];
+}): string {
+  if (typeof opts.commonName !== 'string' || opts.commonName.trim() === '')
+    throw new CertificateError('CSR common name must not be empty');
+  const organizations =
+    opts.organization === undefined
+      ? []
+      : typeof opts.organization === 'string'
+        ? [opts.organization]
+        : [...opts.organization];
+  if (organizations.some((o) => typeof o !== 'string' || o.trim() === ''))
+    throw new CertificateError('CSR organization must not be empty');
   const key = readPrivateKey(opts.privateKeyPem, 'CSR private key');
-  if (key.asymmetricKeyType !== 'rsa') throw new CertificateError(`CSR private key: must be RSA, not ${key.asymmetricKeyType ?? 'unknown'}`);
+  if (key.asymmetricKeyType !== 'rsa')
+    throw new CertificateError(`CSR private key: must be RSA, not ${key.asymmetricKeyType ?? 'unknown'}`);
   const signer = signerFor(key);
   const certificationRequestInfo = new CertificationRequestInfo({
     version: 0,
-    subject: nameOf([{ oid: OID.commonName, value: opts.commonName }, ...organizations.map((value) => ({ oid: OID.organization, value }))]),
+    subject: nameOf([
+      { oid: OID.commonName, value: opts.commonName },
+      ...organizations.map((value) => ({ oid: OID.organization, value })),
+    ]),
     subjectPKInfo: subjectPublicKeyInfoOf(key),
     attributes: new Attributes(),
   });
   const signature = signer.sign(derOf(certificationRequestInfo));
-  const request = new CertificationRequest({ certificationRequestInfo, signatureAlgorithm: signer.algorithm, signature: Uint8Array.from(signature).buffer });
+  const request = new CertificationRequest({
+    certificationRequestInfo,
+    signatureAlgorithm: signer.algorithm,
+    signature: Uint8Array.from(signature).buffer,
+  });
   return toPem('CERTIFICATE REQUEST', derOf(request));
 }
 
@@ -96,7 +111,13 @@ export function createCsr(opts: { privateKeyPem: string; commonName: string; org
  * matching the key is used. Only the request's subject and public key are taken; requested
  * extensions are ignored.
  */
-export function signCsrLocally(opts: { csrPem: string; caCertPem: string; caKeyPem: string; validitySeconds: number; usages: 'client' }): string {
+export function signCsrLocally(opts: {
+  csrPem: string;
+  caCertPem: string;
+  caKeyPem: string;
+  validitySeconds: number;
+  usages: 'client';
+}): string {
   if (opts.usages !== 'client') throw new CertificateError(`unsupported certificate usages: ${String(opts.usages)}`);
   if (!Number.isSafeInteger(opts.validitySeconds) || opts.validitySeconds < 1) {
     throw new CertificateError('validitySeconds must be a positive whole number of seconds');
@@ -127,14 +148,22 @@ export function signCsrLocally(opts: { csrPem: string; caCertPem: string; caKeyP
   signerFor(caKey); // an unsupported CA key type is refused before anything is built
 
   // digitalSignature, plus keyEncipherment where the key can do it (RSA).
-  const usage = KeyUsageFlags.digitalSignature | (subjectKey.asymmetricKeyType === 'rsa' ? KeyUsageFlags.keyEncipherment : 0);
+  const usage =
+    KeyUsageFlags.digitalSignature | (subjectKey.asymmetricKeyType === 'rsa' ? KeyUsageFlags.keyEncipherment : 0);
   const extensions = [
     extension(id_ce_basicConstraints, true, new BasicConstraints()),
     extension(id_ce_keyUsage, true, new KeyUsage(usage)),
     extension(id_ce_extKeyUsage, false, new ExtendedKeyUsage([id_kp_clientAuth])),
   ];
   const caKeyId = subjectKeyIdentifier(ca);
-  if (caKeyId) extensions.push(extension(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(caKeyId) })));
+  if (caKeyId)
+    extensions.push(
+      extension(
+        id_ce_authorityKeyIdentifier,
+        false,
+        new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(caKeyId) }),
+      ),
+    );
   const now = Math.floor(Date.now() / 1000) * 1000;
   const der = buildCertificate({
     issuer: ca.asn.tbsCertificate.subject,
@@ -163,7 +192,9 @@ export function describeCertificate(pem: string): CertificateDescription {
   const subject = nameAttributes(certificate.asn.tbsCertificate.subject);
   const commonName = subject.find((a) => a.oid === OID.commonName)?.value;
   const organization = subject.filter((a) => a.oid === OID.organization).map((a) => a.value);
-  const issuerCommonName = nameAttributes(certificate.asn.tbsCertificate.issuer).find((a) => a.oid === OID.commonName)?.value;
+  const issuerCommonName = nameAttributes(certificate.asn.tbsCertificate.issuer).find(
+    (a) => a.oid === OID.commonName,
+  )?.value;
   return {
     subject: {
       ...(commonName !== undefined && { commonName }),

@@ -63,10 +63,12 @@ export class CaController {
     let intermediate: DeliveredIntermediate;
     try {
       intermediate = await this.ca.ensureIntermediate(target);
-      const message = `${intermediate.reused ? 'valid intermediate reused' : 'intermediate issued'}: serial ${intermediate.serialNumber}, valid until ${intermediate.notAfter.toISOString()}`;
+      const message =
+        `${intermediate.reused ? 'valid intermediate reused' : 'intermediate issued'}: serial ${intermediate.serialNumber}, ` +
+        `valid until ${intermediate.notAfter.toISOString()}`;
       ctx.record({ category: 'ca', kind: 'IntermediateCA', name: target.reference, status: 'Created', message });
     } catch (error) {
-      ctx.record({ category: 'ca', kind: 'IntermediateCA', name: target.reference, status: 'Failed', message: messageOf(error) });
+      ctx.recordFailure({ category: 'ca', kind: 'IntermediateCA', name: target.reference }, error);
       return;
     }
     if (!(await this.applyNamespace(ctx))) return;
@@ -87,7 +89,7 @@ export class CaController {
       await ctx.connection.apply(secret);
       ctx.record({ category: 'ca', kind: 'Secret', name: `${namespace}/${CACERTS_SECRET}`, status: 'Created' });
     } catch (error) {
-      ctx.record({ category: 'ca', kind: 'Secret', name: `${namespace}/${CACERTS_SECRET}`, status: 'Failed', message: messageOf(error) });
+      ctx.recordFailure({ category: 'ca', kind: 'Secret', name: `${namespace}/${CACERTS_SECRET}` }, error);
     }
   }
 
@@ -102,7 +104,11 @@ export class CaController {
         ctx.record({ category: 'ca', kind: 'Namespace', name, status: 'Failed', message });
         return false;
       }
-      await ctx.connection.apply<Namespace>({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: ctx.labels } });
+      await ctx.connection.apply<Namespace>({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name, labels: ctx.labels },
+      });
       ctx.record({ category: 'ca', kind: 'Namespace', name, status: 'Created' });
       return true;
     } catch (error) {
@@ -120,29 +126,38 @@ export class CaController {
       await ctx.connection.delete(secretRef);
       ctx.record({ category: 'ca', kind: 'Secret', name: `${name}/${CACERTS_SECRET}`, status: 'Deleted' });
     } catch (error) {
-      ctx.record({ category: 'ca', kind: 'Secret', name: `${name}/${CACERTS_SECRET}`, status: 'DeleteFailed', message: messageOf(error) });
+      ctx.recordFailure({ category: 'ca', kind: 'Secret', name: `${name}/${CACERTS_SECRET}` }, error, 'DeleteFailed');
     }
     const namespaceRef = { apiVersion: 'v1', kind: 'Namespace', name };
     try {
       const existing = await ctx.connection.read<Namespace>(namespaceRef);
       if (existing && existing.metadata?.labels?.[LABEL_LOGICAL_CLOUD_ID] !== ctx.identity.logicalCloudId) {
-        ctx.warnings.push({ permission: '*', resource: 'namespaces', group: '', message: `namespace ${name} is not managed by this logical cloud; left in place` });
+        ctx.warnings.push({
+          permission: '*',
+          resource: 'namespaces',
+          group: '',
+          message: `namespace ${name} is not managed by this logical cloud; left in place`,
+        });
       } else if (existing) {
         await ctx.connection.deleteAndWait(namespaceRef, this.deleteTimeoutMs);
       }
       ctx.record({ category: 'ca', kind: 'Namespace', name, status: 'Deleted' });
     } catch (error) {
       // A cluster that refused or never got the request still has whatever it had.
-      const message = certainlyNotDone(error) ? messageOf(error) : `${messageOf(error)} (the namespace may still be there)`;
+      const message = certainlyNotDone(error)
+        ? messageOf(error)
+        : `${messageOf(error)} (the namespace may still be there)`;
       ctx.record({ category: 'ca', kind: 'Namespace', name, status: 'DeleteFailed', message });
     }
     // The stored intermediate is forgotten only once nothing of it (or of the control plane) is left on the cluster.
-    const leftBehind = ctx.resources.some((r) => (r.category === 'ca' || r.category === 'mesh') && r.status === 'DeleteFailed');
+    const leftBehind = ctx.resources.some(
+      (r) => (r.category === 'ca' || r.category === 'mesh') && r.status === 'DeleteFailed',
+    );
     if (leftBehind) return;
     try {
       await this.ca.forget(target.logicalCloudId, target);
     } catch (error) {
-      ctx.record({ category: 'ca', kind: 'IntermediateCA', name: target.reference, status: 'DeleteFailed', message: messageOf(error) });
+      ctx.recordFailure({ category: 'ca', kind: 'IntermediateCA', name: target.reference }, error, 'DeleteFailed');
     }
   }
 }

@@ -3,14 +3,20 @@
  * reports: every object it touches gets a status line (category, kind, name, status, message).
  */
 import type { ClusterRecord, ClusterSecrets } from '../domain/cluster.js';
-import type { ClusterQuotaRecord, ClusterReferenceRecord, LogicalCloudRecord, PermissionRecord } from '../domain/logical-cloud.js';
+import type {
+  ClusterQuotaRecord,
+  ClusterReferenceRecord,
+  LogicalCloudRecord,
+  PermissionRecord,
+} from '../domain/logical-cloud.js';
 import type { TenantIdentity } from '../domain/tenant-identity.js';
 import { NotFound } from '../kubernetes/cluster-errors.js';
 import type { ClusterGateway, KubeObject } from '../kubernetes/cluster-gateway.js';
 import type { RuleWarning } from '../kubernetes/discovery.js';
 import { managedLabels, managedSelector, type LogicalCloudIdentity } from './object-names.js';
 
-export type ResourceCategory = 'namespace' | 'user-certificate' | 'role' | 'role-binding' | 'quota' | 'isolation' | 'ca' | 'mesh';
+export type ResourceCategory =
+  'namespace' | 'user-certificate' | 'role' | 'role-binding' | 'quota' | 'isolation' | 'ca' | 'mesh';
 
 /**
  * Created: applied. Pending: declared, not ready yet (an Istio control plane). Ready: declared
@@ -52,7 +58,11 @@ export class ClusterContext {
   ) {}
 
   get identity(): LogicalCloudIdentity {
-    return { project: this.work.project, logicalCloud: this.work.logicalCloud.name, logicalCloudId: this.work.logicalCloud.id };
+    return {
+      project: this.work.project,
+      logicalCloud: this.work.logicalCloud.name,
+      logicalCloudId: this.work.logicalCloud.id,
+    };
   }
 
   get namespace(): string {
@@ -69,6 +79,15 @@ export class ClusterContext {
 
   record(status: ResourceStatus): void {
     this.resources.push(status);
+  }
+
+  /** Records that working an object failed (or its deletion did), with the error's message. */
+  recordFailure(
+    object: Pick<ResourceStatus, 'category' | 'kind' | 'name'>,
+    error: unknown,
+    status: 'Failed' | 'DeleteFailed' = 'Failed',
+  ): void {
+    this.resources.push({ ...object, status, message: messageOf(error) });
   }
 
   failed(): boolean {
@@ -90,7 +109,11 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
  * carry this logical cloud's labels but are no longer desired. Each object's failure is
  * recorded and does not stop the others.
  */
-export async function reconcileObjects(ctx: ClusterContext, kinds: ManagedKind[], desired: KubeObject[]): Promise<void> {
+export async function reconcileObjects(
+  ctx: ClusterContext,
+  kinds: ManagedKind[],
+  desired: KubeObject[],
+): Promise<void> {
   const kindOf = (o: { kind?: string }) => kinds.find((k) => k.kind === o.kind)!;
   for (const object of desired) {
     const kind = kindOf(object);
@@ -98,7 +121,13 @@ export async function reconcileObjects(ctx: ClusterContext, kinds: ManagedKind[]
       await ctx.connection.apply(object);
       ctx.record({ category: kind.category, kind: kind.kind, name: object.metadata!.name!, status: 'Created' });
     } catch (error) {
-      ctx.record({ category: kind.category, kind: kind.kind, name: object.metadata!.name!, status: 'Failed', message: messageOf(error) });
+      ctx.record({
+        category: kind.category,
+        kind: kind.kind,
+        name: object.metadata!.name!,
+        status: 'Failed',
+        message: messageOf(error),
+      });
     }
   }
   const wanted = new Set(desired.map((o) => `${o.kind}/${o.metadata?.name}`));
@@ -119,7 +148,13 @@ export async function pruneObjects(
         labelSelector: ctx.selector,
       });
     } catch (error) {
-      ctx.record({ category: kind.category, kind: kind.kind, name: '*', status: 'DeleteFailed', message: messageOf(error) });
+      ctx.record({
+        category: kind.category,
+        kind: kind.kind,
+        name: '*',
+        status: 'DeleteFailed',
+        message: messageOf(error),
+      });
       continue;
     }
     for (const object of existing) {
@@ -127,10 +162,21 @@ export async function pruneObjects(
       if (!select(object)) continue;
       const name = object.metadata!.name!;
       try {
-        await ctx.connection.delete({ apiVersion: kind.apiVersion, kind: kind.kind, name, ...(kind.namespaced ? { namespace: ctx.namespace } : {}) });
+        await ctx.connection.delete({
+          apiVersion: kind.apiVersion,
+          kind: kind.kind,
+          name,
+          ...(kind.namespaced ? { namespace: ctx.namespace } : {}),
+        });
         ctx.record({ category: kind.category, kind: kind.kind, name, status: 'Deleted' });
       } catch (error) {
-        ctx.record({ category: kind.category, kind: kind.kind, name, status: 'DeleteFailed', message: messageOf(error) });
+        ctx.record({
+          category: kind.category,
+          kind: kind.kind,
+          name,
+          status: 'DeleteFailed',
+          message: messageOf(error),
+        });
       }
     }
   }

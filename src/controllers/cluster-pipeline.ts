@@ -30,7 +30,13 @@ async function removeMesh(controllers: Controllers, ctx: ClusterContext): Promis
   try {
     if (!(await controllers.ca.holds(ctx))) return;
   } catch (error) {
-    ctx.record({ category: 'ca', kind: 'IntermediateCA', name: ctx.work.reference.name, status: 'DeleteFailed', message: messageOf(error) });
+    ctx.record({
+      category: 'ca',
+      kind: 'IntermediateCA',
+      name: ctx.work.reference.name,
+      status: 'DeleteFailed',
+      message: messageOf(error),
+    });
     return;
   }
   await controllers.mesh.remove(ctx);

@@ -9,7 +9,13 @@
 import { networkModeOf, podSecurityOf, type LogicalCloudData, type NetworkMode } from '../domain/logical-cloud.js';
 import { effectiveContainerDefaults } from '../validation/container-defaults.js';
 import { pairsToMap } from '../db/named-record-store.js';
-import { messageOf, pruneObjects, type ClusterContext, type ManagedKind, type ResourceStatus } from './cluster-context.js';
+import {
+  messageOf,
+  pruneObjects,
+  type ClusterContext,
+  type ManagedKind,
+  type ResourceStatus,
+} from './cluster-context.js';
 import { controlPlaneNamespace, LABEL_LOGICAL_CLOUD_ID } from './object-names.js';
 import type { BuiltObject } from './objects.js';
 import { dcmUserOn, ensureTenantGuard } from './tenant-guard.js';
@@ -69,7 +75,9 @@ export function namespaceIsolationLabels(data: Pick<LogicalCloudData, 'isolation
   };
 }
 
-const byName = (namespace: string) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } } });
+const byName = (namespace: string) => ({
+  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
+});
 const tcp = (...ports: number[]) => ports.map((port) => ({ protocol: 'TCP', port }));
 
 /** The NetworkPolicy of a mode (none for AllowAll); `controlPlane`: the namespace of the logical cloud's istiod, when it has a mesh. */
@@ -132,7 +140,9 @@ export class IsolationController {
     const policyMeta = { name: NETWORK_POLICY_NAME, namespace: ctx.namespace, labels: ctx.labels };
     const lines = await Promise.all([
       applied(ctx, limitRange),
-      spec ? applied(ctx, { apiVersion: NETWORKING, kind: 'NetworkPolicy', metadata: policyMeta, spec }) : removed(ctx, NETWORK_POLICY_NAME),
+      spec
+        ? applied(ctx, { apiVersion: NETWORKING, kind: 'NetworkPolicy', metadata: policyMeta, spec })
+        : removed(ctx, NETWORK_POLICY_NAME),
       ensureTenantGuard(ctx, () => this.userOn(ctx)),
     ]);
     for (const line of lines) if (line) ctx.record(line);

@@ -2,7 +2,7 @@
 import { pairsToMap } from '../db/named-record-store.js';
 import { meshEnabled } from '../domain/logical-cloud.js';
 import { certainlyNotDone } from '../kubernetes/cluster-errors.js';
-import { messageOf, type ClusterContext } from './cluster-context.js';
+import type { ClusterContext } from './cluster-context.js';
 import { CACERTS_SECRET, ISTIO_REVISION_LABEL, LABEL_LOGICAL_CLOUD_ID, meshRevision } from './object-names.js';
 import { namespaceIsolationLabels } from './isolation.controller.js';
 import type { Namespace } from './objects.js';
@@ -43,8 +43,18 @@ export class NamespaceController {
         ctx.record({ category: 'namespace', kind: 'Namespace', name: ctx.namespace, status: 'Failed', message });
         return 'failed';
       }
-      if (existing && (await ctx.connection.read({ apiVersion: 'v1', kind: 'Secret', name: CACERTS_SECRET, namespace: ctx.namespace }))) {
-        const message = `namespace ${ctx.namespace} holds a ${CACERTS_SECRET} Secret (an Istio CA key): the tenant's roles are not placed (and are removed) there; move the CA key out`;
+      if (
+        existing &&
+        (await ctx.connection.read({
+          apiVersion: 'v1',
+          kind: 'Secret',
+          name: CACERTS_SECRET,
+          namespace: ctx.namespace,
+        }))
+      ) {
+        const message =
+          `namespace ${ctx.namespace} holds a ${CACERTS_SECRET} Secret (an Istio CA key): the tenant's roles are ` +
+          `not placed (and are removed) there; move the CA key out`;
         ctx.record({ category: 'namespace', kind: 'Namespace', name: ctx.namespace, status: 'Failed', message });
         return 'holds-ca-key';
       }
@@ -53,7 +63,7 @@ export class NamespaceController {
       return 'ready';
     } catch (error) {
       ctx.nothingCreated = certainlyNotDone(error);
-      ctx.record({ category: 'namespace', kind: 'Namespace', name: ctx.namespace, status: 'Failed', message: messageOf(error) });
+      ctx.recordFailure({ category: 'namespace', kind: 'Namespace', name: ctx.namespace }, error);
       return 'failed';
     }
   }
@@ -72,7 +82,7 @@ export class NamespaceController {
       if (existing) await ctx.connection.deleteAndWait(ref, this.deleteTimeoutMs);
       ctx.record({ category: 'namespace', kind: 'Namespace', name: ctx.namespace, status: 'Deleted' });
     } catch (error) {
-      ctx.record({ category: 'namespace', kind: 'Namespace', name: ctx.namespace, status: 'DeleteFailed', message: messageOf(error) });
+      ctx.recordFailure({ category: 'namespace', kind: 'Namespace', name: ctx.namespace }, error, 'DeleteFailed');
     }
   }
 }

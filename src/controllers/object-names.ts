@@ -16,9 +16,14 @@ const shortHash = (s: string, length = 6) => createHash('sha256').update(s).dige
 
 /** A DNS-1123 label-ish slug of a DCM name (≤ max chars). */
 export function slug(name: string, max = 63): string {
-  let s = name.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '');
+  let s = name
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-|-$/g, '');
   // A name of no ASCII letter or digit at all (a user "ユーザー") is its hash alone, never "-<hash>".
-  if (s !== name || s.length > max) s = s ? `${s.slice(0, max - 7).replace(/-$/, '')}-${shortHash(name)}` : shortHash(name);
+  if (s !== name || s.length > max)
+    s = s ? `${s.slice(0, max - 7).replace(/-$/, '')}-${shortHash(name)}` : shortHash(name);
   return s || shortHash(name);
 }
 
@@ -66,16 +71,22 @@ export const ISTIO_REVISION_LABEL = 'istio.io/rev';
  * for what Istio derives from it (`istiod-<revision>`, `istio-<revision>`: ≤ 63).
  */
 export const meshRevision = (id: Pick<LogicalCloudIdentity, 'logicalCloudId'>): string =>
-  `dcm-${id.logicalCloudId.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 40)}`;
+  `dcm-${id.logicalCloudId
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '')
+    .slice(0, 40)}`;
 
 /** The namespace of a logical cloud's control plane on each cluster: istiod and its `cacerts` Secret (the `Istio` resource's spec.namespace). */
-export const controlPlaneNamespace = (id: Pick<LogicalCloudIdentity, 'logicalCloudId'>): string => `istio-${meshRevision(id)}`;
+export const controlPlaneNamespace = (id: Pick<LogicalCloudIdentity, 'logicalCloudId'>): string =>
+  `istio-${meshRevision(id)}`;
 
 /** The Deployment of istiod that Sail (Istio's chart) creates for the revision, in the control-plane namespace. */
-export const istiodDeploymentName = (id: Pick<LogicalCloudIdentity, 'logicalCloudId'>): string => `istiod-${meshRevision(id)}`;
+export const istiodDeploymentName = (id: Pick<LogicalCloudIdentity, 'logicalCloudId'>): string =>
+  `istiod-${meshRevision(id)}`;
 
 /** The SPIFFE trust domain of a logical cloud's mesh (meshConfig.trustDomain). */
-export const meshTrustDomain = (id: Pick<LogicalCloudIdentity, 'logicalCloudId'>): string => `${meshRevision(id)}.dcm.local`;
+export const meshTrustDomain = (id: Pick<LogicalCloudIdentity, 'logicalCloudId'>): string =>
+  `${meshRevision(id)}.dcm.local`;
 
 /** The service-account token audience a logical cloud's istiod accepts (and its sidecars' tokens carry): its trust domain. */
 export const meshTokenAudience = (id: Pick<LogicalCloudIdentity, 'logicalCloudId'>): string => meshTrustDomain(id);

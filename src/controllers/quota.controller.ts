@@ -4,7 +4,9 @@ import { pruneObjects, reconcileObjects, type ClusterContext, type ManagedKind }
 import { namespacedObjectName } from './object-names.js';
 import type { ResourceQuota } from './objects.js';
 
-export const QUOTA_KINDS: ManagedKind[] = [{ category: 'quota', apiVersion: 'v1', kind: 'ResourceQuota', namespaced: true }];
+export const QUOTA_KINDS: ManagedKind[] = [
+  { category: 'quota', apiVersion: 'v1', kind: 'ResourceQuota', namespaced: true },
+];
 
 export class QuotaController {
   async apply(ctx: ClusterContext): Promise<void> {

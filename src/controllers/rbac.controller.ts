@@ -29,8 +29,14 @@ export class RbacController {
     const desired: (Role | RoleBinding)[] = [];
     for (const permission of ctx.work.permissions) {
       const clusterWide = permission.data.namespace === '';
-      const rule = { apiGroups: permission.data.apiGroups, resources: permission.data.resources, verbs: permission.data.verbs };
-      const name = clusterWide ? clusterObjectName(ctx.identity, permission.name) : namespacedObjectName('permission', permission.name);
+      const rule = {
+        apiGroups: permission.data.apiGroups,
+        resources: permission.data.resources,
+        verbs: permission.data.verbs,
+      };
+      const name = clusterWide
+        ? clusterObjectName(ctx.identity, permission.name)
+        : namespacedObjectName('permission', permission.name);
       const metadata = {
         name,
         ...(clusterWide ? {} : { namespace: ctx.namespace }),
@@ -50,7 +56,11 @@ export class RbacController {
           kind: clusterWide ? 'ClusterRoleBinding' : 'RoleBinding',
           metadata,
           roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: clusterWide ? 'ClusterRole' : 'Role', name },
-          subjects: [subject.kind === 'Group' ? { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: subject.name } : { kind: 'ServiceAccount', name: subject.name, namespace: subject.namespace }],
+          subjects: [
+            subject.kind === 'Group'
+              ? { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: subject.name }
+              : { kind: 'ServiceAccount', name: subject.name, namespace: subject.namespace },
+          ],
         });
       }
     }
@@ -59,7 +69,12 @@ export class RbacController {
 
   async remove(ctx: ClusterContext): Promise<void> {
     // Bindings first: the user loses access before the roles go.
-    const [role, roleBinding, clusterRole, clusterRoleBinding] = RBAC_KINDS as [ManagedKind, ManagedKind, ManagedKind, ManagedKind];
+    const [role, roleBinding, clusterRole, clusterRoleBinding] = RBAC_KINDS as [
+      ManagedKind,
+      ManagedKind,
+      ManagedKind,
+      ManagedKind,
+    ];
     await pruneObjects(ctx, [roleBinding, clusterRoleBinding, role, clusterRole]);
   }
 
@@ -74,7 +89,12 @@ export class RbacController {
       if (omitted > 0) ctx.warnings.push(omittedWarnings(omitted));
       return served;
     } catch (error) {
-      ctx.warnings.push({ permission: '*', resource: '*', group: '*', message: `permissions not checked: discovery failed: ${messageOf(error)}` });
+      ctx.warnings.push({
+        permission: '*',
+        resource: '*',
+        group: '*',
+        message: `permissions not checked: discovery failed: ${messageOf(error)}`,
+      });
       return undefined;
     }
   }

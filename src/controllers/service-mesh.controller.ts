@@ -20,105 +20,34 @@
  * the resource's Ready condition, or the istiod Deployment of the revision being available:
  * `Ready`; past the wait the entry is `Pending`, saying the control plane is still not ready.
  */
-import type { ServiceMeshSettings } from '../domain/logical-cloud.js';
-import type { ClusterGateway, KubeObject, ServedResources } from '../kubernetes/cluster-gateway.js';
+import type { ClusterGateway, ServedResources } from '../kubernetes/cluster-gateway.js';
 import { meshTarget } from './certificate-authority.controller.js';
 import { messageOf, type ClusterContext, type ResourceStatus } from './cluster-context.js';
-import { controlPlaneNamespace, istiodDeploymentName, meshRevision, meshTokenAudience, meshTrustDomain, type LogicalCloudIdentity } from './object-names.js';
+import {
+  desiredIstio,
+  INSTALL_SAIL,
+  SAIL_GROUP,
+  ISTIO_API_VERSION,
+  ISTIO_KIND,
+  ISTIO_OPERATOR_API_VERSION,
+  ISTIO_OPERATOR_KIND,
+  ISTIO_VERSION_CLUSTER_LABEL,
+  type IstioResource,
+} from './istio-resource.js';
+import { controlPlaneNamespace, istiodDeploymentName, meshRevision } from './object-names.js';
 import type { Condition, Deployment } from './objects.js';
 import { watchUntil } from './watch-until.js';
-
-export const SAIL_GROUP = 'sailoperator.io';
-export const ISTIO_API_VERSION = `${SAIL_GROUP}/v1`;
-export const ISTIO_KIND = 'Istio';
-/** What earlier DCM versions declared; only ever deleted now. */
-export const ISTIO_OPERATOR_API_VERSION = 'install.istio.io/v1alpha1';
-export const ISTIO_OPERATOR_KIND = 'IstioOperator';
-/** A cluster label (in the DCM's cluster registry) that overrides DCM_MESH_ISTIO_VERSION for that cluster. */
-export const ISTIO_VERSION_CLUSTER_LABEL = 'dcm.onap.org/istio-version';
-
-export const INSTALL_SAIL = `install the Sail Operator (${ISTIO_API_VERSION} ${ISTIO_KIND})`;
-
-export interface ControlPlaneInput {
-  identity: LogicalCloudIdentity;
-  /** The logical cloud's namespace. */
-  namespace: string;
-  /** The cluster's name in the mesh. */
-  clusterName: string;
-  settings: ServiceMeshSettings | undefined;
-  labels: Record<string, string>;
-  /** Istio version for Sail (`spec.version`, e.g. v1.28.4). */
-  version: string;
-}
-
-export interface IstioResource extends KubeObject {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; labels?: Record<string, string> };
-  spec: {
-    version: string;
-    namespace: string;
-    updateStrategy: { type: 'InPlace' };
-    values: {
-      meshConfig: { trustDomain: string; discoverySelectors: { matchLabels: Record<string, string> }[] };
-      global: { istioNamespace: string; meshID: string; multiCluster: { clusterName: string }; network: string; sds: { token: { aud: string } } };
-      pilot: { env: Record<string, string> };
-    };
-  };
-  status?: { conditions?: Condition[]; state?: string };
-}
-
-/** The Sail Operator's Istio resource of a logical cloud's control plane on one cluster. */
-export function desiredIstio(input: ControlPlaneInput): IstioResource {
-  const revision = meshRevision(input.identity);
-  const controlPlane = controlPlaneNamespace(input.identity);
-  const byName = (namespace: string) => ({ matchLabels: { 'kubernetes.io/metadata.name': namespace } });
-  return {
-    apiVersion: ISTIO_API_VERSION,
-    kind: ISTIO_KIND,
-    // Cluster-scoped; with InPlace the revision is the name (istiod-<revision>, istio.io/rev=<revision>).
-    metadata: { name: revision, labels: input.labels },
-    spec: {
-      version: input.version,
-      namespace: controlPlane,
-      updateStrategy: { type: 'InPlace' },
-      values: {
-        meshConfig: {
-          trustDomain: meshTrustDomain(input.identity),
-          // Only the logical cloud's namespace (and istiod's own) exist for this control plane.
-          discoverySelectors: [byName(input.namespace), byName(controlPlane)],
-        },
-        global: {
-          // Sail requires it to equal spec.namespace.
-          istioNamespace: controlPlane,
-          meshID: revision,
-          multiCluster: { clusterName: input.clusterName },
-          network: input.settings?.network ?? input.clusterName,
-          // The audience of the tokens injected workloads present to their istiod: this logical cloud's own.
-          sds: { token: { aud: meshTokenAudience(input.identity) } },
-        },
-        pilot: {
-          env: {
-            // Scope configuration resources (not only endpoints) by the discovery selectors.
-            ENABLE_ENHANCED_RESOURCE_SCOPING: 'true',
-            // istiod's CA signs for any namespace whose token it accepts (discovery selectors do not
-            // limit it): accepting only this logical cloud's audience keeps the tokens other logical
-            // clouds' workloads carry (and the default istio-ca) out. See docs/security-model.md.
-            TOKEN_AUDIENCES: meshTokenAudience(input.identity),
-          },
-        },
-      },
-    },
-  };
-}
-
 /** The Ready condition of an Istio resource, if it has one. */
-const readyCondition = (istio: IstioResource | undefined): Condition | undefined => istio?.status?.conditions?.find((c) => c.type === 'Ready');
+const readyCondition = (istio: IstioResource | undefined): Condition | undefined =>
+  istio?.status?.conditions?.find((c) => c.type === 'Ready');
 export const istioReady = (istio: IstioResource | undefined): boolean => readyCondition(istio)?.status === 'True';
 
 function notReadyDetail(istio: IstioResource | undefined): string {
   const ready = readyCondition(istio);
-  if (!ready) return istio?.status?.state ? `state ${istio.status.state}, no Ready condition yet` : 'no status yet: is the Sail Operator running?';
+  if (!ready)
+    return istio?.status?.state
+      ? `state ${istio.status.state}, no Ready condition yet`
+      : 'no status yet: is the Sail Operator running?';
   return `Ready=${ready.status}${ready.reason ? ` (${ready.reason}${ready.message ? `: ${ready.message}` : ''})` : ''}`;
 }
 
@@ -144,10 +73,14 @@ export class ServiceMeshController {
 
   async apply(ctx: ClusterContext): Promise<void> {
     const revision = meshRevision(ctx.identity);
-    const entry = (status: ResourceStatus['status'], message: string) => ctx.record({ category: 'mesh', kind: ISTIO_KIND, name: revision, status, message });
+    const entry = (status: ResourceStatus['status'], message: string) =>
+      ctx.record({ category: 'mesh', kind: ISTIO_KIND, name: revision, status, message });
     const caFailed = ctx.resources.some((r) => r.category === 'ca' && r.status === 'Failed');
     if (caFailed) {
-      entry('Failed', "not applied: the cluster's CA (cacerts) could not be delivered, and istiod must not start with a CA of its own");
+      entry(
+        'Failed',
+        "not applied: the cluster's CA (cacerts) could not be delivered, and istiod must not start with a CA of its own",
+      );
       return;
     }
     let served: ServedResources;
@@ -162,7 +95,8 @@ export class ServiceMeshController {
       entry(
         'Failed',
         legacy
-          ? `the cluster serves only ${ISTIO_OPERATOR_API_VERSION} ${ISTIO_OPERATOR_KIND}, which no current Istio acts on (its operator was removed in Istio 1.24): ${INSTALL_SAIL}`
+          ? `the cluster serves only ${ISTIO_OPERATOR_API_VERSION} ${ISTIO_OPERATOR_KIND}, which no current Istio ` +
+              `acts on (its operator was removed in Istio 1.24): ${INSTALL_SAIL}`
           : `the cluster does not serve ${ISTIO_API_VERSION} ${ISTIO_KIND}: ${INSTALL_SAIL}`,
       );
       return;
@@ -187,11 +121,19 @@ export class ServiceMeshController {
     const declared = `revision ${revision}, Istio ${version}, namespace ${desired.spec.namespace}`;
     const ready = await this.waitUntilReady(ctx, applied);
     if (ready.ready) entry('Ready', `${declared}: ${ready.how}`);
-    else entry('Pending', `${declared}: declared, but the control plane is still not ready after ${this.options.readyTimeoutMs} ms (${ready.detail}); a re-apply picks readiness up`);
+    else
+      entry(
+        'Pending',
+        `${declared}: declared, but the control plane is still not ready after ${this.options.readyTimeoutMs} ms ` +
+          `(${ready.detail}); a re-apply picks readiness up`,
+      );
   }
 
   /** Ready at once, or once the Istio resource says so within readyTimeoutMs (watched); the istiod Deployment counts too. */
-  private async waitUntilReady(ctx: ClusterContext, applied: IstioResource): Promise<{ ready: true; how: string } | { ready: false; detail: string }> {
+  private async waitUntilReady(
+    ctx: ClusterContext,
+    applied: IstioResource,
+  ): Promise<{ ready: true; how: string } | { ready: false; detail: string }> {
     const revision = meshRevision(ctx.identity);
     const byResource = { ready: true as const, how: 'the Istio resource is Ready' };
     const byDeployment = { ready: true as const, how: `Deployment ${istiodDeploymentName(ctx.identity)} is available` };
@@ -239,16 +181,33 @@ export class ServiceMeshController {
       await ctx.connection.delete({ apiVersion: ISTIO_API_VERSION, kind: ISTIO_KIND, name: revision });
       ctx.record({ category: 'mesh', kind: ISTIO_KIND, name: revision, status: 'Deleted' });
     } catch (error) {
-      ctx.record({ category: 'mesh', kind: ISTIO_KIND, name: revision, status: 'DeleteFailed', message: messageOf(error) });
+      ctx.record({
+        category: 'mesh',
+        kind: ISTIO_KIND,
+        name: revision,
+        status: 'DeleteFailed',
+        message: messageOf(error),
+      });
     }
     // An IstioOperator an earlier DCM version declared; reported only when there was one (or it could not be deleted).
     const namespace = controlPlaneNamespace(ctx.identity);
     const name = `${namespace}/${revision}`;
     try {
-      const existed = await ctx.connection.delete({ apiVersion: ISTIO_OPERATOR_API_VERSION, kind: ISTIO_OPERATOR_KIND, name: revision, namespace });
+      const existed = await ctx.connection.delete({
+        apiVersion: ISTIO_OPERATOR_API_VERSION,
+        kind: ISTIO_OPERATOR_KIND,
+        name: revision,
+        namespace,
+      });
       if (existed) ctx.record({ category: 'mesh', kind: ISTIO_OPERATOR_KIND, name, status: 'Deleted' });
     } catch (error) {
-      ctx.record({ category: 'mesh', kind: ISTIO_OPERATOR_KIND, name, status: 'DeleteFailed', message: messageOf(error) });
+      ctx.record({
+        category: 'mesh',
+        kind: ISTIO_OPERATOR_KIND,
+        name,
+        status: 'DeleteFailed',
+        message: messageOf(error),
+      });
     }
   }
 }

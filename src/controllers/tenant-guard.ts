@@ -35,7 +35,8 @@ export const GUARDED_RESOURCES = {
 const cel = (s: string) => JSON.stringify(s);
 
 const managedIn = (object: string) =>
-  `${object} != null && has(${object}.metadata.labels) && ${cel(MANAGED_BY)} in ${object}.metadata.labels && ${object}.metadata.labels[${cel(MANAGED_BY)}] == ${cel(MANAGED_BY_VALUE)}`;
+  `${object} != null && has(${object}.metadata.labels) && ${cel(MANAGED_BY)} in ${object}.metadata.labels && ${object}.metadata.labels[${cel(MANAGED_BY)}] ` +
+  `== ${cel(MANAGED_BY_VALUE)}`;
 
 export function guardPolicy(exemptUsers: string[]): BuiltObject {
   const variables = [
@@ -44,19 +45,28 @@ export function guardPolicy(exemptUsers: string[]): BuiltObject {
     // The namespace controller empties a namespace being deleted; a Namespace being deleted is finalized by it.
     {
       name: 'cleanup',
-      expression: `(request.operation == "DELETE" && namespaceObject != null && has(namespaceObject.metadata.deletionTimestamp)) || (oldObject != null && has(oldObject.metadata.deletionTimestamp))`,
+      expression:
+        `(request.operation == "DELETE" && namespaceObject != null && has(namespaceObject.metadata.deletionTimestamp)) ` +
+        `|| (oldObject != null && has(oldObject.metadata.deletionTimestamp))`,
     },
     {
       name: 'denyAll',
-      expression: `namespaceObject != null && has(namespaceObject.metadata.labels) && ${cel(NETWORK_MODE_LABEL)} in namespaceObject.metadata.labels && namespaceObject.metadata.labels[${cel(NETWORK_MODE_LABEL)}] == "DenyAll"`,
+      expression:
+        `namespaceObject != null && has(namespaceObject.metadata.labels) && ${cel(NETWORK_MODE_LABEL)} in namespaceObject.metadata.labels ` +
+        `&& namespaceObject.metadata.labels[${cel(NETWORK_MODE_LABEL)}] == "DenyAll"`,
     },
   ];
   const egressInside =
-    'object == null || !has(object.spec.egress) || object.spec.egress.all(e, has(e.to) && size(e.to) > 0 && e.to.all(p, has(p.podSelector) && !has(p.namespaceSelector) && !has(p.ipBlock)))';
+    'object == null || !has(object.spec.egress) || object.spec.egress.all(e, has(e.to) && size(e.to) > 0 && e.to.all(p, ' +
+    'has(p.podSelector) && !has(p.namespaceSelector) && !has(p.ipBlock)))';
   return {
     apiVersion: ADMISSION,
     kind: 'ValidatingAdmissionPolicy',
-    metadata: { name: GUARD_NAME, labels: { [MANAGED_BY]: MANAGED_BY_VALUE }, annotations: { [EXEMPT_ANNOTATION]: JSON.stringify(exemptUsers) } },
+    metadata: {
+      name: GUARD_NAME,
+      labels: { [MANAGED_BY]: MANAGED_BY_VALUE },
+      annotations: { [EXEMPT_ANNOTATION]: JSON.stringify(exemptUsers) },
+    },
     spec: {
       failurePolicy: 'Fail',
       matchConstraints: {
@@ -71,12 +81,18 @@ export function guardPolicy(exemptUsers: string[]): BuiltObject {
       validations: [
         {
           expression: 'variables.dcm || !variables.managed || variables.cleanup',
-          message: `${GUARD_NAME}: this object is managed by the DCM (label ${MANAGED_BY}=${MANAGED_BY_VALUE}); only the DCM may create, change or delete it. Change the logical cloud through the DCM's API.`,
+          message:
+            `${GUARD_NAME}: this object is managed by the DCM (label ${MANAGED_BY}=${MANAGED_BY_VALUE}); only the ` +
+            `DCM may create, change or delete it. Change the logical cloud through the DCM's API.`,
           reason: 'Forbidden',
         },
         {
-          expression: `variables.dcm || request.resource.resource != "networkpolicies" || request.operation == "DELETE" || !variables.denyAll || (${egressInside})`,
-          message: `${GUARD_NAME}: this namespace's network isolation is DenyAll: a NetworkPolicy here may allow egress only to pods of the same namespace (podSelector, no namespaceSelector or ipBlock).`,
+          expression:
+            `variables.dcm || request.resource.resource != "networkpolicies" || request.operation == "DELETE" || ` +
+            `!variables.denyAll || (${egressInside})`,
+          message:
+            `${GUARD_NAME}: this namespace's network isolation is DenyAll: a NetworkPolicy here may allow egress ` +
+            `only to pods of the same namespace (podSelector, no namespaceSelector or ipBlock).`,
           reason: 'Forbidden',
         },
       ],
@@ -96,7 +112,8 @@ export function mergeExemptUsers(existing: BuiltObject | undefined, user: string
   let listed: string[] = [];
   try {
     const parsed: unknown = JSON.parse(existing?.metadata.annotations?.[EXEMPT_ANNOTATION] ?? '[]');
-    if (Array.isArray(parsed)) listed = parsed.filter((u): u is string => typeof u === 'string' && u.length > 0 && u.length <= 512);
+    if (Array.isArray(parsed))
+      listed = parsed.filter((u): u is string => typeof u === 'string' && u.length > 0 && u.length <= 512);
   } catch {
     listed = [];
   }
@@ -109,7 +126,8 @@ export async function dcmUserOn(ctx: ClusterContext): Promise<string> {
   try {
     return (await ctx.connection.whoAmI()).username;
   } catch (error) {
-    if (error instanceof NotFound) throw new NotServed('the cluster does not serve authentication.k8s.io/v1 SelfSubjectReview');
+    if (error instanceof NotFound)
+      throw new NotServed('the cluster does not serve authentication.k8s.io/v1 SelfSubjectReview');
     throw error;
   }
 }
@@ -132,7 +150,8 @@ export async function ensureTenantGuard(ctx: ClusterContext, user: () => Promise
     ]);
     const policy = guardPolicy(mergeExemptUsers(policyThere, username));
     const binding = guardBinding();
-    const stale = (desired: BuiltObject, there: BuiltObject | undefined) => !there || objectDifferences(desired, there).length > 0;
+    const stale = (desired: BuiltObject, there: BuiltObject | undefined) =>
+      !there || objectDifferences(desired, there).length > 0;
     // The policy before its binding: a binding never names a policy that is not (yet) there.
     if (stale(policy, policyThere)) await ctx.connection.apply(policy);
     if (stale(binding, bindingThere)) await ctx.connection.apply(binding);
@@ -140,7 +159,12 @@ export async function ensureTenantGuard(ctx: ClusterContext, user: () => Promise
   } catch (error) {
     if (error instanceof NotServed) {
       const message = `guard not enforced on this cluster (it does not serve ${ADMISSION} ValidatingAdmissionPolicy, Kubernetes ≥ 1.30); drift repair only`;
-      ctx.warnings.push({ permission: '*', resource: 'validatingadmissionpolicies', group: 'admissionregistration.k8s.io', message });
+      ctx.warnings.push({
+        permission: '*',
+        resource: 'validatingadmissionpolicies',
+        group: 'admissionregistration.k8s.io',
+        message,
+      });
       return { ...line, status: 'Created', message };
     }
     return { ...line, status: 'Failed', message: messageOf(error) };

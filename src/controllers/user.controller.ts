@@ -7,12 +7,25 @@
  * certificate of the current generation is reused on re-apply.
  */
 import type { KeyObject } from 'node:crypto';
-import { certificateMatchesKey, createCsr, describeCertificate, generatePrivateKey, publicKeyOfPrivate, signCsrLocally, verifyIssuedBy } from '../certificates/certificates.js';
+import {
+  certificateMatchesKey,
+  createCsr,
+  describeCertificate,
+  generatePrivateKey,
+  publicKeyOfPrivate,
+  signCsrLocally,
+  verifyIssuedBy,
+} from '../certificates/certificates.js';
 import type { LogicalCloudRecord } from '../domain/logical-cloud.js';
-import { renewalTime, type CredentialGeneration, type Credentials, type IssuedCertificate } from '../domain/tenant-credentials.js';
+import {
+  renewalTime,
+  type CredentialGeneration,
+  type Credentials,
+  type IssuedCertificate,
+} from '../domain/tenant-credentials.js';
 import { tenantGroup, tenantServiceAccount, tenantUserName, type TenantIdentity } from '../domain/tenant-identity.js';
 import { ClusterError } from '../kubernetes/cluster-errors.js';
-import { messageOf, pruneObjects, reconcileObjects, type ClusterContext, type ManagedKind } from './cluster-context.js';
+import { pruneObjects, reconcileObjects, type ClusterContext, type ManagedKind } from './cluster-context.js';
 import { csrName } from './object-names.js';
 import type { ServiceAccount } from './objects.js';
 
@@ -23,23 +36,41 @@ export { csrMismatch, type SubmittedCsr } from '../kubernetes/csr-signing.js';
 export interface TenantCredentialStore {
   get(logicalCloudId: string): Promise<Credentials | null>;
   /** The current credential generation, or a new one (new key) when `wanted` names another one or there is none. */
-  prepareGeneration(logicalCloudId: string, keyBits: number, generate: () => Promise<string>, wanted?: string): Promise<CredentialGeneration>;
+  prepareGeneration(
+    logicalCloudId: string,
+    keyBits: number,
+    generate: () => Promise<string>,
+    wanted?: string,
+  ): Promise<CredentialGeneration>;
   putCertificate(logicalCloudId: string, issued: IssuedCertificate): Promise<void>;
   removeCertificate(logicalCloudId: string, reference: string): Promise<void>;
 }
 
 /** Why an issued certificate is not the tenant's (other key, other subject), or undefined. `key`: the tenant's private key (PEM) or its public key. */
-export function certificateProblem(certificate: string, key: string | KeyObject, tenant: Pick<TenantIdentity, 'userName' | 'group'>): string | undefined {
+export function certificateProblem(
+  certificate: string,
+  key: string | KeyObject,
+  tenant: Pick<TenantIdentity, 'userName' | 'group'>,
+): string | undefined {
   if (!certificateMatchesKey(certificate, key)) return "it does not carry the tenant's public key";
   const { subject } = describeCertificate(certificate);
-  if (subject.commonName !== tenant.userName || subject.organization?.length !== 1 || subject.organization[0] !== tenant.group) {
+  if (
+    subject.commonName !== tenant.userName ||
+    subject.organization?.length !== 1 ||
+    subject.organization[0] !== tenant.group
+  ) {
     return `its subject is CN=${subject.commonName ?? ''}, O=${(subject.organization ?? []).join('+')}`;
   }
   return undefined;
 }
 
 /** Token users' ServiceAccounts, reported with the user's credentials (user-certificate-status). */
-const TENANT_SERVICE_ACCOUNTS: ManagedKind = { category: 'user-certificate', apiVersion: 'v1', kind: 'ServiceAccount', namespaced: true };
+const TENANT_SERVICE_ACCOUNTS: ManagedKind = {
+  category: 'user-certificate',
+  apiVersion: 'v1',
+  kind: 'ServiceAccount',
+  namespaced: true,
+};
 
 export interface UserControllerOptions {
   keyBits: 2048 | 3072 | 4096;
@@ -67,7 +98,10 @@ export class UserController {
    * Kept with the logical cloud they were read for: a tenant identity is never another logical
    * cloud's, and this makes sure no cluster of one is ever given another's CSR.
    */
-  private readonly perApply = new WeakMap<TenantIdentity, { logicalCloudId: string; made: Promise<ApplyCredentials> }>();
+  private readonly perApply = new WeakMap<
+    TenantIdentity,
+    { logicalCloudId: string; made: Promise<ApplyCredentials> }
+  >();
 
   constructor(
     private readonly credentials: TenantCredentialStore,
@@ -79,7 +113,11 @@ export class UserController {
    * credential generation, or a new one (new key) when `wantedGeneration` names another one
    * (a revocation) or there is none yet.
    */
-  async prepare(project: string, lc: LogicalCloudRecord, wantedGeneration?: string): Promise<TenantIdentity | undefined> {
+  async prepare(
+    project: string,
+    lc: LogicalCloudRecord,
+    wantedGeneration?: string,
+  ): Promise<TenantIdentity | undefined> {
     const user = lc.data.user;
     if (lc.data.level !== '1' || !user) return undefined;
     const { generation, generationId } = await this.credentials.prepareGeneration(
@@ -90,7 +128,9 @@ export class UserController {
     );
     const group = tenantGroup(lc.id, generationId);
     const subject: TenantIdentity['subject'] =
-      user.type === 'token' ? { kind: 'ServiceAccount', name: tenantServiceAccount(generationId), namespace: lc.data.namespace } : { kind: 'Group', name: group };
+      user.type === 'token'
+        ? { kind: 'ServiceAccount', name: tenantServiceAccount(generationId), namespace: lc.data.namespace }
+        : { kind: 'Group', name: group };
     return { userName: tenantUserName(project, lc.name, user.name), group, generation, subject };
   }
 
@@ -110,16 +150,29 @@ export class UserController {
         : undefined;
       const stored = certificates.find((c) => c.reference === reference);
       if (stored && this.stillGood(stored.certificate, publicKey, caPem, tenant)) {
-        ctx.record({ category: 'user-certificate', kind: 'Certificate', name: user.name, status: 'Created', message: 'valid certificate reused' });
+        ctx.record({
+          category: 'user-certificate',
+          kind: 'Certificate',
+          name: user.name,
+          status: 'Created',
+          message: 'valid certificate reused',
+        });
         return;
       }
       const caKey = ctx.work.clusterSecrets.caKey;
       const certificate =
         caKey && caPem
-          ? signCsrLocally({ csrPem, caCertPem: caPem, caKeyPem: caKey, validitySeconds: this.options.certificateValiditySeconds, usages: 'client' })
+          ? signCsrLocally({
+              csrPem,
+              caCertPem: caPem,
+              caKeyPem: caKey,
+              validitySeconds: this.options.certificateValiditySeconds,
+              usages: 'client',
+            })
           : await this.signByCluster(ctx, csrPem, user.name);
       const issued = certificateProblem(certificate, publicKey, tenant);
-      if (issued) throw new ClusterError(`the certificate the cluster issued is not the tenant's (${issued}): not stored`);
+      if (issued)
+        throw new ClusterError(`the certificate the cluster issued is not the tenant's (${issued}): not stored`);
       const { notBefore, notAfter } = describeCertificate(certificate);
       await this.credentials.putCertificate(ctx.identity.logicalCloudId, {
         reference,
@@ -130,7 +183,7 @@ export class UserController {
       });
       ctx.record({ category: 'user-certificate', kind: 'Certificate', name: user.name, status: 'Created' });
     } catch (error) {
-      ctx.record({ category: 'user-certificate', kind: 'Certificate', name: user.name, status: 'Failed', message: messageOf(error) });
+      ctx.recordFailure({ category: 'user-certificate', kind: 'Certificate', name: user.name }, error);
     }
   }
 
@@ -140,7 +193,8 @@ export class UserController {
     if (known?.logicalCloudId === logicalCloudId) return known.made;
     const made = (async (): Promise<ApplyCredentials> => {
       const credentials = await this.credentials.get(logicalCloudId);
-      if (!credentials) throw new ClusterError('the tenant credentials of this logical cloud are gone (terminated meanwhile?)');
+      if (!credentials)
+        throw new ClusterError('the tenant credentials of this logical cloud are gone (terminated meanwhile?)');
       const privateKeyPem = credentials.privateKey;
       return {
         publicKey: publicKeyOfPrivate(privateKeyPem),
@@ -158,7 +212,11 @@ export class UserController {
     try {
       const { notBefore, notAfter } = describeCertificate(certificate);
       const fresh = Date.now() < renewalTime({ notBefore, notAfter }).getTime();
-      return certificateProblem(certificate, key, tenant) === undefined && (!caPem || verifyIssuedBy(certificate, caPem)) && fresh;
+      return (
+        certificateProblem(certificate, key, tenant) === undefined &&
+        (!caPem || verifyIssuedBy(certificate, caPem)) &&
+        fresh
+      );
     } catch {
       return false;
     }
@@ -186,7 +244,11 @@ export class UserController {
    * with them every token issued for them (bound tokens die with their account).
    */
   private async applyServiceAccount(ctx: ClusterContext, name: string): Promise<void> {
-    const account: ServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: ctx.namespace, labels: ctx.labels } };
+    const account: ServiceAccount = {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name, namespace: ctx.namespace, labels: ctx.labels },
+    };
     await reconcileObjects(ctx, [TENANT_SERVICE_ACCOUNTS], [account]);
   }
 
@@ -201,11 +263,12 @@ export class UserController {
       await this.deleteCsr(ctx, csrName(ctx.identity, user.name));
       // A reference that now names another cluster keeps its certificate: it is (or is about to be) that cluster's.
       const { reference, cluster } = ctx.work;
-      const movedAway = reference.data.clusterProvider !== cluster.scope.provider || reference.data.cluster !== cluster.name;
+      const movedAway =
+        reference.data.clusterProvider !== cluster.scope.provider || reference.data.cluster !== cluster.name;
       if (!movedAway) await this.credentials.removeCertificate(ctx.identity.logicalCloudId, reference.name);
       ctx.record({ category: 'user-certificate', kind: 'Certificate', name: user.name, status: 'Deleted' });
     } catch (error) {
-      ctx.record({ category: 'user-certificate', kind: 'Certificate', name: user.name, status: 'DeleteFailed', message: messageOf(error) });
+      ctx.recordFailure({ category: 'user-certificate', kind: 'Certificate', name: user.name }, error, 'DeleteFailed');
     }
   }
 }

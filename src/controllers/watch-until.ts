@@ -35,16 +35,22 @@ export function watchUntil<T extends KubeObject>(
     const timer = setTimeout(() => finish(() => resolve(false)), timeoutMs);
     const start = () => {
       gateway
-        .watch(target.apiVersion, target.kind, { ...(target.namespace ? { namespace: target.namespace } : {}), labelSelector: target.labelSelector }, {
-          event: (type, object) => {
-            if (type !== 'DELETED' && object.metadata?.name === target.name && condition(object as T)) finish(() => resolve(true));
+        .watch(
+          target.apiVersion,
+          target.kind,
+          { ...(target.namespace ? { namespace: target.namespace } : {}), labelSelector: target.labelSelector },
+          {
+            event: (type, object) => {
+              if (type !== 'DELETED' && object.metadata?.name === target.name && condition(object as T))
+                finish(() => resolve(true));
+            },
+            closed: (error) => {
+              if (done) return;
+              if (error) finish(() => reject(error));
+              else start();
+            },
           },
-          closed: (error) => {
-            if (done) return;
-            if (error) finish(() => reject(error));
-            else start();
-          },
-        })
+        )
         .then(
           (handle) => {
             if (done) handle.stop();

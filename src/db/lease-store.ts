@@ -56,7 +56,10 @@ export class LeaseStore {
 
   /** Extends the lease if `holder` still holds it: false when it was lost. */
   async renew(id: string, holder: string, ttlMs: number): Promise<boolean> {
-    const result = await this.collection.updateOne({ _id: id, holder }, { $set: { expiresAt: new Date(this.now() + ttlMs) } });
+    const result = await this.collection.updateOne(
+      { _id: id, holder },
+      { $set: { expiresAt: new Date(this.now() + ttlMs) } },
+    );
     return result.matchedCount === 1;
   }
 

@@ -88,7 +88,14 @@ export class NamedRecordStore<T> {
   /** Inserts a new record; throws DuplicateNameError when the name is taken in the scope. */
   async create(scope: Scope, name: string, data: T, id: string = randomUUID()): Promise<StoredRecord<T>> {
     const now = new Date();
-    const doc = { ...this.filter(scope, name), _id: id, revision: 1, createdAt: now, updatedAt: now, data } as RecordDocument<T>;
+    const doc = {
+      ...this.filter(scope, name),
+      _id: id,
+      revision: 1,
+      createdAt: now,
+      updatedAt: now,
+      data,
+    } as RecordDocument<T>;
     try {
       await this.collection.insertOne(doc as never);
     } catch (error) {
@@ -155,7 +162,9 @@ export class NamedRecordStore<T> {
    */
   async replaceDataField(id: string, field: string, expected: unknown, next: unknown): Promise<boolean> {
     const path = `data.${field}`;
-    const result = await this.collection.updateOne({ _id: id, [path]: expected } as Filter<RecordDocument<T>>, { $set: { [path]: next } as never });
+    const result = await this.collection.updateOne({ _id: id, [path]: expected } as Filter<RecordDocument<T>>, {
+      $set: { [path]: next } as never,
+    });
     return result.modifiedCount === 1;
   }
 

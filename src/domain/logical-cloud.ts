@@ -51,16 +51,22 @@ export interface IsolationSettings {
 export const DEFAULT_POD_SECURITY: PodSecurityLevel = 'baseline';
 export const DEFAULT_NETWORK_MODE: NetworkMode = 'AllowSameNamespace';
 /** The DCM's container defaults (each capped by the logical cloud's quotas when applied). */
-export const DEFAULT_CONTAINER_DEFAULTS: Required<{ requests: Required<ResourcePair>; limits: Required<ResourcePair> }> = {
+export const DEFAULT_CONTAINER_DEFAULTS: Required<{
+  requests: Required<ResourcePair>;
+  limits: Required<ResourcePair>;
+}> = {
   requests: { cpu: '100m', memory: '128Mi' },
   limits: { cpu: '500m', memory: '512Mi' },
 };
 
 /** Whether level `a` is at least as strict as level `b`. */
-export const atLeastAsStrict = (a: PodSecurityLevel, b: PodSecurityLevel): boolean => POD_SECURITY_LEVELS.indexOf(a) <= POD_SECURITY_LEVELS.indexOf(b);
+export const atLeastAsStrict = (a: PodSecurityLevel, b: PodSecurityLevel): boolean =>
+  POD_SECURITY_LEVELS.indexOf(a) <= POD_SECURITY_LEVELS.indexOf(b);
 
-export const podSecurityOf = (data: Pick<LogicalCloudData, 'isolation'>): PodSecurityLevel => data.isolation?.podSecurity ?? DEFAULT_POD_SECURITY;
-export const networkModeOf = (data: Pick<LogicalCloudData, 'isolation'>): NetworkMode => data.isolation?.network ?? DEFAULT_NETWORK_MODE;
+export const podSecurityOf = (data: Pick<LogicalCloudData, 'isolation'>): PodSecurityLevel =>
+  data.isolation?.podSecurity ?? DEFAULT_POD_SECURITY;
+export const networkModeOf = (data: Pick<LogicalCloudData, 'isolation'>): NetworkMode =>
+  data.isolation?.network ?? DEFAULT_NETWORK_MODE;
 
 export interface LogicalCloudData extends Described {
   namespace: string;

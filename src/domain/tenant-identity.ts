@@ -26,10 +26,12 @@ export function tenantUserName(project: string, logicalCloud: string, user: stri
 }
 
 /** The group RBAC binds for one credential generation of a logical cloud (≤ 64 characters). */
-export const tenantGroup = (logicalCloudId: string, generationId: string): string => `${PREFIX}lc:${logicalCloudId}:${generationId}`;
+export const tenantGroup = (logicalCloudId: string, generationId: string): string =>
+  `${PREFIX}lc:${logicalCloudId}:${generationId}`;
 
 /** What RBAC binds: the generation's group (certificate users) or its ServiceAccount (token users). */
-export type TenantSubject = { kind: 'Group'; name: string } | { kind: 'ServiceAccount'; name: string; namespace: string };
+export type TenantSubject =
+  { kind: 'Group'; name: string } | { kind: 'ServiceAccount'; name: string; namespace: string };
 
 /** A tenant's identity for one credential generation. */
 export interface TenantIdentity {
@@ -89,18 +91,22 @@ const DNS1123_LABEL_PREFIX_PATTERN = /^[a-z0-9][-a-z0-9]{0,61}\*$/;
 export function parseReservedNamespaces(value: string): string[] | { problem: string } {
   if (value.trim() === '') return [];
   const entries = value.split(',').map((e) => e.trim());
-  if (entries.length > MAX_RESERVED_NAMESPACES) return { problem: `at most ${MAX_RESERVED_NAMESPACES} entries (got ${entries.length})` };
+  if (entries.length > MAX_RESERVED_NAMESPACES)
+    return { problem: `at most ${MAX_RESERVED_NAMESPACES} entries (got ${entries.length})` };
   const wrong = entries.filter((e) => !DNS1123_LABEL.test(e) && !DNS1123_LABEL_PREFIX_PATTERN.test(e));
   if (wrong.length > 0) {
     const shown = wrong.slice(0, 5).map((e) => (e === '' ? '(an empty entry)' : JSON.stringify(e.slice(0, 80))));
     return {
-      problem: `${shown.join(', ')}${wrong.length > 5 ? ` and ${wrong.length - 5} more` : ''}: each entry is a namespace name (a DNS-1123 label: a-z 0-9 -, at most 63) or a name's beginning followed by * (e.g. istio-*), comma-separated`,
+      problem:
+        `${shown.join(', ')}${wrong.length > 5 ? ` and ${wrong.length - 5} more` : ''}: each entry is a namespace ` +
+        `name (a DNS-1123 label: a-z 0-9 -, at most 63) or a name's beginning followed by * (e.g. istio-*), comma-separated`,
     };
   }
   return [...new Set(entries)];
 }
 
-const matches = (entry: string, namespace: string): boolean => (entry.endsWith('*') ? namespace.startsWith(entry.slice(0, -1)) : namespace === entry);
+const matches = (entry: string, namespace: string): boolean =>
+  entry.endsWith('*') ? namespace.startsWith(entry.slice(0, -1)) : namespace === entry;
 
 /**
  * Who a namespace belongs to when no logical cloud may hold it, or undefined. Kubernetes'

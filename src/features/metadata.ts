@@ -24,7 +24,12 @@ export const describedFrom = (metadata: MetadataInput | undefined): Described =>
 });
 
 /** The metadata block of every view. */
-export const MetadataView = z.strictObject({ name: z.string(), description: z.string(), userData1: z.string(), userData2: z.string() });
+export const MetadataView = z.strictObject({
+  name: z.string(),
+  description: z.string(),
+  userData1: z.string(),
+  userData2: z.string(),
+});
 
 export const metadataView = (name: string, d: Described) => ({
   name,

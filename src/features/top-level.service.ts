@@ -2,7 +2,13 @@
  * Projects and cluster providers behave alike: named records at the top level that can
  * only be deleted once nothing lives under them (as in EMCO: 409 while children exist).
  */
-import { DuplicateNameError, type NamedRecordStore, type Page, type PageOf, type StoredRecord } from '../db/named-record-store.js';
+import {
+  DuplicateNameError,
+  type NamedRecordStore,
+  type Page,
+  type PageOf,
+  type StoredRecord,
+} from '../db/named-record-store.js';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../errors.js';
 
 export class TopLevelService<T> {
@@ -35,14 +41,17 @@ export class TopLevelService<T> {
     const outcome = await this.store.update({}, name, data, expectedRevision);
     if (outcome.kind === 'not-found') throw new NotFoundError(`${this.noun} ${name} not found`);
     if (outcome.kind === 'stale') {
-      throw new PreconditionFailedError(`${this.noun} ${name} was changed since revision ${expectedRevision}; GET it again`);
+      throw new PreconditionFailedError(
+        `${this.noun} ${name} was changed since revision ${expectedRevision}; GET it again`,
+      );
     }
     return outcome.record;
   }
 
   async delete(name: string): Promise<void> {
     const record = await this.get(name);
-    const stillHasChildren = () => new ConflictError(`${this.noun} ${name} still has ${this.children.noun}; delete them first`);
+    const stillHasChildren = () =>
+      new ConflictError(`${this.noun} ${name} still has ${this.children.noun}; delete them first`);
     if (await this.children.exist(name)) throw stillHasChildren();
     if (!(await this.store.delete({}, name))) throw new NotFoundError(`${this.noun} ${name} not found`);
     // A child created meanwhile found this record before it was deleted (and checks again after

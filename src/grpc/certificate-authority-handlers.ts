@@ -1,6 +1,11 @@
 /** The service-mesh CA over gRPC: the root, a logical cloud's intermediates, rotation. */
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
-import { GrpcRotateCaRequest, logicalCloudCaView, rootCaView, rotateCaBody } from '../features/certificate-authority/certificate-authority.schema.js';
+import {
+  GrpcRotateCaRequest,
+  logicalCloudCaView,
+  rootCaView,
+  rotateCaBody,
+} from '../features/certificate-authority/certificate-authority.schema.js';
 import type { CertificateAuthorityService } from '../features/certificate-authority/certificate-authority.service.js';
 import { parseInput } from '../http/validation.js';
 import { toStruct } from './struct.js';

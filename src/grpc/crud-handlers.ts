@@ -99,14 +99,34 @@ const childParams = (r: Request): Params => ({
 export function crudHandlers(unary: Unary, services: CrudServices): UntypedServiceImplementation {
   const child = LOGICAL_CLOUD_FIELDS;
   return {
-    ...crud(unary, { noun: 'LogicalCloud', plural: 'LogicalClouds' }, logicalCloudCrud(services.logicalClouds),
-      projectParams, ['project']),
-    ...crud(unary, { noun: 'ClusterReference', plural: 'ClusterReferences' },
-      clusterReferenceCrud(services.clusterReferences), childParams, child),
-    ...crud(unary, { noun: 'UserPermission', plural: 'UserPermissions' }, permissionCrud(services.permissions),
-      childParams, child),
-    ...crud(unary, { noun: 'ClusterQuota', plural: 'ClusterQuotas' }, clusterQuotaCrud(services.clusterQuotas),
-      childParams, child),
+    ...crud(
+      unary,
+      { noun: 'LogicalCloud', plural: 'LogicalClouds' },
+      logicalCloudCrud(services.logicalClouds),
+      projectParams,
+      ['project'],
+    ),
+    ...crud(
+      unary,
+      { noun: 'ClusterReference', plural: 'ClusterReferences' },
+      clusterReferenceCrud(services.clusterReferences),
+      childParams,
+      child,
+    ),
+    ...crud(
+      unary,
+      { noun: 'UserPermission', plural: 'UserPermissions' },
+      permissionCrud(services.permissions),
+      childParams,
+      child,
+    ),
+    ...crud(
+      unary,
+      { noun: 'ClusterQuota', plural: 'ClusterQuotas' },
+      clusterQuotaCrud(services.clusterQuotas),
+      childParams,
+      child,
+    ),
     ...crud(unary, { noun: 'KvPair', plural: 'KvPairs' }, kvPairCrud(services.kvPairs), childParams, child),
   };
 }

@@ -39,7 +39,9 @@ function statusDetails(code: grpc.status, message: string, problems: FieldProble
     BadRequest.fromObject({ field_violations: problems.map((p) => ({ field: p.field, description: p.message })) }),
   ).finish();
   return Buffer.from(
-    RpcStatus.encode(RpcStatus.fromObject({ code, message, details: [{ type_url: BAD_REQUEST_URL, value: badRequest }] })).finish(),
+    RpcStatus.encode(
+      RpcStatus.fromObject({ code, message, details: [{ type_url: BAD_REQUEST_URL, value: badRequest }] }),
+    ).finish(),
   );
 }
 
@@ -68,5 +70,12 @@ export function fieldViolations(error: Pick<ServiceError, 'metadata'>): { field:
   const decoded = RpcStatus.toObject(RpcStatus.decode(raw)) as { details?: { type_url: string; value: Uint8Array }[] };
   return (decoded.details ?? [])
     .filter((d) => d.type_url === BAD_REQUEST_URL)
-    .flatMap((d) => (BadRequest.toObject(BadRequest.decode(d.value)) as { field_violations?: { field: string; description: string }[] }).field_violations ?? []);
+    .flatMap(
+      (d) =>
+        (
+          BadRequest.toObject(BadRequest.decode(d.value)) as {
+            field_violations?: { field: string; description: string }[];
+          }
+        ).field_violations ?? [],
+    );
 }

@@ -63,7 +63,8 @@ function valueToJson(value: ProtoValue): Json {
 function structToJson(struct: ProtoStruct): { [key: string]: Json } {
   const out: { [key: string]: Json } = {};
   // defineProperty: a key such as __proto__ is data, not the prototype.
-  for (const [k, v] of Object.entries(struct.fields ?? {})) Object.defineProperty(out, k, { value: valueToJson(v), enumerable: true, writable: true, configurable: true });
+  for (const [k, v] of Object.entries(struct.fields ?? {}))
+    Object.defineProperty(out, k, { value: valueToJson(v), enumerable: true, writable: true, configurable: true });
   return out;
 }
 

@@ -43,7 +43,8 @@ export function createApp(opts: AppOptions): express.Express {
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },
       ...(opts.requestSerializer ? { serializers: { req: opts.requestSerializer } } : {}),
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      customLogLevel: (_req, res, err) =>
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     }),
   );
   for (const observer of opts.observers ?? []) app.use(observer);
@@ -69,7 +70,14 @@ export function createApp(opts: AppOptions): express.Express {
 
   // Every body that passed requireJsonBody is parsed as JSON, whatever its label (see READ_AS_JSON).
   // A method the path does not have answers 405 before its body is read (a TRACE with a body is not a 400).
-  app.use('/v2', ...(opts.guards ?? []), methodNotAllowedHandler((path) => registry.methodsFor(path), '/v2'), requireJsonBody, express.json({ limit: opts.bodyLimit, type: () => true }), api);
+  app.use(
+    '/v2',
+    ...(opts.guards ?? []),
+    methodNotAllowedHandler((path) => registry.methodsFor(path), '/v2'),
+    requireJsonBody,
+    express.json({ limit: opts.bodyLimit, type: () => true }),
+    api,
+  );
   app.use(methodNotAllowedHandler((path) => registry.methodsFor(path)));
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -30,7 +30,13 @@ export interface CrudSpec<CreateInput, UpdateInput, R extends { name: string; re
   create(params: Params, input: CreateInput, caller: Principal): Promise<R>;
   get(params: Params, name: string): Promise<R>;
   list(params: Params, page: Page): Promise<PageOf<R>>;
-  update(params: Params, name: string, input: UpdateInput, expectedRevision: number | undefined, caller: Principal): Promise<R>;
+  update(
+    params: Params,
+    name: string,
+    input: UpdateInput,
+    expectedRevision: number | undefined,
+    caller: Principal,
+  ): Promise<R>;
   delete(params: Params, name: string, caller: Principal): Promise<void>;
   /** The API body of one record (sync: records carry what their view needs). */
   view(record: R, params: Params): unknown;
@@ -47,11 +53,16 @@ export interface CrudSpec<CreateInput, UpdateInput, R extends { name: string; re
 }
 
 /** Infers a spec's types where it is written apart from `declareCrudRoutes` (the gRPC API serves the same specs). */
-export const crudSpec = <C, U, R extends { name: string; revision: number }>(spec: CrudSpec<C, U, R>): CrudSpec<C, U, R> => spec;
+export const crudSpec = <C, U, R extends { name: string; revision: number }>(
+  spec: CrudSpec<C, U, R>,
+): CrudSpec<C, U, R> => spec;
 
 /** `?limit=&offset=` as documented (pagination.ts checks them). */
 const PAGE_QUERY = {
-  limit: { description: `page size, 1-${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE})`, schema: z.int().min(1).max(MAX_PAGE_SIZE) },
+  limit: {
+    description: `page size, 1-${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE})`,
+    schema: z.int().min(1).max(MAX_PAGE_SIZE),
+  },
   offset: { description: 'items to skip (default 0)', schema: z.int().min(0) },
 };
 
@@ -63,7 +74,8 @@ export function declareCrudRoutes<C, U, R extends { name: string; revision: numb
   spec: CrudSpec<C, U, R>,
 ): void {
   const itemPath = `${spec.collectionPath}/:${spec.itemParam}`;
-  const itemLocation = (req: Request, name: string) => `${API_PREFIX}${req.path.replace(/\/$/, '')}/${encodeURIComponent(name)}`;
+  const itemLocation = (req: Request, name: string) =>
+    `${API_PREFIX}${req.path.replace(/\/$/, '')}/${encodeURIComponent(name)}`;
 
   declareRoute(
     router,
@@ -79,7 +91,11 @@ export function declareCrudRoutes<C, U, R extends { name: string; revision: numb
       ...(spec.examples?.create ? { examples: spec.examples.create } : {}),
       creates: { itemParam: spec.itemParam },
       responses: {
-        201: { description: `The created ${spec.noun}`, schema: spec.viewSchema, headers: { Location: 'its URL', ETag: 'its revision' } },
+        201: {
+          description: `The created ${spec.noun}`,
+          schema: spec.viewSchema,
+          headers: { Location: 'its URL', ETag: 'its revision' },
+        },
         400: { description: 'Invalid body' },
         404: { description: 'No such parent record' },
         409: { description: 'Duplicate name or conflicting state' },
@@ -89,7 +105,10 @@ export function declareCrudRoutes<C, U, R extends { name: string; revision: numb
       const input = parseInput(spec.createSchema, requiredBody(req));
       const record = await spec.create(paramsOf(req), input, callerOf(res));
       setEtag(res, record.revision);
-      res.status(201).location(itemLocation(req, record.name)).json(spec.view(record, paramsOf(req)));
+      res
+        .status(201)
+        .location(itemLocation(req, record.name))
+        .json(spec.view(record, paramsOf(req)));
     },
   );
 
@@ -107,7 +126,10 @@ export function declareCrudRoutes<C, U, R extends { name: string; revision: numb
         200: {
           description: `The ${spec.noun}s`,
           schema: spec.listSchema ?? z.array(spec.viewSchema),
-          headers: { 'X-Total-Count': 'how many there are in all', Link: 'the next page (rel="next"), when there is one' },
+          headers: {
+            'X-Total-Count': 'how many there are in all',
+            Link: 'the next page (rel="next"), when there is one',
+          },
         },
       },
     },
@@ -129,7 +151,10 @@ export function declareCrudRoutes<C, U, R extends { name: string; revision: numb
       path: itemPath,
       tag: spec.tag,
       summary: `Get a ${spec.noun} (ETag header carries its revision)`,
-      responses: { 200: { description: `The ${spec.noun}`, schema: spec.viewSchema, headers: { ETag: 'its revision' } }, 404: { description: 'Not found' } },
+      responses: {
+        200: { description: `The ${spec.noun}`, schema: spec.viewSchema, headers: { ETag: 'its revision' } },
+        404: { description: 'Not found' },
+      },
     },
     async (req, res) => {
       const record = await spec.get(paramsOf(req), paramsOf(req)[spec.itemParam]!);
@@ -151,7 +176,11 @@ export function declareCrudRoutes<C, U, R extends { name: string; revision: numb
       body: spec.updateSchema,
       ...(spec.examples?.update ? { examples: spec.examples.update } : {}),
       responses: {
-        200: { description: `The updated ${spec.noun}`, schema: spec.viewSchema, headers: { ETag: 'its new revision' } },
+        200: {
+          description: `The updated ${spec.noun}`,
+          schema: spec.viewSchema,
+          headers: { ETag: 'its new revision' },
+        },
         404: { description: 'Not found' },
         409: { description: 'Conflicting state' },
         412: { description: 'Stale If-Match' },
@@ -175,7 +204,11 @@ export function declareCrudRoutes<C, U, R extends { name: string; revision: numb
       path: itemPath,
       tag: spec.tag,
       summary: `Delete a ${spec.noun}`,
-      responses: { 204: { description: 'Deleted' }, 404: { description: 'Not found' }, 409: { description: 'Still in use' } },
+      responses: {
+        204: { description: 'Deleted' },
+        404: { description: 'Not found' },
+        409: { description: 'Still in use' },
+      },
     },
     async (req, res) => {
       await spec.delete(paramsOf(req), paramsOf(req)[spec.itemParam]!, callerOf(res));
@@ -184,11 +217,13 @@ export function declareCrudRoutes<C, U, R extends { name: string; revision: numb
   );
 }
 
-const NAME_RULE = "The body's name (`metadata.name`, or `name` in the design's flat form), when given, must be the name in the path: renaming is not an update (400).";
+const NAME_RULE =
+  "The body's name (`metadata.name`, or `name` in the design's flat form), when given, must be the name in the path: renaming is not an update (400).";
 
 /** The body of a POST or PUT: it is required (none at all is a 400, not an empty record). */
 function requiredBody(req: Request): unknown {
-  if (req.body === undefined || !hasBody(req)) throw InvalidInputError.forFields([{ field: '(body)', message: 'a JSON body is required' }]);
+  if (req.body === undefined || !hasBody(req))
+    throw InvalidInputError.forFields([{ field: '(body)', message: 'a JSON body is required' }]);
   return req.body;
 }
 

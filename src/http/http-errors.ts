@@ -64,7 +64,9 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
   }
   // The router refuses a path parameter that is not valid percent-encoding with a URIError of status 400.
   if (error instanceof URIError && parserError.status === 400) {
-    res.status(400).json({ name: 'InvalidRequestPath', message: 'request path is not valid percent-encoding', details: [] });
+    res
+      .status(400)
+      .json({ name: 'InvalidRequestPath', message: 'request path is not valid percent-encoding', details: [] });
     return;
   }
   req.log?.error({ err: error }, 'unhandled error');
@@ -77,7 +79,11 @@ export function methodNotAllowedHandler(methodsFor: (path: string) => string[], 
     const allowed = methodsFor(mountPath + req.path);
     if (allowed.length === 0 || allowed.includes(req.method)) return next();
     res.setHeader('Allow', allowed.join(', '));
-    res.status(405).json({ name: 'MethodNotAllowed', message: `${req.method} is not allowed on ${mountPath}${req.path}; allowed: ${allowed.join(', ')}`, details: [] });
+    res.status(405).json({
+      name: 'MethodNotAllowed',
+      message: `${req.method} is not allowed on ${mountPath}${req.path}; allowed: ${allowed.join(', ')}`,
+      details: [],
+    });
   };
 }
 
@@ -93,17 +99,21 @@ export const notFoundHandler: RequestHandler = (req, res) => {
 const READ_AS_JSON = ['application/json', 'application/*+json', 'application/x-www-form-urlencoded', 'text/plain'];
 
 /** Whether a request's body is to be read as JSON (it has none, or one of a type read as JSON). */
-export const readableAsJson = (req: Request): boolean => !hasBody(req) || req.headers['content-type'] === undefined || req.is(READ_AS_JSON) !== false;
+export const readableAsJson = (req: Request): boolean =>
+  !hasBody(req) || req.headers['content-type'] === undefined || req.is(READ_AS_JSON) !== false;
 
 /** Whether a request has a body at all (a length above 0, or a chunked one). */
-export const hasBody = (req: Request) => Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+export const hasBody = (req: Request) =>
+  Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
 
 /** A body is JSON or nothing: a type that cannot be JSON (multipart, XML, images…) answers 415 before it is read. */
 export const requireJsonBody: RequestHandler = (req, res, next) => {
   if (!readableAsJson(req)) {
     res.status(415).json({
       name: 'UnsupportedMediaType',
-      message: `request body must be JSON (application/json; also read as JSON when labelled application/x-www-form-urlencoded or text/plain), not ${req.headers['content-type'] ?? 'no content type'}`,
+      message:
+        `request body must be JSON (application/json; also read as JSON when labelled application/x-www-form-urlencoded ` +
+        `or text/plain), not ${req.headers['content-type'] ?? 'no content type'}`,
       details: [],
     });
     return;

@@ -45,14 +45,22 @@ export const ErrorBody = z
     message: z.string(),
     details: z.array(z.strictObject({ field: z.string(), message: z.string() })),
   })
-  .meta({ description: 'Error: `{ name, message, details[{ field, message }] }`; a 400 names every bad field in details' });
+  .meta({
+    description: 'Error: `{ name, message, details[{ field, message }] }`; a 400 names every bad field in details',
+  });
 
 const ERROR_REF = { $ref: '#/components/schemas/Error' };
-const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ERROR_REF } } });
+const errorResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: ERROR_REF } },
+});
 
 /** A zod schema as an OpenAPI 3.1 schema object (JSON Schema 2020-12, no `$schema`). */
 export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
-  const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Record<string, unknown>;
+  const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
   delete json.$schema;
   return json;
 }
@@ -73,7 +81,8 @@ export class OpenApiRegistry {
    */
   methodsFor(path: string): string[] {
     const methods = new Set<string>();
-    for (const route of this.routes) if (routePattern(route.fullPath).test(path)) methods.add(route.method.toUpperCase());
+    for (const route of this.routes)
+      if (routePattern(route.fullPath).test(path)) methods.add(route.method.toUpperCase());
     if (methods.has('GET')) methods.add('HEAD');
     return [...methods].sort();
   }
@@ -102,15 +111,28 @@ export class OpenApiRegistry {
         const content = r.content ?? (r.schema ? { [r.contentType ?? 'application/json']: r.schema } : undefined);
         responses[status] = {
           description: r.description,
-          ...(r.headers ? { headers: Object.fromEntries(Object.entries(r.headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' } }])) } : {}),
-          ...(content
-            ? { content: Object.fromEntries(Object.entries(content).map(([type, s]) => [type, { schema: jsonSchemaOf(s, 'output') }])) }
+          ...(r.headers
+            ? {
+                headers: Object.fromEntries(
+                  Object.entries(r.headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' } }]),
+                ),
+              }
             : {}),
-          ...(route.creates && status === '201' ? { links: this.linksFrom(route.fullPath, route.creates.itemParam) } : {}),
+          ...(content
+            ? {
+                content: Object.fromEntries(
+                  Object.entries(content).map(([type, s]) => [type, { schema: jsonSchemaOf(s, 'output') }]),
+                ),
+              }
+            : {}),
+          ...(route.creates && status === '201'
+            ? { links: this.linksFrom(route.fullPath, route.creates.itemParam) }
+            : {}),
         };
       }
       const hasParameters = route.fullPath.includes(':');
-      if (route.body || route.query || hasParameters) responses['400'] ??= errorResponse('Invalid request: details name every bad field');
+      if (route.body || route.query || hasParameters)
+        responses['400'] ??= errorResponse('Invalid request: details name every bad field');
       if (hasParameters) responses['404'] ??= errorResponse('No such record (the message says which)');
       responses.default = errorResponse('Error: `{ name, message, details[{ field, message }] }`');
       (paths[openapiPath(route.fullPath)] ??= {})[route.method] = {
@@ -126,7 +148,13 @@ export class OpenApiRegistry {
                 content: {
                   'application/json': {
                     schema: jsonSchemaOf(route.body, 'input'),
-                    ...(route.examples ? { examples: Object.fromEntries(Object.entries(route.examples).map(([name, value]) => [name, { value }])) } : {}),
+                    ...(route.examples
+                      ? {
+                          examples: Object.fromEntries(
+                            Object.entries(route.examples).map(([name, value]) => [name, { value }]),
+                          ),
+                        }
+                      : {}),
                   },
                 },
               },
@@ -157,9 +185,15 @@ export class OpenApiRegistry {
       const known = new Set([itemParam, ...[...collectionPath.matchAll(/:([A-Za-z]+)/g)].map((m) => m[1]!)]);
       if ([...target.fullPath.matchAll(/:([A-Za-z]+)/g)].some((m) => !known.has(m[1]!))) continue;
       const parameters = Object.fromEntries(
-        [...target.fullPath.matchAll(/:([A-Za-z]+)/g)].map((m) => [`path.${m[1]!}`, m[1] === itemParam ? '$response.body#/metadata/name' : `$request.path.${m[1]!}`]),
+        [...target.fullPath.matchAll(/:([A-Za-z]+)/g)].map((m) => [
+          `path.${m[1]!}`,
+          m[1] === itemParam ? '$response.body#/metadata/name' : `$request.path.${m[1]!}`,
+        ]),
       );
-      links[operationId(target.method, target.fullPath)] = { operationId: operationId(target.method, target.fullPath), parameters };
+      links[operationId(target.method, target.fullPath)] = {
+        operationId: operationId(target.method, target.fullPath),
+        parameters,
+      };
     }
     return links;
   }
@@ -169,7 +203,17 @@ export class OpenApiRegistry {
 function operationId(method: Method, fullPath: string): string {
   const segments = fullPath.split('/').filter((s) => s && s !== 'v2');
   const words = segments.map((s) => (s.startsWith(':') ? 'By-' + s.slice(1) : s));
-  return method + words.map((w) => w.split(/[-_]/).map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('')).join('');
+  return (
+    method +
+    words
+      .map((w) =>
+        w
+          .split(/[-_]/)
+          .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
+          .join(''),
+      )
+      .join('')
+  );
 }
 
 const patterns = new Map<string, RegExp>();
@@ -190,7 +234,13 @@ function routePattern(fullPath: string): RegExp {
 export type Handler = (req: Request, res: Response) => Promise<void> | void;
 
 /** Registers a route on the router and its documentation in the registry. */
-export function declareRoute(router: Router, registry: OpenApiRegistry, prefix: string, doc: RouteDoc, handler: Handler): void {
+export function declareRoute(
+  router: Router,
+  registry: OpenApiRegistry,
+  prefix: string,
+  doc: RouteDoc,
+  handler: Handler,
+): void {
   registry.add(prefix, doc);
   router[doc.method](doc.path, handler as RequestHandler);
 }

@@ -8,10 +8,13 @@ export const MAX_PAGE_SIZE = 500;
 export const DEFAULT_PAGE_SIZE = 100;
 
 /** A whole number given as digits (a query string) or a number (gRPC); an empty `?offset=` is no number. */
-const wholeNumber = (schema: z.ZodNumber) => z.preprocess((v) => (typeof v === 'string' && /^\d{1,16}$/.test(v) ? Number(v) : v), schema);
+const wholeNumber = (schema: z.ZodNumber) =>
+  z.preprocess((v) => (typeof v === 'string' && /^\d{1,16}$/.test(v) ? Number(v) : v), schema);
 
 const PageQuery = z.object({
-  limit: wholeNumber(z.number({ error: 'limit is a whole number' }).int().min(1).max(MAX_PAGE_SIZE)).default(DEFAULT_PAGE_SIZE),
+  limit: wholeNumber(z.number({ error: 'limit is a whole number' }).int().min(1).max(MAX_PAGE_SIZE)).default(
+    DEFAULT_PAGE_SIZE,
+  ),
   offset: wholeNumber(z.number({ error: 'offset is a whole number' }).int().min(0)).default(0),
 });
 

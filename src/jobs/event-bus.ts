@@ -30,7 +30,10 @@ export class EventBus {
   }
 
   /** The first objection of the question's subscribers (undefined: none objects). */
-  async objection<Q extends keyof DomainQuestions>(question: Q, payload: DomainQuestions[Q]): Promise<string | undefined> {
+  async objection<Q extends keyof DomainQuestions>(
+    question: Q,
+    payload: DomainQuestions[Q],
+  ): Promise<string | undefined> {
     for (const objector of (this.objectors.get(question) ?? []) as Objector<DomainQuestions[Q]>[]) {
       const reason = await objector(payload);
       if (reason !== undefined) return reason;

@@ -76,7 +76,9 @@ export class JobRegistry {
         periodic.start(job.intervalMs);
         this.running.push(periodic);
       } else {
-        void job.start().catch((error: unknown) => this.options.logger.error({ err: error }, `${job.name} could not start`));
+        void job
+          .start()
+          .catch((error: unknown) => this.options.logger.error({ err: error }, `${job.name} could not start`));
         this.running.push(job);
       }
     }

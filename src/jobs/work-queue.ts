@@ -32,7 +32,10 @@ export class WorkQueue<T> {
     const key = this.options.key?.(item);
     if (key !== undefined && this.waitingKeys.has(key)) {
       if (!opts.first) return false;
-      this.waiting.splice(this.waiting.findIndex((w) => this.options.key!(w) === key), 1);
+      this.waiting.splice(
+        this.waiting.findIndex((w) => this.options.key!(w) === key),
+        1,
+      );
     }
     if (key !== undefined) this.waitingKeys.add(key);
     if (opts.first) this.waiting.unshift(item);
@@ -97,7 +100,12 @@ export class WorkQueue<T> {
  * item is started. Rejects with the first failure (no further item is started after it; those
  * running finish by themselves), else resolves when every started item is done.
  */
-export function workAll<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>, halted: () => boolean = () => false): Promise<void> {
+export function workAll<T>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T) => Promise<void>,
+  halted: () => boolean = () => false,
+): Promise<void> {
   if (items.length === 0) return Promise.resolve();
   return new Promise<void>((resolve, reject) => {
     let failed = false;

@@ -80,13 +80,16 @@ function addOnce<T extends { name: string }>(list: T[], item: T, kind: string): 
 /** The user entry's credential: a client certificate and key, or a token (never both). */
 function entryCredential(entry: KubeconfigEntry, where: string): KubeconfigUser['user'] {
   if (entry.token !== undefined) {
-    if (entry.clientCertificatePem !== undefined || entry.clientKeyPem !== undefined) throw new KubeconfigError(`${where}: a token or a client certificate, not both`);
+    if (entry.clientCertificatePem !== undefined || entry.clientKeyPem !== undefined)
+      throw new KubeconfigError(`${where}: a token or a client certificate, not both`);
     return { token: requireText(entry.token, `${where}: token`) };
   }
   const cert = requireText(entry.clientCertificatePem, `${where}: clientCertificatePem`);
   const key = requireText(entry.clientKeyPem, `${where}: clientKeyPem`);
-  if (!cert.includes('-----BEGIN CERTIFICATE-----')) throw new KubeconfigError(`${where}: clientCertificatePem is not a PEM certificate`);
-  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) throw new KubeconfigError(`${where}: clientKeyPem is not a PEM private key`);
+  if (!cert.includes('-----BEGIN CERTIFICATE-----'))
+    throw new KubeconfigError(`${where}: clientCertificatePem is not a PEM certificate`);
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key))
+    throw new KubeconfigError(`${where}: clientKeyPem is not a PEM private key`);
   return { 'client-certificate-data': base64(cert), 'client-key-data': base64(key) };
 }
 
@@ -104,27 +107,38 @@ export function buildKubeconfig(entries: KubeconfigEntry[], currentContext?: str
     const namespace = requireText(entry.namespace, `${where}: namespace`);
     const credential = entryCredential(entry, where);
     const ca = entry.certificateAuthorityData?.replace(/\s+/g, '');
-    if (ca !== undefined && !BASE64.test(ca)) throw new KubeconfigError(`${where}: certificateAuthorityData is not base64`);
+    if (ca !== undefined && !BASE64.test(ca))
+      throw new KubeconfigError(`${where}: certificateAuthorityData is not base64`);
     if (ca && entry.insecureSkipTlsVerify) {
       throw new KubeconfigError(`${where}: certificateAuthorityData and insecureSkipTlsVerify cannot be combined`);
     }
 
     const user = `${userName}@${clusterName}`;
     const context = entry.contextName ?? user;
-    addOnce(clusters, {
-      name: clusterName,
-      cluster: {
-        server,
-        ...(ca && { 'certificate-authority-data': ca }),
-        ...(entry.insecureSkipTlsVerify && { 'insecure-skip-tls-verify': true }),
+    addOnce(
+      clusters,
+      {
+        name: clusterName,
+        cluster: {
+          server,
+          ...(ca && { 'certificate-authority-data': ca }),
+          ...(entry.insecureSkipTlsVerify && { 'insecure-skip-tls-verify': true }),
+        },
       },
-    }, 'cluster');
+      'cluster',
+    );
     addOnce(users, { name: user, user: credential }, 'user');
-    addOnce(contexts, { name: requireText(context, `${where}: contextName`), context: { cluster: clusterName, user, namespace } }, 'context');
+    addOnce(
+      contexts,
+      { name: requireText(context, `${where}: contextName`), context: { cluster: clusterName, user, namespace } },
+      'context',
+    );
   });
   const current = currentContext ?? contexts[0]!.name;
   if (!contexts.some((c) => c.name === current)) {
-    throw new KubeconfigError(`current context "${current}" is not one of the contexts: ${contexts.map((c) => c.name).join(', ')}`);
+    throw new KubeconfigError(
+      `current context "${current}" is not one of the contexts: ${contexts.map((c) => c.name).join(', ')}`,
+    );
   }
   return { apiVersion: 'v1', kind: 'Config', clusters, users, contexts, 'current-context': current, preferences: {} };
 }

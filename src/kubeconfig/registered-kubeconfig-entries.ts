@@ -40,9 +40,14 @@ export function checkCluster(entry: Entry, options: { allowInsecure?: boolean },
   const path = `clusters[${entry.index}].cluster`;
   const { fields } = entry;
   const insecure = fields['insecure-skip-tls-verify'];
-  if (insecure !== undefined && typeof insecure !== 'boolean') problems.add(`${path}.insecure-skip-tls-verify`, 'must be true or false');
+  if (insecure !== undefined && typeof insecure !== 'boolean')
+    problems.add(`${path}.insecure-skip-tls-verify`, 'must be true or false');
   if (insecure === true && !options.allowInsecure) {
-    problems.add(`${path}.insecure-skip-tls-verify`, 'is not accepted: the DCM verifies every cluster it reaches (embed its CA as certificate-authority-data; DCM_ALLOW_INSECURE_CLUSTERS=true allows insecure clusters)');
+    problems.add(
+      `${path}.insecure-skip-tls-verify`,
+      'is not accepted: the DCM verifies every cluster it reaches (embed its CA as certificate-authority-data; ' +
+        'DCM_ALLOW_INSECURE_CLUSTERS=true allows insecure clusters)',
+    );
   }
   const server = checkUrl(fields.server, `${path}.server`, ['https:', 'http:'], problems);
   if (server?.protocol === 'http:' && !options.allowInsecure) {
@@ -52,11 +57,20 @@ export function checkCluster(entry: Entry, options: { allowInsecure?: boolean },
   if (ca !== undefined) {
     const decoded = typeof ca === 'string' ? decodeBase64(ca) : undefined;
     if (decoded === undefined) problems.add(`${path}.certificate-authority-data`, 'is not base64');
-    else if (!PEM_CERTIFICATE.test(decoded)) problems.add(`${path}.certificate-authority-data`, 'is not base64 of PEM certificates');
+    else if (!PEM_CERTIFICATE.test(decoded))
+      problems.add(`${path}.certificate-authority-data`, 'is not base64 of PEM certificates');
   }
-  if (fields['tls-server-name'] !== undefined && typeof fields['tls-server-name'] !== 'string') problems.add(`${path}.tls-server-name`, 'must be a string');
-  if (fields['disable-compression'] !== undefined && typeof fields['disable-compression'] !== 'boolean') problems.add(`${path}.disable-compression`, 'must be true or false');
-  if (fields['proxy-url'] !== undefined) checkUrl(fields['proxy-url'], `${path}.proxy-url`, ['http:', 'https:', 'socks:', 'socks4:', 'socks4a:', 'socks5:', 'socks5h:'], problems);
+  if (fields['tls-server-name'] !== undefined && typeof fields['tls-server-name'] !== 'string')
+    problems.add(`${path}.tls-server-name`, 'must be a string');
+  if (fields['disable-compression'] !== undefined && typeof fields['disable-compression'] !== 'boolean')
+    problems.add(`${path}.disable-compression`, 'must be true or false');
+  if (fields['proxy-url'] !== undefined)
+    checkUrl(
+      fields['proxy-url'],
+      `${path}.proxy-url`,
+      ['http:', 'https:', 'socks:', 'socks4:', 'socks4a:', 'socks5:', 'socks5h:'],
+      problems,
+    );
 }
 
 /** Checks one user's fields; answers whether it carries complete inline credentials. */
@@ -82,7 +96,10 @@ export function checkUser(entry: Entry, problems: Problems): boolean {
       const decoded = typeof key === 'string' ? decodeBase64(key) : undefined;
       const problem = decoded === undefined ? 'is not base64' : privateKeyPemProblem(decoded);
       if (problem) {
-        problems.add(`${path}.client-key-data`, problem === 'is not base64' ? problem : `is not base64 of a PEM private key: it ${problem}`);
+        problems.add(
+          `${path}.client-key-data`,
+          problem === 'is not base64' ? problem : `is not base64 of a PEM private key: it ${problem}`,
+        );
         good = false;
       }
     }

@@ -2,11 +2,29 @@
  * The fields a registered kubeconfig may hold, why any other is refused, and the walk over its
  * entries and free-form sections that collects every problem (see registered-kubeconfig.ts).
  */
-export const TOP_LEVEL = new Set(['apiVersion', 'kind', 'clusters', 'users', 'contexts', 'current-context', 'preferences', 'extensions']);
-const CLUSTER_FIELDS = new Set(['server', 'certificate-authority-data', 'insecure-skip-tls-verify', 'tls-server-name', 'proxy-url', 'disable-compression', 'extensions']);
+export const TOP_LEVEL = new Set([
+  'apiVersion',
+  'kind',
+  'clusters',
+  'users',
+  'contexts',
+  'current-context',
+  'preferences',
+  'extensions',
+]);
+const CLUSTER_FIELDS = new Set([
+  'server',
+  'certificate-authority-data',
+  'insecure-skip-tls-verify',
+  'tls-server-name',
+  'proxy-url',
+  'disable-compression',
+  'extensions',
+]);
 const USER_FIELDS = new Set(['client-certificate-data', 'client-key-data', 'token', 'extensions']);
 const CONTEXT_FIELDS = new Set(['cluster', 'user', 'namespace', 'extensions']);
-export const INLINE = 'a registered kubeconfig carries only inline credentials (client-certificate-data and client-key-data, or token)';
+export const INLINE =
+  'a registered kubeconfig carries only inline credentials (client-certificate-data and client-key-data, or token)';
 
 /** Why a field that kubeconfigs know is refused (a field not known at all is refused too). */
 export function refusedBecause(key: string): string {
@@ -24,24 +42,31 @@ export function refusedBecause(key: string): string {
     case 'as-user-extra':
       return 'impersonation is not accepted: the DCM acts as the user the credentials name';
     default:
-      if (isPathField(key)) return `it names a file, which the DCM would read from its own file system; embed the data instead (the *-data fields, or token)`;
+      if (isPathField(key))
+        return `it names a file, which the DCM would read from its own file system; embed the data instead (the *-data fields, or token)`;
       return 'it is not a field the DCM accepts in a registered kubeconfig';
   }
 }
 
 /** `token-file`, `tokenFile`, `client-key`, `client-certificate`, `certificate-authority`, `*-file`, `*-path`, … */
 const isPathField = (key: string): boolean =>
-  ['client-certificate', 'client-key', 'certificate-authority', 'path'].includes(key) || /(?:-file|-path|File|Path)$/.test(key);
+  ['client-certificate', 'client-key', 'certificate-authority', 'path'].includes(key) ||
+  /(?:-file|-path|File|Path)$/.test(key);
 
 /** Keys that are refused wherever they appear (also inside `extensions` and `preferences`). */
 const isInstruction = (key: string): boolean =>
   ['exec', 'auth-provider', 'username', 'password'].includes(key) || isPathField(key);
 
 /** A field's name as a refusal shows it: a name, or a placeholder for a key that is not one (a key is text of the kubeconfig too). */
-export const fieldName = (key: string): string => (/^[A-Za-z][A-Za-z0-9_.-]{0,39}$/.test(key) ? key : '(a field with an unusual name)');
+export const fieldName = (key: string): string =>
+  /^[A-Za-z][A-Za-z0-9_.-]{0,39}$/.test(key) ? key : '(a field with an unusual name)';
 
 export const isMapping = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date) && !ArrayBuffer.isView(value);
+  typeof value === 'object' &&
+  value !== null &&
+  !Array.isArray(value) &&
+  !(value instanceof Date) &&
+  !ArrayBuffer.isView(value);
 const MAX_FREE_FORM_NODES = 10_000;
 
 /** The problems found, the first MAX_PROBLEMS of them told (a refusal stays small whatever was sent). */
@@ -75,7 +100,8 @@ export function scanFreeForm(root: unknown, rootPath: string, problems: Problems
     const { value, path } = pending[next]!;
     if (typeof value !== 'object' || value === null || seen.has(value)) continue;
     seen.add(value);
-    if (seen.size > MAX_FREE_FORM_NODES) return problems.add(rootPath, `is too large (more than ${MAX_FREE_FORM_NODES} lists and mappings)`);
+    if (seen.size > MAX_FREE_FORM_NODES)
+      return problems.add(rootPath, `is too large (more than ${MAX_FREE_FORM_NODES} lists and mappings)`);
     if (Array.isArray(value)) value.forEach((item, i) => pending.push({ value: item, path: `${path}[${i}]` }));
     else if (isMapping(value)) {
       for (const [key, inner] of Object.entries(value)) {
@@ -101,7 +127,12 @@ export interface Entry {
 }
 
 /** The entries of `clusters`, `users` or `contexts`: each `{name, <kind>: {...}}`. */
-export function entriesOf(document: Record<string, unknown>, list: 'clusters' | 'users' | 'contexts', kind: 'cluster' | 'user' | 'context', problems: Problems): Entry[] {
+export function entriesOf(
+  document: Record<string, unknown>,
+  list: 'clusters' | 'users' | 'contexts',
+  kind: 'cluster' | 'user' | 'context',
+  problems: Problems,
+): Entry[] {
   const value = document[list];
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) {
@@ -113,13 +144,20 @@ export function entriesOf(document: Record<string, unknown>, list: 'clusters' | 
     const path = `${list}[${index}]`;
     if (!isMapping(item)) return problems.add(path, `must be a mapping with name and ${kind}`);
     for (const key of Object.keys(item)) {
-      if (key !== 'name' && key !== kind) problems.add(`${path}.${fieldName(key)}`, `is not accepted: ${refusedBecause(key)}`);
+      if (key !== 'name' && key !== kind)
+        problems.add(`${path}.${fieldName(key)}`, `is not accepted: ${refusedBecause(key)}`);
     }
     if (typeof item.name !== 'string' || item.name === '') problems.add(`${path}.name`, 'must be a non-empty string');
     const fields = item[kind];
-    if (fields !== undefined && fields !== null && !isMapping(fields)) return problems.add(`${path}.${kind}`, 'must be a mapping');
+    if (fields !== undefined && fields !== null && !isMapping(fields))
+      return problems.add(`${path}.${kind}`, 'must be a mapping');
     const mapping = (fields ?? {}) as Record<string, unknown>;
-    checkFields(mapping, kind === 'cluster' ? CLUSTER_FIELDS : kind === 'user' ? USER_FIELDS : CONTEXT_FIELDS, `${path}.${kind}`, problems);
+    checkFields(
+      mapping,
+      kind === 'cluster' ? CLUSTER_FIELDS : kind === 'user' ? USER_FIELDS : CONTEXT_FIELDS,
+      `${path}.${kind}`,
+      problems,
+    );
     if (typeof item.name === 'string') entries.push({ name: item.name, fields: mapping, index });
   });
   return entries;

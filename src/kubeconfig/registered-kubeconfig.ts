@@ -47,7 +47,8 @@ function parseDocument(text: string): Record<string, unknown> {
     const where = typeof mark?.line === 'number' ? ` (line ${mark.line + 1}, column ${(mark.column ?? 0) + 1})` : '';
     throw new KubeconfigError(`kubeconfig is neither YAML nor JSON${why}${where}`);
   }
-  if (!isMapping(document)) throw new KubeconfigError('kubeconfig is not a mapping (expected apiVersion, clusters, contexts, …)');
+  if (!isMapping(document))
+    throw new KubeconfigError('kubeconfig is not a mapping (expected apiVersion, clusters, contexts, …)');
   return document;
 }
 
@@ -73,7 +74,8 @@ export function parseAdminKubeconfig(text: string, options: AdminKubeconfigOptio
   for (const context of contexts) {
     for (const field of ['cluster', 'user', 'namespace'] as const) {
       const value = context.fields[field];
-      if (value !== undefined && typeof value !== 'string') problems.add(`contexts[${context.index}].context.${field}`, 'must be a string');
+      if (value !== undefined && typeof value !== 'string')
+        problems.add(`contexts[${context.index}].context.${field}`, 'must be a string');
     }
   }
 
@@ -81,29 +83,37 @@ export function parseAdminKubeconfig(text: string, options: AdminKubeconfigOptio
   const result = ((): AdminCluster | undefined => {
     if (clusters.length === 0) return void problems.add('clusters', 'is missing or empty: kubeconfig has no clusters');
     const current = document['current-context'];
-    if (current === undefined || current === null || current === '') return void problems.add('current-context', 'is missing: the DCM connects as the user of the current context');
+    if (current === undefined || current === null || current === '')
+      return void problems.add('current-context', 'is missing: the DCM connects as the user of the current context');
     if (typeof current !== 'string') return void problems.add('current-context', 'must be a string');
     const context = contexts.find((c) => c.name === current);
     if (!context) return void problems.add('current-context', 'names a context that does not exist');
     const where = `contexts[${context.index}].context`;
     const clusterName = context.fields.cluster;
-    if (typeof clusterName !== 'string' || clusterName === '') return void problems.add(`${where}.cluster`, 'is missing: the current context names no cluster');
+    if (typeof clusterName !== 'string' || clusterName === '')
+      return void problems.add(`${where}.cluster`, 'is missing: the current context names no cluster');
     const cluster = clusters.find((c) => c.name === clusterName);
     if (!cluster) return void problems.add(`${where}.cluster`, 'names a cluster that does not exist');
     const userName = context.fields.user;
-    if (typeof userName !== 'string' || userName === '') return void problems.add(`${where}.user`, `is missing: ${INLINE}`);
+    if (typeof userName !== 'string' || userName === '')
+      return void problems.add(`${where}.user`, `is missing: ${INLINE}`);
     const user = users.find((u) => u.name === userName);
     if (!user) return void problems.add(`${where}.user`, 'names a user that does not exist');
     if (!complete.get(user) && !problems.list.some((p) => p.startsWith(`users[${user.index}]`))) {
       problems.add(`users[${user.index}].user`, `has no credentials: ${INLINE}`);
     }
     const { fields } = cluster;
-    const ca = typeof fields['certificate-authority-data'] === 'string' ? fields['certificate-authority-data'].replace(/\s+/g, '') : undefined;
+    const ca =
+      typeof fields['certificate-authority-data'] === 'string'
+        ? fields['certificate-authority-data'].replace(/\s+/g, '')
+        : undefined;
     return {
       clusterName: cluster.name,
       server: typeof fields.server === 'string' ? fields.server : '',
       ...(ca && { certificateAuthorityData: ca }),
-      ...(typeof fields['insecure-skip-tls-verify'] === 'boolean' && { insecureSkipTlsVerify: fields['insecure-skip-tls-verify'] }),
+      ...(typeof fields['insecure-skip-tls-verify'] === 'boolean' && {
+        insecureSkipTlsVerify: fields['insecure-skip-tls-verify'],
+      }),
     };
   })();
   if (problems.count > 0 || !result) throw new KubeconfigError(problems.told().join('; '), problems.told());

@@ -17,7 +17,10 @@ const AGGREGATED = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDisco
 
 interface AggregatedList {
   kind?: string;
-  items?: { metadata?: { name?: string }; versions?: { resources?: { resource: string; subresources?: { subresource: string }[] }[] }[] }[];
+  items?: {
+    metadata?: { name?: string };
+    versions?: { resources?: { resource: string; subresources?: { subresource: string }[] }[] }[];
+  }[];
 }
 
 interface ResourceList {
@@ -160,5 +163,11 @@ export function checkRuleAgainstDiscovery(
 
 /** The entry that stands for `count` warnings not listed; the status store counts it in `warningsOmitted`. */
 export function omittedWarnings(count: number): RuleWarning {
-  return { permission: '*', resource: '*', group: '*', message: `${count} more warnings about permissions not listed`, omitted: count };
+  return {
+    permission: '*',
+    resource: '*',
+    group: '*',
+    message: `${count} more warnings about permissions not listed`,
+    omitted: count,
+  };
 }

@@ -116,7 +116,10 @@ export function createClusterGateway(adminKubeconfig: string, timeoutMs: number)
   };
   const remove = (ref: ObjectRef): Promise<boolean> => {
     const deleted = objects.delete(header(ref), undefined, undefined, undefined, undefined, 'Background');
-    return notFoundAs(withTimeout(`delete ${describe(ref)}`, deleted).then(() => true), false);
+    return notFoundAs(
+      withTimeout(`delete ${describe(ref)}`, deleted).then(() => true),
+      false,
+    );
   };
   const collectionPath = (apiVersion: string, kind: string, namespace?: string) =>
     objects.collectionPath(apiVersion, kind, namespace);

@@ -8,7 +8,12 @@
 export interface DesiredObject {
   apiVersion?: string;
   kind?: string;
-  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   [field: string]: unknown;
 }
 
@@ -20,28 +25,51 @@ export interface FieldDifference {
 }
 
 /** What the DCM owns whole: a key there that the DCM did not set is drift too. */
-const OWNED_WHOLE: Record<string, string[]> = { ResourceQuota: ['spec.hard'], LimitRange: ['spec.limits[0].default', 'spec.limits[0].defaultRequest'] };
+const OWNED_WHOLE: Record<string, string[]> = {
+  ResourceQuota: ['spec.hard'],
+  LimitRange: ['spec.limits[0].default', 'spec.limits[0].defaultRequest'],
+};
 
 /** Fields compared with resource-quantity semantics ("1000m" is "1", "1Gi" is "1073741824"). */
-const QUANTITIES: Record<string, string[]> = { ResourceQuota: ['spec.hard.*'], LimitRange: ['spec.limits[0].default.*', 'spec.limits[0].defaultRequest.*'] };
+const QUANTITIES: Record<string, string[]> = {
+  ResourceQuota: ['spec.hard.*'],
+  LimitRange: ['spec.limits[0].default.*', 'spec.limits[0].defaultRequest.*'],
+};
 
 const SUFFIXES: Record<string, number> = {
-  n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
 };
 
 /** A Kubernetes quantity as a number, or undefined when it is not one. */
 export function quantityValue(text: unknown): number | undefined {
   if (typeof text === 'number') return text;
   if (typeof text !== 'string') return undefined;
-  const match = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?)$/.exec(text.trim());
+  const match = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?)$/.exec(
+    text.trim(),
+  );
   if (!match) return undefined;
   const base = Number(match[1]);
   if (match[2]) return base * 10 ** Number(match[2].slice(1));
   return base * SUFFIXES[match[3] ?? '']!;
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const matches = (pattern: string, path: string) => {
   const p = pattern.split('.');
@@ -64,9 +92,11 @@ function compare(kind: string, path: string, desired: unknown, actual: unknown, 
       out.push({ path, desired, actual });
       return;
     }
-    for (const [key, value] of Object.entries(desired)) compare(kind, path ? `${path}.${key}` : key, value, actual[key], out);
+    for (const [key, value] of Object.entries(desired))
+      compare(kind, path ? `${path}.${key}` : key, value, actual[key], out);
     if ((OWNED_WHOLE[kind] ?? []).includes(path)) {
-      for (const key of Object.keys(actual)) if (!(key in desired)) out.push({ path: `${path}.${key}`, desired: undefined, actual: actual[key] });
+      for (const key of Object.keys(actual))
+        if (!(key in desired)) out.push({ path: `${path}.${key}`, desired: undefined, actual: actual[key] });
     }
     return;
   }
@@ -93,10 +123,12 @@ export function objectDifferences(desired: DesiredObject, actual: DesiredObject)
   const out: FieldDifference[] = [];
   const { apiVersion: _v, kind: _k, metadata, ...fields } = desired;
   if (metadata?.labels) compare(kind, 'metadata.labels', metadata.labels, actual.metadata?.labels ?? {}, out);
-  if (metadata?.annotations) compare(kind, 'metadata.annotations', metadata.annotations, actual.metadata?.annotations ?? {}, out);
+  if (metadata?.annotations)
+    compare(kind, 'metadata.annotations', metadata.annotations, actual.metadata?.annotations ?? {}, out);
   for (const [key, value] of Object.entries(fields)) compare(kind, key, value, actual[key], out);
   // A Secret's values (the mesh's CA key) never reach status or logs: where it differs is said, not what.
-  if (kind === 'Secret') return out.map((d) => (d.path.startsWith('data') ? { path: d.path, desired: HIDDEN, actual: HIDDEN } : d));
+  if (kind === 'Secret')
+    return out.map((d) => (d.path.startsWith('data') ? { path: d.path, desired: HIDDEN, actual: HIDDEN } : d));
   return out;
 }
 

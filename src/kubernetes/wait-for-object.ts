@@ -47,7 +47,12 @@ export async function waitForObject<T>(opts: {
       };
       const start = () => {
         new Watch(opts.kubeConfig)
-          .watch(opts.collectionPath, { fieldSelector: `metadata.name=${opts.name}`, resourceVersion: '0' }, onEvent, onDone)
+          .watch(
+            opts.collectionPath,
+            { fieldSelector: `metadata.name=${opts.name}`, resourceVersion: '0' },
+            onEvent,
+            onDone,
+          )
           .then((controller) => {
             abort = controller;
             opts.untilDeleted?.exists().then((exists) => exists || resolve(undefined), reject);

@@ -26,15 +26,19 @@ export interface HttpAuditEntry {
 }
 
 /** Whether the action is the download of a logical cloud's kubeconfig. */
-const isDownload = (action: Action | undefined): boolean => action?.resource === 'logical-cloud' && action.operation === 'kubeconfig';
+const isDownload = (action: Action | undefined): boolean =>
+  action?.resource === 'logical-cloud' && action.operation === 'kubeconfig';
 /** The cluster reference(s) a download was for: one, or all of them. */
 const references = (reference: string | undefined) => ({
   clusterReferences: reference ? [reference.length > 130 ? `${reference.slice(0, 128)}…` : reference] : 'all',
 });
 
-const who = (principal: Principal | undefined) => (principal ? { name: principal.name, source: principal.source } : null);
+const who = (principal: Principal | undefined) =>
+  principal ? { name: principal.name, source: principal.source } : null;
 const scope = (action: Action | undefined) =>
-  action && 'project' in action ? { project: action.project, ...('logicalCloud' in action ? { logicalCloud: action.logicalCloud } : {}) } : {};
+  action && 'project' in action
+    ? { project: action.project, ...('logicalCloud' in action ? { logicalCloud: action.logicalCloud } : {}) }
+    : {};
 
 export class AuditLog {
   private readonly log: Logger;
@@ -85,7 +89,10 @@ export class AuditLog {
   grpc(call: GrpcCallRecord): void {
     if (isDownload(call.action)) {
       const code = grpc.status[call.code] ?? String(call.code);
-      const reference = typeof call.request?.cluster_reference === 'string' && call.request.cluster_reference !== '' ? call.request.cluster_reference : undefined;
+      const reference =
+        typeof call.request?.cluster_reference === 'string' && call.request.cluster_reference !== ''
+          ? call.request.cluster_reference
+          : undefined;
       this.log.info(
         {
           transport: 'grpc',
@@ -103,7 +110,10 @@ export class AuditLog {
       return;
     }
     const operation = call.action && 'operation' in call.action ? call.action.operation : undefined;
-    const mutating = operation === 'write' || operation === 'lifecycle' || (call.action?.resource === 'unknown' && !/^(Get|List|Watch)/.test(call.method));
+    const mutating =
+      operation === 'write' ||
+      operation === 'lifecycle' ||
+      (call.action?.resource === 'unknown' && !/^(Get|List|Watch)/.test(call.method));
     if (!mutating) return;
     const code = grpc.status[call.code] ?? String(call.code);
     const name = typeof call.request?.name === 'string' && call.request.name !== '' ? { name: call.request.name } : {};

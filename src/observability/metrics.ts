@@ -37,7 +37,12 @@ export const DEFAULT_METRICS_REFRESH_MS = 15_000;
  * `refreshMs` ago or more, and never while one is under way. A failed read is logged once and
  * answers undefined (the gauge then has no series) until the next interval.
  */
-export function readAtMostEvery<T>(read: () => Promise<T>, refreshMs: number, now: () => number, onError: (error: unknown) => void): () => Promise<T | undefined> {
+export function readAtMostEvery<T>(
+  read: () => Promise<T>,
+  refreshMs: number,
+  now: () => number,
+  onError: (error: unknown) => void,
+): () => Promise<T | undefined> {
   let last: { at: number; value: Promise<T | undefined> } | undefined;
   let reading = false;
   return () => {
@@ -76,7 +81,12 @@ export class DcmMetrics {
   constructor(options: MetricsOptions) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.httpRequests = new Counter({ name: 'dcm_http_requests_total', help: 'HTTP requests by method, route pattern and status code', labelNames: ['method', 'route', 'status'], registers });
+    this.httpRequests = new Counter({
+      name: 'dcm_http_requests_total',
+      help: 'HTTP requests by method, route pattern and status code',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
     this.httpDuration = new Histogram({
       name: 'dcm_http_request_duration_seconds',
       help: 'HTTP request duration by method, route pattern and status code',
@@ -84,7 +94,12 @@ export class DcmMetrics {
       buckets: HTTP_BUCKETS,
       registers,
     });
-    this.grpcCalls = new Counter({ name: 'dcm_grpc_requests_total', help: 'gRPC calls by service, method and status code', labelNames: ['service', 'method', 'code'], registers });
+    this.grpcCalls = new Counter({
+      name: 'dcm_grpc_requests_total',
+      help: 'gRPC calls by service, method and status code',
+      labelNames: ['service', 'method', 'code'],
+      registers,
+    });
     this.grpcDuration = new Histogram({
       name: 'dcm_grpc_request_duration_seconds',
       help: 'gRPC call duration by service, method and status code',
@@ -94,7 +109,9 @@ export class DcmMetrics {
     });
     this.driftEvents = new Counter({
       name: 'dcm_drift_events_total',
-      help: 'Objects found changed or deleted on a cluster (drift), by kind, change (deleted, changed, deleting, unexpected) and action (restored, reported, restore-failed)',
+      help:
+        'Objects found changed or deleted on a cluster (drift), by kind, change (deleted, changed, deleting, unexpected) ' +
+        'and action (restored, reported, restore-failed)',
       labelNames: ['kind', 'change', 'action'],
       registers,
     });
@@ -117,7 +134,12 @@ export class DcmMetrics {
       buckets: LIFECYCLE_BUCKETS,
       registers,
     });
-    this.operations = new Counter({ name: 'dcm_lifecycle_operations_total', help: 'Apply and terminate operations (all clusters of a logical cloud), by outcome', labelNames: ['operation', 'outcome'], registers });
+    this.operations = new Counter({
+      name: 'dcm_lifecycle_operations_total',
+      help: 'Apply and terminate operations (all clusters of a logical cloud), by outcome',
+      labelNames: ['operation', 'outcome'],
+      registers,
+    });
     this.operationDuration = new Histogram({
       name: 'dcm_lifecycle_operation_duration_seconds',
       help: 'Duration of apply and terminate operations (all clusters of a logical cloud)',
@@ -127,10 +149,13 @@ export class DcmMetrics {
     });
     const log = options.logger;
     const refreshMs = options.refreshMs ?? DEFAULT_METRICS_REFRESH_MS;
-    if (!Number.isInteger(refreshMs) || refreshMs < 0) throw new RangeError('refreshMs must be an integer of at least 0');
+    if (!Number.isInteger(refreshMs) || refreshMs < 0)
+      throw new RangeError('refreshMs must be an integer of at least 0');
     const now = options.now ?? (() => performance.now());
     // The scrape still answers when a read fails; the missing series show that it failed.
-    const states = readAtMostEvery(options.logicalCloudStates, refreshMs, now, (error) => log.warn({ err: error }, 'cannot count logical clouds per state for /metrics'));
+    const states = readAtMostEvery(options.logicalCloudStates, refreshMs, now, (error) =>
+      log.warn({ err: error }, 'cannot count logical clouds per state for /metrics'),
+    );
     new Gauge({
       name: 'dcm_logical_clouds',
       help: 'Logical clouds by lifecycle state (counted in the database, at most every DCM_METRICS_REFRESH_MS)',
@@ -143,10 +168,14 @@ export class DcmMetrics {
       },
     });
     if (options.nearestCertificateExpiry) {
-      const nearest = readAtMostEvery(options.nearestCertificateExpiry, refreshMs, now, (error) => log.warn({ err: error }, 'cannot read tenant certificate expiries for /metrics'));
+      const nearest = readAtMostEvery(options.nearestCertificateExpiry, refreshMs, now, (error) =>
+        log.warn({ err: error }, 'cannot read tenant certificate expiries for /metrics'),
+      );
       new Gauge({
         name: 'dcm_tenant_certificate_nearest_expiry_timestamp_seconds',
-        help: 'When the tenant certificate that expires first expires (Unix time; read from the database at most every DCM_METRICS_REFRESH_MS; absent when none is stored)',
+        help:
+          'When the tenant certificate that expires first expires (Unix time; read from the database at most every ' +
+          'DCM_METRICS_REFRESH_MS; absent when none is stored)',
         registers,
         async collect() {
           const at = await nearest();
@@ -170,8 +199,10 @@ export class DcmMetrics {
 
   /** Passed to the drift checker and watcher. */
   readonly drift = {
-    driftDetected: ({ kind, change, action }: { kind: string; change: string; action: string }) => this.driftEvents.inc({ kind, change, action }),
-    watchRestarted: (provider: string, cluster: string, kind: string) => this.driftWatchRestarts.inc({ provider, cluster, kind }),
+    driftDetected: ({ kind, change, action }: { kind: string; change: string; action: string }) =>
+      this.driftEvents.inc({ kind, change, action }),
+    watchRestarted: (provider: string, cluster: string, kind: string) =>
+      this.driftWatchRestarts.inc({ provider, cluster, kind }),
   };
 
   /** Passed to the lifecycle service (LifecycleOptions.observer). */

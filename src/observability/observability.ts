@@ -110,7 +110,11 @@ export function createObservability(options: ObservabilityOptions): Observabilit
   const metricsEndpoint: RequestHandler = async (req, res) => {
     if (metricsTokenHash && !bearerMatches(req.headers.authorization, metricsTokenHash)) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="dcm-metrics"');
-      res.status(401).json({ name: 'Unauthenticated', message: 'GET /metrics needs the metrics bearer token (DCM_METRICS_TOKEN_FILE)', details: [] });
+      res.status(401).json({
+        name: 'Unauthenticated',
+        message: 'GET /metrics needs the metrics bearer token (DCM_METRICS_TOKEN_FILE)',
+        details: [],
+      });
       return;
     }
     const { contentType, body } = await metrics.scrape();
@@ -119,7 +123,10 @@ export function createObservability(options: ObservabilityOptions): Observabilit
   };
 
   const grpcObserver: GrpcCallObserver = (call) => {
-    metrics.grpcCall({ service: call.service, method: call.method, code: grpc.status[call.code] ?? String(call.code) }, call.seconds);
+    metrics.grpcCall(
+      { service: call.service, method: call.method, code: grpc.status[call.code] ?? String(call.code) },
+      call.seconds,
+    );
     audit.grpc(call);
   };
 

@@ -76,7 +76,13 @@ export class SecretCipher {
     const cipher = createCipheriv('aes-256-gcm', current.key, iv, { authTagLength: TAG_BYTES });
     cipher.setAAD(Buffer.from(context, 'utf8'));
     const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return { alg: 'aes-256-gcm', kid: current.id, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), ct: ct.toString('base64') };
+    return {
+      alg: 'aes-256-gcm',
+      kid: current.id,
+      iv: iv.toString('base64'),
+      tag: cipher.getAuthTag().toString('base64'),
+      ct: ct.toString('base64'),
+    };
   }
 
   /**
@@ -101,19 +107,29 @@ export class SecretCipher {
     if (alg !== 'aes-256-gcm') throw new SecretCipherError(`secret of ${context} uses an unknown algorithm`);
     const sealed = stored as SealedSecret;
     const key = typeof sealed.kid === 'string' ? this.byId.get(sealed.kid) : undefined;
-    if (!key) throw new SecretCipherError(`secret of ${context} was sealed with key "${String(sealed.kid)}", which is not configured (DCM_ENCRYPTION_KEYS)`);
+    if (!key)
+      throw new SecretCipherError(
+        `secret of ${context} was sealed with key "${String(sealed.kid)}", which is not configured (DCM_ENCRYPTION_KEYS)`,
+      );
     const iv = decodeExact(sealed.iv, IV_BYTES);
-    if (!iv) throw new SecretCipherError(`secret of ${context} is malformed: its IV is not ${IV_BYTES} bytes of base64`);
+    if (!iv)
+      throw new SecretCipherError(`secret of ${context} is malformed: its IV is not ${IV_BYTES} bytes of base64`);
     const tag = decodeExact(sealed.tag, TAG_BYTES);
-    if (!tag) throw new SecretCipherError(`secret of ${context} is malformed: its authentication tag is not ${TAG_BYTES} bytes of base64`);
-    if (typeof sealed.ct !== 'string') throw new SecretCipherError(`secret of ${context} is malformed: it has no ciphertext`);
+    if (!tag)
+      throw new SecretCipherError(
+        `secret of ${context} is malformed: its authentication tag is not ${TAG_BYTES} bytes of base64`,
+      );
+    if (typeof sealed.ct !== 'string')
+      throw new SecretCipherError(`secret of ${context} is malformed: it has no ciphertext`);
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
       decipher.setAAD(Buffer.from(context, 'utf8'));
       decipher.setAuthTag(tag);
       return Buffer.concat([decipher.update(Buffer.from(sealed.ct, 'base64')), decipher.final()]).toString('utf8');
     } catch {
-      throw new SecretCipherError(`secret of ${context} does not open with key "${sealed.kid}" (wrong key or tampered value)`);
+      throw new SecretCipherError(
+        `secret of ${context} does not open with key "${sealed.kid}" (wrong key or tampered value)`,
+      );
     }
   }
 
@@ -143,9 +159,11 @@ export function parseEncryptionKeys(text: string): EncryptionKey[] {
     const colon = entry.indexOf(':');
     if (colon <= 0) throw new SecretCipherError(`encryption key ${i + 1}: expected id:base64key`);
     const id = entry.slice(0, colon);
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id)) throw new SecretCipherError(`encryption key ${i + 1}: the id must be 1-64 of A-Z a-z 0-9 _ . -`);
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id))
+      throw new SecretCipherError(`encryption key ${i + 1}: the id must be 1-64 of A-Z a-z 0-9 _ . -`);
     const key = Buffer.from(entry.slice(colon + 1), 'base64');
-    if (key.length !== 32) throw new SecretCipherError(`encryption key "${id}": must be 32 bytes, base64-encoded (got ${key.length})`);
+    if (key.length !== 32)
+      throw new SecretCipherError(`encryption key "${id}": must be 32 bytes, base64-encoded (got ${key.length})`);
     return { id, key };
   });
   const ids = new Set(keys.map((k) => k.id));
@@ -154,7 +172,10 @@ export function parseEncryptionKeys(text: string): EncryptionKey[] {
 }
 
 /** The configured keys: from DCM_ENCRYPTION_KEYS, or from the file DCM_ENCRYPTION_KEYS_FILE names. */
-export function loadEncryptionKeys(config: { DCM_ENCRYPTION_KEYS?: string | undefined; DCM_ENCRYPTION_KEYS_FILE?: string | undefined }): EncryptionKey[] {
+export function loadEncryptionKeys(config: {
+  DCM_ENCRYPTION_KEYS?: string | undefined;
+  DCM_ENCRYPTION_KEYS_FILE?: string | undefined;
+}): EncryptionKey[] {
   if (config.DCM_ENCRYPTION_KEYS && config.DCM_ENCRYPTION_KEYS_FILE) {
     throw new SecretCipherError('set DCM_ENCRYPTION_KEYS or DCM_ENCRYPTION_KEYS_FILE, not both');
   }
@@ -164,7 +185,9 @@ export function loadEncryptionKeys(config: { DCM_ENCRYPTION_KEYS?: string | unde
     try {
       text = readFileSync(config.DCM_ENCRYPTION_KEYS_FILE, 'utf8');
     } catch (error) {
-      throw new SecretCipherError(`DCM_ENCRYPTION_KEYS_FILE: cannot read ${config.DCM_ENCRYPTION_KEYS_FILE}: ${(error as Error).message}`);
+      throw new SecretCipherError(
+        `DCM_ENCRYPTION_KEYS_FILE: cannot read ${config.DCM_ENCRYPTION_KEYS_FILE}: ${(error as Error).message}`,
+      );
     }
     return parseEncryptionKeys(text);
   }

@@ -48,7 +48,9 @@ function readFile(variable: string, file: string): Buffer {
   try {
     return fs.readFileSync(file);
   } catch (error) {
-    throw new TlsConfigError(`${variable} ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new TlsConfigError(
+      `${variable} ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
 }
 
@@ -59,7 +61,9 @@ function certificatesOf(variable: string, file: string, pem: Buffer): X509Certif
     try {
       return new X509Certificate(block);
     } catch (error) {
-      throw new TlsConfigError(`${variable} ${file}: certificate ${i + 1} does not parse (${(error as Error).message})`);
+      throw new TlsConfigError(
+        `${variable} ${file}: certificate ${i + 1} does not parse (${(error as Error).message})`,
+      );
     }
   });
 }
@@ -68,29 +72,53 @@ function certificatesOf(variable: string, file: string, pem: Buffer): X509Certif
 export function readTlsMaterial(files: TlsFiles): TlsMaterial {
   const cert = readFile('DCM_TLS_CERT_FILE', files.certFile);
   const key = readFile('DCM_TLS_KEY_FILE', files.keyFile);
-  const clientCa = files.clientCaFile === undefined ? undefined : readFile('DCM_GRPC_CLIENT_CA_FILE', files.clientCaFile);
+  const clientCa =
+    files.clientCaFile === undefined ? undefined : readFile('DCM_GRPC_CLIENT_CA_FILE', files.clientCaFile);
   const [leaf] = certificatesOf('DCM_TLS_CERT_FILE', files.certFile, cert);
   let privateKey;
   try {
     privateKey = createPrivateKey(key);
   } catch (error) {
-    throw new TlsConfigError(`DCM_TLS_KEY_FILE ${files.keyFile}: not an unencrypted PEM private key (${(error as Error).message})`);
+    throw new TlsConfigError(
+      `DCM_TLS_KEY_FILE ${files.keyFile}: not an unencrypted PEM private key (${(error as Error).message})`,
+    );
   }
   if (!leaf!.checkPrivateKey(privateKey)) {
-    throw new TlsConfigError(`DCM_TLS_KEY_FILE ${files.keyFile} is not the key of the certificate in DCM_TLS_CERT_FILE ${files.certFile}`);
+    throw new TlsConfigError(
+      `DCM_TLS_KEY_FILE ${files.keyFile} is not the key of the certificate in DCM_TLS_CERT_FILE ${files.certFile}`,
+    );
   }
   if (clientCa !== undefined) {
     const cas = certificatesOf('DCM_GRPC_CLIENT_CA_FILE', files.clientCaFile!, clientCa);
     const notCa = cas.findIndex((c) => !c.ca);
-    if (notCa >= 0) throw new TlsConfigError(`DCM_GRPC_CLIENT_CA_FILE ${files.clientCaFile}: certificate ${notCa + 1} is not a CA certificate`);
+    if (notCa >= 0)
+      throw new TlsConfigError(
+        `DCM_GRPC_CLIENT_CA_FILE ${files.clientCaFile}: certificate ${notCa + 1} is not a CA certificate`,
+      );
   }
   try {
     tls.createSecureContext({ cert, key, ca: clientCa, minVersion: MIN_VERSION });
   } catch (error) {
-    throw new TlsConfigError(`DCM_TLS_CERT_FILE ${files.certFile}: TLS cannot serve it with DCM_TLS_KEY_FILE ${files.keyFile} (${(error as Error).message})`);
+    throw new TlsConfigError(
+      `DCM_TLS_CERT_FILE ${files.certFile}: TLS cannot serve it with DCM_TLS_KEY_FILE ${files.keyFile} (${(error as Error).message})`,
+    );
   }
-  const digest = createHash('sha256').update(cert).update('\0').update(key).update('\0').update(clientCa ?? '').digest('hex');
-  return { cert, key, clientCa, serial: leaf!.serialNumber, fingerprint256: leaf!.fingerprint256, notAfter: leaf!.validTo, digest };
+  const digest = createHash('sha256')
+    .update(cert)
+    .update('\0')
+    .update(key)
+    .update('\0')
+    .update(clientCa ?? '')
+    .digest('hex');
+  return {
+    cert,
+    key,
+    clientCa,
+    serial: leaf!.serialNumber,
+    fingerprint256: leaf!.fingerprint256,
+    notAfter: leaf!.validTo,
+    digest,
+  };
 }
 
 /** Problems of a TLS configuration, for start-up validation: an empty list when it serves. */
@@ -105,7 +133,11 @@ export function tlsConfigProblems(files: TlsFiles): string[] {
 }
 
 /** What node:https takes (REST does not ask for client certificates). */
-export const httpsContextOptions = (m: TlsMaterial): tls.SecureContextOptions => ({ cert: m.cert, key: m.key, minVersion: MIN_VERSION });
+export const httpsContextOptions = (m: TlsMaterial): tls.SecureContextOptions => ({
+  cert: m.cert,
+  key: m.key,
+  minVersion: MIN_VERSION,
+});
 
 type Listener = (material: TlsMaterial) => void;
 
@@ -137,12 +169,18 @@ export class TlsReloader {
     } catch (error) {
       if (!(error instanceof TlsConfigError)) throw error;
       // e.g. the files are being replaced one after the other: the next round sees both
-      this.options.logger.warn({ reason: error.message, trigger: reason }, 'TLS files cannot be used; still serving the previous certificate');
+      this.options.logger.warn(
+        { reason: error.message, trigger: reason },
+        'TLS files cannot be used; still serving the previous certificate',
+      );
       return false;
     }
     if (next.digest === this.material.digest) return false;
     this.material = next;
-    this.options.logger.info({ trigger: reason, serial: next.serial, fingerprint256: next.fingerprint256, notAfter: next.notAfter }, 'TLS certificate reloaded');
+    this.options.logger.info(
+      { trigger: reason, serial: next.serial, fingerprint256: next.fingerprint256, notAfter: next.notAfter },
+      'TLS certificate reloaded',
+    );
     for (const listener of this.listeners) listener(next);
     return true;
   }
@@ -199,7 +237,10 @@ class ReloaderCertificateProvider implements experimental.CertificateProvider {
     this.caListeners.add(listener);
     this.subscribe();
     const ca = this.reloader.current().clientCa;
-    if (ca) process.nextTick(() => this.caListeners.has(listener) && listener({ caCertificate: this.reloader.current().clientCa ?? ca }));
+    if (ca)
+      process.nextTick(
+        () => this.caListeners.has(listener) && listener({ caCertificate: this.reloader.current().clientCa ?? ca }),
+      );
   }
 
   removeCaCertificateListener(listener: experimental.CaCertificateUpdateListener): void {

@@ -42,7 +42,11 @@ export interface DefaultsProblem {
 }
 
 /** The explicit defaults that exceed a quota of the same logical cloud: each named with the quota and key. */
-export function defaultsExceedingQuotas(defaults: ContainerDefaults | undefined, quotas: NamedQuota[], fieldPrefix = 'spec.isolation.containerDefaults'): DefaultsProblem[] {
+export function defaultsExceedingQuotas(
+  defaults: ContainerDefaults | undefined,
+  quotas: NamedQuota[],
+  fieldPrefix = 'spec.isolation.containerDefaults',
+): DefaultsProblem[] {
   if (!defaults) return [];
   const limits = bounds(quotas);
   const problems: DefaultsProblem[] = [];
@@ -53,7 +57,9 @@ export function defaultsExceedingQuotas(defaults: ContainerDefaults | undefined,
       if (value === undefined || !bound || (parseQuantity(value) ?? 0) <= bound.amount) continue;
       problems.push({
         field: `${fieldPrefix}.${side}.${resource}`,
-        message: `the default ${side === 'requests' ? 'request' : 'limit'} ${value} exceeds cluster quota ${bound.quota} (${bound.key}: ${bound.value}); no container with the default could start`,
+        message:
+          `the default ${side === 'requests' ? 'request' : 'limit'} ${value} exceeds cluster quota ${bound.quota} ` +
+          `(${bound.key}: ${bound.value}); no container with the default could start`,
       });
     }
   }
@@ -64,7 +70,10 @@ export function defaultsExceedingQuotas(defaults: ContainerDefaults | undefined,
  * The defaults in force: the logical cloud's own, else the DCM's capped by the quotas; a default
  * request never exceeds the default limit.
  */
-export function effectiveContainerDefaults(defaults: ContainerDefaults | undefined, quotas: NamedQuota[]): Required<{ requests: Required<ResourcePair>; limits: Required<ResourcePair> }> {
+export function effectiveContainerDefaults(
+  defaults: ContainerDefaults | undefined,
+  quotas: NamedQuota[],
+): Required<{ requests: Required<ResourcePair>; limits: Required<ResourcePair> }> {
   const limits = bounds(quotas);
   const pick = (side: Side, resource: Resource): string => {
     const explicit = defaults?.[side]?.[resource];
@@ -78,9 +87,11 @@ export function effectiveContainerDefaults(defaults: ContainerDefaults | undefin
     limits: { cpu: pick('limits', 'cpu'), memory: pick('limits', 'memory') },
   };
   for (const resource of ['cpu', 'memory'] as const) {
-    if ((parseQuantity(result.requests[resource]) ?? 0) <= (parseQuantity(result.limits[resource]) ?? Infinity)) continue;
+    if ((parseQuantity(result.requests[resource]) ?? 0) <= (parseQuantity(result.limits[resource]) ?? Infinity))
+      continue;
     // An explicit request above the DCM's default limit raises the limit; otherwise the (capped) limit bounds the request.
-    if (defaults?.requests?.[resource] !== undefined && defaults.limits?.[resource] === undefined) result.limits[resource] = result.requests[resource];
+    if (defaults?.requests?.[resource] !== undefined && defaults.limits?.[resource] === undefined)
+      result.limits[resource] = result.requests[resource];
     else result.requests[resource] = result.limits[resource];
   }
   return result;

@@ -72,7 +72,9 @@ function userNamePattern(): string {
     return `(?:${edge}|${middle}${inside}*${last})`;
   };
   const reserved = 'system:';
-  const alternatives = [...reserved].map((ch, i) => (i === 0 ? rest(`#\\s${ch}`) : `${reserved.slice(0, i)}${rest(ch)}`));
+  const alternatives = [...reserved].map((ch, i) =>
+    i === 0 ? rest(`#\\s${ch}`) : `${reserved.slice(0, i)}${rest(ch)}`,
+  );
   for (let i = 1; i < reserved.length; i++) alternatives.push(reserved.slice(0, i));
   return `^(?:${alternatives.join('|')})$`;
 }

@@ -4,9 +4,8 @@
  * bad value is reported to the caller at once, naming the field, instead of failing later when the
  * logical cloud is instantiated on a cluster.
  */
-import { z } from 'zod';
 import { isDns1123Subdomain, PATTERNS } from './kubernetes-names.js';
-import { atMost, boundedRecord, LIMITS } from './limits.js';
+import { boundedRecord, LIMITS, shortString } from './limits.js';
 
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
@@ -22,20 +21,30 @@ export function isLabelKey(key: string): boolean {
 export const isLabelValue = (value: string): boolean => value === '' || (value.length <= 63 && LABEL_NAME.test(value));
 
 export const labelMap = boundedRecord(
-  z.string().max(LIMITS.labelValueLength, { error: `a label value is ${atMost(LIMITS.labelValueLength, 'characters')}`, abort: true }),
+  shortString(LIMITS.labelValueLength, 'a label value'),
   LIMITS.labels,
   'labels',
   LIMITS.labelKeyLength,
-).superRefine((labels, ctx) => {
-  for (const [key, value] of Object.entries(labels)) {
-    if (!isLabelKey(key)) {
-      ctx.addIssue({ code: 'custom', path: [key], message: `"${key}" is not a valid label key ([prefix/]name, name ≤63 of A-Z a-z 0-9 - _ .)` });
-    } else if (!isLabelValue(value)) {
-      ctx.addIssue({ code: 'custom', path: [key], message: `"${value}" is not a valid label value (≤63 of A-Z a-z 0-9 - _ ., starting and ending alphanumeric)` });
+)
+  .superRefine((labels, ctx) => {
+    for (const [key, value] of Object.entries(labels)) {
+      if (!isLabelKey(key)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `"${key}" is not a valid label key ([prefix/]name, name ≤63 of A-Z a-z 0-9 - _ .)`,
+        });
+      } else if (!isLabelValue(value)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `"${value}" is not a valid label value (≤63 of A-Z a-z 0-9 - _ ., starting and ending alphanumeric)`,
+        });
+      }
     }
-  }
-}).meta({
-  maxProperties: LIMITS.labels,
-  propertyNames: { type: 'string', maxLength: LIMITS.labelKeyLength, pattern: PATTERNS.labelKey },
-  additionalProperties: { type: 'string', maxLength: LIMITS.labelValueLength, pattern: PATTERNS.labelValue },
-});
+  })
+  .meta({
+    maxProperties: LIMITS.labels,
+    propertyNames: { type: 'string', maxLength: LIMITS.labelKeyLength, pattern: PATTERNS.labelKey },
+    additionalProperties: { type: 'string', maxLength: LIMITS.labelValueLength, pattern: PATTERNS.labelValue },
+  });

@@ -81,6 +81,10 @@ export const LIMITS = {
 /** `at most 50 API groups`: the message of a list that is too long. */
 export const atMost = (limit: number, what: string): string => `at most ${limit} ${what}`;
 
+/** A string of at most `max` characters; longer: "<noun> is at most <max> characters" (and no further check). */
+export const shortString = (max: number, noun: string, base: z.ZodString = z.string()) =>
+  base.max(max, { error: `${noun} is ${atMost(max, 'characters')}`, abort: true });
+
 /** A string of at most `max` characters; the length is checked first, so nothing longer reaches later checks. */
 export const boundedString = (max: number, what = 'characters') =>
   z.string().max(max, { error: atMost(max, what), abort: true });
@@ -92,7 +96,10 @@ export const boundedString = (max: number, what = 'characters') =>
  */
 export function boundedRecord<V extends z.ZodType>(value: V, max: number, what: string, keyLength: number) {
   const entries = z.record(z.string(), value);
-  const documented = z.toJSONSchema(entries, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  const documented = z.toJSONSchema(entries, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
   delete documented.$schema;
   return z
     .record(z.string(), z.unknown())
@@ -104,7 +111,11 @@ export function boundedRecord<V extends z.ZodType>(value: V, max: number, what: 
       }
       for (const key of keys) {
         if (key.length > keyLength) {
-          ctx.addIssue({ code: 'custom', path: [`${key.slice(0, 40)}…`], message: `a key is ${atMost(keyLength, 'characters')}` });
+          ctx.addIssue({
+            code: 'custom',
+            path: [`${key.slice(0, 40)}…`],
+            message: `a key is ${atMost(keyLength, 'characters')}`,
+          });
         }
       }
     })

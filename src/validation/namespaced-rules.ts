@@ -13,7 +13,8 @@ import type { PermissionRule as PolicyRule } from '../domain/logical-cloud.js';
 export type ServedResourceMap = Map<string, Set<string>>;
 
 const isNamespaceResource = (resource: string) => resource === 'namespaces' || resource.startsWith('namespaces/');
-const touchesCore = (rule: Pick<PolicyRule, 'apiGroups'>) => rule.apiGroups.includes('') || rule.apiGroups.includes('*');
+const touchesCore = (rule: Pick<PolicyRule, 'apiGroups'>) =>
+  rule.apiGroups.includes('') || rule.apiGroups.includes('*');
 
 /** Why a namespaced rule may not be written as given, or undefined. */
 export function namespaceObjectRuleProblem(rule: Pick<PolicyRule, 'apiGroups' | 'resources'>): string | undefined {
@@ -26,10 +27,35 @@ export function namespaceObjectRuleProblem(rule: Pick<PolicyRule, 'apiGroups' | 
 
 /** Core resources of every cluster, for when discovery cannot be read: the namespaced ones a tenant works with. */
 const FALLBACK_CORE = [
-  'bindings', 'configmaps', 'endpoints', 'events', 'limitranges', 'persistentvolumeclaims', 'persistentvolumeclaims/status',
-  'pods', 'pods/attach', 'pods/binding', 'pods/ephemeralcontainers', 'pods/eviction', 'pods/exec', 'pods/log', 'pods/portforward',
-  'pods/proxy', 'pods/status', 'podtemplates', 'replicationcontrollers', 'replicationcontrollers/scale', 'replicationcontrollers/status',
-  'resourcequotas', 'resourcequotas/status', 'secrets', 'serviceaccounts', 'serviceaccounts/token', 'services', 'services/proxy', 'services/status',
+  'bindings',
+  'configmaps',
+  'endpoints',
+  'events',
+  'limitranges',
+  'persistentvolumeclaims',
+  'persistentvolumeclaims/status',
+  'pods',
+  'pods/attach',
+  'pods/binding',
+  'pods/ephemeralcontainers',
+  'pods/eviction',
+  'pods/exec',
+  'pods/log',
+  'pods/portforward',
+  'pods/proxy',
+  'pods/status',
+  'podtemplates',
+  'replicationcontrollers',
+  'replicationcontrollers/scale',
+  'replicationcontrollers/status',
+  'resourcequotas',
+  'resourcequotas/status',
+  'secrets',
+  'serviceaccounts',
+  'serviceaccounts/token',
+  'services',
+  'services/proxy',
+  'services/status',
 ];
 
 /**
@@ -41,7 +67,9 @@ export function namespacedRulesFor(rule: PolicyRule, served: ServedResourceMap |
   const resources = rule.resources.filter((r) => !isNamespaceResource(r));
   if (!resources.includes('*')) return resources.length > 0 ? [{ ...rule, resources }] : [];
   const core = served
-    ? [...served].filter(([resource, groups]) => groups.has('') && !isNamespaceResource(resource)).map(([resource]) => resource)
+    ? [...served]
+        .filter(([resource, groups]) => groups.has('') && !isNamespaceResource(resource))
+        .map(([resource]) => resource)
     : FALLBACK_CORE;
   const rules: PolicyRule[] = [{ apiGroups: [''], resources: [...new Set(core)].sort(), verbs: rule.verbs }];
   const otherGroups = rule.apiGroups.includes('*')

@@ -71,7 +71,11 @@ export function quotaKeyKind(key: string): QuotaKeyKind | undefined {
     const storageClass = key.slice(0, storageClassAt);
     const resource = key.slice(storageClassAt + STORAGE_CLASS_SUFFIX.length);
     // The whole prefix `<class>.storageclass.storage.k8s.io` is the qualified name's prefix: a subdomain of at most 253.
-    if (!isDns1123Subdomain(storageClass) || !isDns1123Subdomain(key.slice(0, storageClassAt + STORAGE_CLASS_SUFFIX.length - 1))) return undefined;
+    if (
+      !isDns1123Subdomain(storageClass) ||
+      !isDns1123Subdomain(key.slice(0, storageClassAt + STORAGE_CLASS_SUFFIX.length - 1))
+    )
+      return undefined;
     if (resource === STORAGE_CLASS_AMOUNT) return 'amount';
     if (resource === STORAGE_CLASS_COUNT) return 'count';
     return undefined;

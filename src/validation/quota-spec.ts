@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { NAME_63, SUBDOMAIN } from './kubernetes-names.js';
-import { atMost, boundedRecord, LIMITS } from './limits.js';
+import { boundedRecord, LIMITS, shortString } from './limits.js';
 import { notAQuantity, parseQuantity } from './quantity.js';
 import { normalizeQuotaKey, QUOTA_KEY_RULE, quotaKeyKind } from './quota-key.js';
 
@@ -48,59 +48,68 @@ export const QUOTA_PATTERNS = {
  * at most 64 keys of at most 317 characters, each value at most 64 characters.
  */
 export const quotaSpec = boundedRecord(
-  z
-    .string({ error: 'quota limits must be strings such as "4Gi" or "10"' })
-    .max(LIMITS.quotaValueLength, { error: `a quota limit is ${atMost(LIMITS.quotaValueLength, 'characters')}`, abort: true }),
+  shortString(
+    LIMITS.quotaValueLength,
+    'a quota limit',
+    z.string({ error: 'quota limits must be strings such as "4Gi" or "10"' }),
+  ),
   LIMITS.quotaKeys,
   'quota keys',
   LIMITS.quotaKeyLength,
-).superRefine((spec, ctx) => {
-  const keys = Object.keys(spec);
-  if (keys.length === 0) {
-    ctx.addIssue({ code: 'custom', message: 'quota must set at least one limit' });
-    return;
-  }
-  const seen = new Map<string, string>(); // normalized key -> key as given
-  for (const key of keys) {
-    const normalized = normalizeQuotaKey(key);
-    const kind = quotaKeyKind(normalized);
-    if (kind === undefined) {
-      ctx.addIssue({ code: 'custom', path: [key], message: `${JSON.stringify(key)} ${QUOTA_KEY_RULE}` });
-      continue;
+)
+  .superRefine((spec, ctx) => {
+    const keys = Object.keys(spec);
+    if (keys.length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'quota must set at least one limit' });
+      return;
     }
-    const earlier = seen.get(normalized);
-    if (earlier !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [key],
-        message: `"${key}" and "${earlier}" both limit ${normalized}; set only one of them`,
-      });
-    } else {
-      seen.set(normalized, key);
-    }
+    const seen = new Map<string, string>(); // normalized key -> key as given
+    for (const key of keys) {
+      const normalized = normalizeQuotaKey(key);
+      const kind = quotaKeyKind(normalized);
+      if (kind === undefined) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `${JSON.stringify(key)} ${QUOTA_KEY_RULE}` });
+        continue;
+      }
+      const earlier = seen.get(normalized);
+      if (earlier !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `"${key}" and "${earlier}" both limit ${normalized}; set only one of them`,
+        });
+      } else {
+        seen.set(normalized, key);
+      }
 
-    const quantity = spec[key] ?? '';
-    const value = parseQuantity(quantity);
-    if (value === undefined) {
-      ctx.addIssue({ code: 'custom', path: [key], message: notAQuantity(quantity) });
-    } else if (value < 0) {
-      ctx.addIssue({ code: 'custom', path: [key], message: `${JSON.stringify(quantity)} must not be negative` });
-    } else if (kind === 'count' && !Number.isInteger(value)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [key],
-        message: `${JSON.stringify(quantity)} must be a whole number (${key} counts objects)`,
-      });
+      const quantity = spec[key] ?? '';
+      const value = parseQuantity(quantity);
+      if (value === undefined) {
+        ctx.addIssue({ code: 'custom', path: [key], message: notAQuantity(quantity) });
+      } else if (value < 0) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `${JSON.stringify(quantity)} must not be negative` });
+      } else if (kind === 'count' && !Number.isInteger(value)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `${JSON.stringify(quantity)} must be a whole number (${key} counts objects)`,
+        });
+      }
     }
-  }
-}).meta({
-  minProperties: 1,
-  maxProperties: LIMITS.quotaKeys,
-  propertyNames: { type: 'string', maxLength: LIMITS.quotaKeyLength },
-  patternProperties: {
-    [QUOTA_PATTERNS.countKey]: { type: 'string', maxLength: LIMITS.quotaValueLength, pattern: QUOTA_PATTERNS.whole },
-    [QUOTA_PATTERNS.amountKey]: { type: 'string', maxLength: LIMITS.quotaValueLength, pattern: QUOTA_PATTERNS.amount },
-  },
-  additionalProperties: false,
-  description: 'ResourceQuota hard limits: quota key → quantity. Two keys limiting the same resource (cpu and requests.cpu) are refused.',
-});
+  })
+  .meta({
+    minProperties: 1,
+    maxProperties: LIMITS.quotaKeys,
+    propertyNames: { type: 'string', maxLength: LIMITS.quotaKeyLength },
+    patternProperties: {
+      [QUOTA_PATTERNS.countKey]: { type: 'string', maxLength: LIMITS.quotaValueLength, pattern: QUOTA_PATTERNS.whole },
+      [QUOTA_PATTERNS.amountKey]: {
+        type: 'string',
+        maxLength: LIMITS.quotaValueLength,
+        pattern: QUOTA_PATTERNS.amount,
+      },
+    },
+    additionalProperties: false,
+    description:
+      'ResourceQuota hard limits: quota key → quantity. Two keys limiting the same resource (cpu and requests.cpu) are refused.',
+  });

@@ -35,12 +35,16 @@ describe('re-applying after changes converges the clusters', () => {
   const tenant: Record<string, string> = {};
   const path = lcPath(PROJECT, LC);
 
-  const clusterScoped = async (i: ClusterIndex): Promise<{ roles: V1ClusterRole[]; bindings: V1ClusterRoleBinding[] }> => ({
+  const clusterScoped = async (
+    i: ClusterIndex,
+  ): Promise<{ roles: V1ClusterRole[]; bindings: V1ClusterRoleBinding[] }> => ({
     roles: (await rbac(i).listClusterRole({ labelSelector: logicalCloudSelector(LC) })).items,
     bindings: (await rbac(i).listClusterRoleBinding({ labelSelector: logicalCloudSelector(LC) })).items,
   });
-  const canI = async (reference: string, ...args: string[]) => (await kubectl({ text: tenant[reference]! }, ['auth', 'can-i', ...args])).stdout.trim();
-  const quotaHard = async (i: ClusterIndex) => (await core(i).readNamespacedResourceQuota({ name: 'dcm-quota-quota-conv', namespace: NS })).spec?.hard;
+  const canI = async (reference: string, ...args: string[]) =>
+    (await kubectl({ text: tenant[reference]! }, ['auth', 'can-i', ...args])).stdout.trim();
+  const quotaHard = async (i: ClusterIndex) =>
+    (await core(i).readNamespacedResourceQuota({ name: 'dcm-quota-quota-conv', namespace: NS })).spec?.hard;
 
   beforeAll(async () => {
     await removeLeftovers([NS], [LC]);
@@ -57,23 +61,44 @@ describe('re-applying after changes converges the clusters', () => {
   });
 
   it('applies to both clusters, with a quota and a cluster-wide permission in EMCO’s shape', async () => {
-    await t.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send(tenantLogicalCloud(LC, NS, USER)).expect(201);
-    for (const name of ['cluster-1', 'cluster-2']) await t.http.post(`${path}/cluster-references`).send({ name }).expect(201);
-    await t.http.post(`${path}/cluster-quotas`).send({ metadata: { name: 'quota-conv' }, spec: { cpu: '4', pods: '20' } }).expect(201);
+    await t.http
+      .post(`/v2/projects/${PROJECT}/logical-clouds`)
+      .send(tenantLogicalCloud(LC, NS, USER))
+      .expect(201);
+    for (const name of ['cluster-1', 'cluster-2'])
+      await t.http.post(`${path}/cluster-references`).send({ name }).expect(201);
+    await t.http
+      .post(`${path}/cluster-quotas`)
+      .send({ metadata: { name: 'quota-conv' }, spec: { cpu: '4', pods: '20' } })
+      .expect(201);
     const permission = await t.http
       .post(`${path}/user-permissions`)
-      .send({ metadata: { name: 'perm-nodes' }, spec: { namespace: '', apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list'] } })
+      .send({
+        metadata: { name: 'perm-nodes' },
+        spec: { namespace: '', apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list'] },
+      })
       .expect(201);
     expect(permission.body.spec.namespace).toBe('');
 
     const s = await applyAndSettle(t, PROJECT, LC);
     expect(s.status).toBe('Created');
-    for (const c of s.clusters) expect(c).toMatchObject({ state: 'Applied', 'role-status': 'Created', 'role-binding-status': 'Created', 'quota-status': 'Created' });
+    for (const c of s.clusters)
+      expect(c).toMatchObject({
+        state: 'Applied',
+        'role-status': 'Created',
+        'role-binding-status': 'Created',
+        'quota-status': 'Created',
+      });
 
-    for (const [i, reference] of [[0, 'cluster-1'], [1, 'cluster-2']] as const) {
+    for (const [i, reference] of [
+      [0, 'cluster-1'],
+      [1, 'cluster-2'],
+    ] as const) {
       tenant[reference] = await tenantKubeconfig(t.http, PROJECT, LC, reference);
       const { roles, bindings } = await clusterScoped(i);
-      expect(roles.map((r) => ({ permission: r.metadata?.annotations?.['dcm.onap.org/permission'], rules: r.rules }))).toEqual([
+      expect(
+        roles.map((r) => ({ permission: r.metadata?.annotations?.['dcm.onap.org/permission'], rules: r.rules })),
+      ).toEqual([
         { permission: 'perm-nodes', rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list'] }] },
       ]);
       expect(bindings).toHaveLength(1);
@@ -102,7 +127,9 @@ describe('re-applying after changes converges the clusters', () => {
     expect(await clusterScoped(1)).toEqual({ roles: [], bindings: [] });
     expect(await canI('cluster-2', 'list', 'nodes')).toBe('no');
     expect((await t.http.get(`${path}/kubeconfig?cluster-reference=cluster-2`)).status).toBe(404);
-    const credentials = await t.dcm.stores.credentials.get((await t.dcm.services.logicalClouds.resolve(PROJECT, LC)).id);
+    const credentials = await t.dcm.stores.credentials.get(
+      (await t.dcm.services.logicalClouds.resolve(PROJECT, LC)).id,
+    );
     expect(credentials?.certificates.map((c) => c.reference)).toEqual(['cluster-1']);
 
     // The cluster that stays is untouched.
@@ -113,7 +140,10 @@ describe('re-applying after changes converges the clusters', () => {
   });
 
   it("a quota's changed values update its ResourceQuota; a limit no longer set is dropped", async () => {
-    await t.http.put(`${path}/cluster-quotas/quota-conv`).send({ spec: { cpu: '2', memory: '1Gi' } }).expect(200);
+    await t.http
+      .put(`${path}/cluster-quotas/quota-conv`)
+      .send({ spec: { cpu: '2', memory: '1Gi' } })
+      .expect(200);
     expect((await applyAndSettle(t, PROJECT, LC)).status).toBe('Created');
     expect(await quotaHard(0)).toEqual({ 'requests.cpu': '2', 'requests.memory': '1Gi' });
   });
@@ -122,7 +152,10 @@ describe('re-applying after changes converges the clusters', () => {
     await t.http.delete(`${path}/user-permissions/perm-nodes`).expect(204);
     const s = await applyAndSettle(t, PROJECT, LC);
     expect(s.status).toBe('Created');
-    const deleted = clusterEntry(s, 'cluster-1').resources.filter((r) => r.status === 'Deleted').map((r) => r.kind).sort();
+    const deleted = clusterEntry(s, 'cluster-1')
+      .resources.filter((r) => r.status === 'Deleted')
+      .map((r) => r.kind)
+      .sort();
     expect(deleted).toEqual(['ClusterRole', 'ClusterRoleBinding']);
     expect(await clusterScoped(0)).toEqual({ roles: [], bindings: [] });
     expect(await canI('cluster-1', 'list', 'nodes')).toBe('no');
@@ -144,7 +177,12 @@ describe('re-applying after changes converges the clusters', () => {
     expect(s.clusters.map((c) => [c['cluster-reference'], c.cluster])).toEqual([['edge', 'cluster-1']]);
     expect(await namespaceExists(0, NS)).toBe(true);
     expect(await namespaceExists(1, NS)).toBe(false);
-    const whoami = await kubectl({ text: await tenantKubeconfig(t.http, PROJECT, LC, 'edge') }, ['auth', 'whoami', '-o', 'json']);
+    const whoami = await kubectl({ text: await tenantKubeconfig(t.http, PROJECT, LC, 'edge') }, [
+      'auth',
+      'whoami',
+      '-o',
+      'json',
+    ]);
     expect(whoami.stderr).toBe('');
     expect(JSON.parse(whoami.stdout).status.userInfo.username).toBe(`dcm:${PROJECT}:${LC}:${USER}`);
   });

@@ -37,7 +37,12 @@ describe('status and operations survive a restart', () => {
     const result = await db.collection<{ _id: string }>('lifecycle').updateOne(
       { _id: logicalCloudId },
       {
-        $set: { state: kind === 'apply' ? 'Instantiating' : 'Terminating', 'operation.kind': kind, 'operation.inProgress': true, 'operation.requestedAt': new Date() },
+        $set: {
+          state: kind === 'apply' ? 'Instantiating' : 'Terminating',
+          'operation.kind': kind,
+          'operation.inProgress': true,
+          'operation.requestedAt': new Date(),
+        },
         $unset: { 'operation.finishedAt': '' },
       },
     );
@@ -51,8 +56,14 @@ describe('status and operations survive a restart', () => {
     await createProject(t, PROJECT);
     await createProvider(t, 'provider-durability');
     await registerCluster(t, 'provider-durability', 'cluster-2', 2);
-    await t.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send(tenantLogicalCloud(LC, NS, 'user-durable')).expect(201);
-    await t.http.post(`${lcPath(PROJECT, LC)}/cluster-references`).send({ name: 'cluster-2' }).expect(201);
+    await t.http
+      .post(`/v2/projects/${PROJECT}/logical-clouds`)
+      .send(tenantLogicalCloud(LC, NS, 'user-durable'))
+      .expect(201);
+    await t.http
+      .post(`${lcPath(PROJECT, LC)}/cluster-references`)
+      .send({ name: 'cluster-2' })
+      .expect(201);
     logicalCloudId = (await t.dcm.services.logicalClouds.resolve(PROJECT, LC)).id;
   });
 
@@ -80,13 +91,18 @@ describe('status and operations survive a restart', () => {
     await rbac(1).deleteNamespacedRole({ name: 'dcm-permission-2', namespace: NS });
     await leaveInProgress('apply');
     const interrupted = await statusOf(restarted.http, PROJECT, LC);
-    expect(interrupted).toMatchObject({ status: 'Creation in Progress', operation: { kind: 'apply', inProgress: true } });
+    expect(interrupted).toMatchObject({
+      status: 'Creation in Progress',
+      operation: { kind: 'apply', inProgress: true },
+    });
 
     expect(await restarted.dcm.services.lifecycle.resumeInterrupted()).toBe(1);
     await restarted.dcm.services.lifecycle.settled(PROJECT, LC);
     const s = await statusOf(restarted.http, PROJECT, LC);
     expect(s).toMatchObject({ status: 'Created', operation: { kind: 'apply', inProgress: false } });
-    expect(s.clusters).toEqual([expect.objectContaining({ 'cluster-reference': 'cluster-2', state: 'Applied', 'role-status': 'Created' })]);
+    expect(s.clusters).toEqual([
+      expect.objectContaining({ 'cluster-reference': 'cluster-2', state: 'Applied', 'role-status': 'Created' }),
+    ]);
     expect(await readRole(1, NS, 'dcm-permission-2')).toBeDefined();
     // Nothing is resumed twice.
     expect(await restarted.dcm.services.lifecycle.resumeInterrupted()).toBe(0);
@@ -108,7 +124,12 @@ describe('status and operations survive a restart', () => {
 
 describe('credentials in the database', () => {
   let t: TestDcm;
-  const issued = (reference: string, n = 1) => ({ reference, certificate: `certificate ${n} of ${reference}`, notAfter: new Date(1_900_000_000_000), signedBy: 'cluster' as const });
+  const issued = (reference: string, n = 1) => ({
+    reference,
+    certificate: `certificate ${n} of ${reference}`,
+    notAfter: new Date(1_900_000_000_000),
+    signedBy: 'cluster' as const,
+  });
 
   beforeAll(async () => {
     t = await startTestDcm('apply_credentials');
@@ -139,7 +160,11 @@ describe('credentials in the database', () => {
     // Asked again for the same generation (a resumed operation): nothing changes.
     expect(await store.prepareGeneration('lc-c', 2048, generate, 'abcdef012345')).toEqual(revoked);
     expect(generations).toBe(2);
-    expect(await store.get('lc-c')).toMatchObject({ privateKey: 'key 2', certificates: [], generationId: 'abcdef012345' });
+    expect(await store.get('lc-c')).toMatchObject({
+      privateKey: 'key 2',
+      certificates: [],
+      generationId: 'abcdef012345',
+    });
     expect(first.generationId).not.toBe(revoked.generationId);
   });
 
@@ -147,7 +172,13 @@ describe('credentials in the database', () => {
     const store = t.dcm.stores.credentials;
     await store.prepareGeneration('lc-b', 2048, async () => 'key');
     await Promise.all(['cluster-1', 'cluster-2', 'cluster-3'].map((r) => store.putCertificate('lc-b', issued(r))));
-    await Promise.all([store.putCertificate('lc-b', issued('cluster-2', 2)), store.removeCertificate('lc-b', 'cluster-3')]);
-    expect((await store.get('lc-b'))?.certificates.map((c) => c.certificate).sort()).toEqual(['certificate 1 of cluster-1', 'certificate 2 of cluster-2']);
+    await Promise.all([
+      store.putCertificate('lc-b', issued('cluster-2', 2)),
+      store.removeCertificate('lc-b', 'cluster-3'),
+    ]);
+    expect((await store.get('lc-b'))?.certificates.map((c) => c.certificate).sort()).toEqual([
+      'certificate 1 of cluster-1',
+      'certificate 2 of cluster-2',
+    ]);
   });
 });

@@ -37,7 +37,11 @@ describe('apply a logical cloud to two real clusters', () => {
 
   beforeAll(async () => {
     t = await startTestDcm('apply');
-    for (const [i, ns] of [[0, 'ns-1'], [0, 'ns-2'], [1, 'ns-1']] as const) {
+    for (const [i, ns] of [
+      [0, 'ns-1'],
+      [0, 'ns-2'],
+      [1, 'ns-1'],
+    ] as const) {
       // A namespace left by an interrupted earlier run would not be ours to manage.
       expect(await namespaceExists(i, ns)).toBe(false);
     }
@@ -83,10 +87,16 @@ describe('apply a logical cloud to two real clusters', () => {
         'quota-status': 'Created',
       });
       // The design's permission-1 names pods and secrets in a group that does not serve them.
-      expect(c.warnings.join('\n')).toMatch(/permission-1: resource pods is not served by group stable\.example\.com; it is served by group "" \(core\)/);
+      expect(c.warnings.join('\n')).toMatch(
+        /permission-1: resource pods is not served by group stable\.example\.com; it is served by group "" \(core\)/,
+      );
     }
     const ns = await core(0).readNamespace({ name: 'ns-1' });
-    expect(ns.metadata?.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'dcm', 'dcm.onap.org/logical-cloud': 'lc-1', 'dcm.onap.org/project': PROJECT });
+    expect(ns.metadata?.labels).toMatchObject({
+      'app.kubernetes.io/managed-by': 'dcm',
+      'dcm.onap.org/logical-cloud': 'lc-1',
+      'dcm.onap.org/project': PROJECT,
+    });
   });
 
   it("hands out a kubeconfig per cluster whose certificate the cluster signed for the tenant's user", async () => {
@@ -95,7 +105,10 @@ describe('apply a logical cloud to two real clusters', () => {
       expect(res.headers['content-type']).toMatch(/application\/yaml/);
       tenant[cluster.name] = res.text;
       const whoami = await kubectl({ text: res.text }, ['auth', 'whoami', '-o', 'json']);
-      expect(JSON.parse(whoami.stdout).status.userInfo).toMatchObject({ username: `dcm:${PROJECT}:lc-1:user-1`, groups: expect.arrayContaining([expect.stringMatching(/^dcm:lc:[0-9a-f-]{36}:[0-9a-f]{12}$/)]) });
+      expect(JSON.parse(whoami.stdout).status.userInfo).toMatchObject({
+        username: `dcm:${PROJECT}:lc-1:user-1`,
+        groups: expect.arrayContaining([expect.stringMatching(/^dcm:lc:[0-9a-f-]{36}:[0-9a-f]{12}$/)]),
+      });
     }
     const json = await t.http.get(`${LC}/lc-1/kubeconfig`).set('Accept', 'application/json').expect(200);
     expect(json.headers['content-type']).toMatch(/application\/json/);
@@ -126,7 +139,9 @@ describe('apply a logical cloud to two real clusters', () => {
   });
 
   it("a cluster's certificate works there and nowhere else", async () => {
-    const config = yaml.load(tenant['cluster-1']!) as { clusters: { cluster: { server: string; 'certificate-authority-data': string } }[] };
+    const config = yaml.load(tenant['cluster-1']!) as {
+      clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
+    };
     const other = yaml.load(tenant['cluster-2']!) as typeof config;
     config.clusters[0]!.cluster = other.clusters[0]!.cluster;
     const res = await kubectl({ text: yaml.dump(config) }, ['get', 'configmaps']);
@@ -148,7 +163,12 @@ describe('apply a logical cloud to two real clusters', () => {
   it('converges after a change: a permission for core pods makes pods listable; the quota is enforced', async () => {
     await t.http
       .post(`${LC}/lc-1/user-permissions`)
-      .send({ name: 'permission-4', apiGroups: [''], resources: ['pods', 'resourcequotas'], verbs: ['get', 'list', 'create'] })
+      .send({
+        name: 'permission-4',
+        apiGroups: [''],
+        resources: ['pods', 'resourcequotas'],
+        verbs: ['get', 'list', 'create'],
+      })
       .expect(201);
     await applyAndSettle('lc-1');
     const k = { text: tenant['cluster-1']! };
@@ -157,9 +177,16 @@ describe('apply a logical cloud to two real clusters', () => {
     expect(pods.code).toBe(0);
 
     const quota = await kubectl(k, ['get', 'resourcequota', 'dcm-quota-quota-1', '-o', 'json']);
-    expect(JSON.parse(quota.stdout).spec.hard).toEqual({ 'requests.cpu': '400', 'requests.memory': '1000Gi', pods: '500' });
+    expect(JSON.parse(quota.stdout).spec.hard).toEqual({
+      'requests.cpu': '400',
+      'requests.memory': '1000Gi',
+      pods: '500',
+    });
     const overQuota = await kubectl(k, [
-      'run', 'too-big', '--image=registry.invalid/none', '--restart=Never',
+      'run',
+      'too-big',
+      '--image=registry.invalid/none',
+      '--restart=Never',
       '--overrides={"spec":{"containers":[{"name":"too-big","image":"registry.invalid/none","resources":{"requests":{"cpu":"401","memory":"1Gi"},"limits":{"cpu":"401","memory":"1Gi"}}}]}}',
     ]);
     // Limits too: the namespace's default limit (docs/isolation.md) would be below a request of 401 CPUs.
@@ -170,7 +197,9 @@ describe('apply a logical cloud to two real clusters', () => {
     await t.http.delete(`${LC}/lc-1/user-permissions/permission-4`).expect(204);
     await applyAndSettle('lc-1');
     expect((await kubectl(k, ['auth', 'can-i', 'list', 'pods'])).stdout.trim()).toBe('no');
-    await expect(rbac(0).readNamespacedRole({ name: 'dcm-permission-4', namespace: 'ns-1' })).rejects.toMatchObject({ code: 404 });
+    await expect(rbac(0).readNamespacedRole({ name: 'dcm-permission-4', namespace: 'ns-1' })).rejects.toMatchObject({
+      code: 404,
+    });
   });
 
   it("a second logical cloud's tenant cannot touch the first one's namespace", async () => {
@@ -199,7 +228,10 @@ describe('apply a logical cloud to two real clusters', () => {
     const body = design.logicalCloud();
     body.spec.namespace = 'ns-other';
     const { metadata, ...rest } = body;
-    const put = await t.http.put(`${LC}/lc-1`).send({ metadata: { description: metadata.description }, ...rest }).expect(409);
+    const put = await t.http
+      .put(`${LC}/lc-1`)
+      .send({ metadata: { description: metadata.description }, ...rest })
+      .expect(409);
     expect(put.body.message).toMatch(/cannot change while it is applied/);
   });
 

@@ -45,12 +45,23 @@ async function refusingPolicy(): Promise<void> {
       metadata: { name: POLICY },
       spec: {
         failurePolicy: 'Fail',
-        matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['resourcequotas'] }] },
-        validations: [{ expression: `!has(object.spec.hard) || !('${REJECTED_KEY}' in object.spec.hard)`, message: `${REJECTED_KEY} is refused on this cluster (test policy)` }],
+        matchConstraints: {
+          resourceRules: [
+            { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['resourcequotas'] },
+          ],
+        },
+        validations: [
+          {
+            expression: `!has(object.spec.hard) || !('${REJECTED_KEY}' in object.spec.hard)`,
+            message: `${REJECTED_KEY} is refused on this cluster (test policy)`,
+          },
+        ],
       },
     },
   });
-  await admission().createValidatingAdmissionPolicyBinding({ body: { metadata: { name: POLICY }, spec: { policyName: POLICY, validationActions: ['Deny'] } } });
+  await admission().createValidatingAdmissionPolicyBinding({
+    body: { metadata: { name: POLICY }, spec: { policyName: POLICY, validationActions: ['Deny'] } },
+  });
   const probe = { metadata: { name: 'policy-probe' }, spec: { hard: { [REJECTED_KEY]: '1' } } };
   await waitFor(
     'the test admission policy',
@@ -67,8 +78,12 @@ async function refusingPolicy(): Promise<void> {
 }
 
 async function removeRefusingPolicy(): Promise<void> {
-  await admission().deleteValidatingAdmissionPolicyBinding({ name: POLICY }).catch(() => undefined);
-  await admission().deleteValidatingAdmissionPolicy({ name: POLICY }).catch(() => undefined);
+  await admission()
+    .deleteValidatingAdmissionPolicyBinding({ name: POLICY })
+    .catch(() => undefined);
+  await admission()
+    .deleteValidatingAdmissionPolicy({ name: POLICY })
+    .catch(() => undefined);
 }
 
 describe('apply with a cluster that is down or refuses an object', () => {
@@ -82,7 +97,10 @@ describe('apply with a cluster that is down or refuses an object', () => {
     await createProvider(t, PROVIDER);
     await registerCluster(t, PROVIDER, 'cluster-1', 1);
     const down = withServer(kubeconfigText(1), `https://127.0.0.1:${await closedPort()}`);
-    await t.http.post(`/v2/cluster-providers/${PROVIDER}/clusters`).send({ metadata: { name: 'cluster-down' }, spec: { kubeconfig: down } }).expect(201);
+    await t.http
+      .post(`/v2/cluster-providers/${PROVIDER}/clusters`)
+      .send({ metadata: { name: 'cluster-down' }, spec: { kubeconfig: down } })
+      .expect(201);
     await refusingPolicy();
   });
 
@@ -94,8 +112,15 @@ describe('apply with a cluster that is down or refuses an object', () => {
 
   describe('a cluster that cannot be reached', () => {
     it('fails only its own entries, with the connection error; the other cluster completes, at once', async () => {
-      await t.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send(tenantLogicalCloud('lc-faults-1', 'ns-faults-1', 'user-faults-1')).expect(201);
-      for (const name of ['cluster-1', 'cluster-down']) await t.http.post(`${lc('lc-faults-1')}/cluster-references`).send({ name }).expect(201);
+      await t.http
+        .post(`/v2/projects/${PROJECT}/logical-clouds`)
+        .send(tenantLogicalCloud('lc-faults-1', 'ns-faults-1', 'user-faults-1'))
+        .expect(201);
+      for (const name of ['cluster-1', 'cluster-down'])
+        await t.http
+          .post(`${lc('lc-faults-1')}/cluster-references`)
+          .send({ name })
+          .expect(201);
 
       const started = Date.now();
       const s = await applyAndSettle(t, PROJECT, 'lc-faults-1');
@@ -104,7 +129,13 @@ describe('apply with a cluster that is down or refuses an object', () => {
 
       expect(s.status).toBe('Creation Failed');
       const down = clusterEntry(s, 'cluster-down');
-      expect(down).toMatchObject({ state: 'Failed', 'namespace-status': 'Failed', 'user-certificate-status': 'None', 'role-status': 'None', 'quota-status': 'None' });
+      expect(down).toMatchObject({
+        state: 'Failed',
+        'namespace-status': 'Failed',
+        'user-certificate-status': 'None',
+        'role-status': 'None',
+        'quota-status': 'None',
+      });
       expect(down.errors).toEqual([expect.stringMatching(/^Namespace ns-faults-1: .*ECONNREFUSED 127\.0\.0\.1:\d+/)]);
       expect(clusterEntry(s, 'cluster-1')).toMatchObject({
         state: 'Applied',
@@ -125,8 +156,13 @@ describe('apply with a cluster that is down or refuses an object', () => {
       const none = await t.http.get(`${lc('lc-faults-1')}/kubeconfig?cluster-reference=cluster-down`);
       expect(none.status).toBe(409);
       expect(none.body.message).toMatch(/no certificate for cluster reference cluster-down/);
-      const all = await t.http.get(`${lc('lc-faults-1')}/kubeconfig`).set('Accept', 'application/json').expect(200);
-      expect((JSON.parse(all.text) as { clusters: { name: string }[] }).clusters.map((c) => c.name)).toEqual(['cluster-1']);
+      const all = await t.http
+        .get(`${lc('lc-faults-1')}/kubeconfig`)
+        .set('Accept', 'application/json')
+        .expect(200);
+      expect((JSON.parse(all.text) as { clusters: { name: string }[] }).clusters.map((c) => c.name)).toEqual([
+        'cluster-1',
+      ]);
     });
 
     it('without the reference to it, applying again completes and leaves the healthy cluster as it was', async () => {
@@ -149,14 +185,27 @@ describe('apply with a cluster that is down or refuses an object', () => {
       const registration = (kubeconfig: string) => ({ metadata: { name: 'cluster-flaky' }, spec: { kubeconfig } });
       const flaky = `/v2/cluster-providers/${PROVIDER}/clusters/cluster-flaky`;
       // Test cluster 1 under another name; cluster-2 keeps the logical cloud applicable once the reference is gone.
-      await t.http.post(`/v2/cluster-providers/${PROVIDER}/clusters`).send(registration(kubeconfigText(1))).expect(201);
+      await t.http
+        .post(`/v2/cluster-providers/${PROVIDER}/clusters`)
+        .send(registration(kubeconfigText(1)))
+        .expect(201);
       await registerCluster(t, PROVIDER, 'cluster-2', 2);
-      await t.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send(tenantLogicalCloud('lc-faults-6', 'ns-faults-6', 'user-faults-6')).expect(201);
-      for (const name of ['cluster-flaky', 'cluster-2']) await t.http.post(`${lc('lc-faults-6')}/cluster-references`).send({ name }).expect(201);
+      await t.http
+        .post(`/v2/projects/${PROJECT}/logical-clouds`)
+        .send(tenantLogicalCloud('lc-faults-6', 'ns-faults-6', 'user-faults-6'))
+        .expect(201);
+      for (const name of ['cluster-flaky', 'cluster-2'])
+        await t.http
+          .post(`${lc('lc-faults-6')}/cluster-references`)
+          .send({ name })
+          .expect(201);
       expect((await applyAndSettle(t, PROJECT, 'lc-faults-6')).status).toBe('Created');
       expect(await namespaceExists(0, 'ns-faults-6')).toBe(true);
 
-      await t.http.put(flaky).send(registration(withServer(kubeconfigText(1), `https://127.0.0.1:${await closedPort()}`))).expect(200);
+      await t.http
+        .put(flaky)
+        .send(registration(withServer(kubeconfigText(1), `https://127.0.0.1:${await closedPort()}`)))
+        .expect(200);
       const down = await applyAndSettle(t, PROJECT, 'lc-faults-6');
       expect(down.status).toBe('Creation Failed');
       expect(clusterEntry(down, 'cluster-flaky').errors).toEqual([expect.stringMatching(/ECONNREFUSED/)]);
@@ -174,7 +223,10 @@ describe('apply with a cluster that is down or refuses an object', () => {
         message: expect.stringMatching(new RegExp(`still holds objects of logical cloud ${PROJECT}/lc-faults-6`)),
       });
 
-      await t.http.put(flaky).send(registration(kubeconfigText(1))).expect(200);
+      await t.http
+        .put(flaky)
+        .send(registration(kubeconfigText(1)))
+        .expect(200);
       const back = await applyAndSettle(t, PROJECT, 'lc-faults-6');
       expect(back.status).toBe('Created');
       expect(back.clusters.map((c) => c['cluster-reference'])).toEqual(['cluster-2']);
@@ -189,9 +241,18 @@ describe('apply with a cluster that is down or refuses an object', () => {
 
   describe('an object the apiserver refuses', () => {
     it('the DCM accepts the quota; the apiserver refuses its ResourceQuota, which fails alone, with the reason', async () => {
-      await t.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send(tenantLogicalCloud('lc-faults-2', 'ns-faults-2', 'user-faults-2')).expect(201);
-      await t.http.post(`${lc('lc-faults-2')}/cluster-references`).send({ name: 'cluster-1' }).expect(201);
-      await t.http.post(`${lc('lc-faults-2')}/cluster-quotas`).send(design.quota()).expect(201);
+      await t.http
+        .post(`/v2/projects/${PROJECT}/logical-clouds`)
+        .send(tenantLogicalCloud('lc-faults-2', 'ns-faults-2', 'user-faults-2'))
+        .expect(201);
+      await t.http
+        .post(`${lc('lc-faults-2')}/cluster-references`)
+        .send({ name: 'cluster-1' })
+        .expect(201);
+      await t.http
+        .post(`${lc('lc-faults-2')}/cluster-quotas`)
+        .send(design.quota())
+        .expect(201);
       await t.http
         .post(`${lc('lc-faults-2')}/cluster-quotas`)
         .send({ metadata: { name: 'quota-refused' }, spec: { pods: '10', [REJECTED_KEY]: '2' } })
@@ -211,10 +272,18 @@ describe('apply with a cluster that is down or refuses an object', () => {
       const quotas = c1.resources.filter((r) => r.kind === 'ResourceQuota');
       expect(quotas).toEqual([
         { category: 'quota', kind: 'ResourceQuota', name: 'dcm-quota-quota-1', status: 'Created' },
-        { category: 'quota', kind: 'ResourceQuota', name: 'dcm-quota-quota-refused', status: 'Failed', message: expect.stringMatching(/refused on this cluster \(test policy\)/) },
+        {
+          category: 'quota',
+          kind: 'ResourceQuota',
+          name: 'dcm-quota-quota-refused',
+          status: 'Failed',
+          message: expect.stringMatching(/refused on this cluster \(test policy\)/),
+        },
       ]);
       expect(c1.errors).toEqual([expect.stringMatching(/^ResourceQuota dcm-quota-quota-refused: .*denied request/)]);
-      await expect(core(0).readNamespacedResourceQuota({ name: 'dcm-quota-quota-refused', namespace: 'ns-faults-2' })).rejects.toMatchObject({ code: 404 });
+      await expect(
+        core(0).readNamespacedResourceQuota({ name: 'dcm-quota-quota-refused', namespace: 'ns-faults-2' }),
+      ).rejects.toMatchObject({ code: 404 });
       // What did not fail is usable.
       const k = { text: await tenantKubeconfig(t.http, PROJECT, 'lc-faults-2', 'cluster-1') };
       expect((await kubectl(k, ['auth', 'can-i', 'create', 'configmaps'])).stdout.trim()).toBe('yes');
@@ -223,26 +292,39 @@ describe('apply with a cluster that is down or refuses an object', () => {
     it('applying again retries only what is missing: what was created is not redone', async () => {
       const rv = async () => ({
         role: (await readRole(0, 'ns-faults-2', 'dcm-permission-2'))?.metadata?.resourceVersion,
-        binding: (await rbac(0).readNamespacedRoleBinding({ name: 'dcm-permission-2', namespace: 'ns-faults-2' })).metadata?.resourceVersion,
-        quota: (await core(0).readNamespacedResourceQuota({ name: 'dcm-quota-quota-1', namespace: 'ns-faults-2' })).metadata?.resourceVersion,
+        binding: (await rbac(0).readNamespacedRoleBinding({ name: 'dcm-permission-2', namespace: 'ns-faults-2' }))
+          .metadata?.resourceVersion,
+        quota: (await core(0).readNamespacedResourceQuota({ name: 'dcm-quota-quota-1', namespace: 'ns-faults-2' }))
+          .metadata?.resourceVersion,
       });
       const before = await rv();
       const kubeconfigBefore = await tenantKubeconfig(t.http, PROJECT, 'lc-faults-2', 'cluster-1');
 
       const again = await applyAndSettle(t, PROJECT, 'lc-faults-2');
       expect(again.status).toBe('Creation Failed');
-      expect(clusterEntry(again, 'cluster-1').errors).toEqual([expect.stringMatching(/^ResourceQuota dcm-quota-quota-refused: /)]);
+      expect(clusterEntry(again, 'cluster-1').errors).toEqual([
+        expect.stringMatching(/^ResourceQuota dcm-quota-quota-refused: /),
+      ]);
       expect(await rv()).toEqual(before);
 
       // Once the quota is one the apiserver takes, the next apply completes, still without redoing the rest.
-      await t.http.put(`${lc('lc-faults-2')}/cluster-quotas/quota-refused`).send({ spec: { pods: '10', 'count/widgets.example.com': '2' } }).expect(200);
+      await t.http
+        .put(`${lc('lc-faults-2')}/cluster-quotas/quota-refused`)
+        .send({ spec: { pods: '10', 'count/widgets.example.com': '2' } })
+        .expect(200);
       const fixed = await applyAndSettle(t, PROJECT, 'lc-faults-2');
       expect(fixed.status).toBe('Created');
       const c1 = clusterEntry(fixed, 'cluster-1');
-      expect(c1.resources.find((r) => r.category === 'user-certificate')).toMatchObject({ status: 'Created', message: 'valid certificate reused' });
+      expect(c1.resources.find((r) => r.category === 'user-certificate')).toMatchObject({
+        status: 'Created',
+        message: 'valid certificate reused',
+      });
       expect(await rv()).toEqual(before);
       expect(await tenantKubeconfig(t.http, PROJECT, 'lc-faults-2', 'cluster-1')).toBe(kubeconfigBefore);
-      const quota = await core(0).readNamespacedResourceQuota({ name: 'dcm-quota-quota-refused', namespace: 'ns-faults-2' });
+      const quota = await core(0).readNamespacedResourceQuota({
+        name: 'dcm-quota-quota-refused',
+        namespace: 'ns-faults-2',
+      });
       expect(quota.spec?.hard).toEqual({ pods: '10', 'count/widgets.example.com': '2' });
 
       expect((await terminateAndSettle(t, PROJECT, 'lc-faults-2')).status).toBe('Terminated');
@@ -254,14 +336,28 @@ describe('apply with a cluster that is down or refuses an object', () => {
   describe('a namespace that exists and is not the logical cloud’s', () => {
     it('is reported in status and never taken over: nothing is created in it', async () => {
       await core(0).createNamespace({ body: { metadata: { name: 'ns-faults-3', labels: { owner: 'someone-else' } } } });
-      await core(0).createNamespacedConfigMap({ namespace: 'ns-faults-3', body: { metadata: { name: 'owner-data' }, data: { a: 'b' } } });
-      await t.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send(tenantLogicalCloud('lc-faults-3', 'ns-faults-3', 'user-faults-3')).expect(201);
-      await t.http.post(`${lc('lc-faults-3')}/cluster-references`).send({ name: 'cluster-1' }).expect(201);
+      await core(0).createNamespacedConfigMap({
+        namespace: 'ns-faults-3',
+        body: { metadata: { name: 'owner-data' }, data: { a: 'b' } },
+      });
+      await t.http
+        .post(`/v2/projects/${PROJECT}/logical-clouds`)
+        .send(tenantLogicalCloud('lc-faults-3', 'ns-faults-3', 'user-faults-3'))
+        .expect(201);
+      await t.http
+        .post(`${lc('lc-faults-3')}/cluster-references`)
+        .send({ name: 'cluster-1' })
+        .expect(201);
 
       const s = await applyAndSettle(t, PROJECT, 'lc-faults-3');
       expect(s.status).toBe('Creation Failed');
       const c1 = clusterEntry(s, 'cluster-1');
-      expect(c1).toMatchObject({ state: 'Failed', 'namespace-status': 'Failed', 'role-status': 'None', 'user-certificate-status': 'None' });
+      expect(c1).toMatchObject({
+        state: 'Failed',
+        'namespace-status': 'Failed',
+        'role-status': 'None',
+        'user-certificate-status': 'None',
+      });
       expect(c1.errors).toEqual([expect.stringMatching(/^Namespace ns-faults-3: .*not managed by this logical cloud/)]);
 
       const ns = await readNamespace(0, 'ns-faults-3');
@@ -274,26 +370,41 @@ describe('apply with a cluster that is down or refuses an object', () => {
       const s = await terminateAndSettle(t, PROJECT, 'lc-faults-3');
       expect(s.status).toBe('Terminated');
       expect(s.clusters).toEqual([]);
-      expect((await core(0).readNamespacedConfigMap({ name: 'owner-data', namespace: 'ns-faults-3' })).data).toEqual({ a: 'b' });
+      expect((await core(0).readNamespacedConfigMap({ name: 'owner-data', namespace: 'ns-faults-3' })).data).toEqual({
+        a: 'b',
+      });
       expect((await readNamespace(0, 'ns-faults-3'))?.status?.phase).toBe('Active');
       await t.http.delete(lc('lc-faults-3')).expect(204);
       await removeLeftovers(['ns-faults-3'], []);
     });
 
     it('a namespace replaced behind its back after an apply is left in place on terminate, with a warning', async () => {
-      await t.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send(tenantLogicalCloud('lc-faults-5', 'ns-faults-5', 'user-faults-5')).expect(201);
-      await t.http.post(`${lc('lc-faults-5')}/cluster-references`).send({ name: 'cluster-1' }).expect(201);
+      await t.http
+        .post(`/v2/projects/${PROJECT}/logical-clouds`)
+        .send(tenantLogicalCloud('lc-faults-5', 'ns-faults-5', 'user-faults-5'))
+        .expect(201);
+      await t.http
+        .post(`${lc('lc-faults-5')}/cluster-references`)
+        .send({ name: 'cluster-1' })
+        .expect(201);
       expect((await applyAndSettle(t, PROJECT, 'lc-faults-5')).status).toBe('Created');
       await removeLeftovers(['ns-faults-5'], []);
       await core(0).createNamespace({ body: { metadata: { name: 'ns-faults-5' } } });
-      await core(0).createNamespacedConfigMap({ namespace: 'ns-faults-5', body: { metadata: { name: 'owner-data' }, data: { a: 'b' } } });
+      await core(0).createNamespacedConfigMap({
+        namespace: 'ns-faults-5',
+        body: { metadata: { name: 'owner-data' }, data: { a: 'b' } },
+      });
 
       const s = await terminateAndSettle(t, PROJECT, 'lc-faults-5');
       expect(s.status).toBe('Terminated');
       const c1 = clusterEntry(s, 'cluster-1');
       expect(c1).toMatchObject({ state: 'Terminated', 'namespace-status': 'None', errors: [] });
-      expect(c1.warnings).toEqual([expect.stringMatching(/^namespace ns-faults-5 is not managed by this logical cloud; left in place$/)]);
-      expect((await core(0).readNamespacedConfigMap({ name: 'owner-data', namespace: 'ns-faults-5' })).data).toEqual({ a: 'b' });
+      expect(c1.warnings).toEqual([
+        expect.stringMatching(/^namespace ns-faults-5 is not managed by this logical cloud; left in place$/),
+      ]);
+      expect((await core(0).readNamespacedConfigMap({ name: 'owner-data', namespace: 'ns-faults-5' })).data).toEqual({
+        a: 'b',
+      });
       await t.http.delete(lc('lc-faults-5')).expect(204);
       await removeLeftovers(['ns-faults-5'], []);
     });
@@ -316,10 +427,20 @@ describe('apply with a cluster that is down or refuses an object', () => {
       d = await composeDcm(t.mongo.db(t.databaseName), TIMEOUT_MS);
       await d.http
         .post(`/v2/cluster-providers/${PROVIDER}/clusters`)
-        .send({ metadata: { name: 'cluster-silent' }, spec: { kubeconfig: withServer(kubeconfigText(1), `https://127.0.0.1:${port}`) } })
+        .send({
+          metadata: { name: 'cluster-silent' },
+          spec: { kubeconfig: withServer(kubeconfigText(1), `https://127.0.0.1:${port}`) },
+        })
         .expect(201);
-      await d.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send(tenantLogicalCloud('lc-faults-4', 'ns-faults-4', 'user-faults-4')).expect(201);
-      for (const name of ['cluster-1', 'cluster-silent']) await d.http.post(`${lc('lc-faults-4')}/cluster-references`).send({ name }).expect(201);
+      await d.http
+        .post(`/v2/projects/${PROJECT}/logical-clouds`)
+        .send(tenantLogicalCloud('lc-faults-4', 'ns-faults-4', 'user-faults-4'))
+        .expect(201);
+      for (const name of ['cluster-1', 'cluster-silent'])
+        await d.http
+          .post(`${lc('lc-faults-4')}/cluster-references`)
+          .send({ name })
+          .expect(201);
     });
 
     afterAll(async () => {
@@ -336,7 +457,11 @@ describe('apply with a cluster that is down or refuses an object', () => {
       expect(elapsed).toBeLessThan(TIMEOUT_MS + 10_000);
       expect(s.status).toBe('Creation Failed');
       expect(clusterEntry(s, 'cluster-silent')).toMatchObject({ state: 'Failed', 'namespace-status': 'Failed' });
-      expect(clusterEntry(s, 'cluster-silent').errors).toEqual([expect.stringMatching(new RegExp(`^Namespace ns-faults-4: .*no answer from https://127\\.0\\.0\\.1:\\d+ within ${TIMEOUT_MS} ms`))]);
+      expect(clusterEntry(s, 'cluster-silent').errors).toEqual([
+        expect.stringMatching(
+          new RegExp(`^Namespace ns-faults-4: .*no answer from https://127\\.0\\.0\\.1:\\d+ within ${TIMEOUT_MS} ms`),
+        ),
+      ]);
       expect(clusterEntry(s, 'cluster-1')).toMatchObject({ state: 'Applied', errors: [] });
       expect(sockets.size).toBeGreaterThan(0);
     });

@@ -6,12 +6,7 @@
  */
 import net from 'node:net';
 import { expect } from '@jest/globals';
-import {
-  CertificatesV1Api,
-  CoreV1Api,
-  RbacAuthorizationV1Api,
-  type KubeConfig,
-} from '@kubernetes/client-node';
+import { CertificatesV1Api, CoreV1Api, RbacAuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import yaml from 'js-yaml';
 import type { Db } from 'mongodb';
 import { pino } from 'pino';
@@ -38,11 +33,14 @@ const absentOn404 = <T>(call: Promise<T>): Promise<T | undefined> =>
   );
 
 export const readNamespace = (i: ClusterIndex, name: string) => absentOn404(core(i).readNamespace({ name }));
-export const readRole = (i: ClusterIndex, namespace: string, name: string) => absentOn404(rbac(i).readNamespacedRole({ name, namespace }));
-export const namespaceExists = async (i: ClusterIndex, name: string): Promise<boolean> => (await readNamespace(i, name)) !== undefined;
+export const readRole = (i: ClusterIndex, namespace: string, name: string) =>
+  absentOn404(rbac(i).readNamespacedRole({ name, namespace }));
+export const namespaceExists = async (i: ClusterIndex, name: string): Promise<boolean> =>
+  (await readNamespace(i, name)) !== undefined;
 
 /** Label selector of everything the DCM created for a logical cloud of that name (any project, any id). */
-export const logicalCloudSelector = (lc: string): string => `app.kubernetes.io/managed-by=dcm,dcm.onap.org/logical-cloud=${lc}`;
+export const logicalCloudSelector = (lc: string): string =>
+  `app.kubernetes.io/managed-by=dcm,dcm.onap.org/logical-cloud=${lc}`;
 
 /** The design's logical cloud (its two permissions included) under names of the test's own. */
 export function tenantLogicalCloud(name: string, namespace: string, user: string) {
@@ -91,27 +89,49 @@ export async function statusOf(http: TestDcm['http'], project: string, lc: strin
 
 export function clusterEntry(status: StatusBody, reference: string): ClusterStatusBody {
   const entry = status.clusters.find((c) => c['cluster-reference'] === reference);
-  if (!entry) throw new Error(`no status entry for cluster reference ${reference} in ${JSON.stringify(status.clusters.map((c) => c['cluster-reference']))}`);
+  if (!entry)
+    throw new Error(
+      `no status entry for cluster reference ${reference} in ${JSON.stringify(status.clusters.map((c) => c['cluster-reference']))}`,
+    );
   return entry;
 }
 
 /** Starts an apply (design 14), checks the immediate answer, and waits until its background work is done. */
-export async function applyAndSettle(t: Pick<TestDcm, 'http' | 'dcm'>, project: string, lc: string): Promise<StatusBody> {
+export async function applyAndSettle(
+  t: Pick<TestDcm, 'http' | 'dcm'>,
+  project: string,
+  lc: string,
+): Promise<StatusBody> {
   const res = await t.http.post(`${lcPath(project, lc)}/apply`);
-  expect({ status: res.status, body: res.body as unknown }).toMatchObject({ status: 200, body: { status: 'Creation in Progress' } });
+  expect({ status: res.status, body: res.body as unknown }).toMatchObject({
+    status: 200,
+    body: { status: 'Creation in Progress' },
+  });
   await t.dcm.services.lifecycle.settled(project, lc);
   return statusOf(t.http, project, lc);
 }
 
-export async function terminateAndSettle(t: Pick<TestDcm, 'http' | 'dcm'>, project: string, lc: string): Promise<StatusBody> {
+export async function terminateAndSettle(
+  t: Pick<TestDcm, 'http' | 'dcm'>,
+  project: string,
+  lc: string,
+): Promise<StatusBody> {
   const res = await t.http.post(`${lcPath(project, lc)}/terminate`);
-  expect({ status: res.status, body: res.body as unknown }).toMatchObject({ status: 202, body: { status: 'Termination in Progress' } });
+  expect({ status: res.status, body: res.body as unknown }).toMatchObject({
+    status: 202,
+    body: { status: 'Termination in Progress' },
+  });
   await t.dcm.services.lifecycle.settled(project, lc);
   return statusOf(t.http, project, lc);
 }
 
 /** The tenant's kubeconfig (YAML) for one cluster reference; fails the test unless it is there. */
-export async function tenantKubeconfig(http: TestDcm['http'], project: string, lc: string, reference: string): Promise<string> {
+export async function tenantKubeconfig(
+  http: TestDcm['http'],
+  project: string,
+  lc: string,
+  reference: string,
+): Promise<string> {
   const res = await http.get(`${lcPath(project, lc)}/kubeconfig?cluster-reference=${reference}`);
   expect({ status: res.status, text: res.status === 200 ? '' : res.text }).toEqual({ status: 200, text: '' });
   return res.text;
@@ -140,7 +160,11 @@ export function withServer(kubeconfig: string, server: string): string {
  * A DCM composed by the composition root on a given database, with its own cluster timeout
  * (startTestDcm's is 10 s): a second process on the same database, or a short timeout.
  */
-export async function composeDcm(db: Db, clusterTimeoutMs = 10_000, cipher = testCipher): Promise<{ dcm: Dcm; http: ReturnType<typeof supertest> }> {
+export async function composeDcm(
+  db: Db,
+  clusterTimeoutMs = 10_000,
+  cipher = testCipher,
+): Promise<{ dcm: Dcm; http: ReturnType<typeof supertest> }> {
   const dcm = await createDcm({
     db,
     logger: pino({ level: process.env.DCM_TEST_LOG_LEVEL ?? 'silent' }),
@@ -161,8 +185,10 @@ export async function removeLeftovers(namespaces: string[], logicalClouds: strin
   for (const i of [0, 1] as const) {
     const selector = (lc: string) => ({ labelSelector: logicalCloudSelector(lc) });
     for (const lc of logicalClouds) {
-      for (const b of (await rbac(i).listClusterRoleBinding(selector(lc))).items) await absentOn404(rbac(i).deleteClusterRoleBinding({ name: b.metadata!.name! }));
-      for (const r of (await rbac(i).listClusterRole(selector(lc))).items) await absentOn404(rbac(i).deleteClusterRole({ name: r.metadata!.name! }));
+      for (const b of (await rbac(i).listClusterRoleBinding(selector(lc))).items)
+        await absentOn404(rbac(i).deleteClusterRoleBinding({ name: b.metadata!.name! }));
+      for (const r of (await rbac(i).listClusterRole(selector(lc))).items)
+        await absentOn404(rbac(i).deleteClusterRole({ name: r.metadata!.name! }));
       for (const c of (await certificatesApi(i).listCertificateSigningRequest(selector(lc))).items) {
         await absentOn404(certificatesApi(i).deleteCertificateSigningRequest({ name: c.metadata!.name! }));
       }

@@ -45,14 +45,23 @@ describe('waitForObject', () => {
       condition: (n) => n.metadata?.labels?.ready === 'yes',
       timeoutMs: 20_000,
     });
-    await core(0).patchNamespace({ name: NS, body: { metadata: { labels: { ready: 'yes' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await core(0).patchNamespace(
+      { name: NS, body: { metadata: { labels: { ready: 'yes' } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
     expect((await waiting)?.metadata?.labels?.ready).toBe('yes');
   });
 
   it('gives up after its timeout when the condition never holds', async () => {
     const started = Date.now();
     await expect(
-      waitForObject<V1Namespace>({ kubeConfig: admin(1), collectionPath: '/api/v1/namespaces', name: 'kube-system', condition: () => false, timeoutMs: 1500 }),
+      waitForObject<V1Namespace>({
+        kubeConfig: admin(1),
+        collectionPath: '/api/v1/namespaces',
+        name: 'kube-system',
+        condition: () => false,
+        timeoutMs: 1500,
+      }),
     ).rejects.toThrow(/condition not met within 1500 ms/);
     expect(Date.now() - started).toBeLessThan(5000);
   });

@@ -80,8 +80,13 @@ export async function startAuthDcm(prefix: string, options: { metricsToken?: str
  */
 export async function allowEverything(admin: ReturnType<typeof supertest>, project: string): Promise<void> {
   const all = [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }];
-  const res = await admin
-    .put(`/v2/projects/${project}/policy`)
-    .send({ spec: { clusters: { providers: ['provider-1'] }, allowAdminLevel: true, namespacedCeiling: all, clusterWide: { allowed: true, ceiling: all } } });
+  const res = await admin.put(`/v2/projects/${project}/policy`).send({
+    spec: {
+      clusters: { providers: ['provider-1'] },
+      allowAdminLevel: true,
+      namespacedCeiling: all,
+      clusterWide: { allowed: true, ceiling: all },
+    },
+  });
   if (res.status !== 200) throw new Error(`policy of ${project}: ${res.status} ${res.text}`);
 }

@@ -57,10 +57,18 @@ describe('gRPC authentication and authorization', () => {
     const metadata = bearer(wrong);
     metadata.set('x-request-id', 'grpc-refused-1');
     const bad = await grpcError(g.call('ListLogicalClouds', { project: 'p1' }, {}, metadata));
-    expect({ code: bad.code, details: bad.details }).toEqual({ code: status.UNAUTHENTICATED, details: 'the bearer token is not valid' });
+    expect({ code: bad.code, details: bad.details }).toEqual({
+      code: status.UNAUTHENTICATED,
+      details: 'the bearer token is not valid',
+    });
     expect(bad.metadata.get('x-request-id')).toEqual(['grpc-refused-1']);
     const line = t.logs.records().find((r) => r.reqId === 'grpc-refused-1' && r.msg === 'request refused');
-    expect(line).toMatchObject({ level: 40, transport: 'grpc', method: '/dcm.v1.LogicalCloudService/ListLogicalClouds', token: tokenFingerprint(wrong) });
+    expect(line).toMatchObject({
+      level: 40,
+      transport: 'grpc',
+      method: '/dcm.v1.LogicalCloudService/ListLogicalClouds',
+      token: tokenFingerprint(wrong),
+    });
     expect(t.logs.text()).not.toContain(wrong);
   });
 
@@ -81,11 +89,16 @@ describe('gRPC authentication and authorization', () => {
     const body = design.logicalCloud();
     body.metadata.name = 'lc-team';
     body.spec.namespace = 'ns-team';
-    expect(await g.call<GrpcResource>('CreateLogicalCloud', { project: 'p1', body: struct(body) }, {}, team)).toMatchObject({ name: 'lc-team' });
+    expect(
+      await g.call<GrpcResource>('CreateLogicalCloud', { project: 'p1', body: struct(body) }, {}, team),
+    ).toMatchObject({ name: 'lc-team' });
     await g.call('DeleteLogicalCloud', { project: 'p1', name: 'lc-team' }, {}, team);
 
     const denied = await grpcError(g.call('GetLogicalCloud', { project: 'p2', name: 'lc-1' }, {}, team));
-    expect({ code: denied.code, details: denied.details }).toEqual({ code: status.PERMISSION_DENIED, details: 'permission denied: team-1 may not read logical cloud p2/lc-1' });
+    expect({ code: denied.code, details: denied.details }).toEqual({
+      code: status.PERMISSION_DENIED,
+      details: 'permission denied: team-1 may not read logical cloud p2/lc-1',
+    });
     const create = await grpcError(g.call('CreateLogicalCloud', { project: 'p2', body: struct(body) }, {}, team));
     expect(create.code).toBe(status.PERMISSION_DENIED);
     // Refused before the handler: nothing was created.

@@ -13,7 +13,8 @@ import { startAuthDcm, TOKENS, type AuthTestDcm } from './auth-fixtures.js';
 /** The only values WWW-Authenticate takes: one per kind of refusal. */
 const WWW_AUTHENTICATE = {
   missing: 'Bearer realm="dcm"',
-  invalidToken: 'Bearer realm="dcm", error="invalid_token", error_description="the bearer token is not valid or has expired"',
+  invalidToken:
+    'Bearer realm="dcm", error="invalid_token", error_description="the bearer token is not valid or has expired"',
   insufficientScope: 'Bearer realm="dcm", error="insufficient_scope", error_description="the caller may not do this"',
 } as const;
 
@@ -39,9 +40,16 @@ const ODD_SEGMENTS = [
 ];
 
 function expectForbidden(res: Response, what: string): void {
-  expect({ what, status: res.status, name: (res.body as { name?: string }).name }).toEqual({ what, status: 403, name: 'PermissionDenied' });
+  expect({ what, status: res.status, name: (res.body as { name?: string }).name }).toEqual({
+    what,
+    status: 403,
+    name: 'PermissionDenied',
+  });
   expectError(res, 403, /^permission denied: /);
-  expect({ what, header: res.headers['www-authenticate'] }).toEqual({ what, header: WWW_AUTHENTICATE.insufficientScope });
+  expect({ what, header: res.headers['www-authenticate'] }).toEqual({
+    what,
+    header: WWW_AUTHENTICATE.insufficientScope,
+  });
 }
 
 describe('REST refusals are never 500s', () => {
@@ -69,23 +77,37 @@ describe('REST refusals are never 500s', () => {
     noServerErrorLogged();
   });
 
-  it.each(ODD_SEGMENTS)('answers 403 for the project segment %s, whatever the method and the depth', async (segment) => {
-    const team = t.as(TOKENS.team1);
-    for (const path of [`/v2/projects/${segment}`, `/v2/projects/${segment}/logical-clouds`, `/v2/projects/${segment}/logical-clouds/lc-1/kubeconfig`, `/v2/${segment}`]) {
-      expectForbidden(await team.get(path), `GET ${path}`);
-      expectForbidden(await team.post(path).send({ metadata: { name: 'x' } }), `POST ${path}`);
-      expectForbidden(await team.delete(path), `DELETE ${path}`);
-    }
-    // A tenant, and another project's caller, alike.
-    expectForbidden(await t.as(TOKENS.tenant).get(`/v2/projects/${segment}/logical-clouds/lc-1/status`), `tenant ${segment}`);
-    expectForbidden(await t.as(TOKENS.team2).get(`/v2/projects/${segment}`), `team-2 ${segment}`);
-    noServerErrorLogged();
-  });
+  it.each(ODD_SEGMENTS)(
+    'answers 403 for the project segment %s, whatever the method and the depth',
+    async (segment) => {
+      const team = t.as(TOKENS.team1);
+      for (const path of [
+        `/v2/projects/${segment}`,
+        `/v2/projects/${segment}/logical-clouds`,
+        `/v2/projects/${segment}/logical-clouds/lc-1/kubeconfig`,
+        `/v2/${segment}`,
+      ]) {
+        expectForbidden(await team.get(path), `GET ${path}`);
+        expectForbidden(await team.post(path).send({ metadata: { name: 'x' } }), `POST ${path}`);
+        expectForbidden(await team.delete(path), `DELETE ${path}`);
+      }
+      // A tenant, and another project's caller, alike.
+      expectForbidden(
+        await t.as(TOKENS.tenant).get(`/v2/projects/${segment}/logical-clouds/lc-1/status`),
+        `tenant ${segment}`,
+      );
+      expectForbidden(await t.as(TOKENS.team2).get(`/v2/projects/${segment}`), `team-2 ${segment}`);
+      noServerErrorLogged();
+    },
+  );
 
   it('answers a project caller a 4xx, never a 500, for odd names inside its own project', async () => {
     const team = t.as(TOKENS.team1);
     for (const segment of ODD_SEGMENTS) {
-      for (const path of [`/v2/projects/p1/logical-clouds/${segment}`, `/v2/projects/p1/logical-clouds/lc-1/cluster-references/${segment}`]) {
+      for (const path of [
+        `/v2/projects/p1/logical-clouds/${segment}`,
+        `/v2/projects/p1/logical-clouds/lc-1/cluster-references/${segment}`,
+      ]) {
         const res = await team.get(path);
         expect({ path, status: res.status >= 400 && res.status < 500 }).toEqual({ path, status: true });
         expect(res.headers['set-cookie']).toBeUndefined();
@@ -125,6 +147,7 @@ describe('REST refusals are never 500s', () => {
     expect(denied.headers['www-authenticate']).toBe(WWW_AUTHENTICATE.insufficientScope);
     expect(denied.headers['www-authenticate']).not.toMatch(/team-1|p2/);
     // Every value is printable ASCII without quotes inside its quoted strings.
-    for (const value of Object.values(WWW_AUTHENTICATE)) expect(value).toMatch(/^Bearer realm="dcm"(, [a-z_]+="[\x20\x21\x23-\x5b\x5d-\x7e]*")*$/);
+    for (const value of Object.values(WWW_AUTHENTICATE))
+      expect(value).toMatch(/^Bearer realm="dcm"(, [a-z_]+="[\x20\x21\x23-\x5b\x5d-\x7e]*")*$/);
   });
 });

@@ -8,7 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Response } from 'supertest';
 import { tokenFingerprint } from '../../src/auth/static-tokens.js';
 import { design } from '../support/dcm.js';
-import { createDesignLogicalCloud, createProject, createProvider, expectError, registerCluster } from '../support/rest.js';
+import {
+  createDesignLogicalCloud,
+  createProject,
+  createProvider,
+  expectError,
+  registerCluster,
+} from '../support/rest.js';
 import { allowEverything, startAuthDcm, TOKENS, type AuthTestDcm } from './auth-fixtures.js';
 
 const LC = (project: string, lc = '') => `/v2/projects/${project}/logical-clouds${lc ? `/${lc}` : ''}`;
@@ -35,7 +41,9 @@ describe('REST authentication and authorization (static tokens)', () => {
     await createProvider(admin, 'provider-1');
     await registerCluster(admin, 'provider-1', 'cluster-1', 1);
     await createDesignLogicalCloud(admin, 'p1', 'lc-1');
-    expect((await admin.http.post(`${LC('p1', 'lc-1')}/cluster-references`).send({ name: 'cluster-1' })).status).toBe(201);
+    expect((await admin.http.post(`${LC('p1', 'lc-1')}/cluster-references`).send({ name: 'cluster-1' })).status).toBe(
+      201,
+    );
     await createDesignLogicalCloud(admin, 'p1', 'lc-2');
     await createDesignLogicalCloud(admin, 'p2', 'lc-1', 'ns-p2');
     for (const p of ['p1', 'p2']) await allowEverything(admin.http, p);
@@ -56,26 +64,53 @@ describe('REST authentication and authorization (static tokens)', () => {
 
   describe('authentication', () => {
     it('answers 401 with WWW-Authenticate: Bearer without a token, before reading the body', async () => {
-      expectUnauthenticated(await t.http.get('/v2/projects'), /authentication required: send the header Authorization: Bearer <token>/, false);
-      expectUnauthenticated(await t.http.get('/v2/projects/p1/logical-clouds/lc-1/kubeconfig'), /authentication required/, false);
+      expectUnauthenticated(
+        await t.http.get('/v2/projects'),
+        /authentication required: send the header Authorization: Bearer <token>/,
+        false,
+      );
+      expectUnauthenticated(
+        await t.http.get('/v2/projects/p1/logical-clouds/lc-1/kubeconfig'),
+        /authentication required/,
+        false,
+      );
       expectUnauthenticated(await t.http.get('/v2/no-such-route'), /authentication required/, false);
       // Not 400 (bad JSON) nor 415: nothing of the request is looked at before the caller is known.
       const badBody = await t.http.post('/v2/projects').set('content-type', 'application/json').send('{not json');
       expectUnauthenticated(badBody, /authentication required/, false);
-      expectUnauthenticated(await t.http.post('/v2/projects').set('content-type', 'text/plain').send('x'), /authentication required/, false);
+      expectUnauthenticated(
+        await t.http.post('/v2/projects').set('content-type', 'text/plain').send('x'),
+        /authentication required/,
+        false,
+      );
     });
 
     it('answers 401 invalid_token for an unknown token, and 401 for another scheme', async () => {
-      expectUnauthenticated(await t.as('not-a-token-of-this-dcm-1234').get('/v2/projects'), /the bearer token is not valid/, true);
+      expectUnauthenticated(
+        await t.as('not-a-token-of-this-dcm-1234').get('/v2/projects'),
+        /the bearer token is not valid/,
+        true,
+      );
       expectUnauthenticated(await t.as(`${TOKENS.admin}x`).get('/v2/projects'), /the bearer token is not valid/, true);
-      expectUnauthenticated(await t.http.get('/v2/projects').set('Authorization', `Basic ${TOKENS.admin}`), /must be "Bearer <token>"/, false);
+      expectUnauthenticated(
+        await t.http.get('/v2/projects').set('Authorization', `Basic ${TOKENS.admin}`),
+        /must be "Bearer <token>"/,
+        false,
+      );
     });
 
     it('logs every refusal as a warning with a fingerprint of the token, never the token', async () => {
       const wrong = 'wrong-token-for-the-log-check-42';
       await t.as(wrong).get('/v2/projects').set('X-Request-Id', 'refused-1');
       const line = t.logs.records().find((r) => r.reqId === 'refused-1' && r.msg === 'request refused');
-      expect(line).toMatchObject({ level: 40, name: 'auth', transport: 'http', failure: 'unauthenticated', token: tokenFingerprint(wrong), path: '/v2/projects' });
+      expect(line).toMatchObject({
+        level: 40,
+        name: 'auth',
+        transport: 'http',
+        failure: 'unauthenticated',
+        token: tokenFingerprint(wrong),
+        path: '/v2/projects',
+      });
       const text = t.logs.text();
       expect(text).toContain(tokenFingerprint(wrong));
       for (const token of [wrong, ...Object.values(TOKENS)]) expect(text).not.toContain(token);
@@ -87,7 +122,11 @@ describe('REST authentication and authorization (static tokens)', () => {
       const admin = t.as(TOKENS.admin);
       const projects = await admin.get('/v2/projects');
       expect(projects.status).toBe(200);
-      expect((projects.body as { metadata: { name: string } }[]).map((p) => p.metadata.name)).toEqual(['p1', 'p2', 'p3']);
+      expect((projects.body as { metadata: { name: string } }[]).map((p) => p.metadata.name)).toEqual([
+        'p1',
+        'p2',
+        'p3',
+      ]);
       expect((await admin.post('/v2/projects').send({ metadata: { name: 'p-admin' } })).status).toBe(201);
       expect((await admin.delete('/v2/projects/p-admin')).status).toBe(204);
       expect((await admin.post('/v2/cluster-providers').send({ metadata: { name: 'provider-2' } })).status).toBe(201);
@@ -110,9 +149,15 @@ describe('REST authentication and authorization (static tokens)', () => {
     it('reads its project but does not change or create projects', async () => {
       const team = t.as(TOKENS.team1);
       expect((await team.get('/v2/projects/p1')).status).toBe(200);
-      expectDenied(await team.put('/v2/projects/p1').send({ metadata: { name: 'p1' } }), /team-1 may not change project p1 \(admin only\)/);
+      expectDenied(
+        await team.put('/v2/projects/p1').send({ metadata: { name: 'p1' } }),
+        /team-1 may not change project p1 \(admin only\)/,
+      );
       expectDenied(await team.delete('/v2/projects/p1'));
-      expectDenied(await team.post('/v2/projects').send({ metadata: { name: 'p-team' } }), /team-1 may not create projects \(admin only\)/);
+      expectDenied(
+        await team.post('/v2/projects').send({ metadata: { name: 'p-team' } }),
+        /team-1 may not create projects \(admin only\)/,
+      );
     });
 
     it('manages the logical clouds of its project and everything under them', async () => {
@@ -122,7 +167,13 @@ describe('REST authentication and authorization (static tokens)', () => {
       body.spec.namespace = 'ns-team';
       expect((await team.post(LC('p1')).send(body)).status).toBe(201);
       expect((await team.get(LC('p1'))).body).toHaveLength(3);
-      expect((await team.post(`${LC('p1', 'lc-team')}/cluster-references`).send({ 'cluster-provider': 'provider-1', name: 'cluster-1' })).status).toBe(201);
+      expect(
+        (
+          await team
+            .post(`${LC('p1', 'lc-team')}/cluster-references`)
+            .send({ 'cluster-provider': 'provider-1', name: 'cluster-1' })
+        ).status,
+      ).toBe(201);
       expect((await team.post(`${LC('p1', 'lc-team')}/cluster-quotas`).send(design.quota())).status).toBe(201);
       expect((await team.get(`${LC('p1', 'lc-team')}/status`)).status).toBe(200);
       expectError(await team.get(`${LC('p1', 'lc-team')}/kubeconfig`), 409);
@@ -136,10 +187,19 @@ describe('REST authentication and authorization (static tokens)', () => {
       expectDenied(await team.get('/v2/projects/p2'), /team-1 may not read project p2/);
       expectDenied(await team.get('/v2/projects/no-such-project'), /team-1 may not read project no-such-project/);
       expectDenied(await team.get(LC('p2')), /team-1 may not list logical clouds of project p2/);
-      expectDenied(await team.post(LC('p2')).send(design.logicalCloud()), /team-1 may not create logical clouds of project p2/);
+      expectDenied(
+        await team.post(LC('p2')).send(design.logicalCloud()),
+        /team-1 may not create logical clouds of project p2/,
+      );
       expectDenied(await team.get(LC('p2', 'lc-1')));
-      expectDenied(await team.post(`${LC('p2', 'lc-1')}/apply`), /team-1 may not apply or terminate logical cloud p2\/lc-1/);
-      expectDenied(await team.get(`${LC('p2', 'lc-1')}/kubeconfig`), /team-1 may not get the kubeconfig of logical cloud p2\/lc-1/);
+      expectDenied(
+        await team.post(`${LC('p2', 'lc-1')}/apply`),
+        /team-1 may not apply or terminate logical cloud p2\/lc-1/,
+      );
+      expectDenied(
+        await team.get(`${LC('p2', 'lc-1')}/kubeconfig`),
+        /team-1 may not get the kubeconfig of logical cloud p2\/lc-1/,
+      );
       // Also when the path spells the literal segments in another case (the router does not care).
       expectDenied(await team.get('/v2/PROJECTS/p2/Logical-Clouds/lc-1'));
     });
@@ -150,7 +210,10 @@ describe('REST authentication and authorization (static tokens)', () => {
       const cluster = await team.get('/v2/cluster-providers/provider-1/clusters/cluster-1');
       expect(cluster.status).toBe(200);
       expect(cluster.text).not.toMatch(/kubeconfig|PRIVATE KEY|client-key/i);
-      expectDenied(await team.post('/v2/cluster-providers').send({ metadata: { name: 'mine' } }), /team-1 may not change the cluster registry \(admin only\)/);
+      expectDenied(
+        await team.post('/v2/cluster-providers').send({ metadata: { name: 'mine' } }),
+        /team-1 may not change the cluster registry \(admin only\)/,
+      );
       expectDenied(await team.delete('/v2/cluster-providers/provider-1/clusters/cluster-1'));
       expectDenied(await team.put('/v2/cluster-providers/provider-1').send({ metadata: { name: 'provider-1' } }));
     });

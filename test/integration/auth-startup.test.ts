@@ -25,14 +25,19 @@ describe('start-up with authentication', () => {
     tokens.remove();
     fs.rmSync(dir, { recursive: true, force: true });
     const mongo = await MongoClient.connect(mongoUrl());
-    await mongo.db(database).dropDatabase().catch(() => undefined);
+    await mongo
+      .db(database)
+      .dropDatabase()
+      .catch(() => undefined);
     await mongo.close();
   });
 
   it('refuses to run outside development mode without a token file or an OIDC issuer', async () => {
     const { code, output } = await runServiceProcessToExit('no-auth', production);
     expect(code).toBe(2);
-    expect(output).toMatch(/no authentication is configured: set DCM_AUTH_TOKENS_FILE \(static bearer tokens\) and\/or DCM_OIDC_ISSUER with DCM_OIDC_AUDIENCE/);
+    expect(output).toMatch(
+      /no authentication is configured: set DCM_AUTH_TOKENS_FILE \(static bearer tokens\) and\/or DCM_OIDC_ISSUER with DCM_OIDC_AUDIENCE/,
+    );
   });
 
   it('refuses a token file with a bad entry, naming the file and the field', async () => {
@@ -44,7 +49,10 @@ describe('start-up with authentication', () => {
   });
 
   it('refuses an OIDC issuer without an audience', async () => {
-    const { code, output } = await runServiceProcessToExit('no-audience', { ...production, DCM_OIDC_ISSUER: 'https://idp.example' });
+    const { code, output } = await runServiceProcessToExit('no-audience', {
+      ...production,
+      DCM_OIDC_ISSUER: 'https://idp.example',
+    });
     expect(code).toBe(2);
     expect(output).toContain('DCM_OIDC_ISSUER is set but DCM_OIDC_AUDIENCE is not');
   });
@@ -55,7 +63,11 @@ describe('start-up with authentication', () => {
     beforeAll(async () => {
       const metricsTokenFile = path.join(dir, 'metrics-token');
       fs.writeFileSync(metricsTokenFile, `${METRICS_TOKEN}\n`);
-      dcm = await startServiceProcess('with-auth', { ...production, DCM_AUTH_TOKENS_FILE: tokens.file, DCM_METRICS_TOKEN_FILE: metricsTokenFile });
+      dcm = await startServiceProcess('with-auth', {
+        ...production,
+        DCM_AUTH_TOKENS_FILE: tokens.file,
+        DCM_METRICS_TOKEN_FILE: metricsTokenFile,
+      });
     });
 
     afterAll(async () => {

@@ -31,7 +31,11 @@ describe.each(testClusters)('Kubernetes test backend $name', (cluster) => {
     expect((await core.readNamespace({ name })).status?.phase).toBe('Active');
 
     await core.deleteNamespace({ name });
-    const exists = () => core.readNamespace({ name }).then(() => true, (e: { code?: number }) => (e.code === 404 ? false : Promise.reject(e)));
+    const exists = () =>
+      core.readNamespace({ name }).then(
+        () => true,
+        (e: { code?: number }) => (e.code === 404 ? false : Promise.reject(e)),
+      );
     await waitForObject({
       kubeConfig: kc(),
       collectionPath: '/api/v1/namespaces',
@@ -62,7 +66,9 @@ describe.each(testClusters)('Kubernetes test backend $name', (cluster) => {
       },
     });
     const csr = await certificates.readCertificateSigningRequest({ name });
-    csr.status = { conditions: [{ type: 'Approved', status: 'True', reason: 'SmokeTest', message: 'approved by the test' }] };
+    csr.status = {
+      conditions: [{ type: 'Approved', status: 'True', reason: 'SmokeTest', message: 'approved by the test' }],
+    };
     await certificates.replaceCertificateSigningRequestApproval({ name, body: csr });
 
     const signed = await waitForObject<V1CertificateSigningRequest>({

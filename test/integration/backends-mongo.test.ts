@@ -34,9 +34,17 @@ describe('MongoDB-protocol test backend', () => {
 
   it('updates with findOneAndUpdate and returns the document before or after', async () => {
     await things.insertOne({ name: 'counter', count: 0 });
-    const before = await things.findOneAndUpdate({ name: 'counter' }, { $inc: { count: 5 } }, { returnDocument: 'before' });
+    const before = await things.findOneAndUpdate(
+      { name: 'counter' },
+      { $inc: { count: 5 } },
+      { returnDocument: 'before' },
+    );
     expect(before?.count).toBe(0);
-    const after = await things.findOneAndUpdate({ name: 'counter' }, { $inc: { count: 1 } }, { returnDocument: 'after' });
+    const after = await things.findOneAndUpdate(
+      { name: 'counter' },
+      { $inc: { count: 1 } },
+      { returnDocument: 'after' },
+    );
     expect(after?.count).toBe(6);
     const missing = await things.findOneAndUpdate({ name: 'nobody' }, { $inc: { count: 1 } });
     expect(missing).toBeNull();

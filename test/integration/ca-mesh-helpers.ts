@@ -10,7 +10,10 @@ import { Watch } from '@kubernetes/client-node';
 import { kubectl, testClusters } from '../support/backends.js';
 import { admin, type ClusterIndex } from './apply-helpers.js';
 
-export const SAIL_ISTIO_CRD = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/crds/sail-istio.yaml');
+export const SAIL_ISTIO_CRD = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../fixtures/crds/sail-istio.yaml',
+);
 export const ISTIO = { group: 'sailoperator.io', version: 'v1', plural: 'istios' };
 
 /** Applies the CRD (idempotent) and waits on its Established condition (a watch, no sleeps). It stays installed: a fixture of the clusters. */
@@ -18,18 +21,44 @@ export async function installSailIstioCrd(): Promise<void> {
   for (const cluster of testClusters) {
     const applied = await kubectl({ path: cluster.kubeconfigPath() }, ['apply', '-f', SAIL_ISTIO_CRD]);
     expect(applied.stderr).toBe('');
-    const established = await kubectl({ path: cluster.kubeconfigPath() }, ['wait', '--for=condition=Established', 'crd/istios.sailoperator.io', '--timeout=60s']);
+    const established = await kubectl({ path: cluster.kubeconfigPath() }, [
+      'wait',
+      '--for=condition=Established',
+      'crd/istios.sailoperator.io',
+      '--timeout=60s',
+    ]);
     expect(established.stdout).toMatch(/condition met/);
   }
 }
 
 /** Sets an Istio resource's status (the status subresource) as the Sail Operator would. */
-export async function setIstioStatus(i: ClusterIndex, name: string, ready: boolean, message = ready ? 'istiod is ready' : 'istiod is not ready'): Promise<void> {
+export async function setIstioStatus(
+  i: ClusterIndex,
+  name: string,
+  ready: boolean,
+  message = ready ? 'istiod is ready' : 'istiod is not ready',
+): Promise<void> {
   const status = {
     state: ready ? 'Healthy' : 'NotReady',
-    conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'Healthy' : 'IstiodNotReady', message, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }],
+    conditions: [
+      {
+        type: 'Ready',
+        status: ready ? 'True' : 'False',
+        reason: ready ? 'Healthy' : 'IstiodNotReady',
+        message,
+        lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      },
+    ],
   };
-  const result = await kubectl({ path: testClusters[i].kubeconfigPath() }, ['patch', 'istios.sailoperator.io', name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
+  const result = await kubectl({ path: testClusters[i].kubeconfigPath() }, [
+    'patch',
+    'istios.sailoperator.io',
+    name,
+    '--subresource=status',
+    '--type=merge',
+    '-p',
+    JSON.stringify({ status }),
+  ]);
   expect(result.stderr).toBe('');
 }
 
@@ -60,7 +89,12 @@ export async function playSail(logicalClouds: string[]): Promise<() => void> {
         // The server ends watches now and then (or one failed): start again unless stopped.
         if (!stopped) setTimeout(() => void start(), 200);
       };
-      const controller = await new Watch(admin(i)).watch(`/apis/${ISTIO.group}/${ISTIO.version}/${ISTIO.plural}`, { labelSelector: 'app.kubernetes.io/managed-by=dcm' }, onEvent, done);
+      const controller = await new Watch(admin(i)).watch(
+        `/apis/${ISTIO.group}/${ISTIO.version}/${ISTIO.plural}`,
+        { labelSelector: 'app.kubernetes.io/managed-by=dcm' },
+        onEvent,
+        done,
+      );
       watch.controller = controller;
       controllers.add(controller);
     };

@@ -58,14 +58,74 @@ function opensslCa(name: string, basicConstraints: string, issuer?: { certFile: 
   const keyFile = path.join(dir, `${name}.key`);
   const certFile = path.join(dir, `${name}.pem`);
   const ext = path.join(dir, `${name}.cnf`);
-  fs.writeFileSync(ext, `[v3]\nbasicConstraints=${basicConstraints}\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n`);
+  fs.writeFileSync(
+    ext,
+    `[v3]\nbasicConstraints=${basicConstraints}\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n`,
+  );
   if (!issuer) {
-    expect(openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-subj', `/O=Operator/CN=${name}`, '-days', '30', '-config', ext, '-extensions', 'v3', '-section', 'v3']).code).toBe(0);
+    expect(
+      openssl([
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+        '-subj',
+        `/O=Operator/CN=${name}`,
+        '-days',
+        '30',
+        '-config',
+        ext,
+        '-extensions',
+        'v3',
+        '-section',
+        'v3',
+      ]).code,
+    ).toBe(0);
   } else {
     const csr = path.join(dir, `${name}.csr`);
-    expect(openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', csr, '-subj', `/O=Operator/CN=${name}`]).code).toBe(0);
+    expect(
+      openssl([
+        'req',
+        '-new',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        csr,
+        '-subj',
+        `/O=Operator/CN=${name}`,
+      ]).code,
+    ).toBe(0);
     const serial = `0x${randomBytes(8).toString('hex')}`;
-    expect(openssl(['x509', '-req', '-in', csr, '-CA', issuer.certFile, '-CAkey', issuer.keyFile, '-set_serial', serial, '-days', '30', '-extfile', ext, '-extensions', 'v3', '-out', certFile]).code).toBe(0);
+    expect(
+      openssl([
+        'x509',
+        '-req',
+        '-in',
+        csr,
+        '-CA',
+        issuer.certFile,
+        '-CAkey',
+        issuer.keyFile,
+        '-set_serial',
+        serial,
+        '-days',
+        '30',
+        '-extfile',
+        ext,
+        '-extensions',
+        'v3',
+        '-out',
+        certFile,
+      ]).code,
+    ).toBe(0);
   }
   return { certFile, keyFile, pem: fs.readFileSync(certFile, 'utf8') };
 }
@@ -107,7 +167,11 @@ describe("the DCM's own root", () => {
   it('is the same for every DCM composed on the database, also when they start together', async () => {
     const db = freshDb();
     const dcms = await Promise.all([compose(db), compose(db), compose(db)]);
-    const roots = await Promise.all(dcms.map(async (dcm) => (await supertest(dcm.app).get('/v2/ca/root').expect(200)).body['root-certificate'] as string));
+    const roots = await Promise.all(
+      dcms.map(
+        async (dcm) => (await supertest(dcm.app).get('/v2/ca/root').expect(200)).body['root-certificate'] as string,
+      ),
+    );
     expect(new Set(roots).size).toBe(1);
     const later = await compose(db);
     expect((await supertest(later.app).get('/v2/ca/root').expect(200)).body['root-certificate']).toBe(roots[0]);
@@ -132,19 +196,43 @@ describe('an operator-supplied CA', () => {
       expect(await db.collection('caRoot').countDocuments()).toBe(0);
     };
     await refused({ DCM_CA_CERT_FILE: opIntermediate.certFile }, /DCM_CA_CERT_FILE and DCM_CA_KEY_FILE go together/);
-    await refused({ DCM_CA_CERT_FILE: opIntermediate.certFile, DCM_CA_KEY_FILE: opIntermediate.keyFile }, /DCM_CA_CERT_FILE is not self-signed: give its chain up to the root in DCM_CA_CHAIN_FILE/);
-    await refused({ DCM_CA_CERT_FILE: opIntermediate.certFile, DCM_CA_KEY_FILE: opRoot.keyFile, DCM_CA_CHAIN_FILE: opRoot.certFile }, /DCM_CA_KEY_FILE does not match/);
-    await refused({ DCM_CA_CERT_FILE: path.join(dir, 'missing.pem'), DCM_CA_KEY_FILE: opRoot.keyFile }, /DCM_CA_CERT_FILE: cannot read/);
+    await refused(
+      { DCM_CA_CERT_FILE: opIntermediate.certFile, DCM_CA_KEY_FILE: opIntermediate.keyFile },
+      /DCM_CA_CERT_FILE is not self-signed: give its chain up to the root in DCM_CA_CHAIN_FILE/,
+    );
+    await refused(
+      {
+        DCM_CA_CERT_FILE: opIntermediate.certFile,
+        DCM_CA_KEY_FILE: opRoot.keyFile,
+        DCM_CA_CHAIN_FILE: opRoot.certFile,
+      },
+      /DCM_CA_KEY_FILE does not match/,
+    );
+    await refused(
+      { DCM_CA_CERT_FILE: path.join(dir, 'missing.pem'), DCM_CA_KEY_FILE: opRoot.keyFile },
+      /DCM_CA_CERT_FILE: cannot read/,
+    );
     const pathlen0 = opensslCa('op-pathlen0', 'critical,CA:TRUE,pathlen:0', opRoot);
-    await refused({ DCM_CA_CERT_FILE: pathlen0.certFile, DCM_CA_KEY_FILE: pathlen0.keyFile, DCM_CA_CHAIN_FILE: opRoot.certFile }, /path length constraint is 0/);
+    await refused(
+      { DCM_CA_CERT_FILE: pathlen0.certFile, DCM_CA_KEY_FILE: pathlen0.keyFile, DCM_CA_CHAIN_FILE: opRoot.certFile },
+      /path length constraint is 0/,
+    );
   });
 
   it("signs the intermediates delivered to a cluster; openssl verifies them with the operator's intermediate up to its root", async () => {
     const db = freshDb();
-    const dcm = await compose(db, { DCM_CA_CERT_FILE: opIntermediate.certFile, DCM_CA_KEY_FILE: opIntermediate.keyFile, DCM_CA_CHAIN_FILE: opRoot.certFile });
+    const dcm = await compose(db, {
+      DCM_CA_CERT_FILE: opIntermediate.certFile,
+      DCM_CA_KEY_FILE: opIntermediate.keyFile,
+      DCM_CA_CHAIN_FILE: opRoot.certFile,
+    });
     const http = supertest(dcm.app);
     const root = (await http.get('/v2/ca/root').expect(200)).body;
-    expect(root).toMatchObject({ source: 'operator', 'root-certificate': new X509Certificate(opRoot.pem).toString(), 'signer-certificate': new X509Certificate(opIntermediate.pem).toString() });
+    expect(root).toMatchObject({
+      source: 'operator',
+      'root-certificate': new X509Certificate(opRoot.pem).toString(),
+      'signer-certificate': new X509Certificate(opIntermediate.pem).toString(),
+    });
     expect(root['signer-chain']).toEqual([new X509Certificate(opRoot.pem).toString()]);
     // The DCM generated no root of its own.
     expect(await db.collection('caRoot').countDocuments()).toBe(0);
@@ -156,8 +244,14 @@ describe('an operator-supplied CA', () => {
     try {
       await setUpProjectAndClusters({ http }, PROJECT);
       const body = tenantLogicalCloud(LC, NAMESPACE, 'camesh-op-user');
-      await http.post(`/v2/projects/${PROJECT}/logical-clouds`).send({ ...body, spec: { ...body.spec, serviceMesh: { enabled: true } } }).expect(201);
-      await http.post(`${lcPath(PROJECT, LC)}/cluster-references`).send({ name: 'cluster-1' }).expect(201);
+      await http
+        .post(`/v2/projects/${PROJECT}/logical-clouds`)
+        .send({ ...body, spec: { ...body.spec, serviceMesh: { enabled: true } } })
+        .expect(201);
+      await http
+        .post(`${lcPath(PROJECT, LC)}/cluster-references`)
+        .send({ name: 'cluster-1' })
+        .expect(201);
       const status = await applyAndSettle({ http, dcm }, PROJECT, LC);
       expect(status.clusters[0]).toMatchObject({ 'ca-status': 'Created', 'mesh-status': 'Ready' });
 
@@ -166,8 +260,12 @@ describe('an operator-supplied CA', () => {
       const data = (key: string) => Buffer.from(secret.data![key]!, 'base64').toString('utf8');
       const chain = data('cert-chain.pem').match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n?/g)!;
       expect(chain).toHaveLength(3);
-      expect(new X509Certificate(chain[1]!).fingerprint256).toBe(new X509Certificate(opIntermediate.pem).fingerprint256);
-      expect(new X509Certificate(data('root-cert.pem')).fingerprint256).toBe(new X509Certificate(opRoot.pem).fingerprint256);
+      expect(new X509Certificate(chain[1]!).fingerprint256).toBe(
+        new X509Certificate(opIntermediate.pem).fingerprint256,
+      );
+      expect(new X509Certificate(data('root-cert.pem')).fingerprint256).toBe(
+        new X509Certificate(opRoot.pem).fingerprint256,
+      );
       const write = (name: string, text: string) => {
         const file = path.join(dir, name);
         fs.writeFileSync(file, text);
@@ -176,7 +274,10 @@ describe('an operator-supplied CA', () => {
       const caCert = write('delivered-ca-cert.pem', data('ca-cert.pem'));
       const rootFile = write('delivered-root.pem', data('root-cert.pem'));
       const intermediates = write('delivered-intermediates.pem', chain.slice(0, -1).join(''));
-      expect(openssl(['verify', '-CAfile', rootFile, '-untrusted', intermediates, caCert])).toMatchObject({ code: 0, output: expect.stringMatching(/: OK/) });
+      expect(openssl(['verify', '-CAfile', rootFile, '-untrusted', intermediates, caCert])).toMatchObject({
+        code: 0,
+        output: expect.stringMatching(/: OK/),
+      });
       // Without the operator's intermediate there is no path to the root.
       expect(openssl(['verify', '-CAfile', rootFile, caCert]).code).not.toBe(0);
 

@@ -45,7 +45,16 @@ interface CaBody {
   'trust-domain': string;
   'control-plane-namespace': string;
   'root-certificate': string;
-  clusters: { 'cluster-reference': string; cluster: string; certificate: string; 'cert-chain': string; 'serial-number': string; 'not-before': string; 'not-after': string; 'rotation-requested': boolean }[];
+  clusters: {
+    'cluster-reference': string;
+    cluster: string;
+    certificate: string;
+    'cert-chain': string;
+    'serial-number': string;
+    'not-before': string;
+    'not-after': string;
+    'rotation-requested': boolean;
+  }[];
 }
 
 interface Cacerts {
@@ -83,15 +92,29 @@ async function readCacerts(i: ClusterIndex, namespace: string): Promise<Cacerts 
   const secret: V1Secret | undefined = await absentOn404(core(i).readNamespacedSecret({ name: 'cacerts', namespace }));
   if (!secret) return undefined;
   const data = (key: string) => Buffer.from(secret.data![key]!, 'base64').toString('utf8');
-  return { caCert: data('ca-cert.pem'), caKey: data('ca-key.pem'), root: data('root-cert.pem'), chain: pemsOf(data('cert-chain.pem')), resourceVersion: secret.metadata!.resourceVersion! };
+  return {
+    caCert: data('ca-cert.pem'),
+    caKey: data('ca-key.pem'),
+    root: data('root-cert.pem'),
+    chain: pemsOf(data('cert-chain.pem')),
+    resourceVersion: secret.metadata!.resourceVersion!,
+  };
 }
 
 /** The Sail Operator's Istio resource: cluster-scoped, named after the revision. */
-const readIstio = (i: ClusterIndex, name: string) => absentOn404(customObjects(i).getClusterCustomObject({ ...ISTIO, name })) as Promise<IstioResource | undefined>;
+const readIstio = (i: ClusterIndex, name: string) =>
+  absentOn404(customObjects(i).getClusterCustomObject({ ...ISTIO, name })) as Promise<IstioResource | undefined>;
 
 /** `openssl verify -CAfile root.pem -untrusted <chain without the root> ca-cert.pem`. */
 const verifyChain = (rootPem: string, cacerts: Cacerts) =>
-  openssl.run(['verify', '-CAfile', file(rootPem), '-untrusted', file(cacerts.chain.slice(0, -1).join('')), file(cacerts.caCert)]);
+  openssl.run([
+    'verify',
+    '-CAfile',
+    file(rootPem),
+    '-untrusted',
+    file(cacerts.chain.slice(0, -1).join('')),
+    file(cacerts.caCert),
+  ]);
 
 describe('CA key distribution and per-logical-cloud Istio control planes', () => {
   let t: TestDcm;
@@ -111,14 +134,21 @@ describe('CA key distribution and per-logical-cloud Istio control planes', () =>
     return res.body as CaBody;
   };
   const idOf = async (lc: string) => (await t.dcm.stores.logicalClouds.get({ project: PROJECT }, lc))!.id;
-  const intermediateDocs = async (lc: string) => t.mongo.db(t.databaseName).collection('caIntermediates').find({ logicalCloudId: await idOf(lc) }).toArray();
+  const intermediateDocs = async (lc: string) =>
+    t.mongo
+      .db(t.databaseName)
+      .collection('caIntermediates')
+      .find({ logicalCloudId: await idOf(lc) })
+      .toArray();
   const ca: Partial<Record<string, CaBody>> = {};
 
   /** Namespaces these tests (or an interrupted earlier run) put on the clusters: tenant and control-plane namespaces. */
   async function cleanClusters(): Promise<void> {
     const namespaces = new Set<string>(Object.values(NS));
     for (const i of CLUSTERS) {
-      const ours = await core(i).listNamespace({ labelSelector: `app.kubernetes.io/managed-by=dcm,dcm.onap.org/logical-cloud in (${LC_A},${LC_B},${LC_PLAIN})` });
+      const ours = await core(i).listNamespace({
+        labelSelector: `app.kubernetes.io/managed-by=dcm,dcm.onap.org/logical-cloud in (${LC_A},${LC_B},${LC_PLAIN})`,
+      });
       for (const ns of ours.items) namespaces.add(ns.metadata!.name!);
     }
     await removeLeftovers([...namespaces], [LC_A, LC_B, LC_PLAIN]);
@@ -155,10 +185,15 @@ describe('CA key distribution and per-logical-cloud Istio control planes', () =>
     expect(root.checkIssued(root)).toBe(true);
     expect(res.body['serial-number']).toMatch(/^[0-9a-f]+$/);
 
-    const stored = await t.mongo.db(t.databaseName).collection('caRoot').findOne({ _id: 'root' as never });
+    const stored = await t.mongo
+      .db(t.databaseName)
+      .collection('caRoot')
+      .findOne({ _id: 'root' as never });
     expect(JSON.stringify(stored)).not.toMatch(/PRIVATE KEY/);
     expect(stored!.privateKey).toMatchObject({ alg: 'aes-256-gcm', kid: 'test-1' });
-    expect(root.checkPrivateKey(createPrivateKey(testCipher.open(stored!.privateKey, 'dcm-ca/root/private-key')))).toBe(true);
+    expect(root.checkPrivateKey(createPrivateKey(testCipher.open(stored!.privateKey, 'dcm-ca/root/private-key')))).toBe(
+      true,
+    );
   });
 
   it('validates spec.serviceMesh and names the field; nothing is written on error', async () => {
@@ -180,7 +215,11 @@ describe('CA key distribution and per-logical-cloud Istio control planes', () =>
       expectError(res, 400);
       expect(fieldsOf(res)).toContain(field);
     }
-    const admin0 = seen(await t.http.post(lcs).send({ metadata: { name: 'camesh-admin' }, spec: { level: '0', serviceMesh: { enabled: true } } }));
+    const admin0 = seen(
+      await t.http
+        .post(lcs)
+        .send({ metadata: { name: 'camesh-admin' }, spec: { level: '0', serviceMesh: { enabled: true } } }),
+    );
     expectError(admin0, 400, /level 1/);
     expect(fieldsOf(admin0)).toEqual(['spec.serviceMesh.enabled']);
     expect((await get(lcs)).headers['x-total-count']).toBe('0');
@@ -192,20 +231,39 @@ describe('CA key distribution and per-logical-cloud Istio control planes', () =>
       const lc = tenantLogicalCloud(name, NS[name], `${name}-user`);
       return serviceMesh ? { ...lc, spec: { ...lc.spec, serviceMesh } } : lc;
     };
-    expect(seen(await t.http.post(lcs).send(withMesh(LC_A, { enabled: true, network: 'camesh-net' }))).status).toBe(201);
+    expect(seen(await t.http.post(lcs).send(withMesh(LC_A, { enabled: true, network: 'camesh-net' }))).status).toBe(
+      201,
+    );
     expect(seen(await t.http.post(lcs).send(withMesh(LC_B, { enabled: true }))).status).toBe(201);
     expect(seen(await t.http.post(lcs).send(withMesh(LC_PLAIN))).status).toBe(201);
-    for (const cluster of testClusters) expect(seen(await t.http.post(`${lcs}/${LC_A}/cluster-references`).send({ name: cluster.name })).status).toBe(201);
-    for (const lc of [LC_B, LC_PLAIN]) expect(seen(await t.http.post(`${lcs}/${lc}/cluster-references`).send({ name: 'cluster-1' })).status).toBe(201);
+    for (const cluster of testClusters)
+      expect(seen(await t.http.post(`${lcs}/${LC_A}/cluster-references`).send({ name: cluster.name })).status).toBe(
+        201,
+      );
+    for (const lc of [LC_B, LC_PLAIN])
+      expect(seen(await t.http.post(`${lcs}/${lc}/cluster-references`).send({ name: 'cluster-1' })).status).toBe(201);
 
-    expect((await get(`${lcs}/${LC_A}`)).body.spec.serviceMesh).toEqual({ enabled: true, network: 'camesh-net', nameConstraints: true });
+    expect((await get(`${lcs}/${LC_A}`)).body.spec.serviceMesh).toEqual({
+      enabled: true,
+      network: 'camesh-net',
+      nameConstraints: true,
+    });
     expect((await get(`${lcs}/${LC_B}`)).body.spec.serviceMesh).toEqual({ enabled: true, nameConstraints: true });
     expect((await get(`${lcs}/${LC_PLAIN}`)).body.spec.serviceMesh).toEqual({ enabled: false, nameConstraints: true });
     const openapi = (await t.http.get('/openapi.json')).body;
-    const createSpec = openapi.paths['/v2/projects/{project}/logical-clouds'].post.requestBody.content['application/json'].schema.properties.spec;
-    expect(createSpec.properties.serviceMesh.properties).toMatchObject({ enabled: { type: 'boolean' }, network: { type: 'string' } });
+    const createSpec =
+      openapi.paths['/v2/projects/{project}/logical-clouds'].post.requestBody.content['application/json'].schema
+        .properties.spec;
+    expect(createSpec.properties.serviceMesh.properties).toMatchObject({
+      enabled: { type: 'boolean' },
+      network: { type: 'string' },
+    });
     expect(Object.keys(openapi.paths)).toEqual(
-      expect.arrayContaining(['/v2/ca/root', '/v2/projects/{project}/logical-clouds/{logicalCloud}/ca', '/v2/projects/{project}/logical-clouds/{logicalCloud}/rotate-ca']),
+      expect.arrayContaining([
+        '/v2/ca/root',
+        '/v2/projects/{project}/logical-clouds/{logicalCloud}/ca',
+        '/v2/projects/{project}/logical-clouds/{logicalCloud}/rotate-ca',
+      ]),
     );
     // Not applied yet: nothing to rotate.
     expectError(seen(await t.http.post(`${lcPath(PROJECT, LC_A)}/rotate-ca`)), 409, /not applied/);
@@ -218,10 +276,16 @@ describe('CA key distribution and per-logical-cloud Istio control planes', () =>
       expect(status.status).toBe('Created');
       for (const c of status.clusters) {
         expect(c).toMatchObject({ state: 'Applied', 'ca-status': 'Created', 'mesh-status': 'Ready' });
-        expect(c.resources.find((r) => r.kind === 'Istio')?.message).toMatch(/Istio v1\.28\.4.*: the Istio resource is Ready/);
+        expect(c.resources.find((r) => r.kind === 'Istio')?.message).toMatch(
+          /Istio v1\.28\.4.*: the Istio resource is Ready/,
+        );
       }
     }
-    expect(clusterEntry(await statusOf(t.http, PROJECT, LC_A), 'cluster-1').resources.find((r) => r.kind === 'IntermediateCA')?.message).toMatch(/intermediate issued/);
+    expect(
+      clusterEntry(await statusOf(t.http, PROJECT, LC_A), 'cluster-1').resources.find(
+        (r) => r.kind === 'IntermediateCA',
+      )?.message,
+    ).toMatch(/intermediate issued/);
     const plain = await statusOf(t.http, PROJECT, LC_PLAIN);
     expect(plain.status).toBe('Created');
     expect(clusterEntry(plain, 'cluster-1')).toMatchObject({ 'ca-status': 'None', 'mesh-status': 'None' });
@@ -250,16 +314,37 @@ describe('CA key distribution and per-logical-cloud Istio control planes', () =>
       // The key is this cluster's own: it does not fit the other cluster's certificate.
     }
     expect(delivered[0]!.caCert).not.toBe(delivered[1]!.caCert);
-    expect(new X509Certificate(delivered[0]!.caCert).checkPrivateKey(createPrivateKey(delivered[1]!.caKey))).toBe(false);
+    expect(new X509Certificate(delivered[0]!.caCert).checkPrivateKey(createPrivateKey(delivered[1]!.caKey))).toBe(
+      false,
+    );
     // Another DCM root would not do.
-    const foreign = openssl.run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(openssl.dir, 'foreign.key'), '-subj', '/CN=DCM service mesh root CA', '-days', '1']);
-    expect(verifyChain(foreign.output.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n/)![0], delivered[0]!).code).not.toBe(0);
+    const foreign = openssl.run([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      path.join(openssl.dir, 'foreign.key'),
+      '-subj',
+      '/CN=DCM service mesh root CA',
+      '-days',
+      '1',
+    ]);
+    expect(
+      verifyChain(
+        foreign.output.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n/)![0],
+        delivered[0]!,
+      ).code,
+    ).not.toBe(0);
     // REST shows each cluster's chain, serial and validity — the same certificate as on the cluster.
     for (const i of CLUSTERS) {
       const entry = a.clusters.find((c) => c['cluster-reference'] === `cluster-${i + 1}`)!;
       expect(entry.certificate).toBe(delivered[i]!.caCert);
       expect(pemsOf(entry['cert-chain'])).toEqual(delivered[i]!.chain);
-      expect(entry['serial-number']).toBe(new X509Certificate(delivered[i]!.caCert).serialNumber.toLowerCase().replace(/^(00)+/, ''));
+      expect(entry['serial-number']).toBe(
+        new X509Certificate(delivered[i]!.caCert).serialNumber.toLowerCase().replace(/^(00)+/, ''),
+      );
       expect(new Date(entry['not-after']).getTime()).toBeGreaterThan(Date.now() + 300 * 86400_000);
     }
   });
@@ -276,14 +361,22 @@ describe('CA key distribution and per-logical-cloud Istio control planes', () =>
     for (const i of CLUSTERS) {
       const istio = (await readIstio(i, a.revision))!;
       expect(istio.metadata.namespace).toBeUndefined();
-      expect(istio.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'dcm', 'dcm.onap.org/logical-cloud': LC_A });
+      expect(istio.metadata.labels).toMatchObject({
+        'app.kubernetes.io/managed-by': 'dcm',
+        'dcm.onap.org/logical-cloud': LC_A,
+      });
       expect(istio.spec).toMatchObject({
         version: 'v1.28.4',
         namespace: a['control-plane-namespace'],
         updateStrategy: { type: 'InPlace' },
         values: {
           meshConfig: { trustDomain: a['trust-domain'] },
-          global: { meshID: a.revision, istioNamespace: a['control-plane-namespace'], network: 'camesh-net', multiCluster: { clusterName: `cluster-${i + 1}` } },
+          global: {
+            meshID: a.revision,
+            istioNamespace: a['control-plane-namespace'],
+            network: 'camesh-net',
+            multiCluster: { clusterName: `cluster-${i + 1}` },
+          },
         },
       });
       expect(istio.spec.values.meshConfig.discoverySelectors).toEqual([
@@ -294,14 +387,18 @@ describe('CA key distribution and per-logical-cloud Istio control planes', () =>
     }
     const istioB = (await readIstio(0, b.revision))!;
     expect(istioB.spec.namespace).toBe(b['control-plane-namespace']);
-    expect(istioB.spec.values.meshConfig.discoverySelectors[0]).toEqual({ matchLabels: { 'kubernetes.io/metadata.name': NS[LC_B] } });
+    expect(istioB.spec.values.meshConfig.discoverySelectors[0]).toEqual({
+      matchLabels: { 'kubernetes.io/metadata.name': NS[LC_B] },
+    });
     // No network given: each cluster is its own network, named after it.
     expect(istioB.spec.values.global.network).toBe('cluster-1');
     expect(await readIstio(1, b.revision)).toBeUndefined();
     expect((await readNamespace(0, NS[LC_B]))!.metadata!.labels).toMatchObject({ 'istio.io/rev': b.revision });
     // B is on cluster-1 only, and its intermediate is not A's.
     expect(await readNamespace(1, b['control-plane-namespace'])).toBeUndefined();
-    expect((await readCacerts(0, b['control-plane-namespace']))!.caCert).not.toBe((await readCacerts(0, a['control-plane-namespace']))!.caCert);
+    expect((await readCacerts(0, b['control-plane-namespace']))!.caCert).not.toBe(
+      (await readCacerts(0, a['control-plane-namespace']))!.caCert,
+    );
   });
 
   it('a logical cloud without a mesh gets none of it', async () => {
@@ -311,7 +408,10 @@ describe('CA key distribution and per-logical-cloud Istio control planes', () =>
     const namespaces = await core(0).listNamespace({ labelSelector: `dcm.onap.org/logical-cloud-id=${id}` });
     expect(namespaces.items.map((n) => n.metadata!.name)).toEqual([NS[LC_PLAIN]]);
     expect(namespaces.items[0]!.metadata!.labels!['istio.io/rev']).toBeUndefined();
-    const istios = (await customObjects(0).listClusterCustomObject({ ...ISTIO, labelSelector: `dcm.onap.org/logical-cloud-id=${id}` })) as { items: unknown[] };
+    const istios = (await customObjects(0).listClusterCustomObject({
+      ...ISTIO,
+      labelSelector: `dcm.onap.org/logical-cloud-id=${id}`,
+    })) as { items: unknown[] };
     expect(istios.items).toEqual([]);
     expect(await intermediateDocs(LC_PLAIN)).toEqual([]);
     expectError(seen(await t.http.post(`${lcPath(PROJECT, LC_PLAIN)}/rotate-ca`)), 409, /no service mesh/);
@@ -322,14 +422,21 @@ describe('CA key distribution and per-logical-cloud Istio control planes', () =>
     expect(docs).toHaveLength(2);
     for (const doc of docs) {
       expect(doc.privateKey).toMatchObject({ alg: 'aes-256-gcm', kid: 'test-1' });
-      const key = testCipher.open(doc.privateKey, `dcm-ca/intermediate/${doc.logicalCloudId}/${doc.provider}/${doc.cluster}/private-key`);
+      const key = testCipher.open(
+        doc.privateKey,
+        `dcm-ca/intermediate/${doc.logicalCloudId}/${doc.provider}/${doc.cluster}/private-key`,
+      );
       const onCluster = (await readCacerts(doc.cluster === 'cluster-1' ? 0 : 1, ca[LC_A]!['control-plane-namespace']))!;
       expect(key).toBe(onCluster.caKey);
     }
     // No document of any collection of the DCM's database holds a PEM private key in clear.
     const db = t.mongo.db(t.databaseName);
     for (const { name } of await db.listCollections().toArray()) {
-      for (const doc of await db.collection(name).find({}).toArray()) expect({ collection: name, clear: /PRIVATE KEY/.test(JSON.stringify(doc)) }).toEqual({ collection: name, clear: false });
+      for (const doc of await db.collection(name).find({}).toArray())
+        expect({ collection: name, clear: /PRIVATE KEY/.test(JSON.stringify(doc)) }).toEqual({
+          collection: name,
+          clear: false,
+        });
     }
     await get(`${lcPath(PROJECT, LC_A)}/status`);
     await get(`${lcPath(PROJECT, LC_A)}`);
@@ -339,7 +446,12 @@ describe('CA key distribution and per-logical-cloud Istio control planes', () =>
 
   it('re-apply keeps the intermediate: the Secret and the Istio resource are not even written', async () => {
     const a = ca[LC_A]!;
-    const before = await Promise.all(CLUSTERS.map(async (i) => ({ secret: (await readCacerts(i, a['control-plane-namespace']))!, istio: (await readIstio(i, a.revision))! })));
+    const before = await Promise.all(
+      CLUSTERS.map(async (i) => ({
+        secret: (await readCacerts(i, a['control-plane-namespace']))!,
+        istio: (await readIstio(i, a.revision))!,
+      })),
+    );
     const status = await applyAndSettle(t, PROJECT, LC_A);
     for (const c of status.clusters) {
       expect(c).toMatchObject({ 'ca-status': 'Created', 'mesh-status': 'Ready' });
@@ -349,12 +461,16 @@ describe('CA key distribution and per-logical-cloud Istio control planes', () =>
       const secret = (await readCacerts(i, a['control-plane-namespace']))!;
       expect(secret.resourceVersion).toBe(before[i]!.secret.resourceVersion);
       expect(secret.caCert).toBe(before[i]!.secret.caCert);
-      expect((await readIstio(i, a.revision))!.metadata.resourceVersion).toBe(before[i]!.istio.metadata.resourceVersion);
+      expect((await readIstio(i, a.revision))!.metadata.resourceVersion).toBe(
+        before[i]!.istio.metadata.resourceVersion,
+      );
     }
-    expect((await caOf(LC_A)).clusters.map((c) => c['serial-number'])).toEqual(a.clusters.map((c) => c['serial-number']));
+    expect((await caOf(LC_A)).clusters.map((c) => c['serial-number'])).toEqual(
+      a.clusters.map((c) => c['serial-number']),
+    );
   });
 
-  it('rotate-ca re-issues one cluster\'s intermediate (or all of them) under the same root', async () => {
+  it("rotate-ca re-issues one cluster's intermediate (or all of them) under the same root", async () => {
     const a = ca[LC_A]!;
     const path_ = `${lcPath(PROJECT, LC_A)}/rotate-ca`;
     expectError(seen(await t.http.post(`${path_}?cluster-reference=cluster-9`)), 404, /cluster-9/);
@@ -369,7 +485,9 @@ describe('CA key distribution and per-logical-cloud Istio control planes', () =>
     await t.dcm.services.lifecycle.settled(PROJECT, LC_A);
     const status = await statusOf(t.http, PROJECT, LC_A);
     expect(status.status).toBe('Created');
-    expect(clusterEntry(status, 'cluster-1').resources.find((r) => r.kind === 'IntermediateCA')?.message).toMatch(/intermediate issued/);
+    expect(clusterEntry(status, 'cluster-1').resources.find((r) => r.kind === 'IntermediateCA')?.message).toMatch(
+      /intermediate issued/,
+    );
     const rotated = (await readCacerts(0, a['control-plane-namespace']))!;
     expect(rotated.caCert).not.toBe(before[0]!.caCert);
     expect(rotated.resourceVersion).not.toBe(before[0]!.resourceVersion);
@@ -401,33 +519,54 @@ describe('CA key distribution and per-logical-cloud Istio control planes', () =>
     const lcCa = await g.call<{ body: never }>('GetLogicalCloudCa', { project: PROJECT, logical_cloud: LC_A });
     expect(JSON.stringify(json(lcCa.body))).not.toMatch(/PRIVATE KEY/);
     expect((json(lcCa.body).clusters as unknown[]).length).toBe(2);
-    const rotate = await g.call<{ state: string; body: never }>('RotateCa', { project: PROJECT, logical_cloud: LC_A, cluster_reference: 'cluster-2' });
+    const rotate = await g.call<{ state: string; body: never }>('RotateCa', {
+      project: PROJECT,
+      logical_cloud: LC_A,
+      cluster_reference: 'cluster-2',
+    });
     expect(rotate.state).toBe('Instantiating');
     expect(json(rotate.body)['rotate-ca']).toEqual(['cluster-2']);
     await t.dcm.services.lifecycle.settled(PROJECT, LC_A);
-    await expect(g.call('RotateCa', { project: PROJECT, logical_cloud: LC_A, cluster_reference: 'no such/ref' })).rejects.toMatchObject({ details: expect.stringMatching(/cluster_reference/) });
+    await expect(
+      g.call('RotateCa', { project: PROJECT, logical_cloud: LC_A, cluster_reference: 'no such/ref' }),
+    ).rejects.toMatchObject({ details: expect.stringMatching(/cluster_reference/) });
   });
 
   it('turning the mesh off while applied removes the CA and the control plane at the next apply', async () => {
     const b = ca[LC_B]!;
     const lc = tenantLogicalCloud(LC_B, NS[LC_B], `${LC_B}-user`);
     const { metadata, ...rest } = lc;
-    const put = seen(await t.http.put(lcPath(PROJECT, LC_B)).send({ metadata: { description: metadata.description }, spec: { ...rest.spec, serviceMesh: { enabled: false } } }));
+    const put = seen(
+      await t.http.put(lcPath(PROJECT, LC_B)).send({
+        metadata: { description: metadata.description },
+        spec: { ...rest.spec, serviceMesh: { enabled: false } },
+      }),
+    );
     expect(put.status).toBe(200);
     const status = await applyAndSettle(t, PROJECT, LC_B);
-    expect(clusterEntry(status, 'cluster-1')).toMatchObject({ state: 'Applied', 'ca-status': 'Deleted', 'mesh-status': 'Deleted' });
+    expect(clusterEntry(status, 'cluster-1')).toMatchObject({
+      state: 'Applied',
+      'ca-status': 'Deleted',
+      'mesh-status': 'Deleted',
+    });
     expect(await readNamespace(0, b['control-plane-namespace'])).toBeUndefined();
     expect(await readIstio(0, b.revision)).toBeUndefined();
     expect((await readNamespace(0, NS[LC_B]))!.metadata!.labels!['istio.io/rev']).toBeUndefined();
     expect(await intermediateDocs(LC_B)).toEqual([]);
-    expect((await caOf(LC_B))).toMatchObject({ 'service-mesh': false, clusters: [] });
+    expect(await caOf(LC_B)).toMatchObject({ 'service-mesh': false, clusters: [] });
   });
 
   it('terminate removes the Istio resource, the cacerts Secret, the control-plane namespace and the stored intermediates', async () => {
     const a = ca[LC_A]!;
     const results = await Promise.all([LC_A, LC_B, LC_PLAIN].map((lc) => terminateAndSettle(t, PROJECT, lc)));
     for (const status of results) expect(status.status).toBe('Terminated');
-    for (const c of results[0]!.clusters) expect(c).toMatchObject({ state: 'Terminated', 'ca-status': 'Deleted', 'mesh-status': 'Deleted', 'namespace-status': 'Deleted' });
+    for (const c of results[0]!.clusters)
+      expect(c).toMatchObject({
+        state: 'Terminated',
+        'ca-status': 'Deleted',
+        'mesh-status': 'Deleted',
+        'namespace-status': 'Deleted',
+      });
     for (const i of CLUSTERS) {
       expect(await readNamespace(i, a['control-plane-namespace'])).toBeUndefined();
       expect(await readIstio(i, a.revision)).toBeUndefined();

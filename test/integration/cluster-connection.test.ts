@@ -59,11 +59,16 @@ describe('connection to a cluster', () => {
     const kubeconfig = fs.readFileSync(testClusters[0]!.kubeconfigPath(), 'utf8');
     const server = new URL(/server:\s*(\S+)/.exec(kubeconfig)![1]!);
     relay = await startRelay(server);
-    const connection = createClusterGateway(kubeconfig.replace(server.origin, `https://127.0.0.1:${relay.port}`), 10_000);
+    const connection = createClusterGateway(
+      kubeconfig.replace(server.origin, `https://127.0.0.1:${relay.port}`),
+      10_000,
+    );
 
     const namespace = { apiVersion: 'v1', kind: 'Namespace', name: 'default' };
     for (let i = 0; i < 5; i++) expect((await connection.read(namespace))?.metadata?.name).toBe('default');
-    expect((await connection.list('v1', 'ServiceAccount', { namespace: 'default' })).map((s) => s.metadata?.name)).toContain('default');
+    expect(
+      (await connection.list('v1', 'ServiceAccount', { namespace: 'default' })).map((s) => s.metadata?.name),
+    ).toContain('default');
     expect(await connection.getJson<{ kind: string }>('/api')).toMatchObject({ kind: 'APIVersions' });
 
     expect(relay.accepted).toBe(1);

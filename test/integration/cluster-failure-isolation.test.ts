@@ -7,7 +7,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { captureLogger, startTestDcm, testCipher, type TestDcm } from '../support/dcm.js';
 import { caKeyText, lcPath, setUpProjectAndClusters } from '../support/rest.js';
-import { applyAndSettle, clusterEntry, namespaceExists, removeLeftovers, tenantLogicalCloud, terminateAndSettle } from './apply-helpers.js';
+import {
+  applyAndSettle,
+  clusterEntry,
+  namespaceExists,
+  removeLeftovers,
+  tenantLogicalCloud,
+  terminateAndSettle,
+} from './apply-helpers.js';
 
 const PROJECT = 'project-isolation';
 const LC = 'lc-isolation';
@@ -24,10 +31,20 @@ describe('a cluster that cannot be loaded fails alone', () => {
     await removeLeftovers([NS], [LC]);
     t = await startTestDcm('isolation', { logger: logs.logger });
     await setUpProjectAndClusters(t, PROJECT);
-    await t.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send(tenantLogicalCloud(LC, NS, 'user-isolation')).expect(201);
-    for (const c of ['cluster-1', 'cluster-2']) await t.http.post(`${lcPath(PROJECT, LC)}/cluster-references`).send({ name: c }).expect(201);
+    await t.http
+      .post(`/v2/projects/${PROJECT}/logical-clouds`)
+      .send(tenantLogicalCloud(LC, NS, 'user-isolation'))
+      .expect(201);
+    for (const c of ['cluster-1', 'cluster-2'])
+      await t.http
+        .post(`${lcPath(PROJECT, LC)}/cluster-references`)
+        .send({ name: c })
+        .expect(201);
     const sealed = testCipher.seal(broken, 'cluster/provider-1/cluster-2/kubeconfig');
-    const written = await t.mongo.db(t.databaseName).collection('clusters').updateOne({ name: 'cluster-2' }, { $set: { 'data.secrets.kubeconfig': sealed } });
+    const written = await t.mongo
+      .db(t.databaseName)
+      .collection('clusters')
+      .updateOne({ name: 'cluster-2' }, { $set: { 'data.secrets.kubeconfig': sealed } });
     expect(written.modifiedCount).toBe(1);
   });
 
@@ -46,7 +63,8 @@ describe('a cluster that cannot be loaded fails alone', () => {
     expect(failed.state).toBe('Failed');
     expect(failed.errors.length).toBeGreaterThan(0);
     const text = JSON.stringify(status);
-    for (const leak of ['BEGIN', 'client-key-data', 's3cr3t', Buffer.from(key).toString('base64').slice(0, 40)]) expect(text).not.toContain(leak);
+    for (const leak of ['BEGIN', 'client-key-data', 's3cr3t', Buffer.from(key).toString('base64').slice(0, 40)])
+      expect(text).not.toContain(leak);
     expect(await namespaceExists(0, NS)).toBe(true);
     expect(await namespaceExists(1, NS)).toBe(false);
   });

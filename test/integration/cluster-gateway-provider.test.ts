@@ -37,7 +37,10 @@ describe('the cluster gateway provider', () => {
     await setUpProjectAndClusters(t, PROJECT);
     const body = tenantLogicalCloud(LC, NS, 'user-provider');
     await t.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send(body).expect(201);
-    await t.http.post(`${lcPath(PROJECT, LC)}/cluster-references`).send({ name: 'cluster-1' }).expect(201);
+    await t.http
+      .post(`${lcPath(PROJECT, LC)}/cluster-references`)
+      .send({ name: 'cluster-1' })
+      .expect(201);
   });
 
   afterAll(async () => {

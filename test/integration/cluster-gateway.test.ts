@@ -66,7 +66,10 @@ class Recorder {
   async event(type: WatchEventType, name: string, where: (o: KubeObject) => boolean = () => true): Promise<KubeObject> {
     const seen = () => this.events.some((e) => e.type === type && e.name === name && where(e.object));
     await this.until(() => seen() || this.closed !== undefined);
-    if (!seen()) throw new Error(`the watch ended before ${type} ${name}: ${this.closed?.error?.message ?? 'closed by the server'}`);
+    if (!seen())
+      throw new Error(
+        `the watch ended before ${type} ${name}: ${this.closed?.error?.message ?? 'closed by the server'}`,
+      );
     return this.events.find((e) => e.type === type && e.name === name && where(e.object))!.object;
   }
 }
@@ -98,7 +101,9 @@ describe('the cluster gateway on a real cluster', () => {
   afterAll(async () => {
     for (const h of handles) h.stop();
     await gateway.deleteAndWait({ apiVersion: 'v1', kind: 'Namespace', name: NS }, 60_000).catch(() => undefined);
-    await gateway.deleteAndWait({ apiVersion: 'v1', kind: 'Namespace', name: NS_DELETE }, 60_000).catch(() => undefined);
+    await gateway
+      .deleteAndWait({ apiVersion: 'v1', kind: 'Namespace', name: NS_DELETE }, 60_000)
+      .catch(() => undefined);
     gateway.close();
   });
 
@@ -114,7 +119,12 @@ describe('the cluster gateway on a real cluster', () => {
     const ref = { apiVersion: 'v1', kind: 'Namespace', name: NS_DELETE };
     await gateway.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS_DELETE } });
     // Something in it, so that the namespace controller has to finalize it.
-    await gateway.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'content', namespace: NS_DELETE }, data: { a: 'b' } });
+    await gateway.apply({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'content', namespace: NS_DELETE },
+      data: { a: 'b' },
+    });
     expect(await gateway.deleteAndWait(ref, 60_000)).toBe(true);
     expect(await gateway.read(ref)).toBeUndefined();
     // Gone already: nothing to delete, nothing to wait for.
@@ -155,26 +165,43 @@ describe('the cluster gateway on a real cluster', () => {
     expect(x509.verify(new X509Certificate(clusterCa).publicKey)).toBe(true);
     expect(x509.subject).toContain(`CN=${commonName}`);
     // The CSR is deleted once its certificate is had.
-    expect(await gateway.read({ apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', name })).toBeUndefined();
+    expect(
+      await gateway.read({ apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', name }),
+    ).toBeUndefined();
 
     const kubeconfig = yaml.dump({
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: 'c', cluster: { server, 'certificate-authority-data': Buffer.from(clusterCa).toString('base64') } }],
-      users: [{ name: 'u', user: { 'client-certificate-data': Buffer.from(certificate).toString('base64'), 'client-key-data': Buffer.from(key).toString('base64') } }],
+      clusters: [
+        { name: 'c', cluster: { server, 'certificate-authority-data': Buffer.from(clusterCa).toString('base64') } },
+      ],
+      users: [
+        {
+          name: 'u',
+          user: {
+            'client-certificate-data': Buffer.from(certificate).toString('base64'),
+            'client-key-data': Buffer.from(key).toString('base64'),
+          },
+        },
+      ],
       contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
       'current-context': 'x',
     });
     const whoami = await kubectl({ text: kubeconfig }, ['auth', 'whoami', '-o', 'json']);
     expect(whoami.stderr).toBe('');
-    expect(JSON.parse(whoami.stdout).status.userInfo).toMatchObject({ username: commonName, groups: expect.arrayContaining([`dcm-gateway-group-${RUN}`]) });
+    expect(JSON.parse(whoami.stdout).status.userInfo).toMatchObject({
+      username: commonName,
+      groups: expect.arrayContaining([`dcm-gateway-group-${RUN}`]),
+    });
   });
 
   it('watches label-selected RoleBindings of a namespace: ADDED (also for what existed), MODIFIED, DELETED; others not', async () => {
     const selected = { [LABEL]: 'rb' };
     await gateway.apply(roleBinding('rb-before', selected, 'g-before'));
     const rec = new Recorder();
-    handles.push(await gateway.watch(RBAC, 'RoleBinding', { namespace: NS, labelSelector: `${LABEL}=rb` }, rec.handlers));
+    handles.push(
+      await gateway.watch(RBAC, 'RoleBinding', { namespace: NS, labelSelector: `${LABEL}=rb` }, rec.handlers),
+    );
     await rec.event('ADDED', 'rb-before');
 
     await gateway.apply(roleBinding('rb-other', { [LABEL]: 'other' }, 'g-other'));
@@ -219,10 +246,17 @@ describe('the cluster gateway on a real cluster', () => {
   it('stop() ends a watch: no more events, and no closed()', async () => {
     const selector = `${LABEL}=stop-${RUN}`;
     const stopped = new Recorder();
-    const handle = await gateway.watch(RBAC, 'RoleBinding', { namespace: NS, labelSelector: selector }, stopped.handlers);
+    const handle = await gateway.watch(
+      RBAC,
+      'RoleBinding',
+      { namespace: NS, labelSelector: selector },
+      stopped.handlers,
+    );
     handle.stop();
     const running = new Recorder();
-    handles.push(await gateway.watch(RBAC, 'RoleBinding', { namespace: NS, labelSelector: selector }, running.handlers));
+    handles.push(
+      await gateway.watch(RBAC, 'RoleBinding', { namespace: NS, labelSelector: selector }, running.handlers),
+    );
     await gateway.apply(roleBinding('rb-stop', { [LABEL]: `stop-${RUN}` }, 'g'));
     // The running watch sees it: the stopped one would have by now.
     await running.event('ADDED', 'rb-stop');
@@ -263,7 +297,9 @@ describe('the cluster gateway on a real cluster', () => {
       await relayed.watch(RBAC, 'RoleBinding', { namespace: NS, labelSelector: selector }, second.handlers);
       await second.event('ADDED', 'rb-relay');
       const control = new Recorder();
-      handles.push(await gateway.watch(RBAC, 'RoleBinding', { namespace: NS, labelSelector: selector }, control.handlers));
+      handles.push(
+        await gateway.watch(RBAC, 'RoleBinding', { namespace: NS, labelSelector: selector }, control.handlers),
+      );
       relayed.close();
       const count = second.events.length;
       await gateway.apply(roleBinding('rb-after-close', { [LABEL]: `relay-${RUN}` }, 'g'));

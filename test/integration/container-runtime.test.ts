@@ -81,7 +81,8 @@ function parseDockerfile(text: string): Stage[] {
         current().workdir = path.posix.resolve(current().workdir, args);
         break;
       case 'ENV':
-        for (const [, key, quoted, plain] of args.matchAll(/(\w+)=(?:"([^"]*)"|(\S*))/g)) current().env[key!] = quoted ?? plain ?? '';
+        for (const [, key, quoted, plain] of args.matchAll(/(\w+)=(?:"([^"]*)"|(\S*))/g))
+          current().env[key!] = quoted ?? plain ?? '';
         break;
       case 'COPY': {
         const words = args.split(/\s+/);
@@ -110,7 +111,17 @@ function parseDockerfile(text: string): Stage[] {
 function dockerignored(patterns: string[], file: string): boolean {
   const escape = (text: string) => text.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   const toRegExp = (glob: string) =>
-    new RegExp(`^${glob.split('**').map((part) => part.split('*').map((seg) => seg.split('?').map(escape).join('[^/]')).join('[^/]*')).join('.*')}$`);
+    new RegExp(
+      `^${glob
+        .split('**')
+        .map((part) =>
+          part
+            .split('*')
+            .map((seg) => seg.split('?').map(escape).join('[^/]'))
+            .join('[^/]*'),
+        )
+        .join('.*')}$`,
+    );
   let ignored = false;
   const parts = path.posix.normalize(file).split('/');
   for (const raw of patterns) {
@@ -167,7 +178,10 @@ describe('the container image recipe (Dockerfile), replayed without Docker', () 
     for (const step of stage.steps) {
       if (step.kind === 'run') {
         if (stage === runtime) continue;
-        if (!/^npm\s/.test(step.command) || /[;&|`$]/.test(step.command)) throw new Error(`cannot replay RUN ${step.command} (stage ${stage.name}): keep build stages to plain npm commands`);
+        if (!/^npm\s/.test(step.command) || /[;&|`$]/.test(step.command))
+          throw new Error(
+            `cannot replay RUN ${step.command} (stage ${stage.name}): keep build stages to plain npm commands`,
+          );
         // A full install (dev dependencies included, as the build stage makes) is the one the
         // clone already has from the same lockfile: linked instead of repeated (saves ~30 s).
         if (/^npm ci\b/.test(step.command) && !/--omit[= ]dev\b/.test(step.command)) {
@@ -175,8 +189,13 @@ describe('the container image recipe (Dockerfile), replayed without Docker', () 
           continue;
         }
         const started = Date.now();
-        const result = spawnSync('sh', ['-c', step.command], { cwd: workdir, encoding: 'utf8', env: { ...process.env, ...stage.env } });
-        if (result.status !== 0) throw new Error(`RUN ${step.command} (stage ${stage.name}) failed:\n${result.stdout}\n${result.stderr}`);
+        const result = spawnSync('sh', ['-c', step.command], {
+          cwd: workdir,
+          encoding: 'utf8',
+          env: { ...process.env, ...stage.env },
+        });
+        if (result.status !== 0)
+          throw new Error(`RUN ${step.command} (stage ${stage.name}) failed:\n${result.stdout}\n${result.stderr}`);
         console.log(`[image] ${stage.name}: RUN ${step.command} (${Math.round((Date.now() - started) / 1000)} s)`);
         continue;
       }
@@ -184,7 +203,8 @@ describe('the container image recipe (Dockerfile), replayed without Docker', () 
       const target = path.join(workdir, dest) + (dest.endsWith('/') ? '/' : '');
       for (const source of sources) {
         if (from === undefined) {
-          if (dockerignored(ignore, source)) throw new Error(`COPY ${source}: excluded from the build context by .dockerignore`);
+          if (dockerignored(ignore, source))
+            throw new Error(`COPY ${source}: excluded from the build context by .dockerignore`);
           copyInto(path.join(repoRoot, source), target);
         } else {
           const origin = dockerfile.find((s) => s.name === from);
@@ -208,14 +228,24 @@ describe('the container image recipe (Dockerfile), replayed without Docker', () 
       .sort();
 
   const get = (pathname: string, token?: string) =>
-    fetch(`http://127.0.0.1:${httpPort}${pathname}`, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(5000) });
+    fetch(`http://127.0.0.1:${httpPort}${pathname}`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      signal: AbortSignal.timeout(5000),
+    });
 
   /** Runs the HEALTHCHECK's command as Docker would inside the container. */
   const healthcheck = (): Promise<number> =>
     new Promise((resolve) => {
       const [command, ...args] = runtime.healthcheck!;
-      execFile(command!, args, { cwd: app, env: { PATH: process.env.PATH, HOME: home, ...runtime.env, DCM_HTTP_PORT: String(httpPort) }, timeout: 10_000 }, (error) =>
-        resolve(error ? (typeof error.code === 'number' ? error.code : 1) : 0),
+      execFile(
+        command!,
+        args,
+        {
+          cwd: app,
+          env: { PATH: process.env.PATH, HOME: home, ...runtime.env, DCM_HTTP_PORT: String(httpPort) },
+          timeout: 10_000,
+        },
+        (error) => resolve(error ? (typeof error.code === 'number' ? error.code : 1) : 0),
       );
     });
 
@@ -259,7 +289,10 @@ describe('the container image recipe (Dockerfile), replayed without Docker', () 
     void exited.then(() => (running = false));
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const ok = await get('/healthz').then((r) => r.ok, () => false);
+      const ok = await get('/healthz').then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       if (!running || Date.now() > deadline) throw new Error(`the service did not come up:\n${output}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -278,20 +311,30 @@ describe('the container image recipe (Dockerfile), replayed without Docker', () 
   });
 
   it('copies only what .dockerignore lets into the build context, and it keeps out the clone’s state', () => {
-    const contextCopies = dockerfile.flatMap((s) => s.steps).flatMap((step) => (step.kind === 'copy' && step.copy.from === undefined ? step.copy.sources : []));
+    const contextCopies = dockerfile
+      .flatMap((s) => s.steps)
+      .flatMap((step) => (step.kind === 'copy' && step.copy.from === undefined ? step.copy.sources : []));
     expect(contextCopies).toEqual(expect.arrayContaining(['package.json', 'src', 'proto']));
     for (const source of contextCopies) expect(dockerignored(ignore, source)).toBe(false);
-    for (const excluded of ['node_modules', '.git', 'dist', '.testenv', '.dcm-dev', 'test', 'helm', '.env']) expect(dockerignored(ignore, excluded)).toBe(true);
+    for (const excluded of ['node_modules', '.git', 'dist', '.testenv', '.dcm-dev', 'test', 'helm', '.env'])
+      expect(dockerignored(ignore, excluded)).toBe(true);
   });
 
   it('lays out package.json, the compiled service, its protos and production dependencies only', () => {
-    for (const file of ['package.json', 'dist/main.js', 'proto/dcm/v1/dcm.proto', 'node_modules/express/package.json']) expect(fs.existsSync(path.join(app, file))).toBe(true);
+    for (const file of ['package.json', 'dist/main.js', 'proto/dcm/v1/dcm.proto', 'node_modules/express/package.json'])
+      expect(fs.existsSync(path.join(app, file))).toBe(true);
     expect(fs.existsSync(path.join(app, 'src'))).toBe(false);
-    const lock = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+    const lock = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { dev?: boolean }>;
+    };
     const installed = fs
       .readdirSync(path.join(app, 'node_modules'))
       .filter((name) => !name.startsWith('.'))
-      .flatMap((name) => (name.startsWith('@') ? fs.readdirSync(path.join(app, 'node_modules', name)).map((scoped) => `${name}/${scoped}`) : [name]));
+      .flatMap((name) =>
+        name.startsWith('@')
+          ? fs.readdirSync(path.join(app, 'node_modules', name)).map((scoped) => `${name}/${scoped}`)
+          : [name],
+      );
     expect(installed.length).toBeGreaterThan(20);
     const devOnly = installed.filter((name) => lock.packages[`node_modules/${name}`]?.dev === true);
     expect(devOnly).toEqual([]);
@@ -321,8 +364,14 @@ describe('the container image recipe (Dockerfile), replayed without Docker', () 
     const client = new Health(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
     try {
       const status = await new Promise<unknown>((resolve, reject) => {
-        const check = client.Check as (request: unknown, options: grpc.CallOptions, callback: (error: Error | null, response: unknown) => void) => void;
-        check.call(client, { service: '' }, { deadline: Date.now() + 5000 }, (error, response) => (error ? reject(error) : resolve(response)));
+        const check = client.Check as (
+          request: unknown,
+          options: grpc.CallOptions,
+          callback: (error: Error | null, response: unknown) => void,
+        ) => void;
+        check.call(client, { service: '' }, { deadline: Date.now() + 5000 }, (error, response) =>
+          error ? reject(error) : resolve(response),
+        );
       });
       expect(status).toEqual({ status: 'SERVING' });
     } finally {

@@ -8,7 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createCsr, generatePrivateKey } from '../../src/certificates/certificates.js';
 import { startTestDcm, type TestDcm } from '../support/dcm.js';
 import { createProject, createProvider, lcPath, registerCluster } from '../support/rest.js';
-import { applyAndSettle, certificatesApi, clusterEntry, removeLeftovers, tenantLogicalCloud, terminateAndSettle } from './apply-helpers.js';
+import {
+  applyAndSettle,
+  certificatesApi,
+  clusterEntry,
+  removeLeftovers,
+  tenantLogicalCloud,
+  terminateAndSettle,
+} from './apply-helpers.js';
 
 const PROJECT = 'project-csr';
 const LC = 'lc-csr';
@@ -25,11 +32,19 @@ describe('CSR approval', () => {
     const api = certificatesApi(0);
     await api.deleteCertificateSigningRequest({ name });
     const key = await generatePrivateKey(2048);
-    const request = createCsr({ privateKeyPem: key, commonName: 'mallory', organization: 'dcm:lc:another-tenant:000000000000' });
+    const request = createCsr({
+      privateKeyPem: key,
+      commonName: 'mallory',
+      organization: 'dcm:lc:another-tenant:000000000000',
+    });
     await api.createCertificateSigningRequest({
       body: {
         metadata: { name },
-        spec: { request: Buffer.from(request).toString('base64'), signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'] },
+        spec: {
+          request: Buffer.from(request).toString('base64'),
+          signerName: 'kubernetes.io/kube-apiserver-client',
+          usages: ['client auth'],
+        },
       },
     });
     swapped.push(name);
@@ -41,14 +56,23 @@ describe('CSR approval', () => {
     await createProject(t, PROJECT);
     await createProvider(t, 'provider-1');
     await registerCluster(t, 'provider-1', 'cluster-1', 1);
-    await t.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send(tenantLogicalCloud(LC, NS, 'user-csr')).expect(201);
-    await t.http.post(`${lcPath(PROJECT, LC)}/cluster-references`).send({ name: 'cluster-1' }).expect(201);
+    await t.http
+      .post(`/v2/projects/${PROJECT}/logical-clouds`)
+      .send(tenantLogicalCloud(LC, NS, 'user-csr'))
+      .expect(201);
+    await t.http
+      .post(`${lcPath(PROJECT, LC)}/cluster-references`)
+      .send({ name: 'cluster-1' })
+      .expect(201);
   });
 
   afterAll(async () => {
     const res = await t.http.post(`${lcPath(PROJECT, LC)}/terminate`);
     if (res.status === 202) await t.dcm.services.lifecycle.settled(PROJECT, LC);
-    for (const name of swapped) await certificatesApi(0).deleteCertificateSigningRequest({ name }).catch(() => undefined);
+    for (const name of swapped)
+      await certificatesApi(0)
+        .deleteCertificateSigningRequest({ name })
+        .catch(() => undefined);
     await t?.close();
   });
 
@@ -57,11 +81,15 @@ describe('CSR approval', () => {
     expect(swapped).toHaveLength(1);
     const entry = clusterEntry(status, 'cluster-1');
     expect(entry['user-certificate-status']).toBe('Failed');
-    expect(entry.errors.join('\n')).toMatch(/is not the one the DCM submitted \(another object under the same name\): denied, not approved/);
+    expect(entry.errors.join('\n')).toMatch(
+      /is not the one the DCM submitted \(another object under the same name\): denied, not approved/,
+    );
     const csr = await certificatesApi(0).readCertificateSigningRequest({ name: swapped[0]! });
     expect(csr.status?.certificate).toBeUndefined();
     expect(csr.status?.conditions?.map((c) => c.type)).toEqual(['Denied']);
-    expect((await t.dcm.stores.credentials.get((await t.dcm.services.logicalClouds.resolve(PROJECT, LC)).id))?.certificates).toEqual([]);
+    expect(
+      (await t.dcm.stores.credentials.get((await t.dcm.services.logicalClouds.resolve(PROJECT, LC)).id))?.certificates,
+    ).toEqual([]);
     expect((await t.http.get(`${lcPath(PROJECT, LC)}/kubeconfig`)).status).toBe(409);
   });
 

@@ -27,21 +27,41 @@ describe('drift of the mesh objects is repaired', () => {
   let controlPlane = '';
   let revision = '';
 
-  const drift = async () => ((await t.http.get(`${lcPath(PROJECT, LC)}/status`).expect(200)).body as { drift: { kind: string; name: string; change: string; action: string; details: string }[] }).drift;
-  const cacerts = async () => (await admin(['get', 'secret', 'cacerts', '-n', controlPlane, '-o', 'jsonpath={.data.ca-cert\\.pem}'])).stdout.trim();
-  const istioVersion = async () => (await admin(['get', 'istios.sailoperator.io', revision, '-o', 'jsonpath={.spec.version}'])).stdout.trim();
+  const drift = async () =>
+    (
+      (await t.http.get(`${lcPath(PROJECT, LC)}/status`).expect(200)).body as {
+        drift: { kind: string; name: string; change: string; action: string; details: string }[];
+      }
+    ).drift;
+  const cacerts = async () =>
+    (
+      await admin(['get', 'secret', 'cacerts', '-n', controlPlane, '-o', 'jsonpath={.data.ca-cert\\.pem}'])
+    ).stdout.trim();
+  const istioVersion = async () =>
+    (await admin(['get', 'istios.sailoperator.io', revision, '-o', 'jsonpath={.spec.version}'])).stdout.trim();
 
   beforeAll(async () => {
     await installSailIstioCrd();
     await removeLeftovers([NS], [LC]);
     stopSail = await playSail([LC]);
-    t = await startTestDcm('drift_mesh', { config: { ...defaultConfig(), DCM_CLUSTER_TIMEOUT_MS: 10_000, DCM_DRIFT_DEBOUNCE_MS: 300 } });
+    t = await startTestDcm('drift_mesh', {
+      config: { ...defaultConfig(), DCM_CLUSTER_TIMEOUT_MS: 10_000, DCM_DRIFT_DEBOUNCE_MS: 300 },
+    });
     await createProject(t, PROJECT);
     await createProvider(t, 'provider-1');
-    await t.http.post('/v2/cluster-providers/provider-1/clusters').send({ metadata: { name: 'cluster-1' }, spec: { kubeconfig: kubeconfigText(1) } }).expect(201);
+    await t.http
+      .post('/v2/cluster-providers/provider-1/clusters')
+      .send({ metadata: { name: 'cluster-1' }, spec: { kubeconfig: kubeconfigText(1) } })
+      .expect(201);
     const body = tenantLogicalCloud(LC, NS, 'user-drift-mesh');
-    await t.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send({ ...body, spec: { ...body.spec, serviceMesh: { enabled: true } } }).expect(201);
-    await t.http.post(`${lcPath(PROJECT, LC)}/cluster-references`).send({ name: 'cluster-1' }).expect(201);
+    await t.http
+      .post(`/v2/projects/${PROJECT}/logical-clouds`)
+      .send({ ...body, spec: { ...body.spec, serviceMesh: { enabled: true } } })
+      .expect(201);
+    await t.http
+      .post(`${lcPath(PROJECT, LC)}/cluster-references`)
+      .send({ name: 'cluster-1' })
+      .expect(201);
     const applied = await applyAndSettle(t, PROJECT, LC);
     expect(applied.state).toBe('Instantiated');
     const lc = await t.dcm.services.logicalClouds.resolve(PROJECT, LC);
@@ -69,15 +89,37 @@ describe('drift of the mesh objects is repaired', () => {
     expect((await admin(['delete', 'secret', 'cacerts', '-n', controlPlane])).code).toBe(0);
     await until(async () => (await cacerts()) === before, 'cacerts restored');
     await t.dcm.services.driftWatcher.idle();
-    expect((await drift())[0]).toMatchObject({ kind: 'Secret', name: `${controlPlane}/cacerts`, change: 'deleted', action: 'restored' });
+    expect((await drift())[0]).toMatchObject({
+      kind: 'Secret',
+      name: `${controlPlane}/cacerts`,
+      change: 'deleted',
+      action: 'restored',
+    });
   });
 
   it('restores the Istio declaration someone edited', async () => {
     const declared = await istioVersion();
     expect(declared).toMatch(/^v1\./);
-    expect((await admin(['patch', 'istios.sailoperator.io', revision, '--type=merge', '-p', '{"spec":{"version":"v1.0.0"}}'])).code).toBe(0);
+    expect(
+      (
+        await admin([
+          'patch',
+          'istios.sailoperator.io',
+          revision,
+          '--type=merge',
+          '-p',
+          '{"spec":{"version":"v1.0.0"}}',
+        ])
+      ).code,
+    ).toBe(0);
     await until(async () => (await istioVersion()) === declared, 'the Istio declaration restored');
     await t.dcm.services.driftWatcher.idle();
-    expect((await drift())[0]).toMatchObject({ kind: 'Istio', name: revision, change: 'changed', action: 'restored', details: `spec.version: "v1.0.0", want "${declared}"` });
+    expect((await drift())[0]).toMatchObject({
+      kind: 'Istio',
+      name: revision,
+      change: 'changed',
+      action: 'restored',
+      details: `spec.version: "v1.0.0", want "${declared}"`,
+    });
   });
 });

@@ -41,7 +41,11 @@ describe('the EMCO dialect', () => {
     body.metadata.name = LC;
     body.spec.namespace = NS;
     await t.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send(body).expect(201);
-    for (const c of ['cluster-1', 'cluster-2']) await t.http.post(`${lcPath(PROJECT, LC)}/cluster-references`).send({ name: c }).expect(201);
+    for (const c of ['cluster-1', 'cluster-2'])
+      await t.http
+        .post(`${lcPath(PROJECT, LC)}/cluster-references`)
+        .send({ name: c })
+        .expect(201);
   });
 
   afterAll(async () => {
@@ -87,8 +91,14 @@ describe('the EMCO dialect', () => {
   });
 
   it('a level "0" logical cloud instantiates (nothing is created) and has no kubeconfig (409)', async () => {
-    await t.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send({ metadata: { name: 'lc-admin' }, spec: { level: '0' } }).expect(201);
-    await t.http.post(`${lcPath(PROJECT, 'lc-admin')}/cluster-references`).send({ name: 'cluster-1' }).expect(201);
+    await t.http
+      .post(`/v2/projects/${PROJECT}/logical-clouds`)
+      .send({ metadata: { name: 'lc-admin' }, spec: { level: '0' } })
+      .expect(201);
+    await t.http
+      .post(`${lcPath(PROJECT, 'lc-admin')}/cluster-references`)
+      .send({ name: 'cluster-1' })
+      .expect(201);
     expect((await t.http.post(`${lcPath(PROJECT, 'lc-admin')}/instantiate`).send(EMCOCTL_BODY)).status).toBe(202);
     await t.dcm.services.lifecycle.settled(PROJECT, 'lc-admin');
     expect((await statusOf(t.http, PROJECT, 'lc-admin')).state).toBe('Instantiated');

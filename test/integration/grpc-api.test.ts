@@ -53,11 +53,23 @@ describe('gRPC API', () => {
       const root = grpc.loadPackageDefinition(reflectionProto) as unknown as {
         grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } };
       };
-      const client = new root.grpc.reflection.v1.ServerReflection(`127.0.0.1:${g.port}`, grpc.credentials.createInsecure());
+      const client = new root.grpc.reflection.v1.ServerReflection(
+        `127.0.0.1:${g.port}`,
+        grpc.credentials.createInsecure(),
+      );
       try {
-        const call = (client as unknown as { ServerReflectionInfo(): ClientDuplexStream<unknown, { list_services_response?: { service: { name: string }[] } }> }).ServerReflectionInfo();
+        const call = (
+          client as unknown as {
+            ServerReflectionInfo(): ClientDuplexStream<
+              unknown,
+              { list_services_response?: { service: { name: string }[] } }
+            >;
+          }
+        ).ServerReflectionInfo();
         const answer = new Promise<string[]>((resolve, reject) => {
-          call.on('data', (m) => resolve((m.list_services_response?.service ?? []).map((s: { name: string }) => s.name)));
+          call.on('data', (m) =>
+            resolve((m.list_services_response?.service ?? []).map((s: { name: string }) => s.name)),
+          );
           call.on('error', reject);
         });
         call.write({ list_services: '*' });
@@ -72,34 +84,54 @@ describe('gRPC API', () => {
 
   describe('logical clouds', () => {
     it('creates, gets, lists, updates (with and without expected_revision) and deletes', async () => {
-      const created = await g.call<GrpcResource>('CreateLogicalCloud', { project: PROJECT, body: struct(design.logicalCloud()) });
+      const created = await g.call<GrpcResource>('CreateLogicalCloud', {
+        project: PROJECT,
+        body: struct(design.logicalCloud()),
+      });
       expect(created).toMatchObject({ name: 'lc-1', revision: 1 });
       expect(json(created.body)).toMatchObject({
         'logical-cloud-name': 'lc-1',
         namespace: 'ns-1',
         'user-name': 'user-1',
-        spec: { user: { 'user-permissions': [{ 'permission-name': 'permission-1' }, { 'permission-name': 'permission-2' }] } },
+        spec: {
+          user: { 'user-permissions': [{ 'permission-name': 'permission-1' }, { 'permission-name': 'permission-2' }] },
+        },
       });
 
       const got = await g.call<GrpcResource>('GetLogicalCloud', { project: PROJECT, name: 'lc-1' });
       expect(json(got.body)).toEqual(json(created.body));
 
-      await g.call('CreateLogicalCloud', { project: PROJECT, body: struct({ metadata: { name: 'lc-other' }, spec: { ...design.logicalCloud().spec, namespace: 'ns-other' } }) });
+      await g.call('CreateLogicalCloud', {
+        project: PROJECT,
+        body: struct({
+          metadata: { name: 'lc-other' },
+          spec: { ...design.logicalCloud().spec, namespace: 'ns-other' },
+        }),
+      });
       const page = await g.call<ResourceList>('ListLogicalClouds', { project: PROJECT, page: { limit: 1, offset: 0 } });
       expect(page.total).toBe(2);
       expect(page.items.map((i) => i.name)).toEqual(['lc-1']);
 
       const { metadata: _metadata, ...rest } = design.logicalCloud();
       const update = { metadata: { description: 'changed over gRPC' }, ...rest };
-      const stale = await grpcError(g.call('UpdateLogicalCloud', { project: PROJECT, name: 'lc-1', body: struct(update), expected_revision: 7 }));
+      const stale = await grpcError(
+        g.call('UpdateLogicalCloud', { project: PROJECT, name: 'lc-1', body: struct(update), expected_revision: 7 }),
+      );
       expect(stale.code).toBe(status.FAILED_PRECONDITION);
       expect(stale.details).toMatch(/changed since revision 7/);
-      const updated = await g.call<GrpcResource>('UpdateLogicalCloud', { project: PROJECT, name: 'lc-1', body: struct(update), expected_revision: 1 });
+      const updated = await g.call<GrpcResource>('UpdateLogicalCloud', {
+        project: PROJECT,
+        name: 'lc-1',
+        body: struct(update),
+        expected_revision: 1,
+      });
       expect(updated.revision).toBe(2);
       expect(json(updated.body)).toMatchObject({ metadata: { description: 'changed over gRPC' } });
 
       expect(await g.call('DeleteLogicalCloud', { project: PROJECT, name: 'lc-other' })).toEqual({});
-      expect((await grpcError(g.call('GetLogicalCloud', { project: PROJECT, name: 'lc-other' }))).code).toBe(status.NOT_FOUND);
+      expect((await grpcError(g.call('GetLogicalCloud', { project: PROJECT, name: 'lc-other' }))).code).toBe(
+        status.NOT_FOUND,
+      );
     });
   });
 
@@ -144,10 +176,16 @@ describe('gRPC API', () => {
         const created = await g.call<GrpcResource>(`Create${group.kind}`, { ...ref(), body: struct(group.body) });
         expect(json(created.body)).toMatchObject(group.created);
         const name = created.name;
-        expect(json((await g.call<GrpcResource>(`Get${group.kind}`, { ...ref(), name })).body)).toEqual(json(created.body));
+        expect(json((await g.call<GrpcResource>(`Get${group.kind}`, { ...ref(), name })).body)).toEqual(
+          json(created.body),
+        );
         const list = await g.call<ResourceList>(`List${group.plural}`, ref());
         expect(list.items.map((i) => i.name)).toContain(name);
-        const updated = await g.call<GrpcResource>(`Update${group.kind}`, { ...ref(), name, body: struct(group.update) });
+        const updated = await g.call<GrpcResource>(`Update${group.kind}`, {
+          ...ref(),
+          name,
+          body: struct(group.update),
+        });
         expect(updated.revision).toBe(created.revision + 1);
         expect(json(updated.body)).toMatchObject(group.updated);
         await g.call(`Delete${group.kind}`, { ...ref(), name });
@@ -161,7 +199,9 @@ describe('gRPC API', () => {
       const body = design.logicalCloud();
       body.metadata.name = 'lc-bad';
       body.spec.namespace = 'Not_A_Namespace';
-      const error = await grpcError(g.call('CreateLogicalCloud', { project: PROJECT, body: struct({ ...body, extra: 1 }) }));
+      const error = await grpcError(
+        g.call('CreateLogicalCloud', { project: PROJECT, body: struct({ ...body, extra: 1 }) }),
+      );
       expect(error.code).toBe(status.INVALID_ARGUMENT);
       expect(error.details).toMatch(/body\.spec\.namespace/);
       const fields = fieldViolations(error).map((v) => v.field);
@@ -175,13 +215,21 @@ describe('gRPC API', () => {
       const page = await grpcError(g.call('ListKvPairs', { ...ref(), page: { limit: 501 } }));
       expect(page.code).toBe(status.INVALID_ARGUMENT);
       expect(fieldViolations(page).map((v) => v.field)).toEqual(['page.limit']);
-      const rename = await grpcError(g.call('UpdateClusterQuota', { ...ref(), name: 'q', body: struct({ metadata: { name: 'other' }, spec: { cpu: '1' } }) }));
+      const rename = await grpcError(
+        g.call('UpdateClusterQuota', {
+          ...ref(),
+          name: 'q',
+          body: struct({ metadata: { name: 'other' }, spec: { cpu: '1' } }),
+        }),
+      );
       expect(rename.code).toBe(status.INVALID_ARGUMENT);
       expect(fieldViolations(rename).map((v) => v.field)).toEqual(['metadata.name']);
     });
 
     it('NOT_FOUND for a missing project, logical cloud or child', async () => {
-      expect((await grpcError(g.call('GetLogicalCloud', { project: 'nope', name: 'lc-1' }))).details).toMatch(/Project nope not found/);
+      expect((await grpcError(g.call('GetLogicalCloud', { project: 'nope', name: 'lc-1' }))).details).toMatch(
+        /Project nope not found/,
+      );
       expect((await grpcError(g.call('GetStatus', ref('nope')))).code).toBe(status.NOT_FOUND);
       expect((await grpcError(g.call('DeleteKvPair', { ...ref(), name: 'nope' }))).code).toBe(status.NOT_FOUND);
     });
@@ -203,7 +251,13 @@ describe('gRPC API', () => {
     });
 
     it('honours deadlines: a call whose deadline has passed is DEADLINE_EXCEEDED and changes nothing', async () => {
-      const error = await grpcError(g.call('CreateKvPair', { ...ref(), body: struct({ ...design.kvPair(), metadata: { name: 'kv-late' } }) }, { deadline: Date.now() - 1 }));
+      const error = await grpcError(
+        g.call(
+          'CreateKvPair',
+          { ...ref(), body: struct({ ...design.kvPair(), metadata: { name: 'kv-late' } }) },
+          { deadline: Date.now() - 1 },
+        ),
+      );
       expect(error.code).toBe(status.DEADLINE_EXCEEDED);
       expect((await grpcError(g.call('GetKvPair', { ...ref(), name: 'kv-late' }))).code).toBe(status.NOT_FOUND);
     });
@@ -211,20 +265,31 @@ describe('gRPC API', () => {
 
   describe('parity with REST', () => {
     it('what gRPC creates, REST reads identically', async () => {
-      const created = await g.call<GrpcResource>('CreateClusterQuota', { ...ref(), body: struct({ ...design.quota(), metadata: { name: 'quota-parity' } }) });
+      const created = await g.call<GrpcResource>('CreateClusterQuota', {
+        ...ref(),
+        body: struct({ ...design.quota(), metadata: { name: 'quota-parity' } }),
+      });
       const rest = await t.http.get(`${REST_LC}/lc-1/cluster-quotas/quota-parity`).expect(200);
       expect(rest.body).toEqual(json(created.body));
       expect(rest.headers.etag).toBe(`"${created.revision}"`);
       const lc = await t.http.get(`${REST_LC}/lc-1`).expect(200);
-      expect(lc.body).toEqual(json((await g.call<GrpcResource>('GetLogicalCloud', { project: PROJECT, name: 'lc-1' })).body));
+      expect(lc.body).toEqual(
+        json((await g.call<GrpcResource>('GetLogicalCloud', { project: PROJECT, name: 'lc-1' })).body),
+      );
     });
 
     it('what REST creates, gRPC reads identically', async () => {
-      const rest = await t.http.post(`${REST_LC}/lc-1/user-permissions`).send({ name: 'perm-rest', apiGroups: [''], resources: ['pods'], verbs: ['get'] }).expect(201);
+      const rest = await t.http
+        .post(`${REST_LC}/lc-1/user-permissions`)
+        .send({ name: 'perm-rest', apiGroups: [''], resources: ['pods'], verbs: ['get'] })
+        .expect(201);
       const got = await g.call<GrpcResource>('GetUserPermission', { ...ref(), name: 'perm-rest' });
       expect(json(got.body)).toEqual(rest.body);
       const status = await t.http.get(`${REST_LC}/lc-1/status`).expect(200);
-      const grpcStatus = await g.call<{ state: string; status: string; in_progress: boolean; body: never }>('GetStatus', ref());
+      const grpcStatus = await g.call<{ state: string; status: string; in_progress: boolean; body: never }>(
+        'GetStatus',
+        ref(),
+      );
       expect(grpcStatus).toMatchObject({ state: 'Created', status: 'Not Applied', in_progress: false });
       expect(json(grpcStatus.body)).toEqual(status.body);
     });
@@ -263,7 +328,10 @@ describe('gRPC API', () => {
       const end = new Promise<grpc.ServiceError>((resolve) => stream.on('error', resolve));
       expect(await first).toBe('Not Applied');
       expect((await end).code).toBe(status.DEADLINE_EXCEEDED);
-      await until(() => t.dcm.stores.lifecycle.events.listenerCount() === 0 && g.server.activeWatches() === 0, 'the expired watch to be cleaned up');
+      await until(
+        () => t.dcm.stores.lifecycle.events.listenerCount() === 0 && g.server.activeWatches() === 0,
+        'the expired watch to be cleaned up',
+      );
     });
 
     it('ends with NOT_FOUND for an unknown logical cloud', async () => {

@@ -67,9 +67,12 @@ describe('gRPC stream and connection limits', () => {
     servers.push(entry);
     const client = () => {
       // Its own subchannel pool: this client gets a connection of its own.
-      const c = new proto.Health(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+      const c = new proto.Health(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+        'grpc.use_local_subchannel_pool': 1,
+      });
       entry.clients.push(c);
-      return (service = '') => (c as unknown as Record<string, WatchMethod>).Watch!.call(c, { service }, new grpc.Metadata(), {});
+      return (service = '') =>
+        (c as unknown as Record<string, WatchMethod>).Watch!.call(c, { service }, new grpc.Metadata(), {});
     };
     return { server, port, client };
   }
@@ -99,7 +102,11 @@ describe('gRPC stream and connection limits', () => {
       DCM_GRPC_MAX_CONNECTION_AGE_MS: 3_600_000,
       DCM_GRPC_MAX_CONNECTION_AGE_GRACE_MS: 300_000,
     });
-    expect(t.dcm.grpcLimits).toMatchObject({ watchStreamsPerCaller: 10, healthWatchesMax: 1000, maxConcurrentStreams: 250 });
+    expect(t.dcm.grpcLimits).toMatchObject({
+      watchStreamsPerCaller: 10,
+      healthWatchesMax: 1000,
+      maxConcurrentStreams: 250,
+    });
     for (const [name, bad] of [
       ['DCM_GRPC_HEALTH_WATCHES_MAX', '0'],
       ['DCM_GRPC_MAX_CONCURRENT_STREAMS', '10001'],
@@ -135,7 +142,10 @@ describe('gRPC stream and connection limits', () => {
     expect((await refusal(watch())).code).toBe(status.RESOURCE_EXHAUSTED);
 
     for (const s of [open[1]!, open[2]!, again]) await cancel(s);
-    await until(() => l.server.activeWatches() === 0 && l.server.healthWatchPeers() === 0, 'every health watch to close');
+    await until(
+      () => l.server.activeWatches() === 0 && l.server.healthWatchPeers() === 0,
+      'every health watch to close',
+    );
   });
 
   it('refuses health Watch streams beyond DCM_GRPC_HEALTH_WATCHES_MAX over all peers', async () => {
@@ -199,6 +209,9 @@ describe('gRPC stream and connection limits', () => {
     await firstMessage(stream);
     const ended = await new Promise<ServiceError>((resolve) => stream.on('error', resolve));
     expect([status.UNAVAILABLE, status.CANCELLED, status.INTERNAL]).toContain(ended.code);
-    await until(() => l.server.activeWatches() === 0 && l.server.healthWatchPeers() === 0, 'the cut watch to be released');
+    await until(
+      () => l.server.activeWatches() === 0 && l.server.healthWatchPeers() === 0,
+      'the cut watch to be released',
+    );
   });
 });

@@ -77,7 +77,10 @@ describe('WatchStatus follows an apply on a real cluster', () => {
   afterAll(async () => {
     // Whatever happened above, leave nothing on the cluster.
     const status = await t.dcm.services.lifecycle.getStatus(PROJECT, LC).catch(() => undefined);
-    if (status?.status && ['Instantiating', 'Instantiated', 'InstantiateFailed', 'TerminateFailed'].includes(status.status.state)) {
+    if (
+      status?.status &&
+      ['Instantiating', 'Instantiated', 'InstantiateFailed', 'TerminateFailed'].includes(status.status.state)
+    ) {
       await t.dcm.services.lifecycle.settled(PROJECT, LC);
       await t.dcm.services.lifecycle.terminate(PROJECT, LC).catch(() => undefined);
       await t.dcm.services.lifecycle.settled(PROJECT, LC);
@@ -110,25 +113,43 @@ describe('WatchStatus follows an apply on a real cluster', () => {
 
     const applied = await g.call<{ state: string; body: never }>('Apply', ref);
     expect(applied.state).toBe('Instantiating');
-    expect(json(applied.body)).toMatchObject({ 'logical-cloud-name': LC, namespace: NAMESPACE, user: 'user-grpc', clusters: [cluster1.name] });
+    expect(json(applied.body)).toMatchObject({
+      'logical-cloud-name': LC,
+      namespace: NAMESPACE,
+      user: 'user-grpc',
+      clusters: [cluster1.name],
+    });
 
     const created = await watch.next((m) => m.status === 'Created', 'the status Created');
     expect(created).toMatchObject({ state: 'Instantiated', in_progress: false });
     expect(json(created.body)).toMatchObject({
-      clusters: [{ 'cluster-reference': cluster1.name, state: 'Applied', 'namespace-status': 'Created', 'user-certificate-status': 'Created', 'role-status': 'Created' }],
+      clusters: [
+        {
+          'cluster-reference': cluster1.name,
+          state: 'Applied',
+          'namespace-status': 'Created',
+          'user-certificate-status': 'Created',
+          'role-status': 'Created',
+        },
+      ],
     });
     // On the way: the operation in progress, and the cluster being applied.
     const states = watch.messages.map((m) => m.state);
     expect(states.indexOf('Instantiating')).toBeGreaterThan(0);
     expect(states.indexOf('Instantiating')).toBeLessThan(states.indexOf('Instantiated'));
-    const clusterStates = watch.messages.flatMap((m) => ((json(m.body).clusters ?? []) as { state: string }[]).map((c) => c.state));
+    const clusterStates = watch.messages.flatMap((m) =>
+      ((json(m.body).clusters ?? []) as { state: string }[]).map((c) => c.state),
+    );
     expect(clusterStates).toEqual(expect.arrayContaining(['Pending', 'Applying', 'Applied']));
     // Every message differs from the one before it.
     for (let i = 1; i < watch.messages.length; i++) expect(watch.messages[i]).not.toEqual(watch.messages[i - 1]);
     expect(await namespaceExists()).toBe(true);
 
     const kubeconfig = await g.call<{ yaml: string }>('GetKubeconfig', { ...ref, cluster_reference: cluster1.name });
-    const parsed = yaml.load(kubeconfig.yaml) as { users: { name: string }[]; contexts: { context: { namespace: string } }[] };
+    const parsed = yaml.load(kubeconfig.yaml) as {
+      users: { name: string }[];
+      contexts: { context: { namespace: string } }[];
+    };
     expect(parsed.contexts[0]!.context.namespace).toBe(NAMESPACE);
     expect(kubeconfig.yaml).toMatch(/client-certificate-data/);
 
@@ -149,7 +170,10 @@ describe('WatchStatus follows an apply on a real cluster', () => {
   });
 
   it('a watch of a logical cloud that gets deleted ends with NOT_FOUND', async () => {
-    await g.call('CreateLogicalCloud', { project: PROJECT, body: struct({ metadata: { name: 'lc-gone' }, spec: { level: '0' } }) });
+    await g.call('CreateLogicalCloud', {
+      project: PROJECT,
+      body: struct({ metadata: { name: 'lc-gone' }, spec: { level: '0' } }),
+    });
     const watch = collect(g.stream<StatusMessage>('WatchStatus', { project: PROJECT, logical_cloud: 'lc-gone' }));
     await watch.next(() => true, 'the current status');
     await g.call('DeleteLogicalCloud', { project: PROJECT, name: 'lc-gone' });

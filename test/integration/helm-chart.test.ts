@@ -50,16 +50,38 @@ interface ValueSet {
 function selfSigned(cn: string, extensions: string[]): { cert: string; key: string } {
   const ws = new OpensslWorkspace('dcm-helm-tls-');
   try {
-    const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem', '-subj', `/CN=${cn}`, '-days', '2'];
+    const args = [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'k.pem',
+      '-out',
+      'c.pem',
+      '-subj',
+      `/CN=${cn}`,
+      '-days',
+      '2',
+    ];
     const r = ws.run([...args, ...extensions.flatMap((e) => ['-addext', e])]);
     if (r.code !== 0) throw new Error(r.output);
-    return { cert: fs.readFileSync(path.join(ws.dir, 'c.pem'), 'utf8'), key: fs.readFileSync(path.join(ws.dir, 'k.pem'), 'utf8') };
+    return {
+      cert: fs.readFileSync(path.join(ws.dir, 'c.pem'), 'utf8'),
+      key: fs.readFileSync(path.join(ws.dir, 'k.pem'), 'utf8'),
+    };
   } finally {
     ws.remove();
   }
 }
 const serverCertificate = selfSigned(`${RELEASE}-dcm`, [`subjectAltName=DNS:${RELEASE}-dcm,DNS:${RELEASE}-dcm-grpc`]);
-const clientCa = selfSigned('sibling services CA', ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign']);
+const clientCa = selfSigned('sibling services CA', [
+  'basicConstraints=critical,CA:TRUE',
+  'keyUsage=critical,keyCertSign',
+]);
 
 const encryptionKey = (id: string, bytes = 32) => `${id}:${randomBytes(bytes).toString('base64')}`;
 const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -81,7 +103,8 @@ function only(objects: K8sObject[], kind: string, name?: string): K8sObject {
   if (found.length !== 1) throw new Error(`expected one ${kind}${name ? ` ${name}` : ''}, rendered ${found.length}`);
   return found[0]!;
 }
-const matches = (selector: Record<string, string>, labels: Record<string, string> = {}) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+const matches = (selector: Record<string, string>, labels: Record<string, string> = {}) =>
+  Object.entries(selector).every(([k, v]) => labels[k] === v);
 
 /**
  * The DCM container's environment as the kubelet would build it, with the files of its
@@ -91,7 +114,9 @@ const matches = (selector: Record<string, string>, labels: Record<string, string
 function podEnvironment(objects: K8sObject[], existing: ValueSet['existing'], root: string): Record<string, string> {
   const secretText = (name: string, key: string): string => {
     const rendered = find(objects, 'Secret', name)[0];
-    const text = rendered ? rendered.data?.[key] && Buffer.from(rendered.data[key], 'base64').toString('utf8') : existing?.[name]?.[key];
+    const text = rendered
+      ? rendered.data?.[key] && Buffer.from(rendered.data[key], 'base64').toString('utf8')
+      : existing?.[name]?.[key];
     if (text === undefined || text === '') throw new Error(`Secret ${name} has no key ${key}`);
     return text;
   };
@@ -109,7 +134,8 @@ function podEnvironment(objects: K8sObject[], existing: ValueSet['existing'], ro
   for (const source of container.envFrom) Object.assign(env, only(objects, 'ConfigMap', source.configMapRef.name).data);
   for (const e of container.env) {
     if (e.value !== undefined) env[e.name] = e.name.endsWith('_FILE') ? path.join(root, e.value) : e.value;
-    else if (e.valueFrom.secretKeyRef) env[e.name] = secretText(e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key);
+    else if (e.valueFrom.secretKeyRef)
+      env[e.name] = secretText(e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key);
     else if (e.valueFrom.fieldRef?.fieldPath === 'metadata.name') env[e.name] = `${FULLNAME}-5d4f9c7b8-x2x7q`;
     else throw new Error(`unexpected env source for ${e.name}`);
   }
@@ -119,7 +145,8 @@ function podEnvironment(objects: K8sObject[], existing: ValueSet['existing'], ro
 describe('Helm chart helm/dcm', () => {
   let helm: string;
   const kubectlBinary = process.env.KUBECTL ?? 'kubectl';
-  const kubectl = (args: string[], input?: string) => run(kubectlBinary, ['--kubeconfig', testClusters[0].kubeconfigPath(), ...args], input);
+  const kubectl = (args: string[], input?: string) =>
+    run(kubectlBinary, ['--kubeconfig', testClusters[0].kubeconfigPath(), ...args], input);
   const namespace = `helm-chart-${randomUUID().slice(0, 8)}`;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dcm-helm-'));
   let files = 0;
@@ -131,7 +158,10 @@ describe('Helm chart helm/dcm', () => {
     fs.writeFileSync(file, yaml.dump(values));
     return run(helm, ['template', RELEASE, CHART, '--namespace', namespace, '-f', file, ...extra]);
   };
-  async function render(values: Record<string, unknown>, extra: string[] = []): Promise<{ manifest: string; objects: K8sObject[] }> {
+  async function render(
+    values: Record<string, unknown>,
+    extra: string[] = [],
+  ): Promise<{ manifest: string; objects: K8sObject[] }> {
     const result = await template(values, extra);
     if (result.code !== 0) throw new Error(`helm template failed (${result.code}): ${result.stderr}`);
     const objects = (yaml.loadAll(result.stdout) as (K8sObject | null)[]).filter((o): o is K8sObject => o !== null);
@@ -157,14 +187,24 @@ describe('Helm chart helm/dcm', () => {
       values: {
         mongodb: { bundled: { enabled: true, auth: { rootPassword: 'Root-pw_1' } } },
         encryption: { keys: encryptionKey('k1') },
-        auth: { oidc: { issuer: 'https://login.example/realms/dcm', audience: 'dcm-api', rolesClaim: 'realm_access.roles', clockToleranceSeconds: 0 } },
+        auth: {
+          oidc: {
+            issuer: 'https://login.example/realms/dcm',
+            audience: 'dcm-api',
+            rolesClaim: 'realm_access.roles',
+            clockToleranceSeconds: 0,
+          },
+        },
       },
     },
     'replicas 3, PodDisruptionBudget and ServiceMonitor': {
       values: {
         replicaCount: 3,
         podDisruptionBudget: { enabled: true, minAvailable: 2 },
-        metrics: { token: 'scrape-token-0123456789', serviceMonitor: { enabled: true, labels: { release: 'prometheus' }, interval: '15s' } },
+        metrics: {
+          token: 'scrape-token-0123456789',
+          serviceMonitor: { enabled: true, labels: { release: 'prometheus' }, interval: '15s' },
+        },
         mongodb: { url: 'mongodb+srv://dcm.example/' },
         encryption: { keys: encryptionKey('k1') },
         auth: { tokens: `- name: ops\n  token: ${opsToken}\n  role: admin\n` },
@@ -196,10 +236,20 @@ describe('Helm chart helm/dcm', () => {
       encryption: { keys: encryptionKey('k1') },
       auth: { tokens: [{ name: 'ops', sha256: sha256Hex(opsToken), role: 'admin' }] },
       tls: { existingSecret: 'dcm-tls', clientCa: { existingSecret: 'dcm-grpc-clients', key: 'siblings.pem' } },
-      metrics: { token: 'scrape-token-0123456789', serviceMonitor: { enabled: true, tlsConfig: { ca: { secret: { name: 'dcm-tls', key: 'ca.crt' } }, serverName: FULLNAME } } },
+      metrics: {
+        token: 'scrape-token-0123456789',
+        serviceMonitor: {
+          enabled: true,
+          tlsConfig: { ca: { secret: { name: 'dcm-tls', key: 'ca.crt' } }, serverName: FULLNAME },
+        },
+      },
     },
     existing: {
-      'dcm-tls': { 'tls.crt': serverCertificate.cert, 'tls.key': serverCertificate.key, 'ca.crt': serverCertificate.cert },
+      'dcm-tls': {
+        'tls.crt': serverCertificate.cert,
+        'tls.key': serverCertificate.key,
+        'ca.crt': serverCertificate.cert,
+      },
       'dcm-grpc-clients': { 'siblings.pem': clientCa.cert },
     },
     metricsToken: 'scrape-token-0123456789',
@@ -209,7 +259,14 @@ describe('Helm chart helm/dcm', () => {
       mongodb: { url: externalUrl },
       encryption: { keys: encryptionKey('k1') },
       auth: { tokens: [{ name: 'ops', sha256: sha256Hex(opsToken), role: 'admin' }] },
-      tls: { certManager: { enabled: true, issuerRef: { name: 'internal-ca', kind: 'ClusterIssuer' }, duration: '2160h', renewBefore: '360h' } },
+      tls: {
+        certManager: {
+          enabled: true,
+          issuerRef: { name: 'internal-ca', kind: 'ClusterIssuer' },
+          duration: '2160h',
+          renewBefore: '360h',
+        },
+      },
     },
     // the Secret cert-manager issues
     existing: { [`${FULLNAME}-tls`]: { 'tls.crt': serverCertificate.cert, 'tls.key': serverCertificate.key } },
@@ -222,17 +279,33 @@ describe('Helm chart helm/dcm', () => {
     const created = await kubectl(['create', 'namespace', namespace]);
     expect(created.stderr).toBe('');
     // Pod templates breaking the "restricted" standard make the API server answer with warnings.
-    const labelled = await kubectl(['label', 'namespace', namespace, 'pod-security.kubernetes.io/warn=restricted', 'pod-security.kubernetes.io/warn-version=latest']);
+    const labelled = await kubectl([
+      'label',
+      'namespace',
+      namespace,
+      'pod-security.kubernetes.io/warn=restricted',
+      'pod-security.kubernetes.io/warn-version=latest',
+    ]);
     expect(labelled.code).toBe(0);
     // The ServiceMonitor's CRD, for real (a dry run would not serve the type). It stays
     // installed: a parallel run may rely on it, and it changes nothing else on the cluster.
     const crd = await kubectl(['apply', '-f', CRD]);
     expect(crd.code).toBe(0);
-    const established = await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/servicemonitors.monitoring.coreos.com']);
+    const established = await kubectl([
+      'wait',
+      '--for=condition=Established',
+      '--timeout=60s',
+      'crd/servicemonitors.monitoring.coreos.com',
+    ]);
     expect(established.stdout).toMatch(/condition met/);
     // The same for cert-manager's Certificate (tls.certManager).
     expect((await kubectl(['apply', '-f', CERTIFICATE_CRD])).code).toBe(0);
-    const certificates = await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/certificates.cert-manager.io']);
+    const certificates = await kubectl([
+      'wait',
+      '--for=condition=Established',
+      '--timeout=60s',
+      'crd/certificates.cert-manager.io',
+    ]);
     expect(certificates.stdout).toMatch(/condition met/);
   }, 30 * 60_000);
 
@@ -261,7 +334,10 @@ describe('Helm chart helm/dcm', () => {
   });
 
   it('the namespace does report Pod Security violations (so that their absence above means something)', async () => {
-    const { manifest } = await render(valueSets['defaults with an external URL']!.values, ['--set', 'securityContext.allowPrivilegeEscalation=true']);
+    const { manifest } = await render(valueSets['defaults with an external URL']!.values, [
+      '--set',
+      'securityContext.allowPrivilegeEscalation=true',
+    ]);
     const result = await kubectl(['apply', '--dry-run=server', '--namespace', namespace, '-f', '-'], manifest);
     expect(result.stderr).toMatch(/would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false/);
   });
@@ -295,7 +371,9 @@ describe('Helm chart helm/dcm', () => {
       expect(pod.securityContext.runAsNonRoot).toBe(true);
       expect(pod.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
       const sc = container.securityContext;
-      expect(sc).toEqual(expect.objectContaining({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false }));
+      expect(sc).toEqual(
+        expect.objectContaining({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false }),
+      );
       expect(sc.runAsUser).toBeGreaterThan(0);
       expect(sc.capabilities).toEqual({ drop: ['ALL'] });
       expect(pod.automountServiceAccountToken).toBe(false);
@@ -340,10 +418,14 @@ describe('Helm chart helm/dcm', () => {
       // with TLS, the mounted certificate and key are what the service serves (loadConfig has checked them)
       expect(Boolean(config.DCM_TLS_CERT_FILE && config.DCM_TLS_KEY_FILE)).toBe(tlsOn(set));
       if (config.DCM_TLS_CERT_FILE && config.DCM_TLS_KEY_FILE) {
-        expect(readTlsMaterial({ certFile: config.DCM_TLS_CERT_FILE, keyFile: config.DCM_TLS_KEY_FILE }).cert.toString()).toBe(serverCertificate.cert);
+        expect(
+          readTlsMaterial({ certFile: config.DCM_TLS_CERT_FILE, keyFile: config.DCM_TLS_KEY_FILE }).cert.toString(),
+        ).toBe(serverCertificate.cert);
       }
       // Every setting of values.yaml's config section is one the service reads, and is passed on.
-      const defaults = (yaml.load(fs.readFileSync(path.join(CHART, 'values.yaml'), 'utf8')) as { config: Record<string, unknown> }).config;
+      const defaults = (
+        yaml.load(fs.readFileSync(path.join(CHART, 'values.yaml'), 'utf8')) as { config: Record<string, unknown> }
+      ).config;
       expect(Object.keys(defaults).length).toBeGreaterThan(5);
       for (const [key, value] of Object.entries(defaults)) {
         expect(Object.keys(config)).toContain(key);
@@ -352,8 +434,14 @@ describe('Helm chart helm/dcm', () => {
     });
 
     it('has a REST and a gRPC Service over its pods', () => {
-      const services = find(objects, 'Service').filter((s) => matches(s.spec.selector, deployment.spec.template.metadata.labels));
-      const ports = services.flatMap((s) => s.spec.ports.map((p: { name: string; port: number; targetPort: string }) => `${p.name}:${p.port}->${p.targetPort}`));
+      const services = find(objects, 'Service').filter((s) =>
+        matches(s.spec.selector, deployment.spec.template.metadata.labels),
+      );
+      const ports = services.flatMap((s) =>
+        s.spec.ports.map(
+          (p: { name: string; port: number; targetPort: string }) => `${p.name}:${p.port}->${p.targetPort}`,
+        ),
+      );
       expect(ports.sort()).toEqual(['grpc:9078->grpc', 'http:9077->http']);
       expect(container.ports.map((p: { name: string }) => p.name).sort()).toEqual(['grpc', 'http']);
     });
@@ -380,7 +468,9 @@ describe('Helm chart helm/dcm', () => {
     expect(sts.spec.replicas).toBe(1);
     const mongo = sts.spec.template.spec.containers[0];
     expect(mongo.image).toMatch(/^mongo:/);
-    expect(mongo.securityContext).toEqual(expect.objectContaining({ runAsNonRoot: true, readOnlyRootFilesystem: true }));
+    expect(mongo.securityContext).toEqual(
+      expect.objectContaining({ runAsNonRoot: true, readOnlyRootFilesystem: true }),
+    );
     expect(mongo.volumeMounts).toEqual(expect.arrayContaining([{ name: 'data', mountPath: '/data/db' }]));
     expect(sts.spec.volumeClaimTemplates[0].metadata.name).toBe('data');
     expect(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('8Gi');
@@ -389,15 +479,27 @@ describe('Helm chart helm/dcm', () => {
     expect(matches(service.spec.selector, sts.spec.template.metadata.labels)).toBe(true);
     // The DCM connects to that Service with the root user MongoDB is initialized with.
     const environment = podEnvironment(objects, undefined, tmpPath('pod'));
-    const password = mongo.env.find((e: { name: string }) => e.name === 'MONGO_INITDB_ROOT_PASSWORD').valueFrom.secretKeyRef;
+    const password = mongo.env.find((e: { name: string }) => e.name === 'MONGO_INITDB_ROOT_PASSWORD').valueFrom
+      .secretKeyRef;
     const secret = only(objects, 'Secret', password.name);
     expect(Buffer.from(secret.data![password.key]!, 'base64').toString()).toBe('Root-pw_1');
-    expect(environment.MONGO_URL).toBe(`mongodb://root:Root-pw_1@${service.metadata.name}:${service.spec.ports[0].port}/?authSource=admin`);
+    expect(environment.MONGO_URL).toBe(
+      `mongodb://root:Root-pw_1@${service.metadata.name}:${service.spec.ports[0].port}/?authSource=admin`,
+    );
     const policy = only(objects, 'NetworkPolicy');
     expect(matches(policy.spec.podSelector.matchLabels, sts.spec.template.metadata.labels)).toBe(true);
-    expect(matches(policy.spec.ingress[0].from[0].podSelector.matchLabels, only(objects, 'Deployment').spec.template.metadata.labels)).toBe(true);
-    expect(environment).toEqual(expect.objectContaining({ DCM_OIDC_ISSUER: 'https://login.example/realms/dcm', DCM_OIDC_AUDIENCE: 'dcm-api' }));
-    expect(loadConfig(environment)).toEqual(expect.objectContaining({ DCM_OIDC_ROLES_CLAIM: 'realm_access.roles', DCM_OIDC_CLOCK_TOLERANCE_SECONDS: 0 }));
+    expect(
+      matches(
+        policy.spec.ingress[0].from[0].podSelector.matchLabels,
+        only(objects, 'Deployment').spec.template.metadata.labels,
+      ),
+    ).toBe(true);
+    expect(environment).toEqual(
+      expect.objectContaining({ DCM_OIDC_ISSUER: 'https://login.example/realms/dcm', DCM_OIDC_AUDIENCE: 'dcm-api' }),
+    );
+    expect(loadConfig(environment)).toEqual(
+      expect.objectContaining({ DCM_OIDC_ROLES_CLAIM: 'realm_access.roles', DCM_OIDC_CLOCK_TOLERANCE_SECONDS: 0 }),
+    );
   });
 
   it('scales to 3 replicas with a PodDisruptionBudget and a ServiceMonitor that scrapes /metrics of the REST Service with the token', async () => {
@@ -411,10 +513,16 @@ describe('Helm chart helm/dcm', () => {
     const monitor = only(objects, 'ServiceMonitor');
     expect(monitor.metadata.namespace).toBe(namespace);
     expect(monitor.metadata.labels).toEqual(expect.objectContaining({ release: 'prometheus' }));
-    expect(monitor.spec.endpoints).toEqual([expect.objectContaining({ port: 'http', path: '/metrics', interval: '15s' })]);
+    expect(monitor.spec.endpoints).toEqual([
+      expect.objectContaining({ port: 'http', path: '/metrics', interval: '15s' }),
+    ]);
     const credentials = monitor.spec.endpoints[0].authorization.credentials;
-    expect(Buffer.from(only(objects, 'Secret', credentials.name).data![credentials.key]!, 'base64').toString()).toBe('scrape-token-0123456789');
-    const scraped = find(objects, 'Service').filter((s) => matches(monitor.spec.selector.matchLabels, s.metadata.labels));
+    expect(Buffer.from(only(objects, 'Secret', credentials.name).data![credentials.key]!, 'base64').toString()).toBe(
+      'scrape-token-0123456789',
+    );
+    const scraped = find(objects, 'Service').filter((s) =>
+      matches(monitor.spec.selector.matchLabels, s.metadata.labels),
+    );
     expect(scraped.map((s) => s.spec.ports.map((p: { name: string }) => p.name))).toEqual([['http']]);
     expect(matches(scraped[0]!.spec.selector, podLabels)).toBe(true);
     expect(only(objects, 'Service', `${FULLNAME}-grpc`).spec.clusterIP).toBe('None');
@@ -446,44 +554,121 @@ describe('Helm chart helm/dcm', () => {
     expect(fs.readFileSync(environment.DCM_TLS_KEY_FILE!, 'utf8')).toBe(serverCertificate.key);
     expect(fs.readFileSync(environment.DCM_GRPC_CLIENT_CA_FILE!, 'utf8')).toBe(clientCa.cert);
     const config = loadConfig(environment);
-    expect(readTlsMaterial({ certFile: config.DCM_TLS_CERT_FILE!, keyFile: config.DCM_TLS_KEY_FILE!, clientCaFile: config.DCM_GRPC_CLIENT_CA_FILE }).clientCa?.toString()).toBe(clientCa.cert);
+    expect(
+      readTlsMaterial({
+        certFile: config.DCM_TLS_CERT_FILE!,
+        keyFile: config.DCM_TLS_KEY_FILE!,
+        clientCaFile: config.DCM_GRPC_CLIENT_CA_FILE,
+      }).clientCa?.toString(),
+    ).toBe(clientCa.cert);
     const endpoint = only(objects, 'ServiceMonitor').spec.endpoints[0];
-    expect(endpoint).toEqual(expect.objectContaining({ scheme: 'https', tlsConfig: { ca: { secret: { name: 'dcm-tls', key: 'ca.crt' } }, serverName: FULLNAME } }));
+    expect(endpoint).toEqual(
+      expect.objectContaining({
+        scheme: 'https',
+        tlsConfig: { ca: { secret: { name: 'dcm-tls', key: 'ca.crt' } }, serverName: FULLNAME },
+      }),
+    );
   });
 
-  it('with cert-manager: a Certificate for the Services\' names issued by the given issuer into the Secret the pods mount', async () => {
+  it("with cert-manager: a Certificate for the Services' names issued by the given issuer into the Secret the pods mount", async () => {
     const set = valueSets['TLS from a cert-manager Certificate']!;
     const { objects } = await render(set.values);
     const certificate = only(objects, 'Certificate');
     expect(certificate.apiVersion).toBe('cert-manager.io/v1');
-    expect(certificate.spec.issuerRef).toEqual({ name: 'internal-ca', kind: 'ClusterIssuer', group: 'cert-manager.io' });
-    expect(certificate.spec).toEqual(expect.objectContaining({ duration: '2160h', renewBefore: '360h', usages: ['server auth', 'digital signature'] }));
+    expect(certificate.spec.issuerRef).toEqual({
+      name: 'internal-ca',
+      kind: 'ClusterIssuer',
+      group: 'cert-manager.io',
+    });
+    expect(certificate.spec).toEqual(
+      expect.objectContaining({ duration: '2160h', renewBefore: '360h', usages: ['server auth', 'digital signature'] }),
+    );
     for (const service of find(objects, 'Service').filter((s) => s.metadata.name.startsWith(FULLNAME))) {
-      expect(certificate.spec.dnsNames).toEqual(expect.arrayContaining([service.metadata.name, `${service.metadata.name}.${namespace}.svc`, `${service.metadata.name}.${namespace}.svc.cluster.local`]));
+      expect(certificate.spec.dnsNames).toEqual(
+        expect.arrayContaining([
+          service.metadata.name,
+          `${service.metadata.name}.${namespace}.svc`,
+          `${service.metadata.name}.${namespace}.svc.cluster.local`,
+        ]),
+      );
     }
     const pod = only(objects, 'Deployment').spec.template.spec;
-    expect(pod.volumes.find((v: { name: string }) => v.name === 'tls').secret.secretName).toBe(certificate.spec.secretName);
+    expect(pod.volumes.find((v: { name: string }) => v.name === 'tls').secret.secretName).toBe(
+      certificate.spec.secretName,
+    );
     expect(pod.containers[0].env.find((e: { name: string }) => e.name === 'DCM_GRPC_CLIENT_CA_FILE')).toBeUndefined();
     const environment = podEnvironment(objects, set.existing, tmpPath('pod'));
     expect(loadConfig(environment).DCM_TLS_KEY_FILE).toBe(environment.DCM_TLS_KEY_FILE);
   });
 
   it.each([
-    ['no MongoDB is given', { mongodb: {} }, /MongoDB is required: set mongodb\.url .*mongodb\.existingSecret .*mongodb\.bundled\.enabled/],
-    ['two MongoDB sources are given', { mongodb: { url: externalUrl, bundled: { enabled: true } } }, /set only one of mongodb\.url, mongodb\.existingSecret and mongodb\.bundled\.enabled/],
-    ['the MongoDB URL is not one', { mongodb: { url: 'postgres://db/' } }, /mongodb\.url must start with mongodb:\/\/ or mongodb\+srv:\/\//],
-    ['no encryption key source is given', { encryption: {} }, /encryption keys are required .*encryption\.keys .*encryption\.existingSecret/],
-    ['an encryption key is 16 bytes', { encryption: { keys: encryptionKey('short', 16) } }, /encryption\.keys: key "short" must be 32 bytes/],
-    ['two encryption keys share an id', { encryption: { keys: `${encryptionKey('k1')},${encryptionKey('k1')}` } }, /the id "k1" is used twice/],
+    [
+      'no MongoDB is given',
+      { mongodb: {} },
+      /MongoDB is required: set mongodb\.url .*mongodb\.existingSecret .*mongodb\.bundled\.enabled/,
+    ],
+    [
+      'two MongoDB sources are given',
+      { mongodb: { url: externalUrl, bundled: { enabled: true } } },
+      /set only one of mongodb\.url, mongodb\.existingSecret and mongodb\.bundled\.enabled/,
+    ],
+    [
+      'the MongoDB URL is not one',
+      { mongodb: { url: 'postgres://db/' } },
+      /mongodb\.url must start with mongodb:\/\/ or mongodb\+srv:\/\//,
+    ],
+    [
+      'no encryption key source is given',
+      { encryption: {} },
+      /encryption keys are required .*encryption\.keys .*encryption\.existingSecret/,
+    ],
+    [
+      'an encryption key is 16 bytes',
+      { encryption: { keys: encryptionKey('short', 16) } },
+      /encryption\.keys: key "short" must be 32 bytes/,
+    ],
+    [
+      'two encryption keys share an id',
+      { encryption: { keys: `${encryptionKey('k1')},${encryptionKey('k1')}` } },
+      /the id "k1" is used twice/,
+    ],
     ['no API authentication is given', { auth: {} }, /API authentication is required/],
-    ['an OIDC issuer has no audience', { auth: { oidc: { issuer: 'https://login.example' } } }, /auth\.oidc\.audience is required/],
+    [
+      'an OIDC issuer has no audience',
+      { auth: { oidc: { issuer: 'https://login.example' } } },
+      /auth\.oidc\.audience is required/,
+    ],
     ['the metrics token is short', { metrics: { token: 'short' } }, /metrics\.token must be at least 16 characters/],
-    ['development mode is configured', { config: { DCM_DEVELOPMENT_MODE: 'true' } }, /DCM_DEVELOPMENT_MODE must not be set/],
-    ['TLS comes from both a Secret and cert-manager', { tls: { existingSecret: 'x', certManager: { enabled: true, issuerRef: { name: 'ca' } } } }, /set only one of tls\.existingSecret and tls\.certManager\.enabled/],
-    ['cert-manager has no issuer', { tls: { certManager: { enabled: true } } }, /tls\.certManager\.issuerRef\.name is required/],
-    ['a gRPC client CA is given without TLS', { tls: { clientCa: { existingSecret: 'ca' } } }, /tls\.clientCa\.existingSecret needs TLS/],
-    ['config sets a TLS file', { config: { DCM_TLS_CERT_FILE: '/x' } }, /config\.DCM_TLS_CERT_FILE is set by the chart/],
-    ['a PodDisruptionBudget has both limits', { podDisruptionBudget: { enabled: true, minAvailable: 1, maxUnavailable: 1 } }, /set only one of minAvailable and maxUnavailable/],
+    [
+      'development mode is configured',
+      { config: { DCM_DEVELOPMENT_MODE: 'true' } },
+      /DCM_DEVELOPMENT_MODE must not be set/,
+    ],
+    [
+      'TLS comes from both a Secret and cert-manager',
+      { tls: { existingSecret: 'x', certManager: { enabled: true, issuerRef: { name: 'ca' } } } },
+      /set only one of tls\.existingSecret and tls\.certManager\.enabled/,
+    ],
+    [
+      'cert-manager has no issuer',
+      { tls: { certManager: { enabled: true } } },
+      /tls\.certManager\.issuerRef\.name is required/,
+    ],
+    [
+      'a gRPC client CA is given without TLS',
+      { tls: { clientCa: { existingSecret: 'ca' } } },
+      /tls\.clientCa\.existingSecret needs TLS/,
+    ],
+    [
+      'config sets a TLS file',
+      { config: { DCM_TLS_CERT_FILE: '/x' } },
+      /config\.DCM_TLS_CERT_FILE is set by the chart/,
+    ],
+    [
+      'a PodDisruptionBudget has both limits',
+      { podDisruptionBudget: { enabled: true, minAvailable: 1, maxUnavailable: 1 } },
+      /set only one of minAvailable and maxUnavailable/,
+    ],
   ])('refuses to render when %s', async (_case, override, message) => {
     // The override replaces whole sections of a value set that renders.
     const result = await template({ ...valueSets['defaults with an external URL']!.values, ...override });

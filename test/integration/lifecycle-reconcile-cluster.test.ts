@@ -10,7 +10,15 @@ import type { ClusterGateway } from '../../src/kubernetes/cluster-gateway.js';
 import type { LogicalCloudRecord } from '../../src/domain/logical-cloud.js';
 import { startTestDcm, type TestDcm } from '../support/dcm.js';
 import { lcPath, setUpProjectAndClusters } from '../support/rest.js';
-import { applyAndSettle, logicalCloudSelector, namespaceExists, rbac, removeLeftovers, tenantLogicalCloud, terminateAndSettle } from './apply-helpers.js';
+import {
+  applyAndSettle,
+  logicalCloudSelector,
+  namespaceExists,
+  rbac,
+  removeLeftovers,
+  tenantLogicalCloud,
+  terminateAndSettle,
+} from './apply-helpers.js';
 
 const PROJECT = 'project-reconcile-cluster';
 const LC = 'lc-reconcile-cluster';
@@ -19,16 +27,25 @@ const NS = 'ns-reconcile-cluster';
 describe('reconcileCluster: one cluster applied again outside any operation', () => {
   let t: TestDcm;
   let lc: LogicalCloudRecord;
-  const roleBindings = async () => (await rbac(0).listNamespacedRoleBinding({ namespace: NS, labelSelector: logicalCloudSelector(LC) })).items;
+  const roleBindings = async () =>
+    (await rbac(0).listNamespacedRoleBinding({ namespace: NS, labelSelector: logicalCloudSelector(LC) })).items;
   const reconcile = (reference: string, wrapConnection?: (c: ClusterGateway) => ClusterGateway) =>
-    t.dcm.services.lifecycle.exclusive(lc, () => t.dcm.services.lifecycle.reconcileCluster(lc.id, reference, wrapConnection ? { wrapConnection } : {}));
+    t.dcm.services.lifecycle.exclusive(lc, () =>
+      t.dcm.services.lifecycle.reconcileCluster(lc.id, reference, wrapConnection ? { wrapConnection } : {}),
+    );
 
   beforeAll(async () => {
     await removeLeftovers([NS], [LC]);
     t = await startTestDcm('reconcile-cluster');
     await setUpProjectAndClusters(t, PROJECT);
-    await t.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send(tenantLogicalCloud(LC, NS, 'user-reconcile-cluster')).expect(201);
-    await t.http.post(`${lcPath(PROJECT, LC)}/cluster-references`).send({ name: 'cluster-1' }).expect(201);
+    await t.http
+      .post(`/v2/projects/${PROJECT}/logical-clouds`)
+      .send(tenantLogicalCloud(LC, NS, 'user-reconcile-cluster'))
+      .expect(201);
+    await t.http
+      .post(`${lcPath(PROJECT, LC)}/cluster-references`)
+      .send({ name: 'cluster-1' })
+      .expect(201);
     lc = await t.dcm.services.logicalClouds.resolve(PROJECT, LC);
   });
 
@@ -60,9 +77,16 @@ describe('reconcileCluster: one cluster applied again outside any operation', ()
       return connection;
     });
     expect(wrapped).toBe(1);
-    expect(status).toMatchObject({ reference: 'cluster-1', provider: 'provider-1', cluster: 'cluster-1', state: 'Applied' });
+    expect(status).toMatchObject({
+      reference: 'cluster-1',
+      provider: 'provider-1',
+      cluster: 'cluster-1',
+      state: 'Applied',
+    });
     expect(status?.resources.some((r) => r.category === 'role-binding' && r.status === 'Created')).toBe(true);
-    expect((await roleBindings()).map((b) => b.metadata!.name).sort()).toEqual(bindings.map((b) => b.metadata!.name).sort());
+    expect((await roleBindings()).map((b) => b.metadata!.name).sort()).toEqual(
+      bindings.map((b) => b.metadata!.name).sort(),
+    );
     expect((await t.dcm.stores.credentials.summary(lc.id))?.generationId).toBe(generation);
     const after = (await t.dcm.stores.lifecycle.get(lc.id))!;
     expect(after.clusters).toEqual([status]);
@@ -76,14 +100,19 @@ describe('reconcileCluster: one cluster applied again outside any operation', ()
 
   it('with writeStatus false, returns the status and writes none', async () => {
     const before = (await t.dcm.stores.lifecycle.get(lc.id))!;
-    const status = await t.dcm.services.lifecycle.exclusive(lc, () => t.dcm.services.lifecycle.reconcileCluster(lc.id, 'cluster-1', { writeStatus: false }));
+    const status = await t.dcm.services.lifecycle.exclusive(lc, () =>
+      t.dcm.services.lifecycle.reconcileCluster(lc.id, 'cluster-1', { writeStatus: false }),
+    );
     expect(status?.state).toBe('Applied');
     expect((await t.dcm.stores.lifecycle.get(lc.id))?.clusters).toEqual(before.clusters);
   });
 
   it('leaves an unknown reference, and one the last apply did not place, alone', async () => {
     expect(await reconcile('cluster-9')).toBeUndefined();
-    await t.http.post(`${lcPath(PROJECT, LC)}/cluster-references`).send({ name: 'cluster-2' }).expect(201);
+    await t.http
+      .post(`${lcPath(PROJECT, LC)}/cluster-references`)
+      .send({ name: 'cluster-2' })
+      .expect(201);
     expect(await reconcile('cluster-2')).toBeUndefined();
     expect(await namespaceExists(1, NS)).toBe(false);
     await t.http.delete(`${lcPath(PROJECT, LC)}/cluster-references/cluster-2`).expect(204);

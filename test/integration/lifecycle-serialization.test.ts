@@ -25,8 +25,14 @@ describe('lifecycle serialization', () => {
     await createProject(t, PROJECT);
     await createProvider(t, 'provider-1');
     await registerCluster(t, 'provider-1', 'cluster-1', 1);
-    await t.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send(tenantLogicalCloud(LC, NS, 'user-serial')).expect(201);
-    await t.http.post(`${lcPath(PROJECT, LC)}/cluster-references`).send({ name: 'cluster-1' }).expect(201);
+    await t.http
+      .post(`/v2/projects/${PROJECT}/logical-clouds`)
+      .send(tenantLogicalCloud(LC, NS, 'user-serial'))
+      .expect(201);
+    await t.http
+      .post(`${lcPath(PROJECT, LC)}/cluster-references`)
+      .send({ name: 'cluster-1' })
+      .expect(201);
     lcId = (await t.dcm.services.logicalClouds.resolve(PROJECT, LC)).id;
   });
 
@@ -44,9 +50,15 @@ describe('lifecycle serialization', () => {
       return setClusters(id, statuses);
     };
     try {
-      const status = (await applyAndSettle(t, PROJECT, LC)) as unknown as { state: string; operation: { inProgress: boolean; error?: string } };
+      const status = (await applyAndSettle(t, PROJECT, LC)) as unknown as {
+        state: string;
+        operation: { inProgress: boolean; error?: string };
+      };
       expect(status.state).toBe('InstantiateFailed');
-      expect(status.operation).toMatchObject({ inProgress: false, error: expect.stringMatching(/^the apply broke off: BSONObj size/) });
+      expect(status.operation).toMatchObject({
+        inProgress: false,
+        error: expect.stringMatching(/^the apply broke off: BSONObj size/),
+      });
       expect(await t.dcm.services.lifecycle.resumeInterrupted()).toBe(0);
     } finally {
       store.setClusters = setClusters;
@@ -61,15 +73,28 @@ describe('lifecycle serialization', () => {
       const moved = tenantLogicalCloud(LC, 'ns-serial-2', 'user-serial');
       expect((await t.http.put(lcPath(PROJECT, LC)).send(moved)).status).toBe(409);
       const widened = tenantLogicalCloud(LC, NS, 'user-serial');
-      widened.spec.user['user-permissions'].push({ 'permission-name': 'permission-3', apiGroups: [''], resources: ['pods'], verbs: ['get'] });
+      widened.spec.user['user-permissions'].push({
+        'permission-name': 'permission-3',
+        apiGroups: [''],
+        resources: ['pods'],
+        verbs: ['get'],
+      });
       expect((await t.http.put(lcPath(PROJECT, LC)).send(widened)).status).toBe(409);
       // A description is not the identity: it may change meanwhile.
       const { user: _user, ...spec } = tenantLogicalCloud(LC, NS, 'user-serial').spec;
-      expect((await t.http.put(lcPath(PROJECT, LC)).send({ metadata: { description: 'still mine' }, spec: { ...spec, user: { 'user-name': 'user-serial' } } })).status).toBe(200);
+      expect(
+        (
+          await t.http
+            .put(lcPath(PROJECT, LC))
+            .send({ metadata: { description: 'still mine' }, spec: { ...spec, user: { 'user-name': 'user-serial' } } })
+        ).status,
+      ).toBe(200);
     } finally {
       await t.dcm.stores.leases.release(lcId, 'another-replica');
     }
-    expect((await t.http.put(lcPath(PROJECT, LC)).send(tenantLogicalCloud(LC, 'ns-serial-2', 'user-serial'))).status).toBe(200);
+    expect(
+      (await t.http.put(lcPath(PROJECT, LC)).send(tenantLogicalCloud(LC, 'ns-serial-2', 'user-serial'))).status,
+    ).toBe(200);
   });
 
   it('an apply cannot start while such a change runs', async () => {
@@ -109,6 +134,9 @@ describe('lifecycle serialization', () => {
     const after = (await t.http.get(lcPath(PROJECT, LC)).expect(200)).body as { spec: unknown };
     expect(after.spec).toEqual(before.spec);
     // The namespace it tried to move to is free again.
-    await t.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send(tenantLogicalCloud('lc-serial-3', 'ns-serial-3', 'user-x')).expect(201);
+    await t.http
+      .post(`/v2/projects/${PROJECT}/logical-clouds`)
+      .send(tenantLogicalCloud('lc-serial-3', 'ns-serial-3', 'user-x'))
+      .expect(201);
   });
 });

@@ -8,13 +8,22 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { MongoClient, type Db } from 'mongodb';
 import { CredentialsStore, type IssuedCertificate } from '../../src/features/lifecycle/credentials.store.js';
-import { LifecycleStatusStore, type ClusterStatus, type LifecycleDocument } from '../../src/features/lifecycle/lifecycle-status.store.js';
+import {
+  LifecycleStatusStore,
+  type ClusterStatus,
+  type LifecycleDocument,
+} from '../../src/features/lifecycle/lifecycle-status.store.js';
 import { nearestCertificateExpiry } from '../../src/observability/logical-cloud-states.js';
 import { mongoUrl, uniqueDatabaseName } from '../support/backends.js';
 import { testCipher } from '../support/dcm.js';
 
 const placement = (reference: string) => ({ reference, provider: 'provider-shapes', cluster: reference });
-const cluster = (reference: string, state: ClusterStatus['state'] = 'Applied'): ClusterStatus => ({ ...placement(reference), state, resources: [], warnings: [] });
+const cluster = (reference: string, state: ClusterStatus['state'] = 'Applied'): ClusterStatus => ({
+  ...placement(reference),
+  state,
+  resources: [],
+  warnings: [],
+});
 
 const operationDoc = (id: string, clusters: ClusterStatus[]): LifecycleDocument => ({
   _id: id,
@@ -56,12 +65,21 @@ describe('lifecycle status and certificates as one document per cluster referenc
 
   it('clusters written at once all stay, each in its own document, read back sorted by reference', async () => {
     const references = Array.from({ length: 12 }, (_, i) => `shapes-c${String(i).padStart(2, '0')}`);
-    await status.put(operationDoc('lc-shapes-concurrent', references.map((r) => cluster(r, 'Pending'))));
+    await status.put(
+      operationDoc(
+        'lc-shapes-concurrent',
+        references.map((r) => cluster(r, 'Pending')),
+      ),
+    );
     await Promise.all([...references].reverse().map((r) => status.setClusters('lc-shapes-concurrent', [cluster(r)])));
     const read = await status.get('lc-shapes-concurrent');
     expect(read?.clusters.map((c) => [c.reference, c.state])).toEqual(references.map((r) => [r, 'Applied']));
-    expect(await db.collection('lifecycleClusters').countDocuments({ logicalCloudId: 'lc-shapes-concurrent' })).toBe(12);
-    expect(await db.collection('lifecycle').findOne({ _id: 'lc-shapes-concurrent' as never })).not.toHaveProperty('clusters');
+    expect(await db.collection('lifecycleClusters').countDocuments({ logicalCloudId: 'lc-shapes-concurrent' })).toBe(
+      12,
+    );
+    expect(await db.collection('lifecycle').findOne({ _id: 'lc-shapes-concurrent' as never })).not.toHaveProperty(
+      'clusters',
+    );
   });
 
   it('put removes the clusters it no longer lists; delete removes every document; each write nudges watchers', async () => {
@@ -71,7 +89,9 @@ describe('lifecycle status and certificates as one document per cluster referenc
       await status.put(operationDoc('lc-shapes-put', [cluster('shapes-a'), cluster('shapes-b')]));
       await status.put(operationDoc('lc-shapes-put', [cluster('shapes-b', 'Failed')]));
       await status.setClusters('lc-shapes-put', [cluster('shapes-b')]);
-      expect((await status.get('lc-shapes-put'))?.clusters.map((c) => [c.reference, c.state])).toEqual([['shapes-b', 'Applied']]);
+      expect((await status.get('lc-shapes-put'))?.clusters.map((c) => [c.reference, c.state])).toEqual([
+        ['shapes-b', 'Applied'],
+      ]);
       await status.delete('lc-shapes-put');
       expect(await status.get('lc-shapes-put')).toBeNull();
       expect(await db.collection('lifecycleClusters').countDocuments({ logicalCloudId: 'lc-shapes-put' })).toBe(0);
@@ -170,7 +190,10 @@ describe('lifecycle status and certificates as one document per cluster referenc
     expect((await nearestCertificateExpiry({ credentials })())?.getTime()).toBeLessThanOrEqual(expiring.getTime());
 
     // The apply that renews it prepares the current generation: the array becomes documents.
-    expect(await credentials.prepareGeneration(id, 2048, async () => 'never')).toEqual({ generation: 1, generationId: 'bbbbbbbbbbbb' });
+    expect(await credentials.prepareGeneration(id, 2048, async () => 'never')).toEqual({
+      generation: 1,
+      generationId: 'bbbbbbbbbbbb',
+    });
     expect(await db.collection('userCredentials').findOne({ _id: id as never })).not.toHaveProperty('certificates');
     expect(await db.collection('tenantCertificates').countDocuments({ logicalCloudId: id })).toBe(2);
     await credentials.putCertificate(id, certificate('shapes-old-1', later));

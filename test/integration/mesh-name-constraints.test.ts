@@ -25,9 +25,17 @@ describe('service mesh name constraints over REST', () => {
       const lc = tenantLogicalCloud(name, `ns-${name}`, 'user-nc');
       return { ...lc, spec: { ...lc.spec, serviceMesh } };
     };
-    await t.http.post('/v2/projects/p-nc/logical-clouds').send(body('nc-default', { enabled: true })).expect(201);
-    await t.http.post('/v2/projects/p-nc/logical-clouds').send(body('nc-ambient', { enabled: true, nameConstraints: false })).expect(201);
-    const shown = async (name: string) => ((await t.http.get(lcPath('p-nc', name)).expect(200)).body as { spec: { serviceMesh: unknown } }).spec.serviceMesh;
+    await t.http
+      .post('/v2/projects/p-nc/logical-clouds')
+      .send(body('nc-default', { enabled: true }))
+      .expect(201);
+    await t.http
+      .post('/v2/projects/p-nc/logical-clouds')
+      .send(body('nc-ambient', { enabled: true, nameConstraints: false }))
+      .expect(201);
+    const shown = async (name: string) =>
+      ((await t.http.get(lcPath('p-nc', name)).expect(200)).body as { spec: { serviceMesh: unknown } }).spec
+        .serviceMesh;
     expect(await shown('nc-default')).toEqual({ enabled: true, nameConstraints: true });
     expect(await shown('nc-ambient')).toEqual({ enabled: true, nameConstraints: false });
     const stored = await t.dcm.services.logicalClouds.resolve('p-nc', 'nc-ambient');

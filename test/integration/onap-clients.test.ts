@@ -75,10 +75,23 @@ describe('ONAP and EMCO clients as they call the DCM', () => {
       ['cluster-references', { name: 'c1', 'cluster-provider': 'cp-1', 'cluster-name': 'c1' }],
     ];
     for (const [collection, body] of children) {
-      const answer = await curl([...noType, '-d', JSON.stringify(body), '-X', 'POST', `${base}${lcUrl}/lc-curl/${collection}`]);
+      const answer = await curl([
+        ...noType,
+        '-d',
+        JSON.stringify(body),
+        '-X',
+        'POST',
+        `${base}${lcUrl}/lc-curl/${collection}`,
+      ]);
       expect({ collection, status: answer.status }).toEqual({ collection, status: 201 });
     }
-    const put = await curl(['-d', JSON.stringify(design.permission3Update()), '-X', 'PUT', `${base}${lcUrl}/lc-curl/user-permissions/permission-3`]);
+    const put = await curl([
+      '-d',
+      JSON.stringify(design.permission3Update()),
+      '-X',
+      'PUT',
+      `${base}${lcUrl}/lc-curl/user-permissions/permission-3`,
+    ]);
     expect(put.status).toBe(200);
     // Not JSON at all: a clear 400 naming the problem, not a 415 and not a 500.
     const garbage = await curl(['-d', 'name=lc-x&namespace=ns', '-X', 'POST', `${base}${lcUrl}`]);
@@ -95,7 +108,14 @@ describe('ONAP and EMCO clients as they call the DCM', () => {
         user: {
           'user-name': 'user-1',
           type: 'certificate',
-          'user-permissions': [{ 'permission-name': 'permission-1', apiGroups: [''], resources: ['secrets', 'pods'], verbs: ['get', 'watch', 'list', 'create'] }],
+          'user-permissions': [
+            {
+              'permission-name': 'permission-1',
+              apiGroups: [''],
+              resources: ['secrets', 'pods'],
+              verbs: ['get', 'watch', 'list', 'create'],
+            },
+          ],
         },
       },
     };
@@ -138,10 +158,18 @@ describe('ONAP and EMCO clients as they call the DCM', () => {
     expect((await postD(clusterUrl, reference('lc-cl-2', 'c2', '0.0.0.1'))).status).toBe(201);
     expect((await postD(`${lcUrl}/${LC}/cluster-quotas`, quota)).status).toBe(201);
 
-    for (const path of [`${lcUrl}/${LC}`, clusterUrl, `${clusterUrl}/lc-cl-1`, `${clusterUrl}/lc-cl-2`, `${lcUrl}/${LC}/cluster-quotas/quota-1`]) {
+    for (const path of [
+      `${lcUrl}/${LC}`,
+      clusterUrl,
+      `${clusterUrl}/lc-cl-1`,
+      `${clusterUrl}/lc-cl-2`,
+      `${lcUrl}/${LC}/cluster-quotas/quota-1`,
+    ]) {
       expect({ path, status: (await curl(['-X', 'GET', `${base}${path}`])).status }).toEqual({ path, status: 200 });
     }
-    const quotaRead = JSON.parse((await curl(['-X', 'GET', `${base}${lcUrl}/${LC}/cluster-quotas/quota-1`])).body) as { spec: Record<string, string> };
+    const quotaRead = JSON.parse((await curl(['-X', 'GET', `${base}${lcUrl}/${LC}/cluster-quotas/quota-1`])).body) as {
+      spec: Record<string, string>;
+    };
     expect(quotaRead.spec).toEqual(quota.spec);
 
     const applied = await curl(['-X', 'POST', `${base}${lcUrl}/${LC}/apply`]);
@@ -153,8 +181,12 @@ describe('ONAP and EMCO clients as they call the DCM', () => {
     for (const ref of ['lc-cl-1', 'lc-cl-2']) {
       const kube = await curl(['-X', 'GET', `${base}${clusterUrl}/${ref}/kubeconfig`]);
       expect(kube.status).toBe(200);
-      expect((await kubectl({ text: kube.body }, ['auth', 'can-i', 'list', 'secrets', '-n', NS])).stdout.trim()).toBe('yes');
-      expect((await kubectl({ text: kube.body }, ['auth', 'can-i', 'list', 'secrets', '-n', 'kube-system'])).stdout.trim()).toBe('no');
+      expect((await kubectl({ text: kube.body }, ['auth', 'can-i', 'list', 'secrets', '-n', NS])).stdout.trim()).toBe(
+        'yes',
+      );
+      expect(
+        (await kubectl({ text: kube.body }, ['auth', 'can-i', 'list', 'secrets', '-n', 'kube-system'])).stdout.trim(),
+      ).toBe('no');
       expect((await kubectl({ text: kube.body }, ['get', 'resourcequota', '-n', NS, '-o', 'name'])).code).not.toBe(0); // not granted: resourcequotas
     }
 

@@ -18,7 +18,15 @@ import { kubectl } from '../support/backends.js';
 import { startTestDcm, type TestDcm } from '../support/dcm.js';
 import { caKeyText, kubeconfigText, lcPath } from '../support/rest.js';
 import { until } from '../support/until.js';
-import { logicalCloudSelector, rbac, removeLeftovers, statusOf, tenantLogicalCloud, type ClusterIndex, type StatusBody } from './apply-helpers.js';
+import {
+  logicalCloudSelector,
+  rbac,
+  removeLeftovers,
+  statusOf,
+  tenantLogicalCloud,
+  type ClusterIndex,
+  type StatusBody,
+} from './apply-helpers.js';
 import { TOKENS, writeTokenFile } from './auth-fixtures.js';
 
 type Client = ReturnType<typeof supertest>;
@@ -27,10 +35,19 @@ const PROJECT = 'p1'; // team-1's project in the token file (auth-fixtures.ts)
 const LC = 'lc-reapply';
 const NS = 'ns-reapply';
 const CERTIFICATE_SECONDS = 60;
-const CLUSTER_WIDE = { name: 'read-namespaces', namespace: '', apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] };
+const CLUSTER_WIDE = {
+  name: 'read-namespaces',
+  namespace: '',
+  apiGroups: [''],
+  resources: ['namespaces'],
+  verbs: ['get', 'list', 'watch'],
+};
 const POLICY = {
   clusters: { providers: ['provider-1'] },
-  clusterWide: { allowed: true, ceiling: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] }] },
+  clusterWide: {
+    allowed: true,
+    ceiling: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] }],
+  },
 };
 
 interface StatusWithPolicy extends StatusBody {
@@ -46,26 +63,47 @@ describe('automatic re-applies obey the project policy as it is now', () => {
   const tokens = writeTokenFile();
 
   const status = async () => (await statusOf(admin, PROJECT, LC)) as StatusWithPolicy;
-  const cluster = async (reference: 'cluster-1' | 'cluster-2') => (await status()).clusters.find((c) => c['cluster-reference'] === reference)!;
-  const tenantBindings = async (i: ClusterIndex) => (await rbac(i).listClusterRoleBinding({ labelSelector: logicalCloudSelector(LC) })).items.map((b) => b.metadata!.name!);
-  const tenantClusterRoles = async (i: ClusterIndex) => (await rbac(i).listClusterRole({ labelSelector: logicalCloudSelector(LC) })).items.map((r) => r.metadata!.name!);
-  const tenantCanListNamespaces = async () => (await kubectl({ text: tenant }, ['auth', 'can-i', 'list', 'namespaces'])).stdout.trim() === 'yes';
+  const cluster = async (reference: 'cluster-1' | 'cluster-2') =>
+    (await status()).clusters.find((c) => c['cluster-reference'] === reference)!;
+  const tenantBindings = async (i: ClusterIndex) =>
+    (await rbac(i).listClusterRoleBinding({ labelSelector: logicalCloudSelector(LC) })).items.map(
+      (b) => b.metadata!.name!,
+    );
+  const tenantClusterRoles = async (i: ClusterIndex) =>
+    (await rbac(i).listClusterRole({ labelSelector: logicalCloudSelector(LC) })).items.map((r) => r.metadata!.name!);
+  const tenantCanListNamespaces = async () =>
+    (await kubectl({ text: tenant }, ['auth', 'can-i', 'list', 'namespaces'])).stdout.trim() === 'yes';
   const watcher = () => t.dcm.services.driftWatcher;
-  const notAfter = (c: { 'certificate-not-after': string | null }) => (c['certificate-not-after'] ? new Date(c['certificate-not-after']).getTime() : null);
+  const notAfter = (c: { 'certificate-not-after': string | null }) =>
+    c['certificate-not-after'] ? new Date(c['certificate-not-after']).getTime() : null;
 
   beforeAll(async () => {
     const caKeys = [caKeyText(1), caKeyText(2)];
-    if (!caKeys[0] || !caKeys[1]) throw new Error("this test needs both test clusters with their CA keys (the project's own test backends provide them)");
+    if (!caKeys[0] || !caKeys[1])
+      throw new Error(
+        "this test needs both test clusters with their CA keys (the project's own test backends provide them)",
+      );
     await removeLeftovers([NS], [LC]);
     const auth = loadAuth({ ...defaultConfig(), DCM_DEVELOPMENT_MODE: false, DCM_AUTH_TOKENS_FILE: tokens.file });
     t = await startTestDcm('policy_reapply', {
       auth,
-      config: { ...defaultConfig(), DCM_CLUSTER_TIMEOUT_MS: 10_000, DCM_DRIFT_DEBOUNCE_MS: 300, DCM_CERT_VALIDITY_SECONDS: CERTIFICATE_SECONDS },
+      config: {
+        ...defaultConfig(),
+        DCM_CLUSTER_TIMEOUT_MS: 10_000,
+        DCM_DRIFT_DEBOUNCE_MS: 300,
+        DCM_CERT_VALIDITY_SECONDS: CERTIFICATE_SECONDS,
+      },
     });
     admin = supertest.agent(t.dcm.app).set('Authorization', `Bearer ${TOKENS.admin}`);
     team1 = supertest.agent(t.dcm.app).set('Authorization', `Bearer ${TOKENS.team1}`);
-    await admin.post('/v2/projects').send({ metadata: { name: PROJECT } }).expect(201);
-    await admin.post('/v2/cluster-providers').send({ metadata: { name: 'provider-1' } }).expect(201);
+    await admin
+      .post('/v2/projects')
+      .send({ metadata: { name: PROJECT } })
+      .expect(201);
+    await admin
+      .post('/v2/cluster-providers')
+      .send({ metadata: { name: 'provider-1' } })
+      .expect(201);
     for (const i of [1, 2] as const) {
       await admin
         .post('/v2/cluster-providers/provider-1/clusters')
@@ -76,16 +114,33 @@ describe('automatic re-applies obey the project policy as it is now', () => {
 
     // Everything by the project's caller, within the policy as it is then.
     const body = tenantLogicalCloud(LC, NS, 'user-reapply');
-    body.spec.user['user-permissions'] = [{ 'permission-name': 'permission-1', apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'create'] }];
+    body.spec.user['user-permissions'] = [
+      {
+        'permission-name': 'permission-1',
+        apiGroups: [''],
+        resources: ['configmaps'],
+        verbs: ['get', 'list', 'create'],
+      },
+    ];
     await team1.post(`/v2/projects/${PROJECT}/logical-clouds`).send(body).expect(201);
-    await team1.post(`${lcPath(PROJECT, LC)}/user-permissions`).send(CLUSTER_WIDE).expect(201);
+    await team1
+      .post(`${lcPath(PROJECT, LC)}/user-permissions`)
+      .send(CLUSTER_WIDE)
+      .expect(201);
     for (const c of ['cluster-1', 'cluster-2']) {
-      await team1.post(`${lcPath(PROJECT, LC)}/cluster-references`).send({ name: c, 'cluster-provider': 'provider-1', 'cluster-name': c }).expect(201);
+      await team1
+        .post(`${lcPath(PROJECT, LC)}/cluster-references`)
+        .send({ name: c, 'cluster-provider': 'provider-1', 'cluster-name': c })
+        .expect(201);
     }
     await team1.post(`${lcPath(PROJECT, LC)}/apply`).expect(200);
     await t.dcm.services.lifecycle.settled(PROJECT, LC);
     const applied = await status();
-    expect({ state: applied.state, errors: applied.clusters.flatMap((c) => c.errors), policyExempt: applied.policyExempt }).toEqual({
+    expect({
+      state: applied.state,
+      errors: applied.clusters.flatMap((c) => c.errors),
+      policyExempt: applied.policyExempt,
+    }).toEqual({
       state: 'Instantiated',
       errors: [],
       policyExempt: false,
@@ -110,13 +165,20 @@ describe('automatic re-applies obey the project policy as it is now', () => {
   it('a narrowed policy: the ClusterRoleBinding an admin deleted stays deleted after drift checks and after a renewal', async () => {
     const [binding] = await tenantBindings(0);
     expect(binding).toBeDefined();
-    await admin.put(`/v2/projects/${PROJECT}/policy`).send({ spec: { ...POLICY, clusterWide: { allowed: false } } }).expect(200);
+    await admin
+      .put(`/v2/projects/${PROJECT}/policy`)
+      .send({ spec: { ...POLICY, clusterWide: { allowed: false } } })
+      .expect(200);
     await rbac(0).deleteClusterRoleBinding({ name: binding! });
     expect(await tenantCanListNamespaces()).toBe(false);
 
     // The deletion's watch event brings a drift check: it obeys the policy, restores nothing and says why.
-    const refusal = /Permission read-namespaces: not applied, its objects removed: denied by the policy of project p1 as it is now: permission read-namespaces is cluster-wide/;
-    await until(async () => (await cluster('cluster-1')).errors.some((e) => refusal.test(e)), 'the drift check of cluster 1 to record the policy refusal');
+    const refusal =
+      /Permission read-namespaces: not applied, its objects removed: denied by the policy of project p1 as it is now: permission read-namespaces is cluster-wide/;
+    await until(
+      async () => (await cluster('cluster-1')).errors.some((e) => refusal.test(e)),
+      'the drift check of cluster 1 to record the policy refusal',
+    );
     await watcher().idle();
     await watcher().resyncAll();
     await watcher().idle();
@@ -126,7 +188,9 @@ describe('automatic re-applies obey the project policy as it is now', () => {
     expect(await tenantCanListNamespaces()).toBe(false);
     expect((await cluster('cluster-1')).state).toBe('Failed');
     // The namespaced permission is untouched.
-    expect((await kubectl({ text: tenant }, ['auth', 'can-i', 'list', 'configmaps', '-n', NS])).stdout.trim()).toBe('yes');
+    expect((await kubectl({ text: tenant }, ['auth', 'can-i', 'list', 'configmaps', '-n', NS])).stdout.trim()).toBe(
+      'yes',
+    );
 
     // A renewal (an automatic apply of every cluster) restores nothing either, and removes the refused objects from cluster 2.
     expect(await t.dcm.services.certificateRenewal.runOnce(new Date(Date.now() + 24 * 3600_000))).toHaveLength(1);
@@ -137,20 +201,33 @@ describe('automatic re-applies obey the project policy as it is now', () => {
     const after = await status();
     expect(after.state).toBe('InstantiateFailed');
     expect(after.policyExempt).toBe(false);
-    for (const c of after.clusters) expect({ cluster: c.cluster, state: c.state, refused: c.errors.some((e) => refusal.test(e)) }).toEqual({ cluster: c.cluster, state: 'Failed', refused: true });
+    for (const c of after.clusters)
+      expect({ cluster: c.cluster, state: c.state, refused: c.errors.some((e) => refusal.test(e)) }).toEqual({
+        cluster: c.cluster,
+        state: 'Failed',
+        refused: true,
+      });
     await watcher().idle();
     expect(await tenantBindings(0)).toEqual([]);
   });
 
   it('a cluster taken out of the policy gets no new certificate at renewal (status says why); the admitted one is renewed', async () => {
-    await admin.put(`/v2/projects/${PROJECT}/policy`).send({ spec: { clusters: { clusters: ['provider-1/cluster-1'] }, clusterWide: { allowed: false } } }).expect(200);
+    await admin
+      .put(`/v2/projects/${PROJECT}/policy`)
+      .send({ spec: { clusters: { clusters: ['provider-1/cluster-1'] }, clusterWide: { allowed: false } } })
+      .expect(200);
     const before = await status();
     const first = Object.fromEntries(before.clusters.map((c) => [c.cluster, notAfter(c)]));
     expect(first['cluster-1']).not.toBeNull();
     expect(first['cluster-2']).not.toBeNull();
 
     // Nobody asks: the renewal job finds the certificates due (two thirds into their life) and applies again.
-    await until(async () => (await t.dcm.services.certificateRenewal.runOnce()).length > 0, 'a renewal to start', 4 * CERTIFICATE_SECONDS * 1000, 1000);
+    await until(
+      async () => (await t.dcm.services.certificateRenewal.runOnce()).length > 0,
+      'a renewal to start',
+      4 * CERTIFICATE_SECONDS * 1000,
+      1000,
+    );
     await t.dcm.services.lifecycle.settled(PROJECT, LC);
     const renewed = await status();
     const one = renewed.clusters.find((c) => c.cluster === 'cluster-1')!;
@@ -159,7 +236,9 @@ describe('automatic re-applies obey the project policy as it is now', () => {
     expect(notAfter(two)).toBeNull();
     expect(two.state).toBe('Failed');
     expect(two.errors).toEqual([
-      expect.stringMatching(/^Cluster cluster-2: not applied: denied by the policy of project p1 as it is now: cluster cluster-2 of provider provider-1 is not among the clusters the project may use$/),
+      expect.stringMatching(
+        /^Cluster cluster-2: not applied: denied by the policy of project p1 as it is now: cluster cluster-2 of provider provider-1 is not among the clusters the project may use$/,
+      ),
     ]);
     // The kubeconfig has no cluster 2 any more.
     expect((await admin.get(`${lcPath(PROJECT, LC)}/kubeconfig?cluster-reference=cluster-2`)).status).toBe(409);
@@ -175,12 +254,18 @@ describe('automatic re-applies obey the project policy as it is now', () => {
     await admin.post(`${lcPath(PROJECT, LC)}/apply`).expect(200);
     await t.dcm.services.lifecycle.settled(PROJECT, LC);
     const applied = await status();
-    expect({ state: applied.state, policyExempt: applied.policyExempt }).toEqual({ state: 'Instantiated', policyExempt: true });
+    expect({ state: applied.state, policyExempt: applied.policyExempt }).toEqual({
+      state: 'Instantiated',
+      policyExempt: true,
+    });
     const [binding] = await tenantBindings(0);
     expect(binding).toBeDefined();
     await watcher().idle();
     await rbac(0).deleteClusterRoleBinding({ name: binding! });
-    await until(async () => (await tenantBindings(0)).includes(binding!), 'the ClusterRoleBinding restored for the exempt logical cloud');
+    await until(
+      async () => (await tenantBindings(0)).includes(binding!),
+      'the ClusterRoleBinding restored for the exempt logical cloud',
+    );
     await watcher().idle();
 
     // A project caller's apply is refused by the policy as it is (403): it starts nothing and the exemption stays.

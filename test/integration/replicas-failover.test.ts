@@ -36,19 +36,30 @@ describe('two DCM replicas on one database', () => {
   let b: ServiceProcess;
   let mongo: MongoClient;
 
-  const lease = (logicalCloudId: string) => mongo.db(database).collection<{ _id: string; holder: string }>('leases').findOne({ _id: logicalCloudId });
+  const lease = (logicalCloudId: string) =>
+    mongo.db(database).collection<{ _id: string; holder: string }>('leases').findOne({ _id: logicalCloudId });
   const lifecycleDoc = (logicalCloudId: string) =>
-    mongo.db(database).collection<{ _id: string; operation: { inProgress: boolean } }>('lifecycle').findOne({ _id: logicalCloudId });
+    mongo
+      .db(database)
+      .collection<{ _id: string; operation: { inProgress: boolean } }>('lifecycle')
+      .findOne({ _id: logicalCloudId });
 
   async function createLogicalCloud(name: string, namespace: string, extraPermissions: number): Promise<string> {
-    await a.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send(tenantLogicalCloud(name, namespace, `user-${name}`)).expect(201);
+    await a.http
+      .post(`/v2/projects/${PROJECT}/logical-clouds`)
+      .send(tenantLogicalCloud(name, namespace, `user-${name}`))
+      .expect(201);
     for (let i = 0; i < extraPermissions; i++) {
       await a.http
         .post(`${lcPath(PROJECT, name)}/user-permissions`)
         .send({ name: `extra-${i}`, apiGroups: [''], resources: ['configmaps'], verbs: ['get'] })
         .expect(201);
     }
-    for (const reference of ['cluster-1', 'cluster-2']) await a.http.post(`${lcPath(PROJECT, name)}/cluster-references`).send({ name: reference }).expect(201);
+    for (const reference of ['cluster-1', 'cluster-2'])
+      await a.http
+        .post(`${lcPath(PROJECT, name)}/cluster-references`)
+        .send({ name: reference })
+        .expect(201);
     return idOf(name);
   }
 
@@ -57,7 +68,12 @@ describe('two DCM replicas on one database', () => {
     return String(doc!._id);
   }
 
-  async function waitForStatus(via: ServiceProcess, lc: string, done: (s: StatusBody) => boolean, timeoutMs = 90_000): Promise<StatusBody> {
+  async function waitForStatus(
+    via: ServiceProcess,
+    lc: string,
+    done: (s: StatusBody) => boolean,
+    timeoutMs = 90_000,
+  ): Promise<StatusBody> {
     let last: StatusBody | undefined;
     await waitFor(
       `status of ${lc}`,
@@ -87,7 +103,10 @@ describe('two DCM replicas on one database', () => {
       }
     }
     await Promise.all([a?.stop(), b?.stop()]);
-    await mongo?.db(database).dropDatabase().catch(() => undefined);
+    await mongo
+      ?.db(database)
+      .dropDatabase()
+      .catch(() => undefined);
     await mongo?.close();
     await removeLeftovers(Object.values(NAMESPACES), Object.values(LOGICAL_CLOUDS));
   }, 180_000);
@@ -96,7 +115,9 @@ describe('two DCM replicas on one database', () => {
     await createLogicalCloud(LOGICAL_CLOUDS.race, NAMESPACES.race, 0);
     const answers = await Promise.all([a, b].map((r) => r.http.post(`${lcPath(PROJECT, LOGICAL_CLOUDS.race)}/apply`)));
     expect(answers.map((r) => r.status).sort()).toEqual([200, 409]);
-    expect(answers.find((r) => r.status === 409)!.body).toMatchObject({ message: expect.stringMatching(/already in progress/) });
+    expect(answers.find((r) => r.status === 409)!.body).toMatchObject({
+      message: expect.stringMatching(/already in progress/),
+    });
     const done = await waitForStatus(b, LOGICAL_CLOUDS.race, (s) => s.operation?.inProgress === false);
     expect(done.status).toBe('Created');
     // The lease is given back when the operation ends.
@@ -109,7 +130,12 @@ describe('two DCM replicas on one database', () => {
     await a.http.post(`${lcPath(PROJECT, LOGICAL_CLOUDS.failover)}/apply`).expect(200);
 
     // Kill replica A while it is between clusters: one applied, the other being applied.
-    const caught = await waitForStatus(a, LOGICAL_CLOUDS.failover, (s) => s.clusters.some((c) => c.state === 'Applied') && s.clusters.some((c) => c.state === 'Applying'), 60_000);
+    const caught = await waitForStatus(
+      a,
+      LOGICAL_CLOUDS.failover,
+      (s) => s.clusters.some((c) => c.state === 'Applied') && s.clusters.some((c) => c.state === 'Applying'),
+      60_000,
+    );
     a.kill('SIGKILL');
     killedAt.time = Date.now();
     expect(await a.exited).toBe('SIGKILL');
@@ -120,7 +146,12 @@ describe('two DCM replicas on one database', () => {
     const finished = await waitForStatus(b, LOGICAL_CLOUDS.failover, (s) => s.operation?.inProgress === false);
     expect(finished.status).toBe('Created');
     for (const reference of ['cluster-1', 'cluster-2']) {
-      expect(clusterEntry(finished, reference)).toMatchObject({ state: 'Applied', 'namespace-status': 'Created', 'user-certificate-status': 'Created', 'role-status': 'Created' });
+      expect(clusterEntry(finished, reference)).toMatchObject({
+        state: 'Applied',
+        'namespace-status': 'Created',
+        'user-certificate-status': 'Created',
+        'role-status': 'Created',
+      });
     }
     // B took it over only after A's lease had expired, and said so.
     const takeover = b
@@ -128,15 +159,21 @@ describe('two DCM replicas on one database', () => {
       .split('\n')
       .filter((line) => line.includes('resuming interrupted operation'))
       .map((line) => JSON.parse(line) as { time: number; replica: string; logicalCloud: string });
-    expect(takeover).toEqual([expect.objectContaining({ replica: 'replica-b', logicalCloud: LOGICAL_CLOUDS.failover })]);
+    expect(takeover).toEqual([
+      expect.objectContaining({ replica: 'replica-b', logicalCloud: LOGICAL_CLOUDS.failover }),
+    ]);
     expect(takeover[0]!.time).toBeGreaterThanOrEqual(killedAt.time);
     expect(await lease(id)).toBeNull();
 
     // The end state is complete: the tenant's kubeconfig from B works on both clusters.
     for (const reference of ['cluster-1', 'cluster-2']) {
-      const res = await b.http.get(`${lcPath(PROJECT, LOGICAL_CLOUDS.failover)}/kubeconfig?cluster-reference=${reference}`).expect(200);
+      const res = await b.http
+        .get(`${lcPath(PROJECT, LOGICAL_CLOUDS.failover)}/kubeconfig?cluster-reference=${reference}`)
+        .expect(200);
       expect((await kubectl({ text: res.text }, ['auth', 'can-i', 'create', 'configmaps'])).stdout.trim()).toBe('yes');
-      expect((await kubectl({ text: res.text }, ['auth', 'can-i', 'get', 'configmaps', '-n', 'kube-system'])).stdout.trim()).toBe('no');
+      expect(
+        (await kubectl({ text: res.text }, ['auth', 'can-i', 'get', 'configmaps', '-n', 'kube-system'])).stdout.trim(),
+      ).toBe('no');
     }
   }, 180_000);
 

@@ -44,7 +44,11 @@ describe('reserved namespaces, by default', () => {
 
   it('moving a logical cloud into one is refused too', async () => {
     await t.http.post(lcs).send(logicalCloud('lc-free', 'team-ns')).expect(201);
-    expectError(await t.http.put(lcPath(PROJECT, 'lc-free')).send(logicalCloud('lc-free', 'cert-manager')), 409, /cert-manager/);
+    expectError(
+      await t.http.put(lcPath(PROJECT, 'lc-free')).send(logicalCloud('lc-free', 'cert-manager')),
+      409,
+      /cert-manager/,
+    );
     expect((await t.http.get(`${lcs}/lc-free`)).body.spec.namespace).toBe('team-ns');
   });
 });
@@ -54,7 +58,9 @@ describe('reserved namespaces, set by DCM_RESERVED_NAMESPACES', () => {
 
   beforeAll(async () => {
     const { DCM_RESERVED_NAMESPACES } = loadConfig({ DCM_RESERVED_NAMESPACES: 'vault,ops-*' });
-    t = await startTestDcm('reserved_ns_set', { config: { ...defaultConfig(), DCM_CLUSTER_TIMEOUT_MS: 10_000, DCM_RESERVED_NAMESPACES } });
+    t = await startTestDcm('reserved_ns_set', {
+      config: { ...defaultConfig(), DCM_CLUSTER_TIMEOUT_MS: 10_000, DCM_RESERVED_NAMESPACES },
+    });
     await createProject(t, PROJECT);
   });
 
@@ -63,7 +69,11 @@ describe('reserved namespaces, set by DCM_RESERVED_NAMESPACES', () => {
   });
 
   it('replaces the default list', async () => {
-    expectError(await t.http.post(lcs).send(logicalCloud('lc-vault', 'vault')), 409, /namespace vault belongs to the cluster's operators/);
+    expectError(
+      await t.http.post(lcs).send(logicalCloud('lc-vault', 'vault')),
+      409,
+      /namespace vault belongs to the cluster's operators/,
+    );
     expectError(await t.http.post(lcs).send(logicalCloud('lc-ops', 'ops-logging')), 409, /ops-logging belongs to/);
     await t.http.post(lcs).send(logicalCloud('lc-cm', 'cert-manager')).expect(201);
   });

@@ -76,6 +76,8 @@ describe('REST cluster quotas', () => {
   it('DELETE answers 204 and the quota is gone', async () => {
     expect((await t.http.delete(`${quotas}/quota-1`)).status).toBe(204);
     expectError(await t.http.get(`${quotas}/quota-1`), 404);
-    expect((await t.http.get(quotas)).body.map((q: { metadata: { name: string } }) => q.metadata.name)).toEqual(['quota-2']);
+    expect((await t.http.get(quotas)).body.map((q: { metadata: { name: string } }) => q.metadata.name)).toEqual([
+      'quota-2',
+    ]);
   });
 });

@@ -1,7 +1,15 @@
 /** Cluster references: the design's `{"name": …}` (endpoint 4) and EMCO's kebab-case and camelCase shapes. */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestDcm, type TestDcm } from '../support/dcm.js';
-import { createDesignLogicalCloud, createProject, createProvider, expectError, fieldsOf, lcPath, registerCluster } from '../support/rest.js';
+import {
+  createDesignLogicalCloud,
+  createProject,
+  createProvider,
+  expectError,
+  fieldsOf,
+  lcPath,
+  registerCluster,
+} from '../support/rest.js';
 
 const references = `${lcPath('project-1', 'lc-1')}/cluster-references`;
 
@@ -29,11 +37,17 @@ describe('REST cluster references', () => {
     const res = await t.http.post(`${references}/`).send({ name: 'cluster-1' });
     expect(res.status).toBe(201);
     expect(res.headers.location).toBe(`${references}/cluster-1`);
-    expect(res.body).toMatchObject({ name: 'cluster-1', 'cluster-name': 'cluster-1', 'cluster-provider': 'provider-1' });
+    expect(res.body).toMatchObject({
+      name: 'cluster-1',
+      'cluster-name': 'cluster-1',
+      'cluster-provider': 'provider-1',
+    });
   });
 
-  it('accepts EMCO\'s camelCase {metadata, spec: {clusterProvider, cluster}}', async () => {
-    const res = await t.http.post(references).send({ metadata: { name: 'ref-2' }, spec: { clusterProvider: 'provider-1', cluster: 'cluster-2' } });
+  it("accepts EMCO's camelCase {metadata, spec: {clusterProvider, cluster}}", async () => {
+    const res = await t.http
+      .post(references)
+      .send({ metadata: { name: 'ref-2' }, spec: { clusterProvider: 'provider-1', cluster: 'cluster-2' } });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ name: 'ref-2', 'cluster-name': 'cluster-2', 'cluster-provider': 'provider-1' });
   });
@@ -54,7 +68,11 @@ describe('REST cluster references', () => {
     const list = await t.http.get(references);
     expect(list.status).toBe(200);
     expect(list.body.map((r: { name: string }) => r.name)).toEqual(['cluster-1', 'ref-2', 'ref-3']);
-    expect((await t.http.get(lcPath('project-1', 'lc-1'))).body.spec.clusters).toEqual(['cluster-1', 'cluster-2', 'edge-a']);
+    expect((await t.http.get(lcPath('project-1', 'lc-1'))).body.spec.clusters).toEqual([
+      'cluster-1',
+      'cluster-2',
+      'edge-a',
+    ]);
   });
 
   it('PUT answers 200 with the change', async () => {
@@ -70,7 +88,9 @@ describe('REST cluster references', () => {
     expectError(design, 400);
     expect(fieldsOf(design)).toEqual(['name']);
 
-    const emco = await t.http.put(`${references}/ref-3`).send({ metadata: { name: 'other' }, spec: { clusterProvider: 'provider-2', cluster: 'edge-a' } });
+    const emco = await t.http
+      .put(`${references}/ref-3`)
+      .send({ metadata: { name: 'other' }, spec: { clusterProvider: 'provider-2', cluster: 'edge-a' } });
     expectError(emco, 400);
     expect(fieldsOf(emco)).toEqual(['metadata.name']);
   });
@@ -78,7 +98,9 @@ describe('REST cluster references', () => {
   it('a reference to an unregistered cluster answers 404 saying so', async () => {
     expectError(await t.http.post(references).send({ name: 'nowhere' }), 404, /Cluster nowhere is not registered/);
     expectError(
-      await t.http.post(references).send({ metadata: { name: 'ref-x' }, spec: { clusterProvider: 'provider-1', cluster: 'edge-a' } }),
+      await t.http
+        .post(references)
+        .send({ metadata: { name: 'ref-x' }, spec: { clusterProvider: 'provider-1', cluster: 'edge-a' } }),
       404,
       /Cluster edge-a not found in cluster provider provider-1/,
     );
@@ -88,12 +110,16 @@ describe('REST cluster references', () => {
   it('answers 409 for an ambiguous cluster name, a cluster referenced twice, and a duplicate name', async () => {
     expectError(await t.http.post(references).send({ name: 'twin' }), 409, /several cluster providers/);
     expectError(
-      await t.http.post(references).send({ metadata: { name: 'again' }, spec: { clusterProvider: 'provider-1', cluster: 'cluster-1' } }),
+      await t.http
+        .post(references)
+        .send({ metadata: { name: 'again' }, spec: { clusterProvider: 'provider-1', cluster: 'cluster-1' } }),
       409,
       /already referenced by cluster-1/,
     );
     expectError(
-      await t.http.post(references).send({ metadata: { name: 'ref-2' }, spec: { clusterProvider: 'provider-2', cluster: 'twin' } }),
+      await t.http
+        .post(references)
+        .send({ metadata: { name: 'ref-2' }, spec: { clusterProvider: 'provider-2', cluster: 'twin' } }),
       409,
       /ref-2 already exists/,
     );

@@ -6,9 +6,20 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Response } from 'supertest';
 import { parseAdminKubeconfig } from '../../src/kubeconfig/registered-kubeconfig.js';
 import { startTestDcm, type TestDcm } from '../support/dcm.js';
-import { caKeyText, createDesignLogicalCloud, createProject, createProvider, expectError, fingerprint, kubeconfigText, lcPath, registerCluster } from '../support/rest.js';
+import {
+  caKeyText,
+  createDesignLogicalCloud,
+  createProject,
+  createProvider,
+  expectError,
+  fingerprint,
+  kubeconfigText,
+  lcPath,
+  registerCluster,
+} from '../support/rest.js';
 
-const CA_KEY_FALLBACK = '-----BEGIN PRIVATE KEY-----\nTUlJRXZnSUJBREFOQmdrcWhraUc5dzBCQVFFRkFBU0NCS2d3Z2dTa0FnRUFBb0lCQVFD\n-----END PRIVATE KEY-----\n';
+const CA_KEY_FALLBACK =
+  '-----BEGIN PRIVATE KEY-----\nTUlJRXZnSUJBREFOQmdrcWhraUc5dzBCQVFFRkFBU0NCS2d3Z2dTa0FnRUFBb0lCQVFD\n-----END PRIVATE KEY-----\n';
 
 describe('REST cluster registry', () => {
   let t: TestDcm;
@@ -46,23 +57,37 @@ describe('REST cluster registry', () => {
     expect(keep(await t.http.get('/v2/cluster-providers/provider-1')).body).toEqual({ metadata });
     expect(keep(await t.http.get('/v2/cluster-providers')).body).toEqual([{ metadata }]);
 
-    const updated = keep(await t.http.put('/v2/cluster-providers/provider-1').send({ metadata: { description: 'all sites' } }));
+    const updated = keep(
+      await t.http.put('/v2/cluster-providers/provider-1').send({ metadata: { description: 'all sites' } }),
+    );
     expect(updated.status).toBe(200);
     expect(updated.body.metadata.description).toBe('all sites');
 
     expect(keep(await t.http.delete('/v2/cluster-providers/provider-1')).status).toBe(204);
-    expectError(keep(await t.http.get('/v2/cluster-providers/provider-1')), 404, /Cluster provider provider-1 not found/);
+    expectError(
+      keep(await t.http.get('/v2/cluster-providers/provider-1')),
+      404,
+      /Cluster provider provider-1 not found/,
+    );
   });
 
   it('registers a cluster with its kubeconfig and CA key, and answers only what they say publicly', async () => {
     await createProvider(t, 'provider-2');
-    const body = { metadata: { name: 'cluster-1', description: 'site 1' }, spec: { kubeconfig, labels: { site: 'one' }, 'ca-key': caKey } };
+    const body = {
+      metadata: { name: 'cluster-1', description: 'site 1' },
+      spec: { kubeconfig, labels: { site: 'one' }, 'ca-key': caKey },
+    };
     const created = keep(await t.http.post('/v2/cluster-providers/provider-2/clusters').send(body));
     expect(created.status).toBe(201);
     expect(created.headers.location).toBe('/v2/cluster-providers/provider-2/clusters/cluster-1');
     const expected = {
       metadata: { name: 'cluster-1', description: 'site 1', userData1: '', userData2: '' },
-      spec: { 'cluster-provider': 'provider-2', server: parseAdminKubeconfig(kubeconfig).server, labels: { site: 'one' }, 'has-ca-key': true },
+      spec: {
+        'cluster-provider': 'provider-2',
+        server: parseAdminKubeconfig(kubeconfig).server,
+        labels: { site: 'one' },
+        'has-ca-key': true,
+      },
     };
     expect(created.body).toEqual(expected);
 
@@ -75,7 +100,9 @@ describe('REST cluster registry', () => {
     expect(listed.body).toEqual([expected]);
 
     const updated = keep(
-      await t.http.put('/v2/cluster-providers/provider-2/clusters/cluster-1').send({ ...body, spec: { ...body.spec, labels: { site: 'uno' } } }),
+      await t.http
+        .put('/v2/cluster-providers/provider-2/clusters/cluster-1')
+        .send({ ...body, spec: { ...body.spec, labels: { site: 'uno' } } }),
     );
     expect(updated.status).toBe(200);
     expect(updated.body.spec.labels).toEqual({ site: 'uno' });
@@ -102,22 +129,45 @@ describe('REST cluster registry', () => {
   });
 
   it('answers 404 naming what is missing, 409 for a duplicate', async () => {
-    expectError(keep(await t.http.get('/v2/cluster-providers/nowhere/clusters')), 404, /Cluster provider nowhere not found/);
-    expectError(keep(await t.http.get('/v2/cluster-providers/provider-2/clusters/nothing')), 404, /Cluster nothing not found in cluster provider provider-2/);
-    expectError(keep(await t.http.post('/v2/cluster-providers').send({ metadata: { name: 'provider-2' } })), 409, /already exists/);
     expectError(
-      keep(await t.http.post('/v2/cluster-providers/provider-2/clusters').send({ metadata: { name: 'cluster-1' }, spec: { kubeconfig } })),
+      keep(await t.http.get('/v2/cluster-providers/nowhere/clusters')),
+      404,
+      /Cluster provider nowhere not found/,
+    );
+    expectError(
+      keep(await t.http.get('/v2/cluster-providers/provider-2/clusters/nothing')),
+      404,
+      /Cluster nothing not found in cluster provider provider-2/,
+    );
+    expectError(
+      keep(await t.http.post('/v2/cluster-providers').send({ metadata: { name: 'provider-2' } })),
+      409,
+      /already exists/,
+    );
+    expectError(
+      keep(
+        await t.http
+          .post('/v2/cluster-providers/provider-2/clusters')
+          .send({ metadata: { name: 'cluster-1' }, spec: { kubeconfig } }),
+      ),
       409,
       /Cluster cluster-1 already exists/,
     );
   });
 
   it('refuses a kubeconfig that is not one (400 naming spec.kubeconfig)', async () => {
-    const res = keep(await t.http.post('/v2/cluster-providers/provider-2/clusters').send({ metadata: { name: 'bad' }, spec: { kubeconfig: 'just: text' } }));
+    const res = keep(
+      await t.http
+        .post('/v2/cluster-providers/provider-2/clusters')
+        .send({ metadata: { name: 'bad' }, spec: { kubeconfig: 'just: text' } }),
+    );
     expectError(res, 400);
     // One detail per problem, each naming spec.kubeconfig (and the kubeconfig's own field).
     expect(res.body.details).toEqual([
-      { field: 'spec.kubeconfig', message: 'just is not accepted: it is not a field the DCM accepts in a registered kubeconfig' },
+      {
+        field: 'spec.kubeconfig',
+        message: 'just is not accepted: it is not a field the DCM accepts in a registered kubeconfig',
+      },
       { field: 'spec.kubeconfig', message: 'clusters is missing or empty: kubeconfig has no clusters' },
     ]);
   });
@@ -132,7 +182,11 @@ describe('REST cluster registry', () => {
       .send({ metadata: { name: 'ref-1' }, spec: { clusterProvider: 'provider-4', cluster: 'edge-1' } });
     expect(ref.status).toBe(201);
 
-    expectError(keep(await t.http.delete('/v2/cluster-providers/provider-4/clusters/edge-1')), 409, /referenced by a logical cloud/);
+    expectError(
+      keep(await t.http.delete('/v2/cluster-providers/provider-4/clusters/edge-1')),
+      409,
+      /referenced by a logical cloud/,
+    );
     expectError(keep(await t.http.delete('/v2/cluster-providers/provider-4')), 409, /still has clusters/);
 
     expect((await t.http.delete(`${lcPath('project-1', 'lc-1')}/cluster-references/ref-1`)).status).toBe(204);

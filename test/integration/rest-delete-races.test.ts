@@ -20,9 +20,17 @@ describe('REST parent deleted while a child is created', () => {
   });
 
   /** What is left after one round, and what each client was told. */
-  async function outcome(deleted: number, created: number, parentPath: string, children: { collection: string; filter: object }) {
+  async function outcome(
+    deleted: number,
+    created: number,
+    parentPath: string,
+    children: { collection: string; filter: object },
+  ) {
     const parentLeft = (await t.http.get(parentPath)).status === 200;
-    const childrenLeft = await t.mongo.db(t.databaseName).collection(children.collection).countDocuments(children.filter);
+    const childrenLeft = await t.mongo
+      .db(t.databaseName)
+      .collection(children.collection)
+      .countDocuments(children.filter);
     return { deleted, created, parentLeft, childrenLeft };
   }
 
@@ -42,9 +50,16 @@ describe('REST parent deleted while a child is created', () => {
       const [deleted, created] = await Promise.all([
         t.http.delete(`/v2/projects/${project}`),
         // A namespace of its own each round: a logical cloud an earlier round kept holds its namespace.
-        t.http.post(`/v2/projects/${project}/logical-clouds`).send({ ...design.logicalCloud(), spec: { ...design.logicalCloud().spec, namespace: `ns-race-${i}` } }),
+        t.http
+          .post(`/v2/projects/${project}/logical-clouds`)
+          .send({ ...design.logicalCloud(), spec: { ...design.logicalCloud().spec, namespace: `ns-race-${i}` } }),
       ]);
-      outcomes.push(await outcome(deleted.status, created.status, `/v2/projects/${project}`, { collection: 'logicalClouds', filter: { project } }));
+      outcomes.push(
+        await outcome(deleted.status, created.status, `/v2/projects/${project}`, {
+          collection: 'logicalClouds',
+          filter: { project },
+        }),
+      );
     }
     expect(outcomes.filter((o) => !consistent(o))).toEqual([]);
   });
@@ -57,9 +72,16 @@ describe('REST parent deleted while a child is created', () => {
       await createProvider(t, provider);
       const [deleted, created] = await Promise.all([
         t.http.delete(`/v2/cluster-providers/${provider}`),
-        t.http.post(`/v2/cluster-providers/${provider}/clusters`).send({ metadata: { name: 'cluster-1' }, spec: { kubeconfig } }),
+        t.http
+          .post(`/v2/cluster-providers/${provider}/clusters`)
+          .send({ metadata: { name: 'cluster-1' }, spec: { kubeconfig } }),
       ]);
-      outcomes.push(await outcome(deleted.status, created.status, `/v2/cluster-providers/${provider}`, { collection: 'clusters', filter: { provider } }));
+      outcomes.push(
+        await outcome(deleted.status, created.status, `/v2/cluster-providers/${provider}`, {
+          collection: 'clusters',
+          filter: { provider },
+        }),
+      );
     }
     expect(outcomes.filter((o) => !consistent(o))).toEqual([]);
   });

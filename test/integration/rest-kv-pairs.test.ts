@@ -44,9 +44,20 @@ describe('REST kv-pairs', () => {
     const etag = (await t.http.get(`${kvPairs}/kv-1`)).headers.etag as string;
     const fresh = await t.http.put(`${kvPairs}/kv-1`).set('If-Match', etag).send(design.kvPairUpdate());
     expect(fresh.status).toBe(200);
-    expectError(await t.http.put(`${kvPairs}/kv-1`).set('If-Match', etag).send(design.kvPair()), 412, /kv-1 was changed/);
+    expectError(
+      await t.http.put(`${kvPairs}/kv-1`).set('If-Match', etag).send(design.kvPair()),
+      412,
+      /kv-1 was changed/,
+    );
     expect((await t.http.get(`${kvPairs}/kv-1`)).body.spec).toEqual(design.kvPairUpdate().spec);
-    expect((await t.http.put(`${kvPairs}/kv-1`).set('If-Match', fresh.headers.etag as string).send(design.kvPairUpdate())).status).toBe(200);
+    expect(
+      (
+        await t.http
+          .put(`${kvPairs}/kv-1`)
+          .set('If-Match', fresh.headers.etag as string)
+          .send(design.kvPairUpdate())
+      ).status,
+    ).toBe(200);
   });
 
   it('lists kv-pairs', async () => {
@@ -54,7 +65,10 @@ describe('REST kv-pairs', () => {
     const res = await t.http.get(kvPairs);
     expect(res.status).toBe(200);
     expect(res.body).toEqual([
-      expect.objectContaining({ metadata: expect.objectContaining({ name: 'kv-0' }), spec: { kv: [{ replicas: 3 }, { enabled: true }] } }),
+      expect.objectContaining({
+        metadata: expect.objectContaining({ name: 'kv-0' }),
+        spec: { kv: [{ replicas: 3 }, { enabled: true }] },
+      }),
       expect.objectContaining({ metadata: expect.objectContaining({ name: 'kv-1' }) }),
     ]);
   });

@@ -9,7 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { LifecycleStatusStore, type LifecycleDocument } from '../../src/features/lifecycle/lifecycle-status.store.js';
 import { LIMITS } from '../../src/validation/limits.js';
 import { design, startTestDcm, type TestDcm } from '../support/dcm.js';
-import { createDesignLogicalCloud, createProject, createProvider, expectError, kubeconfigText, lcPath } from '../support/rest.js';
+import {
+  createDesignLogicalCloud,
+  createProject,
+  createProvider,
+  expectError,
+  kubeconfigText,
+  lcPath,
+} from '../support/rest.js';
 
 const PROJECT = 'limits-p1';
 const lc1 = lcPath(PROJECT, 'lc-1');
@@ -29,13 +36,25 @@ const API_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'
 const labels = (n: number) => Object.fromEntries(times(n, (i) => [`team-${i}`, `v${i}`]));
 const quotaKeys = (n: number) => Object.fromEntries(times(n, (i) => [`count/widgets${i}.example.com`, '10']));
 
-const permission = (change: Body = {}): Body => ({ name: 'perm-new', apiGroups: ['apps'], resources: ['deployments'], verbs: ['get'], ...change });
+const permission = (change: Body = {}): Body => ({
+  name: 'perm-new',
+  apiGroups: ['apps'],
+  resources: ['deployments'],
+  verbs: ['get'],
+  ...change,
+});
 
 function logicalCloud(name: string, spec: Body = {}, user: Body = {}): Body {
-  return { metadata: { name }, spec: { namespace: `ns-${name}`, ...spec, user: { 'user-name': 'user-1', type: 'certificate', ...user } } };
+  return {
+    metadata: { name },
+    spec: { namespace: `ns-${name}`, ...spec, user: { 'user-name': 'user-1', type: 'certificate', ...user } },
+  };
 }
 
-const cluster = (name: string, spec: Body = {}): Body => ({ metadata: { name }, spec: { kubeconfig: kubeconfigText(1), ...spec } });
+const cluster = (name: string, spec: Body = {}): Body => ({
+  metadata: { name },
+  spec: { kubeconfig: kubeconfigText(1), ...spec },
+});
 
 interface Case {
   what: string;
@@ -48,11 +67,41 @@ interface Case {
 
 const cases: Case[] = [
   // RBAC rules (design and EMCO form)
-  { what: '51 API groups', path: permissions, body: permission({ apiGroups: groups(51) }), field: 'apiGroups', limit: 'at most 50 API groups' },
-  { what: '101 resources', path: permissions, body: permission({ resources: resources(101) }), field: 'resources', limit: 'at most 100 resources' },
-  { what: '17 verbs', path: permissions, body: permission({ verbs: [...API_VERBS, ...API_VERBS, 'get'] }), field: 'verbs', limit: 'at most 16 verbs' },
-  { what: 'an API group of 254 characters', path: permissions, body: permission({ apiGroups: ['a'.repeat(254)] }), field: 'apiGroups.0', limit: 'at most 253 characters' },
-  { what: 'a resource of 128 characters', path: permissions, body: permission({ resources: ['a'.repeat(128)] }), field: 'resources.0', limit: 'at most 127 characters' },
+  {
+    what: '51 API groups',
+    path: permissions,
+    body: permission({ apiGroups: groups(51) }),
+    field: 'apiGroups',
+    limit: 'at most 50 API groups',
+  },
+  {
+    what: '101 resources',
+    path: permissions,
+    body: permission({ resources: resources(101) }),
+    field: 'resources',
+    limit: 'at most 100 resources',
+  },
+  {
+    what: '17 verbs',
+    path: permissions,
+    body: permission({ verbs: [...API_VERBS, ...API_VERBS, 'get'] }),
+    field: 'verbs',
+    limit: 'at most 16 verbs',
+  },
+  {
+    what: 'an API group of 254 characters',
+    path: permissions,
+    body: permission({ apiGroups: ['a'.repeat(254)] }),
+    field: 'apiGroups.0',
+    limit: 'at most 253 characters',
+  },
+  {
+    what: 'a resource of 128 characters',
+    path: permissions,
+    body: permission({ resources: ['a'.repeat(128)] }),
+    field: 'resources.0',
+    limit: 'at most 127 characters',
+  },
   {
     what: '51 API groups in the EMCO form',
     path: permissions,
@@ -64,18 +113,39 @@ const cases: Case[] = [
   {
     what: '101 inline permissions',
     path: `/v2/projects/${PROJECT}/logical-clouds`,
-    body: logicalCloud('lc-x', {}, { 'user-permissions': times(101, (i) => ({ 'permission-name': `p${i}`, apiGroups: [''], resources: ['pods'], verbs: ['get'] })) }),
+    body: logicalCloud(
+      'lc-x',
+      {},
+      {
+        'user-permissions': times(101, (i) => ({
+          'permission-name': `p${i}`,
+          apiGroups: [''],
+          resources: ['pods'],
+          verbs: ['get'],
+        })),
+      },
+    ),
     field: 'spec.user.user-permissions',
     limit: 'at most 100 permissions',
   },
   {
     what: 'an inline permission of 51 API groups',
     path: `/v2/projects/${PROJECT}/logical-clouds`,
-    body: logicalCloud('lc-x', {}, { 'user-permissions': [{ 'permission-name': 'p', apiGroups: groups(51), resources: ['pods'], verbs: ['get'] }] }),
+    body: logicalCloud(
+      'lc-x',
+      {},
+      { 'user-permissions': [{ 'permission-name': 'p', apiGroups: groups(51), resources: ['pods'], verbs: ['get'] }] },
+    ),
     field: 'spec.user.user-permissions.0.apiGroups',
     limit: 'at most 50 API groups',
   },
-  { what: '65 labels', path: `/v2/projects/${PROJECT}/logical-clouds`, body: logicalCloud('lc-x', { labels: labels(65) }), field: 'spec.labels', limit: 'at most 64 labels' },
+  {
+    what: '65 labels',
+    path: `/v2/projects/${PROJECT}/logical-clouds`,
+    body: logicalCloud('lc-x', { labels: labels(65) }),
+    field: 'spec.labels',
+    limit: 'at most 64 labels',
+  },
   {
     what: 'a label key of 318 characters',
     path: `/v2/projects/${PROJECT}/logical-clouds`,
@@ -83,8 +153,20 @@ const cases: Case[] = [
     field: `spec.labels.${'a'.repeat(40)}…`,
     limit: 'a key is at most 317 characters',
   },
-  { what: 'a label value of 64 characters', path: `/v2/projects/${PROJECT}/logical-clouds`, body: logicalCloud('lc-x', { labels: { team: 'v'.repeat(64) } }), field: 'spec.labels.team', limit: 'at most 63 characters' },
-  { what: 'a user type of 65 characters', path: `/v2/projects/${PROJECT}/logical-clouds`, body: logicalCloud('lc-x', {}, { type: 'c'.repeat(65) }), field: 'spec.user.type', limit: 'at most 64 characters' },
+  {
+    what: 'a label value of 64 characters',
+    path: `/v2/projects/${PROJECT}/logical-clouds`,
+    body: logicalCloud('lc-x', { labels: { team: 'v'.repeat(64) } }),
+    field: 'spec.labels.team',
+    limit: 'at most 63 characters',
+  },
+  {
+    what: 'a user type of 65 characters',
+    path: `/v2/projects/${PROJECT}/logical-clouds`,
+    body: logicalCloud('lc-x', {}, { type: 'c'.repeat(65) }),
+    field: 'spec.user.type',
+    limit: 'at most 64 characters',
+  },
   {
     what: 'a description of 1025 characters',
     path: `/v2/projects/${PROJECT}/logical-clouds`,
@@ -100,23 +182,102 @@ const cases: Case[] = [
     limit: 'at most 512 characters',
   },
   // Cluster quotas
-  { what: '65 quota keys', path: quotas, body: { metadata: { name: 'q-x' }, spec: quotaKeys(65) }, field: 'spec', limit: 'at most 64 quota keys' },
-  { what: 'a quota key of 318 characters', path: quotas, body: { metadata: { name: 'q-x' }, spec: { [`requests.${'a'.repeat(309)}`]: '1' } }, field: `spec.requests.${'a'.repeat(31)}…`, limit: 'a key is at most 317 characters' },
-  { what: 'a quota value of 65 characters', path: quotas, body: { metadata: { name: 'q-x' }, spec: { cpu: '1'.repeat(65) } }, field: 'spec.cpu', limit: 'at most 64 characters' },
+  {
+    what: '65 quota keys',
+    path: quotas,
+    body: { metadata: { name: 'q-x' }, spec: quotaKeys(65) },
+    field: 'spec',
+    limit: 'at most 64 quota keys',
+  },
+  {
+    what: 'a quota key of 318 characters',
+    path: quotas,
+    body: { metadata: { name: 'q-x' }, spec: { [`requests.${'a'.repeat(309)}`]: '1' } },
+    field: `spec.requests.${'a'.repeat(31)}…`,
+    limit: 'a key is at most 317 characters',
+  },
+  {
+    what: 'a quota value of 65 characters',
+    path: quotas,
+    body: { metadata: { name: 'q-x' }, spec: { cpu: '1'.repeat(65) } },
+    field: 'spec.cpu',
+    limit: 'at most 64 characters',
+  },
   // KV pairs
-  { what: '101 kv entries', path: kvPairs, body: { metadata: { name: 'kv-x' }, spec: { kv: times(101, (i) => ({ [`k${i}`]: 'v' })) } }, field: 'spec.kv', limit: 'at most 100 entries' },
-  { what: 'a kv key of 257 characters', path: kvPairs, body: { metadata: { name: 'kv-x' }, spec: { kv: [{ ['k'.repeat(257)]: 'v' }] } }, field: `spec.kv.0.${'k'.repeat(40)}…`, limit: 'a key is at most 256 characters' },
-  { what: 'a kv value of 4097 characters', path: kvPairs, body: { metadata: { name: 'kv-x' }, spec: { kv: [{ k: 'v'.repeat(4097) }] } }, field: 'spec.kv.0.k', limit: 'at most 4096 characters' },
-  { what: 'a kv entry of two keys', path: kvPairs, body: { metadata: { name: 'kv-x' }, spec: { kv: [{ a: 1, b: 2 }] } }, field: 'spec.kv.0', limit: /at most 1 key per entry/ },
+  {
+    what: '101 kv entries',
+    path: kvPairs,
+    body: { metadata: { name: 'kv-x' }, spec: { kv: times(101, (i) => ({ [`k${i}`]: 'v' })) } },
+    field: 'spec.kv',
+    limit: 'at most 100 entries',
+  },
+  {
+    what: 'a kv key of 257 characters',
+    path: kvPairs,
+    body: { metadata: { name: 'kv-x' }, spec: { kv: [{ ['k'.repeat(257)]: 'v' }] } },
+    field: `spec.kv.0.${'k'.repeat(40)}…`,
+    limit: 'a key is at most 256 characters',
+  },
+  {
+    what: 'a kv value of 4097 characters',
+    path: kvPairs,
+    body: { metadata: { name: 'kv-x' }, spec: { kv: [{ k: 'v'.repeat(4097) }] } },
+    field: 'spec.kv.0.k',
+    limit: 'at most 4096 characters',
+  },
+  {
+    what: 'a kv entry of two keys',
+    path: kvPairs,
+    body: { metadata: { name: 'kv-x' }, spec: { kv: [{ a: 1, b: 2 }] } },
+    field: 'spec.kv.0',
+    limit: /at most 1 key per entry/,
+  },
   // Clusters
-  { what: '65 cluster labels', path: clusters, body: cluster('c-x', { labels: labels(65) }), field: 'spec.labels', limit: 'at most 64 labels' },
-  { what: 'a cluster label value of 64 characters', path: clusters, body: cluster('c-x', { labels: { zone: 'z'.repeat(64) } }), field: 'spec.labels.zone', limit: 'at most 63 characters' },
-  { what: 'a kubeconfig over 512 KiB', path: clusters, body: cluster('c-x', { kubeconfig: 'k'.repeat(LIMITS.kubeconfigLength + 1) }), field: 'spec.kubeconfig', limit: `at most ${LIMITS.kubeconfigLength} characters` },
-  { what: 'a CA key over 16 KiB', path: clusters, body: cluster('c-x', { 'ca-key': 'k'.repeat(LIMITS.caKeyLength + 1) }), field: 'spec.ca-key', limit: `at most ${LIMITS.caKeyLength} characters` },
+  {
+    what: '65 cluster labels',
+    path: clusters,
+    body: cluster('c-x', { labels: labels(65) }),
+    field: 'spec.labels',
+    limit: 'at most 64 labels',
+  },
+  {
+    what: 'a cluster label value of 64 characters',
+    path: clusters,
+    body: cluster('c-x', { labels: { zone: 'z'.repeat(64) } }),
+    field: 'spec.labels.zone',
+    limit: 'at most 63 characters',
+  },
+  {
+    what: 'a kubeconfig over 512 KiB',
+    path: clusters,
+    body: cluster('c-x', { kubeconfig: 'k'.repeat(LIMITS.kubeconfigLength + 1) }),
+    field: 'spec.kubeconfig',
+    limit: `at most ${LIMITS.kubeconfigLength} characters`,
+  },
+  {
+    what: 'a CA key over 16 KiB',
+    path: clusters,
+    body: cluster('c-x', { 'ca-key': 'k'.repeat(LIMITS.caKeyLength + 1) }),
+    field: 'spec.ca-key',
+    limit: `at most ${LIMITS.caKeyLength} characters`,
+  },
   // Cluster references
-  { what: 'a load balancer IP of 46 characters', path: references, body: { name: 'ref-x', 'loadbalancer-ip': '1'.repeat(46) }, field: 'loadbalancer-ip', limit: 'at most 45 characters' },
+  {
+    what: 'a load balancer IP of 46 characters',
+    path: references,
+    body: { name: 'ref-x', 'loadbalancer-ip': '1'.repeat(46) },
+    field: 'loadbalancer-ip',
+    limit: 'at most 45 characters',
+  },
   // Project policies
-  { what: '51 ceiling rules', method: 'put', path: policy, body: { spec: { namespacedCeiling: times(51, () => ({ apiGroups: [''], resources: ['pods'], verbs: ['get'] })) } }, field: 'spec.namespacedCeiling', limit: 'at most 50 rules' },
+  {
+    what: '51 ceiling rules',
+    method: 'put',
+    path: policy,
+    body: { spec: { namespacedCeiling: times(51, () => ({ apiGroups: [''], resources: ['pods'], verbs: ['get'] })) } },
+    field: 'spec.namespacedCeiling',
+    limit: 'at most 50 rules',
+  },
   {
     what: 'a ceiling rule of 51 API groups',
     method: 'put',
@@ -129,15 +290,54 @@ const cases: Case[] = [
     what: 'a cluster-wide ceiling rule of 101 resources',
     method: 'put',
     path: policy,
-    body: { spec: { clusterWide: { allowed: true, ceiling: [{ apiGroups: [''], resources: resources(101), verbs: ['get'] }] } } },
+    body: {
+      spec: {
+        clusterWide: { allowed: true, ceiling: [{ apiGroups: [''], resources: resources(101), verbs: ['get'] }] },
+      },
+    },
     field: 'spec.clusterWide.ceiling.0.resources',
     limit: 'at most 100 resources',
   },
-  { what: '501 policy clusters', method: 'put', path: policy, body: { spec: { clusters: { clusters: times(501, (i) => `provider-1/c${i}`) } } }, field: 'spec.clusters.clusters', limit: 'at most 500 clusters' },
-  { what: 'a policy cluster of 258 characters', method: 'put', path: policy, body: { spec: { clusters: { clusters: [`${'p'.repeat(128)}/${'c'.repeat(129)}`] } } }, field: 'spec.clusters.clusters.0', limit: 'at most 257 characters' },
-  { what: '101 policy providers', method: 'put', path: policy, body: { spec: { clusters: { providers: times(101, (i) => `p${i}`) } } }, field: 'spec.clusters.providers', limit: 'at most 100 providers' },
-  { what: '21 policy labels', method: 'put', path: policy, body: { spec: { clusters: { labels: labels(21) } } }, field: 'spec.clusters.labels', limit: 'at most 20 labels' },
-  { what: '21 allowed label prefixes', method: 'put', path: policy, body: { spec: { allowedLabelPrefixes: times(21, (i) => `p${i}.example.com/`) } }, field: 'spec.allowedLabelPrefixes', limit: 'at most 20 label prefixes' },
+  {
+    what: '501 policy clusters',
+    method: 'put',
+    path: policy,
+    body: { spec: { clusters: { clusters: times(501, (i) => `provider-1/c${i}`) } } },
+    field: 'spec.clusters.clusters',
+    limit: 'at most 500 clusters',
+  },
+  {
+    what: 'a policy cluster of 258 characters',
+    method: 'put',
+    path: policy,
+    body: { spec: { clusters: { clusters: [`${'p'.repeat(128)}/${'c'.repeat(129)}`] } } },
+    field: 'spec.clusters.clusters.0',
+    limit: 'at most 257 characters',
+  },
+  {
+    what: '101 policy providers',
+    method: 'put',
+    path: policy,
+    body: { spec: { clusters: { providers: times(101, (i) => `p${i}`) } } },
+    field: 'spec.clusters.providers',
+    limit: 'at most 100 providers',
+  },
+  {
+    what: '21 policy labels',
+    method: 'put',
+    path: policy,
+    body: { spec: { clusters: { labels: labels(21) } } },
+    field: 'spec.clusters.labels',
+    limit: 'at most 20 labels',
+  },
+  {
+    what: '21 allowed label prefixes',
+    method: 'put',
+    path: policy,
+    body: { spec: { allowedLabelPrefixes: times(21, (i) => `p${i}.example.com/`) } },
+    field: 'spec.allowedLabelPrefixes',
+    limit: 'at most 20 label prefixes',
+  },
 ];
 
 describe('bounded input over REST (issue 14 item 2)', () => {
@@ -158,7 +358,9 @@ describe('bounded input over REST (issue 14 item 2)', () => {
     const res = await t.http[method](path).send(body);
     expectError(res, 400);
     const details = (res.body as { details: { field: string; message: string }[] }).details;
-    expect(details).toEqual([{ field, message: typeof limit === 'string' ? expect.stringContaining(limit) : expect.stringMatching(limit) }]);
+    expect(details).toEqual([
+      { field, message: typeof limit === 'string' ? expect.stringContaining(limit) : expect.stringMatching(limit) },
+    ]);
     expect((res.body as { message: string }).message).toContain(field);
   });
 
@@ -167,7 +369,9 @@ describe('bounded input over REST (issue 14 item 2)', () => {
     expect(JSON.stringify(body).length).toBeGreaterThan(160_000);
     const res = await t.http.post(permissions).send(body);
     expectError(res, 400);
-    expect((res.body as { details: unknown[] }).details).toEqual([{ field: 'apiGroups', message: 'at most 50 API groups' }]);
+    expect((res.body as { details: unknown[] }).details).toEqual([
+      { field: 'apiGroups', message: 'at most 50 API groups' },
+    ]);
     expect((await t.http.get(`${permissions}/perm-huge`)).status).toBe(404);
   });
 
@@ -188,10 +392,22 @@ describe('bounded input over REST (issue 14 item 2)', () => {
   it('at the limits, bodies are accepted', async () => {
     const verbs16 = [...API_VERBS, ...API_VERBS];
     const created = await Promise.all([
-      t.http.post(permissions).send(permission({ name: 'perm-max', apiGroups: groups(LIMITS.apiGroups), resources: resources(LIMITS.resources), verbs: verbs16 })),
-      t.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send(logicalCloud('lc-max', { labels: labels(LIMITS.labels) })),
+      t.http.post(permissions).send(
+        permission({
+          name: 'perm-max',
+          apiGroups: groups(LIMITS.apiGroups),
+          resources: resources(LIMITS.resources),
+          verbs: verbs16,
+        }),
+      ),
+      t.http
+        .post(`/v2/projects/${PROJECT}/logical-clouds`)
+        .send(logicalCloud('lc-max', { labels: labels(LIMITS.labels) })),
       t.http.post(quotas).send({ metadata: { name: 'q-max' }, spec: quotaKeys(LIMITS.quotaKeys) }),
-      t.http.post(kvPairs).send({ metadata: { name: 'kv-max' }, spec: { kv: times(LIMITS.kvEntries, (i) => ({ [`k${i}`]: 'v'.repeat(LIMITS.kvValueLength) })) } }),
+      t.http.post(kvPairs).send({
+        metadata: { name: 'kv-max' },
+        spec: { kv: times(LIMITS.kvEntries, (i) => ({ [`k${i}`]: 'v'.repeat(LIMITS.kvValueLength) })) },
+      }),
       t.http.post(clusters).send(cluster('c-max', { labels: labels(LIMITS.labels) })),
     ]);
     expect(created.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
@@ -200,7 +416,11 @@ describe('bounded input over REST (issue 14 item 2)', () => {
   });
 
   it('the design bodies stay well inside the limits', async () => {
-    const res = await t.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send({ ...design.logicalCloud(), metadata: { name: 'lc-design' }, spec: { ...design.logicalCloud().spec, namespace: 'ns-design' } });
+    const res = await t.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send({
+      ...design.logicalCloud(),
+      metadata: { name: 'lc-design' },
+      spec: { ...design.logicalCloud().spec, namespace: 'ns-design' },
+    });
     expect(res.status).toBe(201);
   });
 
@@ -247,7 +467,11 @@ describe('bounded status on the MongoDB-protocol server (issue 14 item 2)', () =
     expect(stored?.clusters[0]?.warnings).toHaveLength(LIMITS.statusWarnings);
     expect(stored?.clusters[0]?.warningsOmitted).toBe(350 * 350 - LIMITS.statusWarnings);
     // put() bounds too: the whole document written at the end of an operation.
-    await store.put({ ...doc, state: 'Instantiated', clusters: [{ ...placement, state: 'Applied', resources: [], warnings }] });
+    await store.put({
+      ...doc,
+      state: 'Instantiated',
+      clusters: [{ ...placement, state: 'Applied', resources: [], warnings }],
+    });
     expect((await store.get(doc._id))?.clusters[0]?.warningsOmitted).toBe(350 * 350 - LIMITS.statusWarnings);
   });
 });

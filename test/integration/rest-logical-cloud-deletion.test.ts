@@ -1,7 +1,14 @@
 /** Deleting a never-applied logical cloud removes its children; re-creating the name starts empty. */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { design, startTestDcm, type TestDcm } from '../support/dcm.js';
-import { createDesignLogicalCloud, createProject, createProvider, expectError, lcPath, registerCluster } from '../support/rest.js';
+import {
+  createDesignLogicalCloud,
+  createProject,
+  createProvider,
+  expectError,
+  lcPath,
+  registerCluster,
+} from '../support/rest.js';
 
 const CHILD_COLLECTIONS = ['userPermissions', 'clusterReferences', 'clusterQuotas', 'kvPairs'];
 const lc1 = lcPath('project-1', 'lc-1');
@@ -65,6 +72,11 @@ describe('REST logical cloud deletion', () => {
       expect({ path, body: res.body as unknown }).toEqual({ path, body: [] });
     }
     expect((await t.http.get(lc1)).body.spec.clusters).toEqual([]);
-    expect(await childCounts(await logicalCloudId())).toEqual({ userPermissions: 2, clusterReferences: 0, clusterQuotas: 0, kvPairs: 0 });
+    expect(await childCounts(await logicalCloudId())).toEqual({
+      userPermissions: 2,
+      clusterReferences: 0,
+      clusterQuotas: 0,
+      kvPairs: 0,
+    });
   });
 });

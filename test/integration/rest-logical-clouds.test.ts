@@ -1,7 +1,14 @@
 /** Logical clouds with the design's bodies (endpoints 1, 3, 5, 6), EMCO's userName/level, 404/409/412. */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { design, startTestDcm, type TestDcm } from '../support/dcm.js';
-import { createDesignLogicalCloud, createProject, createProvider, expectError, lcPath, registerCluster } from '../support/rest.js';
+import {
+  createDesignLogicalCloud,
+  createProject,
+  createProvider,
+  expectError,
+  lcPath,
+  registerCluster,
+} from '../support/rest.js';
 
 const PROJECT = 'project-1';
 const lcs = `/v2/projects/${PROJECT}/logical-clouds`;
@@ -29,7 +36,12 @@ describe('REST logical clouds', () => {
     expect(res.status).toBe(201);
     expect(res.headers.location).toBe(`${lcs}/lc-1`);
     expect(res.headers.etag).toMatch(/^"\d+"$/);
-    expect(res.body).toMatchObject({ name: 'lc-1', 'logical-cloud-name': 'lc-1', namespace: 'ns-1', 'user-name': 'user-1' });
+    expect(res.body).toMatchObject({
+      name: 'lc-1',
+      'logical-cloud-name': 'lc-1',
+      namespace: 'ns-1',
+      'user-name': 'user-1',
+    });
   });
 
   it('GET (endpoint 5) shows metadata, spec, user permissions and clusters', async () => {
@@ -54,7 +66,9 @@ describe('REST logical clouds', () => {
     expect(res.body).toEqual({
       permissions: design
         .logicalCloud()
-        .spec.user['user-permissions'].map(({ 'permission-name': name, ...rule }) => expect.objectContaining({ name, ...rule })),
+        .spec.user['user-permissions'].map(({ 'permission-name': name, ...rule }) =>
+          expect.objectContaining({ name, ...rule }),
+        ),
     });
   });
 
@@ -67,7 +81,10 @@ describe('REST logical clouds', () => {
 
   it('PUT with the design body (endpoint 3) answers 200 with its response fields', async () => {
     const { metadata, spec } = design.logicalCloud();
-    const body = { metadata: { description: metadata.description, userData1: metadata.userData1, userData2: metadata.userData2 }, spec };
+    const body = {
+      metadata: { description: metadata.description, userData1: metadata.userData1, userData2: metadata.userData2 },
+      spec,
+    };
     const before = (await t.http.get(`${lcs}/lc-1`)).headers.etag;
     const res = await t.http.put(`${lcs}/lc-1`).send(body);
     expect(res.status).toBe(200);
@@ -79,7 +96,9 @@ describe('REST logical clouds', () => {
     expect((await t.http.put(`${lcs}/lc-1`).send(body)).status).toBe(200);
     const got = await t.http.get(`${lcs}/lc-1`);
     expect(got.body.metadata.description).toBe(body.metadata.description);
-    expect(got.body.spec.user['user-permissions'].map((p: { 'permission-name': string }) => p['permission-name'])).toEqual(['permission-1']);
+    expect(
+      got.body.spec.user['user-permissions'].map((p: { 'permission-name': string }) => p['permission-name']),
+    ).toEqual(['permission-1']);
   });
 
   it('accepts EMCO clients: userName and spec.level ("1" standard, "0" admin)', async () => {
@@ -89,7 +108,11 @@ describe('REST logical clouds', () => {
     });
     expect(standard.status).toBe(201);
     expect(standard.body).toMatchObject({ name: 'lc-emco', namespace: 'ns-2', 'user-name': 'user-2' });
-    expect((await t.http.get(`${lcs}/lc-emco`)).body.spec).toMatchObject({ level: '1', namespace: 'ns-2', user: { 'user-name': 'user-2' } });
+    expect((await t.http.get(`${lcs}/lc-emco`)).body.spec).toMatchObject({
+      level: '1',
+      namespace: 'ns-2',
+      user: { 'user-name': 'user-2' },
+    });
 
     const admin = await t.http.post(lcs).send({ metadata: { name: 'lc-admin' }, spec: { level: '0' } });
     expect(admin.status).toBe(201);
@@ -137,13 +160,25 @@ describe('REST logical clouds', () => {
   it('a PUT with a stale If-Match answers 412 and changes nothing; the current ETag succeeds', async () => {
     const { spec } = design.logicalCloud();
     const etag = (await t.http.get(`${lcs}/lc-1`)).headers.etag as string;
-    const fresh = await t.http.put(`${lcs}/lc-1`).set('If-Match', etag).send({ metadata: { description: 'fresh' }, spec });
+    const fresh = await t.http
+      .put(`${lcs}/lc-1`)
+      .set('If-Match', etag)
+      .send({ metadata: { description: 'fresh' }, spec });
     expect(fresh.status).toBe(200);
 
-    expectError(await t.http.put(`${lcs}/lc-1`).set('If-Match', etag).send({ metadata: { description: 'stale' }, spec }), 412);
+    expectError(
+      await t.http
+        .put(`${lcs}/lc-1`)
+        .set('If-Match', etag)
+        .send({ metadata: { description: 'stale' }, spec }),
+      412,
+    );
     expect((await t.http.get(`${lcs}/lc-1`)).body.metadata.description).toBe('fresh');
 
-    const current = await t.http.put(`${lcs}/lc-1`).set('If-Match', fresh.headers.etag as string).send({ metadata: { description: 'current' }, spec });
+    const current = await t.http
+      .put(`${lcs}/lc-1`)
+      .set('If-Match', fresh.headers.etag as string)
+      .send({ metadata: { description: 'current' }, spec });
     expect(current.status).toBe(200);
     expect(current.body.metadata.description).toBe('current');
   });

@@ -5,7 +5,10 @@ import { ClusterQuotaCreateSchema } from '../../src/features/cluster-quotas/clus
 import { ClusterReferenceCreateSchema } from '../../src/features/cluster-references/cluster-reference.schema.js';
 import { KvPairCreateSchema } from '../../src/features/kv-pairs/kv-pair.schema.js';
 import { LogicalCloudCreateSchema } from '../../src/features/logical-clouds/logical-cloud.schema.js';
-import { PermissionCreateSchema, PermissionUpdateSchema } from '../../src/features/user-permissions/user-permission.schema.js';
+import {
+  PermissionCreateSchema,
+  PermissionUpdateSchema,
+} from '../../src/features/user-permissions/user-permission.schema.js';
 import { design, startTestDcm, type TestDcm } from '../support/dcm.js';
 
 type Operation = {
@@ -32,7 +35,9 @@ describe('REST operational endpoints', () => {
     expect(doc.openapi).toMatch(/^3\./);
     const lcs = doc.paths['/v2/projects/{project}/logical-clouds'];
     expect(Object.keys(lcs ?? {}).sort()).toEqual(['get', 'post']);
-    expect(lcs?.post?.requestBody).toEqual(expect.objectContaining({ content: expect.objectContaining({ 'application/json': expect.anything() }) }));
+    expect(lcs?.post?.requestBody).toEqual(
+      expect.objectContaining({ content: expect.objectContaining({ 'application/json': expect.anything() }) }),
+    );
     for (const path of [
       '/v2/projects/{project}',
       '/v2/cluster-providers/{provider}/clusters/{cluster}',
@@ -42,12 +47,19 @@ describe('REST operational endpoints', () => {
       '/v2/projects/{project}/logical-clouds/{logicalCloud}/cluster-quotas/{quota}',
       '/v2/projects/{project}/logical-clouds/{logicalCloud}/kv-pairs/{kvPair}',
     ]) {
-      expect({ path, methods: Object.keys(doc.paths[path] ?? {}).sort() }).toEqual({ path, methods: ['delete', 'get', 'put'] });
+      expect({ path, methods: Object.keys(doc.paths[path] ?? {}).sort() }).toEqual({
+        path,
+        methods: ['delete', 'get', 'put'],
+      });
     }
   });
 
   it('/openapi.json validates as OpenAPI 3.1; every operation documents its 2xx bodies and the error body', async () => {
-    const doc = (await t.http.get('/openapi.json')).body as { openapi: string; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, object> } };
+    const doc = (await t.http.get('/openapi.json')).body as {
+      openapi: string;
+      paths: Record<string, Record<string, Operation>>;
+      components: { schemas: Record<string, object> };
+    };
     expect(doc.openapi).toBe('3.1.0');
     const validator = new Validator();
     const result = await validator.validate(doc as never);
@@ -56,27 +68,44 @@ describe('REST operational endpoints', () => {
     // Schemas are inline and self-contained (a $ref other than the error body's would resolve against the document).
     expect(JSON.stringify(doc)).not.toMatch(/"\$defs"|"\$schema"/);
     expect(doc.components.schemas.Error).toEqual(expect.objectContaining({ required: ['name', 'message', 'details'] }));
-    const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ path, method, op })));
+    const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => ({ path, method, op })),
+    );
     expect(operations.length).toBeGreaterThan(40);
     for (const { path, method, op } of operations) {
       const success = Object.entries(op.responses).filter(([status]) => /^2/.test(status));
       expect({ path, method, success: success.length > 0 }).toEqual({ path, method, success: true });
       for (const [status, response] of success) {
         if (status === '204') continue;
-        expect({ path, method, status, documented: Object.keys(response.content ?? {}).length > 0 }).toEqual({ path, method, status, documented: true });
+        expect({ path, method, status, documented: Object.keys(response.content ?? {}).length > 0 }).toEqual({
+          path,
+          method,
+          status,
+          documented: true,
+        });
       }
-      for (const [status, response] of Object.entries(op.responses).filter(([s]) => s === 'default' || /^[45]/.test(s))) {
-        expect({ path, method, status, schema: response.content?.['application/json']?.schema }).toEqual({ path, method, status, schema: { $ref: '#/components/schemas/Error' } });
+      for (const [status, response] of Object.entries(op.responses).filter(
+        ([s]) => s === 'default' || /^[45]/.test(s),
+      )) {
+        expect({ path, method, status, schema: response.content?.['application/json']?.schema }).toEqual({
+          path,
+          method,
+          status,
+          schema: { $ref: '#/components/schemas/Error' },
+        });
       }
     }
   });
 
   it('documents the rules the refines enforce (patterns, lengths, enums) and the quota key grammar', async () => {
     const doc = (await t.http.get('/openapi.json')).body as { paths: Record<string, Record<string, Operation>> };
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a JSON Schema walked by hand
-    const body = (path: string, method = 'post') => doc.paths[path]![method]!.requestBody!.content['application/json']!.schema as Record<string, any>;
+    const body = (path: string, method = 'post') =>
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a JSON Schema walked by hand
+      doc.paths[path]![method]!.requestBody!.content['application/json']!.schema as Record<string, any>;
     const lc = body('/v2/projects/{project}/logical-clouds');
-    expect(lc.properties.spec.properties.namespace).toEqual(expect.objectContaining({ pattern: expect.any(String), maxLength: 63 }));
+    expect(lc.properties.spec.properties.namespace).toEqual(
+      expect.objectContaining({ pattern: expect.any(String), maxLength: 63 }),
+    );
     expect(lc.properties.spec.properties.labels.propertyNames.pattern).toEqual(expect.any(String));
     const user = lc.properties.spec.properties.user;
     // The user-name pattern refuses what the validator refuses (the system: prefix) and takes ordinary names.
@@ -89,36 +118,59 @@ describe('REST operational endpoints', () => {
     expect(rule.resources.items.pattern).toEqual(expect.any(String));
     expect(rule.verbs.items.enum).toContain('watch');
     const quota = body('/v2/projects/{project}/logical-clouds/{logicalCloud}/cluster-quotas').properties.spec;
-    expect(quota).toEqual(expect.objectContaining({ minProperties: 1, maxProperties: 64, additionalProperties: false }));
+    expect(quota).toEqual(
+      expect.objectContaining({ minProperties: 1, maxProperties: 64, additionalProperties: false }),
+    );
     const [countKey, amountKey] = Object.keys(quota.patternProperties);
     // The patterns mean what the DCM accepts, read by JavaScript (u flag, as JSON Schema says) and by Python's re alike.
     const matches = (pattern: string, s: string) => new RegExp(pattern, 'u').test(s);
-    for (const key of ['pods', 'count/deployments.apps', 'gold.storageclass.storage.k8s.io/persistentvolumeclaims']) expect(matches(countKey!, key)).toBe(true);
-    for (const key of ['cpu', 'requests.memory', 'requests.nvidia.com/gpu', 'limits.hugepages-2Mi', 'gold.storageclass.storage.k8s.io/requests.storage']) expect(matches(amountKey!, key)).toBe(true);
+    for (const key of ['pods', 'count/deployments.apps', 'gold.storageclass.storage.k8s.io/persistentvolumeclaims'])
+      expect(matches(countKey!, key)).toBe(true);
+    for (const key of [
+      'cpu',
+      'requests.memory',
+      'requests.nvidia.com/gpu',
+      'limits.hugepages-2Mi',
+      'gold.storageclass.storage.k8s.io/requests.storage',
+    ])
+      expect(matches(amountKey!, key)).toBe(true);
     for (const key of ['cpus', 'requests.kubernetes.io/x', 'requests.hugepages-0', 'count/', 'limits.nvidia.com/gpu']) {
-      expect({ key, count: matches(countKey!, key), amount: matches(amountKey!, key) }).toEqual({ key, count: false, amount: false });
+      expect({ key, count: matches(countKey!, key), amount: matches(amountKey!, key) }).toEqual({
+        key,
+        count: false,
+        amount: false,
+      });
     }
     // Every path parameter is a DCM name.
-    const get = doc.paths['/v2/projects/{project}']!.get as unknown as { parameters: { schema: { pattern?: string } }[] };
+    const get = doc.paths['/v2/projects/{project}']!.get as unknown as {
+      parameters: { schema: { pattern?: string } }[];
+    };
     expect(get.parameters[0]!.schema.pattern).toEqual(expect.any(String));
   });
 
   it("the request examples are the design's bodies, and valid", async () => {
     const doc = (await t.http.get('/openapi.json')).body as { paths: Record<string, Record<string, Operation>> };
     const examples = (path: string, method = 'post') =>
-      Object.values(doc.paths[path]![method]!.requestBody!.content['application/json']!.examples ?? {}).map((e) => e.value);
+      Object.values(doc.paths[path]![method]!.requestBody!.content['application/json']!.examples ?? {}).map(
+        (e) => e.value,
+      );
     const LC = '/v2/projects/{project}/logical-clouds/{logicalCloud}';
     expect(examples('/v2/projects/{project}/logical-clouds')).toContainEqual(design.logicalCloud());
     expect(examples(`${LC}/user-permissions`)).toContainEqual(design.permission3());
     expect(examples(`${LC}/user-permissions/{permission}`, 'put')).toContainEqual(design.permission3Update());
     expect(examples(`${LC}/cluster-quotas`)).toContainEqual(design.quota());
     expect(examples(`${LC}/kv-pairs`)).toContainEqual(design.kvPair());
-    for (const value of examples('/v2/projects/{project}/logical-clouds')) expect(LogicalCloudCreateSchema.safeParse(value).success).toBe(true);
-    for (const value of examples(`${LC}/user-permissions`)) expect(PermissionCreateSchema.safeParse(value).success).toBe(true);
-    for (const value of examples(`${LC}/user-permissions/{permission}`, 'put')) expect(PermissionUpdateSchema.safeParse(value).success).toBe(true);
-    for (const value of examples(`${LC}/cluster-quotas`)) expect(ClusterQuotaCreateSchema.safeParse(value).success).toBe(true);
+    for (const value of examples('/v2/projects/{project}/logical-clouds'))
+      expect(LogicalCloudCreateSchema.safeParse(value).success).toBe(true);
+    for (const value of examples(`${LC}/user-permissions`))
+      expect(PermissionCreateSchema.safeParse(value).success).toBe(true);
+    for (const value of examples(`${LC}/user-permissions/{permission}`, 'put'))
+      expect(PermissionUpdateSchema.safeParse(value).success).toBe(true);
+    for (const value of examples(`${LC}/cluster-quotas`))
+      expect(ClusterQuotaCreateSchema.safeParse(value).success).toBe(true);
     for (const value of examples(`${LC}/kv-pairs`)) expect(KvPairCreateSchema.safeParse(value).success).toBe(true);
-    for (const value of examples(`${LC}/cluster-references`)) expect(ClusterReferenceCreateSchema.safeParse(value).success).toBe(true);
+    for (const value of examples(`${LC}/cluster-references`))
+      expect(ClusterReferenceCreateSchema.safeParse(value).success).toBe(true);
   });
 
   it('/docs serves browsable HTML', async () => {
@@ -174,11 +226,18 @@ describe('methods a path does not have', () => {
     ['post', '/v2/Projects/p1/Policy/', 'DELETE, GET, HEAD, PUT'],
   ] as const)('%s %s answers 405 with Allow: %s', async (method, path, allow) => {
     const res = await t.http[method](path);
-    expect({ status: res.status, allow: res.headers.allow, name: (res.body as { name: string }).name }).toEqual({ status: 405, allow, name: 'MethodNotAllowed' });
+    expect({ status: res.status, allow: res.headers.allow, name: (res.body as { name: string }).name }).toEqual({
+      status: 405,
+      allow,
+      name: 'MethodNotAllowed',
+    });
   });
 
   it('a method the path does not have answers 405 before its body is read (schemathesis: TRACE with a body was a 400)', async () => {
-    const res = await t.http.trace('/v2/projects/p1/logical-clouds/lc-1/apply').set('content-type', 'application/json').send('null-ish, not JSON');
+    const res = await t.http
+      .trace('/v2/projects/p1/logical-clouds/lc-1/apply')
+      .set('content-type', 'application/json')
+      .send('null-ish, not JSON');
     expect(res.status).toBe(405);
     expect(res.headers.allow).toBe('POST');
   });

@@ -7,10 +7,12 @@ import { createDesignLogicalCloud, createProject, expectError, fieldsOf, lcPath 
 /** Created out of order, so that sorting is visible. */
 const PROJECTS = ['p-e', 'p-b', 'p-g', 'p-a', 'p-f', 'p-c', 'p-d'];
 
-const projectNames = (res: Response): string[] => (res.body as { metadata: { name: string } }[]).map((p) => p.metadata.name);
+const projectNames = (res: Response): string[] =>
+  (res.body as { metadata: { name: string } }[]).map((p) => p.metadata.name);
 
 /** The target of the `Link: <…>; rel="next"` header, if any. */
-const nextLink = (res: Response): string | undefined => /<([^>]+)>;\s*rel="next"/.exec(String(res.headers.link ?? ''))?.[1];
+const nextLink = (res: Response): string | undefined =>
+  /<([^>]+)>;\s*rel="next"/.exec(String(res.headers.link ?? ''))?.[1];
 
 describe('REST pagination', () => {
   let t: TestDcm;

@@ -31,7 +31,9 @@ describe('REST projects', () => {
     expect(listed.body).toEqual([{ metadata }]);
 
     const changed = { ...metadata, description: 'finance and payroll' };
-    const updated = await t.http.put('/v2/projects/project-1').send({ metadata: { description: changed.description, userData1: 'u1', userData2: 'u2' } });
+    const updated = await t.http
+      .put('/v2/projects/project-1')
+      .send({ metadata: { description: changed.description, userData1: 'u1', userData2: 'u2' } });
     expect(updated.status).toBe(200);
     expect(updated.body).toEqual({ metadata: changed });
     expect((await t.http.get('/v2/projects/project-1')).body).toEqual({ metadata: changed });
@@ -75,17 +77,29 @@ describe('REST projects', () => {
     await createProject(t, 'etag');
     const first = (await t.http.get('/v2/projects/etag')).headers.etag as string;
 
-    const put1 = await t.http.put('/v2/projects/etag').set('If-Match', first).send({ metadata: { description: 'one' } });
+    const put1 = await t.http
+      .put('/v2/projects/etag')
+      .set('If-Match', first)
+      .send({ metadata: { description: 'one' } });
     expect(put1.status).toBe(200);
     const second = put1.headers.etag as string;
     expect(second).toMatch(/^"\d+"$/);
     expect(second).not.toBe(first);
     expect((await t.http.get('/v2/projects/etag')).headers.etag).toBe(second);
 
-    expectError(await t.http.put('/v2/projects/etag').set('If-Match', first).send({ metadata: { description: 'stale' } }), 412);
+    expectError(
+      await t.http
+        .put('/v2/projects/etag')
+        .set('If-Match', first)
+        .send({ metadata: { description: 'stale' } }),
+      412,
+    );
     expect((await t.http.get('/v2/projects/etag')).body.metadata.description).toBe('one');
 
-    const put2 = await t.http.put('/v2/projects/etag').set('If-Match', second).send({ metadata: { description: 'two' } });
+    const put2 = await t.http
+      .put('/v2/projects/etag')
+      .set('If-Match', second)
+      .send({ metadata: { description: 'two' } });
     expect(put2.status).toBe(200);
     expect(put2.body.metadata.description).toBe('two');
   });

@@ -14,13 +14,28 @@ type Schema = Record<string, unknown> & { properties?: Record<string, Schema>; a
 
 describe('schemathesis findings', () => {
   let t: TestDcm;
-  let doc: { paths: Record<string, Record<string, { description?: string; requestBody?: { content: Record<string, { schema: Schema }> }; responses: Record<string, { content?: Record<string, { schema: Schema }> }> }>> };
+  let doc: {
+    paths: Record<
+      string,
+      Record<
+        string,
+        {
+          description?: string;
+          requestBody?: { content: Record<string, { schema: Schema }> };
+          responses: Record<string, { content?: Record<string, { schema: Schema }> }>;
+        }
+      >
+    >;
+  };
 
   beforeAll(async () => {
     t = await startTestDcm('rest_schemathesis_findings');
     await setUpProjectAndClusters(t, 'project-1');
     await createDesignLogicalCloud(t, 'project-1');
-    expect((await t.http.post(`${lc1}/cluster-references`).send({ name: 'cluster-1', 'cluster-provider': 'provider-1' })).status).toBe(201);
+    expect(
+      (await t.http.post(`${lc1}/cluster-references`).send({ name: 'cluster-1', 'cluster-provider': 'provider-1' }))
+        .status,
+    ).toBe(201);
     doc = (await t.http.get('/openapi.json')).body;
   });
 
@@ -57,16 +72,25 @@ describe('schemathesis findings', () => {
       const res = await t.http.post(`${lc1}/stop`).set('content-type', 'application/json').send(body);
       expectError(res, 400, /not a bare JSON value/);
     }
-    expectError(await t.http.post(`${lc1}/stop`).set('content-type', 'application/json').send('{'), 400, /not valid JSON/);
+    expectError(
+      await t.http.post(`${lc1}/stop`).set('content-type', 'application/json').send('{'),
+      400,
+      /not valid JSON/,
+    );
   });
 
   it('documents operation bodies as objects', () => {
-    const schema = doc.paths['/v2/projects/{project}/logical-clouds/{logicalCloud}/apply']!.post!.requestBody!.content['application/json']!.schema;
+    const schema =
+      doc.paths['/v2/projects/{project}/logical-clouds/{logicalCloud}/apply']!.post!.requestBody!.content[
+        'application/json'
+      ]!.schema;
     expect(schema.type).toBe('object');
   });
 
   it('documents the user name with a pattern without lookarounds whose names the DCM accepts', () => {
-    const spec = doc.paths['/v2/projects/{project}/logical-clouds']!.post!.requestBody!.content['application/json']!.schema.properties!.spec!;
+    const spec =
+      doc.paths['/v2/projects/{project}/logical-clouds']!.post!.requestBody!.content['application/json']!.schema
+        .properties!.spec!;
     const pattern = spec.properties!.user!.properties!['user-name']!.pattern!;
     expect(pattern).not.toMatch(/\(\?[=!<]/);
     expect(pattern.length).toBeLessThan(8000);
@@ -89,22 +113,31 @@ describe('schemathesis findings', () => {
   });
 
   it('documents loadbalancer-ip as an address or ""; the DCM refuses what the pattern refuses', async () => {
-    const body = doc.paths['/v2/projects/{project}/logical-clouds/{logicalCloud}/cluster-references/{reference}']!.put!.requestBody!.content['application/json']!.schema;
+    const body =
+      doc.paths['/v2/projects/{project}/logical-clouds/{logicalCloud}/cluster-references/{reference}']!.put!
+        .requestBody!.content['application/json']!.schema;
     const re = new RegExp(body.anyOf![1]!.properties!.spec!.properties!.loadBalancerIP!.pattern!);
     for (const ip of ['', '10.0.0.1', '::1', 'fe80::1:2']) expect(re.test(ip)).toBe(true);
     for (const ip of ['0000000000', '10.0.0.256', 'x']) {
       expect(re.test(ip)).toBe(false);
-      const res = await t.http.put(`${lc1}/cluster-references/cluster-1`).send({ metadata: { name: 'cluster-1' }, spec: { loadBalancerIP: ip } });
+      const res = await t.http
+        .put(`${lc1}/cluster-references/cluster-1`)
+        .send({ metadata: { name: 'cluster-1' }, spec: { loadBalancerIP: ip } });
       expectError(res, 400);
     }
   });
 
   it('documents the YAML kubeconfig as the mapping it is (as JSON), and each PUT the name rule', () => {
-    for (const path of ['/v2/projects/{project}/logical-clouds/{logicalCloud}/kubeconfig', '/v2/projects/{project}/logical-clouds/{logicalCloud}/cluster-references/{reference}/kubeconfig']) {
+    for (const path of [
+      '/v2/projects/{project}/logical-clouds/{logicalCloud}/kubeconfig',
+      '/v2/projects/{project}/logical-clouds/{logicalCloud}/cluster-references/{reference}/kubeconfig',
+    ]) {
       const content = doc.paths[path]!.get!.responses['200']!.content!;
       expect(content['application/yaml']!.schema).toEqual(content['application/json']!.schema);
       expect(content['application/yaml']!.schema.type).toBe('object');
     }
-    for (const [path, ops] of Object.entries(doc.paths)) if (ops.put && path.endsWith('}')) expect([path, ops.put.description]).toEqual([path, expect.stringMatching(/must be the name in the path/)]);
+    for (const [path, ops] of Object.entries(doc.paths))
+      if (ops.put && path.endsWith('}'))
+        expect([path, ops.put.description]).toEqual([path, expect.stringMatching(/must be the name in the path/)]);
   });
 });

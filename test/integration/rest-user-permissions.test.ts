@@ -28,7 +28,9 @@ describe('REST user permissions', () => {
   it('GET (endpoint 8) lists the inline permissions and the new one as {"permissions": [...]}', async () => {
     const res = await t.http.get(permissions);
     expect(res.status).toBe(200);
-    const inline = design.logicalCloud().spec.user['user-permissions'].map(({ 'permission-name': name, ...rule }) => ({ name, ...rule }));
+    const inline = design
+      .logicalCloud()
+      .spec.user['user-permissions'].map(({ 'permission-name': name, ...rule }) => ({ name, ...rule }));
     expect(res.body).toEqual({ permissions: [...inline, design.permission3()].map((p) => expect.objectContaining(p)) });
   });
 
@@ -48,31 +50,38 @@ describe('REST user permissions', () => {
   });
 
   it('accepts EMCO shape, where an empty namespace means cluster-wide', async () => {
-    const body = { metadata: { name: 'nodes-reader' }, spec: { namespace: '', apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list'] } };
+    const body = {
+      metadata: { name: 'nodes-reader' },
+      spec: { namespace: '', apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list'] },
+    };
     const created = await t.http.post(permissions).send(body);
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ name: 'nodes-reader', namespace: '', resources: ['nodes'] });
     expect((await t.http.get(`${permissions}/nodes-reader`)).body.spec).toEqual(body.spec);
 
-    const namespaced = await t.http
-      .post(permissions)
-      .send({ metadata: { name: 'deployer' }, spec: { namespace: 'ns-1', apiGroups: ['apps'], resources: ['deployments'], verbs: ['*'] } });
+    const namespaced = await t.http.post(permissions).send({
+      metadata: { name: 'deployer' },
+      spec: { namespace: 'ns-1', apiGroups: ['apps'], resources: ['deployments'], verbs: ['*'] },
+    });
     expect(namespaced.status).toBe(201);
     expect(namespaced.body.namespace).toBe('ns-1');
 
-    const updated = await t.http.put(`${permissions}/nodes-reader`).send({ metadata: { name: 'nodes-reader' }, spec: { ...body.spec, verbs: ['watch'] } });
+    const updated = await t.http
+      .put(`${permissions}/nodes-reader`)
+      .send({ metadata: { name: 'nodes-reader' }, spec: { ...body.spec, verbs: ['watch'] } });
     expect(updated.status).toBe(200);
     expect(updated.body).toMatchObject({ namespace: '', verbs: ['watch'] });
   });
 
-  it('refuses a namespace other than the logical cloud\'s', async () => {
+  it("refuses a namespace other than the logical cloud's", async () => {
     const res = await t.http.post(permissions).send({ ...design.permission3(), name: 'elsewhere', namespace: 'ns-9' });
     expectError(res, 400, /ns-9/);
     expect(fieldsOf(res)).toEqual(['namespace']);
 
-    const emco = await t.http
-      .post(permissions)
-      .send({ metadata: { name: 'elsewhere' }, spec: { namespace: 'ns-9', apiGroups: [''], resources: ['pods'], verbs: ['get'] } });
+    const emco = await t.http.post(permissions).send({
+      metadata: { name: 'elsewhere' },
+      spec: { namespace: 'ns-9', apiGroups: [''], resources: ['pods'], verbs: ['get'] },
+    });
     expectError(emco, 400, /ns-9/);
     expect(fieldsOf(emco)).toEqual(['spec.namespace']);
   });
@@ -82,7 +91,9 @@ describe('REST user permissions', () => {
     expectError(flat, 400);
     expect(fieldsOf(flat)).toEqual(['name']);
 
-    const emco = await t.http.put(`${permissions}/permission-1`).send({ metadata: { name: 'other' }, spec: design.permission3Update() });
+    const emco = await t.http
+      .put(`${permissions}/permission-1`)
+      .send({ metadata: { name: 'other' }, spec: design.permission3Update() });
     expectError(emco, 400);
     expect(fieldsOf(emco)).toEqual(['metadata.name']);
   });

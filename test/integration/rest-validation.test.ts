@@ -16,7 +16,10 @@ type Body = Record<string, unknown>;
 /** The design's logical cloud with its spec.user (or spec) changed. */
 function logicalCloudWith(change: { user?: Body; spec?: Body }): Body {
   const body = design.logicalCloud();
-  return { metadata: { name: 'lc-new' }, spec: { ...body.spec, ...change.spec, user: { ...body.spec.user, ...change.user } } };
+  return {
+    metadata: { name: 'lc-new' },
+    spec: { ...body.spec, ...change.spec, user: { ...body.spec.user, ...change.user } },
+  };
 }
 
 interface Case {
@@ -28,11 +31,31 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { rule: 'a name breaking the EMCO rule', path: '/v2/projects', body: { metadata: { name: 'bad-' } }, fields: ['metadata.name'] },
-  { rule: 'a name over 128 characters', path: '/v2/projects', body: { metadata: { name: 'a'.repeat(129) } }, fields: ['metadata.name'] },
+  {
+    rule: 'a name breaking the EMCO rule',
+    path: '/v2/projects',
+    body: { metadata: { name: 'bad-' } },
+    fields: ['metadata.name'],
+  },
+  {
+    rule: 'a name over 128 characters',
+    path: '/v2/projects',
+    body: { metadata: { name: 'a'.repeat(129) } },
+    fields: ['metadata.name'],
+  },
   { rule: 'a missing metadata', path: '/v2/projects', body: {}, fields: ['metadata'] },
-  { rule: 'an unknown top-level field', path: '/v2/projects', body: { metadata: { name: 'p' }, colour: 'blue' }, fields: ['colour'] },
-  { rule: 'an unknown field in a logical cloud', path: lcs, body: { ...logicalCloudWith({}), status: 'x' }, fields: ['status'] },
+  {
+    rule: 'an unknown top-level field',
+    path: '/v2/projects',
+    body: { metadata: { name: 'p' }, colour: 'blue' },
+    fields: ['colour'],
+  },
+  {
+    rule: 'an unknown field in a logical cloud',
+    path: lcs,
+    body: { ...logicalCloudWith({}), status: 'x' },
+    fields: ['status'],
+  },
   {
     rule: 'a namespace that is not a DNS-1123 label',
     path: lcs,
@@ -74,7 +97,9 @@ const cases: Case[] = [
   {
     rule: 'a bad verb in an inline permission',
     path: lcs,
-    body: logicalCloudWith({ user: { 'user-permissions': [{ 'permission-name': 'p', apiGroups: [''], resources: ['pods'], verbs: ['fly'] }] } }),
+    body: logicalCloudWith({
+      user: { 'user-permissions': [{ 'permission-name': 'p', apiGroups: [''], resources: ['pods'], verbs: ['fly'] }] },
+    }),
     fields: ['spec.user.user-permissions.0.verbs.0'],
   },
   {
@@ -86,17 +111,40 @@ const cases: Case[] = [
   {
     rule: 'two inline permissions of one name',
     path: lcs,
-    body: logicalCloudWith({ user: { 'user-permissions': [design.logicalCloud().spec.user['user-permissions'][0], design.logicalCloud().spec.user['user-permissions'][0]] } }),
+    body: logicalCloudWith({
+      user: {
+        'user-permissions': [
+          design.logicalCloud().spec.user['user-permissions'][0],
+          design.logicalCloud().spec.user['user-permissions'][0],
+        ],
+      },
+    }),
     fields: ['spec.user.user-permissions.1.permission-name'],
   },
   {
     rule: 'an inline permission in another namespace',
     path: lcs,
-    body: logicalCloudWith({ user: { 'user-permissions': [{ 'permission-name': 'p', namespace: 'ns-9', apiGroups: [''], resources: ['pods'], verbs: ['get'] }] } }),
+    body: logicalCloudWith({
+      user: {
+        'user-permissions': [
+          { 'permission-name': 'p', namespace: 'ns-9', apiGroups: [''], resources: ['pods'], verbs: ['get'] },
+        ],
+      },
+    }),
     fields: ['spec.user.user-permissions.0.namespace'],
   },
-  { rule: 'a bad verb', path: `${lc1}/user-permissions`, body: { ...design.permission3(), verbs: ['fly'] }, fields: ['verbs.0'] },
-  { rule: 'empty verbs', path: `${lc1}/user-permissions`, body: { ...design.permission3(), verbs: [] }, fields: ['verbs'] },
+  {
+    rule: 'a bad verb',
+    path: `${lc1}/user-permissions`,
+    body: { ...design.permission3(), verbs: ['fly'] },
+    fields: ['verbs.0'],
+  },
+  {
+    rule: 'empty verbs',
+    path: `${lc1}/user-permissions`,
+    body: { ...design.permission3(), verbs: [] },
+    fields: ['verbs'],
+  },
   {
     rule: 'a resource with its group in it',
     path: `${lc1}/user-permissions`,
@@ -109,7 +157,12 @@ const cases: Case[] = [
     body: { metadata: { name: 'p' }, spec: { apiGroups: [''], resources: ['pods'], verbs: [] } },
     fields: ['spec.verbs'],
   },
-  { rule: 'an unknown field in a permission', path: `${lc1}/user-permissions`, body: { ...design.permission3(), colour: 'x' }, fields: ['colour'] },
+  {
+    rule: 'an unknown field in a permission',
+    path: `${lc1}/user-permissions`,
+    body: { ...design.permission3(), colour: 'x' },
+    fields: ['colour'],
+  },
   {
     rule: 'a quota value that is not a quantity',
     path: `${lc1}/cluster-quotas`,
@@ -189,11 +242,18 @@ describe('REST validation', () => {
   });
 
   it('a cluster reference to an unregistered cluster is a 404 with a clear message', async () => {
-    expectError(await t.http.post(`${lc1}/cluster-references`).send({ name: 'cluster-1' }), 404, /Cluster cluster-1 is not registered/);
+    expectError(
+      await t.http.post(`${lc1}/cluster-references`).send({ name: 'cluster-1' }),
+      404,
+      /Cluster cluster-1 is not registered/,
+    );
   });
 
   it('malformed JSON is a 400, not a 500', async () => {
-    const res = await t.http.post('/v2/projects').set('Content-Type', 'application/json').send('{"metadata": {"name": "p",}');
+    const res = await t.http
+      .post('/v2/projects')
+      .set('Content-Type', 'application/json')
+      .send('{"metadata": {"name": "p",}');
     expectError(res, 400, /not valid JSON/);
   });
 
@@ -204,9 +264,17 @@ describe('REST validation', () => {
   });
 
   it('a body labelled form or text that is not JSON is a 400; a type that cannot be JSON is a 415', async () => {
-    expectError(await t.http.post('/v2/projects').set('Content-Type', 'text/plain').send('metadata.name=p'), 400, /not valid JSON/);
+    expectError(
+      await t.http.post('/v2/projects').set('Content-Type', 'text/plain').send('metadata.name=p'),
+      400,
+      /not valid JSON/,
+    );
     expectError(await t.http.post('/v2/projects').type('form').send({ metadata: 'x' }), 400, /not valid JSON/);
-    expectError(await t.http.post('/v2/projects').set('Content-Type', 'application/xml').send('<project/>'), 415, /must be JSON/);
+    expectError(
+      await t.http.post('/v2/projects').set('Content-Type', 'application/xml').send('<project/>'),
+      415,
+      /must be JSON/,
+    );
   });
 
   it('a body over 1mb is a 413', async () => {
@@ -221,7 +289,10 @@ describe('REST validation', () => {
   });
 
   it('bad query parameters and bad URL encoding are 400s, not 500s', async () => {
-    const responses: Response[] = [await t.http.get('/v2/projects?limit=many'), await t.http.get('/v2/projects/%E0%A4%A')];
+    const responses: Response[] = [
+      await t.http.get('/v2/projects?limit=many'),
+      await t.http.get('/v2/projects/%E0%A4%A'),
+    ];
     for (const res of responses) expectError(res, 400);
   });
 

@@ -19,7 +19,14 @@ import { captureLogger, startTestDcm, type TestDcm } from '../support/dcm.js';
 import { grpcError, startTestGrpc, struct, type TestGrpc } from '../support/grpc.js';
 import { createProject, createProvider, expectError, fieldsOf, kubeconfigText, lcPath } from '../support/rest.js';
 import { until } from '../support/until.js';
-import { applyAndSettle, removeLeftovers, statusOf, tenantKubeconfig, tenantLogicalCloud, type ResourceLine } from './apply-helpers.js';
+import {
+  applyAndSettle,
+  removeLeftovers,
+  statusOf,
+  tenantKubeconfig,
+  tenantLogicalCloud,
+  type ResourceLine,
+} from './apply-helpers.js';
 
 const PROJECT = 'project-revoke';
 const LC = 'lc-revoke';
@@ -31,7 +38,10 @@ const SECRET = 'sneaky-token';
 
 /** A kubeconfig of test cluster 1 that authenticates with a bearer token. */
 function tokenKubeconfig(token: string): string {
-  const config = yaml.load(kubeconfigText(1)) as { contexts: { context: { user: string } }[]; users: { name: string; user: unknown }[] };
+  const config = yaml.load(kubeconfigText(1)) as {
+    contexts: { context: { user: string } }[];
+    users: { name: string; user: unknown }[];
+  };
   config.users = [{ name: 'token', user: { token } }];
   for (const c of config.contexts) c.context.user = 'token';
   return yaml.dump(config);
@@ -49,24 +59,38 @@ describe('revoke-credentials with removeTenantIdentities', () => {
   };
   const revokeAndSettle = async (body?: unknown) => {
     const res = await revoke(body);
-    expect({ status: res.status, body: res.body as unknown }).toMatchObject({ status: 202, body: { status: 'Creation in Progress' } });
+    expect({ status: res.status, body: res.body as unknown }).toMatchObject({
+      status: 202,
+      body: { status: 'Creation in Progress' },
+    });
     await t.dcm.services.lifecycle.settled(PROJECT, LC);
     const status = await statusOf(t.http, PROJECT, LC);
-    expect({ state: status.state, errors: status.clusters.flatMap((c) => c.errors) }).toEqual({ state: 'Instantiated', errors: [] });
+    expect({ state: status.state, errors: status.clusters.flatMap((c) => c.errors) }).toEqual({
+      state: 'Instantiated',
+      errors: [],
+    });
     return status;
   };
   /** kubectl succeeded (its stderr shown when it did not). */
-  const ok = (result: CommandResult) => expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
-  const works = async (kubeconfig: string) => (await kubectl({ text: kubeconfig }, ['get', 'configmaps', '-n', NS, '-o', 'name'])).code === 0;
+  const ok = (result: CommandResult) =>
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
+  const works = async (kubeconfig: string) =>
+    (await kubectl({ text: kubeconfig }, ['get', 'configmaps', '-n', NS, '-o', 'name'])).code === 0;
 
   beforeAll(async () => {
     await removeLeftovers([NS], [LC]);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dcm-revoke-'));
-    t = await startTestDcm('revocation_cleanup', { logger: logs.logger, config: { ...defaultConfig(), DCM_CLUSTER_TIMEOUT_MS: 10_000 } });
+    t = await startTestDcm('revocation_cleanup', {
+      logger: logs.logger,
+      config: { ...defaultConfig(), DCM_CLUSTER_TIMEOUT_MS: 10_000 },
+    });
     g = await startTestGrpc(t);
     await createProject(t, PROJECT);
     await createProvider(t, 'provider-1');
-    await t.http.post('/v2/cluster-providers/provider-1/clusters').send({ metadata: { name: 'cluster-1' }, spec: { kubeconfig: kubeconfigText(1) } }).expect(201);
+    await t.http
+      .post('/v2/cluster-providers/provider-1/clusters')
+      .send({ metadata: { name: 'cluster-1' }, spec: { kubeconfig: kubeconfigText(1) } })
+      .expect(201);
     const body = tenantLogicalCloud(LC, NS, 'user-revoke');
     // What a tenant commonly may do in its namespace: accounts, their tokens, Secrets, bindings of its own role.
     body.spec.user['user-permissions'] = [
@@ -78,7 +102,10 @@ describe('revoke-credentials with removeTenantIdentities', () => {
       },
     ];
     await t.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send(body).expect(201);
-    await t.http.post(`${lcPath(PROJECT, LC)}/cluster-references`).send({ name: 'cluster-1', 'cluster-provider': 'provider-1', 'cluster-name': 'cluster-1' }).expect(201);
+    await t.http
+      .post(`${lcPath(PROJECT, LC)}/cluster-references`)
+      .send({ name: 'cluster-1', 'cluster-provider': 'provider-1', 'cluster-name': 'cluster-1' })
+      .expect(201);
     expect((await applyAndSettle(t, PROJECT, LC)).state).toBe('Instantiated');
   });
 
@@ -94,7 +121,17 @@ describe('revoke-credentials with removeTenantIdentities', () => {
     const tenant = await tenantKubeconfig(t.http, PROJECT, LC, 'cluster-1');
     const asTenant = (args: string[]) => kubectl({ text: tenant }, args);
     ok(await asTenant(['create', 'serviceaccount', ACCOUNT, '-n', NS]));
-    ok(await asTenant(['create', 'rolebinding', ACCOUNT, `--role=${ROLE}`, `--serviceaccount=${NS}:${ACCOUNT}`, '-n', NS]));
+    ok(
+      await asTenant([
+        'create',
+        'rolebinding',
+        ACCOUNT,
+        `--role=${ROLE}`,
+        `--serviceaccount=${NS}:${ACCOUNT}`,
+        '-n',
+        NS,
+      ]),
+    );
     const manifest = path.join(dir, 'secret.yaml');
     fs.writeFileSync(
       manifest,
@@ -106,7 +143,16 @@ describe('revoke-credentials with removeTenantIdentities', () => {
       }),
     );
     ok(await asTenant(['create', '-f', manifest]));
-    const issued = await asTenant(['create', 'token', ACCOUNT, '-n', NS, '--bound-object-kind=Secret', `--bound-object-name=${SECRET}`, '--duration=24h']);
+    const issued = await asTenant([
+      'create',
+      'token',
+      ACCOUNT,
+      '-n',
+      NS,
+      '--bound-object-kind=Secret',
+      `--bound-object-name=${SECRET}`,
+      '--duration=24h',
+    ]);
     ok(issued);
     const account = tokenKubeconfig(issued.stdout.trim());
     expect(await works(account)).toBe(true);
@@ -119,19 +165,37 @@ describe('revoke-credentials with removeTenantIdentities', () => {
     // With removeTenantIdentities: the account, its token Secret and its binding go; the DCM's own objects stay.
     const cleaned = await revokeAndSettle({ removeTenantIdentities: true });
     // Its binding is gone at once (Forbidden); the token itself is refused once the API server sees its account gone.
-    const unauthorized = async () => /Unauthorized|must be logged in/i.test((await kubectl({ text: account }, ['get', 'configmaps', '-n', NS])).stderr);
+    const unauthorized = async () =>
+      /Unauthorized|must be logged in/i.test(
+        (await kubectl({ text: account }, ['get', 'configmaps', '-n', NS])).stderr,
+      );
     await until(unauthorized, "the tenant's own token to be refused (Unauthorized)");
     expect(await works(account)).toBe(false);
-    const removed = (cleaned.clusters[0]!.resources as ResourceLine[]).filter((r) => r.message?.includes('removed with the revocation'));
+    const removed = (cleaned.clusters[0]!.resources as ResourceLine[]).filter((r) =>
+      r.message?.includes('removed with the revocation'),
+    );
     expect(removed).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ category: 'role-binding', kind: 'RoleBinding', name: ACCOUNT, status: 'Deleted', message: expect.stringMatching(/binds ServiceAccount ns-revoke\/sneaky; made by the tenant, not the DCM/) }),
+        expect.objectContaining({
+          category: 'role-binding',
+          kind: 'RoleBinding',
+          name: ACCOUNT,
+          status: 'Deleted',
+          message: expect.stringMatching(/binds ServiceAccount ns-revoke\/sneaky; made by the tenant, not the DCM/),
+        }),
         expect.objectContaining({ category: 'user-certificate', kind: 'Secret', name: SECRET, status: 'Deleted' }),
-        expect.objectContaining({ category: 'user-certificate', kind: 'ServiceAccount', name: ACCOUNT, status: 'Deleted' }),
+        expect.objectContaining({
+          category: 'user-certificate',
+          kind: 'ServiceAccount',
+          name: ACCOUNT,
+          status: 'Deleted',
+        }),
       ]),
     );
     expect(removed).toHaveLength(3);
-    const body = (await t.http.get(`${lcPath(PROJECT, LC)}/status`).expect(200)).body as { operation: { removeTenantIdentities?: boolean } };
+    const body = (await t.http.get(`${lcPath(PROJECT, LC)}/status`).expect(200)).body as {
+      operation: { removeTenantIdentities?: boolean };
+    };
     expect(body.operation.removeTenantIdentities).toBe(true);
     const audit = logs.records().filter((r) => r.audit === true && r.event === 'tenant-identities-removed');
     expect(audit).toEqual([
@@ -158,15 +222,24 @@ describe('revoke-credentials with removeTenantIdentities', () => {
     expect(fieldsOf(notBoolean)).toEqual(['removeTenantIdentities']);
     expectError(await revoke([]), 400);
 
-    const refused = await grpcError(g.call('RevokeCredentials', { project: PROJECT, logical_cloud: LC, body: struct({ metadata: { name: '' } }) }));
+    const refused = await grpcError(
+      g.call('RevokeCredentials', { project: PROJECT, logical_cloud: LC, body: struct({ metadata: { name: '' } }) }),
+    );
     expect(refused.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(refused.details).toMatch(/body\.metadata/);
     expect((await statusOf(t.http, PROJECT, LC)).operation?.inProgress).toBe(false);
 
-    const accepted = await g.call<{ state: string }>('RevokeCredentials', { project: PROJECT, logical_cloud: LC, body: struct({ removeTenantIdentities: true }) });
+    const accepted = await g.call<{ state: string }>('RevokeCredentials', {
+      project: PROJECT,
+      logical_cloud: LC,
+      body: struct({ removeTenantIdentities: true }),
+    });
     expect(accepted.state).toBe('Instantiating');
     await t.dcm.services.lifecycle.settled(PROJECT, LC);
-    const body = (await t.http.get(`${lcPath(PROJECT, LC)}/status`).expect(200)).body as { state: string; operation: { removeTenantIdentities?: boolean } };
+    const body = (await t.http.get(`${lcPath(PROJECT, LC)}/status`).expect(200)).body as {
+      state: string;
+      operation: { removeTenantIdentities?: boolean };
+    };
     expect(body).toMatchObject({ state: 'Instantiated', operation: { removeTenantIdentities: true } });
   });
 });

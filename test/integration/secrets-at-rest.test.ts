@@ -10,7 +10,14 @@ import { generateEncryptionKey, parseEncryptionKeys, SecretCipher } from '../../
 import { kubectl } from '../support/backends.js';
 import { startTestDcm, testEncryptionKey, type TestDcm } from '../support/dcm.js';
 import { caKeyText, createProject, createProvider, fingerprint, kubeconfigText, lcPath } from '../support/rest.js';
-import { applyAndSettle, composeDcm, removeLeftovers, tenantKubeconfig, tenantLogicalCloud, terminateAndSettle } from './apply-helpers.js';
+import {
+  applyAndSettle,
+  composeDcm,
+  removeLeftovers,
+  tenantKubeconfig,
+  tenantLogicalCloud,
+  terminateAndSettle,
+} from './apply-helpers.js';
 
 const PROJECT = 'project-at-rest';
 const PROVIDER = 'provider-at-rest';
@@ -18,7 +25,10 @@ const LC = 'lc-at-rest';
 const NS = 'ns-at-rest';
 
 const userField = (kubeconfig: string, field: 'client-key-data' | 'client-certificate-data'): string =>
-  Buffer.from((yaml.load(kubeconfig) as { users: { user: Record<string, string> }[] }).users[0]!.user[field]!, 'base64').toString('utf8');
+  Buffer.from(
+    (yaml.load(kubeconfig) as { users: { user: Record<string, string> }[] }).users[0]!.user[field]!,
+    'base64',
+  ).toString('utf8');
 
 describe('secrets at rest', () => {
   let t: TestDcm;
@@ -36,8 +46,14 @@ describe('secrets at rest', () => {
       .post(`/v2/cluster-providers/${PROVIDER}/clusters`)
       .send({ metadata: { name: 'cluster-1' }, spec: { kubeconfig: adminKubeconfig, 'ca-key': caKey } })
       .expect(201);
-    await t.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send(tenantLogicalCloud(LC, NS, 'user-at-rest')).expect(201);
-    await t.http.post(`${lcPath(PROJECT, LC)}/cluster-references`).send({ metadata: { name: 'cluster-1' }, spec: { 'cluster-provider': PROVIDER, 'cluster-name': 'cluster-1' } }).expect(201);
+    await t.http
+      .post(`/v2/projects/${PROJECT}/logical-clouds`)
+      .send(tenantLogicalCloud(LC, NS, 'user-at-rest'))
+      .expect(201);
+    await t.http
+      .post(`${lcPath(PROJECT, LC)}/cluster-references`)
+      .send({ metadata: { name: 'cluster-1' }, spec: { 'cluster-provider': PROVIDER, 'cluster-name': 'cluster-1' } })
+      .expect(201);
   });
 
   afterAll(async () => {
@@ -58,16 +74,21 @@ describe('secrets at rest', () => {
   it('stores every secret sealed with AES-256-GCM under the configured key id', async () => {
     const db = t.mongo.db(t.databaseName);
     const cluster = await db.collection('clusters').findOne({ name: 'cluster-1' });
-    const secrets = (cluster as unknown as { data: { secrets: Record<string, { alg: string; kid: string; ct: string }> } }).data.secrets;
+    const secrets = (
+      cluster as unknown as { data: { secrets: Record<string, { alg: string; kid: string; ct: string }> } }
+    ).data.secrets;
     expect(Object.keys(secrets).sort()).toEqual(['caKey', 'kubeconfig']);
-    for (const sealed of Object.values(secrets)) expect(sealed).toMatchObject({ alg: 'aes-256-gcm', kid: 'test-1', ct: expect.any(String) });
+    for (const sealed of Object.values(secrets))
+      expect(sealed).toMatchObject({ alg: 'aes-256-gcm', kid: 'test-1', ct: expect.any(String) });
     const credentials = await db.collection('userCredentials').findOne({});
     expect(credentials?.privateKey).toMatchObject({ alg: 'aes-256-gcm', kid: 'test-1' });
   });
 
   it('no raw document of any collection holds a private key or a kubeconfig in clear', async () => {
     expect(tenantKey).not.toBe('');
-    const adminClientKey = Buffer.from(/client-key-data:\s*(\S+)/.exec(adminKubeconfig)![1]!, 'base64').toString('utf8');
+    const adminClientKey = Buffer.from(/client-key-data:\s*(\S+)/.exec(adminKubeconfig)![1]!, 'base64').toString(
+      'utf8',
+    );
     const needles = [
       'PRIVATE KEY',
       'client-key-data',
@@ -86,7 +107,8 @@ describe('secrets at rest', () => {
     for (const name of collections) {
       for (const doc of await db.collection(name).find({}).toArray()) {
         const text = JSON.stringify(doc);
-        for (const needle of needles) if (text.includes(needle)) leaks.push(`${name}/${String(doc._id)}: ${needle.slice(0, 20)}…`);
+        for (const needle of needles)
+          if (text.includes(needle)) leaks.push(`${name}/${String(doc._id)}: ${needle.slice(0, 20)}…`);
       }
     }
     expect(leaks).toEqual([]);
@@ -114,28 +136,45 @@ describe('rotating the encryption key', () => {
 
   it('seals every secret again under a new first key; the old key can then be dropped', async () => {
     const db = t.mongo.db(t.databaseName);
-    const clusterSecrets = async () => ((await db.collection('clusters').findOne({ name: 'cluster-1' })) as unknown as { data: { secrets: Record<string, unknown> } }).data.secrets;
+    const clusterSecrets = async () =>
+      (
+        (await db.collection('clusters').findOne({ name: 'cluster-1' })) as unknown as {
+          data: { secrets: Record<string, unknown> };
+        }
+      ).data.secrets;
     const before = await clusterSecrets();
     expect([kid(before.kubeconfig), kid(before.caKey)]).toEqual(['test-1', 'test-1']);
-    const revision = (await t.http.get(`/v2/cluster-providers/${PROVIDER}/clusters/cluster-1`).expect(200)).headers.etag;
+    const revision = (await t.http.get(`/v2/cluster-providers/${PROVIDER}/clusters/cluster-1`).expect(200)).headers
+      .etag;
 
     const newKey = generateEncryptionKey('test-2');
-    const rotated = await composeDcm(db, 10_000, new SecretCipher(parseEncryptionKeys(`${newKey},${testEncryptionKey}`)));
+    const rotated = await composeDcm(
+      db,
+      10_000,
+      new SecretCipher(parseEncryptionKeys(`${newKey},${testEncryptionKey}`)),
+    );
     // the cluster's kubeconfig and CA key, the tenant key, the DCM's root CA key
     expect(await rotated.dcm.services.resealSecrets()).toBe(4);
     expect(await rotated.dcm.services.resealSecrets()).toBe(0);
 
     const after = await clusterSecrets();
     expect([kid(after.kubeconfig), kid(after.caKey)]).toEqual(['test-2', 'test-2']);
-    expect(kid((await db.collection('userCredentials').findOne({ _id: 'lc-reseal' as never }))?.privateKey)).toBe('test-2');
+    expect(kid((await db.collection('userCredentials').findOne({ _id: 'lc-reseal' as never }))?.privateKey)).toBe(
+      'test-2',
+    );
     expect(kid((await db.collection('caRoot').findOne({}))?.privateKey)).toBe('test-2');
     // The record did not change for its users: same ETag.
-    expect((await rotated.http.get(`/v2/cluster-providers/${PROVIDER}/clusters/cluster-1`).expect(200)).headers.etag).toBe(revision);
+    expect(
+      (await rotated.http.get(`/v2/cluster-providers/${PROVIDER}/clusters/cluster-1`).expect(200)).headers.etag,
+    ).toBe(revision);
 
     // Only the new key is needed now.
     const newOnly = await composeDcm(db, 10_000, new SecretCipher(parseEncryptionKeys(newKey)));
     const cluster = await newOnly.dcm.services.clusters.get(PROVIDER, 'cluster-1');
-    expect(newOnly.dcm.services.clusters.secretsOf(cluster)).toEqual({ kubeconfig: kubeconfigText(1), caKey: caKeyText(1) });
+    expect(newOnly.dcm.services.clusters.secretsOf(cluster)).toEqual({
+      kubeconfig: kubeconfigText(1),
+      caKey: caKeyText(1),
+    });
     expect((await newOnly.dcm.stores.credentials.get('lc-reseal'))?.privateKey).toBe(caKeyText(2));
   });
 });

@@ -40,9 +40,13 @@ describe('start-up before the database is reachable', () => {
       DCM_DATABASE_WAIT_MS: '60000',
     });
     const starting = dcm;
-    await waitFor('the DCM to report the unreachable database', async () => /MongoDB not reachable yet; trying again/.test(starting.logText()), {
-      timeoutMs: 30_000,
-    });
+    await waitFor(
+      'the DCM to report the unreachable database',
+      async () => /MongoDB not reachable yet; trying again/.test(starting.logText()),
+      {
+        timeoutMs: 30_000,
+      },
+    );
     expect((await fetch(`${dcm.url}/healthz`).catch(() => undefined))?.ok).not.toBe(true);
     await new Promise<void>((resolve) => refuser.close(() => resolve()));
 

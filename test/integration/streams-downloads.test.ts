@@ -25,13 +25,21 @@ type StreamMethod = (request: unknown, metadata: grpc.Metadata, options: grpc.Ca
 
 /** A gRPC server of the test DCM with its own WatchStatus limit, and a client that opens streams on it. */
 async function limitedGrpc(t: AuthTestDcm, watchStreamsPerCaller: number) {
-  const server: DcmGrpcServer = createDcmGrpcServer(t.dcm, { logger: pino({ level: 'silent' }), ready: async () => true, watchStreamsPerCaller });
+  const server: DcmGrpcServer = createDcmGrpcServer(t.dcm, {
+    logger: pino({ level: 'silent' }),
+    ready: async () => true,
+    watchStreamsPerCaller,
+  });
   const port = await server.listen('127.0.0.1', 0);
   const proto = loadDcmProto();
-  const client = new proto.LogicalCloudService(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as Record<string, StreamMethod> & grpc.Client;
+  const client = new proto.LogicalCloudService(
+    `127.0.0.1:${port}`,
+    grpc.credentials.createInsecure(),
+  ) as unknown as Record<string, StreamMethod> & grpc.Client;
   return {
     server,
-    watch: (project: string, logicalCloud: string, token: string): Stream => client.WatchStatus!.call(client, ref(project, logicalCloud), bearer(token), {}),
+    watch: (project: string, logicalCloud: string, token: string): Stream =>
+      client.WatchStatus!.call(client, ref(project, logicalCloud), bearer(token), {}),
     close: async () => {
       client.close();
       await server.shutdown(5_000);
@@ -83,7 +91,9 @@ describe('streams and downloads are accounted', () => {
   describe('WatchStatus streams per caller', () => {
     it('defaults to 10 (DCM_WATCH_STREAMS_PER_CALLER) and refuses the 11th with RESOURCE_EXHAUSTED', async () => {
       expect(defaultConfig().DCM_WATCH_STREAMS_PER_CALLER).toBe(10);
-      const streams = Array.from({ length: 10 }, () => g.stream<{ state: string }>('WatchStatus', ref('p1', 'lc-1'), {}, bearer(TOKENS.tenant)));
+      const streams = Array.from({ length: 10 }, () =>
+        g.stream<{ state: string }>('WatchStatus', ref('p1', 'lc-1'), {}, bearer(TOKENS.tenant)),
+      );
       await Promise.all(streams.map(firstMessage));
       const refused = await streamError(g.stream('WatchStatus', ref('p1', 'lc-1'), {}, bearer(TOKENS.tenant)));
       expect(refused.code).toBe(status.RESOURCE_EXHAUSTED);
@@ -119,7 +129,8 @@ describe('streams and downloads are accounted', () => {
         expect((await streamError(l.watch('p1', 'lc-1', TOKENS.tenant))).code).toBe(status.RESOURCE_EXHAUSTED);
 
         // Streams that end in an error (NOT_FOUND) give theirs back at once.
-        for (let i = 0; i < 3; i++) expect((await streamError(l.watch('p1', 'lc-missing', TOKENS.team1))).code).toBe(status.NOT_FOUND);
+        for (let i = 0; i < 3; i++)
+          expect((await streamError(l.watch('p1', 'lc-missing', TOKENS.team1))).code).toBe(status.NOT_FOUND);
         const team1Second = l.watch('p1', 'lc-2', TOKENS.team1);
         await firstMessage(team1Second);
         expect((await streamError(l.watch('p1', 'lc-2', TOKENS.team1))).code).toBe(status.RESOURCE_EXHAUSTED);
@@ -128,7 +139,9 @@ describe('streams and downloads are accounted', () => {
         expect((await streamError(l.watch('p2', 'lc-1', TOKENS.tenant))).code).toBe(status.PERMISSION_DENIED);
 
         // Shutdown ends every stream (UNAVAILABLE) and leaves nothing counted.
-        const ends = [b, c, other, team1Second].map((s) => new Promise<ServiceError>((resolve) => s.on('error', resolve)));
+        const ends = [b, c, other, team1Second].map(
+          (s) => new Promise<ServiceError>((resolve) => s.on('error', resolve)),
+        );
         await l.server.shutdown(1_000);
         for (const end of await Promise.all(ends)) expect(end.code).toBe(status.UNAVAILABLE);
         expect(l.server.activeWatches()).toBe(0);
@@ -144,7 +157,9 @@ describe('streams and downloads are accounted', () => {
     it('audits a REST download with who, project, logical cloud, references and outcome, never the content', async () => {
       const res = await t.as(TOKENS.tenant).get(`${lcPath('p1', 'lc-1')}/kubeconfig`);
       expect(res.status).toBe(409);
-      const line = downloads().find((r) => r.transport === 'http' && (r.principal as { name: string }).name === 'tenant-1');
+      const line = downloads().find(
+        (r) => r.transport === 'http' && (r.principal as { name: string }).name === 'tenant-1',
+      );
       expect(line).toMatchObject({
         level: 30,
         name: 'audit',
@@ -177,13 +192,17 @@ describe('streams and downloads are accounted', () => {
         outcome: 'failure',
       });
       expect((await t.http.get(`${lcPath('p1', 'lc-2')}/kubeconfig`)).status).toBe(401);
-      expect(downloads().find((r) => r.principal === null && r.logicalCloud === 'lc-2' && r.status === 401)).toBeDefined();
+      expect(
+        downloads().find((r) => r.principal === null && r.logicalCloud === 'lc-2' && r.status === 401),
+      ).toBeDefined();
     });
 
     it('audits gRPC GetKubeconfig the same way', async () => {
       const error = await grpcError(g.call('GetKubeconfig', ref('p1', 'lc-1'), {}, bearer(TOKENS.tenant)));
       expect(error.code).toBe(status.FAILED_PRECONDITION);
-      const refused = await grpcError(g.call('GetKubeconfig', { ...ref('p1', 'lc-2'), cluster_reference: 'ref-c' }, {}, bearer(TOKENS.tenant)));
+      const refused = await grpcError(
+        g.call('GetKubeconfig', { ...ref('p1', 'lc-2'), cluster_reference: 'ref-c' }, {}, bearer(TOKENS.tenant)),
+      );
       expect(refused.code).toBe(status.PERMISSION_DENIED);
       const lines = downloads().filter((r) => r.transport === 'grpc');
       expect(lines).toEqual([
@@ -196,7 +215,12 @@ describe('streams and downloads are accounted', () => {
           code: 'FAILED_PRECONDITION',
           outcome: 'failure',
         }),
-        expect.objectContaining({ logicalCloud: 'lc-2', clusterReferences: ['ref-c'], code: 'PERMISSION_DENIED', outcome: 'failure' }),
+        expect.objectContaining({
+          logicalCloud: 'lc-2',
+          clusterReferences: ['ref-c'],
+          code: 'PERMISSION_DENIED',
+          outcome: 'failure',
+        }),
       ]);
     });
 

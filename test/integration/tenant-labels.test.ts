@@ -10,10 +10,14 @@ import { createProject, expectError, lcPath } from '../support/rest.js';
 const PROJECT = 'labels-p1';
 
 function logicalCloud(name: string, labels: Record<string, string>) {
-  return { metadata: { name }, spec: { namespace: `ns-${name}`, labels, user: { 'user-name': 'user-1', type: 'certificate' } } };
+  return {
+    metadata: { name },
+    spec: { namespace: `ns-${name}`, labels, user: { 'user-name': 'user-1', type: 'certificate' } },
+  };
 }
 
-const fieldsOf = (body: unknown): string[] => ((body as { details: { field: string }[] }).details ?? []).map((d) => d.field);
+const fieldsOf = (body: unknown): string[] =>
+  ((body as { details: { field: string }[] }).details ?? []).map((d) => d.field);
 
 describe('reserved label keys on logical clouds', () => {
   let t: TestDcm;
@@ -36,7 +40,9 @@ describe('reserved label keys on logical clouds', () => {
     ['dcm.onap.org/logical-cloud', 'someone-else'],
     ['app.kubernetes.io/managed-by', 'me'],
   ])('refuses %s with a 400 naming the key', async (key, value) => {
-    const res = await t.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send(logicalCloud('lc-refused', { team: 'a', [key]: value }));
+    const res = await t.http
+      .post(`/v2/projects/${PROJECT}/logical-clouds`)
+      .send(logicalCloud('lc-refused', { team: 'a', [key]: value }));
     expectError(res, 400);
     expect(fieldsOf(res.body)).toEqual([`spec.labels.${key}`]);
     expect(res.text).toMatch(/reserved|set by the DCM/);
@@ -49,12 +55,16 @@ describe('reserved label keys on logical clouds', () => {
       .send(logicalCloud('lc-two', { 'k8s.io/a': 'b', 'istio.io/c': 'd', 'app.kubernetes.io/name': 'web' }));
     expectError(res, 400);
     expect(fieldsOf(res.body).sort()).toEqual(['spec.labels.istio.io/c', 'spec.labels.k8s.io/a']);
-    const ok = await t.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send(logicalCloud('lc-plain', { team: 'a', 'app.kubernetes.io/name': 'web' }));
+    const ok = await t.http
+      .post(`/v2/projects/${PROJECT}/logical-clouds`)
+      .send(logicalCloud('lc-plain', { team: 'a', 'app.kubernetes.io/name': 'web' }));
     expect(ok.status).toBe(201);
   });
 
   it('refuses a reserved key on update too', async () => {
-    const res = await t.http.put(lcPath(PROJECT, 'lc-plain')).send({ spec: logicalCloud('lc-plain', { 'pod-security.kubernetes.io/enforce': 'privileged' }).spec });
+    const res = await t.http
+      .put(lcPath(PROJECT, 'lc-plain'))
+      .send({ spec: logicalCloud('lc-plain', { 'pod-security.kubernetes.io/enforce': 'privileged' }).spec });
     expectError(res, 400);
     expect(fieldsOf(res.body)).toEqual(['spec.labels.pod-security.kubernetes.io/enforce']);
   });
@@ -63,13 +73,19 @@ describe('reserved label keys on logical clouds', () => {
     const body = logicalCloud('lc-psa', { 'pod-security.kubernetes.io/enforce': 'baseline' });
     expectError(await t.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send(body), 400);
 
-    const refusedPrefix = await t.http.put(`/v2/projects/${PROJECT}/policy`).send({ spec: { allowedLabelPrefixes: ['dcm.onap.org/'] } });
+    const refusedPrefix = await t.http
+      .put(`/v2/projects/${PROJECT}/policy`)
+      .send({ spec: { allowedLabelPrefixes: ['dcm.onap.org/'] } });
     expectError(refusedPrefix, 400);
     expect(fieldsOf(refusedPrefix.body).join(' ')).toMatch(/allowedLabelPrefixes/);
 
-    const policy = await t.http.put(`/v2/projects/${PROJECT}/policy`).send({ spec: { allowedLabelPrefixes: ['pod-security.kubernetes.io/'] } });
+    const policy = await t.http
+      .put(`/v2/projects/${PROJECT}/policy`)
+      .send({ spec: { allowedLabelPrefixes: ['pod-security.kubernetes.io/'] } });
     expect(policy.status).toBe(200);
-    expect((await t.http.get(`/v2/projects/${PROJECT}/policy`)).body.spec.allowedLabelPrefixes).toEqual(['pod-security.kubernetes.io/']);
+    expect((await t.http.get(`/v2/projects/${PROJECT}/policy`)).body.spec.allowedLabelPrefixes).toEqual([
+      'pod-security.kubernetes.io/',
+    ]);
 
     const created = await t.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send(body);
     expect(created.status).toBe(201);

@@ -30,16 +30,70 @@ function openssl(args: string[]): void {
 
 /** A self-signed CA: `<name>.crt`, `<name>.key`. */
 function makeCa(name: string): void {
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', at(`${name}.key`), '-out', at(`${name}.crt`),
-    '-subj', `/CN=${name}`, '-days', '2', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    at(`${name}.key`),
+    '-out',
+    at(`${name}.crt`),
+    '-subj',
+    `/CN=${name}`,
+    '-days',
+    '2',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
 }
 
 /** A leaf `<name>.crt` / `<name>.key` signed by `ca`, with the given serial (hex). */
 function makeLeaf(name: string, ca: string, serial: string, usage: 'serverAuth' | 'clientAuth'): void {
-  openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', at(`${name}.key`), '-out', at(`${name}.csr`), '-subj', `/CN=${name}`]);
+  openssl([
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    at(`${name}.key`),
+    '-out',
+    at(`${name}.csr`),
+    '-subj',
+    `/CN=${name}`,
+  ]);
   const ext = at(`${name}.ext`);
-  fs.writeFileSync(ext, usage === 'serverAuth' ? 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' : 'extendedKeyUsage=clientAuth\n');
-  openssl(['x509', '-req', '-in', at(`${name}.csr`), '-CA', at(`${ca}.crt`), '-CAkey', at(`${ca}.key`), '-set_serial', `0x${serial}`, '-days', '1', '-extfile', ext, '-out', at(`${name}.crt`)]);
+  fs.writeFileSync(
+    ext,
+    usage === 'serverAuth'
+      ? 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n'
+      : 'extendedKeyUsage=clientAuth\n',
+  );
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    at(`${name}.csr`),
+    '-CA',
+    at(`${ca}.crt`),
+    '-CAkey',
+    at(`${ca}.key`),
+    '-set_serial',
+    `0x${serial}`,
+    '-days',
+    '1',
+    '-extfile',
+    ext,
+    '-out',
+    at(`${name}.crt`),
+  ]);
 }
 
 const read = (name: string) => fs.readFileSync(at(name));
@@ -48,7 +102,10 @@ const read = (name: string) => fs.readFileSync(at(name));
 function install(dir: string, leaf: string): { cert: string; key: string } {
   const cert = path.join(dir, 'tls.crt');
   const key = path.join(dir, 'tls.key');
-  for (const [from, to] of [[`${leaf}.key`, key], [`${leaf}.crt`, cert]] as const) {
+  for (const [from, to] of [
+    [`${leaf}.key`, key],
+    [`${leaf}.crt`, cert],
+  ] as const) {
     fs.copyFileSync(at(from), `${to}.new`);
     fs.renameSync(`${to}.new`, to);
   }
@@ -63,11 +120,14 @@ function curl(args: string[]): { code: number | null; stdout: string; stderr: st
 /** The serial of the certificate a new TLS connection to `port` is served. */
 function servedSerial(port: number, ca: Buffer, alpn?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost', ALPNProtocols: alpn ? [alpn] : undefined }, () => {
-      const serial = socket.getPeerCertificate().serialNumber;
-      socket.end();
-      resolve(serial);
-    });
+    const socket = tls.connect(
+      { host: '127.0.0.1', port, ca, servername: 'localhost', ALPNProtocols: alpn ? [alpn] : undefined },
+      () => {
+        const serial = socket.getPeerCertificate().serialNumber;
+        socket.end();
+        resolve(serial);
+      },
+    );
     socket.on('error', reject);
   });
 }
@@ -77,17 +137,24 @@ interface HealthAnswer {
 }
 
 /** grpc.health.v1 Check over a new connection with the given credentials; the answer and the certificate serial the server showed. */
-async function grpcHealth(port: number, credentials: (check: tls.PeerCertificate[]) => grpc.ChannelCredentials): Promise<{ status: string; serial?: string }> {
+async function grpcHealth(
+  port: number,
+  credentials: (check: tls.PeerCertificate[]) => grpc.ChannelCredentials,
+): Promise<{ status: string; serial?: string }> {
   const seen: tls.PeerCertificate[] = [];
   const proto = loadDcmProto();
   // A local subchannel pool: a new connection, never one another client opened before.
-  const client: Client = new proto.Health(`127.0.0.1:${port}`, credentials(seen), { 'grpc.use_local_subchannel_pool': 1 });
+  const client: Client = new proto.Health(`127.0.0.1:${port}`, credentials(seen), {
+    'grpc.use_local_subchannel_pool': 1,
+  });
   try {
     const answer = await new Promise<HealthAnswer>((resolve, reject) => {
-      (client as unknown as { Check: (r: unknown, o: grpc.CallOptions, cb: (e: ServiceError | null, a: HealthAnswer) => void) => void }).Check(
-        { service: '' },
-        { deadline: Date.now() + 5_000 },
-        (error, answer) => (error ? reject(error) : resolve(answer)),
+      (
+        client as unknown as {
+          Check: (r: unknown, o: grpc.CallOptions, cb: (e: ServiceError | null, a: HealthAnswer) => void) => void;
+        }
+      ).Check({ service: '' }, { deadline: Date.now() + 5_000 }, (error, answer) =>
+        error ? reject(error) : resolve(answer),
       );
     });
     return { status: answer.status, serial: seen.at(-1)?.serialNumber };
@@ -105,7 +172,10 @@ const ssl = (ca: Buffer, client?: { key: Buffer; cert: Buffer }) => (seen: tls.P
     },
   });
 
-async function grpcRefusal(port: number, credentials: (seen: tls.PeerCertificate[]) => grpc.ChannelCredentials): Promise<number> {
+async function grpcRefusal(
+  port: number,
+  credentials: (seen: tls.PeerCertificate[]) => grpc.ChannelCredentials,
+): Promise<number> {
   try {
     await grpcHealth(port, credentials);
   } catch (error) {
@@ -135,19 +205,54 @@ describe('TLS on the REST and gRPC APIs', () => {
   afterAll(async () => {
     ws.remove();
     const mongo = await MongoClient.connect(mongoUrl());
-    await mongo.db(database).dropDatabase().catch(() => undefined);
+    await mongo
+      .db(database)
+      .dropDatabase()
+      .catch(() => undefined);
     await mongo.close();
   });
 
   describe('start-up refuses a TLS configuration that cannot serve (exit code 2, naming the variable)', () => {
     it.each([
-      ['a certificate without a key', () => ({ DCM_TLS_CERT_FILE: at('server-1.crt') }), /DCM_TLS_KEY_FILE: DCM_TLS_CERT_FILE and DCM_TLS_KEY_FILE go together/],
-      ['a key without a certificate', () => ({ DCM_TLS_KEY_FILE: at('server-1.key') }), /DCM_TLS_CERT_FILE: DCM_TLS_CERT_FILE and DCM_TLS_KEY_FILE go together/],
-      ['a missing certificate file', () => ({ DCM_TLS_CERT_FILE: at('nowhere.crt'), DCM_TLS_KEY_FILE: at('server-1.key') }), /DCM_TLS_CERT_FILE: \S+nowhere\.crt cannot be read: ENOENT/],
-      ['a file that is no certificate', () => ({ DCM_TLS_CERT_FILE: at('server-1.key'), DCM_TLS_KEY_FILE: at('server-1.key') }), /DCM_TLS_CERT_FILE: \S+server-1\.key holds no PEM certificate/],
-      ['the key of another certificate', () => ({ DCM_TLS_CERT_FILE: at('server-1.crt'), DCM_TLS_KEY_FILE: at('server-2.key') }), /DCM_TLS_KEY_FILE: \S+server-2\.key is not the key of the certificate in DCM_TLS_CERT_FILE/],
-      ['a client CA without TLS', () => ({ DCM_GRPC_CLIENT_CA_FILE: at('sibling-ca.crt') }), /DCM_GRPC_CLIENT_CA_FILE: needs DCM_TLS_CERT_FILE and DCM_TLS_KEY_FILE/],
-      ['a client CA that is not a CA', () => ({ DCM_TLS_CERT_FILE: at('server-1.crt'), DCM_TLS_KEY_FILE: at('server-1.key'), DCM_GRPC_CLIENT_CA_FILE: at('sibling.crt') }), /DCM_GRPC_CLIENT_CA_FILE: \S+sibling\.crt: certificate 1 is not a CA certificate/],
+      [
+        'a certificate without a key',
+        () => ({ DCM_TLS_CERT_FILE: at('server-1.crt') }),
+        /DCM_TLS_KEY_FILE: DCM_TLS_CERT_FILE and DCM_TLS_KEY_FILE go together/,
+      ],
+      [
+        'a key without a certificate',
+        () => ({ DCM_TLS_KEY_FILE: at('server-1.key') }),
+        /DCM_TLS_CERT_FILE: DCM_TLS_CERT_FILE and DCM_TLS_KEY_FILE go together/,
+      ],
+      [
+        'a missing certificate file',
+        () => ({ DCM_TLS_CERT_FILE: at('nowhere.crt'), DCM_TLS_KEY_FILE: at('server-1.key') }),
+        /DCM_TLS_CERT_FILE: \S+nowhere\.crt cannot be read: ENOENT/,
+      ],
+      [
+        'a file that is no certificate',
+        () => ({ DCM_TLS_CERT_FILE: at('server-1.key'), DCM_TLS_KEY_FILE: at('server-1.key') }),
+        /DCM_TLS_CERT_FILE: \S+server-1\.key holds no PEM certificate/,
+      ],
+      [
+        'the key of another certificate',
+        () => ({ DCM_TLS_CERT_FILE: at('server-1.crt'), DCM_TLS_KEY_FILE: at('server-2.key') }),
+        /DCM_TLS_KEY_FILE: \S+server-2\.key is not the key of the certificate in DCM_TLS_CERT_FILE/,
+      ],
+      [
+        'a client CA without TLS',
+        () => ({ DCM_GRPC_CLIENT_CA_FILE: at('sibling-ca.crt') }),
+        /DCM_GRPC_CLIENT_CA_FILE: needs DCM_TLS_CERT_FILE and DCM_TLS_KEY_FILE/,
+      ],
+      [
+        'a client CA that is not a CA',
+        () => ({
+          DCM_TLS_CERT_FILE: at('server-1.crt'),
+          DCM_TLS_KEY_FILE: at('server-1.key'),
+          DCM_GRPC_CLIENT_CA_FILE: at('sibling.crt'),
+        }),
+        /DCM_GRPC_CLIENT_CA_FILE: \S+sibling\.crt: certificate 1 is not a CA certificate/,
+      ],
     ])('%s', async (_case, env, message) => {
       const { code, output } = await runServiceProcessToExit('tls-refused', { ...base, ...env() });
       expect(output).toMatch(/invalid configuration/);
@@ -162,7 +267,11 @@ describe('TLS on the REST and gRPC APIs', () => {
 
     beforeAll(async () => {
       const files = install(dir, 'server-1');
-      dcm = await startServiceProcess('tls', { ...base, DCM_TLS_CERT_FILE: files.cert, DCM_TLS_KEY_FILE: files.key, DCM_TLS_RELOAD_INTERVAL_MS: '200' }, { tlsCa: ca.toString() });
+      dcm = await startServiceProcess(
+        'tls',
+        { ...base, DCM_TLS_CERT_FILE: files.cert, DCM_TLS_KEY_FILE: files.key, DCM_TLS_RELOAD_INTERVAL_MS: '200' },
+        { tlsCa: ca.toString() },
+      );
     });
 
     afterAll(async () => {
@@ -170,7 +279,15 @@ describe('TLS on the REST and gRPC APIs', () => {
     });
 
     it('serves REST over HTTPS to curl --cacert', () => {
-      const r = curl(['--cacert', at('server-ca.crt'), '--write-out', '%{http_code}', '--output', '/dev/null', `https://127.0.0.1:${dcm.httpPort}/readyz`]);
+      const r = curl([
+        '--cacert',
+        at('server-ca.crt'),
+        '--write-out',
+        '%{http_code}',
+        '--output',
+        '/dev/null',
+        `https://127.0.0.1:${dcm.httpPort}/readyz`,
+      ]);
       expect(r.stderr).toBe('');
       expect(r.stdout).toBe('200');
       const projects = curl(['--cacert', at('server-ca.crt'), `https://127.0.0.1:${dcm.httpPort}/v2/projects`]);
@@ -178,7 +295,13 @@ describe('TLS on the REST and gRPC APIs', () => {
     });
 
     it('refuses plaintext HTTP and clients that do not trust the certificate', () => {
-      const plain = curl(['--write-out', '%{http_code}', '--output', '/dev/null', `http://127.0.0.1:${dcm.httpPort}/readyz`]);
+      const plain = curl([
+        '--write-out',
+        '%{http_code}',
+        '--output',
+        '/dev/null',
+        `http://127.0.0.1:${dcm.httpPort}/readyz`,
+      ]);
       expect(plain.code).not.toBe(0);
       expect(plain.stdout).toBe('000');
       const untrusted = curl(['--output', '/dev/null', `https://127.0.0.1:${dcm.httpPort}/readyz`]);
@@ -195,9 +318,19 @@ describe('TLS on the REST and gRPC APIs', () => {
     it('serves replaced certificate files to new connections, REST and gRPC', async () => {
       expect(await servedSerial(dcm.httpPort, ca)).toBe('1001');
       install(dir, 'server-2');
-      await waitFor('the new REST certificate', async () => (await servedSerial(dcm.httpPort, ca)) === '2002', { timeoutMs: 10_000 });
+      await waitFor('the new REST certificate', async () => (await servedSerial(dcm.httpPort, ca)) === '2002', {
+        timeoutMs: 10_000,
+      });
       expect(await grpcHealth(dcm.grpcPort, ssl(ca))).toEqual({ status: 'SERVING', serial: '2002' });
-      const r = curl(['--cacert', at('server-ca.crt'), '--write-out', '%{http_code}', '--output', '/dev/null', `https://127.0.0.1:${dcm.httpPort}/healthz`]);
+      const r = curl([
+        '--cacert',
+        at('server-ca.crt'),
+        '--write-out',
+        '%{http_code}',
+        '--output',
+        '/dev/null',
+        `https://127.0.0.1:${dcm.httpPort}/healthz`,
+      ]);
       expect(r.stdout).toBe('200');
       expect(dcm.logText()).toMatch(/"serial":"2002".*"msg":"TLS certificate reloaded"/);
     });
@@ -205,11 +338,17 @@ describe('TLS on the REST and gRPC APIs', () => {
     it('keeps serving the previous certificate while the files do not match', async () => {
       // only the key is replaced: the pair does not match, so nothing changes
       fs.copyFileSync(at('server-3.key'), path.join(dir, 'tls.key'));
-      await waitFor('the warning', async () => dcm.logText().includes('TLS files cannot be used; still serving the previous certificate'), { timeoutMs: 10_000 });
+      await waitFor(
+        'the warning',
+        async () => dcm.logText().includes('TLS files cannot be used; still serving the previous certificate'),
+        { timeoutMs: 10_000 },
+      );
       expect(await servedSerial(dcm.httpPort, ca)).toBe('2002');
       expect((await grpcHealth(dcm.grpcPort, ssl(ca))).serial).toBe('2002');
       fs.copyFileSync(at('server-3.crt'), path.join(dir, 'tls.crt'));
-      await waitFor('the completed set', async () => (await servedSerial(dcm.httpPort, ca)) === '3003', { timeoutMs: 10_000 });
+      await waitFor('the completed set', async () => (await servedSerial(dcm.httpPort, ca)) === '3003', {
+        timeoutMs: 10_000,
+      });
       expect((await grpcHealth(dcm.grpcPort, ssl(ca))).serial).toBe('3003');
     });
   });
@@ -223,7 +362,12 @@ describe('TLS on the REST and gRPC APIs', () => {
       const files = install(dir, 'server-1');
       dcm = await startServiceProcess(
         'mtls',
-        { ...base, DCM_TLS_CERT_FILE: files.cert, DCM_TLS_KEY_FILE: files.key, DCM_GRPC_CLIENT_CA_FILE: at('sibling-ca.crt') },
+        {
+          ...base,
+          DCM_TLS_CERT_FILE: files.cert,
+          DCM_TLS_KEY_FILE: files.key,
+          DCM_GRPC_CLIENT_CA_FILE: at('sibling-ca.crt'),
+        },
         { tlsCa: ca.toString() },
       );
     });
@@ -238,12 +382,22 @@ describe('TLS on the REST and gRPC APIs', () => {
 
     it('refuses a client without a certificate, with one of another CA, and a plaintext one', async () => {
       expect(await grpcRefusal(dcm.grpcPort, ssl(ca))).toBe(grpc.status.UNAVAILABLE);
-      expect(await grpcRefusal(dcm.grpcPort, ssl(ca, { key: read('stranger.key'), cert: read('stranger.crt') }))).toBe(grpc.status.UNAVAILABLE);
+      expect(await grpcRefusal(dcm.grpcPort, ssl(ca, { key: read('stranger.key'), cert: read('stranger.crt') }))).toBe(
+        grpc.status.UNAVAILABLE,
+      );
       expect(await grpcRefusal(dcm.grpcPort, () => grpc.credentials.createInsecure())).toBe(grpc.status.UNAVAILABLE);
     });
 
     it('asks no client certificate on REST (probes and browsers), still over TLS only', () => {
-      const r = curl(['--cacert', at('server-ca.crt'), '--write-out', '%{http_code}', '--output', '/dev/null', `https://127.0.0.1:${dcm.httpPort}/healthz`]);
+      const r = curl([
+        '--cacert',
+        at('server-ca.crt'),
+        '--write-out',
+        '%{http_code}',
+        '--output',
+        '/dev/null',
+        `https://127.0.0.1:${dcm.httpPort}/healthz`,
+      ]);
       expect(r.stdout).toBe('200');
       expect(curl(['--output', '/dev/null', `http://127.0.0.1:${dcm.httpPort}/healthz`]).code).not.toBe(0);
     });
@@ -251,7 +405,9 @@ describe('TLS on the REST and gRPC APIs', () => {
     it('serves new certificate files after SIGHUP, still requiring client certificates', async () => {
       install(dir, 'server-4');
       dcm.kill('SIGHUP');
-      await waitFor('the new REST certificate', async () => (await servedSerial(dcm.httpPort, ca)) === '4004', { timeoutMs: 10_000 });
+      await waitFor('the new REST certificate', async () => (await servedSerial(dcm.httpPort, ca)) === '4004', {
+        timeoutMs: 10_000,
+      });
       expect(await grpcHealth(dcm.grpcPort, ssl(ca, sibling()))).toEqual({ status: 'SERVING', serial: '4004' });
       expect(await grpcRefusal(dcm.grpcPort, ssl(ca))).toBe(grpc.status.UNAVAILABLE);
       expect(dcm.logText()).toMatch(/"trigger":"SIGHUP","serial":"4004"/);

@@ -24,7 +24,9 @@ describe('token users', () => {
     lc.metadata.name = LC;
     lc.spec.namespace = NS;
     lc.spec.user.type = type;
-    lc.spec.user['user-permissions'] = [{ 'permission-name': 'configmaps', apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'create'] }];
+    lc.spec.user['user-permissions'] = [
+      { 'permission-name': 'configmaps', apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'create'] },
+    ];
     return lc;
   };
   const download = async () => {
@@ -32,8 +34,10 @@ describe('token users', () => {
     expect(res.status).toBe(200);
     return res.text;
   };
-  const inContext = (kubeconfig: string, cluster: ClusterIndex, ...args: string[]) => kubectl({ text: kubeconfig }, ['--context', `user-1@cluster-${cluster + 1}`, ...args]);
-  const canI = async (kubeconfig: string, cluster: ClusterIndex, ...args: string[]) => (await inContext(kubeconfig, cluster, 'auth', 'can-i', ...args)).stdout.trim();
+  const inContext = (kubeconfig: string, cluster: ClusterIndex, ...args: string[]) =>
+    kubectl({ text: kubeconfig }, ['--context', `user-1@cluster-${cluster + 1}`, ...args]);
+  const canI = async (kubeconfig: string, cluster: ClusterIndex, ...args: string[]) =>
+    (await inContext(kubeconfig, cluster, 'auth', 'can-i', ...args)).stdout.trim();
 
   beforeAll(async () => {
     await removeLeftovers([NS], [LC]);
@@ -48,12 +52,20 @@ describe('token users', () => {
   });
 
   it('refuses UNPW, saying Kubernetes removed basic authentication', async () => {
-    expectError(await t.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send(body('UNPW')), 400, /removed basic authentication in 1\.19/);
+    expectError(
+      await t.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send(body('UNPW')),
+      400,
+      /removed basic authentication in 1\.19/,
+    );
   });
 
   it('a token kubeconfig can exactly what was granted, on both clusters', async () => {
     await t.http.post(`/v2/projects/${PROJECT}/logical-clouds`).send(body('Token')).expect(201);
-    for (const c of ['cluster-1', 'cluster-2']) await t.http.post(`${lcPath(PROJECT, LC)}/cluster-references`).send({ name: c }).expect(201);
+    for (const c of ['cluster-1', 'cluster-2'])
+      await t.http
+        .post(`${lcPath(PROJECT, LC)}/cluster-references`)
+        .send({ name: c })
+        .expect(201);
     const status = await applyAndSettle(t, PROJECT, LC);
     expect(status.state).toBe('Instantiated');
     expect(status.clusters.map((c) => c['user-certificate-status'])).toEqual(['Created', 'Created']);

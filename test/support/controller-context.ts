@@ -11,23 +11,78 @@ export const REVISION = meshRevision({ logicalCloudId: LC_ID });
 export const OURS = { 'dcm.onap.org/logical-cloud-id': LC_ID, 'app.kubernetes.io/managed-by': 'dcm' };
 
 const now = new Date();
-export const record = <T>(name: string, scope: Record<string, string>, data: T, id = `${name}-id`) => ({ id, scope, name, revision: 1, createdAt: now, updatedAt: now, data });
+export const record = <T>(name: string, scope: Record<string, string>, data: T, id = `${name}-id`) => ({
+  id,
+  scope,
+  name,
+  revision: 1,
+  createdAt: now,
+  updatedAt: now,
+  data,
+});
 
 export function contextFor(
   cluster: FakeCluster,
-  opts: { data?: Partial<LogicalCloudData>; permissions?: [string, PermissionData][]; quotas?: [string, Record<string, string>][]; tenant?: TenantIdentity; caData?: string } = {},
+  opts: {
+    data?: Partial<LogicalCloudData>;
+    permissions?: [string, PermissionData][];
+    quotas?: [string, Record<string, string>][];
+    tenant?: TenantIdentity;
+    caData?: string;
+  } = {},
 ): ClusterContext {
-  const data: LogicalCloudData = { description: '', userData1: '', userData2: '', namespace: NS, level: '1', labels: [{ key: 'team', value: 'blue' }], user: { name: 'u1', type: 'certificate' }, ...opts.data };
+  const data: LogicalCloudData = {
+    description: '',
+    userData1: '',
+    userData2: '',
+    namespace: NS,
+    level: '1',
+    labels: [{ key: 'team', value: 'blue' }],
+    user: { name: 'u1', type: 'certificate' },
+    ...opts.data,
+  };
   const work: ClusterWork = {
     project: 'p1',
     logicalCloud: record('lc-1', { project: 'p1' }, data, LC_ID),
-    reference: record('edge-a', { logicalCloudId: LC_ID }, { clusterProvider: 'prov', cluster: 'cluster-a', loadbalancerIp: '', description: '', userData1: '', userData2: '' }),
-    cluster: record('cluster-a', { provider: 'prov' }, { description: '', userData1: '', userData2: '', labels: [], server: 'https://127.0.0.1:1', ...(opts.caData ? { certificateAuthorityData: opts.caData } : {}) }),
+    reference: record(
+      'edge-a',
+      { logicalCloudId: LC_ID },
+      {
+        clusterProvider: 'prov',
+        cluster: 'cluster-a',
+        loadbalancerIp: '',
+        description: '',
+        userData1: '',
+        userData2: '',
+      },
+    ),
+    cluster: record(
+      'cluster-a',
+      { provider: 'prov' },
+      {
+        description: '',
+        userData1: '',
+        userData2: '',
+        labels: [],
+        server: 'https://127.0.0.1:1',
+        ...(opts.caData ? { certificateAuthorityData: opts.caData } : {}),
+      },
+    ),
     clusterSecrets: { kubeconfig: '' },
     permissions: (opts.permissions ?? []).map(([name, p]) => record(name, { logicalCloudId: LC_ID }, p)),
-    quotas: (opts.quotas ?? []).map(([name, hard]) => record(name, { logicalCloudId: LC_ID }, { description: '', userData1: '', userData2: '', spec: Object.entries(hard).map(([key, value]) => ({ key, value })) })),
+    quotas: (opts.quotas ?? []).map(([name, hard]) =>
+      record(
+        name,
+        { logicalCloudId: LC_ID },
+        {
+          description: '',
+          userData1: '',
+          userData2: '',
+          spec: Object.entries(hard).map(([key, value]) => ({ key, value })),
+        },
+      ),
+    ),
     ...(opts.tenant ? { tenant: opts.tenant } : {}),
   };
   return new ClusterContext(work, cluster);
 }
-

@@ -24,7 +24,11 @@ export const testEncryptionKey = generateEncryptionKey('test-1');
 export const testCipher = new SecretCipher(parseEncryptionKeys(testEncryptionKey));
 
 /** A logger whose JSON lines a test reads back (audit lines, refusals). */
-export function captureLogger(level = 'info'): { logger: Logger; records: () => Record<string, unknown>[]; text: () => string } {
+export function captureLogger(level = 'info'): {
+  logger: Logger;
+  records: () => Record<string, unknown>[];
+  text: () => string;
+} {
   const lines: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -32,14 +36,21 @@ export function captureLogger(level = 'info'): { logger: Logger; records: () => 
       done();
     },
   });
-  return { logger: pino({ level }, stream), records: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>), text: () => lines.join('\n') };
+  return {
+    logger: pino({ level }, stream),
+    records: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
+    text: () => lines.join('\n'),
+  };
 }
 
 /**
  * What a test may change in its DCM: authentication (default here: `{ mode: 'development' }`, no authentication),
  * logger, /metrics token, the CSR seam, the cluster gateway provider.
  */
-export type TestDcmOptions = Pick<DcmOptions, 'auth' | 'logger' | 'metricsToken' | 'beforeCsrApproval' | 'config' | 'gateways'>;
+export type TestDcmOptions = Pick<
+  DcmOptions,
+  'auth' | 'logger' | 'metricsToken' | 'beforeCsrApproval' | 'config' | 'gateways'
+>;
 
 export async function startTestDcm(prefix = 'dcm', options: Partial<TestDcmOptions> = {}): Promise<TestDcm> {
   const mongo = await MongoClient.connect(mongoUrl());
@@ -99,7 +110,10 @@ export const design = {
   }),
   permission3: () => ({ name: 'permission-3', apiGroups: [''], resources: ['jobs'], verbs: ['list'] }),
   permission3Update: () => ({ apiGroups: [''], resources: ['pvc'], verbs: ['list'] }),
-  quota: () => ({ metadata: { name: 'quota-1', description: 'desc' }, spec: { cpu: '400', memory: '1000Gi', pods: '500' } }),
+  quota: () => ({
+    metadata: { name: 'quota-1', description: 'desc' },
+    spec: { cpu: '400', memory: '1000Gi', pods: '500' },
+  }),
   quotaUpdate: () => ({ metadata: { description: 'desc' }, spec: { cpu: '400', memory: '1000Gi', pods: '500' } }),
   kvPair: () => ({
     metadata: { name: 'kv-1', description: '<description>', userData1: '<user data>', userData2: '<user data>' },

@@ -47,8 +47,10 @@ export function matchesSelector(labels: Record<string, string> | undefined, sele
 /** What a small real cluster serves: the core and RBAC resources the controllers use. */
 export function basicServedResources(): ServedResources {
   const served: ServedResources = new Map();
-  for (const r of ['namespaces', 'secrets', 'serviceaccounts', 'resourcequotas', 'pods', 'services', 'configmaps']) served.set(r, new Set(['']));
-  for (const r of ['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings']) served.set(r, new Set(['rbac.authorization.k8s.io']));
+  for (const r of ['namespaces', 'secrets', 'serviceaccounts', 'resourcequotas', 'pods', 'services', 'configmaps'])
+    served.set(r, new Set(['']));
+  for (const r of ['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings'])
+    served.set(r, new Set(['rbac.authorization.k8s.io']));
   for (const r of ['deployments', 'statefulsets']) served.set(r, new Set(['apps']));
   served.set('jobs', new Set(['batch']));
   return served;
@@ -144,7 +146,12 @@ export class FakeCluster implements ClusterGateway {
     this.calls.push(`list ${kind}`);
     this.check('list', kind);
     return [...this.objects.values()]
-      .filter((o) => o.kind === kind && (!opts.namespace || o.metadata?.namespace === opts.namespace) && matchesSelector(o.metadata?.labels, opts.labelSelector))
+      .filter(
+        (o) =>
+          o.kind === kind &&
+          (!opts.namespace || o.metadata?.namespace === opts.namespace) &&
+          matchesSelector(o.metadata?.labels, opts.labelSelector),
+      )
       .map((o) => clone(o) as T);
   }
 
@@ -156,7 +163,11 @@ export class FakeCluster implements ClusterGateway {
     if (!object) return false;
     if (this.held.has(key)) {
       if (!object.metadata?.deletionTimestamp) {
-        object.metadata = { ...object.metadata, deletionTimestamp: new Date().toISOString(), resourceVersion: String(++this.version) };
+        object.metadata = {
+          ...object.metadata,
+          deletionTimestamp: new Date().toISOString(),
+          resourceVersion: String(++this.version),
+        };
         this.emit('MODIFIED', object);
       }
       return true;
@@ -190,7 +201,12 @@ export class FakeCluster implements ClusterGateway {
       await new Promise<void>((resolve, reject) => {
         this.deletionWaiters.set(key, [...(this.deletionWaiters.get(key) ?? []), resolve]);
         timer = setTimeout(
-          () => reject(new ClusterError(`delete ${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}: deleted, but still there after ${timeoutMs} ms`)),
+          () =>
+            reject(
+              new ClusterError(
+                `delete ${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}: deleted, but still there after ${timeoutMs} ms`,
+              ),
+            ),
           timeoutMs,
         );
       });
@@ -205,7 +221,10 @@ export class FakeCluster implements ClusterGateway {
     this.check('sign', 'CertificateSigningRequest', request.name);
     this.signed.push(request);
     await request.beforeApproval?.(request.name);
-    if (!this.signer) throw new ClusterError(`CertificateSigningRequest ${request.name}: not signed within ${request.signTimeoutMs} ms`);
+    if (!this.signer)
+      throw new ClusterError(
+        `CertificateSigningRequest ${request.name}: not signed within ${request.signTimeoutMs} ms`,
+      );
     return this.signer(request);
   }
 
@@ -227,7 +246,11 @@ export class FakeCluster implements ClusterGateway {
     }
     this.watchers.add(watcher);
     for (const o of [...this.objects.values()]) {
-      if (o.kind === kind && (!opts.namespace || o.metadata?.namespace === opts.namespace) && matchesSelector(o.metadata?.labels, opts.labelSelector)) {
+      if (
+        o.kind === kind &&
+        (!opts.namespace || o.metadata?.namespace === opts.namespace) &&
+        matchesSelector(o.metadata?.labels, opts.labelSelector)
+      ) {
         handlers.event('ADDED', clone(o));
       }
     }
@@ -249,7 +272,8 @@ export class FakeCluster implements ClusterGateway {
   async requestToken(namespace: string, serviceAccount: string, expirationSeconds: number): Promise<string> {
     this.calls.push(`token ServiceAccount ${serviceAccount}`);
     this.check('token', 'ServiceAccount', serviceAccount);
-    if (!this.objects.has(this.key('ServiceAccount', serviceAccount, namespace))) throw new NotFound(`serviceaccounts "${serviceAccount}" not found`);
+    if (!this.objects.has(this.key('ServiceAccount', serviceAccount, namespace)))
+      throw new NotFound(`serviceaccounts "${serviceAccount}" not found`);
     return `token:${namespace}:${serviceAccount}:${expirationSeconds}:${++this.version}`;
   }
 

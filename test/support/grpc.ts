@@ -20,17 +20,35 @@ export interface TestGrpc {
   client: Client;
   health: Client;
   /** A unary call, promisified (metadata: e.g. `bearer(token)`). */
-  call<T = Record<string, unknown>>(method: string, request: Record<string, unknown>, options?: CallOptions, metadata?: grpc.Metadata): Promise<T>;
+  call<T = Record<string, unknown>>(
+    method: string,
+    request: Record<string, unknown>,
+    options?: CallOptions,
+    metadata?: grpc.Metadata,
+  ): Promise<T>;
   /** A server stream. */
-  stream<T>(method: string, request: Record<string, unknown>, options?: CallOptions, metadata?: grpc.Metadata): ClientReadableStream<T>;
+  stream<T>(
+    method: string,
+    request: Record<string, unknown>,
+    options?: CallOptions,
+    metadata?: grpc.Metadata,
+  ): ClientReadableStream<T>;
   close(): Promise<void>;
 }
 
-type UnaryMethod = (request: unknown, metadata: grpc.Metadata, options: CallOptions, callback: (error: ServiceError | null, response: unknown) => void) => void;
+type UnaryMethod = (
+  request: unknown,
+  metadata: grpc.Metadata,
+  options: CallOptions,
+  callback: (error: ServiceError | null, response: unknown) => void,
+) => void;
 type StreamMethod = (request: unknown, metadata: grpc.Metadata, options: CallOptions) => ClientReadableStream<unknown>;
 
 export async function startTestGrpc(t: TestDcm): Promise<TestGrpc> {
-  const server = createDcmGrpcServer(t.dcm, { logger: pino({ level: process.env.DCM_TEST_LOG_LEVEL ?? 'silent' }), ready: async () => true });
+  const server = createDcmGrpcServer(t.dcm, {
+    logger: pino({ level: process.env.DCM_TEST_LOG_LEVEL ?? 'silent' }),
+    ready: async () => true,
+  });
   const port = await server.listen('127.0.0.1', 0);
   const proto = loadDcmProto();
   const address = `127.0.0.1:${port}`;
@@ -43,12 +61,24 @@ export async function startTestGrpc(t: TestDcm): Promise<TestGrpc> {
     port,
     client,
     health,
-    call: <T>(method: string, request: Record<string, unknown>, options: CallOptions = {}, metadata = new grpc.Metadata()) =>
+    call: <T>(
+      method: string,
+      request: Record<string, unknown>,
+      options: CallOptions = {},
+      metadata = new grpc.Metadata(),
+    ) =>
       new Promise<T>((resolve, reject) => {
         const c = target(method) as unknown as Record<string, UnaryMethod>;
-        c[name(method)]!.call(c, request, metadata, options, (error, response) => (error ? reject(error) : resolve(response as T)));
+        c[name(method)]!.call(c, request, metadata, options, (error, response) =>
+          error ? reject(error) : resolve(response as T),
+        );
       }),
-    stream: <T>(method: string, request: Record<string, unknown>, options: CallOptions = {}, metadata = new grpc.Metadata()) => {
+    stream: <T>(
+      method: string,
+      request: Record<string, unknown>,
+      options: CallOptions = {},
+      metadata = new grpc.Metadata(),
+    ) => {
       const c = target(method) as unknown as Record<string, StreamMethod>;
       return c[name(method)]!.call(c, request, metadata, options) as ClientReadableStream<T>;
     },

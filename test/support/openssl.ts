@@ -46,4 +46,5 @@ export class OpensslWorkspace {
 }
 
 /** The certificates of a PEM bundle, in order. */
-export const pemsOf = (bundle: string): string[] => bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n?/g) ?? [];
+export const pemsOf = (bundle: string): string[] =>
+  bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n?/g) ?? [];

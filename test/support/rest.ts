@@ -8,7 +8,8 @@ import { design, type TestDcm } from './dcm.js';
 export const lcPath = (project: string, lc: string): string => `/v2/projects/${project}/logical-clouds/${lc}`;
 
 /** The admin kubeconfig (text) of test cluster 1 or 2. */
-export const kubeconfigText = (index: 1 | 2): string => fs.readFileSync((index === 1 ? testClusters[0] : testClusters[1]).kubeconfigPath(), 'utf8');
+export const kubeconfigText = (index: 1 | 2): string =>
+  fs.readFileSync((index === 1 ? testClusters[0] : testClusters[1]).kubeconfigPath(), 'utf8');
 
 /** The CA key (PEM) of test cluster 1 or 2, when the test backends have one. */
 export function caKeyText(index: 1 | 2): string | undefined {
@@ -27,7 +28,12 @@ export async function createProvider(t: Pick<TestDcm, 'http'>, name: string): Pr
 }
 
 /** Registers test cluster `index` under `provider` as `name`, with its admin kubeconfig. */
-export async function registerCluster(t: Pick<TestDcm, 'http'>, provider: string, name: string, index: 1 | 2): Promise<Response> {
+export async function registerCluster(
+  t: Pick<TestDcm, 'http'>,
+  provider: string,
+  name: string,
+  index: 1 | 2,
+): Promise<Response> {
   const res = await t.http
     .post(`/v2/cluster-providers/${provider}/clusters`)
     .send({ metadata: { name }, spec: { kubeconfig: kubeconfigText(index) } });
@@ -68,7 +74,8 @@ export function fingerprint(secret: string, from: number): string {
 }
 
 /** The fields an error body names, in order. */
-export const fieldsOf = (res: Response): string[] => (res.body as { details: { field: string }[] }).details.map((d) => d.field);
+export const fieldsOf = (res: Response): string[] =>
+  (res.body as { details: { field: string }[] }).details.map((d) => d.field);
 
 /** An error answer: the status, the `{name, message, details}` shape, and nothing of the internals. */
 export function expectError(res: Response, status: number, message?: RegExp): void {

@@ -28,7 +28,10 @@ export interface ServiceProcess {
   stop(): Promise<void>;
 }
 
-function launch(name: string, env: NodeJS.ProcessEnv): { child: ChildProcess; log: string; exited: Promise<number | NodeJS.Signals> } {
+function launch(
+  name: string,
+  env: NodeJS.ProcessEnv,
+): { child: ChildProcess; log: string; exited: Promise<number | NodeJS.Signals> } {
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dcm-process-'));
   const log = path.join(logDir, `${name}.log`);
   const fd = fs.openSync(log, 'a');
@@ -39,7 +42,9 @@ function launch(name: string, env: NodeJS.ProcessEnv): { child: ChildProcess; lo
   });
   fs.closeSync(fd);
   if (child.pid === undefined) throw new Error(`could not start ${name}`);
-  const exited = new Promise<number | NodeJS.Signals>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal!)));
+  const exited = new Promise<number | NodeJS.Signals>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal!)),
+  );
   return { child, log, exited };
 }
 
@@ -51,24 +56,38 @@ export interface ServiceProcessOptions {
 /** GET over HTTPS trusting `ca`: whether the answer is 2xx. */
 function httpsOk(url: string, ca: string): Promise<boolean> {
   return new Promise((resolve, reject) => {
-    https.get(url, { ca }, (res) => {
-      res.resume();
-      resolve((res.statusCode ?? 500) < 300);
-    }).on('error', reject);
+    https
+      .get(url, { ca }, (res) => {
+        res.resume();
+        resolve((res.statusCode ?? 500) < 300);
+      })
+      .on('error', reject);
   });
 }
 
 /** Starts a DCM process and waits until it answers /readyz. */
-export async function startServiceProcess(name: string, env: NodeJS.ProcessEnv, options: ServiceProcessOptions = {}): Promise<ServiceProcess> {
+export async function startServiceProcess(
+  name: string,
+  env: NodeJS.ProcessEnv,
+  options: ServiceProcessOptions = {},
+): Promise<ServiceProcess> {
   const started = await spawnServiceProcess(name, env, options);
   await started.ready();
   return started;
 }
 
 /** Starts a DCM process; `ready()` waits until it answers /readyz (and kills it if it never does). */
-export async function spawnServiceProcess(name: string, env: NodeJS.ProcessEnv, options: ServiceProcessOptions = {}): Promise<ServiceProcess & { ready(): Promise<void> }> {
+export async function spawnServiceProcess(
+  name: string,
+  env: NodeJS.ProcessEnv,
+  options: ServiceProcessOptions = {},
+): Promise<ServiceProcess & { ready(): Promise<void> }> {
   const [httpPort, grpcPort] = [await freePort(), await freePort()];
-  const { child, log, exited } = launch(name, { DCM_HTTP_PORT: String(httpPort), DCM_GRPC_PORT: String(grpcPort), ...env });
+  const { child, log, exited } = launch(name, {
+    DCM_HTTP_PORT: String(httpPort),
+    DCM_GRPC_PORT: String(grpcPort),
+    ...env,
+  });
   const url = `${options.tlsCa ? 'https' : 'http'}://127.0.0.1:${httpPort}`;
   const pid = child.pid!;
   const started: ServiceProcess & { ready(): Promise<void> } = {
@@ -91,7 +110,11 @@ export async function spawnServiceProcess(name: string, env: NodeJS.ProcessEnv, 
     },
     ready: async () => {
       try {
-        await waitFor(`DCM process ${name}`, async () => (options.tlsCa ? httpsOk(`${url}/readyz`, options.tlsCa) : (await fetch(`${url}/readyz`)).ok), { timeoutMs: 60_000, process: { name, pid, log } });
+        await waitFor(
+          `DCM process ${name}`,
+          async () => (options.tlsCa ? httpsOk(`${url}/readyz`, options.tlsCa) : (await fetch(`${url}/readyz`)).ok),
+          { timeoutMs: 60_000, process: { name, pid, log } },
+        );
       } catch (error) {
         started.kill('SIGKILL');
         throw error;
@@ -102,9 +125,16 @@ export async function spawnServiceProcess(name: string, env: NodeJS.ProcessEnv, 
 }
 
 /** Runs a DCM process that is expected to refuse to start: its exit code and output. */
-export async function runServiceProcessToExit(name: string, env: NodeJS.ProcessEnv): Promise<{ code: number | NodeJS.Signals; output: string }> {
+export async function runServiceProcessToExit(
+  name: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | NodeJS.Signals; output: string }> {
   const [httpPort, grpcPort] = [await freePort(), await freePort()];
-  const { child, log, exited } = launch(name, { DCM_HTTP_PORT: String(httpPort), DCM_GRPC_PORT: String(grpcPort), ...env });
+  const { child, log, exited } = launch(name, {
+    DCM_HTTP_PORT: String(httpPort),
+    DCM_GRPC_PORT: String(grpcPort),
+    ...env,
+  });
   const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
   const code = await exited;
   clearTimeout(timer);

@@ -55,7 +55,13 @@ export function ensureFerretdbBinary(): string {
  * the first time a mesh test asks for it (about 5–10 minutes cold on 2 cores), then cached.
  */
 export function ensurePilotDiscoveryBinary(): string {
-  goBuild(`pilot-discovery (istio.io/istio ${ISTIO_MODULE_VERSION})`, paths.istioSource, paths.pilotDiscoveryBinary, '-s -w', 'istio.io/istio/pilot/cmd/pilot-discovery');
+  goBuild(
+    `pilot-discovery (istio.io/istio ${ISTIO_MODULE_VERSION})`,
+    paths.istioSource,
+    paths.pilotDiscoveryBinary,
+    '-s -w',
+    'istio.io/istio/pilot/cmd/pilot-discovery',
+  );
   return paths.pilotDiscoveryBinary;
 }
 
@@ -72,7 +78,8 @@ export function ensureEtcd(): string {
   log("installing etcd from Debian's etcd-server package …");
   const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const run = (args: string[]) => execFileSync(sudo[0] ?? args[0]!, sudo.length ? args : args.slice(1), { stdio: 'inherit', env });
+  const run = (args: string[]) =>
+    execFileSync(sudo[0] ?? args[0]!, sudo.length ? args : args.slice(1), { stdio: 'inherit', env });
   run(['apt-get', 'update', '-qq']);
   run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', 'etcd-server']);
   const installed = which('etcd');

@@ -53,21 +53,26 @@ export function ensureHelmBinary(): string {
   const started = Date.now();
   log(`building helm ${HELM_VERSION} (first time only; cached at ${output}) …`);
   try {
-    const result = spawnSync('go', ['install', '-trimpath', '-ldflags', ldflags, `helm.sh/helm/v3/cmd/helm@${HELM_VERSION}`], {
-      cwd: dir,
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: {
-        ...process.env,
-        GOBIN: gobin,
-        // A pure-Go static binary, as helm's releases are; no C toolchain needed.
-        CGO_ENABLED: '0',
-        // The module and its go.sum come from the proxy, whatever -mod the environment sets.
-        GOFLAGS: '-mod=mod',
-        GOPROXY: process.env.GOPROXY || 'https://proxy.golang.org,direct',
+    const result = spawnSync(
+      'go',
+      ['install', '-trimpath', '-ldflags', ldflags, `helm.sh/helm/v3/cmd/helm@${HELM_VERSION}`],
+      {
+        cwd: dir,
+        stdio: ['ignore', 'inherit', 'inherit'],
+        env: {
+          ...process.env,
+          GOBIN: gobin,
+          // A pure-Go static binary, as helm's releases are; no C toolchain needed.
+          CGO_ENABLED: '0',
+          // The module and its go.sum come from the proxy, whatever -mod the environment sets.
+          GOFLAGS: '-mod=mod',
+          GOPROXY: process.env.GOPROXY || 'https://proxy.golang.org,direct',
+        },
       },
-    });
+    );
     if (result.error) throw new Error(`building helm ${HELM_VERSION} needs Go (${result.error.message})`);
-    if (result.status !== 0) throw new Error(`building helm ${HELM_VERSION} failed (go install exit ${result.status ?? result.signal})`);
+    if (result.status !== 0)
+      throw new Error(`building helm ${HELM_VERSION} failed (go install exit ${result.status ?? result.signal})`);
     fs.renameSync(path.join(gobin, 'helm'), output);
   } finally {
     fs.rmSync(gobin, { recursive: true, force: true });

@@ -17,7 +17,8 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 
 /** Built binaries, keyed by version, shared by every clone on this machine. */
 export const cacheRoot =
-  process.env.DCM_TESTENV_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'dcm-testenv');
+  process.env.DCM_TESTENV_CACHE ??
+  path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'dcm-testenv');
 
 export const stateDir = process.env.DCM_TESTENV_DIR ?? path.join(repoRoot, '.testenv');
 

@@ -14,7 +14,12 @@ export interface StartedProcess {
   log: string;
 }
 
-export function startDetached(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): StartedProcess {
+export function startDetached(
+  name: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): StartedProcess {
   fs.mkdirSync(paths.logs, { recursive: true });
   const log = path.join(paths.logs, `${name}.log`);
   const fd = fs.openSync(log, 'a');
@@ -48,10 +53,14 @@ export async function waitFor(
   for (;;) {
     if (await check().catch(() => false)) return;
     if (opts.process && !isAlive(opts.process.pid)) {
-      throw new Error(`${what}: process ${opts.process.name} (pid ${opts.process.pid}) exited\n${tail(opts.process.log)}`);
+      throw new Error(
+        `${what}: process ${opts.process.name} (pid ${opts.process.pid}) exited\n${tail(opts.process.log)}`,
+      );
     }
     if (Date.now() > deadline) {
-      throw new Error(`${what}: not ready after ${opts.timeoutMs} ms${opts.process ? `\n${tail(opts.process.log)}` : ''}`);
+      throw new Error(
+        `${what}: not ready after ${opts.timeoutMs} ms${opts.process ? `\n${tail(opts.process.log)}` : ''}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

@@ -41,11 +41,7 @@ export function readState(): TestenvState | undefined {
 }
 
 function pidsOf(state: TestenvState): number[] {
-  return [
-    ...state.clusters.flatMap((c) => [c.controllerManagerPid, c.apiserverPid]),
-    state.etcd.pid,
-    state.mongo.pid,
-  ];
+  return [...state.clusters.flatMap((c) => [c.controllerManagerPid, c.apiserverPid]), state.etcd.pid, state.mongo.pid];
 }
 
 async function mongoAnswers(url: string): Promise<boolean> {

@@ -74,7 +74,14 @@ describe('the import graph of src/', () => {
   it('finds a circle where there is one (the check can fail)', () => {
     const a = path.join(SRC, 'a.ts');
     const b = path.join(SRC, 'b.ts');
-    expect(circles(new Map([[a, [b]], [b, [a]]]))).toEqual([['a.ts', 'b.ts']]);
+    expect(
+      circles(
+        new Map([
+          [a, [b]],
+          [b, [a]],
+        ]),
+      ),
+    ).toEqual([['a.ts', 'b.ts']]);
   });
 
   it('puts every module in a layer, and a few where the architecture says', () => {
@@ -109,7 +116,9 @@ describe('the layer rule (eslint-rules/layers.js)', () => {
     expect(layerProblems(router, "import { createKvPairStore } from './kv-pair.store.js';\n")).toEqual([
       expect.stringContaining('must not import features/kv-pairs/kv-pair.store.ts'),
     ]);
-    expect(layerProblems(router, "import type { ProjectStore } from '../projects/project.store.js';\n")).toHaveLength(1);
+    expect(layerProblems(router, "import type { ProjectStore } from '../projects/project.store.js';\n")).toHaveLength(
+      1,
+    );
   });
 
   it('refuses a router that imports src/db/', () => {
@@ -119,15 +128,16 @@ describe('the layer rule (eslint-rules/layers.js)', () => {
   });
 
   it('lets a router import its schema and service, and a service its store', () => {
-    const routerCode = "import { KvPairView } from './kv-pair.schema.js';\nimport type { KvPairService } from './kv-pair.service.js';\n";
+    const routerCode =
+      "import { KvPairView } from './kv-pair.schema.js';\nimport type { KvPairService } from './kv-pair.service.js';\n";
     expect(layerProblems(router, routerCode)).toEqual([]);
     const serviceCode = "import type { KvPairStore } from './kv-pair.store.js';\n";
     expect(layerProblems('features/kv-pairs/kv-pair.service.ts', serviceCode)).toEqual([]);
   });
 
   it('refuses an upward arrow (a service importing a router)', () => {
-    expect(layerProblems('features/kv-pairs/kv-pair.service.ts', "import { kvPairCrud } from './kv-pair.router.js';\n")).toEqual([
-      expect.stringContaining('(features) must not import features/kv-pairs/kv-pair.router.ts (transports)'),
-    ]);
+    expect(
+      layerProblems('features/kv-pairs/kv-pair.service.ts', "import { kvPairCrud } from './kv-pair.router.js';\n"),
+    ).toEqual([expect.stringContaining('(features) must not import features/kv-pairs/kv-pair.router.ts (transports)')]);
   });
 });

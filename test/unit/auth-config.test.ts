@@ -43,7 +43,11 @@ describe('token file', () => {
     expect(tokens.size).toBe(3);
     expect(tokens.lookup(ADMIN_TOKEN)).toMatchObject({ name: 'root', admin: true, source: 'token' });
     const team = tokens.lookup(TEAM_TOKEN)!;
-    expect({ name: team.name, admin: team.admin, projects: [...team.projects] }).toEqual({ name: 'team-1', admin: false, projects: ['p1', 'p2'] });
+    expect({ name: team.name, admin: team.admin, projects: [...team.projects] }).toEqual({
+      name: 'team-1',
+      admin: false,
+      projects: ['p1', 'p2'],
+    });
     expect([...tokens.lookup('tenant-token-0123456789')!.logicalClouds]).toEqual(['p1/lc-1']);
     expect(tokens.lookup(hex(TEAM_TOKEN))).toBeUndefined();
     expect(tokens.lookup(`${ADMIN_TOKEN}x`)).toBeUndefined();
@@ -59,16 +63,44 @@ describe('token file', () => {
     ['not a list', 'name: root', /tokens\.yaml: the file: .*array/i],
     ['an empty list', '[]', /at least one token/],
     ['neither token nor sha256', '- { name: a, role: admin }', /\[0\]\.token: give exactly one of token and sha256/],
-    ['both token and sha256', `- { name: a, role: admin, token: ${ADMIN_TOKEN}, sha256: ${hex(ADMIN_TOKEN)} }`, /\[0\]\.token: give exactly one/],
+    [
+      'both token and sha256',
+      `- { name: a, role: admin, token: ${ADMIN_TOKEN}, sha256: ${hex(ADMIN_TOKEN)} }`,
+      /\[0\]\.token: give exactly one/,
+    ],
     ['a short token', '- { name: a, role: admin, token: short }', /\[0\]\.token: must be at least 16 characters/],
-    ['a bad sha256', '- { name: a, role: admin, sha256: abc }', /\[0\]\.sha256: must be the sha256 of the token: 64 hex digits/],
+    [
+      'a bad sha256',
+      '- { name: a, role: admin, sha256: abc }',
+      /\[0\]\.sha256: must be the sha256 of the token: 64 hex digits/,
+    ],
     ['an unknown role', `- { name: a, role: root, token: ${ADMIN_TOKEN} }`, /\[0\]\.role/],
-    ['a project role without scope', `- { name: a, role: project, token: ${ADMIN_TOKEN} }`, /\[0\]\.projects: role project needs projects or logicalClouds/],
-    ['an admin with projects', `- { name: a, role: admin, token: ${ADMIN_TOKEN}, projects: [p1] }`, /role admin may do everything/],
-    ['a bad logical cloud', `- { name: a, role: project, token: ${ADMIN_TOKEN}, logicalClouds: [lc-1] }`, /\[0\]\.logicalClouds\[0\]: must be project\/logical-cloud/],
+    [
+      'a project role without scope',
+      `- { name: a, role: project, token: ${ADMIN_TOKEN} }`,
+      /\[0\]\.projects: role project needs projects or logicalClouds/,
+    ],
+    [
+      'an admin with projects',
+      `- { name: a, role: admin, token: ${ADMIN_TOKEN}, projects: [p1] }`,
+      /role admin may do everything/,
+    ],
+    [
+      'a bad logical cloud',
+      `- { name: a, role: project, token: ${ADMIN_TOKEN}, logicalClouds: [lc-1] }`,
+      /\[0\]\.logicalClouds\[0\]: must be project\/logical-cloud/,
+    ],
     ['an unknown field', `- { name: a, role: admin, token: ${ADMIN_TOKEN}, secret: x }`, /secret/],
-    ['a name used twice', `- { name: a, role: admin, token: ${ADMIN_TOKEN} }\n- { name: a, role: admin, token: ${TEAM_TOKEN} }`, /the name a is used twice/],
-    ['a token used twice', `- { name: a, role: admin, token: ${ADMIN_TOKEN} }\n- { name: b, role: admin, sha256: ${hex(ADMIN_TOKEN)} }`, /b and a have the same token/],
+    [
+      'a name used twice',
+      `- { name: a, role: admin, token: ${ADMIN_TOKEN} }\n- { name: a, role: admin, token: ${TEAM_TOKEN} }`,
+      /the name a is used twice/,
+    ],
+    [
+      'a token used twice',
+      `- { name: a, role: admin, token: ${ADMIN_TOKEN} }\n- { name: b, role: admin, sha256: ${hex(ADMIN_TOKEN)} }`,
+      /b and a have the same token/,
+    ],
     ['broken YAML', '- { name: a', /tokens\.yaml: not valid YAML or JSON/],
   ])('refuses %s, naming the problem', (_what, text, message) => {
     expect(() => parseTokenFile(text, 'tokens.yaml')).toThrow(AuthConfigError);
@@ -76,7 +108,9 @@ describe('token file', () => {
   });
 
   it('never keeps a token in a message or a fingerprint', () => {
-    expect(() => parseTokenFile(`- { name: a, role: project, token: ${ADMIN_TOKEN} }`, 'f')).toThrow(expect.objectContaining({ message: expect.not.stringContaining(ADMIN_TOKEN) }));
+    expect(() => parseTokenFile(`- { name: a, role: project, token: ${ADMIN_TOKEN} }`, 'f')).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining(ADMIN_TOKEN) }),
+    );
     expect(tokenFingerprint(ADMIN_TOKEN)).toBe(hex(ADMIN_TOKEN).slice(0, 8));
   });
 });
@@ -86,7 +120,9 @@ describe('loadAuth: the start-up decision', () => {
 
   it('refuses to run outside development mode without a token file or an OIDC issuer, naming the variables', () => {
     expect(() => loadAuth(config({ DCM_DEVELOPMENT_MODE: false }))).toThrow(AuthConfigError);
-    expect(() => loadAuth(config({ DCM_DEVELOPMENT_MODE: false }))).toThrow(/no authentication is configured: set DCM_AUTH_TOKENS_FILE .* DCM_OIDC_ISSUER with DCM_OIDC_AUDIENCE/);
+    expect(() => loadAuth(config({ DCM_DEVELOPMENT_MODE: false }))).toThrow(
+      /no authentication is configured: set DCM_AUTH_TOKENS_FILE .* DCM_OIDC_ISSUER with DCM_OIDC_AUDIENCE/,
+    );
   });
 
   it('runs without authentication only in development mode with nothing configured', () => {
@@ -102,20 +138,28 @@ describe('loadAuth: the start-up decision', () => {
   });
 
   it('names a token file that cannot be read, and a bad entry with its file', () => {
-    expect(() => loadAuth(config({ DCM_AUTH_TOKENS_FILE: path.join(dir, 'missing.yaml') }))).toThrow(/DCM_AUTH_TOKENS_FILE .*missing\.yaml cannot be read: ENOENT/);
+    expect(() => loadAuth(config({ DCM_AUTH_TOKENS_FILE: path.join(dir, 'missing.yaml') }))).toThrow(
+      /DCM_AUTH_TOKENS_FILE .*missing\.yaml cannot be read: ENOENT/,
+    );
     const bad = file('bad.yaml', '- { name: root, role: admin }\n');
     expect(() => loadAuth(config({ DCM_AUTH_TOKENS_FILE: bad }))).toThrow(/bad\.yaml: \[0\]\.token/);
   });
 
   it('needs an audience with an issuer, and an issuer with an audience or JWKS URL', () => {
-    expect(() => loadAuth(config({ DCM_OIDC_ISSUER: 'https://idp.example' }))).toThrow(/DCM_OIDC_ISSUER is set but DCM_OIDC_AUDIENCE is not/);
+    expect(() => loadAuth(config({ DCM_OIDC_ISSUER: 'https://idp.example' }))).toThrow(
+      /DCM_OIDC_ISSUER is set but DCM_OIDC_AUDIENCE is not/,
+    );
     expect(() => loadAuth(config({ DCM_OIDC_AUDIENCE: 'dcm' }))).toThrow(/DCM_OIDC_ISSUER is not/);
-    expect(loadAuth(config({ DCM_OIDC_ISSUER: 'https://idp.example', DCM_OIDC_AUDIENCE: 'dcm' })).mode).toBe('enforced');
+    expect(loadAuth(config({ DCM_OIDC_ISSUER: 'https://idp.example', DCM_OIDC_AUDIENCE: 'dcm' })).mode).toBe(
+      'enforced',
+    );
   });
 
   it('reads the /metrics token from its file, refusing a weak one', () => {
     expect(loadMetricsToken({ DCM_METRICS_TOKEN_FILE: undefined })).toBeUndefined();
-    expect(loadMetricsToken({ DCM_METRICS_TOKEN_FILE: file('metrics', 'metrics-token-0123456789\n') })).toBe('metrics-token-0123456789');
+    expect(loadMetricsToken({ DCM_METRICS_TOKEN_FILE: file('metrics', 'metrics-token-0123456789\n') })).toBe(
+      'metrics-token-0123456789',
+    );
     expect(() => loadMetricsToken({ DCM_METRICS_TOKEN_FILE: file('weak', 'short') })).toThrow(/at least 16 characters/);
   });
 });
@@ -149,7 +193,10 @@ describe('AccessGate', () => {
   ])('refuses %p as unauthenticated', async (header, message, bearerError) => {
     const error = await refusal(header);
     expect(error).toBeInstanceOf(AuthError);
-    expect({ failure: error.failure, bearerError: error.bearerError }).toEqual({ failure: 'unauthenticated', bearerError });
+    expect({ failure: error.failure, bearerError: error.bearerError }).toEqual({
+      failure: 'unauthenticated',
+      bearerError,
+    });
     expect(error.message).toMatch(message);
   });
 
@@ -161,10 +208,15 @@ describe('AccessGate', () => {
   });
 
   it('throws PermissionDenied with the reason when the rules deny', async () => {
-    const team = parseTokenFile(`- { name: team-1, token: ${TEAM_TOKEN}, role: project, projects: [p1] }`, 't').lookup(TEAM_TOKEN)!;
+    const team = parseTokenFile(`- { name: team-1, token: ${TEAM_TOKEN}, role: project, projects: [p1] }`, 't').lookup(
+      TEAM_TOKEN,
+    )!;
     expect(() => gate.authorize(team, { resource: 'project', project: 'p1', operation: 'read' }, ctx)).not.toThrow();
     expect(() => gate.authorize(team, { resource: 'project', project: 'p2', operation: 'read' }, ctx)).toThrow(
-      expect.objectContaining({ failure: 'permission-denied', message: 'permission denied: team-1 may not read project p2' }),
+      expect.objectContaining({
+        failure: 'permission-denied',
+        message: 'permission denied: team-1 may not read project p2',
+      }),
     );
   });
 });

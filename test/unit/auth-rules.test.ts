@@ -7,14 +7,25 @@ import { authorize, DEVELOPMENT_PRINCIPAL, type Action, type Principal } from '.
 import { grpcAction } from '../../src/auth/grpc.js';
 import { httpAction } from '../../src/auth/http.js';
 
-const principal = (p: Partial<Principal>): Principal => ({ name: 'x', source: 'token', admin: false, projects: new Set(), logicalClouds: new Set(), ...p });
+const principal = (p: Partial<Principal>): Principal => ({
+  name: 'x',
+  source: 'token',
+  admin: false,
+  projects: new Set(),
+  logicalClouds: new Set(),
+  ...p,
+});
 const admin = principal({ name: 'root', admin: true });
 const owner = principal({ name: 'team-1', projects: new Set(['p1', 'p3']) });
 const tenant = principal({ name: 'tenant-1', logicalClouds: new Set(['p1/lc-1']) });
 const nobody = principal({ name: 'nobody' });
 
 const allowed = (who: Principal, action: Action) => authorize(who, action).allowed;
-const lc = (project: string, logicalCloud: string, operation: 'read' | 'write' | 'lifecycle' | 'status' | 'kubeconfig'): Action => ({
+const lc = (
+  project: string,
+  logicalCloud: string,
+  operation: 'read' | 'write' | 'lifecycle' | 'status' | 'kubeconfig',
+): Action => ({
   resource: 'logical-cloud',
   project,
   logicalCloud,
@@ -51,15 +62,22 @@ describe('authorize', () => {
   });
 
   it('denies a project caller other projects, whatever the operation', () => {
-    for (const op of ['read', 'write', 'lifecycle', 'status', 'kubeconfig'] as const) expect(allowed(owner, lc('p2', 'lc-1', op))).toBe(false);
+    for (const op of ['read', 'write', 'lifecycle', 'status', 'kubeconfig'] as const)
+      expect(allowed(owner, lc('p2', 'lc-1', op))).toBe(false);
     expect(allowed(owner, { resource: 'logical-clouds', project: 'p2', operation: 'read' })).toBe(false);
     expect(allowed(owner, { resource: 'project', project: 'p2', operation: 'read' })).toBe(false);
-    expect(authorize(owner, lc('p2', 'lc-1', 'read'))).toEqual({ allowed: false, reason: 'team-1 may not read logical cloud p2/lc-1' });
+    expect(authorize(owner, lc('p2', 'lc-1', 'read'))).toEqual({
+      allowed: false,
+      reason: 'team-1 may not read logical cloud p2/lc-1',
+    });
   });
 
   it('lets a project caller read, not change, its projects and the cluster registry; creating projects is admin-only', () => {
     expect(allowed(owner, { resource: 'project', project: 'p1', operation: 'read' })).toBe(true);
-    expect(authorize(owner, { resource: 'project', project: 'p1', operation: 'write' })).toEqual({ allowed: false, reason: 'team-1 may not change project p1 (admin only)' });
+    expect(authorize(owner, { resource: 'project', project: 'p1', operation: 'write' })).toEqual({
+      allowed: false,
+      reason: 'team-1 may not change project p1 (admin only)',
+    });
     expect(allowed(owner, { resource: 'projects', operation: 'read' })).toBe(true);
     expect(allowed(owner, { resource: 'projects', operation: 'write' })).toBe(false);
     expect(allowed(owner, { resource: 'cluster-registry', operation: 'read' })).toBe(true);
@@ -87,16 +105,19 @@ describe('authorize', () => {
     for (const op of ['read', 'write', 'lifecycle'] as const) expect(allowed(tenant, lc('p1', 'lc-1', op))).toBe(false);
     expect(allowed(tenant, lc('p1', 'lc-2', 'kubeconfig'))).toBe(false);
     expect(allowed(tenant, lc('p2', 'lc-1', 'kubeconfig'))).toBe(false);
-    for (const action of every.filter((a) => a.resource !== 'logical-cloud')) expect(allowed(tenant, action)).toBe(false);
+    for (const action of every.filter((a) => a.resource !== 'logical-cloud'))
+      expect(allowed(tenant, action)).toBe(false);
     expect(allowed(tenant, { resource: 'project', project: 'p1', operation: 'read' })).toBe(false);
   });
 
   it('lets every caller with some scope read the root certificate (public, no key)', () => {
-    for (const who of [admin, owner, tenant]) expect(allowed(who, { resource: 'ca-root', operation: 'read' })).toBe(true);
+    for (const who of [admin, owner, tenant])
+      expect(allowed(who, { resource: 'ca-root', operation: 'read' })).toBe(true);
   });
 
   it('denies a caller without any scope everything', () => {
-    for (const action of [...every, lc('p1', 'lc-1', 'status'), { resource: 'ca-root', operation: 'read' } as const]) expect(allowed(nobody, action)).toBe(false);
+    for (const action of [...every, lc('p1', 'lc-1', 'status'), { resource: 'ca-root', operation: 'read' } as const])
+      expect(allowed(nobody, action)).toBe(false);
   });
 });
 
@@ -143,7 +164,11 @@ describe('httpAction: what a REST request does', () => {
 describe('grpcAction: what an RPC does', () => {
   const ref = { project: 'p1', logical_cloud: 'lc-1' };
   it.each([
-    ['CreateLogicalCloud', { project: 'p1', body: {} }, { resource: 'logical-clouds', project: 'p1', operation: 'write' }],
+    [
+      'CreateLogicalCloud',
+      { project: 'p1', body: {} },
+      { resource: 'logical-clouds', project: 'p1', operation: 'write' },
+    ],
     ['ListLogicalClouds', { project: 'p1' }, { resource: 'logical-clouds', project: 'p1', operation: 'read' }],
     ['GetLogicalCloud', { project: 'p1', name: 'lc-1' }, lc('p1', 'lc-1', 'read')],
     ['DeleteLogicalCloud', { project: 'p1', name: 'lc-1' }, lc('p1', 'lc-1', 'write')],
@@ -160,9 +185,17 @@ describe('grpcAction: what an RPC does', () => {
     ['GetLogicalCloudCa', ref, lc('p1', 'lc-1', 'read')],
     ['RotateCa', { ...ref, cluster_reference: '' }, lc('p1', 'lc-1', 'lifecycle')],
     ['RevokeCredentials', ref, lc('p1', 'lc-1', 'lifecycle')],
-    ['GetClusterStatus', { cluster_provider: 'edge', cluster: 'c1' }, { resource: 'cluster-registry', operation: 'read' }],
+    [
+      'GetClusterStatus',
+      { cluster_provider: 'edge', cluster: 'c1' },
+      { resource: 'cluster-registry', operation: 'read' },
+    ],
     ['GetProjectPolicy', { project: 'p1' }, { resource: 'project-policy', project: 'p1', operation: 'read' }],
-    ['SetProjectPolicy', { project: 'p1', body: {} }, { resource: 'project-policy', project: 'p1', operation: 'write' }],
+    [
+      'SetProjectPolicy',
+      { project: 'p1', body: {} },
+      { resource: 'project-policy', project: 'p1', operation: 'write' },
+    ],
     ['ResetProjectPolicy', { project: 'p1' }, { resource: 'project-policy', project: 'p1', operation: 'write' }],
     ['Frobnicate', ref, { resource: 'unknown', description: 'call dcm.v1.LogicalCloudService/Frobnicate' }],
   ] as const)('%s', (method, request, expected) => {
@@ -172,11 +205,17 @@ describe('grpcAction: what an RPC does', () => {
   it('names the same rule as the REST path of the same operation', () => {
     expect(grpcAction('GetKubeconfig', ref)).toEqual(httpAction('GET', '/projects/p1/logical-clouds/lc-1/kubeconfig'));
     expect(grpcAction('Apply', ref)).toEqual(httpAction('POST', '/projects/p1/logical-clouds/lc-1/apply'));
-    expect(grpcAction('CreateLogicalCloud', { project: 'p1' })).toEqual(httpAction('POST', '/projects/p1/logical-clouds'));
-    expect(grpcAction('DeleteKvPair', { ...ref, name: 'kv' })).toEqual(httpAction('DELETE', '/projects/p1/logical-clouds/lc-1/kv-pairs/kv'));
+    expect(grpcAction('CreateLogicalCloud', { project: 'p1' })).toEqual(
+      httpAction('POST', '/projects/p1/logical-clouds'),
+    );
+    expect(grpcAction('DeleteKvPair', { ...ref, name: 'kv' })).toEqual(
+      httpAction('DELETE', '/projects/p1/logical-clouds/lc-1/kv-pairs/kv'),
+    );
     expect(grpcAction('RotateCa', ref)).toEqual(httpAction('POST', '/projects/p1/logical-clouds/lc-1/rotate-ca'));
     expect(grpcAction('GetRootCa', {})).toEqual(httpAction('GET', '/ca/root'));
-    expect(grpcAction('RevokeCredentials', ref)).toEqual(httpAction('POST', '/projects/p1/logical-clouds/lc-1/revoke-credentials'));
+    expect(grpcAction('RevokeCredentials', ref)).toEqual(
+      httpAction('POST', '/projects/p1/logical-clouds/lc-1/revoke-credentials'),
+    );
     expect(grpcAction('SetProjectPolicy', { project: 'p1' })).toEqual(httpAction('PUT', '/projects/p1/policy'));
   });
 });

@@ -13,8 +13,12 @@ import { createRootCa } from '../../src/certificates/certificate-authority/root-
 import { CaController } from '../../src/controllers/certificate-authority.controller.js';
 import { ClusterContext, type ClusterWork } from '../../src/controllers/cluster-context.js';
 import { controlPlaneNamespace, meshRevision, meshTrustDomain } from '../../src/controllers/object-names.js';
-import { ServiceMeshController, desiredIstio, meshNotReady } from '../../src/controllers/service-mesh.controller.js';
-import type { IntermediateCaStore, IntermediateWithKey } from '../../src/features/certificate-authority/intermediate-ca.store.js';
+import { desiredIstio } from '../../src/controllers/istio-resource.js';
+import { ServiceMeshController, meshNotReady } from '../../src/controllers/service-mesh.controller.js';
+import type {
+  IntermediateCaStore,
+  IntermediateWithKey,
+} from '../../src/features/certificate-authority/intermediate-ca.store.js';
 import { MeshCertificateAuthority, hasNameConstraints } from '../../src/features/certificate-authority/mesh-ca.js';
 import type { RootCaStore } from '../../src/features/certificate-authority/root-ca.store.js';
 import { ClusterError } from '../../src/kubernetes/cluster-errors.js';
@@ -33,7 +37,10 @@ function memoryStores(root: CaKeyPair) {
   const roots = { ensure: async () => ({ ...root, created: false }) } as unknown as RootCaStore;
   const store = {
     get: async (lc: string, k: { provider: string; cluster: string }) => {
-      if (failGet) throw new SecretCipherError('secret of dcm-ca/intermediate/… was sealed with key "old", which is not configured (DCM_ENCRYPTION_KEYS)');
+      if (failGet)
+        throw new SecretCipherError(
+          'secret of dcm-ca/intermediate/… was sealed with key "old", which is not configured (DCM_ENCRYPTION_KEYS)',
+        );
       return intermediates.get(id(lc, k)) ?? null;
     },
     put: async (i: IntermediateWithKey) => void intermediates.set(id(i.logicalCloudId, i), i),
@@ -43,14 +50,61 @@ function memoryStores(root: CaKeyPair) {
   return { roots, store, intermediates, failReads: () => (failGet = true) };
 }
 
-function contextFor(cluster: MemoryCluster, serviceMesh: { enabled: boolean; network?: string; nameConstraints?: boolean } | null = { enabled: true }): ClusterContext {
+function contextFor(
+  cluster: MemoryCluster,
+  serviceMesh: { enabled: boolean; network?: string; nameConstraints?: boolean } | null = { enabled: true },
+): ClusterContext {
   const now = new Date();
-  const record = <T>(name: string, scope: Record<string, string>, data: T, id = `${name}-id`) => ({ id, scope, name, revision: 1, createdAt: now, updatedAt: now, data });
+  const record = <T>(name: string, scope: Record<string, string>, data: T, id = `${name}-id`) => ({
+    id,
+    scope,
+    name,
+    revision: 1,
+    createdAt: now,
+    updatedAt: now,
+    data,
+  });
   const work: ClusterWork = {
     project: 'p1',
-    logicalCloud: record('lc-1', { project: 'p1' }, { description: '', userData1: '', userData2: '', namespace: 'tenant-ns', level: '1' as const, labels: [], user: { name: 'u1', type: 'certificate' as const }, ...(serviceMesh ? { serviceMesh } : {}) }, LC_ID),
-    reference: record('edge-a', { logicalCloudId: LC_ID }, { clusterProvider: 'prov', cluster: 'cluster-a', loadbalancerIp: '', description: '', userData1: '', userData2: '' }),
-    cluster: record('cluster-a', { provider: 'prov' }, { description: '', userData1: '', userData2: '', labels: [], server: 'https://127.0.0.1:1', secrets: { kubeconfig: { alg: 'none' as const, value: '' } } }),
+    logicalCloud: record(
+      'lc-1',
+      { project: 'p1' },
+      {
+        description: '',
+        userData1: '',
+        userData2: '',
+        namespace: 'tenant-ns',
+        level: '1' as const,
+        labels: [],
+        user: { name: 'u1', type: 'certificate' as const },
+        ...(serviceMesh ? { serviceMesh } : {}),
+      },
+      LC_ID,
+    ),
+    reference: record(
+      'edge-a',
+      { logicalCloudId: LC_ID },
+      {
+        clusterProvider: 'prov',
+        cluster: 'cluster-a',
+        loadbalancerIp: '',
+        description: '',
+        userData1: '',
+        userData2: '',
+      },
+    ),
+    cluster: record(
+      'cluster-a',
+      { provider: 'prov' },
+      {
+        description: '',
+        userData1: '',
+        userData2: '',
+        labels: [],
+        server: 'https://127.0.0.1:1',
+        secrets: { kubeconfig: { alg: 'none' as const, value: '' } },
+      },
+    ),
     clusterSecrets: { kubeconfig: '' },
     permissions: [],
     quotas: [],
@@ -65,7 +119,12 @@ beforeAll(async () => {
 
 async function setUp() {
   const stores = memoryStores(root);
-  const ca = new MeshCertificateAuthority(stores.roots, stores.store, { rootValiditySeconds: 86400, intermediateValiditySeconds: 30 * 86400, replicaId: 'unit' }, pino({ level: 'silent' }));
+  const ca = new MeshCertificateAuthority(
+    stores.roots,
+    stores.store,
+    { rootValiditySeconds: 86400, intermediateValiditySeconds: 30 * 86400, replicaId: 'unit' },
+    pino({ level: 'silent' }),
+  );
   await ca.initialize();
   // The cluster serves the Sail Operator's Istio (and the old IstioOperator) unless a test says otherwise.
   const served = new Map([
@@ -90,7 +149,14 @@ describe('names of a logical cloud’s mesh', () => {
 
   it('declare the control plane: revision, own namespace, discovery of the tenant namespace only, cluster and network', () => {
     const identity = { project: 'p1', logicalCloud: 'lc-1', logicalCloudId: LC_ID };
-    const istio = desiredIstio({ identity, namespace: 'tenant-ns', clusterName: 'edge-a', settings: { enabled: true }, labels: { a: 'b' }, version: 'v1.28.4' });
+    const istio = desiredIstio({
+      identity,
+      namespace: 'tenant-ns',
+      clusterName: 'edge-a',
+      settings: { enabled: true },
+      labels: { a: 'b' },
+      version: 'v1.28.4',
+    });
     // Cluster-scoped: no namespace; the revision is the name (InPlace).
     expect(istio.metadata).toEqual({ name: REVISION, labels: { a: 'b' } });
     expect(istio).toMatchObject({ apiVersion: 'sailoperator.io/v1', kind: 'Istio' });
@@ -101,14 +167,30 @@ describe('names of a logical cloud’s mesh', () => {
       values: {
         meshConfig: {
           trustDomain: `${REVISION}.dcm.local`,
-          discoverySelectors: [{ matchLabels: { 'kubernetes.io/metadata.name': 'tenant-ns' } }, { matchLabels: { 'kubernetes.io/metadata.name': NS } }],
+          discoverySelectors: [
+            { matchLabels: { 'kubernetes.io/metadata.name': 'tenant-ns' } },
+            { matchLabels: { 'kubernetes.io/metadata.name': NS } },
+          ],
         },
-        global: { meshID: REVISION, istioNamespace: NS, network: 'edge-a', multiCluster: { clusterName: 'edge-a' }, sds: { token: { aud: `${REVISION}.dcm.local` } } },
+        global: {
+          meshID: REVISION,
+          istioNamespace: NS,
+          network: 'edge-a',
+          multiCluster: { clusterName: 'edge-a' },
+          sds: { token: { aud: `${REVISION}.dcm.local` } },
+        },
         // istiod accepts only this logical cloud's token audience.
         pilot: { env: { TOKEN_AUDIENCES: `${REVISION}.dcm.local`, ENABLE_ENHANCED_RESOURCE_SCOPING: 'true' } },
       },
     });
-    const withNetwork = desiredIstio({ identity, namespace: 'tenant-ns', clusterName: 'edge-a', settings: { enabled: true, network: 'net-1' }, labels: {}, version: 'v1.28.4' });
+    const withNetwork = desiredIstio({
+      identity,
+      namespace: 'tenant-ns',
+      clusterName: 'edge-a',
+      settings: { enabled: true, network: 'net-1' },
+      labels: {},
+      version: 'v1.28.4',
+    });
     expect(withNetwork.spec.values.global.network).toBe('net-1');
   });
 });
@@ -131,11 +213,16 @@ describe('the CA and service-mesh controllers', () => {
     expect(meshNotReady(ctx.resources)).toBe(true);
     expect(ctx.failed()).toBe(false);
     const namespace = cluster.get<KubeObject>('Namespace', NS)!;
-    expect(namespace.metadata!.labels).toMatchObject({ 'dcm.onap.org/logical-cloud-id': LC_ID, 'app.kubernetes.io/managed-by': 'dcm' });
+    expect(namespace.metadata!.labels).toMatchObject({
+      'dcm.onap.org/logical-cloud-id': LC_ID,
+      'app.kubernetes.io/managed-by': 'dcm',
+    });
     const secret = cluster.get<{ data: Record<string, string> }>('Secret', 'cacerts', NS)!;
     expect(Object.keys(secret.data).sort()).toEqual(['ca-cert.pem', 'ca-key.pem', 'cert-chain.pem', 'root-cert.pem']);
     const caCert = Buffer.from(secret.data['ca-cert.pem']!, 'base64').toString();
-    expect(new X509Certificate(caCert).subjectAltName).toBe(`URI:spiffe://${REVISION}.dcm.local/ns/tenant-ns/cluster/edge-a`);
+    expect(new X509Certificate(caCert).subjectAltName).toBe(
+      `URI:spiffe://${REVISION}.dcm.local/ns/tenant-ns/cluster/edge-a`,
+    );
     expect(Buffer.from(secret.data['root-cert.pem']!, 'base64').toString()).toBe(root.certificatePem);
     expect(cluster.get<{ spec: { namespace: string } }>('Istio', REVISION)!.spec.namespace).toBe(NS);
     expect([...stores.intermediates.keys()]).toEqual([`${LC_ID}/prov/cluster-a`]);
@@ -147,9 +234,17 @@ describe('the CA and service-mesh controllers', () => {
 
     // The operator reports Ready: the next apply says so.
     const stored = cluster.get<KubeObject & { status?: unknown }>('Istio', REVISION)!;
-    cluster.objects.set(`Istio//${REVISION}`, { ...stored, status: { conditions: [{ type: 'Ready', status: 'True' }] } } as KubeObject);
+    cluster.objects.set(`Istio//${REVISION}`, {
+      ...stored,
+      status: { conditions: [{ type: 'Ready', status: 'True' }] },
+    } as KubeObject);
     await mesh.apply(again);
-    expect(again.resources.at(-1)).toMatchObject({ category: 'mesh', kind: 'Istio', status: 'Ready', message: expect.stringMatching(/Istio v1\.28\.4.*the Istio resource is Ready/) });
+    expect(again.resources.at(-1)).toMatchObject({
+      category: 'mesh',
+      kind: 'Istio',
+      status: 'Ready',
+      message: expect.stringMatching(/Istio v1\.28\.4.*the Istio resource is Ready/),
+    });
     expect(meshNotReady(again.resources)).toBe(false);
   });
 
@@ -161,8 +256,18 @@ describe('the CA and service-mesh controllers', () => {
     await caController.apply(ctx);
     await mesh.apply(ctx);
     expect(ctx.resources).toEqual([
-      expect.objectContaining({ category: 'ca', kind: 'IntermediateCA', status: 'Failed', message: expect.stringMatching(/not configured/) }),
-      expect.objectContaining({ category: 'mesh', kind: 'Istio', status: 'Failed', message: expect.stringMatching(/CA of its own/) }),
+      expect.objectContaining({
+        category: 'ca',
+        kind: 'IntermediateCA',
+        status: 'Failed',
+        message: expect.stringMatching(/not configured/),
+      }),
+      expect.objectContaining({
+        category: 'mesh',
+        kind: 'Istio',
+        status: 'Failed',
+        message: expect.stringMatching(/CA of its own/),
+      }),
     ]);
     expect(cluster.objects.size).toBe(0);
   });
@@ -170,11 +275,18 @@ describe('the CA and service-mesh controllers', () => {
   it('never take over a control-plane namespace of someone else', async () => {
     const { caController, mesh } = await setUp();
     const cluster = new MemoryCluster();
-    await cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: { 'dcm.onap.org/logical-cloud-id': 'another' } } });
+    await cluster.apply({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: NS, labels: { 'dcm.onap.org/logical-cloud-id': 'another' } },
+    });
     const ctx = contextFor(cluster);
     await caController.apply(ctx);
     await mesh.apply(ctx);
-    expect(ctx.resources.find((r) => r.kind === 'Namespace')).toMatchObject({ status: 'Failed', message: expect.stringMatching(/not taken over/) });
+    expect(ctx.resources.find((r) => r.kind === 'Namespace')).toMatchObject({
+      status: 'Failed',
+      message: expect.stringMatching(/not taken over/),
+    });
     expect(cluster.get('Secret', 'cacerts', NS)).toBeUndefined();
     expect(ctx.resources.find((r) => r.category === 'mesh')).toMatchObject({ status: 'Failed' });
     expect(cluster.get('Istio', REVISION)).toBeUndefined();
@@ -189,8 +301,17 @@ describe('the CA and service-mesh controllers', () => {
       const ctx = contextFor(cluster);
       await caController.apply(ctx);
       await mesh.apply(ctx);
-      expect(ctx.resources.at(-1)).toMatchObject({ category: 'mesh', kind: 'Istio', status: 'Failed', message: expect.stringMatching(/install the Sail Operator \(sailoperator\.io\/v1 Istio\)/) });
-      expect(ctx.resources.at(-1)!.message).toMatch(legacy ? /serves only install\.istio\.io\/v1alpha1 IstioOperator, which no current Istio acts on/ : /does not serve sailoperator\.io\/v1 Istio/);
+      expect(ctx.resources.at(-1)).toMatchObject({
+        category: 'mesh',
+        kind: 'Istio',
+        status: 'Failed',
+        message: expect.stringMatching(/install the Sail Operator \(sailoperator\.io\/v1 Istio\)/),
+      });
+      expect(ctx.resources.at(-1)!.message).toMatch(
+        legacy
+          ? /serves only install\.istio\.io\/v1alpha1 IstioOperator, which no current Istio acts on/
+          : /does not serve sailoperator\.io\/v1 Istio/,
+      );
       expect(ctx.failed()).toBe(true);
       expect(cluster.get('Istio', REVISION)).toBeUndefined();
       expect(cluster.get('IstioOperator', REVISION, NS)).toBeUndefined();
@@ -202,23 +323,37 @@ describe('the CA and service-mesh controllers', () => {
     const cluster = new MemoryCluster();
     const ctx = contextFor(cluster);
     ctx.work.cluster.data.labels = [{ key: 'dcm.onap.org/istio-version', value: 'v1.27.5' }];
-    cluster.objects.set(`Deployment/${NS}/istiod-${REVISION}`, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: `istiod-${REVISION}`, namespace: NS }, status: { conditions: [{ type: 'Available', status: 'True' }] } } as KubeObject);
+    cluster.objects.set(`Deployment/${NS}/istiod-${REVISION}`, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: `istiod-${REVISION}`, namespace: NS },
+      status: { conditions: [{ type: 'Available', status: 'True' }] },
+    } as KubeObject);
     await caController.apply(ctx);
     await mesh.apply(ctx);
     expect(cluster.get<{ spec: { version: string } }>('Istio', REVISION)!.spec.version).toBe('v1.27.5');
-    expect(ctx.resources.at(-1)).toMatchObject({ status: 'Ready', message: expect.stringMatching(new RegExp(`Deployment istiod-${REVISION} is available`)) });
+    expect(ctx.resources.at(-1)).toMatchObject({
+      status: 'Ready',
+      message: expect.stringMatching(new RegExp(`Deployment istiod-${REVISION} is available`)),
+    });
   });
 
   it('issue the intermediate without the URI name constraint when the logical cloud says nameConstraints: false (ambient mode), and re-issue when it changes', async () => {
     const { caController } = await setUp();
     const cluster = new MemoryCluster();
-    const caCert = () => Buffer.from(cluster.get<{ data: Record<string, string> }>('Secret', 'cacerts', NS)!.data['ca-cert.pem']!, 'base64').toString();
+    const caCert = () =>
+      Buffer.from(
+        cluster.get<{ data: Record<string, string> }>('Secret', 'cacerts', NS)!.data['ca-cert.pem']!,
+        'base64',
+      ).toString();
     const ambient = contextFor(cluster, { enabled: true, nameConstraints: false });
     await caController.apply(ambient);
     const unconstrained = caCert();
     expect(hasNameConstraints(unconstrained)).toBe(false);
     // Still the logical cloud's CA: its URI SAN names the trust domain.
-    expect(new X509Certificate(unconstrained).subjectAltName).toBe(`URI:spiffe://${REVISION}.dcm.local/ns/tenant-ns/cluster/edge-a`);
+    expect(new X509Certificate(unconstrained).subjectAltName).toBe(
+      `URI:spiffe://${REVISION}.dcm.local/ns/tenant-ns/cluster/edge-a`,
+    );
     const again = contextFor(cluster, { enabled: true, nameConstraints: false });
     await caController.apply(again);
     expect(again.resources[0]!.message).toMatch(/valid intermediate reused/);
@@ -241,13 +376,21 @@ describe('the CA and service-mesh controllers', () => {
     cluster.objects.delete(`Namespace//${NS}`);
 
     // An IstioOperator an earlier DCM version declared is removed too.
-    await cluster.apply({ apiVersion: 'install.istio.io/v1alpha1', kind: 'IstioOperator', metadata: { name: REVISION, namespace: NS } });
-    cluster.refuse = (verb, kind) => (verb === 'delete' && kind === 'Istio' ? new ClusterError('delete Istio: etcd timeout') : undefined);
+    await cluster.apply({
+      apiVersion: 'install.istio.io/v1alpha1',
+      kind: 'IstioOperator',
+      metadata: { name: REVISION, namespace: NS },
+    });
+    cluster.refuse = (verb, kind) =>
+      verb === 'delete' && kind === 'Istio' ? new ClusterError('delete Istio: etcd timeout') : undefined;
     const failing = contextFor(cluster);
     expect(await caController.holds(failing)).toBe(true);
     await mesh.remove(failing);
     await caController.remove(failing);
-    expect(failing.resources.find((r) => r.category === 'mesh')).toMatchObject({ kind: 'Istio', status: 'DeleteFailed' });
+    expect(failing.resources.find((r) => r.category === 'mesh')).toMatchObject({
+      kind: 'Istio',
+      status: 'DeleteFailed',
+    });
     expect(cluster.get('Secret', 'cacerts', NS)).toBeUndefined();
     expect(stores.intermediates.size).toBe(1);
 
@@ -262,7 +405,11 @@ describe('the CA and service-mesh controllers', () => {
       ['ca', 'Namespace', 'Deleted'],
     ]);
     // The control plane goes first, then the key; the namespace was gone already, so it is not deleted again.
-    expect(cluster.calls.filter((c) => c.startsWith('delete')).slice(-3)).toEqual([`delete Istio ${REVISION}`, `delete IstioOperator ${REVISION}`, 'delete Secret cacerts']);
+    expect(cluster.calls.filter((c) => c.startsWith('delete')).slice(-3)).toEqual([
+      `delete Istio ${REVISION}`,
+      `delete IstioOperator ${REVISION}`,
+      'delete Secret cacerts',
+    ]);
     expect(cluster.get('Istio', REVISION)).toBeUndefined();
     expect(cluster.get('IstioOperator', REVISION, NS)).toBeUndefined();
     expect(stores.intermediates.size).toBe(0);

@@ -11,7 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import forge from 'node-forge';
 import { fitName, type CaKeyPair } from '../../src/certificates/certificate-authority/ca-certificate-builder.js';
 import { describeCaCertificate } from '../../src/certificates/certificate-authority/ca-certificate-reader.js';
-import { cacertsFiles, intermediateStillGood, issueIntermediateCa } from '../../src/certificates/certificate-authority/intermediate-ca.js';
+import {
+  cacertsFiles,
+  intermediateStillGood,
+  issueIntermediateCa,
+} from '../../src/certificates/certificate-authority/intermediate-ca.js';
 import { createRootCa, loadCaSigner, type CaSigner } from '../../src/certificates/certificate-authority/root-ca.js';
 import { CertificateError } from '../../src/certificates/pem.js';
 import { OpensslWorkspace, pemsOf } from '../support/openssl.js';
@@ -36,7 +40,11 @@ let signer: CaSigner;
 
 beforeAll(async () => {
   openssl = new OpensslWorkspace('dcm-ca-');
-  root = await createRootCa({ subject: { organization: 'DCM', commonName: 'DCM service mesh root CA' }, validitySeconds: 10 * 365 * 24 * 3600, keyBits: 2048 });
+  root = await createRootCa({
+    subject: { organization: 'DCM', commonName: 'DCM service mesh root CA' },
+    validitySeconds: 10 * 365 * 24 * 3600,
+    keyBits: 2048,
+  });
   signer = loadCaSigner(root);
 });
 afterAll(() => openssl.remove());
@@ -63,7 +71,10 @@ describe('per-cluster intermediates', () => {
   });
 
   it('chain to the root (openssl verify) and carry their own key', () => {
-    expect(verify(root.certificatePem, issued.certificatePem)).toMatchObject({ code: 0, output: expect.stringMatching(/: OK/) });
+    expect(verify(root.certificatePem, issued.certificatePem)).toMatchObject({
+      code: 0,
+      output: expect.stringMatching(/: OK/),
+    });
     expect(new X509Certificate(issued.certificatePem).checkPrivateKey(createPrivateKey(issued.keyPem))).toBe(true);
     expect(new X509Certificate(issued.certificatePem).checkPrivateKey(createPrivateKey(root.keyPem))).toBe(false);
   });
@@ -74,29 +85,47 @@ describe('per-cluster intermediates', () => {
     expect(t).toMatch(/X509v3 Basic Constraints: critical\s+CA:TRUE, pathlen:0/);
     expect(t).toMatch(/X509v3 Key Usage: critical\s+Certificate Sign, CRL Sign\n/);
     expect(t).toMatch(new RegExp(`X509v3 Subject Alternative Name: \\s+URI:${URI.replace(/[.]/g, '\\.')}`));
-    expect(t).toMatch(new RegExp(`X509v3 Name Constraints: critical\\s+Permitted:\\s+URI:${TRUST_DOMAIN.replace(/[.]/g, '\\.')}`));
+    expect(t).toMatch(
+      new RegExp(`X509v3 Name Constraints: critical\\s+Permitted:\\s+URI:${TRUST_DOMAIN.replace(/[.]/g, '\\.')}`),
+    );
     expect(t).toMatch(/Subject: O ?= ?DCM, OU ?= ?project-1\/lc-1, CN ?= ?lc-1 CA for cluster-1/);
     // The authority key id is the root's subject key id.
     const rootKeyId = /Subject Key Identifier: \s+([0-9A-F:]+)/.exec(text(root.certificatePem))![1];
     expect(t).toMatch(new RegExp(`Authority Key Identifier: \\s+(keyid:)?${rootKeyId}`));
-    expect(describeCaCertificate(issued.certificatePem)).toMatchObject({ serialNumber: issued.serialNumber, uris: [URI] });
+    expect(describeCaCertificate(issued.certificatePem)).toMatchObject({
+      serialNumber: issued.serialNumber,
+      uris: [URI],
+    });
   });
 
   it('do not verify against another root', async () => {
-    const other = await createRootCa({ subject: { organization: 'DCM', commonName: 'DCM service mesh root CA' }, validitySeconds: 86400, keyBits: 2048 });
+    const other = await createRootCa({
+      subject: { organization: 'DCM', commonName: 'DCM service mesh root CA' },
+      validitySeconds: 86400,
+      keyBits: 2048,
+    });
     const result = verify(other.certificatePem, issued.certificatePem);
     expect(result.code).not.toBe(0);
     expect(result.output).toMatch(/signature failure|unable to get local issuer|certificate signature/i);
   });
 
   it('two intermediates have their own keys and serials', async () => {
-    const second = await issueIntermediateCa(signer, intermediateOptions({ uri: `spiffe://${TRUST_DOMAIN}/ns/tenant-ns/cluster/cluster-2` }));
+    const second = await issueIntermediateCa(
+      signer,
+      intermediateOptions({ uri: `spiffe://${TRUST_DOMAIN}/ns/tenant-ns/cluster/cluster-2` }),
+    );
     expect(second.serialNumber).not.toBe(issued.serialNumber);
-    expect(createPublicKey(second.keyPem).export({ format: 'pem', type: 'spki' })).not.toEqual(createPublicKey(issued.keyPem).export({ format: 'pem', type: 'spki' }));
+    expect(createPublicKey(second.keyPem).export({ format: 'pem', type: 'spki' })).not.toEqual(
+      createPublicKey(issued.keyPem).export({ format: 'pem', type: 'spki' }),
+    );
   });
 
   it('never outlive their signer', async () => {
-    const shortRoot = await createRootCa({ subject: { commonName: 'short root' }, validitySeconds: 2 * 86400, keyBits: 2048 });
+    const shortRoot = await createRootCa({
+      subject: { commonName: 'short root' },
+      validitySeconds: 2 * 86400,
+      keyBits: 2048,
+    });
     const capped = await issueIntermediateCa(loadCaSigner(shortRoot), intermediateOptions());
     expect(capped.notAfter.getTime()).toBe(new Date(new X509Certificate(shortRoot.certificatePem).validTo).getTime());
     const full = issued.notAfter.getTime() - issued.notBefore.getTime();
@@ -113,18 +142,30 @@ describe('per-cluster intermediates', () => {
       cert.validity.notAfter = new Date(Date.now() + 3600_000);
       cert.setIssuer(forge.pki.certificateFromPem(issued.certificatePem).subject.attributes);
       cert.setExtensions([{ name: 'subjectAltName', altNames: [{ type: 6, value: uri }] }]);
-      cert.sign(forge.pki.privateKeyFromPem(createPrivateKey(issued.keyPem).export({ type: 'pkcs1', format: 'pem' }).toString()), forge.md.sha256.create());
+      cert.sign(
+        forge.pki.privateKeyFromPem(
+          createPrivateKey(issued.keyPem).export({ type: 'pkcs1', format: 'pem' }).toString(),
+        ),
+        forge.md.sha256.create(),
+      );
       return forge.pki.certificateToPem(cert);
     };
-    const inside = verify(root.certificatePem, leaf(`spiffe://${TRUST_DOMAIN}/ns/tenant-ns/sa/default`), [issued.certificatePem]);
+    const inside = verify(root.certificatePem, leaf(`spiffe://${TRUST_DOMAIN}/ns/tenant-ns/sa/default`), [
+      issued.certificatePem,
+    ]);
     expect(inside).toMatchObject({ code: 0 });
-    const outside = verify(root.certificatePem, leaf('spiffe://other.dcm.local/ns/tenant-ns/sa/default'), [issued.certificatePem]);
+    const outside = verify(root.certificatePem, leaf('spiffe://other.dcm.local/ns/tenant-ns/sa/default'), [
+      issued.certificatePem,
+    ]);
     expect(outside.code).not.toBe(0);
     expect(outside.output).toMatch(/permitted subtree violation/);
   });
 
   it('write non-ASCII subject names as UTF8String and keep long names apart within 64 characters', async () => {
-    const named = await issueIntermediateCa(signer, intermediateOptions({ subject: { organization: 'DCM', commonName: 'Ünïcode CA' } }));
+    const named = await issueIntermediateCa(
+      signer,
+      intermediateOptions({ subject: { organization: 'DCM', commonName: 'Ünïcode CA' } }),
+    );
     expect(describeCaCertificate(named.certificatePem).subject).toMatch(/CN=Ünïcode CA/);
     const a = fitName(`${'x'.repeat(80)}-a`);
     const b = fitName(`${'x'.repeat(80)}-b`);
@@ -134,8 +175,12 @@ describe('per-cluster intermediates', () => {
   });
 
   it('refuse a URI that is not ASCII, or a trust domain that is not a DNS-like name', async () => {
-    await expect(issueIntermediateCa(signer, intermediateOptions({ uri: 'spiffe://td/ns/ü' }))).rejects.toThrow(CertificateError);
-    await expect(issueIntermediateCa(signer, intermediateOptions({ trustDomain: 'Bad Domain' }))).rejects.toThrow(/trust domain/);
+    await expect(issueIntermediateCa(signer, intermediateOptions({ uri: 'spiffe://td/ns/ü' }))).rejects.toThrow(
+      CertificateError,
+    );
+    await expect(issueIntermediateCa(signer, intermediateOptions({ trustDomain: 'Bad Domain' }))).rejects.toThrow(
+      /trust domain/,
+    );
   });
 });
 
@@ -156,7 +201,9 @@ describe('reusing a stored intermediate', () => {
     expect(intermediateStillGood(issued, signer)).toBe(true);
     const other = await issueIntermediateCa(signer, intermediateOptions());
     expect(intermediateStillGood({ certificatePem: issued.certificatePem, keyPem: other.keyPem }, signer)).toBe(false);
-    const otherRoot = loadCaSigner(await createRootCa({ subject: { commonName: 'other' }, validitySeconds: 86400 * 30, keyBits: 2048 }));
+    const otherRoot = loadCaSigner(
+      await createRootCa({ subject: { commonName: 'other' }, validitySeconds: 86400 * 30, keyBits: 2048 }),
+    );
     expect(intermediateStillGood(issued, otherRoot)).toBe(false);
     const lifetime = issued.notAfter.getTime() - issued.notBefore.getTime();
     expect(intermediateStillGood(issued, signer, issued.notBefore.getTime() + lifetime * 0.79)).toBe(true);
@@ -171,18 +218,77 @@ describe('an operator-supplied CA', () => {
   const names = { certificate: 'DCM_CA_CERT_FILE', key: 'DCM_CA_KEY_FILE', chain: 'DCM_CA_CHAIN_FILE' };
 
   /** A CA made by the openssl binary: self-signed, or signed by `issuer`, with the given basic constraints. */
-  function opensslCa(name: string, basicConstraints: string, issuer?: { cert: string; key: string }, keyAlgorithm = ['-newkey', 'rsa:2048']) {
+  function opensslCa(
+    name: string,
+    basicConstraints: string,
+    issuer?: { cert: string; key: string },
+    keyAlgorithm = ['-newkey', 'rsa:2048'],
+  ) {
     const key = path.join(openssl.dir, `${name}.key`);
     const cert = path.join(openssl.dir, `${name}.pem`);
     const ext = path.join(openssl.dir, `${name}.cnf`);
-    fs.writeFileSync(ext, `[v3]\nbasicConstraints=${basicConstraints}\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n`);
+    fs.writeFileSync(
+      ext,
+      `[v3]\nbasicConstraints=${basicConstraints}\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n`,
+    );
     if (!issuer) {
-      const r = openssl.run(['req', '-x509', ...keyAlgorithm, '-nodes', '-keyout', key, '-out', cert, '-subj', `/O=Operator/CN=${name}`, '-days', '30', '-config', ext, '-extensions', 'v3', '-section', 'v3']);
+      const r = openssl.run([
+        'req',
+        '-x509',
+        ...keyAlgorithm,
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-subj',
+        `/O=Operator/CN=${name}`,
+        '-days',
+        '30',
+        '-config',
+        ext,
+        '-extensions',
+        'v3',
+        '-section',
+        'v3',
+      ]);
       expect(r.output).not.toMatch(/error/i);
     } else {
       const csr = path.join(openssl.dir, `${name}.csr`);
-      expect(openssl.run(['req', '-new', ...keyAlgorithm, '-nodes', '-keyout', key, '-out', csr, '-subj', `/O=Operator/CN=${name}`]).code).toBe(0);
-      const signed = openssl.run(['x509', '-req', '-in', csr, '-CA', file(issuer.cert), '-CAkey', file(issuer.key), '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-days', '30', '-extfile', ext, '-extensions', 'v3', '-out', cert]);
+      expect(
+        openssl.run([
+          'req',
+          '-new',
+          ...keyAlgorithm,
+          '-nodes',
+          '-keyout',
+          key,
+          '-out',
+          csr,
+          '-subj',
+          `/O=Operator/CN=${name}`,
+        ]).code,
+      ).toBe(0);
+      const signed = openssl.run([
+        'x509',
+        '-req',
+        '-in',
+        csr,
+        '-CA',
+        file(issuer.cert),
+        '-CAkey',
+        file(issuer.key),
+        '-set_serial',
+        `0x${randomBytes(8).toString('hex')}`,
+        '-days',
+        '30',
+        '-extfile',
+        ext,
+        '-extensions',
+        'v3',
+        '-out',
+        cert,
+      ]);
       expect(signed.code).toBe(0);
     }
     return { cert: fs.readFileSync(cert, 'utf8'), key: fs.readFileSync(key, 'utf8') };
@@ -194,7 +300,10 @@ describe('an operator-supplied CA', () => {
   });
 
   it('signs intermediates whose chain (intermediate, operator CA, root) verifies to the operator root', async () => {
-    const op = loadCaSigner({ certificatePem: opIntermediate.cert, keyPem: opIntermediate.key, chainPem: opRoot.cert }, names);
+    const op = loadCaSigner(
+      { certificatePem: opIntermediate.cert, keyPem: opIntermediate.key, chainPem: opRoot.cert },
+      names,
+    );
     expect(op.chainPem).toHaveLength(1);
     expect(new X509Certificate(op.rootPem).fingerprint256).toBe(new X509Certificate(opRoot.cert).fingerprint256);
     const issued = await issueIntermediateCa(op, intermediateOptions());
@@ -207,7 +316,12 @@ describe('an operator-supplied CA', () => {
   });
 
   it('may be an EC root of its own', async () => {
-    const ecRoot = opensslCa('op-ec-root', 'critical,CA:TRUE', undefined, ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256']);
+    const ecRoot = opensslCa('op-ec-root', 'critical,CA:TRUE', undefined, [
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+    ]);
     const op = loadCaSigner({ certificatePem: ecRoot.cert, keyPem: ecRoot.key }, names);
     const issued = await issueIntermediateCa(op, intermediateOptions());
     expect(verify(ecRoot.cert, issued.certificatePem)).toMatchObject({ code: 0 });
@@ -215,15 +329,26 @@ describe('an operator-supplied CA', () => {
   });
 
   it('is refused, naming the file, when it cannot be a signer of intermediates', () => {
-    const load = (input: { certificatePem: string; keyPem: string; chainPem?: string }) => () => loadCaSigner(input, names);
-    expect(load({ certificatePem: opIntermediate.cert, keyPem: opRoot.key, chainPem: opRoot.cert })).toThrow(/DCM_CA_KEY_FILE does not match DCM_CA_CERT_FILE/);
-    expect(load({ certificatePem: opIntermediate.cert, keyPem: opIntermediate.key })).toThrow(/DCM_CA_CERT_FILE is not self-signed: give its chain up to the root in DCM_CA_CHAIN_FILE/);
+    const load = (input: { certificatePem: string; keyPem: string; chainPem?: string }) => () =>
+      loadCaSigner(input, names);
+    expect(load({ certificatePem: opIntermediate.cert, keyPem: opRoot.key, chainPem: opRoot.cert })).toThrow(
+      /DCM_CA_KEY_FILE does not match DCM_CA_CERT_FILE/,
+    );
+    expect(load({ certificatePem: opIntermediate.cert, keyPem: opIntermediate.key })).toThrow(
+      /DCM_CA_CERT_FILE is not self-signed: give its chain up to the root in DCM_CA_CHAIN_FILE/,
+    );
     const otherRoot = opensslCa('op-other-root', 'critical,CA:TRUE');
-    expect(load({ certificatePem: opIntermediate.cert, keyPem: opIntermediate.key, chainPem: otherRoot.cert })).toThrow(/DCM_CA_CHAIN_FILE: certificate 1 of the path .* is not issued by the next one/);
+    expect(load({ certificatePem: opIntermediate.cert, keyPem: opIntermediate.key, chainPem: otherRoot.cert })).toThrow(
+      /DCM_CA_CHAIN_FILE: certificate 1 of the path .* is not issued by the next one/,
+    );
     const pathlen0 = opensslCa('op-pathlen0', 'critical,CA:TRUE,pathlen:0', opRoot);
-    expect(load({ certificatePem: pathlen0.cert, keyPem: pathlen0.key, chainPem: opRoot.cert })).toThrow(/path length constraint is 0/);
+    expect(load({ certificatePem: pathlen0.cert, keyPem: pathlen0.key, chainPem: opRoot.cert })).toThrow(
+      /path length constraint is 0/,
+    );
     const notCa = opensslCa('op-leaf', 'critical,CA:FALSE', opRoot);
-    expect(load({ certificatePem: notCa.cert, keyPem: notCa.key, chainPem: opRoot.cert })).toThrow(/DCM_CA_CERT_FILE: not a CA certificate/);
+    expect(load({ certificatePem: notCa.cert, keyPem: notCa.key, chainPem: opRoot.cert })).toThrow(
+      /DCM_CA_CERT_FILE: not a CA certificate/,
+    );
     expect(load({ certificatePem: 'not a pem', keyPem: opRoot.key })).toThrow(/DCM_CA_CERT_FILE: no PEM block/);
     expect(load({ certificatePem: opRoot.cert, keyPem: 'not a key' })).toThrow(/DCM_CA_KEY_FILE: no PEM private key/);
   });
@@ -239,8 +364,11 @@ describe('an operator-supplied CA', () => {
     cert.setIssuer([{ name: 'commonName', value: 'expired' }]);
     cert.setExtensions([{ name: 'basicConstraints', cA: true, critical: true }]);
     cert.sign(keys.privateKey, forge.md.sha256.create());
-    expect(() => loadCaSigner({ certificatePem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(keys.privateKey) }, names)).toThrow(
-      /DCM_CA_CERT_FILE: not valid now/,
-    );
+    expect(() =>
+      loadCaSigner(
+        { certificatePem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(keys.privateKey) },
+        names,
+      ),
+    ).toThrow(/DCM_CA_CERT_FILE: not valid now/);
   });
 });

@@ -77,7 +77,14 @@ beforeAll(async () => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function sign(overrides: Partial<Parameters<typeof signCsrLocally>[0]> = {}): string {
-  return signCsrLocally({ csrPem: csr, caCertPem: ca.certPem, caKeyPem: ca.keyPkcs1, validitySeconds: 3600, usages: 'client', ...overrides });
+  return signCsrLocally({
+    csrPem: csr,
+    caCertPem: ca.certPem,
+    caKeyPem: ca.keyPkcs1,
+    validitySeconds: 3600,
+    usages: 'client',
+    ...overrides,
+  });
 }
 
 describe('generatePrivateKey', () => {
@@ -103,7 +110,10 @@ describe('createCsr', () => {
     const pem = createCsr({ privateKeyPem: pkcs8, commonName: 'bob@example.com', organization: ['g1', 'Zürich'] });
     expect(openssl(['req', '-in', file(pem), '-noout', '-verify']).output).toMatch(/verify OK/);
     const cert = sign({ csrPem: pem });
-    expect(describeCertificate(cert).subject).toEqual({ commonName: 'bob@example.com', organization: ['g1', 'Zürich'] });
+    expect(describeCertificate(cert).subject).toEqual({
+      commonName: 'bob@example.com',
+      organization: ['g1', 'Zürich'],
+    });
   });
 
   it('refuses an empty common name or an unreadable key', () => {
@@ -179,9 +189,24 @@ describe('signCsrLocally', () => {
   });
 
   it('copies the CA subject byte for byte into the issuer (multi-valued RDN, UTF-8) and signs with an EC CA', () => {
-    const caKey = file(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'sec1', format: 'pem' }).toString());
+    const caKey = file(
+      generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'sec1', format: 'pem' }).toString(),
+    );
     const caCert = path.join(dir, 'ec-ca.pem');
-    const made = openssl(['req', '-x509', '-new', '-utf8', '-key', caKey, '-subj', '/O=Zürich Cloud+OU=ops/CN=ec-ca', '-days', '1', '-out', caCert]);
+    const made = openssl([
+      'req',
+      '-x509',
+      '-new',
+      '-utf8',
+      '-key',
+      caKey,
+      '-subj',
+      '/O=Zürich Cloud+OU=ops/CN=ec-ca',
+      '-days',
+      '1',
+      '-out',
+      caCert,
+    ]);
     expect(made.code).toBe(0);
     const caPem = fs.readFileSync(caCert, 'utf8');
     const pem = sign({ caCertPem: caPem, caKeyPem: fs.readFileSync(caKey, 'utf8') });
@@ -199,7 +224,9 @@ describe('signCsrLocally', () => {
     expect(() => sign({ validitySeconds: 0 })).toThrow(/validitySeconds/);
     expect(() => sign({ usages: 'server' as 'client' })).toThrow(/usages/);
     expect(() => sign({ csrPem: 'not a pem' })).toThrow(/CSR: no PEM block labelled CERTIFICATE REQUEST/);
-    expect(() => sign({ csrPem: '-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n' })).toThrow(/CSR: malformed DER/);
+    expect(() =>
+      sign({ csrPem: '-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n' }),
+    ).toThrow(/CSR: malformed DER/);
     expect(() => sign({ caCertPem: ca.keyPkcs1 })).toThrow(/CA certificate: no PEM block/);
     const brokenKey = ca.keyPkcs1.replace(/\n[A-Za-z0-9+/]{64}\n/, '\n' + 'A'.repeat(64) + '\n');
     let error: unknown;
@@ -211,7 +238,8 @@ describe('signCsrLocally', () => {
     expect(error).toBeInstanceOf(CertificateError);
     const message = (error as Error).message;
     expect(message).toMatch(/^CA private key: /);
-    for (const line of ca.keyPkcs1.split('\n').filter((l) => l.length > 20)) expect(message).not.toContain(line.slice(0, 20));
+    for (const line of ca.keyPkcs1.split('\n').filter((l) => l.length > 20))
+      expect(message).not.toContain(line.slice(0, 20));
   });
 });
 
@@ -222,6 +250,8 @@ describe('describeCertificate', () => {
     expect(d.issuerCommonName).toBe('tenant-ca');
     expect(d.notAfter.getTime()).toBeGreaterThan(d.notBefore.getTime());
     expect(() => describeCertificate('garbage')).toThrow(CertificateError);
-    expect(() => describeCertificate('-----BEGIN CERTIFICATE-----\n%%%%\n-----END CERTIFICATE-----\n')).toThrow(/not valid base64/);
+    expect(() => describeCertificate('-----BEGIN CERTIFICATE-----\n%%%%\n-----END CERTIFICATE-----\n')).toThrow(
+      /not valid base64/,
+    );
   });
 });

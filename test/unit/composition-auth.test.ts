@@ -19,7 +19,9 @@ describe('createDcm', () => {
       ready: async () => true,
     };
     for (const auth of [undefined, null, {}, { mode: 'open' }]) {
-      await expect(createDcm({ ...options, auth } as unknown as DcmOptions)).rejects.toThrow(/createDcm: the `auth` option is required/);
+      await expect(createDcm({ ...options, auth } as unknown as DcmOptions)).rejects.toThrow(
+        /createDcm: the `auth` option is required/,
+      );
     }
     expect(touched).toBe(false);
   });

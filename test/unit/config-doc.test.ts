@@ -12,7 +12,10 @@ function normalized(markdown: string): string[] {
     .filter((line) => line !== '')
     .map((line) => {
       if (!line.startsWith('|')) return line;
-      const cells = line.split(/(?<!\\)\|/).slice(1, -1).map((cell) => cell.trim());
+      const cells = line
+        .split(/(?<!\\)\|/)
+        .slice(1, -1)
+        .map((cell) => cell.trim());
       return cells.map((cell) => (/^:?-+:?$/.test(cell) ? '---' : cell)).join(' | ');
     });
 }

@@ -55,7 +55,10 @@ describe('the namespace controller', () => {
     const ctx = contextFor(cluster);
     expect(await controller.apply(ctx)).toBe('failed');
     expect(ctx.nothingCreated).toBe(true);
-    expect(ctx.resources[0]).toMatchObject({ status: 'Failed', message: expect.stringMatching(/already exists and is not managed by this logical cloud/) });
+    expect(ctx.resources[0]).toMatchObject({
+      status: 'Failed',
+      message: expect.stringMatching(/already exists and is not managed by this logical cloud/),
+    });
     expect(cluster.calls.filter((c) => c.startsWith('apply'))).toHaveLength(1); // the test's own
     expect(cluster.get('Namespace', NS)!.metadata!.labels).toEqual({ owner: 'someone' });
   });
@@ -89,7 +92,9 @@ describe('the namespace controller', () => {
     cluster.held.add(cluster.key('Namespace', NS));
     const stuck = contextFor(cluster);
     await controller.remove(stuck);
-    expect(stuck.resources).toEqual([expect.objectContaining({ status: 'DeleteFailed', message: expect.stringMatching(/still there after 200 ms/) })]);
+    expect(stuck.resources).toEqual([
+      expect.objectContaining({ status: 'DeleteFailed', message: expect.stringMatching(/still there after 200 ms/) }),
+    ]);
     expect(cluster.get('Namespace', NS)!.metadata!.deletionTimestamp).toBeDefined();
 
     // The namespace controller finishes while terminate waits: Deleted.
@@ -113,21 +118,40 @@ describe('the namespace controller', () => {
 });
 
 describe('the RBAC and quota controllers', () => {
-  const tenant: TenantIdentity = { userName: 'dcm:p1:lc-1:u1', group: `dcm:lc:${LC_ID}:abc`, generation: 1, subject: { kind: 'Group', name: `dcm:lc:${LC_ID}:abc` } };
+  const tenant: TenantIdentity = {
+    userName: 'dcm:p1:lc-1:u1',
+    group: `dcm:lc:${LC_ID}:abc`,
+    generation: 1,
+    subject: { kind: 'Group', name: `dcm:lc:${LC_ID}:abc` },
+  };
   const pods: PermissionData = { namespace: NS, apiGroups: [''], resources: ['pods'], verbs: ['get'] };
   const nodes: PermissionData = { namespace: '', apiGroups: [''], resources: ['nodes'], verbs: ['list'] };
 
   it('binds the generation’s group, converges on re-apply (a removed permission’s objects are deleted), and removes bindings first', async () => {
     const cluster = new FakeCluster();
     const rbac = new RbacController();
-    await rbac.apply(contextFor(cluster, { tenant, permissions: [['read-pods', pods], ['list-nodes', nodes]] }));
-    expect(cluster.get<{ subjects: unknown[] }>('RoleBinding', 'dcm-read-pods', NS)!.subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: tenant.group }]);
+    await rbac.apply(
+      contextFor(cluster, {
+        tenant,
+        permissions: [
+          ['read-pods', pods],
+          ['list-nodes', nodes],
+        ],
+      }),
+    );
+    expect(cluster.get<{ subjects: unknown[] }>('RoleBinding', 'dcm-read-pods', NS)!.subjects).toEqual([
+      { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: tenant.group },
+    ]);
     const clusterRoles = [...cluster.objects.values()].filter((o) => o.kind === 'ClusterRole');
     expect(clusterRoles).toHaveLength(1);
 
     const again = contextFor(cluster, { tenant, permissions: [['read-pods', pods]] });
     await rbac.apply(again);
-    expect(lines(again).filter((l) => l.endsWith('Deleted')).map((l) => l.split(' ')[0])).toEqual(['ClusterRole', 'ClusterRoleBinding']);
+    expect(
+      lines(again)
+        .filter((l) => l.endsWith('Deleted'))
+        .map((l) => l.split(' ')[0]),
+    ).toEqual(['ClusterRole', 'ClusterRoleBinding']);
     expect([...cluster.objects.values()].filter((o) => o.kind?.startsWith('Cluster'))).toEqual([]);
 
     const removing = contextFor(cluster, { tenant });
@@ -137,9 +161,14 @@ describe('the RBAC and quota controllers', () => {
 
   it('binds a token user’s ServiceAccount', async () => {
     const cluster = new FakeCluster();
-    const token: TenantIdentity = { ...tenant, subject: { kind: 'ServiceAccount', name: 'dcm-tenant-abc', namespace: NS } };
+    const token: TenantIdentity = {
+      ...tenant,
+      subject: { kind: 'ServiceAccount', name: 'dcm-tenant-abc', namespace: NS },
+    };
     await new RbacController().apply(contextFor(cluster, { tenant: token, permissions: [['read-pods', pods]] }));
-    expect(cluster.get<{ subjects: unknown[] }>('RoleBinding', 'dcm-read-pods', NS)!.subjects).toEqual([{ kind: 'ServiceAccount', name: 'dcm-tenant-abc', namespace: NS }]);
+    expect(cluster.get<{ subjects: unknown[] }>('RoleBinding', 'dcm-read-pods', NS)!.subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'dcm-tenant-abc', namespace: NS },
+    ]);
   });
 
   it('warns of a rule that grants nothing on the cluster, and says so when discovery fails (the objects are applied all the same)', async () => {
@@ -147,29 +176,54 @@ describe('the RBAC and quota controllers', () => {
     const jobs: PermissionData = { namespace: NS, apiGroups: [''], resources: ['jobs'], verbs: ['get'] };
     const ctx = contextFor(cluster, { tenant, permissions: [['jobs', jobs]] });
     await new RbacController().apply(ctx);
-    expect(ctx.warnings).toEqual([expect.objectContaining({ permission: 'jobs', resource: 'jobs', message: expect.stringMatching(/served by group batch/) })]);
+    expect(ctx.warnings).toEqual([
+      expect.objectContaining({
+        permission: 'jobs',
+        resource: 'jobs',
+        message: expect.stringMatching(/served by group batch/),
+      }),
+    ]);
 
     cluster.refuse = (verb) => (verb === 'discovery' ? new ClusterError('GET /apis: HTTP 503') : undefined);
     const blind = contextFor(cluster, { tenant, permissions: [['jobs', jobs]] });
     await new RbacController().apply(blind);
-    expect(blind.warnings).toEqual([expect.objectContaining({ message: 'permissions not checked: discovery failed: GET /apis: HTTP 503' })]);
+    expect(blind.warnings).toEqual([
+      expect.objectContaining({ message: 'permissions not checked: discovery failed: GET /apis: HTTP 503' }),
+    ]);
     expect(blind.failed()).toBe(false);
   });
 
   it('records a list that fails while pruning as DeleteFailed for the kind, and goes on with the others', async () => {
     const cluster = new FakeCluster();
-    cluster.refuse = (verb, kind) => (verb === 'list' && kind === 'Role' ? new Forbidden('roles is forbidden') : undefined);
+    cluster.refuse = (verb, kind) =>
+      verb === 'list' && kind === 'Role' ? new Forbidden('roles is forbidden') : undefined;
     const ctx = contextFor(cluster, { tenant });
     await new RbacController().remove(ctx);
-    expect(ctx.resources).toEqual([expect.objectContaining({ kind: 'Role', name: '*', status: 'DeleteFailed', message: 'roles is forbidden' })]);
-    expect(cluster.calls.filter((c) => c.startsWith('list'))).toEqual(['list RoleBinding', 'list ClusterRoleBinding', 'list Role', 'list ClusterRole']);
+    expect(ctx.resources).toEqual([
+      expect.objectContaining({ kind: 'Role', name: '*', status: 'DeleteFailed', message: 'roles is forbidden' }),
+    ]);
+    expect(cluster.calls.filter((c) => c.startsWith('list'))).toEqual([
+      'list RoleBinding',
+      'list ClusterRoleBinding',
+      'list Role',
+      'list ClusterRole',
+    ]);
   });
 
   it('puts quotas with their keys normalized, and deletes a quota that is no longer wanted', async () => {
     const cluster = new FakeCluster();
     const quota = new QuotaController();
-    await quota.apply(contextFor(cluster, { quotas: [['q1', { cpu: '2', pods: '10' }], ['q2', { services: '3' }]] }));
-    expect(cluster.get<{ spec: { hard: Record<string, string> } }>('ResourceQuota', 'dcm-quota-q1', NS)!.spec.hard).toEqual({ 'requests.cpu': '2', pods: '10' });
+    await quota.apply(
+      contextFor(cluster, {
+        quotas: [
+          ['q1', { cpu: '2', pods: '10' }],
+          ['q2', { services: '3' }],
+        ],
+      }),
+    );
+    expect(
+      cluster.get<{ spec: { hard: Record<string, string> } }>('ResourceQuota', 'dcm-quota-q1', NS)!.spec.hard,
+    ).toEqual({ 'requests.cpu': '2', pods: '10' });
     const again = contextFor(cluster, { quotas: [['q1', { pods: '10' }]] });
     await quota.apply(again);
     expect(lines(again)).toEqual(['ResourceQuota dcm-quota-q1 Created', 'ResourceQuota dcm-quota-q2 Deleted']);
@@ -184,15 +238,28 @@ describe('the user controller', () => {
     key = await generatePrivateKey(2048);
   });
 
-  const tenant: TenantIdentity = { userName: 'dcm:p1:lc-1:u1', group: `dcm:lc:${LC_ID}:gen1`, generation: 1, subject: { kind: 'Group', name: `dcm:lc:${LC_ID}:gen1` } };
+  const tenant: TenantIdentity = {
+    userName: 'dcm:p1:lc-1:u1',
+    group: `dcm:lc:${LC_ID}:gen1`,
+    generation: 1,
+    subject: { kind: 'Group', name: `dcm:lc:${LC_ID}:gen1` },
+  };
 
   function memoryCredentials(privateKey: () => string) {
     const stored: IssuedCertificate[] = [];
     const store: TenantCredentialStore = {
-      get: async () => ({ logicalCloudId: LC_ID, privateKey: privateKey(), keyBits: 2048, certificates: [...stored], generation: 1, generationId: 'gen1' }),
+      get: async () => ({
+        logicalCloudId: LC_ID,
+        privateKey: privateKey(),
+        keyBits: 2048,
+        certificates: [...stored],
+        generation: 1,
+        generationId: 'gen1',
+      }),
       prepareGeneration: async () => ({ generation: 1, generationId: 'gen1' }),
       putCertificate: async (_id, issued) => void stored.push(issued),
-      removeCertificate: async (_id, reference) => void stored.splice(0, stored.length, ...stored.filter((c) => c.reference !== reference)),
+      removeCertificate: async (_id, reference) =>
+        void stored.splice(0, stored.length, ...stored.filter((c) => c.reference !== reference)),
     };
     return { store, stored };
   }
@@ -202,14 +269,27 @@ describe('the user controller', () => {
 
   it('has the cluster sign the tenant’s request (its name, labels and lifetime), stores the certificate and reuses it', async () => {
     const cluster = new FakeCluster();
-    cluster.signer = async (request) => signCsrLocally({ csrPem: request.csrPem, caCertPem: ca.certificatePem, caKeyPem: ca.keyPem, validitySeconds: request.expirationSeconds, usages: 'client' });
+    cluster.signer = async (request) =>
+      signCsrLocally({
+        csrPem: request.csrPem,
+        caCertPem: ca.certificatePem,
+        caKeyPem: ca.keyPem,
+        validitySeconds: request.expirationSeconds,
+        usages: 'client',
+      });
     const { store, stored } = memoryCredentials(() => key);
     const user = new UserController(store, options);
     const ctx = contextFor(cluster, { tenant, caData: caData() });
     await user.apply(ctx);
     expect(lines(ctx)).toEqual(['Certificate u1 Created']);
     expect(cluster.signed).toEqual([
-      expect.objectContaining({ name: csrName(ctx.identity, 'u1'), labels: ctx.labels, expirationSeconds: 3600, approvalMessage: 'approved by the DCM for logical cloud lc-1', signTimeoutMs: 1000 }),
+      expect.objectContaining({
+        name: csrName(ctx.identity, 'u1'),
+        labels: ctx.labels,
+        expirationSeconds: 3600,
+        approvalMessage: 'approved by the DCM for logical cloud lc-1',
+        signTimeoutMs: 1000,
+      }),
     ]);
     expect(stored).toEqual([expect.objectContaining({ reference: 'edge-a', signedBy: 'cluster' })]);
 
@@ -222,13 +302,23 @@ describe('the user controller', () => {
 
   it('reads the credentials and makes the CSR once per apply, for all its clusters', async () => {
     const cluster = new FakeCluster();
-    cluster.signer = async (request) => signCsrLocally({ csrPem: request.csrPem, caCertPem: ca.certificatePem, caKeyPem: ca.keyPem, validitySeconds: request.expirationSeconds, usages: 'client' });
+    cluster.signer = async (request) =>
+      signCsrLocally({
+        csrPem: request.csrPem,
+        caCertPem: ca.certificatePem,
+        caKeyPem: ca.keyPem,
+        validitySeconds: request.expirationSeconds,
+        usages: 'client',
+      });
     const { store } = memoryCredentials(() => key);
     let reads = 0;
     const counted: TenantCredentialStore = { ...store, get: async (id) => (reads++, store.get(id)) };
     const user = new UserController(counted, options);
     const apply = { ...tenant };
-    const clusters = [contextFor(cluster, { tenant: apply, caData: caData() }), contextFor(cluster, { tenant: apply, caData: caData() })];
+    const clusters = [
+      contextFor(cluster, { tenant: apply, caData: caData() }),
+      contextFor(cluster, { tenant: apply, caData: caData() }),
+    ];
     await Promise.all(clusters.map((ctx) => user.apply(ctx)));
     expect(clusters.map(lines)).toEqual([['Certificate u1 Created'], ['Certificate u1 Created']]);
     expect(reads).toBe(1);
@@ -237,7 +327,12 @@ describe('the user controller', () => {
     // What was read for one logical cloud is never handed to a cluster of another, even under the same identity object.
     const elsewhere = contextFor(cluster, { tenant: apply, caData: caData() });
     const otherId = '0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e';
-    (elsewhere.work as { logicalCloud: ClusterWork['logicalCloud'] }).logicalCloud = record('lc-2', { project: 'p1' }, clusters[0]!.work.logicalCloud.data, otherId);
+    (elsewhere.work as { logicalCloud: ClusterWork['logicalCloud'] }).logicalCloud = record(
+      'lc-2',
+      { project: 'p1' },
+      clusters[0]!.work.logicalCloud.data,
+      otherId,
+    );
     const asked: string[] = [];
     const other: TenantCredentialStore = { ...store, get: async (id) => (asked.push(id), store.get(id)) };
     const shared = new UserController(other, options);
@@ -251,7 +346,10 @@ describe('the user controller', () => {
     const next = { ...tenant };
     const first = contextFor(cluster, { tenant: next, caData: caData() });
     await failingController.apply(first);
-    expect(first.resources[0]).toMatchObject({ status: 'Failed', message: expect.stringMatching(/credentials of this logical cloud are gone/) });
+    expect(first.resources[0]).toMatchObject({
+      status: 'Failed',
+      message: expect.stringMatching(/credentials of this logical cloud are gone/),
+    });
     await failingController.apply(contextFor(cluster, { tenant: next, caData: caData() }));
     expect(reads).toBe(3);
   });
@@ -263,23 +361,38 @@ describe('the user controller', () => {
     // The signer certifies the request of another key (a swapped request the checks did not catch).
     cluster.signer = async () => {
       const csrPem = createCsr({ privateKeyPem: other, commonName: tenant.userName, organization: tenant.group });
-      return signCsrLocally({ csrPem, caCertPem: ca.certificatePem, caKeyPem: ca.keyPem, validitySeconds: 3600, usages: 'client' });
+      return signCsrLocally({
+        csrPem,
+        caCertPem: ca.certificatePem,
+        caKeyPem: ca.keyPem,
+        validitySeconds: 3600,
+        usages: 'client',
+      });
     };
     const ctx = contextFor(cluster, { tenant, caData: caData() });
     await new UserController(store, options).apply(ctx);
-    expect(ctx.resources[0]).toMatchObject({ status: 'Failed', message: expect.stringMatching(/not the tenant's \(it does not carry the tenant's public key\): not stored/) });
+    expect(ctx.resources[0]).toMatchObject({
+      status: 'Failed',
+      message: expect.stringMatching(/not the tenant's \(it does not carry the tenant's public key\): not stored/),
+    });
 
     cluster.signer = undefined;
     const unsigned = contextFor(cluster, { tenant, caData: caData() });
     await new UserController(store, options).apply(unsigned);
-    expect(unsigned.resources[0]).toMatchObject({ status: 'Failed', message: expect.stringMatching(/not signed within 1000 ms/) });
+    expect(unsigned.resources[0]).toMatchObject({
+      status: 'Failed',
+      message: expect.stringMatching(/not signed within 1000 ms/),
+    });
     expect(stored).toEqual([]);
   });
 
   it('gives a token user the generation’s ServiceAccount and deletes an earlier generation’s', async () => {
     const cluster = new FakeCluster();
     const user = new UserController(memoryCredentials(() => key).store, options);
-    const token = (id: string): TenantIdentity => ({ ...tenant, subject: { kind: 'ServiceAccount', name: `dcm-tenant-${id}`, namespace: NS } });
+    const token = (id: string): TenantIdentity => ({
+      ...tenant,
+      subject: { kind: 'ServiceAccount', name: `dcm-tenant-${id}`, namespace: NS },
+    });
     const data = { user: { name: 'u1', type: 'token' as const } };
     await user.apply(contextFor(cluster, { data, tenant: token('gen1') }));
     const next = contextFor(cluster, { data, tenant: token('gen2') });
@@ -295,7 +408,12 @@ describe('the service-mesh controller waiting for its control plane', () => {
   class OperatorCluster extends FakeCluster {
     watches = 0;
     act: (watch: number) => void = () => undefined;
-    override async watch(apiVersion: string, kind: string, opts: ListOptions, handlers: WatchHandlers): Promise<WatchHandle> {
+    override async watch(
+      apiVersion: string,
+      kind: string,
+      opts: ListOptions,
+      handlers: WatchHandlers,
+    ): Promise<WatchHandle> {
       const handle = await super.watch(apiVersion, kind, opts, handlers);
       if (kind === 'Istio') this.act(++this.watches);
       return handle;
@@ -304,7 +422,8 @@ describe('the service-mesh controller waiting for its control plane', () => {
 
   const meshData = { serviceMesh: { enabled: true } };
   const mesh = (readyTimeoutMs: number) => new ServiceMeshController({ istioVersion: 'v1.28.4', readyTimeoutMs });
-  const meshReady = (cluster: FakeCluster) => cluster.setStatus('Istio', REVISION, undefined, { conditions: [{ type: 'Ready', status: 'True' }] });
+  const meshReady = (cluster: FakeCluster) =>
+    cluster.setStatus('Istio', REVISION, undefined, { conditions: [{ type: 'Ready', status: 'True' }] });
   /** The CA controller delivered cacerts in this apply (the mesh controller checks only that it did not fail). */
   const served = <C extends FakeCluster>(cluster: C): C => {
     cluster.served.set('istios', new Set(['sailoperator.io']));
@@ -316,7 +435,11 @@ describe('the service-mesh controller waiting for its control plane', () => {
     cluster.act = () => meshReady(cluster);
     const ctx = contextFor(cluster, { data: meshData });
     await mesh(5000).apply(ctx);
-    expect(ctx.resources.at(-1)).toMatchObject({ kind: 'Istio', status: 'Ready', message: expect.stringMatching(/the Istio resource is Ready/) });
+    expect(ctx.resources.at(-1)).toMatchObject({
+      kind: 'Istio',
+      status: 'Ready',
+      message: expect.stringMatching(/the Istio resource is Ready/),
+    });
     expect(cluster.watchCount).toBe(0); // the watch was stopped
   });
 
@@ -334,12 +457,18 @@ describe('the service-mesh controller waiting for its control plane', () => {
     failing.act = () => failing.endWatches(new ClusterError('watch sailoperator.io/v1 Istio: Premature close'));
     const ctx = contextFor(failing, { data: meshData });
     await mesh(5000).apply(ctx);
-    expect(ctx.resources.at(-1)).toMatchObject({ status: 'Pending', message: expect.stringMatching(/watching it failed: watch sailoperator\.io\/v1 Istio: Premature close\)/) });
+    expect(ctx.resources.at(-1)).toMatchObject({
+      status: 'Pending',
+      message: expect.stringMatching(/watching it failed: watch sailoperator\.io\/v1 Istio: Premature close\)/),
+    });
 
     const slow = served(new OperatorCluster());
     const waited = contextFor(slow, { data: meshData });
     await mesh(50).apply(waited);
-    expect(waited.resources.at(-1)).toMatchObject({ status: 'Pending', message: expect.stringMatching(/still not ready after 50 ms \(no status yet/) });
+    expect(waited.resources.at(-1)).toMatchObject({
+      status: 'Pending',
+      message: expect.stringMatching(/still not ready after 50 ms \(no status yet/),
+    });
     expect(slow.watchCount).toBe(0);
   });
 });

@@ -3,7 +3,10 @@ import { csrMismatch, type SubmittedCsr } from '../../src/controllers/user.contr
 
 describe('the DCM approves only its own CSRs', () => {
   const submitted: SubmittedCsr = { uid: 'uid-1', username: 'dcm-admin', request: 'cmVxdWVzdA==' };
-  const read = (uid: string, username: string, request: string) => ({ metadata: { uid }, spec: { username, request, signerName: 'x' } });
+  const read = (uid: string, username: string, request: string) => ({
+    metadata: { uid },
+    spec: { username, request, signerName: 'x' },
+  });
 
   it('accepts the object it created, requested by itself, with its request', () => {
     expect(csrMismatch(read('uid-1', 'dcm-admin', 'cmVxdWVzdA=='), submitted)).toBeUndefined();
@@ -18,6 +21,8 @@ describe('the DCM approves only its own CSRs', () => {
   });
 
   it('refuses when the create answered no uid or username', () => {
-    expect(csrMismatch(read('uid-1', 'dcm-admin', 'cmVxdWVzdA=='), { ...submitted, uid: undefined })).toMatch(/another object/);
+    expect(csrMismatch(read('uid-1', 'dcm-admin', 'cmVxdWVzdA=='), { ...submitted, uid: undefined })).toMatch(
+      /another object/,
+    );
   });
 });

@@ -76,13 +76,17 @@ describe('checkRuleAgainstDiscovery', () => {
         permission: 'permission-x',
         resource: 'widgets',
         group: 'example.com',
-        message: 'permission permission-x: resource widgets is not served by group example.com; no API group on this cluster serves it',
+        message:
+          'permission permission-x: resource widgets is not served by group example.com; no API group on this cluster serves it',
       },
     ]);
   });
 
   it('reports each group of the rule that does not serve the resource', () => {
-    expect(check(['stable.example.com', 'other.example.com'], ['pods']).map((w) => w.group)).toEqual(['stable.example.com', 'other.example.com']);
+    expect(check(['stable.example.com', 'other.example.com'], ['pods']).map((w) => w.group)).toEqual([
+      'stable.example.com',
+      'other.example.com',
+    ]);
   });
 });
 
@@ -134,13 +138,25 @@ describe('checkRuleAgainstDiscovery on huge rules: linear work, bounded output',
     const counter: Counter = { reads: 0 };
     const apiGroups = counted(manyGroups(40_000), counter);
     const resources = counted(['pods', 'jobs', 'widgets'], counter);
-    const served = countedServed([['pods', ['']], ['jobs', ['batch']], ['events', ['', 'events.k8s.io']]], counter);
+    const served = countedServed(
+      [
+        ['pods', ['']],
+        ['jobs', ['batch']],
+        ['events', ['', 'events.k8s.io']],
+      ],
+      counter,
+    );
 
-    const { warnings, omitted } = checkRulesAgainstDiscovery([{ name: 'huge', rule: { apiGroups, resources } }], served);
+    const { warnings, omitted } = checkRulesAgainstDiscovery(
+      [{ name: 'huge', rule: { apiGroups, resources } }],
+      served,
+    );
 
     expect(warnings).toHaveLength(LIMITS.statusWarnings);
     expect(omitted).toBe(3 * 40_000 - LIMITS.statusWarnings);
-    expect(warnings[0]?.message).toBe('permission huge: resource pods is not served by group group-0.example.com; it is served by group "" (core)');
+    expect(warnings[0]?.message).toBe(
+      'permission huge: resource pods is not served by group group-0.example.com; it is served by group "" (core)',
+    );
     // Linear: a few reads per group and per resource (the quadratic check read 40,000² = 1.6e9).
     expect(counter.reads).toBeLessThanOrEqual(2 * (apiGroups.length + resources.length) + 100);
   });
@@ -148,8 +164,18 @@ describe('checkRuleAgainstDiscovery on huge rules: linear work, bounded output',
   it('the work grows linearly with the rule: 4 times the groups, at most 4 times the reads', () => {
     const readsFor = (n: number) => {
       const counter: Counter = { reads: 0 };
-      const served = countedServed([['pods', ['']], ['jobs', ['batch']]], counter);
-      checkRuleAgainstDiscovery('p', { apiGroups: counted(manyGroups(n), counter), resources: counted(['pods', 'jobs'], counter) }, served);
+      const served = countedServed(
+        [
+          ['pods', ['']],
+          ['jobs', ['batch']],
+        ],
+        counter,
+      );
+      checkRuleAgainstDiscovery(
+        'p',
+        { apiGroups: counted(manyGroups(n), counter), resources: counted(['pods', 'jobs'], counter) },
+        served,
+      );
       return counter.reads;
     };
     expect(readsFor(40_000)).toBeLessThanOrEqual(4 * readsFor(10_000));
@@ -158,7 +184,10 @@ describe('checkRuleAgainstDiscovery on huge rules: linear work, bounded output',
   it('a huge rule that grants what it names is checked as cheaply, without a warning', () => {
     const counter: Counter = { reads: 0 };
     const apiGroups = counted([...manyGroups(40_000), ''], counter);
-    const resources = counted(Array.from({ length: 100 }, () => 'pods'), counter);
+    const resources = counted(
+      Array.from({ length: 100 }, () => 'pods'),
+      counter,
+    );
     const served = countedServed([['pods', ['']]], counter);
     expect(checkRuleAgainstDiscovery('p', { apiGroups, resources }, served)).toEqual([]);
     expect(counter.reads).toBeLessThanOrEqual(2 * (apiGroups.length + resources.length) + 100);
@@ -168,11 +197,18 @@ describe('checkRuleAgainstDiscovery on huge rules: linear work, bounded output',
     // 350 resources × 350 groups made a 24 MB status document; now 20 warnings and a count.
     const groups = manyGroups(350);
     const resources = Array.from({ length: 350 }, (_, i) => `widgets${i}`);
-    const served: ServedResources = new Map(resources.map((r) => [r, new Set(Array.from({ length: 1000 }, (_, i) => `served-${i}.example.com`))]));
-    const { warnings, omitted } = checkRulesAgainstDiscovery([{ name: 'wide', rule: { apiGroups: groups, resources } }], served);
+    const served: ServedResources = new Map(
+      resources.map((r) => [r, new Set(Array.from({ length: 1000 }, (_, i) => `served-${i}.example.com`))]),
+    );
+    const { warnings, omitted } = checkRulesAgainstDiscovery(
+      [{ name: 'wide', rule: { apiGroups: groups, resources } }],
+      served,
+    );
     expect(warnings).toHaveLength(LIMITS.statusWarnings);
     expect(omitted).toBe(350 * 350 - LIMITS.statusWarnings);
-    expect(warnings[0]?.message).toMatch(/it is served by group served-0\.example\.com, served-1\.example\.com, served-2\.example\.com, served-3\.example\.com, served-4\.example\.com and 995 more$/);
+    expect(warnings[0]?.message).toMatch(
+      /it is served by group served-0\.example\.com, served-1\.example\.com, served-2\.example\.com, served-3\.example\.com, served-4\.example\.com and 995 more$/,
+    );
   });
 
   it('counts the limit across all permissions of the logical cloud', () => {
@@ -182,7 +218,10 @@ describe('checkRuleAgainstDiscovery on huge rules: linear work, bounded output',
     expect(warnings.map((w) => w.permission)).toHaveLength(25);
     expect(warnings.at(-1)?.permission).toBe('p12');
     expect(omitted).toBe(60 - 25);
-    expect(omittedWarnings(omitted)).toMatchObject({ omitted: 35, message: '35 more warnings about permissions not listed' });
+    expect(omittedWarnings(omitted)).toMatchObject({
+      omitted: 35,
+      message: '35 more warnings about permissions not listed',
+    });
   });
 
   it('names a group or a resource listed twice once', () => {
@@ -200,18 +239,32 @@ describe('discoverServedResources', () => {
     };
     return { connection: { getJson } as unknown as ClusterGateway, asked };
   };
-  const asObject = (map: ServedResources) => Object.fromEntries([...map].map(([resource, groups]) => [resource, [...groups].sort()]));
+  const asObject = (map: ServedResources) =>
+    Object.fromEntries([...map].map(([resource, groups]) => [resource, [...groups].sort()]));
 
   it('reads aggregated discovery: two requests, subresources included, the core group as ""', async () => {
     const { connection: c, asked } = connection({
       '/api': {
         kind: 'APIGroupDiscoveryList',
-        items: [{ metadata: {}, versions: [{ version: 'v1', resources: [{ resource: 'pods', subresources: [{ subresource: 'log' }] }, { resource: 'events' }] }] }],
+        items: [
+          {
+            metadata: {},
+            versions: [
+              {
+                version: 'v1',
+                resources: [{ resource: 'pods', subresources: [{ subresource: 'log' }] }, { resource: 'events' }],
+              },
+            ],
+          },
+        ],
       },
       '/apis': {
         kind: 'APIGroupDiscoveryList',
         items: [
-          { metadata: { name: 'batch' }, versions: [{ version: 'v1', resources: [{ resource: 'jobs' }, { resource: 'cronjobs' }] }] },
+          {
+            metadata: { name: 'batch' },
+            versions: [{ version: 'v1', resources: [{ resource: 'jobs' }, { resource: 'cronjobs' }] }],
+          },
           { metadata: { name: 'events.k8s.io' }, versions: [{ version: 'v1', resources: [{ resource: 'events' }] }] },
         ],
       },
@@ -229,7 +282,13 @@ describe('discoverServedResources', () => {
   it('falls back to per-group discovery on servers without the aggregated form', async () => {
     const { connection: c } = connection({
       '/api': { kind: 'APIVersions', versions: ['v1'] },
-      '/apis': { kind: 'APIGroupList', groups: [{ name: 'batch', preferredVersion: { groupVersion: 'batch/v1' } }, { name: 'apps', preferredVersion: { groupVersion: 'apps/v1' } }] },
+      '/apis': {
+        kind: 'APIGroupList',
+        groups: [
+          { name: 'batch', preferredVersion: { groupVersion: 'batch/v1' } },
+          { name: 'apps', preferredVersion: { groupVersion: 'apps/v1' } },
+        ],
+      },
       '/api/v1': { resources: [{ name: 'pods' }, { name: 'pods/log' }, { name: 'configmaps' }] },
       '/apis/batch/v1': { resources: [{ name: 'jobs' }] },
       '/apis/apps/v1': { resources: [{ name: 'deployments' }, { name: 'deployments/scale' }] },
@@ -243,6 +302,8 @@ describe('discoverServedResources', () => {
       deployments: ['apps'],
       'deployments/scale': ['apps'],
     });
-    expect(checkRuleAgainstDiscovery('permission-3', { apiGroups: [''], resources: ['jobs'] }, discovered)[0]?.message).toMatch(/it is served by group batch$/);
+    expect(
+      checkRuleAgainstDiscovery('permission-3', { apiGroups: [''], resources: ['jobs'] }, discovered)[0]?.message,
+    ).toMatch(/it is served by group batch$/);
   });
 });

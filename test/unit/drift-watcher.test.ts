@@ -2,19 +2,37 @@
 import { describe, expect, it } from '@jest/globals';
 import pino from 'pino';
 import { controlPlaneNamespace } from '../../src/controllers/object-names.js';
-import { DriftWatcher, MAX_OBJECTS_PER_LOGICAL_CLOUD, WATCHED_KINDS, type WatchEventType, type WatchingConnection } from '../../src/features/drift/drift-watcher.js';
+import {
+  DriftWatcher,
+  MAX_OBJECTS_PER_LOGICAL_CLOUD,
+  WATCHED_KINDS,
+  type WatchEventType,
+  type WatchingConnection,
+} from '../../src/features/drift/drift-watcher.js';
 import type { ClusterRecord } from '../../src/features/cluster-registry/cluster.service.js';
 
 type Handlers = Parameters<WatchingConnection['watch']>[3];
 
-const cluster = { id: 'c1', scope: { provider: 'p' }, name: 'c', revision: 1, createdAt: new Date(), updatedAt: new Date(), data: {} } as unknown as ClusterRecord;
+const cluster = {
+  id: 'c1',
+  scope: { provider: 'p' },
+  name: 'c',
+  revision: 1,
+  createdAt: new Date(),
+  updatedAt: new Date(),
+  data: {},
+} as unknown as ClusterRecord;
 /** Each logical cloud of these tests has its namespace `ns-<id>`. */
 const namespaceOf = (id: string) => `ns-${id}`;
 /** An object of the kind as the API server sends it: namespaced in the logical cloud's namespace, or the Namespace itself. */
 const object = (kind: string, id: string, extra: Record<string, unknown> = {}) => {
   const { metadata: more, ...rest } = extra as { metadata?: Record<string, unknown> };
   const place = kind === 'Namespace' ? { name: namespaceOf(id) } : { name: 'b', namespace: namespaceOf(id) };
-  return { kind, metadata: { ...place, uid: `uid-${kind}-${id}`, labels: { 'dcm.onap.org/logical-cloud-id': id }, ...more }, ...rest };
+  return {
+    kind,
+    metadata: { ...place, uid: `uid-${kind}-${id}`, labels: { 'dcm.onap.org/logical-cloud-id': id }, ...more },
+    ...rest,
+  };
 };
 
 function setUp(opts: { failFirstWatches?: number; applied?: string[] } = {}) {
@@ -58,8 +76,17 @@ function setUp(opts: { failFirstWatches?: number; applied?: string[] } = {}) {
     },
     { debounceMs: 20, resyncMs: 3_600_000, retryMaxMs: 50, clusterRefreshMs: 3_600_000, concurrency: 2 },
   );
-  const emit = (kind: string, type: WatchEventType, id: string, extra: Record<string, unknown> = {}) => watches.get(kind)!.event(type, object(kind, id, extra));
-  return { watcher, watches, checks, emit, applied, lookups: () => lookups, busy: (id: string) => (busyOnce = new Set([id])) };
+  const emit = (kind: string, type: WatchEventType, id: string, extra: Record<string, unknown> = {}) =>
+    watches.get(kind)!.event(type, object(kind, id, extra));
+  return {
+    watcher,
+    watches,
+    checks,
+    emit,
+    applied,
+    lookups: () => lookups,
+    busy: (id: string) => (busyOnce = new Set([id])),
+  };
 }
 
 describe('the drift watcher', () => {
@@ -154,7 +181,7 @@ describe('the drift watcher', () => {
     await watcher.stop();
   });
 
-  it("ignores objects of a known logical cloud outside its namespace (but follows its control-plane namespace and cluster-scoped kinds)", async () => {
+  it('ignores objects of a known logical cloud outside its namespace (but follows its control-plane namespace and cluster-scoped kinds)', async () => {
     const { watcher, checks, emit } = setUp({ applied: ['lc-resync', 'lc-a'] });
     await watcher.start();
     await watcher.idle();
@@ -164,7 +191,9 @@ describe('the drift watcher', () => {
     await watcher.idle();
     expect(checks).toEqual([]);
     expect(watcher.keptObjects()).toBe(0);
-    emit('Secret', 'MODIFIED', 'lc-a', { metadata: { namespace: controlPlaneNamespace({ logicalCloudId: 'lc-a' }), uid: 'uid-cacerts' } });
+    emit('Secret', 'MODIFIED', 'lc-a', {
+      metadata: { namespace: controlPlaneNamespace({ logicalCloudId: 'lc-a' }), uid: 'uid-cacerts' },
+    });
     await watcher.idle();
     expect(checks).toEqual(['lc-a']);
     checks.length = 0;
@@ -184,14 +213,20 @@ describe('the drift watcher', () => {
     await watcher.idle();
     checks.length = 0;
     const many = MAX_OBJECTS_PER_LOGICAL_CLOUD + 50;
-    for (let i = 0; i < many; i++) emit('Secret', 'ADDED', 'lc-a', { metadata: { name: `s-${i}`, namespace: namespaceOf('lc-a'), uid: `uid-s-${i}` } });
+    for (let i = 0; i < many; i++)
+      emit('Secret', 'ADDED', 'lc-a', {
+        metadata: { name: `s-${i}`, namespace: namespaceOf('lc-a'), uid: `uid-s-${i}` },
+      });
     emit('Secret', 'ADDED', 'lc-b');
     expect(watcher.keptObjects()).toBe(MAX_OBJECTS_PER_LOGICAL_CLOUD + 1);
     // Another logical cloud's objects are kept whatever one logical cloud has.
     emit('Secret', 'MODIFIED', 'lc-b');
     await watcher.idle();
     expect(checks).toEqual([]);
-    for (let i = 0; i < many; i++) emit('Secret', 'DELETED', 'lc-a', { metadata: { name: `s-${i}`, namespace: namespaceOf('lc-a'), uid: `uid-s-${i}` } });
+    for (let i = 0; i < many; i++)
+      emit('Secret', 'DELETED', 'lc-a', {
+        metadata: { name: `s-${i}`, namespace: namespaceOf('lc-a'), uid: `uid-s-${i}` },
+      });
     await watcher.idle();
     expect(checks).toEqual(['lc-a']);
     expect(watcher.keptObjects()).toBe(1);

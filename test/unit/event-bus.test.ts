@@ -19,7 +19,9 @@ describe('the event bus', () => {
     await bus.emit('logicalCloudDeleted', { logicalCloudId: 'id-2', project: 'p', name: 'lc' });
     expect(seen).toEqual(['a:id-2']);
     bus.on('logicalCloudDeleted', () => Promise.reject(new Error('could not forget')));
-    await expect(bus.emit('logicalCloudDeleted', { logicalCloudId: 'id-3', project: 'p', name: 'lc' })).rejects.toThrow('could not forget');
+    await expect(bus.emit('logicalCloudDeleted', { logicalCloudId: 'id-3', project: 'p', name: 'lc' })).rejects.toThrow(
+      'could not forget',
+    );
   });
 
   it('answers the first objection to a question, or none', async () => {

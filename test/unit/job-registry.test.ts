@@ -13,8 +13,20 @@ describe('the job registry', () => {
     const runs: string[] = [];
     const service = { started: 0, stopped: 0 };
     const jobs = new JobRegistry({ logger })
-      .register({ name: 'first', replicas: 'all', intervalMs: 10, runAtStart: true, run: async () => void runs.push('first') })
-      .register({ name: 'off', replicas: 'all', intervalMs: 10, enabled: false, run: async () => void runs.push('off') })
+      .register({
+        name: 'first',
+        replicas: 'all',
+        intervalMs: 10,
+        runAtStart: true,
+        run: async () => void runs.push('first'),
+      })
+      .register({
+        name: 'off',
+        replicas: 'all',
+        intervalMs: 10,
+        enabled: false,
+        run: async () => void runs.push('off'),
+      })
       .register({
         name: 'watcher',
         replicas: 'all',
@@ -22,7 +34,9 @@ describe('the job registry', () => {
         stop: async () => void service.stopped++,
       });
     expect(jobs.names()).toEqual(['first', 'off', 'watcher']);
-    expect(() => jobs.register({ name: 'first', replicas: 'all', intervalMs: 1, run: async () => undefined })).toThrow(/registered already/);
+    expect(() => jobs.register({ name: 'first', replicas: 'all', intervalMs: 1, run: async () => undefined })).toThrow(
+      /registered already/,
+    );
     await jobs.start();
     expect(runs).toEqual(['first']);
     await until(() => runs.length >= 3);
@@ -48,7 +62,10 @@ describe('the job registry', () => {
 
   it('runs a one-replica job only while this replica holds its lease', async () => {
     const holders = new Map<string, string>();
-    const leases = { acquire: async (id: string, holder: string) => (holders.get(id) ?? holder) === holder && !!holders.set(id, holder) };
+    const leases = {
+      acquire: async (id: string, holder: string) =>
+        (holders.get(id) ?? holder) === holder && !!holders.set(id, holder),
+    };
     const runs: string[] = [];
     const replica = (id: string) =>
       new JobRegistry({ logger, leases, replicaId: id }).register({
@@ -64,6 +81,8 @@ describe('the job registry', () => {
     await until(() => runs.length >= 4);
     await Promise.all([a.stop(), b.stop()]);
     expect(new Set(runs)).toEqual(new Set([runs[0]]));
-    expect(() => new JobRegistry({ logger }).register({ name: 'x', replicas: 'one', intervalMs: 1, run: async () => undefined })).toThrow(/leases/);
+    expect(() =>
+      new JobRegistry({ logger }).register({ name: 'x', replicas: 'one', intervalMs: 1, run: async () => undefined }),
+    ).toThrow(/leases/);
   });
 });

@@ -11,7 +11,12 @@ import type { Principal } from '../../src/auth/authorize.js';
 import { loadConfig } from '../../src/config.js';
 import type { LifecycleService } from '../../src/features/lifecycle/lifecycle.service.js';
 import { declareLifecycleRoutes } from '../../src/features/lifecycle/lifecycle.router.js';
-import { downloadAs, DownloadRateLimitedError, DownloadRateLimiter, TenantKubeconfigs } from '../../src/features/lifecycle/tenant-kubeconfig.js';
+import {
+  downloadAs,
+  DownloadRateLimitedError,
+  DownloadRateLimiter,
+  TenantKubeconfigs,
+} from '../../src/features/lifecycle/tenant-kubeconfig.js';
 import type { LogicalCloudRecord } from '../../src/domain/logical-cloud.js';
 import { createApp } from '../../src/http/app.js';
 
@@ -39,7 +44,9 @@ describe('DownloadRateLimiter', () => {
     const error = refused(() => limiter.take('alice/lc-1'));
     // One download comes back every 20 s.
     expect(error.retryAfterSeconds).toBe(20);
-    expect(error.message).toMatch(/at most 3 kubeconfig downloads .*DCM_KUBECONFIG_DOWNLOADS_PER_MINUTE.*try again in 20 s/);
+    expect(error.message).toMatch(
+      /at most 3 kubeconfig downloads .*DCM_KUBECONFIG_DOWNLOADS_PER_MINUTE.*try again in 20 s/,
+    );
     c.advance(5_000);
     expect(refused(() => limiter.take('alice/lc-1')).retryAfterSeconds).toBe(15);
     c.advance(15_000);
@@ -83,7 +90,10 @@ describe('DownloadRateLimiter', () => {
   it('is configured by DCM_KUBECONFIG_DOWNLOADS_PER_MINUTE: default 10, bounded 1..1000', () => {
     expect(loadConfig({}).DCM_KUBECONFIG_DOWNLOADS_PER_MINUTE).toBe(10);
     expect(loadConfig({ DCM_KUBECONFIG_DOWNLOADS_PER_MINUTE: '1000' }).DCM_KUBECONFIG_DOWNLOADS_PER_MINUTE).toBe(1000);
-    for (const bad of ['0', '1001', '2.5', 'ten']) expect(() => loadConfig({ DCM_KUBECONFIG_DOWNLOADS_PER_MINUTE: bad })).toThrow(/DCM_KUBECONFIG_DOWNLOADS_PER_MINUTE/);
+    for (const bad of ['0', '1001', '2.5', 'ten'])
+      expect(() => loadConfig({ DCM_KUBECONFIG_DOWNLOADS_PER_MINUTE: bad })).toThrow(
+        /DCM_KUBECONFIG_DOWNLOADS_PER_MINUTE/,
+      );
   });
 });
 
@@ -94,17 +104,34 @@ function tenantKubeconfigs(type: 'token' | 'certificate') {
     name: 'lc-1',
     data: { namespace: 'ns-1', user: { name: 'user-1', type } },
   } as unknown as LogicalCloudRecord;
-  const references = ['ref-1', 'ref-2'].map((name, i) => ({ name, data: { clusterProvider: 'provider-1', cluster: `cluster-${i + 1}` } }));
+  const references = ['ref-1', 'ref-2'].map((name, i) => ({
+    name,
+    data: { clusterProvider: 'provider-1', cluster: `cluster-${i + 1}` },
+  }));
   let tokens = 0;
   const kubeconfigs = new TenantKubeconfigs(
     { list: async () => ({ items: references, total: references.length }) } as never,
-    { get: async (_provider: string, cluster: string) => ({ name: cluster, data: { server: `https://${cluster}.example:6443` } }), secretsOf: () => ({}) } as never,
-    { get: async () => ({ state: 'Instantiated', clusters: references.map((r) => ({ reference: r.name, state: 'Applied' })) }) } as never,
+    {
+      get: async (_provider: string, cluster: string) => ({
+        name: cluster,
+        data: { server: `https://${cluster}.example:6443` },
+      }),
+      secretsOf: () => ({}),
+    } as never,
+    {
+      get: async () => ({
+        state: 'Instantiated',
+        clusters: references.map((r) => ({ reference: r.name, state: 'Applied' })),
+      }),
+    } as never,
     {
       get: async () => ({
         generationId: 'gen-1',
         privateKey: '-----BEGIN PRIVATE KEY-----\nS0VZ\n-----END PRIVATE KEY-----\n',
-        certificates: references.map((r) => ({ reference: r.name, certificate: '-----BEGIN CERTIFICATE-----\nQ0VSVA==\n-----END CERTIFICATE-----\n' })),
+        certificates: references.map((r) => ({
+          reference: r.name,
+          certificate: '-----BEGIN CERTIFICATE-----\nQ0VSVA==\n-----END CERTIFICATE-----\n',
+        })),
       }),
     } as never,
     {
@@ -128,8 +155,12 @@ describe("a token user's kubeconfig download", () => {
     for (let i = 0; i < 2; i++) await downloadAs(limiter, 'token:alice', () => kubeconfigs.build(lc));
     // Two clusters: two tokens per download.
     expect(tokens()).toBe(4);
-    await expect(downloadAs(limiter, 'token:alice', () => kubeconfigs.build(lc))).rejects.toBeInstanceOf(DownloadRateLimitedError);
-    await expect(downloadAs(limiter, 'token:alice', () => kubeconfigs.build(lc, 'ref-1'))).rejects.toBeInstanceOf(DownloadRateLimitedError);
+    await expect(downloadAs(limiter, 'token:alice', () => kubeconfigs.build(lc))).rejects.toBeInstanceOf(
+      DownloadRateLimitedError,
+    );
+    await expect(downloadAs(limiter, 'token:alice', () => kubeconfigs.build(lc, 'ref-1'))).rejects.toBeInstanceOf(
+      DownloadRateLimitedError,
+    );
     expect(tokens()).toBe(4);
     // Another caller has its own downloads.
     await downloadAs(limiter, 'token:bob', () => kubeconfigs.build(lc, 'ref-2'));
@@ -148,10 +179,18 @@ describe('REST beyond the limit', () => {
   /** The lifecycle routes in front of a lifecycle service whose kubeconfig is a token user's; the caller named by X-Caller. */
   function app(perMinute: number) {
     const { lc, kubeconfigs, tokens } = tenantKubeconfigs('token');
-    const lifecycle = { kubeconfig: (_project: string, _name: string, reference?: string) => kubeconfigs.build(lc, reference) } as unknown as LifecycleService;
+    const lifecycle = {
+      kubeconfig: (_project: string, _name: string, reference?: string) => kubeconfigs.build(lc, reference),
+    } as unknown as LifecycleService;
     const limiter = new DownloadRateLimiter({ perMinute });
     const caller: RequestHandler = (req, res, next) => {
-      const principal: Principal = { name: String(req.headers['x-caller']), source: 'token', admin: true, projects: new Set(), logicalClouds: new Set() };
+      const principal: Principal = {
+        name: String(req.headers['x-caller']),
+        source: 'token',
+        admin: true,
+        projects: new Set(),
+        logicalClouds: new Set(),
+      };
       res.locals.principal = principal;
       next();
     };
@@ -161,7 +200,9 @@ describe('REST beyond the limit', () => {
       version: 'test',
       ready: async () => true,
       guards: [caller],
-      routes: [(router, registry) => declareLifecycleRoutes(router, registry, lifecycle, { kubeconfigDownloads: limiter })],
+      routes: [
+        (router, registry) => declareLifecycleRoutes(router, registry, lifecycle, { kubeconfigDownloads: limiter }),
+      ],
     });
     return { http: supertest(express), tokens };
   }
@@ -173,13 +214,21 @@ describe('REST beyond the limit', () => {
     expect((await http.get(`${path}/cluster-references/ref-1/kubeconfig`).set('X-Caller', 'alice')).status).toBe(200);
     expect(tokens()).toBe(3);
 
-    for (const url of [`${path}/kubeconfig`, `${path}/kubeconfig?cluster-reference=ref-2`, `${path}/cluster-references/ref-1/kubeconfig`]) {
+    for (const url of [
+      `${path}/kubeconfig`,
+      `${path}/kubeconfig?cluster-reference=ref-2`,
+      `${path}/cluster-references/ref-1/kubeconfig`,
+    ]) {
       const res = await http.get(url).set('X-Caller', 'alice');
       expect(res.status).toBe(429);
       expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       expect(Number(res.headers['retry-after'])).toBeLessThanOrEqual(30);
       expect(res.headers['content-type']).toMatch(/^application\/json/);
-      expect(res.body).toEqual({ name: 'TooManyRequests', message: expect.stringMatching(/DCM_KUBECONFIG_DOWNLOADS_PER_MINUTE/), details: [] });
+      expect(res.body).toEqual({
+        name: 'TooManyRequests',
+        message: expect.stringMatching(/DCM_KUBECONFIG_DOWNLOADS_PER_MINUTE/),
+        details: [],
+      });
     }
     expect(tokens()).toBe(3);
 

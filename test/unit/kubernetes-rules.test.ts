@@ -160,13 +160,28 @@ describe('parseQuantity', () => {
     expect(isQuantity(s)).toBe(true);
   });
 
-  it.each(['', 'lots', '1.2.3', '10 Gi', ' 1', '1 ', 'Gi', '.', '+', '1ki', '1K', '1e', '1e1.5', '1Gi1', '--1', '1mi', '0x10'])(
-    'rejects %j',
-    (s) => {
-      expect(parseQuantity(s)).toBeUndefined();
-      expect(isQuantity(s)).toBe(false);
-    },
-  );
+  it.each([
+    '',
+    'lots',
+    '1.2.3',
+    '10 Gi',
+    ' 1',
+    '1 ',
+    'Gi',
+    '.',
+    '+',
+    '1ki',
+    '1K',
+    '1e',
+    '1e1.5',
+    '1Gi1',
+    '--1',
+    '1mi',
+    '0x10',
+  ])('rejects %j', (s) => {
+    expect(parseQuantity(s)).toBeUndefined();
+    expect(isQuantity(s)).toBe(false);
+  });
 });
 
 describe('nonNegativeQuantity', () => {
@@ -343,11 +358,16 @@ describe('limits of the building blocks', () => {
   });
 
   it('quotas: at most 64 keys, keys of at most 317 characters, values of at most 64', () => {
-    const keys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`count/widgets${i}.example.com`, '1']));
+    const keys = (n: number) =>
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [`count/widgets${i}.example.com`, '1']));
     expect(accepts(quotaSpec, keys(LIMITS.quotaKeys))).toBe(true);
     expect(issuesOf(quotaSpec, keys(LIMITS.quotaKeys + 1), 'spec')).toEqual(['spec: at most 64 quota keys']);
-    expect(issuesOf(quotaSpec, { cpu: '1'.repeat(65) }, 'spec')).toEqual(['spec.cpu: a quota limit is at most 64 characters']);
-    expect(issuesOf(quotaSpec, { [`requests.${'a'.repeat(309)}`]: '1' })[0]).toMatch(/a key is at most 317 characters$/);
+    expect(issuesOf(quotaSpec, { cpu: '1'.repeat(65) }, 'spec')).toEqual([
+      'spec.cpu: a quota limit is at most 64 characters',
+    ]);
+    expect(issuesOf(quotaSpec, { [`requests.${'a'.repeat(309)}`]: '1' })[0]).toMatch(
+      /a key is at most 317 characters$/,
+    );
   });
 
   it('labels: at most 64, values of at most 63 characters, keys of at most 317', () => {

@@ -25,7 +25,16 @@ const logicalCloud = (data: Partial<LogicalCloudData> = {}): LogicalCloudRecord 
   revision: 1,
   createdAt: new Date(0),
   updatedAt: new Date(0),
-  data: { description: '', userData1: '', userData2: '', namespace: 'ns-1', level: '1', labels: [], user: { name: 'user-1', type: 'certificate' }, ...data },
+  data: {
+    description: '',
+    userData1: '',
+    userData2: '',
+    namespace: 'ns-1',
+    level: '1',
+    labels: [],
+    user: { name: 'user-1', type: 'certificate' },
+    ...data,
+  },
 });
 
 const status = (state: LifecycleState, inProgress = false): LifecycleDocument => ({
@@ -38,10 +47,16 @@ const status = (state: LifecycleState, inProgress = false): LifecycleDocument =>
   placements: [{ reference: 'c1', provider: 'p', cluster: 'c1' }],
 });
 
-const permission = (namespace: string) => ({ data: { namespace, apiGroups: [''], resources: ['pods'], verbs: ['get'] } });
+const permission = (namespace: string) => ({
+  data: { namespace, apiGroups: [''], resources: ['pods'], verbs: ['get'] },
+});
 
 /** Expects `check` to throw an error of exactly that class with exactly that message. */
-function expectRefusal(check: () => void, type: typeof StateConflictError | typeof ConflictError, message: string): void {
+function expectRefusal(
+  check: () => void,
+  type: typeof StateConflictError | typeof ConflictError,
+  message: string,
+): void {
   let thrown: unknown;
   try {
     check();
@@ -52,7 +67,13 @@ function expectRefusal(check: () => void, type: typeof StateConflictError | type
   expect((thrown as Error).message).toBe(message);
 }
 
-const HOLDING: LifecycleState[] = ['Instantiating', 'Instantiated', 'InstantiateFailed', 'Terminating', 'TerminateFailed'];
+const HOLDING: LifecycleState[] = [
+  'Instantiating',
+  'Instantiated',
+  'InstantiateFailed',
+  'Terminating',
+  'TerminateFailed',
+];
 const NOT_HOLDING: LifecycleState[] = ['Created', 'Terminated'];
 
 describe('which states hold objects on clusters', () => {
@@ -75,12 +96,21 @@ describe('which states hold objects on clusters', () => {
 
 describe('checkChange (update, delete, identity)', () => {
   it('an update may always proceed, even while applied', () => {
-    for (const state of [...HOLDING, ...NOT_HOLDING]) expect(() => checkChange(logicalCloud(), 'update', status(state))).not.toThrow();
+    for (const state of [...HOLDING, ...NOT_HOLDING])
+      expect(() => checkChange(logicalCloud(), 'update', status(state))).not.toThrow();
   });
 
   it.each(HOLDING)('delete and identity changes are refused while %s', (state) => {
-    expectRefusal(() => checkChange(logicalCloud(), 'delete', status(state)), StateConflictError, `Logical Cloud lc-1 is applied (${state}); terminate it before deleting it`);
-    expectRefusal(() => checkChange(logicalCloud(), 'identity', status(state)), StateConflictError, `the namespace, user and level of Logical Cloud lc-1 cannot change while it is applied (${state}); terminate it first`);
+    expectRefusal(
+      () => checkChange(logicalCloud(), 'delete', status(state)),
+      StateConflictError,
+      `Logical Cloud lc-1 is applied (${state}); terminate it before deleting it`,
+    );
+    expectRefusal(
+      () => checkChange(logicalCloud(), 'identity', status(state)),
+      StateConflictError,
+      `the namespace, user and level of Logical Cloud lc-1 cannot change while it is applied (${state}); terminate it first`,
+    );
   });
 
   it.each([...NOT_HOLDING, 'never applied'])('delete and identity changes proceed when %s', (state) => {
@@ -91,7 +121,11 @@ describe('checkChange (update, delete, identity)', () => {
 });
 
 describe('checkApply', () => {
-  const records = (permissions = [permission('ns-1')], referenceCount = 1) => ({ referenceCount, permissionCount: permissions.length, permissions });
+  const records = (permissions = [permission('ns-1')], referenceCount = 1) => ({
+    referenceCount,
+    permissionCount: permissions.length,
+    permissions,
+  });
 
   it('a standard logical cloud with a reference, a user and a permission in its namespace may be applied', () => {
     expect(() => checkApply(logicalCloud(), records())).not.toThrow();
@@ -99,16 +133,28 @@ describe('checkApply', () => {
   });
 
   it('needs a cluster reference', () => {
-    expectRefusal(() => checkApply(logicalCloud(), records(undefined, 0)), StateConflictError, 'Logical Cloud lc-1 has no cluster references; add at least one before applying');
+    expectRefusal(
+      () => checkApply(logicalCloud(), records(undefined, 0)),
+      StateConflictError,
+      'Logical Cloud lc-1 has no cluster references; add at least one before applying',
+    );
   });
 
   it('a standard logical cloud needs a user', () => {
-    expectRefusal(() => checkApply(logicalCloud({ user: undefined }), records()), StateConflictError, 'Logical Cloud lc-1 has no user');
+    expectRefusal(
+      () => checkApply(logicalCloud({ user: undefined }), records()),
+      StateConflictError,
+      'Logical Cloud lc-1 has no user',
+    );
   });
 
   it(`applies at most ${MAX_PERMISSIONS} permissions`, () => {
     const many = Array.from({ length: MAX_PERMISSIONS + 1 }, () => permission('ns-1'));
-    expectRefusal(() => checkApply(logicalCloud(), records(many)), StateConflictError, `Logical Cloud lc-1 has ${MAX_PERMISSIONS + 1} user permissions; at most ${MAX_PERMISSIONS} can be applied`);
+    expectRefusal(
+      () => checkApply(logicalCloud(), records(many)),
+      StateConflictError,
+      `Logical Cloud lc-1 has ${MAX_PERMISSIONS + 1} user permissions; at most ${MAX_PERMISSIONS} can be applied`,
+    );
     expect(() => checkApply(logicalCloud(), records(many.slice(1)))).not.toThrow();
   });
 
@@ -125,10 +171,16 @@ describe('checkApply', () => {
 });
 
 describe('checkTerminate', () => {
-  it.each(HOLDING)('may terminate when %s', (state) => expect(() => checkTerminate(logicalCloud(), status(state))).not.toThrow());
+  it.each(HOLDING)('may terminate when %s', (state) =>
+    expect(() => checkTerminate(logicalCloud(), status(state))).not.toThrow(),
+  );
   it.each([...NOT_HOLDING, 'never applied'])('nothing to terminate when %s', (state) => {
     const doc = state === 'never applied' ? null : status(state as LifecycleState);
-    expectRefusal(() => checkTerminate(logicalCloud(), doc), StateConflictError, 'Logical Cloud lc-1 is not applied; there is nothing to terminate');
+    expectRefusal(
+      () => checkTerminate(logicalCloud(), doc),
+      StateConflictError,
+      'Logical Cloud lc-1 is not applied; there is nothing to terminate',
+    );
   });
 });
 
@@ -148,23 +200,42 @@ describe('checkRevoke', () => {
   });
 
   it('refuses a logical cloud without a tenant user', () => {
-    expectRefusal(() => checkRevoke(logicalCloud({ level: '0', user: undefined }), status('Instantiated')), StateConflictError, 'Logical Cloud lc-1 has no tenant user (level 0): it has no credentials to revoke');
+    expectRefusal(
+      () => checkRevoke(logicalCloud({ level: '0', user: undefined }), status('Instantiated')),
+      StateConflictError,
+      'Logical Cloud lc-1 has no tenant user (level 0): it has no credentials to revoke',
+    );
   });
 
   it('refuses while an operation is in progress (a conflict, not a state problem)', () => {
-    expectRefusal(() => checkRevoke(logicalCloud(), status('Instantiating', true)), ConflictError, 'an operation on Logical Cloud lc-1 is already in progress');
+    expectRefusal(
+      () => checkRevoke(logicalCloud(), status('Instantiating', true)),
+      ConflictError,
+      'an operation on Logical Cloud lc-1 is already in progress',
+    );
   });
 
-  it.each(['Created', 'Terminated', 'TerminateFailed', 'never applied'])('refuses a logical cloud that is not applied: %s', (state) => {
-    const doc = state === 'never applied' ? null : status(state as LifecycleState);
-    const shown = state === 'never applied' ? 'Created' : state;
-    expectRefusal(() => checkRevoke(logicalCloud(), doc), StateConflictError, `Logical Cloud lc-1 is not applied (${shown}): it has no credentials to revoke`);
-  });
+  it.each(['Created', 'Terminated', 'TerminateFailed', 'never applied'])(
+    'refuses a logical cloud that is not applied: %s',
+    (state) => {
+      const doc = state === 'never applied' ? null : status(state as LifecycleState);
+      const shown = state === 'never applied' ? 'Created' : state;
+      expectRefusal(
+        () => checkRevoke(logicalCloud(), doc),
+        StateConflictError,
+        `Logical Cloud lc-1 is not applied (${shown}): it has no credentials to revoke`,
+      );
+    },
+  );
 });
 
 describe('checkKubeconfig', () => {
   it('an admin logical cloud has no kubeconfig; a standard one may', () => {
     expect(() => checkKubeconfig(logicalCloud())).not.toThrow();
-    expectRefusal(() => checkKubeconfig(logicalCloud({ level: '0', user: undefined })), StateConflictError, 'Logical Cloud lc-1 is an admin (level 0) logical cloud: it has no tenant user and no kubeconfig');
+    expectRefusal(
+      () => checkKubeconfig(logicalCloud({ level: '0', user: undefined })),
+      StateConflictError,
+      'Logical Cloud lc-1 is an admin (level 0) logical cloud: it has no tenant user and no kubeconfig',
+    );
   });
 });

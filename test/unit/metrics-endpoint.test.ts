@@ -38,14 +38,27 @@ function countingDb(failing = false) {
   return { db, reads: (name: string) => reads.get(name) ?? 0 };
 }
 
-function metricsApp({ db, ...options }: { db: Db; metricsToken?: string; metricsRefreshMs?: number; now?: () => number; logger?: Logger }) {
+function metricsApp({
+  db,
+  ...options
+}: {
+  db: Db;
+  metricsToken?: string;
+  metricsRefreshMs?: number;
+  now?: () => number;
+  logger?: Logger;
+}) {
   // The stores the gauges read, over the counting database.
   const stores = {
     logicalClouds: new NamedRecordStore(db, 'logicalClouds', ['project']),
     lifecycle: new LifecycleStatusStore(db),
     credentials: new CredentialsStore(db, testCipher),
   };
-  const observability = createObservability({ logger: options.logger ?? pino({ level: 'silent' }), stores, ...options });
+  const observability = createObservability({
+    logger: options.logger ?? pino({ level: 'silent' }),
+    stores,
+    ...options,
+  });
   const app = express();
   app.get('/metrics', observability.metricsEndpoint);
   return supertest(app);
@@ -61,15 +74,19 @@ describe('/metrics gauges read from the database', () => {
       expect(res.status).toBe(200);
       expect(res.text).toContain('dcm_logical_clouds{state="Created"} 2');
       expect(res.text).toContain('dcm_logical_clouds{state="Instantiated"} 1');
-      expect(res.text).toContain(`dcm_tenant_certificate_nearest_expiry_timestamp_seconds ${Date.parse('2030-01-01T00:00:00Z') / 1000}`);
+      expect(res.text).toContain(
+        `dcm_tenant_certificate_nearest_expiry_timestamp_seconds ${Date.parse('2030-01-01T00:00:00Z') / 1000}`,
+      );
       now += 500;
     }
-    for (const collection of ['logicalClouds', 'lifecycle', 'tenantCertificates', 'userCredentials']) expect(reads(collection)).toBe(1);
+    for (const collection of ['logicalClouds', 'lifecycle', 'tenantCertificates', 'userCredentials'])
+      expect(reads(collection)).toBe(1);
 
     now = 15_000;
     await http.get('/metrics').expect(200);
     await http.get('/metrics').expect(200);
-    for (const collection of ['logicalClouds', 'lifecycle', 'tenantCertificates', 'userCredentials']) expect(reads(collection)).toBe(2);
+    for (const collection of ['logicalClouds', 'lifecycle', 'tenantCertificates', 'userCredentials'])
+      expect(reads(collection)).toBe(2);
   });
 
   it('share one read between concurrent scrapes', async () => {
@@ -90,7 +107,9 @@ describe('/metrics gauges read from the database', () => {
       expect(res.text).not.toMatch(/^dcm_logical_clouds\{/m);
     }
     expect(reads('logicalClouds')).toBe(1);
-    expect(logs.records().filter((r) => r.msg === 'cannot count logical clouds per state for /metrics')).toHaveLength(1);
+    expect(logs.records().filter((r) => r.msg === 'cannot count logical clouds per state for /metrics')).toHaveLength(
+      1,
+    );
     now = 15_000;
     await http.get('/metrics').expect(200);
     expect(reads('logicalClouds')).toBe(2);
@@ -99,7 +118,8 @@ describe('/metrics gauges read from the database', () => {
   it('default to 15 s, configured by DCM_METRICS_REFRESH_MS bounded 1000..3600000', () => {
     expect(loadConfig({}).DCM_METRICS_REFRESH_MS).toBe(15_000);
     expect(loadConfig({ DCM_METRICS_REFRESH_MS: '1000' }).DCM_METRICS_REFRESH_MS).toBe(1000);
-    for (const bad of ['0', '999', '3600001', 'soon']) expect(() => loadConfig({ DCM_METRICS_REFRESH_MS: bad })).toThrow(/DCM_METRICS_REFRESH_MS/);
+    for (const bad of ['0', '999', '3600001', 'soon'])
+      expect(() => loadConfig({ DCM_METRICS_REFRESH_MS: bad })).toThrow(/DCM_METRICS_REFRESH_MS/);
   });
 });
 
@@ -109,7 +129,14 @@ describe('/metrics behind its bearer token', () => {
   it('refuses a scrape without the token, with another token or another scheme (401), and serves one with it', async () => {
     const logs = captureLogger('trace');
     const http = metricsApp({ db: countingDb().db, metricsToken: TOKEN, logger: logs.logger });
-    for (const header of [undefined, 'Bearer wrong-token-0123456789abcdef', `Bearer ${TOKEN}x`, `Basic ${TOKEN}`, TOKEN, 'Bearer ']) {
+    for (const header of [
+      undefined,
+      'Bearer wrong-token-0123456789abcdef',
+      `Bearer ${TOKEN}x`,
+      `Basic ${TOKEN}`,
+      TOKEN,
+      'Bearer ',
+    ]) {
       const request = http.get('/metrics');
       const res = await (header === undefined ? request : request.set('Authorization', header));
       expect(res.status).toBe(401);

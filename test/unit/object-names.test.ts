@@ -88,7 +88,11 @@ describe('labelValue', () => {
 });
 
 describe('object names', () => {
-  const id = (logicalCloud: string, logicalCloudId = '0123456789abcdef01234567'): LogicalCloudIdentity => ({ project: 'project-1', logicalCloud, logicalCloudId });
+  const id = (logicalCloud: string, logicalCloudId = '0123456789abcdef01234567'): LogicalCloudIdentity => ({
+    project: 'project-1',
+    logicalCloud,
+    logicalCloudId,
+  });
 
   it('names namespaced objects after the permission or quota (the names the design flow relies on)', () => {
     expect(namespacedObjectName('permission', 'permission-1')).toBe('dcm-permission-1');
@@ -99,21 +103,31 @@ describe('object names', () => {
 
   it('keeps every name a valid DNS subdomain within its limit, for the longest DCM names', () => {
     const longest = 'X'.repeat(128);
-    for (const name of [namespacedObjectName('permission', longest), namespacedObjectName('quota', longest)]) expect(isSubdomain(name)).toBe(true);
+    for (const name of [namespacedObjectName('permission', longest), namespacedObjectName('quota', longest)])
+      expect(isSubdomain(name)).toBe(true);
     const users = ODD_NAMES.map((n) => n.slice(0, 64));
-    const names = ODD_NAMES.flatMap((lc) => [clusterObjectName(id(lc), longest), ...users.map((user) => csrName(id(lc), user))]);
+    const names = ODD_NAMES.flatMap((lc) => [
+      clusterObjectName(id(lc), longest),
+      ...users.map((user) => csrName(id(lc), user)),
+    ]);
     expect(names.filter((name) => !isSubdomain(name))).toEqual([]);
   });
 
   it("puts the logical cloud and its id in cluster-scoped names: two logical clouds' objects never collide", () => {
     expect(clusterObjectName(id('lc-1'), 'permission-1')).toBe('dcm-lc-1-01234567-permission-1');
-    expect(clusterObjectName(id('lc-1'), 'permission-1')).not.toBe(clusterObjectName(id('lc-1', 'fedcba9876543210fedcba98'), 'permission-1'));
+    expect(clusterObjectName(id('lc-1'), 'permission-1')).not.toBe(
+      clusterObjectName(id('lc-1', 'fedcba9876543210fedcba98'), 'permission-1'),
+    );
     expect(clusterObjectName(id('lc-1'), 'permission-1')).not.toBe(clusterObjectName(id('lc-1'), 'permission-2'));
     expect(csrName(id('lc-1'), 'user-1')).not.toBe(csrName(id('lc-2'), 'user-1'));
   });
 
   it('labels every object with valid label values, and selects by the id alone', () => {
-    const labels = managedLabels({ project: 'P'.repeat(128), logicalCloud: 'lc_1', logicalCloudId: '0123456789abcdef01234567' });
+    const labels = managedLabels({
+      project: 'P'.repeat(128),
+      logicalCloud: 'lc_1',
+      logicalCloudId: '0123456789abcdef01234567',
+    });
     expect(labels).toEqual({
       'app.kubernetes.io/managed-by': 'dcm',
       'dcm.onap.org/project': labelValue('P'.repeat(128)),
@@ -121,6 +135,8 @@ describe('object names', () => {
       'dcm.onap.org/logical-cloud-id': '0123456789abcdef01234567',
     });
     for (const value of Object.values(labels)) expect(value).toMatch(LABEL_VALUE);
-    expect(managedSelector(id('lc-1'))).toBe('app.kubernetes.io/managed-by=dcm,dcm.onap.org/logical-cloud-id=0123456789abcdef01234567');
+    expect(managedSelector(id('lc-1'))).toBe(
+      'app.kubernetes.io/managed-by=dcm,dcm.onap.org/logical-cloud-id=0123456789abcdef01234567',
+    );
   });
 });

@@ -16,12 +16,16 @@ describe('reserved label keys', () => {
     expect(reservedLabelKeyReason(key)).toMatch(reason);
   });
 
-  it.each(['team', 'example.com/team', 'app.kubernetes.io/name', 'app.kubernetes.io/part-of', 'notkubernetes.io/x', 'istio.io.example.com/x'])(
-    'accepts %s',
-    (key) => {
-      expect(reservedLabelKeyReason(key)).toBeUndefined();
-    },
-  );
+  it.each([
+    'team',
+    'example.com/team',
+    'app.kubernetes.io/name',
+    'app.kubernetes.io/part-of',
+    'notkubernetes.io/x',
+    'istio.io.example.com/x',
+  ])('accepts %s', (key) => {
+    expect(reservedLabelKeyReason(key)).toBeUndefined();
+  });
 
   it('an allowed prefix lifts the refusal for keys under it only', () => {
     const allowed = ['pod-security.kubernetes.io/'];
@@ -48,10 +52,14 @@ describe('allowedLabelPrefixes in a project policy', () => {
 
   it('is bounded, defaults to none and drops duplicates', () => {
     const many = Array.from({ length: 21 }, (_, i) => `p${i}.example.com/`);
-    expect(ProjectPolicySchema.safeParse({ allowedLabelPrefixes: many }).error?.issues[0]?.path).toEqual(['allowedLabelPrefixes']);
+    expect(ProjectPolicySchema.safeParse({ allowedLabelPrefixes: many }).error?.issues[0]?.path).toEqual([
+      'allowedLabelPrefixes',
+    ]);
     expect(policyFromBody(ProjectPolicySchema.parse({})).allowedLabelPrefixes).toEqual([]);
     const body = ProjectPolicySchema.parse({ allowedLabelPrefixes: ['istio.io/', 'istio.io/'] });
     expect(policyFromBody(body).allowedLabelPrefixes).toEqual(['istio.io/']);
-    expect(ProjectPolicySchema.safeParse({ allowedLabelPrefixes: ['x/', 'dcm.onap.org/'] }).error?.issues[0]?.path).toEqual(['allowedLabelPrefixes', 1]);
+    expect(
+      ProjectPolicySchema.safeParse({ allowedLabelPrefixes: ['x/', 'dcm.onap.org/'] }).error?.issues[0]?.path,
+    ).toEqual(['allowedLabelPrefixes', 1]);
   });
 });

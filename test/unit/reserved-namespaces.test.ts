@@ -34,15 +34,28 @@ describe('the default reserved namespaces', () => {
     expect(reservedNamespaceOwner(namespace, DEFAULT_RESERVED_NAMESPACES)).toBe(owner);
   });
 
-  it.each(['ns-1', 'cert-manager-2', 'argocd-apps', 'my-monitoring', 'istio', 'kyverno-x', 'kube', 'defaults'])('%s is free to claim', (namespace) => {
-    expect(reservedNamespaceOwner(namespace, DEFAULT_RESERVED_NAMESPACES)).toBeUndefined();
-  });
+  it.each(['ns-1', 'cert-manager-2', 'argocd-apps', 'my-monitoring', 'istio', 'kyverno-x', 'kube', 'defaults'])(
+    '%s is free to claim',
+    (namespace) => {
+      expect(reservedNamespaceOwner(namespace, DEFAULT_RESERVED_NAMESPACES)).toBeUndefined();
+    },
+  );
 
   it('are what the configuration holds without DCM_RESERVED_NAMESPACES', () => {
     expect(defaultConfig().DCM_RESERVED_NAMESPACES).toEqual([...DEFAULT_RESERVED_NAMESPACES]);
     expect(loadConfig({}).DCM_RESERVED_NAMESPACES).toEqual([...DEFAULT_RESERVED_NAMESPACES]);
     expect(DEFAULT_RESERVED_NAMESPACES).toEqual(
-      expect.arrayContaining(['cert-manager', 'argocd', 'flux-system', 'sail-operator', 'istio-*', 'istio-system', 'monitoring', 'gatekeeper-system', 'kyverno']),
+      expect.arrayContaining([
+        'cert-manager',
+        'argocd',
+        'flux-system',
+        'sail-operator',
+        'istio-*',
+        'istio-system',
+        'monitoring',
+        'gatekeeper-system',
+        'kyverno',
+      ]),
     );
   });
 });
@@ -73,7 +86,7 @@ describe('a configured list', () => {
     expect(reservedNamespaceOwner('team-a-1', list)).toBe(CONFIGURED_OWNER);
   });
 
-  it('cannot free Kubernetes\' own namespaces or the DCM\'s control planes', () => {
+  it("cannot free Kubernetes' own namespaces or the DCM's control planes", () => {
     const list = configured('');
     expect(list).toEqual([]);
     expect(reservedNamespaceOwner('default', list)).toBe('Kubernetes');

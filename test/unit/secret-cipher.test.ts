@@ -81,7 +81,9 @@ describe('secret cipher', () => {
     } catch (error) {
       message = (error as Error).message;
     }
-    expect(message).toMatch(/^secret of cluster\/p\/c\/kubeconfig is stored unsealed \(alg "none"\) although encryption keys are configured: refused/);
+    expect(message).toMatch(
+      /^secret of cluster\/p\/c\/kubeconfig is stored unsealed \(alg "none"\) although encryption keys are configured: refused/,
+    );
     expect(message).not.toContain('PRIVATE KEY');
     expect(message).not.toContain('MIIE');
     // Re-sealing at start-up skips it (isStale false), so it is never opened to be sealed again.
@@ -98,24 +100,36 @@ describe('secret cipher', () => {
     expect(tag).toHaveLength(16);
     for (const bytes of [4, 8, 12, 15]) {
       // A truncated GCM tag of the right value would be accepted by a decipher that takes the tag's length from the value.
-      expect(() => cipher.open({ ...sealed, tag: tag.subarray(0, bytes).toString('base64') }, 'x')).toThrow(/authentication tag is not 16 bytes/);
+      expect(() => cipher.open({ ...sealed, tag: tag.subarray(0, bytes).toString('base64') }, 'x')).toThrow(
+        /authentication tag is not 16 bytes/,
+      );
     }
-    expect(() => cipher.open({ ...sealed, tag: Buffer.concat([tag, Buffer.from([0])]).toString('base64') }, 'x')).toThrow(/authentication tag is not 16 bytes/);
-    expect(() => cipher.open({ ...sealed, tag: `${sealed.tag.slice(0, -4)}!!==` }, 'x')).toThrow(/authentication tag is not 16 bytes/);
+    expect(() =>
+      cipher.open({ ...sealed, tag: Buffer.concat([tag, Buffer.from([0])]).toString('base64') }, 'x'),
+    ).toThrow(/authentication tag is not 16 bytes/);
+    expect(() => cipher.open({ ...sealed, tag: `${sealed.tag.slice(0, -4)}!!==` }, 'x')).toThrow(
+      /authentication tag is not 16 bytes/,
+    );
     expect(() => cipher.open({ ...sealed, tag: '' }, 'x')).toThrow(/authentication tag is not 16 bytes/);
     // A 16-byte tag of the wrong value: does not open.
     const flipped = Buffer.from(tag);
     flipped[15] = flipped[15]! ^ 1;
-    expect(() => cipher.open({ ...sealed, tag: flipped.toString('base64') }, 'x')).toThrow(/does not open with key "k1"/);
+    expect(() => cipher.open({ ...sealed, tag: flipped.toString('base64') }, 'x')).toThrow(
+      /does not open with key "k1"/,
+    );
     expect(cipher.open(sealed, 'x')).toBe(PEM);
   });
 
   it('refuses malformed sealed values with a clear message', () => {
     const cipher = cipherOf(k1);
     const sealed = cipher.seal(PEM, 'x') as SealedSecret;
-    expect(() => cipher.open({ ...sealed, iv: Buffer.alloc(16).toString('base64') }, 'x')).toThrow(/IV is not 12 bytes/);
+    expect(() => cipher.open({ ...sealed, iv: Buffer.alloc(16).toString('base64') }, 'x')).toThrow(
+      /IV is not 12 bytes/,
+    );
     expect(() => cipher.open({ ...sealed, ct: undefined } as unknown as SealedSecret, 'x')).toThrow(/no ciphertext/);
-    expect(() => cipher.open({ ...sealed, alg: 'aes-128-gcm' } as unknown as SealedSecret, 'x')).toThrow(/unknown algorithm/);
+    expect(() => cipher.open({ ...sealed, alg: 'aes-128-gcm' } as unknown as SealedSecret, 'x')).toThrow(
+      /unknown algorithm/,
+    );
     expect(() => cipher.open({ ...sealed, kid: 'k9' }, 'x')).toThrow(/sealed with key "k9", which is not configured/);
   });
 
@@ -134,7 +148,9 @@ describe('secret cipher', () => {
       const file = path.join(dir, 'keys');
       writeFileSync(file, `${k2}\n${k1}\n`);
       expect(loadEncryptionKeys({ DCM_ENCRYPTION_KEYS_FILE: file }).map((k) => k.id)).toEqual(['k2', 'k1']);
-      expect(() => loadEncryptionKeys({ DCM_ENCRYPTION_KEYS_FILE: path.join(dir, 'missing') })).toThrow(/DCM_ENCRYPTION_KEYS_FILE: cannot read/);
+      expect(() => loadEncryptionKeys({ DCM_ENCRYPTION_KEYS_FILE: path.join(dir, 'missing') })).toThrow(
+        /DCM_ENCRYPTION_KEYS_FILE: cannot read/,
+      );
       expect(() => loadEncryptionKeys({ DCM_ENCRYPTION_KEYS: k1, DCM_ENCRYPTION_KEYS_FILE: file })).toThrow(/not both/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -142,7 +158,9 @@ describe('secret cipher', () => {
   });
 
   it('refuses to run without a key outside development mode', () => {
-    expect(() => createSecretCipher({ DCM_DEVELOPMENT_MODE: false })).toThrow(/no encryption key: set DCM_ENCRYPTION_KEYS/);
+    expect(() => createSecretCipher({ DCM_DEVELOPMENT_MODE: false })).toThrow(
+      /no encryption key: set DCM_ENCRYPTION_KEYS/,
+    );
     expect(createSecretCipher({ DCM_DEVELOPMENT_MODE: true }).encrypts).toBe(false);
     expect(createSecretCipher({ DCM_DEVELOPMENT_MODE: false, DCM_ENCRYPTION_KEYS: k1 }).encrypts).toBe(true);
   });

@@ -8,12 +8,21 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ResourceStatus } from '../../src/controllers/cluster-context.js';
 import type { LogicalCloudRecord } from '../../src/domain/logical-cloud.js';
-import { boundedClusterStatus, type ClusterStatus, type LifecycleDocument } from '../../src/features/lifecycle/lifecycle-status.store.js';
+import {
+  boundedClusterStatus,
+  type ClusterStatus,
+  type LifecycleDocument,
+} from '../../src/features/lifecycle/lifecycle-status.store.js';
 import { statusView } from '../../src/features/lifecycle/lifecycle.schema.js';
 import { omittedWarnings, type RuleWarning } from '../../src/kubernetes/discovery.js';
 import { LIMITS } from '../../src/validation/limits.js';
 
-const warning = (i: number, message = `warning ${i}`): RuleWarning => ({ permission: `p${i}`, resource: 'pods', group: 'example.com', message });
+const warning = (i: number, message = `warning ${i}`): RuleWarning => ({
+  permission: `p${i}`,
+  resource: 'pods',
+  group: 'example.com',
+  message,
+});
 
 const cluster = (change: Partial<ClusterStatus>): ClusterStatus => ({
   reference: 'cluster-1',
@@ -27,7 +36,9 @@ const cluster = (change: Partial<ClusterStatus>): ClusterStatus => ({
 
 describe('boundedClusterStatus', () => {
   it('keeps the first 20 warnings and counts the rest', () => {
-    const bounded = boundedClusterStatus(cluster({ warnings: Array.from({ length: 350 * 350 }, (_, i) => warning(i)) }));
+    const bounded = boundedClusterStatus(
+      cluster({ warnings: Array.from({ length: 350 * 350 }, (_, i) => warning(i)) }),
+    );
     expect(bounded.warnings).toHaveLength(LIMITS.statusWarnings);
     expect(bounded.warnings.map((w) => w.message)).toEqual(Array.from({ length: 20 }, (_, i) => `warning ${i}`));
     expect(bounded.warningsOmitted).toBe(350 * 350 - 20);
@@ -43,7 +54,10 @@ describe('boundedClusterStatus', () => {
   it('is idempotent, and leaves a small status as it is (no omitted counts)', () => {
     const big = boundedClusterStatus(cluster({ warnings: Array.from({ length: 50 }, (_, i) => warning(i)) }));
     expect(boundedClusterStatus(big)).toEqual(big);
-    const small = cluster({ warnings: [warning(1)], resources: [{ category: 'namespace', kind: 'Namespace', name: 'ns-1', status: 'Created' }] });
+    const small = cluster({
+      warnings: [warning(1)],
+      resources: [{ category: 'namespace', kind: 'Namespace', name: 'ns-1', status: 'Created' }],
+    });
     expect(boundedClusterStatus(small)).toEqual(small);
     expect(boundedClusterStatus(small)).not.toHaveProperty('warningsOmitted');
   });
@@ -51,7 +65,10 @@ describe('boundedClusterStatus', () => {
   it('clips every message', () => {
     const long = 'x'.repeat(100_000);
     const bounded = boundedClusterStatus(
-      cluster({ warnings: [warning(1, long)], resources: [{ category: 'role', kind: 'Role', name: 'r', status: 'Failed', message: long }] }),
+      cluster({
+        warnings: [warning(1, long)],
+        resources: [{ category: 'role', kind: 'Role', name: 'r', status: 'Failed', message: long }],
+      }),
     );
     expect(bounded.warnings[0]?.message).toHaveLength(LIMITS.statusMessageLength);
     expect(bounded.resources[0]?.message).toHaveLength(LIMITS.statusMessageLength);
@@ -59,8 +76,19 @@ describe('boundedClusterStatus', () => {
   });
 
   it('bounds resource lines, keeping every failure and one line per category and state', () => {
-    const created = Array.from({ length: 2000 }, (_, i): ResourceStatus => ({ category: 'role', kind: 'Role', name: `role-${i}`, status: 'Created' }));
-    const failed: ResourceStatus = { category: 'role-binding', kind: 'RoleBinding', name: 'rb-last', status: 'Failed', message: 'forbidden' };
+    const created = Array.from({ length: 2000 }, (_, i): ResourceStatus => ({
+      category: 'role',
+      kind: 'Role',
+      name: `role-${i}`,
+      status: 'Created',
+    }));
+    const failed: ResourceStatus = {
+      category: 'role-binding',
+      kind: 'RoleBinding',
+      name: 'rb-last',
+      status: 'Failed',
+      message: 'forbidden',
+    };
     const deleted: ResourceStatus = { category: 'quota', kind: 'ResourceQuota', name: 'q', status: 'Deleted' };
     const bounded = boundedClusterStatus(cluster({ resources: [...created, deleted, failed] }));
     expect(bounded.resources).toHaveLength(LIMITS.statusResources);

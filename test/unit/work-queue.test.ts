@@ -75,9 +75,14 @@ describe('the work queue', () => {
     });
     expect(seen.sort()).toEqual([1, 2, 3, 4]);
     const some: number[] = [];
-    await workAll([1, 2, 3, 4], 1, async (n) => {
-      some.push(n);
-    }, () => some.length >= 2);
+    await workAll(
+      [1, 2, 3, 4],
+      1,
+      async (n) => {
+        some.push(n);
+      },
+      () => some.length >= 2,
+    );
     expect(some).toEqual([1, 2]);
     await expect(workAll([1, 2], 1, async () => Promise.reject(new Error('no')))).rejects.toThrow('no');
     await workAll([], 3, async () => undefined);

@@ -9,9 +9,18 @@ import { createPrivateKey } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { intermediateStillGood, issueIntermediateCa } from '../../src/certificates/certificate-authority/intermediate-ca.js';
+import {
+  intermediateStillGood,
+  issueIntermediateCa,
+} from '../../src/certificates/certificate-authority/intermediate-ca.js';
 import { createRootCa, loadCaSigner, type CaSigner } from '../../src/certificates/certificate-authority/root-ca.js';
-import { certificateMatchesKey, createCsr, describeCertificate, signCsrLocally, verifyIssuedBy } from '../../src/certificates/certificates.js';
+import {
+  certificateMatchesKey,
+  createCsr,
+  describeCertificate,
+  signCsrLocally,
+  verifyIssuedBy,
+} from '../../src/certificates/certificates.js';
 import { certificateProblem } from '../../src/controllers/user.controller.js';
 import { renewalTime } from '../../src/domain/tenant-credentials.js';
 import { hasNameConstraints } from '../../src/features/certificate-authority/mesh-ca.js';
@@ -55,7 +64,9 @@ function textOf(pem: string): string {
  * length varies, and the outer length with it).
  */
 function structureOf(pem: string, keysDiffer: boolean): string[] {
-  const lines = run(['asn1parse', '-in', openssl.file(pem)]).trim().split('\n');
+  const lines = run(['asn1parse', '-in', openssl.file(pem)])
+    .trim()
+    .split('\n');
   return lines.slice(1, -1).map((line, i) => {
     let l = line.replace(/(UTCTIME|GENERALIZEDTIME)\s*:\d+Z/, '$1 :<time>');
     if (i === 3) l = l.replace(/:[0-9A-F]+$/, ':<serial>');
@@ -65,8 +76,13 @@ function structureOf(pem: string, keysDiffer: boolean): string[] {
 }
 
 /** Issuer and subject with the DER of each attribute value (tag, length, bytes). */
-const namesOf = (pem: string) => run(['x509', '-in', openssl.file(pem), '-noout', '-issuer', '-subject', '-nameopt', 'RFC2253,dump_all,dump_der']);
-const subjectBytesOf = (pem: string) => run(['x509', '-in', openssl.file(pem), '-noout', '-subject', '-nameopt', 'RFC2253,dump_all,dump_der']).replace(/^subject=/, '');
+const namesOf = (pem: string) =>
+  run(['x509', '-in', openssl.file(pem), '-noout', '-issuer', '-subject', '-nameopt', 'RFC2253,dump_all,dump_der']);
+const subjectBytesOf = (pem: string) =>
+  run(['x509', '-in', openssl.file(pem), '-noout', '-subject', '-nameopt', 'RFC2253,dump_all,dump_der']).replace(
+    /^subject=/,
+    '',
+  );
 
 /** notAfter − notBefore in seconds, as openssl reads them. */
 function lifetimeOf(pem: string): number {
@@ -84,11 +100,17 @@ function expectSameAsGolden(made: string, goldenPem: string, keysDiffer: boolean
 }
 
 const csrKey = (format: 'pkcs1' | 'pkcs8') =>
-  format === 'pkcs8' ? createPrivateKey(golden('tenant-key.pem')).export({ type: 'pkcs8', format: 'pem' }).toString() : golden('tenant-key.pem');
+  format === 'pkcs8'
+    ? createPrivateKey(golden('tenant-key.pem')).export({ type: 'pkcs8', format: 'pem' }).toString()
+    : golden('tenant-key.pem');
 
 describe('CSRs: the same bytes as before', () => {
   it.each(GOLDEN.csrs.map((c) => [c.file, c] as const))('%s', (_file, csr) => {
-    const made = createCsr({ privateKeyPem: csrKey(csr.keyFormat), commonName: csr.commonName, ...(csr.organization !== undefined && { organization: csr.organization }) });
+    const made = createCsr({
+      privateKeyPem: csrKey(csr.keyFormat),
+      commonName: csr.commonName,
+      ...(csr.organization !== undefined && { organization: csr.organization }),
+    });
     expect(made).toBe(golden(csr.file));
     expect(run(['req', '-in', openssl.file(made), '-noout', '-verify'])).toMatch(/verify OK/);
   });
@@ -97,7 +119,13 @@ describe('CSRs: the same bytes as before', () => {
 describe('tenant certificates signed locally: what they were, field by field', () => {
   it.each(GOLDEN.tenantCertificates.map((c) => [c.file, c] as const))('%s', (file, cert) => {
     const caPem = golden(`${cert.ca}.pem`);
-    const made = signCsrLocally({ csrPem: golden(cert.csr), caCertPem: caPem, caKeyPem: golden(`${cert.ca}-key.pem`), validitySeconds: cert.validitySeconds, usages: 'client' });
+    const made = signCsrLocally({
+      csrPem: golden(cert.csr),
+      caCertPem: caPem,
+      caKeyPem: golden(`${cert.ca}-key.pem`),
+      validitySeconds: cert.validitySeconds,
+      usages: 'client',
+    });
     expectSameAsGolden(made, golden(file), false);
     // The issuer is the CA's subject, byte for byte.
     expect(namesOf(made)).toContain(`issuer=${subjectBytesOf(caPem)}`);
@@ -113,14 +141,23 @@ describe('the DCM root and intermediates: what they were, field by field', () =>
   });
 
   it('a root with the same subject and validity', async () => {
-    const root = await createRootCa({ subject: GOLDEN.root.subject, validitySeconds: GOLDEN.root.validitySeconds, keyBits: 2048 });
+    const root = await createRootCa({
+      subject: GOLDEN.root.subject,
+      validitySeconds: GOLDEN.root.validitySeconds,
+      keyBits: 2048,
+    });
     expectSameAsGolden(root.certificatePem, golden('root.pem'), true);
     expect(openssl.verify(root.certificatePem, root.certificatePem).code).toBe(0);
   });
 
   it.each(GOLDEN.intermediates.map((i) => [i.file, i] as const))('%s', async (file, intermediate) => {
     const signer =
-      intermediate.signer === 'root' ? goldenRoot : loadCaSigner({ certificatePem: golden(`${intermediate.signer}.pem`), keyPem: golden(`${intermediate.signer}-key.pem`) });
+      intermediate.signer === 'root'
+        ? goldenRoot
+        : loadCaSigner({
+            certificatePem: golden(`${intermediate.signer}.pem`),
+            keyPem: golden(`${intermediate.signer}-key.pem`),
+          });
     const made = await issueIntermediateCa(signer, { ...intermediate.options, keyBits: 2048 });
     // Under the golden root the authority key id is the same; under another CA too (its subject key id).
     expectSameAsGolden(made.certificatePem, golden(file), true);
@@ -136,22 +173,38 @@ describe('what was issued before the change', () => {
   it('intermediates still verify against their CA and are still delivered again', () => {
     const root = loadCaSigner({ certificatePem: golden('root.pem'), keyPem: golden('root-key.pem') });
     for (const intermediate of GOLDEN.intermediates) {
-      const signer = intermediate.signer === 'root' ? root : loadCaSigner({ certificatePem: golden(`${intermediate.signer}.pem`), keyPem: golden(`${intermediate.signer}-key.pem`) });
-      const stored = { certificatePem: golden(intermediate.file), keyPem: golden(intermediate.file.replace('.pem', '-key.pem')) };
+      const signer =
+        intermediate.signer === 'root'
+          ? root
+          : loadCaSigner({
+              certificatePem: golden(`${intermediate.signer}.pem`),
+              keyPem: golden(`${intermediate.signer}-key.pem`),
+            });
+      const stored = {
+        certificatePem: golden(intermediate.file),
+        keyPem: golden(intermediate.file.replace('.pem', '-key.pem')),
+      };
       expect(openssl.verify(signer.rootPem, stored.certificatePem).code).toBe(0);
       expect(intermediateStillGood(stored, signer)).toBe(true);
       expect(hasNameConstraints(stored.certificatePem)).toBe('trustDomain' in intermediate.options);
     }
     // …and not by another root.
     const stored = { certificatePem: golden('intermediate.pem'), keyPem: golden('intermediate-key.pem') };
-    expect(intermediateStillGood(stored, loadCaSigner({ certificatePem: golden('ca-ec.pem'), keyPem: golden('ca-ec-key.pem') }))).toBe(false);
+    expect(
+      intermediateStillGood(
+        stored,
+        loadCaSigner({ certificatePem: golden('ca-ec.pem'), keyPem: golden('ca-ec-key.pem') }),
+      ),
+    ).toBe(false);
   });
 
   it('tenant certificates still verify against their cluster CA and pass the user controller reuse check', () => {
     for (const cert of GOLDEN.tenantCertificates) {
       const pem = golden(cert.file);
       const caPem = golden(`${cert.ca}.pem`);
-      expect(openssl.run(['verify', '-CAfile', openssl.file(caPem), '-purpose', 'sslclient', openssl.file(pem)]).code).toBe(0);
+      expect(
+        openssl.run(['verify', '-CAfile', openssl.file(caPem), '-purpose', 'sslclient', openssl.file(pem)]).code,
+      ).toBe(0);
       expect(verifyIssuedBy(pem, caPem)).toBe(true);
       expect(verifyIssuedBy(pem, golden(cert.ca === 'ca-rsa' ? 'ca-ec.pem' : 'ca-rsa.pem'))).toBe(false);
       expect(Date.now()).toBeLessThan(renewalTime(describeCertificate(pem)).getTime());
@@ -162,6 +215,9 @@ describe('what was issued before the change', () => {
     }
     expect(certificateMatchesKey(golden('tenant-ec-key.crt.pem'), golden('tenant-ec-key.pem'))).toBe(true);
     expect(certificateMatchesKey(golden('tenant-ec-key.crt.pem'), golden('tenant-key.pem'))).toBe(false);
-    expect(describeCertificate(golden('tenant-by-ec-ca.pem'))).toMatchObject({ subject: { commonName: 'bob@example.com', organization: ['g1', 'Zürich'] }, issuerCommonName: 'ec-ca' });
+    expect(describeCertificate(golden('tenant-by-ec-ca.pem'))).toMatchObject({
+      subject: { commonName: 'bob@example.com', organization: ['g1', 'Zürich'] },
+      issuerCommonName: 'ec-ca',
+    });
   });
 });

@@ -26,7 +26,9 @@ import {
   type Name,
 } from '@peculiar/asn1-x509';
 import { CertificateError } from '../pem.js';
-import { OID, buildCertificate, extension, keyIdentifier, nameOf, subjectPublicKeyInfoOf } from '../x509.js';
+import { OID, nameOf } from '../x509.js';
+import { buildCertificate, extension, subjectPublicKeyInfoOf } from '../x509-certificate-builder.js';
+import { keyIdentifier } from '../x509-certificate-reader.js';
 
 /** Upper bound of CN / O / OU in characters (RFC 5280 ub-common-name etc.). */
 const NAME_MAX = 64;
@@ -54,10 +56,13 @@ export function fitName(value: string, max = NAME_MAX): string {
 export function caName(subject: CaSubject): Name {
   const attributes = [
     ...(subject.organization !== undefined ? [{ oid: OID.organization, value: subject.organization }] : []),
-    ...(subject.organizationalUnit !== undefined ? [{ oid: OID.organizationalUnit, value: subject.organizationalUnit }] : []),
+    ...(subject.organizationalUnit !== undefined
+      ? [{ oid: OID.organizationalUnit, value: subject.organizationalUnit }]
+      : []),
     { oid: OID.commonName, value: subject.commonName },
   ];
-  if (attributes.some((a) => a.value.trim() === '')) throw new CertificateError('certificate subject: names must not be empty');
+  if (attributes.some((a) => a.value.trim() === ''))
+    throw new CertificateError('certificate subject: names must not be empty');
   return nameOf(attributes.map((a) => ({ oid: a.oid, value: fitName(a.value) })));
 }
 
@@ -79,18 +84,38 @@ export interface CaCertificateSpec {
 export function buildCaCertificate(spec: CaCertificateSpec): Buffer {
   const subjectPublicKeyInfo = subjectPublicKeyInfoOf(spec.subjectKey);
   const extensions = [
-    extension(id_ce_basicConstraints, true, new BasicConstraints({ cA: true, ...(spec.pathLength !== undefined && { pathLenConstraint: spec.pathLength }) })),
+    extension(
+      id_ce_basicConstraints,
+      true,
+      new BasicConstraints({ cA: true, ...(spec.pathLength !== undefined && { pathLenConstraint: spec.pathLength }) }),
+    ),
     extension(id_ce_keyUsage, true, new KeyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign)),
     extension(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyIdentifier(subjectPublicKeyInfo))),
   ];
   if (spec.authorityKeyId) {
-    extensions.push(extension(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(spec.authorityKeyId) })));
+    extensions.push(
+      extension(
+        id_ce_authorityKeyIdentifier,
+        false,
+        new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(spec.authorityKeyId) }),
+      ),
+    );
   }
   if (spec.uris?.length) {
-    extensions.push(extension(id_ce_subjectAltName, false, new SubjectAlternativeName(spec.uris.map((uri) => new GeneralName({ uniformResourceIdentifier: uri })))));
+    extensions.push(
+      extension(
+        id_ce_subjectAltName,
+        false,
+        new SubjectAlternativeName(spec.uris.map((uri) => new GeneralName({ uniformResourceIdentifier: uri }))),
+      ),
+    );
   }
   if (spec.permittedUriHosts?.length) {
-    const permittedSubtrees = new GeneralSubtrees(spec.permittedUriHosts.map((host) => new GeneralSubtree({ base: new GeneralName({ uniformResourceIdentifier: host }) })));
+    const permittedSubtrees = new GeneralSubtrees(
+      spec.permittedUriHosts.map(
+        (host) => new GeneralSubtree({ base: new GeneralName({ uniformResourceIdentifier: host }) }),
+      ),
+    );
     extensions.push(extension(id_ce_nameConstraints, true, new NameConstraints({ permittedSubtrees })));
   }
   return buildCertificate({

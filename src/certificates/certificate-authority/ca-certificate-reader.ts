@@ -11,7 +11,7 @@ import {
   id_ce_subjectAltName,
 } from '@peculiar/asn1-x509';
 import { CertificateError, pemBlocks, toPem } from '../pem.js';
-import { extensionOf, issuedBy, parseCertificate, type ParsedCertificate } from '../x509.js';
+import { extensionOf, issuedBy, parseCertificate, type ParsedCertificate } from '../x509-certificate-reader.js';
 
 export interface LoadedCertificate {
   pem: string;
@@ -19,11 +19,15 @@ export interface LoadedCertificate {
 }
 
 export function readCertificateBundle(pem: string, what: string): LoadedCertificate[] {
-  return pemBlocks(pem, ['CERTIFICATE'], what).map((der) => ({ pem: toPem('CERTIFICATE', der), parsed: parseCertificate(der, what) }));
+  return pemBlocks(pem, ['CERTIFICATE'], what).map((der) => ({
+    pem: toPem('CERTIFICATE', der),
+    parsed: parseCertificate(der, what),
+  }));
 }
 
 export function readKey(pem: string, what: string): KeyObject {
-  if (typeof pem !== 'string' || !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) throw new CertificateError(`${what}: no PEM private key found`);
+  if (typeof pem !== 'string' || !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem))
+    throw new CertificateError(`${what}: no PEM private key found`);
   try {
     return createPrivateKey({ key: pem, format: 'pem' });
   } catch {
@@ -54,9 +58,11 @@ export function certificateHasNameConstraints(pem: string): boolean {
 }
 
 /** SHA-256 of the DER, as node:crypto's X509Certificate shows it (AB:CD:…). */
-export const fingerprint256 = (c: LoadedCertificate) => createHash('sha256').update(c.parsed.der).digest('hex').toUpperCase().match(/../g)!.join(':');
+export const fingerprint256 = (c: LoadedCertificate) =>
+  createHash('sha256').update(c.parsed.der).digest('hex').toUpperCase().match(/../g)!.join(':');
 /** Subject or issuer as OpenSSL prints it (one RDN a line, the way the API has always shown them), joined by ", ". */
-export const displayName = (c: LoadedCertificate, which: 'subject' | 'issuer') => new X509Certificate(c.parsed.der)[which].replace(/\n/g, ', ');
+export const displayName = (c: LoadedCertificate, which: 'subject' | 'issuer') =>
+  new X509Certificate(c.parsed.der)[which].replace(/\n/g, ', ');
 
 export const selfSigned = (c: LoadedCertificate) => issuedBy(c.parsed, c.parsed);
 export interface CaCertificateDescription {
@@ -73,7 +79,9 @@ export interface CaCertificateDescription {
 export function describeCaCertificate(pem: string): CaCertificateDescription {
   const [certificate] = readCertificateBundle(pem, 'certificate');
   const { parsed } = certificate!;
-  const uris = (extensionOf(parsed, id_ce_subjectAltName, SubjectAlternativeName) ?? []).flatMap((n) => n.uniformResourceIdentifier ?? []);
+  const uris = (extensionOf(parsed, id_ce_subjectAltName, SubjectAlternativeName) ?? []).flatMap(
+    (n) => n.uniformResourceIdentifier ?? [],
+  );
   return {
     subject: displayName(certificate!, 'subject'),
     issuer: displayName(certificate!, 'issuer'),

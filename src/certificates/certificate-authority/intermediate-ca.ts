@@ -10,7 +10,13 @@
 import { createPrivateKey } from 'node:crypto';
 import { generatePrivateKey } from '../certificates.js';
 import { CertificateError, toPem } from '../pem.js';
-import { holdsKey, issuedBy, keyIdentifier, parseCertificate, subjectKeyIdentifier } from '../x509.js';
+import {
+  holdsKey,
+  issuedBy,
+  keyIdentifier,
+  parseCertificate,
+  subjectKeyIdentifier,
+} from '../x509-certificate-reader.js';
 import { buildCaCertificate, caName, type CaKeyPair, type CaSubject } from './ca-certificate-builder.js';
 import { readCertificateBundle, readKey } from './ca-certificate-reader.js';
 import type { CaSigner } from './root-ca.js';
@@ -37,10 +43,18 @@ export interface CacertsFiles {
  */
 export async function issueIntermediateCa(
   signer: CaSigner,
-  opts: { subject: CaSubject; uri: string; trustDomain?: string; validitySeconds: number; keyBits?: 2048 | 3072 | 4096 },
+  opts: {
+    subject: CaSubject;
+    uri: string;
+    trustDomain?: string;
+    validitySeconds: number;
+    keyBits?: 2048 | 3072 | 4096;
+  },
 ): Promise<IssuedIntermediate> {
-  if (!Number.isSafeInteger(opts.validitySeconds) || opts.validitySeconds < 600) throw new CertificateError('intermediate validity must be at least 600 seconds');
-  if (!/^[\x21-\x7e]+$/.test(opts.uri)) throw new CertificateError('intermediate URI SAN must be printable ASCII (percent-encode the rest)');
+  if (!Number.isSafeInteger(opts.validitySeconds) || opts.validitySeconds < 600)
+    throw new CertificateError('intermediate validity must be at least 600 seconds');
+  if (!/^[\x21-\x7e]+$/.test(opts.uri))
+    throw new CertificateError('intermediate URI SAN must be printable ASCII (percent-encode the rest)');
   if (opts.trustDomain !== undefined && !/^[a-z0-9._-]+$/.test(opts.trustDomain)) {
     throw new CertificateError('trust domain must be lower-case letters, digits, ".", "_" and "-"');
   }
@@ -48,14 +62,16 @@ export async function issueIntermediateCa(
   const issuerKey = readKey(signer.keyPem, 'CA private key');
   const now = Math.floor(Date.now() / 1000) * 1000;
   const notAfter = Math.min(now + opts.validitySeconds * 1000, issuer!.parsed.notAfter.getTime());
-  if (notAfter <= now + 600_000) throw new CertificateError('the CA certificate expires within 10 minutes: renew it before issuing intermediates');
+  if (notAfter <= now + 600_000)
+    throw new CertificateError('the CA certificate expires within 10 minutes: renew it before issuing intermediates');
   const keyPem = await generatePrivateKey(opts.keyBits ?? 2048);
   const der = buildCaCertificate({
     issuerName: issuer!.parsed.asn.tbsCertificate.subject,
     subjectName: caName(opts.subject),
     subjectKey: createPrivateKey(keyPem),
     issuerKey,
-    authorityKeyId: subjectKeyIdentifier(issuer!.parsed) ?? keyIdentifier(issuer!.parsed.asn.tbsCertificate.subjectPublicKeyInfo),
+    authorityKeyId:
+      subjectKeyIdentifier(issuer!.parsed) ?? keyIdentifier(issuer!.parsed.asn.tbsCertificate.subjectPublicKeyInfo),
     pathLength: 0,
     notBefore: new Date(now - 60_000),
     notAfter: new Date(notAfter),
@@ -63,7 +79,13 @@ export async function issueIntermediateCa(
     ...(opts.trustDomain !== undefined ? { permittedUriHosts: [opts.trustDomain] } : {}),
   });
   const parsed = parseCertificate(der, 'intermediate certificate');
-  return { certificatePem: toPem('CERTIFICATE', der), keyPem, serialNumber: parsed.serialNumber, notBefore: parsed.notBefore, notAfter: parsed.notAfter };
+  return {
+    certificatePem: toPem('CERTIFICATE', der),
+    keyPem,
+    serialNumber: parsed.serialNumber,
+    notBefore: parsed.notBefore,
+    notAfter: parsed.notAfter,
+  };
 }
 
 /**
@@ -76,7 +98,11 @@ export function intermediateStillGood(intermediate: CaKeyPair, signer: CaSigner,
     const [issuer] = readCertificateBundle(signer.certificatePem, 'CA certificate');
     const { notBefore, notAfter } = certificate!.parsed;
     const renewAt = notAfter.getTime() - (notAfter.getTime() - notBefore.getTime()) / 5;
-    return holdsKey(certificate!.parsed, readKey(intermediate.keyPem, 'intermediate key')) && issuedBy(certificate!.parsed, issuer!.parsed) && now < renewAt;
+    return (
+      holdsKey(certificate!.parsed, readKey(intermediate.keyPem, 'intermediate key')) &&
+      issuedBy(certificate!.parsed, issuer!.parsed) &&
+      now < renewAt
+    );
   } catch {
     return false;
   }

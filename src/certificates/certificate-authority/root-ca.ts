@@ -5,7 +5,9 @@
 import { createPrivateKey } from 'node:crypto';
 import { generatePrivateKey } from '../certificates.js';
 import { CertificateError, toPem } from '../pem.js';
-import { holdsKey, issuedBy, keyIdentifier, signerFor, subjectPublicKeyInfoOf } from '../x509.js';
+import { subjectPublicKeyInfoOf } from '../x509-certificate-builder.js';
+import { holdsKey, issuedBy, keyIdentifier } from '../x509-certificate-reader.js';
+import { signerFor } from '../x509-signatures.js';
 import { buildCaCertificate, caName, type CaKeyPair, type CaSubject } from './ca-certificate-builder.js';
 import {
   basicConstraintsOf,
@@ -30,8 +32,13 @@ export interface CaSigner extends CaKeyPair {
  * replicas (and clusters) whose clocks lag a little accept it at once; pathlen 1: root →
  * intermediates → workloads.
  */
-export async function createRootCa(opts: { subject: CaSubject; validitySeconds: number; keyBits?: 2048 | 3072 | 4096 }): Promise<CaKeyPair> {
-  if (!Number.isSafeInteger(opts.validitySeconds) || opts.validitySeconds < 3600) throw new CertificateError('root validity must be at least 3600 seconds');
+export async function createRootCa(opts: {
+  subject: CaSubject;
+  validitySeconds: number;
+  keyBits?: 2048 | 3072 | 4096;
+}): Promise<CaKeyPair> {
+  if (!Number.isSafeInteger(opts.validitySeconds) || opts.validitySeconds < 3600)
+    throw new CertificateError('root validity must be at least 3600 seconds');
   const keyPem = await generatePrivateKey(opts.keyBits ?? 3072);
   const key = createPrivateKey(keyPem);
   const name = caName(opts.subject);
@@ -55,23 +62,34 @@ export async function createRootCa(opts: { subject: CaSubject; validitySeconds: 
  */
 export function loadCaSigner(
   input: { certificatePem: string; keyPem: string; chainPem?: string | undefined },
-  names: { certificate: string; key: string; chain: string } = { certificate: 'CA certificate', key: 'CA private key', chain: 'CA chain' },
+  names: { certificate: string; key: string; chain: string } = {
+    certificate: 'CA certificate',
+    key: 'CA private key',
+    chain: 'CA chain',
+  },
   now = new Date(),
 ): CaSigner {
   const [certificate, ...extra] = readCertificateBundle(input.certificatePem, names.certificate);
   if (!certificate) throw new CertificateError(`${names.certificate}: no certificate`);
   const key = readKey(input.keyPem, names.key);
-  if (!holdsKey(certificate.parsed, key)) throw new CertificateError(`${names.key} does not match ${names.certificate}`);
+  if (!holdsKey(certificate.parsed, key))
+    throw new CertificateError(`${names.key} does not match ${names.certificate}`);
   signerFor(key); // refuses unsupported key types now rather than at the first issue
   const { ca, pathLength } = basicConstraintsOf(certificate.parsed);
-  if (!ca) throw new CertificateError(`${names.certificate}: not a CA certificate (basicConstraints CA:TRUE is missing)`);
+  if (!ca)
+    throw new CertificateError(`${names.certificate}: not a CA certificate (basicConstraints CA:TRUE is missing)`);
   if (pathLength === 0) {
-    throw new CertificateError(`${names.certificate}: its path length constraint is 0, so it cannot issue the intermediate CAs istiod needs (pathlen 1 or more, or none)`);
+    throw new CertificateError(
+      `${names.certificate}: its path length constraint is 0, so it cannot issue the intermediate CAs istiod needs (pathlen 1 or more, or none)`,
+    );
   }
-  if (!mayCertSign(certificate.parsed)) throw new CertificateError(`${names.certificate}: its key usage does not allow signing certificates (keyCertSign)`);
+  if (!mayCertSign(certificate.parsed))
+    throw new CertificateError(`${names.certificate}: its key usage does not allow signing certificates (keyCertSign)`);
   // A few minutes of clock skew between whoever issued it and this replica are tolerated.
   if (certificate.parsed.notAfter <= now || certificate.parsed.notBefore.getTime() > now.getTime() + 300_000) {
-    throw new CertificateError(`${names.certificate}: not valid now (valid ${certificate.parsed.notBefore.toISOString()} to ${certificate.parsed.notAfter.toISOString()})`);
+    throw new CertificateError(
+      `${names.certificate}: not valid now (valid ${certificate.parsed.notBefore.toISOString()} to ${certificate.parsed.notAfter.toISOString()})`,
+    );
   }
   // The chain: from the file, or certificates that followed the signer in its own file.
   let chain = [...extra, ...(input.chainPem?.trim() ? readCertificateBundle(input.chainPem, names.chain) : [])];
@@ -79,9 +97,12 @@ export function loadCaSigner(
   const path = [certificate, ...chain];
   for (let i = 0; i + 1 < path.length; i++) {
     if (!issuedBy(path[i]!.parsed, path[i + 1]!.parsed)) {
-      throw new CertificateError(`${names.chain}: certificate ${i + 1} of the path (${displayName(path[i]!, 'subject')}) is not issued by the next one`);
+      throw new CertificateError(
+        `${names.chain}: certificate ${i + 1} of the path (${displayName(path[i]!, 'subject')}) is not issued by the next one`,
+      );
     }
-    if (!basicConstraintsOf(path[i + 1]!.parsed).ca) throw new CertificateError(`${names.chain}: certificate ${i + 2} of the path is not a CA`);
+    if (!basicConstraintsOf(path[i + 1]!.parsed).ca)
+      throw new CertificateError(`${names.chain}: certificate ${i + 2} of the path is not a CA`);
   }
   const top = path[path.length - 1]!;
   if (!selfSigned(top)) {

@@ -21,7 +21,11 @@ import type { CertificateAuthorityService } from './certificate-authority.servic
 
 const LC = '/projects/:project/logical-clouds/:logicalCloud';
 
-export function declareCertificateAuthorityRoutes(router: Router, registry: OpenApiRegistry, ca: CertificateAuthorityService): void {
+export function declareCertificateAuthorityRoutes(
+  router: Router,
+  registry: OpenApiRegistry,
+  ca: CertificateAuthorityService,
+): void {
   const p = (req: Request) => req.params as { project: string; logicalCloud: string };
 
   declareRoute(
@@ -32,7 +36,8 @@ export function declareCertificateAuthorityRoutes(router: Router, registry: Open
       method: 'get',
       path: '/ca/root',
       tag: 'Certificate authority',
-      summary: "The DCM's service-mesh root certificate (PEM), and the operator's CA and chain when one signs the intermediates",
+      summary:
+        "The DCM's service-mesh root certificate (PEM), and the operator's CA and chain when one signs the intermediates",
       responses: { 200: { description: 'Root certificate', schema: RootCaBody } },
     },
     (_req, res) => {
@@ -48,8 +53,12 @@ export function declareCertificateAuthorityRoutes(router: Router, registry: Open
       method: 'get',
       path: `${LC}/ca`,
       tag: 'Certificate authority',
-      summary: "Each cluster's intermediate CA of the logical cloud: certificate, chain to the root, serial, validity (never a key)",
-      responses: { 200: { description: 'CA chains', schema: LogicalCloudCaBody }, 404: { description: 'No such project or logical cloud' } },
+      summary:
+        "Each cluster's intermediate CA of the logical cloud: certificate, chain to the root, serial, validity (never a key)",
+      responses: {
+        200: { description: 'CA chains', schema: LogicalCloudCaBody },
+        404: { description: 'No such project or logical cloud' },
+      },
     },
     async (req, res) => {
       res.json(logicalCloudCaView(await ca.logicalCloudCa(p(req).project, p(req).logicalCloud)));
@@ -64,7 +73,8 @@ export function declareCertificateAuthorityRoutes(router: Router, registry: Open
       method: 'post',
       path: `${LC}/rotate-ca`,
       tag: 'Certificate authority',
-      summary: 'Issue new intermediate CAs (all clusters, or ?cluster-reference=) and deliver them with a normal apply; follow GET …/status',
+      summary:
+        'Issue new intermediate CAs (all clusters, or ?cluster-reference=) and deliver them with a normal apply; follow GET …/status',
       query: { 'cluster-reference': { description: 'only this cluster reference', schema: resourceName } },
       responses: {
         202: { description: 'Accepted; the apply runs in the background', schema: RotateCaBody },
@@ -74,7 +84,11 @@ export function declareCertificateAuthorityRoutes(router: Router, registry: Open
     },
     async (req, res) => {
       const query = parseInput(RotateCaQuery, req.query, 'query');
-      res.status(202).json(rotateCaBody(await ca.rotate(p(req).project, p(req).logicalCloud, query['cluster-reference'], callerOf(res))));
+      res
+        .status(202)
+        .json(
+          rotateCaBody(await ca.rotate(p(req).project, p(req).logicalCloud, query['cluster-reference'], callerOf(res))),
+        );
     },
   );
 }

@@ -3,7 +3,10 @@
  * cluster's intermediate of a logical cloud — certificates, serials and validity, never a
  * key — and rotation: `rotate` marks the intermediates for re-issue and runs the normal apply.
  */
-import { describeCaCertificate, type CaCertificateDescription } from '../../certificates/certificate-authority/ca-certificate-reader.js';
+import {
+  describeCaCertificate,
+  type CaCertificateDescription,
+} from '../../certificates/certificate-authority/ca-certificate-reader.js';
 import { certificateChain } from '../../certificates/certificate-authority/intermediate-ca.js';
 import { verifyIssuedBy } from '../../certificates/certificates.js';
 import { controlPlaneNamespace, meshRevision, meshTrustDomain } from '../../controllers/object-names.js';
@@ -63,7 +66,13 @@ export class CertificateAuthorityService {
 
   root(): RootCa {
     const signer = this.ca.signer;
-    return { source: signer.source, rootPem: signer.rootPem, root: describeCaCertificate(signer.rootPem), signerPem: signer.certificatePem, chainPem: signer.chainPem };
+    return {
+      source: signer.source,
+      rootPem: signer.rootPem,
+      root: describeCaCertificate(signer.rootPem),
+      signerPem: signer.certificatePem,
+      chainPem: signer.chainPem,
+    };
   }
 
   async logicalCloudCa(project: string, name: string): Promise<LogicalCloudCa> {
@@ -97,21 +106,35 @@ export class CertificateAuthorityService {
    * and starts the normal apply, which issues and delivers new ones. Only for an applied,
    * mesh-enabled logical cloud with no operation under way.
    */
-  async rotate(project: string, name: string, reference: string | undefined, caller: Caller): Promise<{ summary: OperationSummary; references: string[] }> {
+  async rotate(
+    project: string,
+    name: string,
+    reference: string | undefined,
+    caller: Caller,
+  ): Promise<{ summary: OperationSummary; references: string[] }> {
     const lc = await this.logicalClouds.resolve(project, name);
     if (!meshEnabled(lc.data)) {
-      throw new StateConflictError(`Logical Cloud ${name} has no service mesh (spec.serviceMesh.enabled is not true): it has no CA to rotate`);
+      throw new StateConflictError(
+        `Logical Cloud ${name} has no service mesh (spec.serviceMesh.enabled is not true): it has no CA to rotate`,
+      );
     }
     const refs = (await this.references.list({ logicalCloudId: lc.id })).items;
     const chosen = reference === undefined ? refs : refs.filter((r) => r.name === reference);
-    if (reference !== undefined && chosen.length === 0) throw new NotFoundError(`Cluster reference ${reference} not found in Logical Cloud ${name}`);
+    if (reference !== undefined && chosen.length === 0)
+      throw new NotFoundError(`Cluster reference ${reference} not found in Logical Cloud ${name}`);
     const { status } = await this.lifecycle.getStatus(project, name);
-    if (status?.operation.inProgress) throw new ConflictError(`an operation on Logical Cloud ${name} is already in progress`);
+    if (status?.operation.inProgress)
+      throw new ConflictError(`an operation on Logical Cloud ${name} is already in progress`);
     if (!status || (status.state !== 'Instantiated' && status.state !== 'InstantiateFailed')) {
-      throw new StateConflictError(`Logical Cloud ${name} is not applied (${status?.state ?? 'Created'}); apply it before rotating its CA`);
+      throw new StateConflictError(
+        `Logical Cloud ${name} is not applied (${status?.state ?? 'Created'}); apply it before rotating its CA`,
+      );
     }
     const at = new Date();
-    const clusters: ClusterKey[] | undefined = reference === undefined ? undefined : chosen.map((r) => ({ provider: r.data.clusterProvider, cluster: r.data.cluster }));
+    const clusters: ClusterKey[] | undefined =
+      reference === undefined
+        ? undefined
+        : chosen.map((r) => ({ provider: r.data.clusterProvider, cluster: r.data.cluster }));
     await this.intermediates.requestRotation(lc.id, at, clusters);
     try {
       const summary = await this.lifecycle.apply(project, name, caller);

@@ -15,7 +15,13 @@ export function createCertificateAuthority(deps: {
   references: ClusterReferenceStore;
   lifecycle: CaLifecycle;
 }) {
-  const service = new CertificateAuthorityService(deps.meshCa, deps.intermediates, deps.logicalClouds, deps.references, deps.lifecycle);
+  const service = new CertificateAuthorityService(
+    deps.meshCa,
+    deps.intermediates,
+    deps.logicalClouds,
+    deps.references,
+    deps.lifecycle,
+  );
   return {
     service,
     routes: (router: Router, registry: OpenApiRegistry) => declareCertificateAuthorityRoutes(router, registry, service),

@@ -46,7 +46,8 @@ export interface IntermediateWithKey extends IntermediateSummary {
 }
 
 const idOf = (logicalCloudId: string, key: ClusterKey) => `${logicalCloudId}/${key.provider}/${key.cluster}`;
-const keyContext = (logicalCloudId: string, key: ClusterKey) => `dcm-ca/intermediate/${idOf(logicalCloudId, key)}/private-key`;
+const keyContext = (logicalCloudId: string, key: ClusterKey) =>
+  `dcm-ca/intermediate/${idOf(logicalCloudId, key)}/private-key`;
 
 function summary(doc: IntermediateDocument): IntermediateSummary {
   const { _id: _ignored, privateKey: _sealed, rotationRequestedAt, ...rest } = doc;
@@ -79,7 +80,9 @@ export class IntermediateCaStore {
 
   async list(logicalCloudId: string): Promise<IntermediateSummary[]> {
     const docs = await this.collection.find({ logicalCloudId }).toArray();
-    return docs.map(summary).sort((a, b) => a.reference.localeCompare(b.reference) || a.cluster.localeCompare(b.cluster));
+    return docs
+      .map(summary)
+      .sort((a, b) => a.reference.localeCompare(b.reference) || a.cluster.localeCompare(b.cluster));
   }
 
   /** Stores a (new) intermediate, replacing the cluster's previous one and any rotation request. */
@@ -96,11 +99,15 @@ export class IntermediateCaStore {
   /** Seals every intermediate key again under the current encryption key where another one (or none) sealed it. */
   async resealKeys(): Promise<number> {
     let resealed = 0;
-    for (const doc of await this.collection.find({}, { projection: { privateKey: 1, logicalCloudId: 1, provider: 1, cluster: 1 } }).toArray()) {
+    for (const doc of await this.collection
+      .find({}, { projection: { privateKey: 1, logicalCloudId: 1, provider: 1, cluster: 1 } })
+      .toArray()) {
       if (!this.cipher.isStale(doc.privateKey)) continue;
       const context = keyContext(doc.logicalCloudId, doc);
       const next = this.cipher.seal(this.cipher.open(doc.privateKey, context), context);
-      resealed += (await this.collection.updateOne({ _id: doc._id, privateKey: doc.privateKey }, { $set: { privateKey: next } })).modifiedCount;
+      resealed += (
+        await this.collection.updateOne({ _id: doc._id, privateKey: doc.privateKey }, { $set: { privateKey: next } })
+      ).modifiedCount;
     }
     return resealed;
   }
@@ -113,7 +120,10 @@ export class IntermediateCaStore {
 
   /** Withdraws the rotation requested at `at` (its apply could not start). */
   async cancelRotation(logicalCloudId: string, at: Date): Promise<void> {
-    await this.collection.updateMany({ logicalCloudId, rotationRequestedAt: at }, { $unset: { rotationRequestedAt: '' } });
+    await this.collection.updateMany(
+      { logicalCloudId, rotationRequestedAt: at },
+      { $unset: { rotationRequestedAt: '' } },
+    );
   }
 
   async delete(logicalCloudId: string, key: ClusterKey): Promise<void> {

@@ -7,7 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { fitName } from '../../certificates/certificate-authority/ca-certificate-builder.js';
 import { certificateHasNameConstraints } from '../../certificates/certificate-authority/ca-certificate-reader.js';
-import { cacertsFiles, intermediateStillGood, issueIntermediateCa } from '../../certificates/certificate-authority/intermediate-ca.js';
+import {
+  cacertsFiles,
+  intermediateStillGood,
+  issueIntermediateCa,
+} from '../../certificates/certificate-authority/intermediate-ca.js';
 import { createRootCa, loadCaSigner, type CaSigner } from '../../certificates/certificate-authority/root-ca.js';
 import { CertificateError } from '../../certificates/pem.js';
 import { ConfigError } from '../../config.js';
@@ -17,6 +21,15 @@ import type { Logger } from '../../logger.js';
 import type { ClusterKey, DeliveredIntermediate, MeshTarget } from '../../domain/mesh.js';
 import type { IntermediateCaStore } from './intermediate-ca.store.js';
 import type { RootCaStore } from './root-ca.store.js';
+
+/** Where an operator-supplied CA comes from, as errors name it. */
+const OPERATOR_CA_SOURCES = { certificate: 'DCM_CA_CERT_FILE', key: 'DCM_CA_KEY_FILE', chain: 'DCM_CA_CHAIN_FILE' };
+/** Where the DCM's generated root comes from, as errors name it. */
+const STORED_CA_SOURCES = {
+  certificate: 'stored DCM root CA',
+  key: 'stored DCM root CA key',
+  chain: 'stored DCM root CA',
+};
 
 export interface MeshCaOptions {
   /** Operator-supplied CA: certificate, key and (unless the certificate is a root) its chain, as PEM files. */
@@ -66,14 +79,18 @@ export class MeshCertificateAuthority {
   async initialize(): Promise<void> {
     const { certFile, keyFile, chainFile } = this.options;
     if (certFile || keyFile || chainFile) {
-      if (!certFile || !keyFile) throw new ConfigError('DCM_CA_CERT_FILE and DCM_CA_KEY_FILE go together (DCM_CA_CHAIN_FILE is optional)');
+      if (!certFile || !keyFile)
+        throw new ConfigError('DCM_CA_CERT_FILE and DCM_CA_KEY_FILE go together (DCM_CA_CHAIN_FILE is optional)');
       const input = {
         certificatePem: readPem(certFile, 'DCM_CA_CERT_FILE'),
         keyPem: readPem(keyFile, 'DCM_CA_KEY_FILE'),
         chainPem: chainFile ? readPem(chainFile, 'DCM_CA_CHAIN_FILE') : undefined,
       };
       try {
-        this.current = { ...loadCaSigner(input, { certificate: 'DCM_CA_CERT_FILE', key: 'DCM_CA_KEY_FILE', chain: 'DCM_CA_CHAIN_FILE' }), source: 'operator' };
+        this.current = {
+          ...loadCaSigner(input, OPERATOR_CA_SOURCES),
+          source: 'operator',
+        };
       } catch (error) {
         if (error instanceof CertificateError) throw new ConfigError(`operator-supplied CA: ${error.message}`);
         throw error;
@@ -82,13 +99,23 @@ export class MeshCertificateAuthority {
       return;
     }
     const root = await this.roots.ensure(
-      () => createRootCa({ subject: { organization: 'DCM', commonName: 'DCM service mesh root CA' }, validitySeconds: this.options.rootValiditySeconds }),
+      () =>
+        createRootCa({
+          subject: { organization: 'DCM', commonName: 'DCM service mesh root CA' },
+          validitySeconds: this.options.rootValiditySeconds,
+        }),
       this.options.replicaId,
     );
     try {
-      this.current = { ...loadCaSigner(root, { certificate: 'stored DCM root CA', key: 'stored DCM root CA key', chain: 'stored DCM root CA' }), source: 'generated' };
+      this.current = {
+        ...loadCaSigner(root, STORED_CA_SOURCES),
+        source: 'generated',
+      };
     } catch (error) {
-      if (error instanceof CertificateError) throw new ConfigError(`${error.message}; configure an operator-supplied CA (DCM_CA_CERT_FILE, DCM_CA_KEY_FILE)`);
+      if (error instanceof CertificateError)
+        throw new ConfigError(
+          `${error.message}; configure an operator-supplied CA (DCM_CA_CERT_FILE, DCM_CA_KEY_FILE)`,
+        );
       throw error;
     }
     if (root.created) this.logger.info('service-mesh CA: generated the DCM root CA');
@@ -145,7 +172,12 @@ export class MeshCertificateAuthority {
       notAfter: issued.notAfter,
       issuedAt: new Date(),
     });
-    return { files: cacertsFiles(issued, signer), serialNumber: issued.serialNumber, notAfter: issued.notAfter, reused: false };
+    return {
+      files: cacertsFiles(issued, signer),
+      serialNumber: issued.serialNumber,
+      notAfter: issued.notAfter,
+      reused: false,
+    };
   }
 
   /** Whether an intermediate of the logical cloud is stored for the cluster (then objects of it may be there). */

@@ -43,7 +43,11 @@ export class RootCaStore {
   async get(): Promise<(CaKeyPair & { createdAt: Date }) | null> {
     const doc = await this.collection.findOne({ _id: ROOT_ID });
     if (!doc) return null;
-    return { certificatePem: doc.certificate, keyPem: this.cipher.open(doc.privateKey, KEY_CONTEXT), createdAt: doc.createdAt };
+    return {
+      certificatePem: doc.certificate,
+      keyPem: this.cipher.open(doc.privateKey, KEY_CONTEXT),
+      createdAt: doc.createdAt,
+    };
   }
 
   /** Seals the root key again under the current encryption key, when it was sealed with another one (or not at all). */
@@ -51,7 +55,9 @@ export class RootCaStore {
     const doc = await this.collection.findOne({ _id: ROOT_ID }, { projection: { privateKey: 1 } });
     if (!doc || !this.cipher.isStale(doc.privateKey)) return 0;
     const next = this.cipher.seal(this.cipher.open(doc.privateKey, KEY_CONTEXT), KEY_CONTEXT);
-    return (await this.collection.updateOne({ _id: ROOT_ID, privateKey: doc.privateKey }, { $set: { privateKey: next } })).modifiedCount;
+    return (
+      await this.collection.updateOne({ _id: ROOT_ID, privateKey: doc.privateKey }, { $set: { privateKey: next } })
+    ).modifiedCount;
   }
 
   /** The stored root, or `generate()`'s, stored by whichever replica inserts first. */

@@ -2,7 +2,12 @@
 import type { Router } from 'express';
 import { checkNameMatches, crudSpec, declareCrudRoutes } from '../../http/crud-routes.js';
 import type { OpenApiRegistry } from '../../http/openapi.js';
-import { ClusterQuotaCreateSchema, ClusterQuotaUpdateSchema, ClusterQuotaView, clusterQuotaView } from './cluster-quota.schema.js';
+import {
+  ClusterQuotaCreateSchema,
+  ClusterQuotaUpdateSchema,
+  ClusterQuotaView,
+  clusterQuotaView,
+} from './cluster-quota.schema.js';
 import type { ClusterQuotaService } from './cluster-quota.service.js';
 
 /** The REST routes of the resource, as data: the gRPC API serves the same spec. */
@@ -24,13 +29,27 @@ export const clusterQuotaCrud = (quotas: ClusterQuotaService) =>
     delete: (p, name) => quotas.delete(p.project!, p.logicalCloud!, name),
     view: clusterQuotaView,
     viewSchema: ClusterQuotaView,
-    rules: { create: 'Beyond the schema (400): two keys limiting the same resource (cpu and requests.cpu) and a value that overflows (1e400).', update: 'Beyond the schema (400): two keys limiting the same resource (cpu and requests.cpu) and a value that overflows (1e400).' },
+    rules: {
+      create:
+        'Beyond the schema (400): two keys limiting the same resource (cpu and requests.cpu) and a value that overflows (1e400).',
+      update:
+        'Beyond the schema (400): two keys limiting the same resource (cpu and requests.cpu) and a value that overflows (1e400).',
+    },
     examples: {
-      create: { 'quota-1': { metadata: { name: 'quota-1', description: 'desc' }, spec: { cpu: '400', memory: '1000Gi', pods: '500' } } },
+      create: {
+        'quota-1': {
+          metadata: { name: 'quota-1', description: 'desc' },
+          spec: { cpu: '400', memory: '1000Gi', pods: '500' },
+        },
+      },
       update: { 'quota-1': { metadata: { description: 'desc' }, spec: { cpu: '400', memory: '1000Gi', pods: '500' } } },
     },
   });
 
-export function declareClusterQuotaRoutes(router: Router, registry: OpenApiRegistry, quotas: ClusterQuotaService): void {
+export function declareClusterQuotaRoutes(
+  router: Router,
+  registry: OpenApiRegistry,
+  quotas: ClusterQuotaService,
+): void {
   declareCrudRoutes(router, registry, clusterQuotaCrud(quotas));
 }

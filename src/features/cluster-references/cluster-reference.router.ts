@@ -35,11 +35,23 @@ export const clusterReferenceCrud = (references: ClusterReferenceService) =>
     view: clusterReferenceView,
     viewSchema: ClusterReferenceView,
     examples: {
-      create: { design: { name: 'cluster-1' }, onap: { 'cluster-provider': 'edge', 'cluster-name': 'cluster-1', name: 'cluster-1', 'loadbalancer-ip': '0.0.0.0' } },
+      create: {
+        design: { name: 'cluster-1' },
+        onap: {
+          'cluster-provider': 'edge',
+          'cluster-name': 'cluster-1',
+          name: 'cluster-1',
+          'loadbalancer-ip': '0.0.0.0',
+        },
+      },
       update: { design: { 'loadbalancer-ip': '10.0.0.1' } },
     },
   });
 
-export function declareClusterReferenceRoutes(router: Router, registry: OpenApiRegistry, references: ClusterReferenceService): void {
+export function declareClusterReferenceRoutes(
+  router: Router,
+  registry: OpenApiRegistry,
+  references: ClusterReferenceService,
+): void {
   declareCrudRoutes(router, registry, clusterReferenceCrud(references));
 }

@@ -7,7 +7,14 @@ import { z } from 'zod';
 import { resourceName } from '../../validation/record-metadata.js';
 import { atMost, LIMITS } from '../../validation/limits.js';
 import type { ClusterReferenceRecord } from '../../domain/logical-cloud.js';
-import { describedFrom, MetadataSchema, MetadataView, metadataView, UpdateMetadataSchema, type Described } from '../metadata.js';
+import {
+  describedFrom,
+  MetadataSchema,
+  MetadataView,
+  metadataView,
+  UpdateMetadataSchema,
+  type Described,
+} from '../metadata.js';
 
 /** A regex's source without its anchors. */
 const IP_PATTERN_BODY = (re: RegExp) => re.source.replace(/^\^/, '').replace(/\$$/, '');
@@ -18,7 +25,10 @@ const Ip = z
   .max(LIMITS.ipLength, { error: atMost(LIMITS.ipLength, 'characters'), abort: true })
   .pipe(z.union([z.ipv4(), z.ipv6(), z.literal('')]))
   // The piped union is not in the input schema: the document states it as one pattern (zod's own address patterns).
-  .meta({ pattern: `^(?:${IP_PATTERN_BODY(z.regexes.ipv4)}|${IP_PATTERN_BODY(z.regexes.ipv6)})?$`, maxLength: LIMITS.ipLength });
+  .meta({
+    pattern: `^(?:${IP_PATTERN_BODY(z.regexes.ipv4)}|${IP_PATTERN_BODY(z.regexes.ipv6)})?$`,
+    maxLength: LIMITS.ipLength,
+  });
 
 const DesignReference = z.strictObject({
   name: resourceName,
@@ -36,7 +46,10 @@ const EmcoSpec = z.strictObject({
   loadBalancerIP: Ip.optional(),
 });
 
-export const ClusterReferenceCreateSchema = z.union([DesignReference, z.strictObject({ metadata: MetadataSchema, spec: EmcoSpec })]);
+export const ClusterReferenceCreateSchema = z.union([
+  DesignReference,
+  z.strictObject({ metadata: MetadataSchema, spec: EmcoSpec }),
+]);
 export const ClusterReferenceUpdateSchema = z.union([
   DesignReference.extend({ name: resourceName.optional() }),
   z.strictObject({ metadata: UpdateMetadataSchema.optional(), spec: EmcoSpec }),
@@ -73,7 +86,12 @@ export function clusterReferenceInput(body: z.infer<typeof ClusterReferenceUpdat
 const ReferenceFields = { 'cluster-provider': z.string(), 'cluster-name': z.string(), 'loadbalancer-ip': z.string() };
 
 /** A cluster reference's body: the design's flat fields and EMCO's metadata/spec. */
-export const ClusterReferenceView = z.strictObject({ name: z.string(), ...ReferenceFields, metadata: MetadataView, spec: z.strictObject(ReferenceFields) });
+export const ClusterReferenceView = z.strictObject({
+  name: z.string(),
+  ...ReferenceFields,
+  metadata: MetadataView,
+  spec: z.strictObject(ReferenceFields),
+});
 
 export const clusterReferenceView = (r: ClusterReferenceRecord) => ({
   name: r.name,
@@ -81,5 +99,9 @@ export const clusterReferenceView = (r: ClusterReferenceRecord) => ({
   'cluster-name': r.data.cluster,
   'loadbalancer-ip': r.data.loadbalancerIp,
   metadata: metadataView(r.name, r.data),
-  spec: { 'cluster-provider': r.data.clusterProvider, 'cluster-name': r.data.cluster, 'loadbalancer-ip': r.data.loadbalancerIp },
+  spec: {
+    'cluster-provider': r.data.clusterProvider,
+    'cluster-name': r.data.cluster,
+    'loadbalancer-ip': r.data.loadbalancerIp,
+  },
 });

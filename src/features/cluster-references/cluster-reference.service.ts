@@ -26,10 +26,13 @@ export function createClusterReferenceService(
   const resolveCluster = async (clusterName: string, provider: string | undefined) => {
     if (provider) return clusters.get(provider, clusterName);
     const found = await clusters.findByName(clusterName);
-    if (found.length === 0) throw new NotFoundError(`Cluster ${clusterName} is not registered with any cluster provider`);
+    if (found.length === 0)
+      throw new NotFoundError(`Cluster ${clusterName} is not registered with any cluster provider`);
     if (found.length > 1) {
       const providers = found.map((c) => c.scope.provider).join(', ');
-      throw new ConflictError(`Cluster ${clusterName} is registered by several cluster providers (${providers}); name the cluster-provider`);
+      throw new ConflictError(
+        `Cluster ${clusterName} is registered by several cluster providers (${providers}); name the cluster-provider`,
+      );
     }
     return found[0]!;
   };
@@ -38,10 +41,18 @@ export function createClusterReferenceService(
     prepare: async (lc, input, name, caller) => {
       const cluster = await resolveCluster(input.cluster ?? name, input.clusterProvider);
       const clusterProvider = cluster.scope.provider!;
-      await policies.enforce(caller, lc.scope.project!, { clusters: [{ provider: clusterProvider, name: cluster.name, labels: pairsToMap(cluster.data.labels) }] });
-      const others = await store.findWhere({ logicalCloudId: lc.id }, { 'data.clusterProvider': clusterProvider, 'data.cluster': cluster.name });
+      await policies.enforce(caller, lc.scope.project!, {
+        clusters: [{ provider: clusterProvider, name: cluster.name, labels: pairsToMap(cluster.data.labels) }],
+      });
+      const others = await store.findWhere(
+        { logicalCloudId: lc.id },
+        { 'data.clusterProvider': clusterProvider, 'data.cluster': cluster.name },
+      );
       const other = others.find((r) => r.name !== name);
-      if (other) throw new ConflictError(`Cluster ${cluster.name} is already referenced by ${other.name} in Logical Cloud ${lc.name}`);
+      if (other)
+        throw new ConflictError(
+          `Cluster ${cluster.name} is already referenced by ${other.name} in Logical Cloud ${lc.name}`,
+        );
       return {
         description: input.description,
         userData1: input.userData1,

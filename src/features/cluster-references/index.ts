@@ -16,7 +16,13 @@ export function createClusterReferences(deps: {
   guard: () => LifecycleGuard;
   policies: Pick<ProjectPolicyService, 'enforce'>;
 }) {
-  const service = createClusterReferenceService(deps.store, deps.logicalClouds, deps.clusters, deps.guard, deps.policies);
+  const service = createClusterReferenceService(
+    deps.store,
+    deps.logicalClouds,
+    deps.clusters,
+    deps.guard,
+    deps.policies,
+  );
   return {
     service,
     crud: clusterReferenceCrud(service),

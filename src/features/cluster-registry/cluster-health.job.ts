@@ -33,7 +33,13 @@ export class ClusterHealthProber {
         await connection.getText('/readyz');
         result = { ...base, reachable: true, ready: true, ...(version ? { version } : {}) };
       } catch (error) {
-        result = { ...base, reachable: true, ready: false, ...(version ? { version } : {}), message: `not ready: ${messageOf(error)}` };
+        result = {
+          ...base,
+          reachable: true,
+          ready: false,
+          ...(version ? { version } : {}),
+          message: `not ready: ${messageOf(error)}`,
+        };
       }
     } catch (error) {
       result = { ...base, reachable: false, ready: false, message: messageOf(error) };
@@ -51,7 +57,11 @@ export class ClusterHealthProber {
   async probeAll(): Promise<void> {
     await workAll(await this.clusters.all(), this.concurrency, async (c) => {
       const health = await this.probe(c);
-      if (!health.reachable) this.logger.warn({ provider: health.provider, cluster: health.cluster, reason: health.message }, 'cluster unreachable');
+      if (!health.reachable)
+        this.logger.warn(
+          { provider: health.provider, cluster: health.cluster, reason: health.message },
+          'cluster unreachable',
+        );
     });
   }
 }

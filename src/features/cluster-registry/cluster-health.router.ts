@@ -8,7 +8,11 @@ import { parseInput } from '../../http/validation.js';
 import { ClusterStatusBody, StatusQuery } from './cluster-health.schema.js';
 import type { ClusterHealthService } from './cluster-health.service.js';
 
-export function declareClusterHealthRoutes(router: Router, registry: OpenApiRegistry, health: ClusterHealthService): void {
+export function declareClusterHealthRoutes(
+  router: Router,
+  registry: OpenApiRegistry,
+  health: ClusterHealthService,
+): void {
   declareRoute(
     router,
     registry,
@@ -17,8 +21,14 @@ export function declareClusterHealthRoutes(router: Router, registry: OpenApiRegi
       method: 'get',
       path: '/cluster-providers/:provider/clusters/:cluster/status',
       tag: 'Cluster registry',
-      summary: "The cluster's health: reachable (GET /version), ready (GET /readyz), server version, when checked; ?probe=true probes now",
-      query: { probe: { description: 'true: probe the cluster now instead of answering the last probe', schema: z.enum(['true', 'false']) } },
+      summary:
+        "The cluster's health: reachable (GET /version), ready (GET /readyz), server version, when checked; ?probe=true probes now",
+      query: {
+        probe: {
+          description: 'true: probe the cluster now instead of answering the last probe',
+          schema: z.enum(['true', 'false']),
+        },
+      },
       responses: {
         200: { description: 'Health (health is null until the first probe)', schema: ClusterStatusBody },
         404: { description: 'No such provider or cluster' },

@@ -24,7 +24,9 @@ export function clusterHealthService(
   return {
     async status(provider, cluster, probe, caller) {
       if (probe && !caller.admin) {
-        throw new PolicyDeniedError('only admins may probe a cluster on demand; without probe=true the last probe is answered');
+        throw new PolicyDeniedError(
+          'only admins may probe a cluster on demand; without probe=true the last probe is answered',
+        );
       }
       await clusters.get(provider, cluster); // 404 naming the provider or the cluster
       const health = probe ? await prober.probeNamed(provider, cluster) : await store.get(provider, cluster);

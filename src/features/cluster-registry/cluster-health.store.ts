@@ -47,7 +47,8 @@ export class ClusterHealthStore {
   /** Records a probe; `since` carries over while reachable/ready stay as they were. */
   async record(probe: Omit<ClusterHealth, 'since'>): Promise<ClusterHealth> {
     const previous = await this.get(probe.provider, probe.cluster);
-    const unchanged = previous !== undefined && previous.reachable === probe.reachable && previous.ready === probe.ready;
+    const unchanged =
+      previous !== undefined && previous.reachable === probe.reachable && previous.ready === probe.ready;
     const health: ClusterHealth = { ...probe, since: unchanged ? previous.since : probe.checkedAt };
     await this.collection.replaceOne({ _id: key(probe.provider, probe.cluster) }, health, { upsert: true });
     return health;

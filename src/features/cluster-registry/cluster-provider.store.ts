@@ -5,4 +5,5 @@ import type { Described } from '../metadata.js';
 
 export type ClusterProviderStore = NamedRecordStore<Described>;
 
-export const createClusterProviderStore = (db: Db): ClusterProviderStore => new NamedRecordStore<Described>(db, 'clusterProviders', []);
+export const createClusterProviderStore = (db: Db): ClusterProviderStore =>
+  new NamedRecordStore<Described>(db, 'clusterProviders', []);

@@ -25,8 +25,22 @@ export const clusterCrud = (clusters: ClusterService) =>
     delete: (p, name) => clusters.delete(p.provider!, name),
     view: clusterView,
     viewSchema: ClusterView,
-    rules: { create: 'Beyond the schema (400): `kubeconfig` must be a kubeconfig (YAML or JSON, or base64 of it) naming a cluster and a user; `ca-key` one unencrypted PEM private key.', update: 'Beyond the schema (400): `kubeconfig` must be a kubeconfig (YAML or JSON, or base64 of it) naming a cluster and a user; `ca-key` one unencrypted PEM private key.' },
-    examples: { create: { 'cluster-1': { metadata: { name: 'cluster-1' }, spec: { kubeconfig: '<the admin kubeconfig, YAML or base64>', labels: { zone: 'east' } } } } },
+    rules: {
+      create:
+        'Beyond the schema (400): `kubeconfig` must be a kubeconfig (YAML or JSON, or base64 of it) naming a cluster ' +
+        'and a user; `ca-key` one unencrypted PEM private key.',
+      update:
+        'Beyond the schema (400): `kubeconfig` must be a kubeconfig (YAML or JSON, or base64 of it) naming a cluster ' +
+        'and a user; `ca-key` one unencrypted PEM private key.',
+    },
+    examples: {
+      create: {
+        'cluster-1': {
+          metadata: { name: 'cluster-1' },
+          spec: { kubeconfig: '<the admin kubeconfig, YAML or base64>', labels: { zone: 'east' } },
+        },
+      },
+    },
   });
 
 export function declareClusterRegistryRoutes(

@@ -61,7 +61,12 @@ export const clusterInput = (input: z.infer<typeof ClusterUpdateSchema>): Cluste
 /** A cluster's body: never the kubeconfig or the CA key. */
 export const ClusterView = z.strictObject({
   metadata: MetadataView,
-  spec: z.strictObject({ 'cluster-provider': z.string(), server: z.string(), labels: z.record(z.string(), z.string()), 'has-ca-key': z.boolean() }),
+  spec: z.strictObject({
+    'cluster-provider': z.string(),
+    server: z.string(),
+    labels: z.record(z.string(), z.string()),
+    'has-ca-key': z.boolean(),
+  }),
 });
 
 /** Never the kubeconfig or the CA key: only what they say publicly. */

@@ -5,8 +5,22 @@
  * never leave the service layer in a view.
  */
 import type { EventBus } from '../../jobs/event-bus.js';
-import { DuplicateNameError, type KeyValue, type NamedRecordStore, type Page, type PageOf, type StoredRecord } from '../../db/named-record-store.js';
-import { ConflictError, InvalidInputError, NotFoundError, PreconditionFailedError, StateConflictError, type FieldProblem } from '../../errors.js';
+import {
+  DuplicateNameError,
+  type KeyValue,
+  type NamedRecordStore,
+  type Page,
+  type PageOf,
+  type StoredRecord,
+} from '../../db/named-record-store.js';
+import {
+  ConflictError,
+  InvalidInputError,
+  NotFoundError,
+  PreconditionFailedError,
+  StateConflictError,
+  type FieldProblem,
+} from '../../errors.js';
 import { KubeconfigError } from '../../kubeconfig/kubeconfig.js';
 import { privateKeyPemProblem } from '../../kubeconfig/private-key-pem.js';
 import { parseAdminKubeconfig, type AdminCluster } from '../../kubeconfig/registered-kubeconfig.js';
@@ -68,7 +82,9 @@ export class ClusterService {
       ...(caKey ? { caKey: this.cipher.open(caKey, `${context}/ca-key`) } : {}),
     };
     const refused = (what: string, why: string) =>
-      new ClusterSecretRefusedError(`Cluster ${cluster.name} of cluster provider ${provider}: its stored ${what} is refused: ${why}; register the cluster again (PUT) with an accepted one`);
+      new ClusterSecretRefusedError(
+        `Cluster ${cluster.name} of cluster provider ${provider}: its stored ${what} is refused: ${why}; register the cluster again (PUT) with an accepted one`,
+      );
     try {
       parseAdminKubeconfig(secrets.kubeconfig, { allowInsecure: this.options.allowInsecureClusters ?? false });
     } catch (error) {
@@ -85,7 +101,10 @@ export class ClusterService {
     let resealed = 0;
     for (const cluster of await this.clusters.findWhere({}, {})) {
       const context = secretContext(cluster.scope.provider ?? '', cluster.name);
-      for (const [field, suffix] of [['kubeconfig', 'kubeconfig'], ['caKey', 'ca-key']] as const) {
+      for (const [field, suffix] of [
+        ['kubeconfig', 'kubeconfig'],
+        ['caKey', 'ca-key'],
+      ] as const) {
         const stored = cluster.data.secrets[field];
         if (!stored || !this.cipher.isStale(stored)) continue;
         const next = this.cipher.seal(this.cipher.open(stored, `${context}/${suffix}`), `${context}/${suffix}`);
@@ -128,7 +147,8 @@ export class ClusterService {
     try {
       record = await this.clusters.create({ provider }, name, data);
     } catch (error) {
-      if (error instanceof DuplicateNameError) throw new ConflictError(`Cluster ${name} already exists in cluster provider ${provider}`);
+      if (error instanceof DuplicateNameError)
+        throw new ConflictError(`Cluster ${name} already exists in cluster provider ${provider}`);
       throw error;
     }
     // The provider may have been deleted meanwhile, having looked for clusters before this one existed: undo.
@@ -155,9 +175,16 @@ export class ClusterService {
 
   async update(provider: string, name: string, input: ClusterInput, expectedRevision?: number): Promise<ClusterRecord> {
     await this.providers.get(provider);
-    const outcome = await this.clusters.update({ provider }, name, this.toData(provider, name, input), expectedRevision);
-    if (outcome.kind === 'not-found') throw new NotFoundError(`Cluster ${name} not found in cluster provider ${provider}`);
-    if (outcome.kind === 'stale') throw new PreconditionFailedError(`Cluster ${name} was changed since revision ${expectedRevision}; GET it again`);
+    const outcome = await this.clusters.update(
+      { provider },
+      name,
+      this.toData(provider, name, input),
+      expectedRevision,
+    );
+    if (outcome.kind === 'not-found')
+      throw new NotFoundError(`Cluster ${name} not found in cluster provider ${provider}`);
+    if (outcome.kind === 'stale')
+      throw new PreconditionFailedError(`Cluster ${name} was changed since revision ${expectedRevision}; GET it again`);
     return outcome.record;
   }
 
@@ -165,7 +192,8 @@ export class ClusterService {
     await this.get(provider, name);
     const reason = await this.events.objection('clusterUnregistering', { provider, cluster: name });
     if (reason) throw new ConflictError(`Cluster ${name} of cluster provider ${provider} ${reason}`);
-    if (await this.clusters.delete({ provider }, name)) await this.events.emit('clusterUnregistered', { provider, cluster: name });
+    if (await this.clusters.delete({ provider }, name))
+      await this.events.emit('clusterUnregistered', { provider, cluster: name });
   }
 
   /** Finds a cluster by name alone (the design's cluster reference names no provider). */

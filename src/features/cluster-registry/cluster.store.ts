@@ -5,4 +5,5 @@ import type { ClusterData } from './cluster.service.js';
 
 export type ClusterStore = NamedRecordStore<ClusterData>;
 
-export const createClusterStore = (db: Db): ClusterStore => new NamedRecordStore<ClusterData>(db, 'clusters', ['provider']);
+export const createClusterStore = (db: Db): ClusterStore =>
+  new NamedRecordStore<ClusterData>(db, 'clusters', ['provider']);

@@ -28,12 +28,19 @@ export interface ClusterRegistryDependencies {
 
 export function createClusterRegistry(deps: ClusterRegistryDependencies) {
   const providers = createClusterProviderService(deps.providerStore, (provider) => clusters.hasClusters(provider));
-  const clusters: ClusterService = new ClusterService(deps.clusterStore, providers, deps.events, deps.cipher, deps.options);
+  const clusters: ClusterService = new ClusterService(
+    deps.clusterStore,
+    providers,
+    deps.events,
+    deps.cipher,
+    deps.options,
+  );
   return {
     providers,
     clusters,
     crud: { providers: clusterProviderCrud(providers), clusters: clusterCrud(clusters) },
-    routes: (router: Router, registry: OpenApiRegistry) => declareClusterRegistryRoutes(router, registry, providers, clusters),
+    routes: (router: Router, registry: OpenApiRegistry) =>
+      declareClusterRegistryRoutes(router, registry, providers, clusters),
   };
 }
 
@@ -47,5 +54,8 @@ export function createClusterHealth(deps: {
   // A cluster that left the registry keeps no health record.
   deps.events.on('clusterUnregistered', ({ provider, cluster }) => deps.store.forget(provider, cluster));
   const service = clusterHealthService(deps.clusters, deps.store, deps.prober);
-  return { service, routes: (router: Router, registry: OpenApiRegistry) => declareClusterHealthRoutes(router, registry, service) };
+  return {
+    service,
+    routes: (router: Router, registry: OpenApiRegistry) => declareClusterHealthRoutes(router, registry, service),
+  };
 }

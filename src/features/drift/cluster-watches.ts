@@ -5,7 +5,14 @@
  */
 import { NotFound } from '../../kubernetes/cluster-errors.js';
 import type { Logger } from '../../logger.js';
-import { WATCH_SELECTOR, type ObjectPlace, type WATCHED_KINDS, type WatchedObject, type WatchEventType, type WatchingConnection } from './watched-objects.js';
+import {
+  WATCH_SELECTOR,
+  type ObjectPlace,
+  type WATCHED_KINDS,
+  type WatchedObject,
+  type WatchEventType,
+  type WatchingConnection,
+} from './watched-objects.js';
 
 export interface ClusterWatches {
   key: string;
@@ -37,7 +44,12 @@ export interface WatchEvents {
 }
 
 /** Starts (or restarts, `attempt` > 0) the watch of one kind; true once it runs. */
-export async function startWatch(w: ClusterWatches, k: WatchedKind, attempt: number, events: WatchEvents): Promise<boolean> {
+export async function startWatch(
+  w: ClusterWatches,
+  k: WatchedKind,
+  attempt: number,
+  events: WatchEvents,
+): Promise<boolean> {
   if (w.stopped) return false;
   let ended = false;
   const retry = (error?: Error) => {
@@ -47,10 +59,15 @@ export async function startWatch(w: ClusterWatches, k: WatchedKind, attempt: num
     scheduleRestart(w, k, attempt, events, error);
   };
   try {
-    const handle = await w.connection.watch(k.apiVersion, k.kind, { labelSelector: WATCH_SELECTOR }, {
-      event: (type, object) => events.event(w, type, object, k.kind),
-      closed: (error) => retry(error),
-    });
+    const handle = await w.connection.watch(
+      k.apiVersion,
+      k.kind,
+      { labelSelector: WATCH_SELECTOR },
+      {
+        event: (type, object) => events.event(w, type, object, k.kind),
+        closed: (error) => retry(error),
+      },
+    );
     if (w.stopped) {
       handle.stop();
       return false;
@@ -74,7 +91,8 @@ function scheduleRestart(w: ClusterWatches, k: WatchedKind, attempt: number, eve
   const notServed = error instanceof NotFound;
   const backoff = Math.min(events.retryMaxMs, 1000 * 2 ** Math.min(attempt, 10));
   const delay = !error ? 0 : notServed ? Math.min(events.resyncMs, 300_000) : backoff;
-  if (error && !notServed) events.logger.debug({ cluster: w.key, kind: k.kind, err: error, retryInMs: delay }, 'drift: watch ended');
+  if (error && !notServed)
+    events.logger.debug({ cluster: w.key, kind: k.kind, err: error, retryInMs: delay }, 'drift: watch ended');
   const timer = setTimeout(() => {
     w.retryTimers.delete(timer);
     void startWatch(w, k, error ? attempt + 1 : 0, events).then((running) => {

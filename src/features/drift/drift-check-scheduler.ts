@@ -45,7 +45,11 @@ export class DriftCheckScheduler {
       {
         concurrency: options.concurrency,
         key: keyOf,
-        onError: (error, c) => logger.warn({ err: error, logicalCloudId: c.id, cluster: `${c.provider}/${c.cluster}` }, 'drift check failed'),
+        onError: (error, c) =>
+          logger.warn(
+            { err: error, logicalCloudId: c.id, cluster: `${c.provider}/${c.cluster}` },
+            'drift check failed',
+          ),
         onIdle: () => this.isIdle() && options.onIdle(),
       },
     );

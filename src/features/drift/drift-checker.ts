@@ -50,7 +50,11 @@ const firstFailure = (status: ClusterStatus | undefined): string | undefined =>
   status?.resources.find((r) => r.status === 'Failed' || r.status === 'DeleteFailed')?.message;
 
 const sameFinding = (a: DriftFinding, b: DriftFinding) =>
-  a.kind === b.kind && a.name === b.name && a.namespace === b.namespace && a.change === b.change && a.details === b.details;
+  a.kind === b.kind &&
+  a.name === b.name &&
+  a.namespace === b.namespace &&
+  a.change === b.change &&
+  a.details === b.details;
 
 export class DriftChecker {
   constructor(
@@ -64,7 +68,11 @@ export class DriftChecker {
   async check(logicalCloudId: string, provider: string, cluster: string): Promise<CheckOutcome> {
     const doc = await this.target.status(logicalCloudId);
     if (!atRest(doc)) return 'skipped';
-    const references = doc.clusters.filter((c) => c.provider === provider && c.cluster === cluster && (c.state === 'Applied' || c.state === 'Failed')).map((c) => c.reference);
+    const references = doc.clusters
+      .filter(
+        (c) => c.provider === provider && c.cluster === cluster && (c.state === 'Applied' || c.state === 'Failed'),
+      )
+      .map((c) => c.reference);
     if (references.length === 0) return 'skipped';
     const lc = await this.target.logicalCloud(logicalCloudId);
     if (!lc || lc.data.level !== '1') return 'skipped';
@@ -89,7 +97,12 @@ export class DriftChecker {
     if (state !== doc.state) await this.target.setState(logicalCloudId, state);
   }
 
-  private async checkReference(lc: LogicalCloudRecord, reference: string, provider: string, cluster: string): Promise<void> {
+  private async checkReference(
+    lc: LogicalCloudRecord,
+    reference: string,
+    provider: string,
+    cluster: string,
+  ): Promise<void> {
     const paused = reconcilePaused(lc.data);
     const recorder = new DriftRecorder(paused ? 'report' : 'repair');
     let failure: string | undefined;
@@ -105,7 +118,10 @@ export class DriftChecker {
     if (recorder.findings.length === 0) return;
     const action = paused ? 'reported' : failure ? 'restore-failed' : 'restored';
     // What is only reported (or could not be restored) is recorded once, not at every check.
-    const earlier = action === 'restored' ? [] : (await this.events.latest(lc.id, 50)).filter((e) => e.reference === reference && e.action === action);
+    const earlier =
+      action === 'restored'
+        ? []
+        : (await this.events.latest(lc.id, 50)).filter((e) => e.reference === reference && e.action === action);
     const fresh = recorder.findings.filter((f) => !earlier.some((e) => sameFinding(e, f)));
     if (fresh.length === 0) return;
     const detectedAt = new Date();
@@ -123,7 +139,14 @@ export class DriftChecker {
     for (const e of events) this.observer?.driftDetected({ kind: e.kind, change: e.change, action: e.action });
     this.target.statusChanged(lc.id);
     this.logger.warn(
-      { logicalCloudId: lc.id, logicalCloud: lc.name, provider, cluster, action, drift: events.map((e) => `${e.kind} ${e.namespace ? `${e.namespace}/` : ''}${e.name} ${e.change}`) },
+      {
+        logicalCloudId: lc.id,
+        logicalCloud: lc.name,
+        provider,
+        cluster,
+        action,
+        drift: events.map((e) => `${e.kind} ${e.namespace ? `${e.namespace}/` : ''}${e.name} ${e.change}`),
+      },
       paused ? 'drift found (reconcile paused: reported only)' : 'drift found and repaired',
     );
   }

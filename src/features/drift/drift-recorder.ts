@@ -60,11 +60,18 @@ export class DriftRecorder {
       const there = this.mode === 'repair' ? await inner.delete(ref) : (await inner.read(ref)) !== undefined;
       if (there) {
         const details = "carries the logical cloud's labels but is not one of its objects";
-        this.note({ kind: ref.kind, name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}), change: 'unexpected', details });
+        this.note({
+          kind: ref.kind,
+          name: ref.name,
+          ...(ref.namespace ? { namespace: ref.namespace } : {}),
+          change: 'unexpected',
+          details,
+        });
       }
       return there;
     };
-    const refused = (name: string) => () => Promise.reject(new Error(`${name} skipped: the logical cloud's reconcile is paused (drift is only reported)`));
+    const refused = (name: string) => () =>
+      Promise.reject(new Error(`${name} skipped: the logical cloud's reconcile is paused (drift is only reported)`));
     return new Proxy(inner, {
       get: (target, property, receiver) => {
         if (property === 'apply') return apply;
@@ -85,7 +92,11 @@ export class DriftRecorder {
       return;
     }
     if (actual.metadata && 'deletionTimestamp' in actual.metadata && actual.metadata.deletionTimestamp) {
-      this.note({ ...base, change: 'deleting', details: `being deleted since ${String(actual.metadata.deletionTimestamp)}` });
+      this.note({
+        ...base,
+        change: 'deleting',
+        details: `being deleted since ${String(actual.metadata.deletionTimestamp)}`,
+      });
       return;
     }
     const differences = objectDifferences(desired, actual);

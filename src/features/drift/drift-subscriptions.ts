@@ -4,7 +4,11 @@ import { reconcilePaused } from '../../domain/logical-cloud.js';
 import type { DriftEventStore } from './drift-events.store.js';
 import type { DriftWatcher } from './drift-watcher.js';
 
-export function subscribeDrift(events: Pick<EventBus, 'on'>, watcher: Pick<DriftWatcher, 'checkLogicalCloud'>, store: Pick<DriftEventStore, 'deleteAll'>): void {
+export function subscribeDrift(
+  events: Pick<EventBus, 'on'>,
+  watcher: Pick<DriftWatcher, 'checkLogicalCloud'>,
+  store: Pick<DriftEventStore, 'deleteAll'>,
+): void {
   events.on('logicalCloudDeleted', ({ logicalCloudId }) => store.deleteAll(logicalCloudId));
   // Reconcile enabled again: what was only reported is restored now, not at the next resync.
   events.on('logicalCloudUpdated', ({ logicalCloudId, before, after }) => {

@@ -34,7 +34,12 @@ import {
   type WatchingConnection,
 } from './watched-objects.js';
 
-export { MAX_OBJECTS_PER_LOGICAL_CLOUD, WATCHED_KINDS, type WatchEventType, type WatchingConnection } from './watched-objects.js';
+export {
+  MAX_OBJECTS_PER_LOGICAL_CLOUD,
+  WATCHED_KINDS,
+  type WatchEventType,
+  type WatchingConnection,
+} from './watched-objects.js';
 
 export interface DriftWatcherOptions {
   /** Wait after an event before checking, so that a burst of events is one check. */
@@ -191,7 +196,9 @@ export class DriftWatcher {
     };
     this.watched.set(key, w);
     // The logical clouds applied there first: the watches' first events are then followed at once.
-    await this.refreshKnown(w).catch((error: unknown) => this.deps.logger.warn({ err: error, cluster: key }, 'drift: the logical clouds on the cluster could not be read'));
+    await this.refreshKnown(w).catch((error: unknown) =>
+      this.deps.logger.warn({ err: error, cluster: key }, 'drift: the logical clouds on the cluster could not be read'),
+    );
     await Promise.all(WATCHED_KINDS.map((k) => startWatch(w, k, 0, this.watchEvents)));
     await this.resyncCluster(w);
   }
@@ -226,7 +233,8 @@ export class DriftWatcher {
       if (before) {
         this.seen.forget(w.key, key);
         // It was one of a logical cloud's objects, relabelled: that logical cloud has drifted.
-        if (before.logicalCloudId !== id) this.checks.schedule(before.logicalCloudId, w.provider, w.cluster, this.options.debounceMs);
+        if (before.logicalCloudId !== id)
+          this.checks.schedule(before.logicalCloudId, w.provider, w.cluster, this.options.debounceMs);
       }
       if (namespace === undefined) this.lookups.lookUp(w, id, place, type !== 'ADDED');
       return;

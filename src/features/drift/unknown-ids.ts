@@ -44,31 +44,40 @@ export class UnknownIdLookups {
     this.count++;
     const lookup: NonNullable<ClusterWatches['lookup']> = {};
     w.lookup = lookup;
-    lookup.timer = setTimeout(() => {
-      delete lookup.timer;
-      const asked = new Map(w.pending);
-      w.pending.clear();
-      void this.host
-        .refreshKnown(w)
-        .then(() => {
-          for (const [pendingId, pendingPlace] of asked) {
-            const namespace = w.known.get(pendingId);
-            if (!w.stopped && namespace !== undefined && inPlace(pendingId, namespace, pendingPlace)) this.host.found(pendingId, w);
-          }
-        })
-        .catch((error: unknown) => this.host.logger.warn({ err: error, cluster: w.key }, 'drift: the logical clouds on the cluster could not be read'))
-        .finally(() => {
-          if (w.lookup === lookup) w.lookup = undefined;
-          this.count--;
-          // Ids that came meanwhile are looked up next.
-          const next = [...w.pending.entries()][0];
-          if (next && !w.stopped) {
-            w.pending.delete(next[0]);
-            this.lookUp(w, next[0], next[1], true);
-          }
-          this.host.settled();
-        });
-    }, Math.max(this.host.delayMs, LOOKUP_MIN_MS));
+    lookup.timer = setTimeout(
+      () => {
+        delete lookup.timer;
+        const asked = new Map(w.pending);
+        w.pending.clear();
+        void this.host
+          .refreshKnown(w)
+          .then(() => {
+            for (const [pendingId, pendingPlace] of asked) {
+              const namespace = w.known.get(pendingId);
+              if (!w.stopped && namespace !== undefined && inPlace(pendingId, namespace, pendingPlace))
+                this.host.found(pendingId, w);
+            }
+          })
+          .catch((error: unknown) =>
+            this.host.logger.warn(
+              { err: error, cluster: w.key },
+              'drift: the logical clouds on the cluster could not be read',
+            ),
+          )
+          .finally(() => {
+            if (w.lookup === lookup) w.lookup = undefined;
+            this.count--;
+            // Ids that came meanwhile are looked up next.
+            const next = [...w.pending.entries()][0];
+            if (next && !w.stopped) {
+              w.pending.delete(next[0]);
+              this.lookUp(w, next[0], next[1], true);
+            }
+            this.host.settled();
+          });
+      },
+      Math.max(this.host.delayMs, LOOKUP_MIN_MS),
+    );
     lookup.timer.unref();
   }
 

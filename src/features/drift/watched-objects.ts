@@ -5,35 +5,41 @@
  */
 import { createHash } from 'node:crypto';
 import { MANAGED_BY, MANAGED_BY_VALUE, controlPlaneNamespace } from '../../controllers/object-names.js';
-import { ISTIO_API_VERSION, ISTIO_KIND, ISTIO_OPERATOR_API_VERSION, ISTIO_OPERATOR_KIND } from '../../controllers/service-mesh.controller.js';
+import {
+  ISTIO_API_VERSION,
+  ISTIO_KIND,
+  ISTIO_OPERATOR_API_VERSION,
+  ISTIO_OPERATOR_KIND,
+} from '../../controllers/istio-resource.js';
 
 /** The watches' label selector: the objects the DCM manages. */
 export const WATCH_SELECTOR = `${MANAGED_BY}=${MANAGED_BY_VALUE}`;
 
 /** The kinds the DCM manages on a cluster (each carries the managed-by label). */
-export const WATCHED_KINDS = [
-  { apiVersion: 'v1', kind: 'Namespace' },
-  { apiVersion: 'v1', kind: 'ResourceQuota' },
-  { apiVersion: 'v1', kind: 'Secret' },
-  { apiVersion: 'v1', kind: 'ServiceAccount' },
-  { apiVersion: 'v1', kind: 'LimitRange' },
+const kindsOf = (apiVersion: string, kinds: string[]) => kinds.map((kind) => ({ apiVersion, kind }));
+
+export const WATCHED_KINDS: readonly { apiVersion: string; kind: string }[] = [
+  ...kindsOf('v1', ['Namespace', 'ResourceQuota', 'Secret', 'ServiceAccount', 'LimitRange']),
   { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
   // The cluster's tenant guard (no logical cloud's own: a change is checked through one logical cloud on the cluster).
-  { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy' },
-  { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding' },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role' },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding' },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole' },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding' },
+  ...kindsOf('admissionregistration.k8s.io/v1', ['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']),
+  ...kindsOf('rbac.authorization.k8s.io/v1', ['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']),
   { apiVersion: ISTIO_API_VERSION, kind: ISTIO_KIND },
   { apiVersion: ISTIO_OPERATOR_API_VERSION, kind: ISTIO_OPERATOR_KIND },
-] as const;
+];
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 export interface WatchedObject {
   kind?: string;
-  metadata?: { name?: string; namespace?: string; uid?: string; labels?: Record<string, string>; annotations?: Record<string, string>; deletionTimestamp?: unknown };
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    deletionTimestamp?: unknown;
+  };
   [field: string]: unknown;
 }
 
@@ -43,7 +49,12 @@ export interface WatchedObject {
  */
 export function contentHash(object: WatchedObject): string {
   const { status: _status, metadata, ...rest } = object;
-  const kept = { labels: metadata?.labels, annotations: metadata?.annotations, deleting: metadata?.deletionTimestamp !== undefined, rest };
+  const kept = {
+    labels: metadata?.labels,
+    annotations: metadata?.annotations,
+    deleting: metadata?.deletionTimestamp !== undefined,
+    rest,
+  };
   return createHash('sha1').update(JSON.stringify(kept)).digest('base64');
 }
 
@@ -123,6 +134,7 @@ export class SeenObjects {
 
   /** Forgets the cluster's objects of logical clouds other than `known`. */
   forgetAllBut(cluster: string, known: ReadonlyMap<string, string>): void {
-    for (const [key, entry] of this.seen) if (key.startsWith(`${cluster}|`) && !known.has(entry.logicalCloudId)) this.forget(cluster, key);
+    for (const [key, entry] of this.seen)
+      if (key.startsWith(`${cluster}|`) && !known.has(entry.logicalCloudId)) this.forget(cluster, key);
   }
 }

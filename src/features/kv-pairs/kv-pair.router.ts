@@ -24,10 +24,23 @@ export const kvPairCrud = (kvPairs: KvPairService) =>
     delete: (p, name) => kvPairs.delete(p.project!, p.logicalCloud!, name),
     view: kvPairView,
     viewSchema: KvPairView,
-    rules: { create: 'Beyond the schema (400): a key appears in one entry of `spec.kv` only.', update: 'Beyond the schema (400): a key appears in one entry of `spec.kv` only.' },
+    rules: {
+      create: 'Beyond the schema (400): a key appears in one entry of `spec.kv` only.',
+      update: 'Beyond the schema (400): a key appears in one entry of `spec.kv` only.',
+    },
     examples: {
-      create: { 'kv-1': { metadata: { name: 'kv-1', description: '<description>', userData1: '<user data>', userData2: '<user data>' }, spec: { kv: [{ key1: 'val1' }, { key2: 'val2' }] } } },
-      update: { 'kv-1': { metadata: { description: '<description>', userData1: '<user data>', userData2: '<user data>' }, spec: { kv: [{ key1: 'val3' }, { key2: 'val4' }] } } },
+      create: {
+        'kv-1': {
+          metadata: { name: 'kv-1', description: '<description>', userData1: '<user data>', userData2: '<user data>' },
+          spec: { kv: [{ key1: 'val1' }, { key2: 'val2' }] },
+        },
+      },
+      update: {
+        'kv-1': {
+          metadata: { description: '<description>', userData1: '<user data>', userData2: '<user data>' },
+          spec: { kv: [{ key1: 'val3' }, { key2: 'val4' }] },
+        },
+      },
     },
   });
 

@@ -14,12 +14,14 @@ const KvValueSchema = z.union([
 const ONE_KEY = 'each entry is an object with exactly one key, e.g. {"key1": "val1"}';
 
 /** One entry: its single key (checked before anything else) and its value. */
-const KvEntry = boundedRecord(KvValueSchema, 1, 'key per entry, e.g. {"key1": "val1"}', LIMITS.kvKeyLength).refine(
-  (entry) => Object.keys(entry).length === 1,
-  { message: ONE_KEY },
-)
+const KvEntry = boundedRecord(KvValueSchema, 1, 'key per entry, e.g. {"key1": "val1"}', LIMITS.kvKeyLength)
+  .refine((entry) => Object.keys(entry).length === 1, { message: ONE_KEY })
   .refine((entry) => !Object.hasOwn(entry, ''), { message: 'a key is not empty' })
-  .meta({ minProperties: 1, maxProperties: 1, propertyNames: { type: 'string', minLength: 1, maxLength: LIMITS.kvKeyLength } });
+  .meta({
+    minProperties: 1,
+    maxProperties: 1,
+    propertyNames: { type: 'string', minLength: 1, maxLength: LIMITS.kvKeyLength },
+  });
 
 /** The design's list of single-key objects: `[{"key1": "val1"}, {"key2": "val2"}]`; a key appears once. Bounded (LIMITS). */
 const KvList = z
@@ -29,7 +31,8 @@ const KvList = z
     const seen = new Set<string>();
     entries.forEach((entry, i) => {
       for (const key of Object.keys(entry)) {
-        if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [i, key], message: `key ${key} appears more than once` });
+        if (seen.has(key))
+          ctx.addIssue({ code: 'custom', path: [i, key], message: `key ${key} appears more than once` });
         seen.add(key);
       }
     });

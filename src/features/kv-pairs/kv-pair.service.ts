@@ -11,7 +11,9 @@ export function createKvPairService(store: KvPairStore, logicalClouds: LogicalCl
   return new LogicalCloudChildService('KV pair', store, logicalClouds, {
     prepare: (_lc, input) => ({
       ...describedFrom(input.metadata),
-      kv: input.spec.kv.flatMap((entry) => Object.entries(entry).map(([key, value]) => ({ key, value: value as KvValue }))),
+      kv: input.spec.kv.flatMap((entry) =>
+        Object.entries(entry).map(([key, value]) => ({ key, value: value as KvValue })),
+      ),
     }),
   });
 }

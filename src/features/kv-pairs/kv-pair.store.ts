@@ -5,4 +5,5 @@ import type { KvPairData } from '../../domain/logical-cloud.js';
 
 export type KvPairStore = NamedRecordStore<KvPairData>;
 
-export const createKvPairStore = (db: Db): KvPairStore => new NamedRecordStore<KvPairData>(db, 'kvPairs', ['logicalCloudId']);
+export const createKvPairStore = (db: Db): KvPairStore =>
+  new NamedRecordStore<KvPairData>(db, 'kvPairs', ['logicalCloudId']);

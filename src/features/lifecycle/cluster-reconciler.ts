@@ -17,10 +17,21 @@ import type { ClusterRecord, ClusterSecrets, ClusterService } from '../cluster-r
 import type { ClusterHealth } from '../cluster-registry/cluster-health.store.js';
 import type { ClusterReferenceRecord, LogicalCloudRecord } from '../../domain/logical-cloud.js';
 import type { LogicalCloudStores } from '../logical-clouds/logical-cloud.service.js';
+import { placementOf, samePlacement } from './cluster-placements.js';
 import type { CredentialsStore } from './credentials.store.js';
-import { boundedClusterStatus, type ClusterPlacement, type ClusterStatus, type LifecycleStatusStore } from './lifecycle-status.store.js';
+import {
+  boundedClusterStatus,
+  type ClusterPlacement,
+  type ClusterStatus,
+  type LifecycleStatusStore,
+} from './lifecycle-status.store.js';
 import { isSettledApplied } from './preconditions.js';
-import { refusedClusterStatus, withRefusedPermissions, type PolicyJudgement, type ReapplyPolicy } from './reapply-policy.js';
+import {
+  refusedClusterStatus,
+  withRefusedPermissions,
+  type PolicyJudgement,
+  type ReapplyPolicy,
+} from './reapply-policy.js';
 import { removeTenantIdentities, type RemovedIdentity } from './tenant-identities.js';
 
 export interface ClusterReconcilerOptions {
@@ -62,14 +73,12 @@ export interface ReconcileOptions {
   removeTenantIdentities?: boolean;
 }
 
-export const placementOf = (r: ClusterReferenceRecord): ClusterPlacement => ({ reference: r.name, provider: r.data.clusterProvider, cluster: r.data.cluster });
-
-export const samePlacement = (a: ClusterPlacement, b: ClusterPlacement): boolean =>
-  a.reference === b.reference && a.provider === b.provider && a.cluster === b.cluster;
-
 export class ClusterReconciler {
   constructor(
-    private readonly stores: Pick<LogicalCloudStores, 'logicalClouds' | 'clusterReferences' | 'permissions' | 'clusterQuotas'>,
+    private readonly stores: Pick<
+      LogicalCloudStores,
+      'logicalClouds' | 'clusterReferences' | 'permissions' | 'clusterQuotas'
+    >,
     private readonly clusters: Pick<ClusterService, 'get' | 'secretsOf'>,
     private readonly status: Pick<LifecycleStatusStore, 'get' | 'setClusters'>,
     private readonly credentials: Pick<CredentialsStore, 'summary' | 'removeCertificate'>,
@@ -86,21 +95,39 @@ export class ClusterReconciler {
       this.stores.permissions.list(scope),
       this.stores.clusterQuotas.list(scope),
     ]);
-    return { lc, project: lc.scope.project!, references: references.items, permissions: permissions.items, quotas: quotas.items };
+    return {
+      lc,
+      project: lc.scope.project!,
+      references: references.items,
+      permissions: permissions.items,
+      quotas: quotas.items,
+    };
   }
 
   /**
    * The tenant identity the clusters are worked with: the current credential generation, or a
    * new one when `wantedGeneration` names another or there is none yet (see UserController.prepare).
    */
-  prepareTenant(project: string, lc: LogicalCloudRecord, wantedGeneration?: string): Promise<TenantIdentity | undefined> {
+  prepareTenant(
+    project: string,
+    lc: LogicalCloudRecord,
+    wantedGeneration?: string,
+  ): Promise<TenantIdentity | undefined> {
     return this.controllers.user.prepare(project, lc, wantedGeneration);
   }
 
   /** Works one cluster with the apply or remove pipeline; writes nothing. */
-  async workCluster(work: LogicalCloudWork, placement: ClusterPlacement, kind: 'apply' | 'remove', options: ReconcileOptions = {}): Promise<ClusterOutcome> {
+  async workCluster(
+    work: LogicalCloudWork,
+    placement: ClusterPlacement,
+    kind: 'apply' | 'remove',
+    options: ReconcileOptions = {},
+  ): Promise<ClusterOutcome> {
     const base = { ...placement, resources: [], warnings: [] };
-    const stored = 'reference' in options ? options.reference : await this.stores.clusterReferences.get({ logicalCloudId: work.logicalCloud.id }, placement.reference);
+    const stored =
+      'reference' in options
+        ? options.reference
+        : await this.stores.clusterReferences.get({ logicalCloudId: work.logicalCloud.id }, placement.reference);
     const reference = stored ?? {
       id: '',
       scope: { logicalCloudId: work.logicalCloud.id },
@@ -108,7 +135,14 @@ export class ClusterReconciler {
       revision: 0,
       createdAt: new Date(),
       updatedAt: new Date(),
-      data: { clusterProvider: placement.provider, cluster: placement.cluster, loadbalancerIp: '', description: '', userData1: '', userData2: '' },
+      data: {
+        clusterProvider: placement.provider,
+        cluster: placement.cluster,
+        loadbalancerIp: '',
+        description: '',
+        userData1: '',
+        userData2: '',
+      },
     };
     let cluster: ClusterRecord;
     let clusterSecrets: ClusterSecrets;
@@ -124,7 +158,15 @@ export class ClusterReconciler {
       const status: ClusterStatus = {
         ...base,
         state: kind === 'apply' ? 'Failed' : 'TerminateFailed',
-        resources: [{ category: 'namespace', kind: 'Cluster', name: placement.cluster, status: 'Failed', message: (error as Error).message }],
+        resources: [
+          {
+            category: 'namespace',
+            kind: 'Cluster',
+            name: placement.cluster,
+            status: 'Failed',
+            message: (error as Error).message,
+          },
+        ],
       };
       return { status, nothingCreated: true };
     }
@@ -148,8 +190,15 @@ export class ClusterReconciler {
   }
 
   /** The project's policy as it is now over these records and clusters (undefined without a policy to obey). */
-  judgePolicy(project: string, lc: LogicalCloudRecord, permissions: LogicalCloudWork['permissions'], placements: ClusterPlacement[]): Promise<PolicyJudgement | undefined> {
-    return this.options.policy ? this.options.policy.judge(project, lc, permissions, placements) : Promise.resolve(undefined);
+  judgePolicy(
+    project: string,
+    lc: LogicalCloudRecord,
+    permissions: LogicalCloudWork['permissions'],
+    placements: ClusterPlacement[],
+  ): Promise<PolicyJudgement | undefined> {
+    return this.options.policy
+      ? this.options.policy.judge(project, lc, permissions, placements)
+      : Promise.resolve(undefined);
   }
 
   /**
@@ -170,7 +219,7 @@ export class ClusterReconciler {
   /**
    * Applies one cluster of an applied logical cloud again, outside any operation (drift repair),
    * and writes that cluster's status document (unless `opts.writeStatus` is false); returns that
- * status (bounded as stored).
+   * status (bounded as stored).
    *
    * The caller must hold the logical cloud's lease, through `OperationRunner.exclusive` (or
    * `LifecycleService.exclusive`): this method takes none, and nothing else may work the logical
@@ -188,29 +237,47 @@ export class ClusterReconciler {
    * restored, and a cluster it no longer admits is not worked; either leaves the cluster Failed
    * with the policy's reason.
    */
-  async reconcileCluster(logicalCloudId: string, reference: string, opts: ReconcileOptions = {}): Promise<ClusterStatus | undefined> {
+  async reconcileCluster(
+    logicalCloudId: string,
+    reference: string,
+    opts: ReconcileOptions = {},
+  ): Promise<ClusterStatus | undefined> {
     const [records, doc] = await Promise.all([this.loadRecords(logicalCloudId), this.status.get(logicalCloudId)]);
     if (!records || !doc || !isSettledApplied(doc)) return undefined;
     const found = records.references.find((r) => r.name === reference);
     if (!found || !doc.placements.some((p) => samePlacement(p, placementOf(found)))) return undefined;
     const { lc, project } = records;
-    if (lc.data.level === '1' && lc.data.user && (await this.credentials.summary(lc.id))?.generationId === undefined) return undefined;
+    if (lc.data.level === '1' && lc.data.user && (await this.credentials.summary(lc.id))?.generationId === undefined)
+      return undefined;
     const placement = placementOf(found);
     // Unless an admin applied it last, the policy as it is now bounds the repair: nothing it no longer admits is restored.
-    const judgement = doc.policyExempt ? undefined : await this.judgePolicy(project, lc, records.permissions, [placement]);
+    const judgement = doc.policyExempt
+      ? undefined
+      : await this.judgePolicy(project, lc, records.permissions, [placement]);
     const refusal = judgement?.clusterRefusal(placement);
     if (refusal) {
       const reported = opts.writeStatus === false;
-      const status = reported ? refusedClusterStatus(placement, refusal) : (await this.refuseCluster(logicalCloudId, placement, refusal)).status;
+      const status = reported
+        ? refusedClusterStatus(placement, refusal)
+        : (await this.refuseCluster(logicalCloudId, placement, refusal)).status;
       if (!reported) await this.writeStatus(logicalCloudId, status);
       return boundedClusterStatus(status);
     }
     const tenant = await this.prepareTenant(project, lc);
     const permissions = judgement?.admitted ?? records.permissions;
-    const work: LogicalCloudWork = { project, logicalCloud: lc, permissions, quotas: records.quotas, ...(tenant ? { tenant } : {}) };
+    const work: LogicalCloudWork = {
+      project,
+      logicalCloud: lc,
+      permissions,
+      quotas: records.quotas,
+      ...(tenant ? { tenant } : {}),
+    };
     const { status } = await this.workCluster(work, placement, 'apply', { ...opts, reference: found });
     // A declared Istio control plane that is not ready yet leaves the cluster not Applied (as an apply's outcome does).
-    const outcome: ClusterStatus = withRefusedPermissions(status.state === 'Applied' && meshNotReady(status.resources) ? { ...status, state: 'Failed' } : status, judgement);
+    const outcome: ClusterStatus = withRefusedPermissions(
+      status.state === 'Applied' && meshNotReady(status.resources) ? { ...status, state: 'Failed' } : status,
+      judgement,
+    );
     if (opts.writeStatus !== false) await this.writeStatus(logicalCloudId, outcome);
     return boundedClusterStatus(outcome);
   }
@@ -220,6 +287,8 @@ export class ClusterReconciler {
     const health = this.options.health;
     const known = await health?.get(placement.provider, placement.cluster);
     if (!health || !known || known.reachable || Date.now() - known.checkedAt.getTime() > health.freshMs) return;
-    throw new Unreachable(`cluster ${placement.cluster} is unreachable (probed ${known.checkedAt.toISOString()}: ${known.message ?? 'no answer'}); not tried`);
+    throw new Unreachable(
+      `cluster ${placement.cluster} is unreachable (probed ${known.checkedAt.toISOString()}: ${known.message ?? 'no answer'}); not tried`,
+    );
   }
 }

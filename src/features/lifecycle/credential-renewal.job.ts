@@ -32,7 +32,8 @@ export class CredentialRenewalJob {
     const renewed: string[] = [];
     for (const id of due) {
       const doc = await this.status.get(id);
-      if (!doc || doc.operation.inProgress || (doc.state !== 'Instantiated' && doc.state !== 'InstantiateFailed')) continue;
+      if (!doc || doc.operation.inProgress || (doc.state !== 'Instantiated' && doc.state !== 'InstantiateFailed'))
+        continue;
       const lc = await this.logicalClouds.getById(id);
       if (!lc) continue;
       try {
@@ -43,7 +44,10 @@ export class CredentialRenewalJob {
       } catch (error) {
         // Another replica (or an operation) got there first; a refused apply is retried next time.
         if (!(error instanceof ConflictError) && !(error instanceof DomainError)) throw error;
-        this.logger.debug({ project: lc.scope.project, logicalCloud: lc.name, reason: error.message }, 'certificate renewal not started');
+        this.logger.debug(
+          { project: lc.scope.project, logicalCloud: lc.name, reason: error.message },
+          'certificate renewal not started',
+        );
       }
     }
     return renewed;

@@ -16,7 +16,12 @@ import { randomBytes } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import { isDuplicateKeyError } from '../../db/mongo.js';
 import type { SecretCipher, StoredSecret } from '../../security/secret-cipher.js';
-import { renewalTime, type CredentialGeneration, type Credentials, type IssuedCertificate } from '../../domain/tenant-credentials.js';
+import {
+  renewalTime,
+  type CredentialGeneration,
+  type Credentials,
+  type IssuedCertificate,
+} from '../../domain/tenant-credentials.js';
 
 export type { CredentialGeneration, Credentials, IssuedCertificate } from '../../domain/tenant-credentials.js';
 export { renewalTime } from '../../domain/tenant-credentials.js';
@@ -92,7 +97,12 @@ export class CredentialsStore {
     const due = (c: Pick<IssuedCertificate, 'notBefore' | 'notAfter'>) => renewalTime(c).getTime() <= now.getTime();
     const [stored, legacy] = await Promise.all([
       this.certificates.find({}, { projection: { logicalCloudId: 1, notBefore: 1, notAfter: 1 } }).toArray(),
-      this.collection.find({ certificates: { $exists: true } }, { projection: { 'certificates.notBefore': 1, 'certificates.notAfter': 1 } }).toArray(),
+      this.collection
+        .find(
+          { certificates: { $exists: true } },
+          { projection: { 'certificates.notBefore': 1, 'certificates.notAfter': 1 } },
+        )
+        .toArray(),
     ]);
     const ids = new Set(stored.filter(due).map((c) => c.logicalCloudId));
     for (const doc of legacy) if ((doc.certificates ?? []).some(due)) ids.add(doc._id);
@@ -100,12 +110,18 @@ export class CredentialsStore {
   }
 
   /** The generation and the certificates' validity, without opening the key (status). */
-  async summary(logicalCloudId: string): Promise<(Partial<CredentialGeneration> & { certificates: Omit<IssuedCertificate, 'certificate'>[] }) | null> {
+  async summary(
+    logicalCloudId: string,
+  ): Promise<(Partial<CredentialGeneration> & { certificates: Omit<IssuedCertificate, 'certificate'>[] }) | null> {
     const doc = await this.collection.findOne({ _id: logicalCloudId }, { projection: { privateKey: 0 } });
     if (!doc) return null;
     return {
       ...(doc.generationId !== undefined ? { generation: doc.generation ?? 1, generationId: doc.generationId } : {}),
-      certificates: (await this.certificatesOf(doc)).map(({ reference, notAfter, signedBy }) => ({ reference, notAfter, signedBy })),
+      certificates: (await this.certificatesOf(doc)).map(({ reference, notAfter, signedBy }) => ({
+        reference,
+        notAfter,
+        signedBy,
+      })),
     };
   }
 
@@ -116,13 +132,24 @@ export class CredentialsStore {
    * replaces the old one. Called once per apply, by the replica holding the logical cloud's
    * lease; asking again for the same `wanted` (a resumed operation) changes nothing.
    */
-  async prepareGeneration(logicalCloudId: string, keyBits: number, generate: () => Promise<string>, wanted?: string): Promise<CredentialGeneration> {
-    const current = await this.collection.findOne({ _id: logicalCloudId }, { projection: { generation: 1, generationId: 1, certificates: 1 } });
+  async prepareGeneration(
+    logicalCloudId: string,
+    keyBits: number,
+    generate: () => Promise<string>,
+    wanted?: string,
+  ): Promise<CredentialGeneration> {
+    const current = await this.collection.findOne(
+      { _id: logicalCloudId },
+      { projection: { generation: 1, generationId: 1, certificates: 1 } },
+    );
     if (current?.generationId !== undefined && (wanted === undefined || wanted === current.generationId)) {
       if (current.certificates) await this.moveStoredArray(logicalCloudId, current.certificates);
       return { generation: current.generation ?? 1, generationId: current.generationId };
     }
-    const next: CredentialGeneration = { generation: (current?.generation ?? 0) + 1, generationId: wanted ?? newGenerationId() };
+    const next: CredentialGeneration = {
+      generation: (current?.generation ?? 0) + 1,
+      generationId: wanted ?? newGenerationId(),
+    };
     const privateKey = await generate();
     // The earlier generation's certificates go first: none of them is ever read with the new key.
     await this.certificates.deleteMany({ logicalCloudId });
@@ -141,7 +168,10 @@ export class CredentialsStore {
       if (!this.cipher.isStale(doc.privateKey)) continue;
       const context = keyContext(doc._id);
       const next = this.cipher.seal(this.cipher.open(doc.privateKey, context), context);
-      const result = await this.collection.updateOne({ _id: doc._id, privateKey: doc.privateKey }, { $set: { privateKey: next } });
+      const result = await this.collection.updateOne(
+        { _id: doc._id, privateKey: doc.privateKey },
+        { $set: { privateKey: next } },
+      );
       resealed += result.modifiedCount;
     }
     return resealed;
@@ -149,7 +179,11 @@ export class CredentialsStore {
 
   /** Stores the reference's certificate (a single upsert, replacing its previous one). */
   async putCertificate(logicalCloudId: string, issued: IssuedCertificate): Promise<void> {
-    await this.certificates.replaceOne({ _id: certificateId(logicalCloudId, issued.reference) }, { ...issued, logicalCloudId }, { upsert: true });
+    await this.certificates.replaceOne(
+      { _id: certificateId(logicalCloudId, issued.reference) },
+      { ...issued, logicalCloudId },
+      { upsert: true },
+    );
   }
 
   async removeCertificate(logicalCloudId: string, reference: string): Promise<void> {
@@ -164,7 +198,9 @@ export class CredentialsStore {
   /** The certificates of the generation: per-reference documents, over an array stored in the old shape. */
   private async certificatesOf(doc: CredentialsDocument): Promise<IssuedCertificate[]> {
     const byReference = new Map((doc.certificates ?? []).map((c) => [c.reference, c]));
-    for (const { _id, logicalCloudId: _lc, ...issued } of await this.certificates.find({ logicalCloudId: doc._id }).toArray()) {
+    for (const { _id, logicalCloudId: _lc, ...issued } of await this.certificates
+      .find({ logicalCloudId: doc._id })
+      .toArray()) {
       byReference.set(issued.reference, issued);
     }
     return [...byReference.values()].sort((a, b) => a.reference.localeCompare(b.reference));
@@ -173,9 +209,11 @@ export class CredentialsStore {
   /** Moves certificates stored in the old shape into per-reference documents (a newer document of a reference wins). */
   private async moveStoredArray(logicalCloudId: string, stored: IssuedCertificate[]): Promise<void> {
     for (const issued of stored) {
-      await this.certificates.insertOne({ ...issued, _id: certificateId(logicalCloudId, issued.reference), logicalCloudId }).catch((error: unknown) => {
-        if (!isDuplicateKeyError(error)) throw error;
-      });
+      await this.certificates
+        .insertOne({ ...issued, _id: certificateId(logicalCloudId, issued.reference), logicalCloudId })
+        .catch((error: unknown) => {
+          if (!isDuplicateKeyError(error)) throw error;
+        });
     }
     await this.collection.updateOne({ _id: logicalCloudId }, { $unset: { certificates: '' } });
   }

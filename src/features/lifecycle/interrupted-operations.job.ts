@@ -36,7 +36,12 @@ export class InterruptedOperationsJob {
         continue;
       }
       this.logger.info(
-        { project: doc.project, logicalCloud: doc.logicalCloud, operation: doc.operation.kind, replica: this.runner.replicaId },
+        {
+          project: doc.project,
+          logicalCloud: doc.logicalCloud,
+          operation: doc.operation.kind,
+          replica: this.runner.replicaId,
+        },
         'resuming interrupted operation',
       );
       this.resume(doc);

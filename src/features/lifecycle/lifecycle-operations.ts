@@ -6,16 +6,28 @@
  * taken over from a replica that died runs again from the start: every step is safe to repeat.
  */
 import { messageOf } from '../../controllers/cluster-context.js';
-import { meshNotReady } from '../../controllers/service-mesh.controller.js';
 import type { TenantIdentity } from '../../domain/tenant-identity.js';
 import type { Logger } from '../../logger.js';
 import type { LogicalCloudRecord } from '../../domain/logical-cloud.js';
 import { workAll } from '../../jobs/work-queue.js';
-import { placementOf, samePlacement, type ClusterReconciler } from './cluster-reconciler.js';
-import { brokenOff, failedAtStart, mergePlacements, referenceOf, unreached } from './operation-outcomes.js';
+import { placementOf, samePlacement } from './cluster-placements.js';
+import type { ClusterReconciler } from './cluster-reconciler.js';
+import { brokenOff, failedAtStart, referenceOf } from './operation-outcomes.js';
+import {
+  applyFinished,
+  applyStarted,
+  terminateFinished,
+  terminateStarted,
+  type ApplyRequest,
+} from './operation-documents.js';
 import { withRefusedPermissions } from './reapply-policy.js';
 import type { CredentialsStore } from './credentials.store.js';
-import type { ClusterPlacement, ClusterStatus, LifecycleDocument, LifecycleStatusStore } from './lifecycle-status.store.js';
+import type {
+  ClusterPlacement,
+  ClusterStatus,
+  LifecycleDocument,
+  LifecycleStatusStore,
+} from './lifecycle-status.store.js';
 import type { OperationRunner } from './operation-runner.js';
 import { checkTerminate } from './preconditions.js';
 import { RevocationAudit } from './revocation-audit.js';
@@ -27,16 +39,6 @@ export interface LifecycleOperationsOptions {
   /** Clusters worked at once per operation. */
   concurrency: number;
   observer?: LifecycleObserver | undefined;
-}
-
-/** What a new apply records beside its clusters. */
-export interface ApplyRequest {
-  /** Start this new credential generation (a revocation). */
-  credentialGeneration?: string;
-  /** Also remove the identities the tenant made in its namespace (a revocation that cleans up). */
-  removeTenantIdentities?: boolean;
-  /** An explicit apply: whether its caller is an admin; `inherit`: an automatic one (renewal) keeps what the last explicit apply recorded. */
-  policyExempt: boolean | 'inherit';
 }
 
 export class LifecycleOperations {
@@ -55,28 +57,14 @@ export class LifecycleOperations {
   }
 
   /** Records an apply of the logical cloud onto the references' clusters and starts it. */
-  async startApply(project: string, lc: LogicalCloudRecord, placements: ClusterPlacement[], request: ApplyRequest): Promise<LifecycleDocument> {
-    const { credentialGeneration, removeTenantIdentities } = request;
+  async startApply(
+    project: string,
+    lc: LogicalCloudRecord,
+    placements: ClusterPlacement[],
+    request: ApplyRequest,
+  ): Promise<LifecycleDocument> {
     await this.runner.claim(lc);
-    const previous = await this.status.get(lc.id);
-    const doc: LifecycleDocument = {
-      _id: lc.id,
-      project,
-      logicalCloud: lc.name,
-      state: 'Instantiating',
-      operation: {
-        kind: 'apply',
-        inProgress: true,
-        requestedAt: new Date(),
-        ...(credentialGeneration ? { credentialGeneration } : {}),
-        ...(removeTenantIdentities ? { removeTenantIdentities: true } : {}),
-      },
-      clusters: placements.map((p) => ({ ...p, state: 'Pending', resources: [], warnings: [] })),
-      policyExempt: request.policyExempt === 'inherit' ? previous?.policyExempt === true : request.policyExempt,
-      // Until this apply is done, objects may be left where the previous one put them.
-      placements: mergePlacements(previous?.placements ?? [], placements),
-      heldBefore: previous?.placements ?? [],
-    };
+    const doc = applyStarted(project, lc, placements, request, await this.status.get(lc.id));
     await this.recordOrRelease(doc);
     this.resume(doc);
     return doc;
@@ -92,12 +80,7 @@ export class LifecycleOperations {
       await this.runner.release(lc.id);
       throw error;
     }
-    const doc: LifecycleDocument = {
-      ...previous!,
-      state: 'Terminating',
-      operation: { kind: 'terminate', inProgress: true, requestedAt: new Date() },
-      clusters: previous!.placements.map((p) => ({ ...p, state: 'Pending', resources: [], warnings: [] })),
-    };
+    const doc = terminateStarted(previous!);
     await this.recordOrRelease(doc);
     this.resume(doc);
     return doc;
@@ -105,7 +88,10 @@ export class LifecycleOperations {
 
   /** Runs the recorded operation; this replica has just taken the logical cloud's lease. */
   resume(doc: LifecycleDocument): void {
-    const run = doc.operation.kind === 'apply' ? () => this.runApply(doc.project, doc._id) : () => this.runTerminate(doc.project, doc._id);
+    const run =
+      doc.operation.kind === 'apply'
+        ? () => this.runApply(doc.project, doc._id)
+        : () => this.runTerminate(doc.project, doc._id);
     this.runner.start(doc._id, run, (error) => this.endFailed(doc._id, error));
   }
 
@@ -146,62 +132,84 @@ export class LifecycleOperations {
     }
     const current = loaded.references.map(placementOf);
     // Unless an admin applied it last, the project's policy as it is now bounds the apply (reapply-policy.ts).
-    const judgement = doc.policyExempt ? undefined : await this.reconciler.judgePolicy(project, loaded.lc, loaded.permissions, current);
+    const judgement = doc.policyExempt
+      ? undefined
+      : await this.reconciler.judgePolicy(project, loaded.lc, loaded.permissions, current);
     const permissions = judgement?.admitted ?? loaded.permissions;
-    const work = { project, logicalCloud: loaded.lc, permissions, quotas: loaded.quotas, ...(tenant ? { tenant } : {}) };
+    const work = {
+      project,
+      logicalCloud: loaded.lc,
+      permissions,
+      quotas: loaded.quotas,
+      ...(tenant ? { tenant } : {}),
+    };
     const cleanUp = doc.operation.removeTenantIdentities === true;
     // A cluster no longer referenced is cleaned up (unless another reference now names it).
-    const removed = doc.placements.filter((p) => !current.some((c) => c.provider === p.provider && c.cluster === p.cluster));
+    const removed = doc.placements.filter(
+      (p) => !current.some((c) => c.provider === p.provider && c.cluster === p.cluster),
+    );
     // A cluster this apply added, on which it certainly created nothing, holds nothing of it.
     const heldBefore = doc.heldBefore ?? doc.placements;
     const holdsNothing = new Set<ClusterPlacement>();
     const stillHolding: ClusterPlacement[] = [];
     const started = performance.now();
-    const steps = [...current.map((p) => ({ p, kind: 'apply' as const })), ...removed.map((p) => ({ p, kind: 'remove' as const }))];
+    const steps = [
+      ...current.map((p) => ({ p, kind: 'apply' as const })),
+      ...removed.map((p) => ({ p, kind: 'remove' as const })),
+    ];
     const applying = (p: ClusterPlacement): ClusterStatus => ({ ...p, state: 'Applying', resources: [], warnings: [] });
     // The clusters worked first are marked Applying in one write; the others as they are taken up.
     // (A stop that comes meanwhile leaves them Applying, unworked: the outcome records them as not reached.)
     const halted = () => !this.runner.holds(logicalCloudId) || this.runner.stopping(logicalCloudId);
-    const first = new Set(halted() ? [] : steps.slice(0, this.options.concurrency).filter((s) => s.kind === 'apply').map((s) => s.p));
+    const first = new Set(
+      halted()
+        ? []
+        : steps
+            .slice(0, this.options.concurrency)
+            .filter((s) => s.kind === 'apply')
+            .map((s) => s.p),
+    );
     await this.status.setClusters(logicalCloudId, [...first].map(applying));
-    await workAll(steps, this.options.concurrency, async ({ p, kind }) => {
-      if (kind === 'apply' && !first.has(p)) await this.reconciler.writeStatus(logicalCloudId, applying(p));
-      const refusal = kind === 'apply' ? judgement?.clusterRefusal(p) : undefined;
-      const outcome = refusal
-        ? await this.reconciler.refuseCluster(logicalCloudId, p, refusal)
-        : await this.workCluster(work, p, kind, { reference: referenceOf(loaded, p), ...(kind === 'apply' && cleanUp ? { removeTenantIdentities: true } : {}) });
-      if (!outcome || !this.runner.holds(logicalCloudId)) return;
-      if (kind === 'apply' && !refusal) outcome.status = withRefusedPermissions(outcome.status, judgement);
-      if (outcome.removedIdentities?.length) this.audit.removed(project, loaded.lc.name, p, outcome.removedIdentities);
-      if (kind === 'apply' && outcome.nothingCreated && !heldBefore.some((q) => samePlacement(p, q))) holdsNothing.add(p);
-      if (kind === 'remove') {
-        // A removed cluster that was cleaned up leaves the status; one that failed stays visible.
-        if (outcome.status.state === 'Terminated') return;
-        stillHolding.push(p);
-      }
-      await this.reconciler.writeStatus(logicalCloudId, outcome.status);
-    }, halted);
+    await workAll(
+      steps,
+      this.options.concurrency,
+      async ({ p, kind }) => {
+        if (kind === 'apply' && !first.has(p)) await this.reconciler.writeStatus(logicalCloudId, applying(p));
+        const refusal = kind === 'apply' ? judgement?.clusterRefusal(p) : undefined;
+        const outcome = refusal
+          ? await this.reconciler.refuseCluster(logicalCloudId, p, refusal)
+          : await this.workCluster(work, p, kind, {
+              reference: referenceOf(loaded, p),
+              ...(kind === 'apply' && cleanUp ? { removeTenantIdentities: true } : {}),
+            });
+        if (!outcome || !this.runner.holds(logicalCloudId)) return;
+        if (kind === 'apply' && !refusal) outcome.status = withRefusedPermissions(outcome.status, judgement);
+        if (outcome.removedIdentities?.length)
+          this.audit.removed(project, loaded.lc.name, p, outcome.removedIdentities);
+        if (kind === 'apply' && outcome.nothingCreated && !heldBefore.some((q) => samePlacement(p, q)))
+          holdsNothing.add(p);
+        if (kind === 'remove') {
+          // A removed cluster that was cleaned up leaves the status; one that failed stays visible.
+          if (outcome.status.state === 'Terminated') return;
+          stillHolding.push(p);
+        }
+        await this.reconciler.writeStatus(logicalCloudId, outcome.status);
+      },
+      halted,
+    );
     if (!this.runner.holds(logicalCloudId)) return; // the replica that took over writes the outcome
     const found = await this.status.get(logicalCloudId);
     if (!found) return;
-    const { heldBefore: _done, ...final } = found; // only meaningful while the apply is under way
     const stopped = this.runner.stopping(logicalCloudId);
-    // A cluster whose Istio control plane was declared but is still not ready is not Applied (its mesh-status says Pending).
-    const clusters = (stopped ? final.clusters.map((c) => unreached(c, 'Failed')) : final.clusters).map((c) =>
-      c.state === 'Applied' && meshNotReady(c.resources) ? { ...c, state: 'Failed' as const } : c,
-    );
-    const failed = clusters.some((c) => c.state === 'Failed' || c.state === 'TerminateFailed');
-    await this.status.put(
-      {
-        ...final,
-        clusters,
-        state: failed ? 'InstantiateFailed' : 'Instantiated',
-        operation: { ...final.operation, inProgress: false, finishedAt: new Date(), ...(stopped ? { stopped: true } : {}) },
-        placements: [...current.filter((p) => !holdsNothing.has(p)), ...stillHolding],
-      },
-      found,
-    );
-    this.options.observer?.operationFinished({ kind: 'apply', outcome: failed ? 'failure' : 'success', seconds: (performance.now() - started) / 1000, clusters: current.length });
+    const done = applyFinished(found, stopped, [...current.filter((p) => !holdsNothing.has(p)), ...stillHolding]);
+    const failed = done.state === 'InstantiateFailed';
+    await this.status.put(done, found);
+    this.options.observer?.operationFinished({
+      kind: 'apply',
+      outcome: failed ? 'failure' : 'success',
+      seconds: (performance.now() - started) / 1000,
+      clusters: current.length,
+    });
     this.logger.info({ project, logicalCloud: loaded.lc.name, failed }, 'apply finished');
   }
 
@@ -212,39 +220,34 @@ export class LifecycleOperations {
     const work = { project, logicalCloud: loaded.lc, permissions: loaded.permissions, quotas: loaded.quotas };
     const stillHolding: ClusterPlacement[] = [];
     const started = performance.now();
-    await workAll(doc.placements, this.options.concurrency, async (p) => {
-      await this.reconciler.writeStatus(logicalCloudId, { ...p, state: 'Terminating', resources: [], warnings: [] });
-      const outcome = await this.workCluster(work, p, 'remove', { reference: referenceOf(loaded, p) });
-      if (!outcome) return;
-      if (outcome.status.state !== 'Terminated') stillHolding.push(p);
-      await this.reconciler.writeStatus(logicalCloudId, outcome.status);
-    }, () => !this.runner.holds(logicalCloudId) || this.runner.stopping(logicalCloudId));
+    await workAll(
+      doc.placements,
+      this.options.concurrency,
+      async (p) => {
+        await this.reconciler.writeStatus(logicalCloudId, { ...p, state: 'Terminating', resources: [], warnings: [] });
+        const outcome = await this.workCluster(work, p, 'remove', { reference: referenceOf(loaded, p) });
+        if (!outcome) return;
+        if (outcome.status.state !== 'Terminated') stillHolding.push(p);
+        await this.reconciler.writeStatus(logicalCloudId, outcome.status);
+      },
+      () => !this.runner.holds(logicalCloudId) || this.runner.stopping(logicalCloudId),
+    );
     if (!this.runner.holds(logicalCloudId)) return;
     const final = await this.status.get(logicalCloudId);
     if (!final) return;
     // This credential generation is over: the next apply starts a new one (new key, new group),
     // so no certificate issued before the terminate is ever bound again.
     await this.credentials.delete(logicalCloudId);
-    const stopped = this.runner.stopping(logicalCloudId);
-    // Clusters a stop kept the terminate from reaching still hold the logical cloud's objects.
-    if (stopped) for (const c of final.clusters) if (c.state === 'Pending') stillHolding.push({ reference: c.reference, provider: c.provider, cluster: c.cluster });
-    await this.status.put(
-      {
-        ...final,
-        clusters: stopped ? final.clusters.map((c) => unreached(c, 'TerminateFailed')) : final.clusters,
-        state: stillHolding.length > 0 ? 'TerminateFailed' : 'Terminated',
-        operation: { ...final.operation, inProgress: false, finishedAt: new Date(), ...(stopped ? { stopped: true } : {}) },
-        placements: stillHolding,
-      },
-      final,
-    );
+    const done = terminateFinished(final, this.runner.stopping(logicalCloudId), stillHolding);
+    const failed = done.placements.length > 0;
+    await this.status.put(done, final);
     this.options.observer?.operationFinished({
       kind: 'terminate',
-      outcome: stillHolding.length > 0 ? 'failure' : 'success',
+      outcome: failed ? 'failure' : 'success',
       seconds: (performance.now() - started) / 1000,
       clusters: doc.placements.length,
     });
-    this.logger.info({ project, logicalCloud: loaded.lc.name, failed: stillHolding.length > 0 }, 'terminate finished');
+    this.logger.info({ project, logicalCloud: loaded.lc.name, failed }, 'terminate finished');
   }
 
   /**

@@ -18,13 +18,7 @@ import { LIMITS } from '../../validation/limits.js';
 import { StatusEvents } from './status-events.js';
 
 export type LifecycleState =
-  | 'Created'
-  | 'Instantiating'
-  | 'Instantiated'
-  | 'InstantiateFailed'
-  | 'Terminating'
-  | 'Terminated'
-  | 'TerminateFailed';
+  'Created' | 'Instantiating' | 'Instantiated' | 'InstantiateFailed' | 'Terminating' | 'Terminated' | 'TerminateFailed';
 
 /** The design's words for the overall status (endpoint 15). */
 export const STATUS_TEXT: Record<LifecycleState, string> = {
@@ -37,7 +31,8 @@ export const STATUS_TEXT: Record<LifecycleState, string> = {
   TerminateFailed: 'Termination Failed',
 };
 
-export type ClusterState = 'Pending' | 'Applying' | 'Applied' | 'Failed' | 'Terminating' | 'Terminated' | 'TerminateFailed';
+export type ClusterState =
+  'Pending' | 'Applying' | 'Applied' | 'Failed' | 'Terminating' | 'Terminated' | 'TerminateFailed';
 
 export interface ClusterPlacement {
   reference: string;
@@ -215,14 +210,22 @@ export class LifecycleStatusStore {
   /** Names of the logical clouds that may still hold objects on the cluster. */
   async holdingCluster(provider: string, cluster: string): Promise<string[]> {
     // Narrowed by the server, matched exactly here (FerretDB v1 has no $elemMatch).
-    const docs = await this.operations.find({ 'placements.cluster': cluster }, { projection: { project: 1, logicalCloud: 1, placements: 1 } }).toArray();
-    return docs.filter((d) => d.placements.some((p) => p.provider === provider && p.cluster === cluster)).map((d) => `${d.project}/${d.logicalCloud}`);
+    const docs = await this.operations
+      .find({ 'placements.cluster': cluster }, { projection: { project: 1, logicalCloud: 1, placements: 1 } })
+      .toArray();
+    return docs
+      .filter((d) => d.placements.some((p) => p.provider === provider && p.cluster === cluster))
+      .map((d) => `${d.project}/${d.logicalCloud}`);
   }
 
   /** The ids of the logical clouds that may hold objects on the cluster. */
   async placedOn(provider: string, cluster: string): Promise<string[]> {
-    const docs = await this.operations.find({ 'placements.cluster': cluster }, { projection: { placements: 1 } }).toArray();
-    return docs.filter((d) => d.placements.some((p) => p.provider === provider && p.cluster === cluster)).map((d) => d._id);
+    const docs = await this.operations
+      .find({ 'placements.cluster': cluster }, { projection: { placements: 1 } })
+      .toArray();
+    return docs
+      .filter((d) => d.placements.some((p) => p.provider === provider && p.cluster === cluster))
+      .map((d) => d._id);
   }
 
   /** Each logical cloud's state by id, of those with a status document (one never applied has none). */
@@ -255,7 +258,10 @@ export class LifecycleStatusStore {
       await this.clusters.replaceOne(filter, replacement, { upsert: true });
       return;
     }
-    await this.clusters.bulkWrite(statuses.map((status) => ({ replaceOne: replace(status) })), { ordered: false });
+    await this.clusters.bulkWrite(
+      statuses.map((status) => ({ replaceOne: replace(status) })),
+      { ordered: false },
+    );
   }
 
   /** The logical cloud's document with its clusters: the per-cluster documents, over a stored array of the old shape. */

@@ -1,7 +1,8 @@
 /** The lifecycle's API shapes: operation and revoke requests, operation and status bodies, kubeconfig content. */
 import { z } from 'zod';
 import { ClusterHealthSchema, clusterHealthView } from '../cluster-registry/cluster-health.schema.js';
-import { STATUS_TEXT, type LogicalCloudStatus, type OperationSummary } from './lifecycle.service.js';
+import { STATUS_TEXT, type OperationSummary } from './lifecycle.service.js';
+import type { LogicalCloudStatus } from './logical-cloud-status.js';
 
 export const operationBody = (summary: OperationSummary) => ({
   'logical-cloud-name': summary.logicalCloud.name,
@@ -26,8 +27,24 @@ export const OperationBody = z.strictObject({
   status: z.enum(Object.values(STATUS_TEXT) as [string, ...string[]]),
 });
 
-const LIFECYCLE_STATES = ['Created', 'Instantiating', 'Instantiated', 'InstantiateFailed', 'Terminating', 'Terminated', 'TerminateFailed'] as const;
-const CLUSTER_STATES = ['Pending', 'Applying', 'Applied', 'Failed', 'Terminating', 'Terminated', 'TerminateFailed'] as const;
+const LIFECYCLE_STATES = [
+  'Created',
+  'Instantiating',
+  'Instantiated',
+  'InstantiateFailed',
+  'Terminating',
+  'Terminated',
+  'TerminateFailed',
+] as const;
+const CLUSTER_STATES = [
+  'Pending',
+  'Applying',
+  'Applied',
+  'Failed',
+  'Terminating',
+  'Terminated',
+  'TerminateFailed',
+] as const;
 const RESOURCE_STATES = ['Created', 'Pending', 'Ready', 'Failed', 'Deleted', 'DeleteFailed'] as const;
 const Summary = z.enum(['None', 'Created', 'Deleted', 'Failed', 'Pending', 'Ready']);
 
@@ -69,7 +86,16 @@ export const StatusBody = z.strictObject({
       'cluster-health': ClusterHealthSchema.nullable(),
       resources: z.array(
         z.strictObject({
-          category: z.enum(['namespace', 'user-certificate', 'role', 'role-binding', 'quota', 'isolation', 'ca', 'mesh']),
+          category: z.enum([
+            'namespace',
+            'user-certificate',
+            'role',
+            'role-binding',
+            'quota',
+            'isolation',
+            'ca',
+            'mesh',
+          ]),
           kind: z.string(),
           name: z.string(),
           status: z.enum(RESOURCE_STATES),
@@ -99,14 +125,22 @@ export const StatusBody = z.strictObject({
 });
 
 /** A kubeconfig as JSON (Accept: application/json); as YAML (the default) it is the same mapping, so the same schema. */
-export const KubeconfigJson = z.looseObject({ apiVersion: z.string(), kind: z.literal('Config'), clusters: z.array(z.unknown()), contexts: z.array(z.unknown()), users: z.array(z.unknown()) });
+export const KubeconfigJson = z.looseObject({
+  apiVersion: z.string(),
+  kind: z.literal('Config'),
+  clusters: z.array(z.unknown()),
+  contexts: z.array(z.unknown()),
+  users: z.array(z.unknown()),
+});
 export const KUBECONFIG_CONTENT = { 'application/yaml': KubeconfigJson, 'application/json': KubeconfigJson };
 
 /**
  * Operations take no body; EMCO clients send none, `{}` or `{"metadata":{"name":""}}`: any JSON object
  * is read and ignored, anything else (an array, a string…) is a 400.
  */
-export const OperationRequest = z.looseObject({}).meta({ description: 'ignored: none, {} or emcoctl\'s {"metadata":{"name":""}} (any JSON object)' });
+export const OperationRequest = z
+  .looseObject({})
+  .meta({ description: 'ignored: none, {} or emcoctl\'s {"metadata":{"name":""}} (any JSON object)' });
 
 /** The body of POST …/revoke-credentials: none, `{}`, or what else to remove. */
 export const RevokeRequest = z.strictObject({
@@ -115,7 +149,8 @@ export const RevokeRequest = z.strictObject({
     .optional()
     .meta({
       description:
-        "Also remove, on every cluster, in the logical cloud's namespace: RoleBindings the DCM did not make that bind a ServiceAccount or User, and ServiceAccounts the DCM did not make (but default) with their token Secrets",
+        "Also remove, on every cluster, in the logical cloud's namespace: RoleBindings the DCM did not make that " +
+        'bind a ServiceAccount or User, and ServiceAccounts the DCM did not make (but default) with their token Secrets',
     }),
 });
 
@@ -127,11 +162,20 @@ export function statusView({ logicalCloud, status, credentials, health, drift }:
     const mine = resources.filter((r) => r.category === category);
     if (mine.length === 0) return 'None';
     if (mine.some((r) => r.status === 'Failed' || r.status === 'DeleteFailed')) return 'Failed';
-    return mine.every((r) => r.status === 'Deleted') ? 'Deleted' : mine.some((r) => r.status === 'Created') ? 'Created' : 'Deleted';
+    return mine.every((r) => r.status === 'Deleted')
+      ? 'Deleted'
+      : mine.some((r) => r.status === 'Created')
+        ? 'Created'
+        : 'Deleted';
   };
   const meshStatus = (resources: { category: string; status: string }[]) => {
     const mesh = resources.filter((r) => r.category === 'mesh');
-    for (const state of ['Pending', 'Ready'] as const) if (!mesh.some((r) => r.status === 'Failed' || r.status === 'DeleteFailed') && mesh.some((r) => r.status === state)) return state;
+    for (const state of ['Pending', 'Ready'] as const)
+      if (
+        !mesh.some((r) => r.status === 'Failed' || r.status === 'DeleteFailed') &&
+        mesh.some((r) => r.status === state)
+      )
+        return state;
     return summarize(resources, 'mesh');
   };
   return {
@@ -156,14 +200,17 @@ export function statusView({ logicalCloud, status, credentials, health, drift }:
       'ca-status': summarize(c.resources, 'ca'),
       // Pending: declared, the control plane not ready yet; Ready: its Istio resource (or istiod) reports ready.
       'mesh-status': meshStatus(c.resources),
-      'certificate-not-after': credentials?.certificates.find((cert) => cert.reference === c.reference)?.notAfter ?? null,
+      'certificate-not-after':
+        credentials?.certificates.find((cert) => cert.reference === c.reference)?.notAfter ?? null,
       // The cluster's last probe (GET …/clusters/{c}/status has the same).
       'cluster-health': clusterHealthView(health.get(`${c.provider}/${c.cluster}`)),
       resources: c.resources,
       // The first LIMITS.statusWarnings warnings are kept; warningsOmitted counts the others.
       warnings: c.warnings.map((w) => w.message),
       warningsOmitted: c.warningsOmitted ?? 0,
-      errors: c.resources.filter((r) => r.message && (r.status === 'Failed' || r.status === 'DeleteFailed')).map((r) => `${r.kind} ${r.name}: ${r.message}`),
+      errors: c.resources
+        .filter((r) => r.message && (r.status === 'Failed' || r.status === 'DeleteFailed'))
+        .map((r) => `${r.kind} ${r.name}: ${r.message}`),
     })),
     drift: drift.map((d) => ({
       'cluster-reference': d.reference,

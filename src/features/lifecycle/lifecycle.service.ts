@@ -13,71 +13,34 @@
  * while it holds that logical cloud's lease (see lease-store.ts), renewing it as it goes.
  */
 import type { Controllers } from '../../controllers/cluster-pipeline.js';
-import { NotFoundError } from '../../errors.js';
 import type { Kubeconfig } from '../../kubeconfig/kubeconfig.js';
-import type { ClusterGatewayProvider } from '../../kubernetes/cluster-gateway.js';
 import type { LeaseStore } from '../../db/lease-store.js';
 import type { Logger } from '../../logger.js';
 import type { ClusterService } from '../cluster-registry/cluster.service.js';
-import { pairsToMap } from '../../db/named-record-store.js';
 import type { LogicalCloudRecord } from '../../domain/logical-cloud.js';
-import type { LifecycleGuard, LogicalCloudService, LogicalCloudStores } from '../logical-clouds/logical-cloud.service.js';
-import { logicalCloudBoundary, type Caller, type ProjectPolicyService } from '../project-policies/project-policy.service.js';
-import type { ClusterHealth } from '../cluster-registry/cluster-health.store.js';
-import { ClusterReconciler, placementOf, type ReconcileOptions } from './cluster-reconciler.js';
+import type {
+  LifecycleGuard,
+  LogicalCloudService,
+  LogicalCloudStores,
+} from '../logical-clouds/logical-cloud.service.js';
+import type { Caller, ProjectPolicyService } from '../project-policies/project-policy.service.js';
+import { enforceApplyPolicy } from './apply-policy-check.js';
+import { placementOf } from './cluster-placements.js';
+import { ClusterReconciler, type ReconcileOptions } from './cluster-reconciler.js';
 import { ReapplyPolicy } from './reapply-policy.js';
 import { newGenerationId, type CredentialsStore } from './credentials.store.js';
 import { InterruptedOperationsJob } from './interrupted-operations.job.js';
-import { LifecycleOperations, type LifecycleObserver } from './lifecycle-operations.js';
-import type { ClusterStatus, LifecycleDocument, LifecycleState, LifecycleStatusStore } from './lifecycle-status.store.js';
+import { LifecycleOperations } from './lifecycle-operations.js';
+import type { LifecycleOptions } from './lifecycle-options.js';
+import type { ClusterStatus, LifecycleState, LifecycleStatusStore } from './lifecycle-status.store.js';
+import { readLogicalCloudStatus, type LogicalCloudStatus } from './logical-cloud-status.js';
 import { OperationRunner } from './operation-runner.js';
 import { checkApply, checkChange, checkKubeconfig, checkRevoke, checkStop, checkTerminate } from './preconditions.js';
-import type { StopRequestStore } from './stop-requests.store.js';
 import { TenantKubeconfigs } from './tenant-kubeconfig.js';
-import type { DriftEvent } from '../drift/drift-events.store.js';
-import type { EventBus } from '../../jobs/event-bus.js';
 
 export { STATUS_TEXT } from './lifecycle-status.store.js';
 export { MAX_PERMISSIONS } from './preconditions.js';
 export type { LifecycleObserver } from './lifecycle-operations.js';
-
-/** Drift events a status shows (the newest). */
-const DRIFT_EVENTS_SHOWN = 20;
-
-export interface LifecycleOptions {
-  /** Clusters of one operation worked at once. */
-  concurrency: number;
-  /** Operations (apply, terminate) worked at once on this replica; the others wait their turn. */
-  operationsConcurrency?: number;
-  /** This replica's name in leases. */
-  replicaId: string;
-  /** How long a claim on a logical cloud lasts unless renewed (renewed every third of it). */
-  leaseTtlMs: number;
-  /** The one way to reach a cluster (apply, terminate, tenant tokens). */
-  gateways: ClusterGatewayProvider;
-  observer?: LifecycleObserver | undefined;
-  /** Stop requests (EMCO's …/stop), shared by the replicas. */
-  stops: StopRequestStore;
-  /** Lifetime asked for the bound tokens of token users' kubeconfigs (a new token at each download). */
-  tokenSeconds: number;
-  /** The clusters' last known health: an apply to a cluster found unreachable recently fails at once. */
-  health?: { get(provider: string, cluster: string): Promise<ClusterHealth | undefined>; freshMs: number };
-  /** Where the lifecycle learns of deleted logical clouds and is asked before a cluster leaves the registry. */
-  events: Pick<EventBus, 'on' | 'objectTo'>;
-  /** The drift found on the logical cloud's clusters, newest first (status shows it). */
-  drift?: { latest(logicalCloudId: string, limit?: number): Promise<DriftEvent[]> };
-}
-
-export interface LogicalCloudStatus {
-  logicalCloud: LogicalCloudRecord;
-  status: LifecycleDocument | null;
-  /** The tenant's credential generation and the validity of each cluster's certificate (no key, no certificate text). */
-  credentials: Awaited<ReturnType<CredentialsStore['summary']>>;
-  /** The last known health of the logical cloud's clusters, by `provider/cluster`. */
-  health: Map<string, ClusterHealth>;
-  /** The newest drift events of the logical cloud (what changed on which cluster, and what the DCM did). */
-  drift: DriftEvent[];
-}
 
 export interface OperationSummary {
   logicalCloud: LogicalCloudRecord;
@@ -105,13 +68,47 @@ export class LifecycleService implements LifecycleGuard {
     private readonly options: LifecycleOptions,
     logger: Logger,
   ) {
-    const { replicaId, leaseTtlMs, stops, gateways, health, concurrency, operationsConcurrency, observer, tokenSeconds } = options;
-    this.runner = new OperationRunner(leases, { replicaId, leaseTtlMs, stops, ...(operationsConcurrency ? { maxRunning: operationsConcurrency } : {}) }, logger);
+    const {
+      replicaId,
+      leaseTtlMs,
+      stops,
+      gateways,
+      health,
+      concurrency,
+      operationsConcurrency,
+      observer,
+      tokenSeconds,
+    } = options;
+    this.runner = new OperationRunner(
+      leases,
+      { replicaId, leaseTtlMs, stops, ...(operationsConcurrency ? { maxRunning: operationsConcurrency } : {}) },
+      logger,
+    );
     const policy = new ReapplyPolicy(policies, clusters);
-    this.reconciler = new ClusterReconciler(stores, clusters, status, credentials, controllers, { gateways, policy, ...(health ? { health } : {}) });
-    this.operations = new LifecycleOperations(this.runner, this.reconciler, status, credentials, { concurrency, observer }, logger);
-    this.interrupted = new InterruptedOperationsJob(status, this.runner, (doc) => this.operations.resume(doc), leaseTtlMs, logger);
-    this.kubeconfigs = new TenantKubeconfigs(stores.clusterReferences, clusters, status, credentials, { gateways, tokenSeconds });
+    this.reconciler = new ClusterReconciler(stores, clusters, status, credentials, controllers, {
+      gateways,
+      policy,
+      ...(health ? { health } : {}),
+    });
+    this.operations = new LifecycleOperations(
+      this.runner,
+      this.reconciler,
+      status,
+      credentials,
+      { concurrency, observer },
+      logger,
+    );
+    this.interrupted = new InterruptedOperationsJob(
+      status,
+      this.runner,
+      (doc) => this.operations.resume(doc),
+      leaseTtlMs,
+      logger,
+    );
+    this.kubeconfigs = new TenantKubeconfigs(stores.clusterReferences, clusters, status, credentials, {
+      gateways,
+      tokenSeconds,
+    });
     options.events.on('logicalCloudDeleted', ({ logicalCloudId }) => this.forget(logicalCloudId));
     options.events.objectTo('clusterUnregistering', ({ provider, cluster }) => this.clusterInUse(provider, cluster));
   }
@@ -135,10 +132,14 @@ export class LifecycleService implements LifecycleGuard {
 
   /** Why the cluster cannot leave the registry: a logical cloud references it or may still hold objects on it. */
   private async clusterInUse(provider: string, cluster: string): Promise<string | undefined> {
-    const references = await this.stores.clusterReferences.count({ 'data.clusterProvider': provider, 'data.cluster': cluster });
+    const references = await this.stores.clusterReferences.count({
+      'data.clusterProvider': provider,
+      'data.cluster': cluster,
+    });
     if (references > 0) return 'is referenced by a logical cloud; remove the reference first';
     const holding = await this.status.holdingCluster(provider, cluster);
-    if (holding.length > 0) return `still holds objects of logical cloud ${holding.join(', ')}; terminate it (or re-apply it) first`;
+    if (holding.length > 0)
+      return `still holds objects of logical cloud ${holding.join(', ')}; terminate it (or re-apply it) first`;
     return undefined;
   }
 
@@ -166,31 +167,25 @@ export class LifecycleService implements LifecycleGuard {
       this.stores.permissions.list({ logicalCloudId: lc.id }),
       this.stores.clusterQuotas.list({ logicalCloudId: lc.id }),
     ]);
-    checkApply(lc, { referenceCount: references.total, permissionCount: permissions.total, permissions: permissions.items });
-    if (!caller.admin && !request.automatic) {
-      // A cluster no longer registered is judged by its names alone (the apply then fails it).
-      const clusters = await Promise.all(
-        references.items.map(async (r) => {
-          const cluster = await this.clusters.get(r.data.clusterProvider, r.data.cluster).catch((error: unknown) => {
-            if (error instanceof NotFoundError) return undefined;
-            throw error;
-          });
-          return { provider: r.data.clusterProvider, name: r.data.cluster, labels: pairsToMap(cluster?.data.labels ?? []) };
-        }),
-      );
-      await this.policies.enforce(caller, project, {
-        ...logicalCloudBoundary(lc.data),
-        permissions: permissions.items.map((p) => ({ ...p.data, name: p.name })),
-        clusters,
-      });
-    }
+    checkApply(lc, {
+      referenceCount: references.total,
+      permissionCount: permissions.total,
+      permissions: permissions.items,
+    });
+    if (!caller.admin && !request.automatic)
+      await enforceApplyPolicy(this.policies, this.clusters, caller, project, lc, references.items, permissions.items);
     const placements = references.items.map(placementOf);
     const doc = await this.operations.startApply(project, lc, placements, {
       ...(request.credentialGeneration ? { credentialGeneration: request.credentialGeneration } : {}),
       ...(request.removeTenantIdentities ? { removeTenantIdentities: true } : {}),
       policyExempt: request.automatic ? 'inherit' : caller.admin,
     });
-    return { logicalCloud: lc, clusters: placements.map((p) => p.reference), quotas: quotas.items.map((q) => q.name), state: doc.state };
+    return {
+      logicalCloud: lc,
+      clusters: placements.map((p) => p.reference),
+      quotas: quotas.items.map((q) => q.name),
+      state: doc.state,
+    };
   }
 
   async terminate(project: string, name: string): Promise<OperationSummary> {
@@ -221,25 +216,23 @@ export class LifecycleService implements LifecycleGuard {
    * identities the tenant made in its namespace (ServiceAccounts, their token Secrets, bindings
    * of accounts and users; see tenant-identities.ts), which a new generation alone leaves working.
    */
-  async revokeCredentials(project: string, name: string, caller: Caller, options: { removeTenantIdentities?: boolean } = {}): Promise<OperationSummary> {
+  async revokeCredentials(
+    project: string,
+    name: string,
+    caller: Caller,
+    options: { removeTenantIdentities?: boolean } = {},
+  ): Promise<OperationSummary> {
     const lc = await this.logicalClouds.resolve(project, name);
     checkRevoke(lc, await this.status.get(lc.id));
-    return this.apply(project, name, caller, { credentialGeneration: newGenerationId(), ...(options.removeTenantIdentities ? { removeTenantIdentities: true } : {}) });
+    return this.apply(project, name, caller, {
+      credentialGeneration: newGenerationId(),
+      ...(options.removeTenantIdentities ? { removeTenantIdentities: true } : {}),
+    });
   }
 
   async getStatus(project: string, name: string): Promise<LogicalCloudStatus> {
     const lc = await this.logicalClouds.resolve(project, name);
-    const [status, credentials, drift] = await Promise.all([
-      this.status.get(lc.id),
-      this.credentials.summary(lc.id),
-      this.options.drift?.latest(lc.id, DRIFT_EVENTS_SHOWN) ?? Promise.resolve([]),
-    ]);
-    const health = new Map<string, ClusterHealth>();
-    for (const c of status?.clusters ?? []) {
-      const known = await this.options.health?.get(c.provider, c.cluster);
-      if (known) health.set(`${c.provider}/${c.cluster}`, known);
-    }
-    return { logicalCloud: lc, status, credentials, health, drift };
+    return readLogicalCloudStatus(lc, this.status, this.credentials, this.options);
   }
 
   /** The tenant's kubeconfig for one cluster reference, or for every cluster with a credential. */
@@ -250,7 +243,11 @@ export class LifecycleService implements LifecycleGuard {
   }
 
   /** Drift repair: one cluster applied again under the caller's `exclusive` (see ClusterReconciler.reconcileCluster). */
-  reconcileCluster(logicalCloudId: string, reference: string, opts?: ReconcileOptions): Promise<ClusterStatus | undefined> {
+  reconcileCluster(
+    logicalCloudId: string,
+    reference: string,
+    opts?: ReconcileOptions,
+  ): Promise<ClusterStatus | undefined> {
     return this.reconciler.reconcileCluster(logicalCloudId, reference, opts);
   }
 

@@ -4,7 +4,8 @@
  * the small placement helpers the operations share. Pure: documents in, documents out.
  */
 import type { ClusterReferenceRecord } from '../../domain/logical-cloud.js';
-import { samePlacement, type LogicalCloudRecords } from './cluster-reconciler.js';
+import { samePlacement } from './cluster-placements.js';
+import type { LogicalCloudRecords } from './cluster-reconciler.js';
 import type { ClusterPlacement, ClusterStatus, LifecycleDocument } from './lifecycle-status.store.js';
 
 /** Resource and warning lines per cluster kept when an operation that broke off is recorded. */
@@ -21,7 +22,12 @@ export function brokenOff(doc: LifecycleDocument, reason: string): LifecycleDocu
   return {
     ...rest,
     state: kind === 'apply' ? 'InstantiateFailed' : 'TerminateFailed',
-    operation: { ...doc.operation, inProgress: false, finishedAt: new Date(), error: `the ${kind} broke off: ${reason}` },
+    operation: {
+      ...doc.operation,
+      inProgress: false,
+      finishedAt: new Date(),
+      error: `the ${kind} broke off: ${reason}`,
+    },
     clusters: doc.clusters.map((c) => ({
       ...c,
       state: done(c.state) ? c.state : kind === 'apply' ? 'Failed' : 'TerminateFailed',
@@ -55,7 +61,19 @@ export function failedAtStart(doc: LifecycleDocument, message: string): Lifecycl
 export function unreached(c: ClusterStatus, state: 'Failed' | 'TerminateFailed'): ClusterStatus {
   if (c.state !== 'Pending' && c.state !== 'Applying') return c;
   const message = 'the operation was stopped before it reached this cluster';
-  return { ...c, state, resources: [{ category: 'namespace', kind: 'Cluster', name: c.cluster, status: state === 'Failed' ? 'Failed' : 'DeleteFailed', message }] };
+  return {
+    ...c,
+    state,
+    resources: [
+      {
+        category: 'namespace',
+        kind: 'Cluster',
+        name: c.cluster,
+        status: state === 'Failed' ? 'Failed' : 'DeleteFailed',
+        message,
+      },
+    ],
+  };
 }
 
 /** The reference record of a placement among the records the operation read (undefined: no longer referenced). */

@@ -54,7 +54,8 @@ export class OperationRunner {
   }
 
   refuseWhileRunning(lc: LogicalCloudRecord): void {
-    if (this.running.has(lc.id)) throw new ConflictError(`an operation on Logical Cloud ${lc.name} is already in progress`);
+    if (this.running.has(lc.id))
+      throw new ConflictError(`an operation on Logical Cloud ${lc.name} is already in progress`);
   }
 
   /** Takes the logical cloud's lease for a new operation, or refuses: another replica (or request) is working it. */
@@ -94,7 +95,10 @@ export class OperationRunner {
       .catch(async (error: unknown) => {
         this.logger.error({ err: error, logicalCloudId }, 'lifecycle operation failed');
         await onFailure(error).catch((failure: unknown) =>
-          this.logger.error({ err: failure, logicalCloudId }, 'the failed operation could not be recorded; another replica will take it over'),
+          this.logger.error(
+            { err: failure, logicalCloudId },
+            'the failed operation could not be recorded; another replica will take it over',
+          ),
         );
       })
       .finally(async () => {
@@ -155,7 +159,8 @@ export class OperationRunner {
    */
   async exclusive<T>(lc: LogicalCloudRecord, work: () => Promise<T>): Promise<T> {
     const holder = `${this.options.replicaId}/change/${randomUUID().slice(0, 8)}`;
-    const busy = () => new ConflictError(`an operation on Logical Cloud ${lc.name} is in progress; change it once it has finished`);
+    const busy = () =>
+      new ConflictError(`an operation on Logical Cloud ${lc.name} is in progress; change it once it has finished`);
     if (this.running.has(lc.id)) throw busy();
     if (!(await this.leases.acquire(lc.id, holder, this.options.leaseTtlMs))) throw busy();
     try {
@@ -182,7 +187,10 @@ export class OperationRunner {
       .then((held) => {
         if (held || claim.lost) return;
         claim.lost = true;
-        this.logger.warn({ logicalCloudId, replica: replicaId }, 'lease lost: another replica took the operation over; stopping');
+        this.logger.warn(
+          { logicalCloudId, replica: replicaId },
+          'lease lost: another replica took the operation over; stopping',
+        );
       })
       .catch((error: unknown) => this.logger.warn({ err: error, logicalCloudId }, 'lease renewal failed'));
     // A stop asked of another replica reaches this one here.

@@ -21,7 +21,11 @@ import type { PermissionRecord } from '../../domain/logical-cloud.js';
 import { NotFoundError } from '../../errors.js';
 import type { ClusterService } from '../cluster-registry/cluster.service.js';
 import type { LogicalCloudRecord } from '../../domain/logical-cloud.js';
-import { boundaryRefusal, logicalCloudBoundary, type ProjectPolicyService } from '../project-policies/project-policy.service.js';
+import {
+  boundaryRefusal,
+  logicalCloudBoundary,
+  type ProjectPolicyService,
+} from '../project-policies/project-policy.service.js';
 import type { ClusterPlacement, ClusterStatus } from './lifecycle-status.store.js';
 
 export interface PolicyJudgement {
@@ -42,13 +46,26 @@ export class ReapplyPolicy {
   ) {}
 
   /** Judges the logical cloud's records on these clusters against the project's policy as stored now. */
-  async judge(project: string, lc: LogicalCloudRecord, permissions: PermissionRecord[], placements: ClusterPlacement[]): Promise<PolicyJudgement> {
+  async judge(
+    project: string,
+    lc: LogicalCloudRecord,
+    permissions: PermissionRecord[],
+    placements: ClusterPlacement[],
+  ): Promise<PolicyJudgement> {
     const { policy } = await this.policies.get(project);
     const asked = permissions.map((p) => ({ record: p, requested: { ...p.data, name: p.name } }));
-    const clusters = await Promise.all(placements.map(async (p) => ({ placement: p, cluster: await this.policyCluster(p) })));
+    const clusters = await Promise.all(
+      placements.map(async (p) => ({ placement: p, cluster: await this.policyCluster(p) })),
+    );
     const own = logicalCloudBoundary(lc.data);
     const denied = (refusal: string) => `denied by the policy of project ${project} as it is now: ${refusal}`;
-    if (!boundaryRefusal(policy, { ...own, permissions: asked.map((a) => a.requested), clusters: clusters.map((c) => c.cluster) })) {
+    if (
+      !boundaryRefusal(policy, {
+        ...own,
+        permissions: asked.map((a) => a.requested),
+        clusters: clusters.map((c) => c.cluster),
+      })
+    ) {
       return { admitted: permissions, refused: [], clusterRefusal: () => undefined };
     }
     const admitted: PermissionRecord[] = [];
@@ -88,7 +105,9 @@ export function refusedClusterStatus(p: ClusterPlacement, reason: string): Clust
   return {
     ...p,
     state: 'Failed',
-    resources: [{ category: 'namespace', kind: 'Cluster', name: p.cluster, status: 'Failed', message: `not applied: ${reason}` }],
+    resources: [
+      { category: 'namespace', kind: 'Cluster', name: p.cluster, status: 'Failed', message: `not applied: ${reason}` },
+    ],
     warnings: [],
   };
 }
@@ -103,5 +122,9 @@ export function withRefusedPermissions(status: ClusterStatus, judgement: PolicyJ
     status: 'Failed',
     message: `not applied, its objects removed: ${r.reason}`,
   }));
-  return { ...status, state: status.state === 'Applied' ? 'Failed' : status.state, resources: [...lines, ...status.resources] };
+  return {
+    ...status,
+    state: status.state === 'Applied' ? 'Failed' : status.state,
+    resources: [...lines, ...status.resources],
+  };
 }

@@ -16,7 +16,12 @@
  * Every object removed (or that could not be) is a line in the cluster's status.
  */
 import { messageOf, type ClusterContext, type ResourceStatus } from '../../controllers/cluster-context.js';
-import { LABEL_LOGICAL_CLOUD_ID, MANAGED_BY, MANAGED_BY_VALUE, namespacedObjectName } from '../../controllers/object-names.js';
+import {
+  LABEL_LOGICAL_CLOUD_ID,
+  MANAGED_BY,
+  MANAGED_BY_VALUE,
+  namespacedObjectName,
+} from '../../controllers/object-names.js';
 import type { KubeObject } from '../../kubernetes/cluster-gateway.js';
 import { tenantGroup } from '../../domain/tenant-identity.js';
 
@@ -53,7 +58,8 @@ function identitySubject(ctx: ClusterContext, subject: Subject): string | undefi
   if (subject.kind !== 'Group') return undefined;
   if (name === 'system:serviceaccounts' || name.startsWith('system:serviceaccounts:')) return `Group ${name}`;
   const ownPrefix = tenantGroup(ctx.identity.logicalCloudId, '');
-  if (name.startsWith(ownPrefix) && name !== ctx.work.tenant?.group) return `Group ${name} (an earlier credential generation)`;
+  if (name.startsWith(ownPrefix) && name !== ctx.work.tenant?.group)
+    return `Group ${name} (an earlier credential generation)`;
   return undefined;
 }
 
@@ -61,7 +67,11 @@ function identitySubject(ctx: ClusterContext, subject: Subject): string | undefi
 export async function removeTenantIdentities(ctx: ClusterContext): Promise<RemovedIdentity[]> {
   const namespace = ctx.namespace;
   const removed: RemovedIdentity[] = [];
-  const remove = async (line: Omit<ResourceStatus, 'status' | 'message'>, ref: { apiVersion: string; kind: string; name: string }, why: string) => {
+  const remove = async (
+    line: Omit<ResourceStatus, 'status' | 'message'>,
+    ref: { apiVersion: string; kind: string; name: string },
+    why: string,
+  ) => {
     try {
       await ctx.connection.delete({ ...ref, namespace });
       ctx.record({ ...line, status: 'Deleted', message: `${why}; ${REMOVED_MESSAGE}` });
@@ -70,26 +80,45 @@ export async function removeTenantIdentities(ctx: ClusterContext): Promise<Remov
       ctx.record({ ...line, status: 'DeleteFailed', message: `${why}; not removed: ${messageOf(error)}` });
     }
   };
-  const list = async (apiVersion: string, kind: string, category: ResourceStatus['category']): Promise<Listed[] | undefined> => {
+  const list = async (
+    apiVersion: string,
+    kind: string,
+    category: ResourceStatus['category'],
+  ): Promise<Listed[] | undefined> => {
     try {
       return await ctx.connection.list<Listed>(apiVersion, kind, { namespace });
     } catch (error) {
-      ctx.record({ category, kind, name: '*', status: 'DeleteFailed', message: `the tenant's ${kind}s could not be listed: ${messageOf(error)}` });
+      ctx.record({
+        category,
+        kind,
+        name: '*',
+        status: 'DeleteFailed',
+        message: `the tenant's ${kind}s could not be listed: ${messageOf(error)}`,
+      });
       return undefined;
     }
   };
 
   // The DCM's own: what the apply that just ran made (and labelled) here.
-  const ownBindings = new Set(ctx.work.permissions.filter((p) => p.data.namespace !== '').map((p) => namespacedObjectName('permission', p.name)));
+  const ownBindings = new Set(
+    ctx.work.permissions.filter((p) => p.data.namespace !== '').map((p) => namespacedObjectName('permission', p.name)),
+  );
   const ownAccount = ctx.work.tenant?.subject.kind === 'ServiceAccount' ? ctx.work.tenant.subject.name : undefined;
-  const dcmMade = (object: Listed, own: (name: string) => boolean) => ownedByThisLogicalCloud(ctx, object) && own(object.metadata?.name ?? '');
+  const dcmMade = (object: Listed, own: (name: string) => boolean) =>
+    ownedByThisLogicalCloud(ctx, object) && own(object.metadata?.name ?? '');
 
   for (const binding of (await list(RBAC, 'RoleBinding', 'role-binding')) ?? []) {
     const name = binding.metadata?.name;
     if (!name || dcmMade(binding, (n) => ownBindings.has(n))) continue;
-    const bound = (binding.subjects ?? []).map((s) => identitySubject(ctx, s)).filter((s): s is string => s !== undefined);
+    const bound = (binding.subjects ?? [])
+      .map((s) => identitySubject(ctx, s))
+      .filter((s): s is string => s !== undefined);
     if (bound.length === 0) continue;
-    await remove({ category: 'role-binding', kind: 'RoleBinding', name }, { apiVersion: RBAC, kind: 'RoleBinding', name }, `binds ${bound.slice(0, 3).join(', ')}${bound.length > 3 ? ', …' : ''}`);
+    await remove(
+      { category: 'role-binding', kind: 'RoleBinding', name },
+      { apiVersion: RBAC, kind: 'RoleBinding', name },
+      `binds ${bound.slice(0, 3).join(', ')}${bound.length > 3 ? ', …' : ''}`,
+    );
   }
 
   const accounts = (await list('v1', 'ServiceAccount', 'user-certificate')) ?? [];
@@ -102,11 +131,25 @@ export async function removeTenantIdentities(ctx: ClusterContext): Promise<Remov
   for (const secret of secrets) {
     const name = secret.metadata?.name;
     const account = secret.metadata?.annotations?.[SERVICE_ACCOUNT_ANNOTATION];
-    if (!name || secret.type !== TOKEN_SECRET_TYPE || account === undefined || !(doomed.has(account) || account === 'default')) continue;
-    await remove({ category: 'user-certificate', kind: 'Secret', name }, { apiVersion: 'v1', kind: 'Secret', name }, `a token Secret of ServiceAccount ${account}`);
+    if (
+      !name ||
+      secret.type !== TOKEN_SECRET_TYPE ||
+      account === undefined ||
+      !(doomed.has(account) || account === 'default')
+    )
+      continue;
+    await remove(
+      { category: 'user-certificate', kind: 'Secret', name },
+      { apiVersion: 'v1', kind: 'Secret', name },
+      `a token Secret of ServiceAccount ${account}`,
+    );
   }
   for (const name of doomed) {
-    await remove({ category: 'user-certificate', kind: 'ServiceAccount', name }, { apiVersion: 'v1', kind: 'ServiceAccount', name }, 'a ServiceAccount');
+    await remove(
+      { category: 'user-certificate', kind: 'ServiceAccount', name },
+      { apiVersion: 'v1', kind: 'ServiceAccount', name },
+      'a ServiceAccount',
+    );
   }
   return removed;
 }

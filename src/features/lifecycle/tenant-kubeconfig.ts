@@ -44,7 +44,8 @@ export class TenantKubeconfigs {
   async build(lc: LogicalCloudRecord, reference?: string): Promise<Kubeconfig> {
     const references = (await this.references.list({ logicalCloudId: lc.id })).items;
     const wanted = reference ? references.filter((r) => r.name === reference) : references;
-    if (reference && wanted.length === 0) throw new NotFoundError(`Cluster reference ${reference} not found in Logical Cloud ${lc.name}`);
+    if (reference && wanted.length === 0)
+      throw new NotFoundError(`Cluster reference ${reference} not found in Logical Cloud ${lc.name}`);
     const [doc, credentials] = await Promise.all([this.status.get(lc.id), this.credentials.get(lc.id)]);
     const entries: KubeconfigEntry[] = [];
     if (lc.data.user?.type === 'token') {
@@ -77,13 +78,19 @@ export class TenantKubeconfigs {
       const state = STATUS_TEXT[doc?.state ?? 'Created'];
       const what = reference ? `cluster reference ${reference}` : 'any cluster';
       const credential = lc.data.user?.type === 'token' ? 'ServiceAccount' : 'certificate';
-      throw new StateConflictError(`Logical Cloud ${lc.name} has no ${credential} for ${what} yet (status: ${state}); apply it and wait for Created`);
+      throw new StateConflictError(
+        `Logical Cloud ${lc.name} has no ${credential} for ${what} yet (status: ${state}); apply it and wait for Created`,
+      );
     }
     return buildKubeconfig(entries);
   }
 
   /** A token user's entry: a new bound token of the generation's ServiceAccount. */
-  private async tokenEntry(lc: LogicalCloudRecord, ref: ClusterReferenceRecord, serviceAccount: string): Promise<KubeconfigEntry> {
+  private async tokenEntry(
+    lc: LogicalCloudRecord,
+    ref: ClusterReferenceRecord,
+    serviceAccount: string,
+  ): Promise<KubeconfigEntry> {
     const cluster = await this.clusters.get(ref.data.clusterProvider, ref.data.cluster);
     const connection = this.options.gateways.gatewayFor(cluster, this.clusters.secretsOf(cluster));
     try {
@@ -147,7 +154,8 @@ export class DownloadRateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
   constructor(options: DownloadRateLimiterOptions) {
-    if (!Number.isInteger(options.perMinute) || options.perMinute < 1) throw new RangeError('perMinute must be a positive integer');
+    if (!Number.isInteger(options.perMinute) || options.perMinute < 1)
+      throw new RangeError('perMinute must be a positive integer');
     const maxEntries = options.maxEntries ?? DEFAULT_DOWNLOAD_LIMITER_ENTRIES;
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a positive integer');
     this.perMinute = options.perMinute;
@@ -165,7 +173,9 @@ export class DownloadRateLimiter {
     const now = this.now();
     const perMs = this.perMinute / WINDOW_MS;
     const bucket = this.buckets.get(key);
-    const tokens = bucket ? Math.min(this.perMinute, bucket.tokens + Math.max(0, now - bucket.at) * perMs) : this.perMinute;
+    const tokens = bucket
+      ? Math.min(this.perMinute, bucket.tokens + Math.max(0, now - bucket.at) * perMs)
+      : this.perMinute;
     this.buckets.delete(key);
     if (tokens < 1) {
       this.buckets.set(key, { tokens, at: now });
@@ -191,7 +201,11 @@ const downloads = new AsyncLocalStorage<{ limiter: DownloadRateLimiter; caller: 
  * takes one from the limiter for (caller, logical cloud) before any token is requested, and
  * fails with DownloadRateLimitedError beyond the limit. Without a limiter nothing is counted.
  */
-export function downloadAs<T>(limiter: DownloadRateLimiter | undefined, caller: string, download: () => Promise<T>): Promise<T> {
+export function downloadAs<T>(
+  limiter: DownloadRateLimiter | undefined,
+  caller: string,
+  download: () => Promise<T>,
+): Promise<T> {
   return limiter ? downloads.run({ limiter, caller }, download) : download();
 }
 

@@ -20,7 +20,15 @@ export function createLogicalClouds(deps: {
   reservedNamespaces?: readonly string[];
 }) {
   const { stores, projects, policies, namespaceClaims, guard, events, reservedNamespaces } = deps;
-  const service = new LogicalCloudService(stores, projects, policies, namespaceClaims, guard, events, reservedNamespaces);
+  const service = new LogicalCloudService(
+    stores,
+    projects,
+    policies,
+    namespaceClaims,
+    guard,
+    events,
+    reservedNamespaces,
+  );
   return {
     service,
     crud: logicalCloudCrud(service),

@@ -5,7 +5,11 @@
 import type { NamedRecordStore } from '../../db/named-record-store.js';
 import type { LogicalCloudData, PermissionData, PermissionRule } from '../../domain/logical-cloud.js';
 import { InvalidInputError } from '../../errors.js';
-import { checkNamespacedRule, checkPermissionNamespace, permissionNamespace } from '../user-permissions/permission-rules.js';
+import {
+  checkNamespacedRule,
+  checkPermissionNamespace,
+  permissionNamespace,
+} from '../user-permissions/permission-rules.js';
 
 export interface InlinePermission extends PermissionRule {
   name: string;
@@ -48,7 +52,10 @@ export function wantedPermissions(
 ): Map<string, PermissionData> {
   if (given) return new Map(given.map((p) => [p.name, permissionData(after, p)]));
   return new Map(
-    existing.map((p) => [p.name, p.data.namespace === before.namespace ? { ...p.data, namespace: after.namespace } : p.data]),
+    existing.map((p) => [
+      p.name,
+      p.data.namespace === before.namespace ? { ...p.data, namespace: after.namespace } : p.data,
+    ]),
   );
 }
 

@@ -3,7 +3,14 @@
  * logical cloud and behave alike: this is their one service. A resource adds its own rule
  * through `prepare` (e.g. a reference must name a registered cluster).
  */
-import { DuplicateNameError, type NamedRecordStore, type Page, type PageOf, type StoredRecord, type UpdateOutcome } from '../../db/named-record-store.js';
+import {
+  DuplicateNameError,
+  type NamedRecordStore,
+  type Page,
+  type PageOf,
+  type StoredRecord,
+  type UpdateOutcome,
+} from '../../db/named-record-store.js';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../../errors.js';
 import type { Caller } from '../project-policies/project-policy.service.js';
 import type { LogicalCloudRecord } from '../../domain/logical-cloud.js';
@@ -48,7 +55,13 @@ export class LogicalCloudChildService<Input, T> {
     await this.hooks.prepare(lc, input, name, caller);
   }
 
-  async create(project: string, logicalCloud: string, name: string, input: Input, caller: Caller): Promise<StoredRecord<T>> {
+  async create(
+    project: string,
+    logicalCloud: string,
+    name: string,
+    input: Input,
+    caller: Caller,
+  ): Promise<StoredRecord<T>> {
     const lc = await this.logicalClouds.resolve(project, logicalCloud);
     await this.hooks.checkMutable?.(lc);
     const data = await this.hooks.prepare(lc, input, name, caller);
@@ -56,7 +69,8 @@ export class LogicalCloudChildService<Input, T> {
       return await this.store.create(this.scope(lc), name, data);
     } catch (error) {
       await this.recheck(lc, input, name, caller);
-      if (error instanceof DuplicateNameError) throw new ConflictError(`${this.noun} ${name} already exists in Logical Cloud ${lc.name}`);
+      if (error instanceof DuplicateNameError)
+        throw new ConflictError(`${this.noun} ${name} already exists in Logical Cloud ${lc.name}`);
       throw error;
     }
   }
@@ -93,7 +107,9 @@ export class LogicalCloudChildService<Input, T> {
     }
     if (outcome.kind === 'not-found') throw this.notFound(lc, name);
     if (outcome.kind === 'stale') {
-      throw new PreconditionFailedError(`${this.noun} ${name} was changed since revision ${expectedRevision}; GET it again`);
+      throw new PreconditionFailedError(
+        `${this.noun} ${name} was changed since revision ${expectedRevision}; GET it again`,
+      );
     }
     return outcome.record;
   }

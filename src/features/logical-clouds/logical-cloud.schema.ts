@@ -1,7 +1,12 @@
 /** The logical cloud body of the design (endpoints 1, 3, 5), plus EMCO's `userName` and `level`. */
 import { z } from 'zod';
 import { mapToPairs } from '../../db/named-record-store.js';
-import { NETWORK_MODES, POD_SECURITY_LEVELS, type IsolationSettings, type LogicalCloudData } from '../../domain/logical-cloud.js';
+import {
+  NETWORK_MODES,
+  POD_SECURITY_LEVELS,
+  type IsolationSettings,
+  type LogicalCloudData,
+} from '../../domain/logical-cloud.js';
 import { dns1123Label, PATTERNS } from '../../validation/kubernetes-names.js';
 import { kubernetesUserName } from '../../validation/kubernetes-user-name.js';
 import { isLabelValue, labelMap } from '../../validation/labels.js';
@@ -15,13 +20,16 @@ import type { LogicalCloudInput } from './logical-cloud.service.js';
 export const USER_TYPES = ['certificate', 'token', 'Token'] as const;
 
 /** The stored user type of a body's `type` (absent: certificate). */
-export const userTypeOf = (type: string | undefined): 'certificate' | 'token' => (type?.toLowerCase() === 'token' ? 'token' : 'certificate');
+export const userTypeOf = (type: string | undefined): 'certificate' | 'token' =>
+  type?.toLowerCase() === 'token' ? 'token' : 'certificate';
 
 const UserSchema = z
   .strictObject({
     'user-name': kubernetesUserName.optional(),
     userName: kubernetesUserName.optional(),
-    type: boundedString(LIMITS.userTypeLength).meta({ enum: [...USER_TYPES] }).optional(),
+    type: boundedString(LIMITS.userTypeLength)
+      .meta({ enum: [...USER_TYPES] })
+      .optional(),
     'user-permissions': z
       .array(InlinePermissionSchema)
       .max(LIMITS.inlinePermissions, atMost(LIMITS.inlinePermissions, 'permissions'))
@@ -32,7 +40,11 @@ const UserSchema = z
       ctx.addIssue({ code: 'custom', path: ['user-name'], message: 'the user name is required' });
     }
     if (user['user-name'] !== undefined && user.userName !== undefined && user['user-name'] !== user.userName) {
-      ctx.addIssue({ code: 'custom', path: ['userName'], message: 'user-name and userName disagree; send one of them' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['userName'],
+        message: 'user-name and userName disagree; send one of them',
+      });
     }
     if (user.type !== undefined && !(USER_TYPES as readonly string[]).includes(user.type)) {
       const basic = user.type.toUpperCase() === 'UNPW';
@@ -47,7 +59,7 @@ const UserSchema = z
   })
   .meta({
     anyOf: [{ required: ['user-name'] }, { required: ['userName'] }],
-    description: 'user-name (or EMCO\'s userName; both only when equal)',
+    description: "user-name (or EMCO's userName; both only when equal)",
   });
 
 /**
@@ -59,7 +71,9 @@ const ServiceMeshSchema = z.strictObject({
   enabled: z.boolean({ error: 'enabled is true or false' }),
   network: z
     .string()
-    .refine((n) => n !== '' && isLabelValue(n), { message: 'a network name is ≤63 of A-Z a-z 0-9 - _ ., starting and ending alphanumeric' })
+    .refine((n) => n !== '' && isLabelValue(n), {
+      message: 'a network name is ≤63 of A-Z a-z 0-9 - _ ., starting and ending alphanumeric',
+    })
     .meta({ pattern: PATTERNS.labelName, maxLength: 63 })
     .optional(),
   /**
@@ -72,7 +86,11 @@ const ServiceMeshSchema = z.strictObject({
 /** A positive Kubernetes quantity (the quota grammar), bounded in length. */
 const positiveQuantity = boundedString(LIMITS.quotaValueLength).superRefine((s, ctx) => {
   const value = parseQuantity(s);
-  if (value === undefined) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(s)} is not a Kubernetes quantity (examples: "100m", "0.5", "128Mi", "1Gi")` });
+  if (value === undefined)
+    ctx.addIssue({
+      code: 'custom',
+      message: `${JSON.stringify(s)} is not a Kubernetes quantity (examples: "100m", "0.5", "128Mi", "1Gi")`,
+    });
   else if (value <= 0) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(s)} must be more than zero` });
 });
 
@@ -85,8 +103,12 @@ const ResourcePairSchema = z.strictObject({ cpu: positiveQuantity.optional(), me
  */
 export const IsolationSchema = z
   .strictObject({
-    podSecurity: z.enum(POD_SECURITY_LEVELS, { message: 'podSecurity is "restricted", "baseline" (the default) or "privileged"' }).optional(),
-    network: z.enum(NETWORK_MODES, { message: 'network is "AllowSameNamespace" (the default), "DenyAll" or "AllowAll"' }).optional(),
+    podSecurity: z
+      .enum(POD_SECURITY_LEVELS, { message: 'podSecurity is "restricted", "baseline" (the default) or "privileged"' })
+      .optional(),
+    network: z
+      .enum(NETWORK_MODES, { message: 'network is "AllowSameNamespace" (the default), "DenyAll" or "AllowAll"' })
+      .optional(),
     containerDefaults: z
       .strictObject({ requests: ResourcePairSchema.optional(), limits: ResourcePairSchema.optional() })
       .superRefine((d, ctx) => {
@@ -95,15 +117,26 @@ export const IsolationSchema = z
           const limit = d.limits?.[resource];
           if (request === undefined || limit === undefined) continue;
           if ((parseQuantity(request) ?? 0) > (parseQuantity(limit) ?? Infinity)) {
-            ctx.addIssue({ code: 'custom', path: ['requests', resource], message: `the default request ${request} is more than the default limit ${limit}` });
+            ctx.addIssue({
+              code: 'custom',
+              path: ['requests', resource],
+              message: `the default request ${request} is more than the default limit ${limit}`,
+            });
           }
         }
       })
       .optional(),
   })
   .meta({
-    description: 'Pod Security, network isolation and container defaults of the namespace (level 1 only; every field optional).',
-    examples: [{ podSecurity: 'baseline', network: 'AllowSameNamespace', containerDefaults: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } } }],
+    description:
+      'Pod Security, network isolation and container defaults of the namespace (level 1 only; every field optional).',
+    examples: [
+      {
+        podSecurity: 'baseline',
+        network: 'AllowSameNamespace',
+        containerDefaults: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
+      },
+    ],
   });
 
 const SpecSchema = z
@@ -115,24 +148,48 @@ const SpecSchema = z
     user: UserSchema.optional(),
     serviceMesh: ServiceMeshSchema.optional(),
     // Drift on the clusters: restored (enabled, the default) or only reported (paused).
-    reconcile: z.enum(['enabled', 'paused'], { message: 'reconcile is "enabled" (drift is restored) or "paused" (drift is only reported)' }).optional(),
+    reconcile: z
+      .enum(['enabled', 'paused'], {
+        message: 'reconcile is "enabled" (drift is restored) or "paused" (drift is only reported)',
+      })
+      .optional(),
     isolation: IsolationSchema.optional(),
   })
   .superRefine((spec, ctx) => {
     if (spec.serviceMesh?.enabled) {
       if ((spec.level ?? '1') !== '1') {
-        ctx.addIssue({ code: 'custom', path: ['serviceMesh', 'enabled'], message: 'a service mesh needs a standard (level 1) logical cloud with its own namespace' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['serviceMesh', 'enabled'],
+          message: 'a service mesh needs a standard (level 1) logical cloud with its own namespace',
+        });
       }
       if (spec.labels && 'istio.io/rev' in spec.labels) {
-        ctx.addIssue({ code: 'custom', path: ['labels', 'istio.io/rev'], message: "set by the DCM to the logical cloud's own control plane when serviceMesh is enabled" });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['labels', 'istio.io/rev'],
+          message: "set by the DCM to the logical cloud's own control plane when serviceMesh is enabled",
+        });
       }
     }
     if ((spec.level ?? '1') !== '1') {
-      if (spec.isolation !== undefined) ctx.addIssue({ code: 'custom', path: ['isolation'], message: 'isolation applies to a standard (level 1) logical cloud; an admin (level 0) one creates nothing on the clusters' });
+      if (spec.isolation !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['isolation'],
+          message:
+            'isolation applies to a standard (level 1) logical cloud; an admin (level 0) one creates nothing on the clusters',
+        });
       return;
     }
-    if (spec.namespace === undefined) ctx.addIssue({ code: 'custom', path: ['namespace'], message: 'a standard (level 1) logical cloud needs a namespace' });
-    if (spec.user === undefined) ctx.addIssue({ code: 'custom', path: ['user'], message: 'a standard (level 1) logical cloud needs a user' });
+    if (spec.namespace === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['namespace'],
+        message: 'a standard (level 1) logical cloud needs a namespace',
+      });
+    if (spec.user === undefined)
+      ctx.addIssue({ code: 'custom', path: ['user'], message: 'a standard (level 1) logical cloud needs a user' });
   })
   .meta({
     allOf: [
@@ -140,7 +197,10 @@ const SpecSchema = z
       { anyOf: [{ required: ['level'], properties: { level: { const: '0' } } }, { required: ['namespace', 'user'] }] },
       // a service mesh needs level "1" and sets istio.io/rev itself
       {
-        if: { required: ['serviceMesh'], properties: { serviceMesh: { required: ['enabled'], properties: { enabled: { const: true } } } } },
+        if: {
+          required: ['serviceMesh'],
+          properties: { serviceMesh: { required: ['enabled'], properties: { enabled: { const: true } } } },
+        },
         then: { properties: { level: { const: '1' }, labels: { not: { required: ['istio.io/rev'] } } } },
       },
     ],
@@ -166,7 +226,9 @@ export function logicalCloudInput(body: LogicalCloudBody): LogicalCloudInput {
           serviceMesh: {
             enabled: spec.serviceMesh.enabled,
             ...(spec.serviceMesh.network !== undefined ? { network: spec.serviceMesh.network } : {}),
-            ...(spec.serviceMesh.nameConstraints !== undefined ? { nameConstraints: spec.serviceMesh.nameConstraints } : {}),
+            ...(spec.serviceMesh.nameConstraints !== undefined
+              ? { nameConstraints: spec.serviceMesh.nameConstraints }
+              : {}),
           },
         }
       : {}),
@@ -186,12 +248,16 @@ export function logicalCloudInput(body: LogicalCloudBody): LogicalCloudInput {
 /** The stored form of a body's isolation: only what was given (absent fields take the defaults when applied). */
 function isolationData(isolation: NonNullable<LogicalCloudBody['spec']['isolation']>): IsolationSettings {
   const pair = (p: { cpu?: string | undefined; memory?: string | undefined } | undefined) =>
-    p ? { ...(p.cpu !== undefined ? { cpu: p.cpu } : {}), ...(p.memory !== undefined ? { memory: p.memory } : {}) } : undefined;
+    p
+      ? { ...(p.cpu !== undefined ? { cpu: p.cpu } : {}), ...(p.memory !== undefined ? { memory: p.memory } : {}) }
+      : undefined;
   const requests = pair(isolation.containerDefaults?.requests);
   const limits = pair(isolation.containerDefaults?.limits);
   return {
     ...(isolation.podSecurity ? { podSecurity: isolation.podSecurity } : {}),
     ...(isolation.network ? { network: isolation.network } : {}),
-    ...(isolation.containerDefaults ? { containerDefaults: { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) } } : {}),
+    ...(isolation.containerDefaults
+      ? { containerDefaults: { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) } }
+      : {}),
   };
 }

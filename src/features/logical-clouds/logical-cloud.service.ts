@@ -7,7 +7,7 @@
  * delete, so a failure half-way leaves only records that nothing can reach.
  */
 import { randomUUID } from 'node:crypto';
-import { DuplicateNameError, pairsToMap, type NamedRecordStore, type Page, type PageOf } from '../../db/named-record-store.js';
+import { DuplicateNameError, type NamedRecordStore, type Page, type PageOf } from '../../db/named-record-store.js';
 import type {
   ClusterQuotaData,
   ClusterReferenceData,
@@ -19,21 +19,15 @@ import type {
   PermissionRecord,
 } from '../../domain/logical-cloud.js';
 import { DEFAULT_RESERVED_NAMESPACES } from '../../domain/tenant-identity.js';
-import { ConflictError, InvalidInputError, NotFoundError, PreconditionFailedError } from '../../errors.js';
-import { defaultsExceedingQuotas } from '../../validation/container-defaults.js';
-import { reservedLabelKeyReason } from '../../validation/reserved-labels.js';
+import { ConflictError, NotFoundError } from '../../errors.js';
 import type { EventBus } from '../../jobs/event-bus.js';
 import type { Described } from '../metadata.js';
-import { logicalCloudBoundary, type Caller, type ProjectPolicyService } from '../project-policies/project-policy.service.js';
+import type { Caller, ProjectPolicyService } from '../project-policies/project-policy.service.js';
 import type { TopLevelService } from '../top-level.service.js';
-import {
-  checkInlinePermissions,
-  permissionData,
-  replacePermissions,
-  wantedPermissions,
-  type InlinePermission,
-} from './inline-permissions.js';
+import { checkInlinePermissions, permissionData, type InlinePermission } from './inline-permissions.js';
+import { checkContainerDefaults, checkLabels, enforcePolicy } from './logical-cloud-checks.js';
 import type { LogicalCloudResolver } from './logical-cloud-child.service.js';
+import { writeLogicalCloudUpdate } from './logical-cloud-update-write.js';
 import { NamespaceClaims } from './namespace-claim.js';
 import type { NamespaceClaimStore } from './namespace-claim.store.js';
 
@@ -93,37 +87,6 @@ export class LogicalCloudService implements LogicalCloudResolver {
   }
 
   /**
-   * Labels under prefixes Kubernetes, Istio or the DCM reserve are refused (400 naming each key) for
-   * every caller, unless the project's policy allows the prefix; the policy is read only when needed.
-   */
-  private async checkLabels(project: string, data: LogicalCloudData): Promise<void> {
-    if (!data.labels.some(({ key }) => reservedLabelKeyReason(key) !== undefined)) return;
-    const allowed = await this.policies.allowedLabelPrefixes(project);
-    const problems = data.labels.flatMap(({ key }) => {
-      const reason = reservedLabelKeyReason(key, allowed);
-      return reason ? [{ field: `spec.labels.${key}`, message: reason }] : [];
-    });
-    if (problems.length > 0) throw InvalidInputError.forFields(problems);
-  }
-
-  /** The logical cloud's own container defaults must fit in each of its quotas (400 naming both). */
-  private async checkContainerDefaults(current: LogicalCloudRecord, data: LogicalCloudData): Promise<void> {
-    const defaults = data.isolation?.containerDefaults;
-    if (!defaults) return;
-    const quotas = await this.stores.clusterQuotas.list({ logicalCloudId: current.id });
-    const problems = defaultsExceedingQuotas(defaults, quotas.items.map((q) => ({ name: q.name, hard: pairsToMap(q.data.spec) })));
-    if (problems.length > 0) throw InvalidInputError.forFields(problems);
-  }
-
-  /** The project's policy bounds what a non-admin caller may give a logical cloud: its level and its permissions. */
-  private enforcePolicy(caller: Caller, project: string, data: LogicalCloudData, permissions: InlinePermission[] | undefined): Promise<void> {
-    return this.policies.enforce(caller, project, {
-      ...logicalCloudBoundary(data),
-      ...(permissions ? { permissions: permissions.map((p) => ({ ...permissionData(data, p), name: p.name })) } : {}),
-    });
-  }
-
-  /**
    * Writes first and checks afterwards what could make the write wrong (the name taken, the
    * project missing or deleted meanwhile), undoing it then: on the usual path that is one
    * read instead of three. The permissions hang off the new logical cloud's fresh id, so
@@ -132,13 +95,15 @@ export class LogicalCloudService implements LogicalCloudResolver {
   async create(project: string, name: string, input: LogicalCloudInput, caller: Caller): Promise<LogicalCloudView> {
     const permissions = input.permissions ?? [];
     checkInlinePermissions(input.data, permissions);
-    await this.checkLabels(project, input.data);
-    await this.enforcePolicy(caller, project, input.data, permissions);
+    await checkLabels(this.policies, project, input.data);
+    await enforcePolicy(this.policies, caller, project, input.data, permissions);
     this.namespaces.refuseReserved(input.data);
     const id = randomUUID();
     const scope = { logicalCloudId: id };
     try {
-      const written = await Promise.allSettled(permissions.map((p) => this.stores.permissions.create(scope, p.name, permissionData(input.data, p))));
+      const written = await Promise.allSettled(
+        permissions.map((p) => this.stores.permissions.create(scope, p.name, permissionData(input.data, p))),
+      );
       const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
       if (failed) throw failed.reason;
       const created = written.map((w) => (w as PromiseFulfilledResult<PermissionRecord>).value);
@@ -196,7 +161,13 @@ export class LogicalCloudService implements LogicalCloudResolver {
    * lease, so it can neither race an apply (which claims the same lease) nor be read half-way by
    * one; a write that fails half-way puts back what was there.
    */
-  async update(project: string, name: string, input: LogicalCloudInput, expectedRevision: number | undefined, caller: Caller): Promise<LogicalCloudView> {
+  async update(
+    project: string,
+    name: string,
+    input: LogicalCloudInput,
+    expectedRevision: number | undefined,
+    caller: Caller,
+  ): Promise<LogicalCloudView> {
     const current = await this.resolve(project, name);
     const identityChanged =
       current.data.namespace !== input.data.namespace ||
@@ -204,48 +175,29 @@ export class LogicalCloudService implements LogicalCloudResolver {
       current.data.user?.name !== input.data.user?.name ||
       (current.data.user?.type ?? 'certificate') !== (input.data.user?.type ?? 'certificate');
     if (input.permissions) checkInlinePermissions(input.data, input.permissions);
-    await this.checkLabels(project, input.data);
-    await this.checkContainerDefaults(current, input.data);
-    await this.enforcePolicy(caller, project, input.data, input.permissions);
+    await checkLabels(this.policies, project, input.data);
+    await checkContainerDefaults(this.stores.clusterQuotas, current, input.data);
+    await enforcePolicy(this.policies, caller, project, input.data, input.permissions);
     const change = async () => {
       await this.guard().checkMutable(current, identityChanged ? 'identity' : 'update');
-      await this.write(project, name, current, input, expectedRevision, caller);
+      await writeLogicalCloudUpdate(this.stores, this.namespaces, {
+        project,
+        name,
+        current,
+        input,
+        expectedRevision,
+        caller,
+      });
     };
     const touchesPermissions = input.permissions !== undefined || current.data.namespace !== input.data.namespace;
     if (identityChanged || touchesPermissions) await this.guard().exclusive(current, change);
     else await change();
-    await this.events.emit('logicalCloudUpdated', { logicalCloudId: current.id, before: current.data, after: input.data });
-    return this.get(project, name);
-  }
-
-  private async write(project: string, name: string, current: LogicalCloudRecord, input: LogicalCloudInput, expectedRevision: number | undefined, caller: Caller): Promise<void> {
-    const heldBefore = current.data.level === '1' ? current.data.namespace : '';
-    const holdsAfter = input.data.level === '1' ? input.data.namespace : '';
-    if (holdsAfter !== heldBefore) await this.namespaces.claim(caller, project, name, current.id, input.data);
-
-    const outcome = await this.stores.logicalClouds.update({ project }, name, input.data, expectedRevision).catch(async (error: unknown) => {
-      if (holdsAfter !== heldBefore) await this.namespaces.release(holdsAfter, current.id);
-      throw error;
+    await this.events.emit('logicalCloudUpdated', {
+      logicalCloudId: current.id,
+      before: current.data,
+      after: input.data,
     });
-    if (outcome.kind !== 'updated' && holdsAfter !== heldBefore) await this.namespaces.release(holdsAfter, current.id);
-    if (outcome.kind === 'not-found') throw new NotFoundError(`Logical Cloud ${name} not found in project ${project}`);
-    if (outcome.kind === 'stale') {
-      throw new PreconditionFailedError(`Logical Cloud ${name} was changed since revision ${expectedRevision}; GET it again`);
-    }
-    const scope = { logicalCloudId: current.id };
-    const existing = (await this.stores.permissions.list(scope)).items;
-    const wanted = wantedPermissions(current.data, input.data, input.permissions, existing);
-    try {
-      await replacePermissions(this.stores.permissions, scope, existing.map((p) => p.name), wanted);
-    } catch (error) {
-      // All or nothing: the logical cloud and its permissions as they were, the namespace given back.
-      const before = new Map(existing.map((p) => [p.name, p.data]));
-      await replacePermissions(this.stores.permissions, scope, [...wanted.keys()], before).catch(() => undefined);
-      await this.stores.logicalClouds.update({ project }, name, current.data).catch(() => undefined);
-      if (holdsAfter !== heldBefore) await this.namespaces.release(holdsAfter, current.id).catch(() => undefined);
-      throw error;
-    }
-    if (heldBefore !== holdsAfter && heldBefore !== '') await this.namespaces.release(heldBefore, current.id);
+    return this.get(project, name);
   }
 
   async delete(project: string, name: string): Promise<void> {

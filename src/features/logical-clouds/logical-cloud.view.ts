@@ -1,4 +1,5 @@
 /** A logical cloud as the APIs show it (the design's GET body plus EMCO's flat fields), and example bodies. */
+import { RuleView } from '../user-permissions/user-permission.schema.js';
 import { z } from 'zod';
 import { pairsToMap } from '../../db/named-record-store.js';
 import {
@@ -26,8 +27,6 @@ export function isolationView(data: LogicalCloudData) {
 }
 
 const PairView = z.strictObject({ cpu: z.string(), memory: z.string() });
-
-const RuleView = { namespace: z.string(), apiGroups: z.array(z.string()), resources: z.array(z.string()), verbs: z.array(z.string()) };
 
 /** A logical cloud's body (logicalCloudView). */
 export const LogicalCloudViewSchema = z.strictObject({
@@ -63,14 +62,24 @@ export const LogicalCloudViewSchema = z.strictObject({
 
 /** The design's logical cloud body (endpoint 1), as an example. */
 export const DESIGN_LOGICAL_CLOUD = {
-  metadata: { name: 'lc-1', description: 'logical cloud for walmart finance department', userData1: '<user data>', userData2: '<user data>' },
+  metadata: {
+    name: 'lc-1',
+    description: 'logical cloud for walmart finance department',
+    userData1: '<user data>',
+    userData2: '<user data>',
+  },
   spec: {
     namespace: 'ns-1',
     user: {
       'user-name': 'user-1',
       type: 'certificate',
       'user-permissions': [
-        { 'permission-name': 'permission-1', apiGroups: ['stable.example.com'], resources: ['secrets', 'pods'], verbs: ['get', 'watch', 'list', 'create'] },
+        {
+          'permission-name': 'permission-1',
+          apiGroups: ['stable.example.com'],
+          resources: ['secrets', 'pods'],
+          verbs: ['get', 'watch', 'list', 'create'],
+        },
         { 'permission-name': 'permission-2', apiGroups: [''], resources: ['configmaps'], verbs: ['*'] },
       ],
     },
@@ -83,7 +92,11 @@ export const ISOLATED_LOGICAL_CLOUD = {
   spec: {
     namespace: 'ns-isolated',
     user: { 'user-name': 'user-2', type: 'certificate' },
-    isolation: { podSecurity: 'restricted', network: 'DenyAll', containerDefaults: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } } },
+    isolation: {
+      podSecurity: 'restricted',
+      network: 'DenyAll',
+      containerDefaults: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
+    },
   },
 };
 

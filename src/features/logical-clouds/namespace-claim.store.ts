@@ -50,11 +50,14 @@ export class NamespaceClaimStore {
       if (!holder) continue;
       if (holder.logicalCloudId === owner.logicalCloudId) return undefined;
       const { logicalCloudId, project, logicalCloud, claimedAt } = holder;
-      if (await stillHolds({ logicalCloudId, project, logicalCloud, claimedAt })) return { logicalCloudId, project, logicalCloud };
+      if (await stillHolds({ logicalCloudId, project, logicalCloud, claimedAt }))
+        return { logicalCloudId, project, logicalCloud };
       await this.collection.deleteOne({ _id: namespace, logicalCloudId });
     }
     const holder = await this.collection.findOne({ _id: namespace });
-    return holder ? { logicalCloudId: holder.logicalCloudId, project: holder.project, logicalCloud: holder.logicalCloud } : undefined;
+    return holder
+      ? { logicalCloudId: holder.logicalCloudId, project: holder.project, logicalCloud: holder.logicalCloud }
+      : undefined;
   }
 
   /** Runs `claimAll` once per database (the claims of records stored before claims existed). */

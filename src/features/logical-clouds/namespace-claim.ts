@@ -41,7 +41,9 @@ export class NamespaceClaims {
     const holder = await this.claims.claim(data.namespace, owner, (h) => this.stillHolds(h, data.namespace));
     if (!holder) return;
     const visible = caller.admin || holder.project === project || caller.projects.has(holder.project);
-    const named = visible ? `Logical Cloud ${holder.logicalCloud} of project ${holder.project}` : 'a logical cloud of another project';
+    const named = visible
+      ? `Logical Cloud ${holder.logicalCloud} of project ${holder.project}`
+      : 'a logical cloud of another project';
     throw namespaceTaken(data.namespace, named);
   }
 

@@ -4,18 +4,35 @@ import { callerOf } from '../../http/caller.js';
 import { API_PREFIX } from '../../http/crud-routes.js';
 import { declareRoute, type OpenApiRegistry } from '../../http/openapi.js';
 import { parseInput } from '../../http/validation.js';
-import { policyFromBody, ProjectPolicyBody, projectPolicyView, ProjectPolicyViewSchema } from './project-policy.schema.js';
+import {
+  policyFromBody,
+  ProjectPolicyBody,
+  projectPolicyView,
+  ProjectPolicyViewSchema,
+} from './project-policy.schema.js';
 import type { ProjectPolicyService } from './project-policy.service.js';
 
 const PATH = '/projects/:project/policy';
 
-export function declareProjectPolicyRoutes(router: Router, registry: OpenApiRegistry, policies: ProjectPolicyService): void {
+export function declareProjectPolicyRoutes(
+  router: Router,
+  registry: OpenApiRegistry,
+  policies: ProjectPolicyService,
+): void {
   const project = (req: Request) => (req.params as { project: string }).project;
   declareRoute(
     router,
     registry,
     API_PREFIX,
-    { method: 'get', path: PATH, tag: 'Projects', summary: "The project's policy: which clusters and permissions its logical clouds may obtain", responses: { 200: { description: 'The policy (the default unless an admin set one)', schema: ProjectPolicyViewSchema } } },
+    {
+      method: 'get',
+      path: PATH,
+      tag: 'Projects',
+      summary: "The project's policy: which clusters and permissions its logical clouds may obtain",
+      responses: {
+        200: { description: 'The policy (the default unless an admin set one)', schema: ProjectPolicyViewSchema },
+      },
+    },
     async (req, res) => {
       res.json(projectPolicyView(await policies.get(project(req))));
     },
@@ -34,7 +51,9 @@ export function declareProjectPolicyRoutes(router: Router, registry: OpenApiRegi
         restricted: {
           spec: {
             clusters: { providers: ['edge'], clusters: ['core/cluster-1'] },
-            namespacedCeiling: [{ apiGroups: ['', 'apps'], resources: ['pods', 'deployments'], verbs: ['get', 'list', 'watch'] }],
+            namespacedCeiling: [
+              { apiGroups: ['', 'apps'], resources: ['pods', 'deployments'], verbs: ['get', 'list', 'watch'] },
+            ],
             clusterWide: { allowed: false },
             podSecurity: { minimum: 'restricted' },
             network: { allowed: ['AllowSameNamespace', 'DenyAll'] },
@@ -42,7 +61,11 @@ export function declareProjectPolicyRoutes(router: Router, registry: OpenApiRegi
           },
         },
       },
-      responses: { 200: { description: 'The policy now in force', schema: ProjectPolicyViewSchema }, 400: { description: 'Invalid body' }, 403: { description: 'Not an admin' } },
+      responses: {
+        200: { description: 'The policy now in force', schema: ProjectPolicyViewSchema },
+        400: { description: 'Invalid body' },
+        403: { description: 'Not an admin' },
+      },
     },
     async (req, res) => {
       const body = parseInput(ProjectPolicyBody, req.body);
@@ -53,7 +76,13 @@ export function declareProjectPolicyRoutes(router: Router, registry: OpenApiRegi
     router,
     registry,
     API_PREFIX,
-    { method: 'delete', path: PATH, tag: 'Projects', summary: "Reset the project's policy to the default (admins only)", responses: { 204: { description: 'Reset' } } },
+    {
+      method: 'delete',
+      path: PATH,
+      tag: 'Projects',
+      summary: "Reset the project's policy to the default (admins only)",
+      responses: { 204: { description: 'Reset' } },
+    },
     async (req, res) => {
       await policies.reset(project(req));
       res.status(204).end();

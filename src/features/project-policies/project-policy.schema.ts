@@ -28,16 +28,21 @@ const ceiling = z.array(PolicyRuleSchema).max(POLICY_LIMITS.rules, `at most ${PO
 const NAME = '[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,126}[A-Za-z0-9])?';
 
 /** `provider/cluster`, each part a DCM name. */
-const clusterKey = boundedString(LIMITS.policyClusterLength).refine(
-  (s) => {
-    const parts = s.split('/');
-    return parts.length === 2 && parts.every((p) => resourceName.safeParse(p).success);
-  },
-  { message: 'a cluster is named "<cluster-provider>/<cluster-name>"' },
-).meta({ pattern: `^${NAME}/${NAME}$`, maxLength: LIMITS.policyClusterLength });
+const clusterKey = boundedString(LIMITS.policyClusterLength)
+  .refine(
+    (s) => {
+      const parts = s.split('/');
+      return parts.length === 2 && parts.every((p) => resourceName.safeParse(p).success);
+    },
+    { message: 'a cluster is named "<cluster-provider>/<cluster-name>"' },
+  )
+  .meta({ pattern: `^${NAME}/${NAME}$`, maxLength: LIMITS.policyClusterLength });
 
 const ClustersSchema = z.strictObject({
-  providers: z.array(resourceName).max(POLICY_LIMITS.providers, `at most ${POLICY_LIMITS.providers} providers`).optional(),
+  providers: z
+    .array(resourceName)
+    .max(POLICY_LIMITS.providers, `at most ${POLICY_LIMITS.providers} providers`)
+    .optional(),
   clusters: z.array(clusterKey).max(POLICY_LIMITS.clusters, `at most ${POLICY_LIMITS.clusters} clusters`).optional(),
   labels: labelMap
     .refine((l) => Object.keys(l).length <= POLICY_LIMITS.labels, { message: `at most ${POLICY_LIMITS.labels} labels` })
@@ -61,7 +66,9 @@ export const ProjectPolicySchema = z.strictObject({
     .optional(),
   // The least strict Pod Security level a project caller may give a logical cloud (default baseline).
   podSecurity: z
-    .strictObject({ minimum: z.enum(POD_SECURITY_LEVELS, { message: 'minimum is "restricted", "baseline" or "privileged"' }) })
+    .strictObject({
+      minimum: z.enum(POD_SECURITY_LEVELS, { message: 'minimum is "restricted", "baseline" or "privileged"' }),
+    })
     .optional(),
   // The network isolation modes a project caller may choose (default all three).
   network: z
@@ -72,12 +79,19 @@ export const ProjectPolicySchema = z.strictObject({
         .max(NETWORK_MODES.length, `at most ${NETWORK_MODES.length} modes`),
     })
     .optional(),
-  mesh: z.strictObject({ allowUnconstrainedIntermediates: z.boolean({ error: 'allowUnconstrainedIntermediates is true or false' }) }).optional(),
+  mesh: z
+    .strictObject({
+      allowUnconstrainedIntermediates: z.boolean({ error: 'allowUnconstrainedIntermediates is true or false' }),
+    })
+    .optional(),
   // Capsule's forceTenantPrefix: the namespaces of the project's logical clouds start with it ("" : any).
   namespacePrefix: z
     .string()
     .max(40, 'at most 40 characters')
-    .regex(/^([a-z0-9]([-a-z0-9]*)?)?$/, 'a namespace prefix is lower-case letters, digits and "-", starting with a letter or digit (e.g. "team-a-")')
+    .regex(
+      /^([a-z0-9]([-a-z0-9]*)?)?$/,
+      'a namespace prefix is lower-case letters, digits and "-", starting with a letter or digit (e.g. "team-a-")',
+    )
     .optional(),
 });
 
@@ -110,13 +124,26 @@ export function policyFromBody(body: ProjectPolicyBody): ProjectPolicy {
 /** `{spec}` as GET answers it; GET's read-only `metadata` may be sent back and is ignored. */
 export const ProjectPolicyBody = z.strictObject({ metadata: z.unknown().optional(), spec: ProjectPolicySchema });
 
-const RuleBody = z.strictObject({ apiGroups: z.array(z.string()), resources: z.array(z.string()), verbs: z.array(z.string()) });
+const RuleBody = z.strictObject({
+  apiGroups: z.array(z.string()),
+  resources: z.array(z.string()),
+  verbs: z.array(z.string()),
+});
 
 /** The policy's body as GET and PUT answer it (projectPolicyView): the complete policy in force. */
 export const ProjectPolicyViewSchema = z.strictObject({
-  metadata: z.strictObject({ project: z.string(), custom: z.boolean(), updatedAt: z.iso.datetime().optional(), updatedBy: z.string().optional() }),
+  metadata: z.strictObject({
+    project: z.string(),
+    custom: z.boolean(),
+    updatedAt: z.iso.datetime().optional(),
+    updatedBy: z.string().optional(),
+  }),
   spec: z.strictObject({
-    clusters: z.strictObject({ providers: z.array(z.string()), clusters: z.array(z.string()), labels: z.record(z.string(), z.string()) }),
+    clusters: z.strictObject({
+      providers: z.array(z.string()),
+      clusters: z.array(z.string()),
+      labels: z.record(z.string(), z.string()),
+    }),
     allowAdminLevel: z.boolean(),
     namespacedCeiling: z.array(RuleBody),
     clusterWide: z.strictObject({ allowed: z.boolean(), ceiling: z.array(RuleBody) }),

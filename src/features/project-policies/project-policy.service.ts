@@ -92,7 +92,9 @@ export class ProjectPolicyService {
 export function logicalCloudBoundary(data: LogicalCloudData): BoundaryRequest {
   return {
     level: data.level,
-    ...(data.level === '1' ? { namespace: data.namespace, isolation: { podSecurity: podSecurityOf(data), network: networkModeOf(data) } } : {}),
+    ...(data.level === '1'
+      ? { namespace: data.namespace, isolation: { podSecurity: podSecurityOf(data), network: networkModeOf(data) } }
+      : {}),
     ...(data.serviceMesh?.enabled && data.serviceMesh.nameConstraints === false ? { nameConstraints: false } : {}),
   };
 }
@@ -106,12 +108,19 @@ export function boundaryRefusal(policy: ProjectPolicy, request: BoundaryRequest)
     const refused = permissionRefusal(policy, permission);
     if (refused) return refused;
   }
-  if (request.namespace !== undefined && policy.namespacePrefix !== '' && !request.namespace.startsWith(policy.namespacePrefix)) {
+  if (
+    request.namespace !== undefined &&
+    policy.namespacePrefix !== '' &&
+    !request.namespace.startsWith(policy.namespacePrefix)
+  ) {
     return `namespace ${request.namespace} does not start with the project's namespace prefix ${policy.namespacePrefix} (policy namespacePrefix)`;
   }
   const podSecurity = request.isolation?.podSecurity;
   if (podSecurity !== undefined && !atLeastAsStrict(podSecurity, policy.podSecurity.minimum)) {
-    return `podSecurity ${podSecurity} is less strict than the project's minimum (${policy.podSecurity.minimum}); an admin may allow it (policy podSecurity.minimum)`;
+    return (
+      `podSecurity ${podSecurity} is less strict than the project's minimum (${policy.podSecurity.minimum}); an admin ` +
+      `may allow it (policy podSecurity.minimum)`
+    );
   }
   const network = request.isolation?.network;
   if (network !== undefined && !policy.network.allowed.includes(network)) {

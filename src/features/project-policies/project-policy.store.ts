@@ -12,7 +12,10 @@ interface PolicyDocument {
   _id: string;
   project: string;
   /** allowedLabelPrefixes, podSecurity, network, mesh and namespacePrefix are missing from documents written before they existed. */
-  policy: Omit<ProjectPolicy, 'clusters' | OptionalField> & Partial<Pick<ProjectPolicy, OptionalField>> & { clusters: Omit<ProjectPolicy['clusters'], 'labels'> & { labels: KeyValue[] } };
+  policy: Omit<ProjectPolicy, 'clusters' | OptionalField> &
+    Partial<Pick<ProjectPolicy, OptionalField>> & {
+      clusters: Omit<ProjectPolicy['clusters'], 'labels'> & { labels: KeyValue[] };
+    };
   updatedAt: Date;
   updatedBy: string;
 }
@@ -47,8 +50,16 @@ export class ProjectPolicyStore {
 
   async put(projectId: string, project: string, policy: ProjectPolicy, updatedBy: string): Promise<StoredPolicy> {
     const updatedAt = new Date();
-    const stored = { ...policy, clusters: { ...policy.clusters, labels: mapToPairs(policy.clusters.labels) }, allowedLabelPrefixes: [...policy.allowedLabelPrefixes] };
-    await this.collection.replaceOne({ _id: projectId }, { project, policy: stored, updatedAt, updatedBy }, { upsert: true });
+    const stored = {
+      ...policy,
+      clusters: { ...policy.clusters, labels: mapToPairs(policy.clusters.labels) },
+      allowedLabelPrefixes: [...policy.allowedLabelPrefixes],
+    };
+    await this.collection.replaceOne(
+      { _id: projectId },
+      { project, policy: stored, updatedAt, updatedBy },
+      { upsert: true },
+    );
     return { policy, updatedAt, updatedBy };
   }
 

@@ -6,6 +6,9 @@ import type { ProjectStore } from './project.store.js';
 export type ProjectData = Described;
 export type ProjectService = TopLevelService<ProjectData>;
 
-export function createProjectService(store: ProjectStore, hasLogicalClouds: (project: string) => Promise<boolean>): ProjectService {
+export function createProjectService(
+  store: ProjectStore,
+  hasLogicalClouds: (project: string) => Promise<boolean>,
+): ProjectService {
   return new TopLevelService('Project', store, { noun: 'logical clouds', exist: hasLogicalClouds });
 }

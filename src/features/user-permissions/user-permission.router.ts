@@ -37,10 +37,22 @@ export const permissionCrud = (permissions: PermissionService) =>
     listBody: (views) => ({ permissions: views }),
     viewSchema: PermissionView,
     listSchema: z.strictObject({ permissions: z.array(PermissionView) }),
-    rules: { create: "Beyond the schema (400): `namespace` must be the logical cloud's namespace or \"\" (cluster-wide), a rule of stored state.", update: "Beyond the schema (400): `namespace` must be the logical cloud's namespace or \"\" (cluster-wide), a rule of stored state." },
-    examples: { create: { 'permission-3': { name: 'permission-3', apiGroups: [''], resources: ['jobs'], verbs: ['list'] } }, update: { 'permission-3': { apiGroups: [''], resources: ['pvc'], verbs: ['list'] } } },
+    rules: {
+      create:
+        'Beyond the schema (400): `namespace` must be the logical cloud\'s namespace or "" (cluster-wide), a rule of stored state.',
+      update:
+        'Beyond the schema (400): `namespace` must be the logical cloud\'s namespace or "" (cluster-wide), a rule of stored state.',
+    },
+    examples: {
+      create: { 'permission-3': { name: 'permission-3', apiGroups: [''], resources: ['jobs'], verbs: ['list'] } },
+      update: { 'permission-3': { apiGroups: [''], resources: ['pvc'], verbs: ['list'] } },
+    },
   });
 
-export function declarePermissionRoutes(router: Router, registry: OpenApiRegistry, permissions: PermissionService): void {
+export function declarePermissionRoutes(
+  router: Router,
+  registry: OpenApiRegistry,
+  permissions: PermissionService,
+): void {
   declareCrudRoutes(router, registry, permissionCrud(permissions));
 }

@@ -16,7 +16,10 @@ export const RuleFields = {
     .array(apiGroup)
     .min(1, 'at least one API group ("" is the core group)')
     .max(LIMITS.apiGroups, atMost(LIMITS.apiGroups, 'API groups')),
-  resources: z.array(rbacResource).min(1, 'at least one resource').max(LIMITS.resources, atMost(LIMITS.resources, 'resources')),
+  resources: z
+    .array(rbacResource)
+    .min(1, 'at least one resource')
+    .max(LIMITS.resources, atMost(LIMITS.resources, 'resources')),
   verbs: z.array(verb).min(1, 'at least one verb').max(LIMITS.verbs, atMost(LIMITS.verbs, 'verbs')),
 };
 
@@ -33,7 +36,10 @@ const FlatPermission = z.strictObject({ name: resourceName, namespace: Permissio
 const FlatPermissionUpdate = FlatPermission.extend({ name: resourceName.optional() });
 const EmcoSpec = z.strictObject({ namespace: PermissionNamespace.optional(), ...RuleFields });
 
-export const PermissionCreateSchema = z.union([FlatPermission, z.strictObject({ metadata: MetadataSchema, spec: EmcoSpec })]);
+export const PermissionCreateSchema = z.union([
+  FlatPermission,
+  z.strictObject({ metadata: MetadataSchema, spec: EmcoSpec }),
+]);
 export const PermissionUpdateSchema = z.union([
   FlatPermissionUpdate,
   z.strictObject({ metadata: UpdateMetadataSchema.optional(), spec: EmcoSpec }),
@@ -54,10 +60,21 @@ export function permissionInput(body: z.infer<typeof PermissionUpdateSchema>): P
   return { ...body, namespaceField: 'namespace' };
 }
 
-const RuleView = { namespace: z.string(), apiGroups: z.array(z.string()), resources: z.array(z.string()), verbs: z.array(z.string()) };
+/** A rule as the views show it. */
+export const RuleView = {
+  namespace: z.string(),
+  apiGroups: z.array(z.string()),
+  resources: z.array(z.string()),
+  verbs: z.array(z.string()),
+};
 
 /** A user permission's body. */
-export const PermissionView = z.strictObject({ name: z.string(), ...RuleView, metadata: z.strictObject({ name: z.string() }), spec: z.strictObject(RuleView) });
+export const PermissionView = z.strictObject({
+  name: z.string(),
+  ...RuleView,
+  metadata: z.strictObject({ name: z.string() }),
+  spec: z.strictObject(RuleView),
+});
 
 /** The design's flat shape plus EMCO's metadata/spec, so that both kinds of client read it. */
 export const permissionView = (p: PermissionRecord) => ({

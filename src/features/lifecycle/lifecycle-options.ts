@@ -1,0 +1,31 @@
+/** How the lifecycle service is set up (see lifecycle.service.ts). */
+import type { EventBus } from '../../jobs/event-bus.js';
+import type { ClusterGatewayProvider } from '../../kubernetes/cluster-gateway.js';
+import type { ClusterHealth } from '../cluster-registry/cluster-health.store.js';
+import type { DriftEvent } from '../drift/drift-events.store.js';
+import type { LifecycleObserver } from './lifecycle-observer.js';
+import type { StopRequestStore } from './stop-requests.store.js';
+
+export interface LifecycleOptions {
+  /** Clusters of one operation worked at once. */
+  concurrency: number;
+  /** Operations (apply, terminate) worked at once on this replica; the others wait their turn. */
+  operationsConcurrency?: number;
+  /** This replica's name in leases. */
+  replicaId: string;
+  /** How long a claim on a logical cloud lasts unless renewed (renewed every third of it). */
+  leaseTtlMs: number;
+  /** The one way to reach a cluster (apply, terminate, tenant tokens). */
+  gateways: ClusterGatewayProvider;
+  observer?: LifecycleObserver | undefined;
+  /** Stop requests (EMCO's …/stop), shared by the replicas. */
+  stops: StopRequestStore;
+  /** Lifetime asked for the bound tokens of token users' kubeconfigs (a new token at each download). */
+  tokenSeconds: number;
+  /** The clusters' last known health: an apply to a cluster found unreachable recently fails at once. */
+  health?: { get(provider: string, cluster: string): Promise<ClusterHealth | undefined>; freshMs: number };
+  /** Where the lifecycle learns of deleted logical clouds and is asked before a cluster leaves the registry. */
+  events: Pick<EventBus, 'on' | 'objectTo'>;
+  /** The drift found on the logical cloud's clusters, newest first (status shows it). */
+  drift?: { latest(logicalCloudId: string, limit?: number): Promise<DriftEvent[]> };
+}
