@@ -103,7 +103,8 @@ export async function createDcm(opts: DcmOptions): Promise<Dcm> {
     routes: [
       (r, reg) => declareProjectRoutes(r, reg, services.projects),
       (r, reg) => declareProjectPolicyRoutes(r, reg, services.projectPolicies),
-      (r, reg) => declareClusterRegistryRoutes(r, reg, services.clusterProviders, services.clusters),
+      (r, reg) =>
+        declareClusterRegistryRoutes(r, reg, services.clusterProviders, services.clusters, services.clusterClm),
       (r, reg) => declareClusterHealthRoutes(r, reg, services.clusterHealth),
       (r, reg) => declareLogicalCloudRoutes(r, reg, services.logicalClouds),
       (r, reg) => declareClusterReferenceRoutes(r, reg, services.clusterReferences),

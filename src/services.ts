@@ -99,9 +99,14 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
     store: stores.projects,
     hasLogicalClouds: (name) => logicalClouds.hasLogicalClouds(name),
   }).service;
-  const { providers: clusterProviders, clusters } = createClusterRegistry({
+  const {
+    providers: clusterProviders,
+    clusters,
+    clm: clusterClm,
+  } = createClusterRegistry({
     providerStore: stores.clusterProviders,
     clusterStore: stores.clusters,
+    kvPairStore: stores.clusterKvPairs,
     events,
     cipher: deps.cipher,
     options: { allowInsecureClusters: deps.config.DCM_ALLOW_INSECURE_CLUSTERS },
@@ -259,6 +264,7 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
     projects,
     clusterProviders,
     clusters,
+    clusterClm,
     logicalClouds,
     projectPolicies,
     permissions: createUserPermissions({ store: stores.permissions, logicalClouds, guard, policies: projectPolicies })

@@ -4,6 +4,7 @@ import { createClusterQuotaStore } from './features/cluster-quotas/cluster-quota
 import { ClusterReferenceStore } from './features/cluster-references/cluster-reference.store.js';
 import { createClusterProviderStore } from './features/cluster-registry/cluster-provider.store.js';
 import { createClusterStore } from './features/cluster-registry/cluster.store.js';
+import { createClusterKvPairStore } from './features/cluster-registry/cluster-kv-pair.store.js';
 import { createKvPairStore } from './features/kv-pairs/kv-pair.store.js';
 import { createLogicalCloudStore } from './features/logical-clouds/logical-cloud.store.js';
 import { createProjectStore } from './features/projects/project.store.js';
@@ -25,6 +26,7 @@ export function createStores(db: Db, cipher: SecretCipher) {
     projects: createProjectStore(db),
     clusterProviders: createClusterProviderStore(db),
     clusters: createClusterStore(db),
+    clusterKvPairs: createClusterKvPairStore(db),
     logicalClouds: createLogicalCloudStore(db),
     permissions: createUserPermissionStore(db),
     clusterReferences: new ClusterReferenceStore(db),

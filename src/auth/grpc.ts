@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import grpc from '@grpc/grpc-js';
 import type { ServerInterceptor, StatusObject } from '@grpc/grpc-js';
-import { LOGICAL_CLOUD_SERVICE } from '../grpc/proto.js';
+import { LOGICAL_CLOUD_SERVICE, STATUS_NOTIFY_SERVICE } from '../grpc/proto.js';
 import type { Action, Operation, Principal } from './authorize.js';
 import { attachPrincipal } from './call-principal.js';
 import { AUTH_GRPC_STATUS, AuthError } from './errors.js';
@@ -56,6 +56,26 @@ export function grpcAction(method: string, request: Message): Action {
   return { resource: 'logical-cloud', project, logicalCloud: text(request.logical_cloud), operation };
 }
 
+/**
+ * What a call of EMCO's StatusNotify does: a registration for a logical cloud (lcKey) reads its
+ * status, like WatchStatus. Undefined (any authenticated caller): a deregistration, which ends
+ * only the caller's own streams, and a registration without lcKey, which the handler refuses
+ * as INVALID_ARGUMENT naming the key before it reads anything.
+ */
+export function statusNotifyAction(method: string, request: Message): Action | undefined {
+  if (method === 'StatusDeregister') return undefined;
+  if (method !== 'StatusRegister')
+    return { resource: 'unknown', description: `call ${STATUS_NOTIFY_SERVICE}/${method}` };
+  if (request.key !== 'lcKey') return undefined;
+  const key = (request.lcKey ?? {}) as Message;
+  return {
+    resource: 'logical-cloud',
+    project: text(key.project),
+    logicalCloud: text(key.logicalCloud),
+    operation: 'status',
+  };
+}
+
 /** A finished call, as the observer (metrics, audit) gets it. */
 export interface GrpcCallRecord {
   service: string;
@@ -75,7 +95,7 @@ export function grpcInterceptor(gate: AccessGate, observe: GrpcCallObserver = ()
   return (descriptor, call) => {
     const started = performance.now();
     const [, service = '', method = ''] = /^\/([^/]+)\/([^/]+)$/.exec(descriptor.path) ?? [];
-    const guarded = service === LOGICAL_CLOUD_SERVICE;
+    const guarded = service === LOGICAL_CLOUD_SERVICE || service === STATUS_NOTIFY_SERVICE;
     const record: Omit<GrpcCallRecord, 'code' | 'seconds'> = { service, method, requestId: randomUUID() };
     const context = (): RequestContext => ({ transport: 'grpc', requestId: record.requestId, method: descriptor.path });
     let authenticated: Promise<Principal> | undefined;
@@ -114,12 +134,13 @@ export function grpcInterceptor(gate: AccessGate, observe: GrpcCallObserver = ()
               return;
             }
             record.request = message;
-            const action = grpcAction(method, message);
-            record.action = action;
+            const action =
+              service === STATUS_NOTIFY_SERVICE ? statusNotifyAction(method, message) : grpcAction(method, message);
+            if (action) record.action = action;
             (authenticated ?? gate.authenticate(undefined, context()))
               .then((principal) => {
                 record.principal = principal;
-                gate.authorize(principal, action, context());
+                if (action) gate.authorize(principal, action, context());
                 // The handler reads its caller from the metadata (src/auth/call-principal.ts).
                 if (requestMetadata) attachPrincipal(requestMetadata, principal);
                 nextMessage(message);

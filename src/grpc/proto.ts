@@ -24,7 +24,10 @@ export const PROTO_DIR = findProtoDir();
 /** The DCM's gRPC service (package dcm.v1). */
 export const LOGICAL_CLOUD_SERVICE = 'dcm.v1.LogicalCloudService';
 
-export const PROTO_FILES = ['dcm/v1/dcm.proto', 'grpc/health/v1/health.proto'];
+/** EMCO's StatusNotify (proto/statusnotify.proto, no proto package): logical clouds watched as EMCO's services do. */
+export const STATUS_NOTIFY_SERVICE = 'StatusNotify';
+
+export const PROTO_FILES = ['dcm/v1/dcm.proto', 'grpc/health/v1/health.proto', 'statusnotify.proto'];
 
 /**
  * Field names as in the .proto (snake_case), 64-bit integers as numbers, enums as their
@@ -48,6 +51,7 @@ export interface DcmProto {
   packageDefinition: protoLoader.PackageDefinition;
   LogicalCloudService: ServiceClientConstructor;
   Health: ServiceClientConstructor;
+  StatusNotify: ServiceClientConstructor;
 }
 
 export function loadDcmProto(): DcmProto {
@@ -58,5 +62,6 @@ export function loadDcmProto(): DcmProto {
     packageDefinition,
     LogicalCloudService: pkg('dcm.v1').LogicalCloudService as ServiceClientConstructor,
     Health: pkg('grpc.health.v1').Health as ServiceClientConstructor,
+    StatusNotify: root[STATUS_NOTIFY_SERVICE] as ServiceClientConstructor,
   };
 }

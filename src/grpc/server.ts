@@ -4,6 +4,7 @@
  * serves grpc.health.v1 and server reflection. This module builds the server from the handlers
  * of each part, binds it and shuts it down.
  */
+import { CallerStreams } from './caller-streams.js';
 import grpc from '@grpc/grpc-js';
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
@@ -23,6 +24,7 @@ import { lifecycleHandlers } from './lifecycle-handlers.js';
 import { projectPolicyHandlers } from './project-policy-handlers.js';
 import { loadDcmProto } from './proto.js';
 import { grpcLimitsFromConfig, grpcServerOptions, type GrpcServerLimits } from './server-limits.js';
+import { statusNotifyHandlers } from './status-notify.js';
 import { unaryHandlers } from './unary.js';
 import { watchStatusHandler } from './watch-status.js';
 
@@ -60,7 +62,7 @@ export interface DcmGrpcServer {
   listen(host: string, port: number, credentials?: grpc.ServerCredentials): Promise<number>;
   /** Stops taking calls, ends the status watches, waits for the calls under way up to graceMs, then cuts the rest. */
   shutdown(graceMs: number): Promise<void>;
-  /** Streams open now (WatchStatus and health Watch). */
+  /** Streams open now (WatchStatus, StatusRegister and health Watch). */
   activeWatches(): number;
   /** Peer addresses holding health Watch streams now (what the per-peer count remembers). */
   healthWatchPeers(): number;
@@ -78,6 +80,8 @@ export function createGrpcServer(opts: GrpcServerOptions): DcmGrpcServer {
   let shuttingDown = false;
   /** The streams open now (WatchStatus and health Watch), each by the function that ends it on shutdown. */
   const streams = new Set<() => void>();
+  // One budget of status streams per caller, whether it watches with WatchStatus or EMCO's StatusRegister.
+  const callerStreams = new CallerStreams(limits.watchStreamsPerCaller);
   const unary = unaryHandlers(logger);
 
   const impl: UntypedServiceImplementation = {
@@ -87,7 +91,7 @@ export function createGrpcServer(opts: GrpcServerOptions): DcmGrpcServer {
       lifecycle: services.lifecycle,
       statusEvents,
       logger,
-      limit: limits.watchStreamsPerCaller,
+      callerStreams,
       streams,
     }),
     ...certificateAuthorityHandlers(unary, services.certificateAuthority),
@@ -95,6 +99,17 @@ export function createGrpcServer(opts: GrpcServerOptions): DcmGrpcServer {
     ...clusterHealthHandlers(unary, services.clusterHealth),
   };
   server.addService(proto.LogicalCloudService.service, impl);
+  // EMCO's StatusNotify (proto/statusnotify.proto), for EMCO's services watching logical clouds.
+  server.addService(
+    proto.StatusNotify.service,
+    statusNotifyHandlers(unary, {
+      lifecycle: services.lifecycle,
+      statusEvents,
+      logger,
+      callerStreams,
+      streams,
+    }),
+  );
 
   const health = createHealthService({ ready: opts.ready, shuttingDown: () => shuttingDown, limits, streams });
   server.addService(proto.Health.service, health.implementation);

@@ -6,6 +6,7 @@ import swaggerUi from 'swagger-ui-express';
 import type { Logger } from '../logger.js';
 import { errorHandler, methodNotAllowedHandler, notFoundHandler, requireJsonBody } from './http-errors.js';
 import { OpenApiRegistry } from './openapi.js';
+import { isMultipart } from './multipart.js';
 
 export type RouteDeclaration = (router: Router, registry: OpenApiRegistry) => void;
 
@@ -68,14 +69,17 @@ export function createApp(opts: AppOptions): express.Express {
   });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'DCM API' }));
 
+  const takesMultipart = (req: express.Request) =>
+    isMultipart(req) && registry.takesBody(req.method, req.baseUrl + req.path, 'multipart/form-data');
   // Every body that passed requireJsonBody is parsed as JSON, whatever its label (see READ_AS_JSON).
   // A method the path does not have answers 405 before its body is read (a TRACE with a body is not a 400).
   app.use(
     '/v2',
     ...(opts.guards ?? []),
     methodNotAllowedHandler((path) => registry.methodsFor(path), '/v2'),
-    requireJsonBody,
-    express.json({ limit: opts.bodyLimit, type: () => true }),
+    // A multipart body goes to the routes that declared they take one (registry.extend), which stream it themselves.
+    (req, res, next) => (takesMultipart(req) ? next() : requireJsonBody(req, res, next)),
+    express.json({ limit: opts.bodyLimit, type: (req) => !takesMultipart(req as express.Request) }),
     api,
   );
   app.use(methodNotAllowedHandler((path) => registry.methodsFor(path)));

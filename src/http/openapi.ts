@@ -38,6 +38,15 @@ export interface RouteDoc {
   creates?: { itemParam: string };
 }
 
+/** What `OpenApiRegistry.extend` adds to an operation. */
+export interface OperationExtension {
+  /** Request body types besides JSON, with the schema of their form (and each part's type). */
+  requestContent?: Record<string, { schema: z.ZodType; encoding?: Record<string, { contentType: string }> }>;
+  query?: Record<string, { description: string; schema: z.ZodType }>;
+  /** Error answers (4xx) beyond the declared ones, by status. */
+  responses?: Record<number, string>;
+}
+
 /** Every error answer: `{ name, message, details[{ field, message }] }`. */
 export const ErrorBody = z
   .strictObject({
@@ -50,6 +59,8 @@ export const ErrorBody = z
   });
 
 const ERROR_REF = { $ref: '#/components/schemas/Error' };
+/** Every operation that takes a body may answer 413: a body beyond the limit is refused before it is read. */
+const TOO_LARGE = 'Request body too large (beyond DCM_BODY_LIMIT)';
 const errorResponse = (description: string) => ({
   description,
   content: { 'application/json': { schema: ERROR_REF } },
@@ -69,9 +80,23 @@ const pathParameterSchema = jsonSchemaOf(resourceName, 'input');
 
 export class OpenApiRegistry {
   private readonly routes: (RouteDoc & { fullPath: string })[] = [];
+  private readonly extensions: (OperationExtension & { method: Method; fullPath: string })[] = [];
 
   add(prefix: string, doc: RouteDoc): void {
     this.routes.push({ ...doc, fullPath: prefix + doc.path });
+  }
+
+  /** More to an operation declared elsewhere (another body type, query, answers), e.g. clm's multipart body. */
+  extend(prefix: string, method: Method, path: string, extension: OperationExtension): void {
+    this.extensions.push({ ...extension, method, fullPath: prefix + path });
+  }
+
+  /** Whether the route a request matches takes a body of this type besides JSON (see `extend`). */
+  takesBody(method: string, path: string, contentType: string): boolean {
+    return this.extensions.some(
+      (e) =>
+        e.method.toUpperCase() === method && e.requestContent?.[contentType] && routePattern(e.fullPath).test(path),
+    );
   }
 
   /**
@@ -102,6 +127,23 @@ export class OpenApiRegistry {
           schema: q.schema ? jsonSchemaOf(q.schema, 'input') : { type: 'string' },
         })),
       ];
+      const requestBody = route.body
+        ? {
+            required: route.bodyRequired ?? true,
+            content: {
+              'application/json': {
+                schema: jsonSchemaOf(route.body, 'input'),
+                ...(route.examples
+                  ? {
+                      examples: Object.fromEntries(
+                        Object.entries(route.examples).map(([name, value]) => [name, { value }]),
+                      ),
+                    }
+                  : {}),
+              },
+            },
+          }
+        : undefined;
       const responses: Record<string, object> = {};
       for (const [status, r] of Object.entries(route.responses)) {
         if (Number(status) >= 400) {
@@ -134,6 +176,7 @@ export class OpenApiRegistry {
       if (route.body || route.query || hasParameters)
         responses['400'] ??= errorResponse('Invalid request: details name every bad field');
       if (hasParameters) responses['404'] ??= errorResponse('No such record (the message says which)');
+      if (requestBody) responses['413'] ??= errorResponse(TOO_LARGE);
       responses.default = errorResponse('Error: `{ name, message, details[{ field, message }] }`');
       (paths[openapiPath(route.fullPath)] ??= {})[route.method] = {
         operationId: operationId(route.method, route.fullPath),
@@ -141,31 +184,35 @@ export class OpenApiRegistry {
         summary: route.summary,
         ...(route.description ? { description: route.description } : {}),
         parameters,
-        ...(route.body
-          ? {
-              requestBody: {
-                required: route.bodyRequired ?? true,
-                content: {
-                  'application/json': {
-                    schema: jsonSchemaOf(route.body, 'input'),
-                    ...(route.examples
-                      ? {
-                          examples: Object.fromEntries(
-                            Object.entries(route.examples).map(([name, value]) => [name, { value }]),
-                          ),
-                        }
-                      : {}),
-                  },
-                },
-              },
-            }
-          : {}),
+        ...(requestBody ? { requestBody } : {}),
         responses,
       };
     }
+    for (const e of this.extensions) {
+      const operation = paths[openapiPath(e.fullPath)]?.[e.method] as
+        | { requestBody: { content: Record<string, object> }; parameters: object[]; responses: Record<string, object> }
+        | undefined;
+      if (!operation) continue;
+      for (const [type, { schema, encoding }] of Object.entries(e.requestContent ?? {}))
+        operation.requestBody.content[type] = {
+          schema: jsonSchemaOf(schema, 'input'),
+          ...(encoding ? { encoding } : {}),
+        };
+      for (const [name, q] of Object.entries(e.query ?? {}))
+        operation.parameters.push({
+          name,
+          in: 'query',
+          required: false,
+          description: q.description,
+          schema: jsonSchemaOf(q.schema, 'input'),
+        });
+      for (const [status, description] of Object.entries(e.responses ?? {}))
+        operation.responses[status] = errorResponse(description);
+    }
+    // No `jsonSchemaDialect`: OpenAPI 3.1's default dialect (https://spec.openapis.org/oas/3.1/dialect/base)
+    // is JSON Schema 2020-12 with OpenAPI's vocabulary, what zod writes; Swagger UI warns on any other value.
     return {
       openapi: '3.1.0',
-      jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
       info,
       paths,
       components: { schemas: { Error: jsonSchemaOf(ErrorBody, 'output') } },

@@ -2,6 +2,9 @@
 import type { Router } from 'express';
 import { checkNameMatches, crudSpec, declareCrudRoutes } from '../../http/crud-routes.js';
 import type { OpenApiRegistry } from '../../http/openapi.js';
+import { declareClusterClmHandlers, declareClusterClmRoutes } from './cluster-clm.router.js';
+import type { ClusterKvPairService } from './cluster-kv-pair.service.js';
+import type { ClusterLabelService } from './cluster-label.service.js';
 import { clusterProviderCrud } from './cluster-provider.router.js';
 import type { ClusterProviderService } from './cluster-provider.service.js';
 import { ClusterCreateSchema, clusterInput, ClusterUpdateSchema, ClusterView, clusterView } from './cluster.schema.js';
@@ -43,12 +46,22 @@ export const clusterCrud = (clusters: ClusterService) =>
     },
   });
 
+/** clm's dialect of the registry (cluster-clm.router.ts): its labels and kv-pairs. */
+export interface ClusterClmServices {
+  labels: ClusterLabelService;
+  kvPairs: ClusterKvPairService;
+}
+
 export function declareClusterRegistryRoutes(
   router: Router,
   registry: OpenApiRegistry,
   providers: ClusterProviderService,
   clusters: ClusterService,
+  clm: ClusterClmServices,
 ): void {
   declareCrudRoutes(router, registry, clusterProviderCrud(providers));
+  // Before the JSON routes of the same paths: multipart bodies, Accept and ?label= are answered there.
+  declareClusterClmHandlers(router, registry, clusters, clm.labels);
   declareCrudRoutes(router, registry, clusterCrud(clusters));
+  declareClusterClmRoutes(router, registry, clm.labels, clm.kvPairs);
 }

@@ -51,6 +51,18 @@ const ClusterSpec = z.strictObject({
 export const ClusterCreateSchema = z.strictObject({ metadata: MetadataSchema, spec: ClusterSpec });
 export const ClusterUpdateSchema = z.strictObject({ metadata: UpdateMetadataSchema, spec: ClusterSpec });
 
+/** clm's multipart PUT: the metadata part of a body whose kubeconfig, if any, is the file part. */
+export const ClusterPartUpdateSchema = z.strictObject({
+  metadata: UpdateMetadataSchema,
+  spec: ClusterSpec.extend({ kubeconfig: KubeconfigText.optional() }),
+});
+
+export const clusterInputOf = (input: z.infer<typeof ClusterPartUpdateSchema>): Omit<ClusterInput, 'kubeconfig'> => ({
+  ...describedFrom(input.metadata),
+  labels: mapToPairs(input.spec.labels),
+  ...(input.spec['ca-key'] ? { caKey: input.spec['ca-key'] } : {}),
+});
+
 export const clusterInput = (input: z.infer<typeof ClusterUpdateSchema>): ClusterInput => ({
   ...describedFrom(input.metadata),
   labels: mapToPairs(input.spec.labels),

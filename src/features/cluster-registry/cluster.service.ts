@@ -188,6 +188,33 @@ export class ClusterService {
     return outcome.record;
   }
 
+  /**
+   * clm's multipart PUT: what it leaves out stays as stored — the kubeconfig when there is no file,
+   * everything else (metadata, labels, CA key) when there is no metadata part. Conditional on the
+   * revision read (or the caller's If-Match), so that nothing written meanwhile is lost.
+   */
+  async updatePartly(
+    provider: string,
+    name: string,
+    change: { input?: Omit<ClusterInput, 'kubeconfig'>; kubeconfig?: string },
+    expectedRevision?: number,
+  ): Promise<ClusterRecord> {
+    const stored = await this.get(provider, name);
+    const secrets = this.secretsOf(stored);
+    const { description, userData1, userData2, labels } = stored.data;
+    const input: ClusterInput = {
+      ...(change.input ?? {
+        description,
+        userData1,
+        userData2,
+        labels,
+        ...(secrets.caKey ? { caKey: secrets.caKey } : {}),
+      }),
+      kubeconfig: change.kubeconfig ?? secrets.kubeconfig,
+    };
+    return this.update(provider, name, input, expectedRevision ?? stored.revision);
+  }
+
   async delete(provider: string, name: string): Promise<void> {
     await this.get(provider, name);
     const reason = await this.events.objection('clusterUnregistering', { provider, cluster: name });

@@ -16,12 +16,17 @@ import { clusterCrud, declareClusterRegistryRoutes } from './cluster.router.js';
 import { clusterProviderCrud } from './cluster-provider.router.js';
 import { ClusterService, type ClusterServiceOptions } from './cluster.service.js';
 import type { ClusterStore } from './cluster.store.js';
+import { ClusterKvPairService } from './cluster-kv-pair.service.js';
+import type { ClusterKvPairStore } from './cluster-kv-pair.store.js';
+import { ClusterLabelService } from './cluster-label.service.js';
 
 export interface ClusterRegistryDependencies {
   providerStore: ClusterProviderStore;
   clusterStore: ClusterStore;
+  /** clm's kv-pairs of a cluster. */
+  kvPairStore: ClusterKvPairStore;
   /** Asked whether a cluster may leave the registry (a logical cloud references it, or has objects on it); told when it has. */
-  events: Pick<EventBus, 'objection' | 'emit'>;
+  events: Pick<EventBus, 'objection' | 'emit' | 'on'>;
   cipher: SecretCipher;
   options?: ClusterServiceOptions;
 }
@@ -35,12 +40,20 @@ export function createClusterRegistry(deps: ClusterRegistryDependencies) {
     deps.cipher,
     deps.options,
   );
+  const clm = {
+    labels: new ClusterLabelService(deps.clusterStore, clusters),
+    kvPairs: new ClusterKvPairService(deps.kvPairStore, clusters),
+  };
+  // A cluster that left the registry keeps no kv-pairs.
+  deps.events.on('clusterUnregistered', ({ provider, cluster }) => clm.kvPairs.forget(provider, cluster));
   return {
     providers,
     clusters,
+    /** clm's dialect: a cluster's labels by name, its kv-pairs. */
+    clm,
     crud: { providers: clusterProviderCrud(providers), clusters: clusterCrud(clusters) },
     routes: (router: Router, registry: OpenApiRegistry) =>
-      declareClusterRegistryRoutes(router, registry, providers, clusters),
+      declareClusterRegistryRoutes(router, registry, providers, clusters, clm),
   };
 }
 
