@@ -50,6 +50,11 @@ export class ClusterContext {
   readonly warnings: RuleWarning[] = [];
   /** Set when it is certain that this apply created nothing on the cluster (its namespace never got there). */
   nothingCreated = false;
+  /**
+   * Set for a drift check: everything is read and compared, nothing taken from what this replica
+   * verified a moment ago (e.g. the cluster-wide tenant guard).
+   */
+  thorough = false;
 
   constructor(
     readonly work: ClusterWork,

@@ -18,7 +18,7 @@ import {
 } from './cluster-context.js';
 import { controlPlaneNamespace, LABEL_LOGICAL_CLOUD_ID } from './object-names.js';
 import type { BuiltObject } from './objects.js';
-import { dcmUserOn, ensureTenantGuard } from './tenant-guard.js';
+import { dcmUserOn, ensureTenantGuard, GUARD_NAME } from './tenant-guard.js';
 
 export const POD_SECURITY_PREFIX = 'pod-security.kubernetes.io/';
 /** The namespace's network mode, for the guard (DenyAll: tenant NetworkPolicies may not open egress). */
@@ -114,12 +114,16 @@ export function controlPlanePolicySpec(tenantNamespace: string): Record<string, 
   };
 }
 
-/** Names of DCM identities kept at most (one per registered cluster and kubeconfig revision). */
-const MAX_KNOWN_USERS = 4096;
+/** Clusters (registrations) whose DCM identity and guard check a replica keeps at most. */
+const MAX_KNOWN_CLUSTERS = 4096;
+/** How long a replica takes the guard it verified on a cluster as still there (a drift check always looks). */
+const GUARD_VERIFIED_MS = 60_000;
 
 export class IsolationController {
   /** The DCM's user name per cluster and registration (its kubeconfig does not change within one revision). */
   private readonly users = new Map<string, string>();
+  /** When this replica last found the guard as it should be, per cluster and registration. */
+  private readonly guardVerified = new Map<string, number>();
 
   /**
    * LimitRange and NetworkPolicy in the namespace, and the guard on the cluster, at once (each
@@ -143,18 +147,42 @@ export class IsolationController {
       spec
         ? applied(ctx, { apiVersion: NETWORKING, kind: 'NetworkPolicy', metadata: policyMeta, spec })
         : removed(ctx, NETWORK_POLICY_NAME),
-      ensureTenantGuard(ctx, () => this.userOn(ctx)),
+      this.guard(ctx),
     ]);
     for (const line of lines) if (line) ctx.record(line);
   }
 
+  /**
+   * The cluster's guard: verified (two reads) at most every GUARD_VERIFIED_MS by the applies of
+   * this replica; a drift check always verifies it, and a deleted or edited guard starts one.
+   */
+  private async guard(ctx: ClusterContext): Promise<ResourceStatus> {
+    const key = this.clusterKey(ctx);
+    const verified = this.guardVerified.get(key);
+    if (!ctx.thorough && verified !== undefined && Date.now() - verified < GUARD_VERIFIED_MS) {
+      return { category: 'isolation', kind: 'ValidatingAdmissionPolicy', name: GUARD_NAME, status: 'Created' };
+    }
+    const line = await ensureTenantGuard(ctx, () => this.userOn(ctx));
+    if (line.status === 'Created' && line.message === undefined) this.remember(this.guardVerified, key, Date.now());
+    else this.guardVerified.delete(key);
+    return line;
+  }
+
+  private clusterKey(ctx: ClusterContext): string {
+    return `${ctx.work.cluster.id}@${ctx.work.cluster.revision}`;
+  }
+
+  private remember<V>(map: Map<string, V>, key: string, value: V): void {
+    if (map.size >= MAX_KNOWN_CLUSTERS) map.clear();
+    map.set(key, value);
+  }
+
   private async userOn(ctx: ClusterContext): Promise<string> {
-    const key = `${ctx.work.cluster.id}@${ctx.work.cluster.revision}`;
+    const key = this.clusterKey(ctx);
     const known = this.users.get(key);
     if (known) return known;
     const user = await dcmUserOn(ctx);
-    if (this.users.size >= MAX_KNOWN_USERS) this.users.clear();
-    this.users.set(key, user);
+    this.remember(this.users, key, user);
     return user;
   }
 

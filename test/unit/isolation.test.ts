@@ -234,6 +234,13 @@ describe('the isolation controller on a FakeCluster', () => {
     cluster.calls.length = 0;
     await controller.apply(contextFor(cluster));
     expect(guardWrites()).toEqual([]);
+    // Verified a moment ago: an apply takes it as there; a drift check always reads it (and restores it).
+    expect(cluster.calls.filter((c) => c.includes('ValidatingAdmissionPolicy'))).toEqual([]);
+    cluster.objects.delete(cluster.key('ValidatingAdmissionPolicy', 'dcm-tenant-guard'));
+    const check = contextFor(cluster);
+    check.thorough = true;
+    await controller.apply(check);
+    expect(guardWrites()).toEqual(['apply ValidatingAdmissionPolicy dcm-tenant-guard']);
   });
 
   it('lets every DCM identity through that applied to the cluster, and no one else', () => {

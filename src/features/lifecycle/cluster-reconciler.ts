@@ -171,6 +171,7 @@ export class ClusterReconciler {
       return { status, nothingCreated: true };
     }
     const ctx = new ClusterContext({ ...work, reference, cluster, clusterSecrets }, connection);
+    ctx.thorough = options.wrapConnection !== undefined;
     let removedIdentities: RemovedIdentity[] | undefined;
     try {
       if (kind === 'apply') await applyCluster(this.controllers, ctx);
