@@ -582,7 +582,7 @@ export async function fanOut(backends: Backends, opts: BenchOptions): Promise<Se
               `${s} cluster(s) ${seconds(bare(s))} without, ${seconds(wall(s))} with (${fmt(overhead(s) * 100, 1)}%)`,
           )
           .join('; ') +
-        '. The guard is read (and written only when it differs) once per cluster and apply.',
+        '. The guard is read (and written only when it differs) at most once a minute per cluster; a drift check always reads it.',
       '',
       '**CPU seconds used during an apply** (medians), by process:',
       '',
