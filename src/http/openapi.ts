@@ -33,6 +33,8 @@ export interface RouteDoc {
   /** Whether a body is required (default: true when there is one). */
   bodyRequired?: boolean;
   query?: Record<string, { description: string; required?: boolean; schema?: z.ZodType }>;
+  /** Path parameters that are not DCM names (the default), by name: e.g. a Kubernetes label key. */
+  pathParams?: Record<string, z.ZodType>;
   responses: Record<number, ResponseDoc>;
   /** A create: the record's name is `metadata.name` of the 201 body, the value of `:itemParam` in the paths under it. */
   creates?: { itemParam: string };
@@ -118,7 +120,10 @@ export class OpenApiRegistry {
     const paramsOf = (fullPath: string) => [...fullPath.matchAll(/:([A-Za-z]+)/g)].map((m) => m[1]!);
     for (const route of this.routes) {
       const parameters = [
-        ...paramsOf(route.fullPath).map((name) => ({ name, in: 'path', required: true, schema: pathParameterSchema })),
+        ...paramsOf(route.fullPath).map((name) => {
+          const own = route.pathParams?.[name];
+          return { name, in: 'path', required: true, schema: own ? jsonSchemaOf(own, 'input') : pathParameterSchema };
+        }),
         ...Object.entries(route.query ?? {}).map(([name, q]) => ({
           name,
           in: 'query',

@@ -225,6 +225,7 @@ export function declareClusterClmRoutes(
     {
       method: 'get',
       path: `${LABELS}/:label`,
+      pathParams: { label: LabelName },
       tag: TAG,
       summary: 'One label of a cluster',
       responses: { 200: { description: 'The label', schema: ClusterLabelView } },
@@ -241,6 +242,7 @@ export function declareClusterClmRoutes(
     {
       method: 'delete',
       path: `${LABELS}/:label`,
+      pathParams: { label: LabelName },
       tag: TAG,
       summary: 'Remove a label from a cluster (whatever its value)',
       responses: { 204: { description: 'Removed' } },
