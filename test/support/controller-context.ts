@@ -29,8 +29,11 @@ export function contextFor(
     quotas?: [string, Record<string, string>][];
     tenant?: TenantIdentity;
     caData?: string;
+    /** Another logical cloud's id than LC_ID (its mesh revision, labels and record ids follow it). */
+    logicalCloudId?: string;
   } = {},
 ): ClusterContext {
+  const lcId = opts.logicalCloudId ?? LC_ID;
   const data: LogicalCloudData = {
     description: '',
     userData1: '',
@@ -43,10 +46,10 @@ export function contextFor(
   };
   const work: ClusterWork = {
     project: 'p1',
-    logicalCloud: record('lc-1', { project: 'p1' }, data, LC_ID),
+    logicalCloud: record('lc-1', { project: 'p1' }, data, lcId),
     reference: record(
       'edge-a',
-      { logicalCloudId: LC_ID },
+      { logicalCloudId: lcId },
       {
         clusterProvider: 'prov',
         cluster: 'cluster-a',
@@ -69,11 +72,11 @@ export function contextFor(
       },
     ),
     clusterSecrets: { kubeconfig: '' },
-    permissions: (opts.permissions ?? []).map(([name, p]) => record(name, { logicalCloudId: LC_ID }, p)),
+    permissions: (opts.permissions ?? []).map(([name, p]) => record(name, { logicalCloudId: lcId }, p)),
     quotas: (opts.quotas ?? []).map(([name, hard]) =>
       record(
         name,
-        { logicalCloudId: LC_ID },
+        { logicalCloudId: lcId },
         {
           description: '',
           userData1: '',

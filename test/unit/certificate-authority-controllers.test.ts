@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import type { CaKeyPair } from '../../src/certificates/certificate-authority/ca-certificate-builder.js';
 import { createRootCa } from '../../src/certificates/certificate-authority/root-ca.js';
 import { CaController } from '../../src/controllers/certificate-authority.controller.js';
-import { ClusterContext, type ClusterWork } from '../../src/controllers/cluster-context.js';
+import type { ClusterContext } from '../../src/controllers/cluster-context.js';
 import { controlPlaneNamespace, meshRevision, meshTrustDomain } from '../../src/controllers/object-names.js';
 import { desiredIstio } from '../../src/controllers/istio-resource.js';
 import { ServiceMeshController, meshNotReady } from '../../src/controllers/service-mesh.controller.js';
@@ -24,6 +24,7 @@ import type { RootCaStore } from '../../src/features/certificate-authority/root-
 import { ClusterError } from '../../src/kubernetes/cluster-errors.js';
 import type { KubeObject } from '../../src/kubernetes/cluster-gateway.js';
 import { SecretCipherError } from '../../src/security/secret-cipher.js';
+import { contextFor as clusterContext } from '../support/controller-context.js';
 import { FakeCluster as MemoryCluster } from '../support/fake-cluster.js';
 
 const LC_ID = '0f8e2a34-5b6c-4d7e-8f90-a1b2c3d4e5f6';
@@ -50,66 +51,15 @@ function memoryStores(root: CaKeyPair) {
   return { roots, store, intermediates, failReads: () => (failGet = true) };
 }
 
+/** One cluster of the logical cloud LC_ID, with the given mesh settings (null: none). */
 function contextFor(
   cluster: MemoryCluster,
   serviceMesh: { enabled: boolean; network?: string; nameConstraints?: boolean } | null = { enabled: true },
 ): ClusterContext {
-  const now = new Date();
-  const record = <T>(name: string, scope: Record<string, string>, data: T, id = `${name}-id`) => ({
-    id,
-    scope,
-    name,
-    revision: 1,
-    createdAt: now,
-    updatedAt: now,
-    data,
+  return clusterContext(cluster, {
+    logicalCloudId: LC_ID,
+    data: { labels: [], ...(serviceMesh ? { serviceMesh } : {}) },
   });
-  const work: ClusterWork = {
-    project: 'p1',
-    logicalCloud: record(
-      'lc-1',
-      { project: 'p1' },
-      {
-        description: '',
-        userData1: '',
-        userData2: '',
-        namespace: 'tenant-ns',
-        level: '1' as const,
-        labels: [],
-        user: { name: 'u1', type: 'certificate' as const },
-        ...(serviceMesh ? { serviceMesh } : {}),
-      },
-      LC_ID,
-    ),
-    reference: record(
-      'edge-a',
-      { logicalCloudId: LC_ID },
-      {
-        clusterProvider: 'prov',
-        cluster: 'cluster-a',
-        loadbalancerIp: '',
-        description: '',
-        userData1: '',
-        userData2: '',
-      },
-    ),
-    cluster: record(
-      'cluster-a',
-      { provider: 'prov' },
-      {
-        description: '',
-        userData1: '',
-        userData2: '',
-        labels: [],
-        server: 'https://127.0.0.1:1',
-        secrets: { kubeconfig: { alg: 'none' as const, value: '' } },
-      },
-    ),
-    clusterSecrets: { kubeconfig: '' },
-    permissions: [],
-    quotas: [],
-  };
-  return new ClusterContext(work, cluster);
 }
 
 let root: CaKeyPair;
