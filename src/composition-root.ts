@@ -24,6 +24,7 @@ import { createObservability, requestWithoutCredentials, type Observability } fr
 import { declareCertificateAuthorityRoutes } from './features/certificate-authority/certificate-authority.router.js';
 import { declareClusterHealthRoutes } from './features/cluster-registry/cluster-health.router.js';
 import { declareProjectPolicyRoutes } from './features/project-policies/project-policy.router.js';
+import { declareClusterSelectionRoutes } from './features/cluster-selection/cluster-selection.router.js';
 import { createServices, type ServiceConfig, type ServiceDependencies, type Services } from './services.js';
 import { createStores, type Stores } from './stores.js';
 
@@ -108,6 +109,7 @@ export async function createDcm(opts: DcmOptions): Promise<Dcm> {
       (r, reg) => declareClusterHealthRoutes(r, reg, services.clusterHealth),
       (r, reg) => declareLogicalCloudRoutes(r, reg, services.logicalClouds),
       (r, reg) => declareClusterReferenceRoutes(r, reg, services.clusterReferences),
+      (r, reg) => declareClusterSelectionRoutes(r, reg, services.clusterSelection),
       (r, reg) => declarePermissionRoutes(r, reg, services.permissions),
       (r, reg) => declareClusterQuotaRoutes(r, reg, services.clusterQuotas),
       (r, reg) => declareKvPairRoutes(r, reg, services.kvPairs),

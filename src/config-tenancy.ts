@@ -29,6 +29,17 @@ export const tenancySettings = {
       'How often every registered cluster is probed (GET /version, /readyz). An apply to a cluster found ' +
         'unreachable within the last three intervals fails at once with the reason.',
     ),
+  DCM_SELECTION_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(50000)
+    .default(10000)
+    .describe(
+      'How often one replica checks every logical cloud with a spec.clusterSelector against the registry and the ' +
+        'project policies (the replica holding the job also follows a cluster registered, relabelled or ' +
+        'unregistered through it at once). At most 50 s, so that a logical cloud follows its fleet within a minute.',
+    ),
   DCM_TENANT_TOKEN_SECONDS: z.coerce
     .number()
     .int()

@@ -38,6 +38,7 @@ import { CaController } from './controllers/certificate-authority.controller.js'
 import { ServiceMeshController } from './controllers/service-mesh.controller.js';
 import { MeshCertificateAuthority } from './features/certificate-authority/mesh-ca.js';
 import { ClusterHealthProber } from './features/cluster-registry/cluster-health.job.js';
+import { createClusterSelection } from './features/cluster-selection/index.js';
 
 /** A replica's default name: host, process and a random suffix (unique even for two DCMs in one process). */
 const defaultReplicaId = () => `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -70,6 +71,7 @@ export type ServiceConfig = Pick<
   | 'DCM_DRIFT_CONCURRENCY'
   | 'DCM_DRIFT_ENABLED'
   | 'DCM_CERT_RENEWAL_INTERVAL_MS'
+  | 'DCM_SELECTION_INTERVAL_MS'
 >;
 
 export interface ServiceDependencies {
@@ -208,6 +210,22 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
     },
   });
   const driftWatcher = drift.watcher;
+  const clusterSelection = createClusterSelection({
+    logicalClouds,
+    logicalCloudStore: stores.logicalClouds,
+    references: stores.clusterReferences,
+    clusters,
+    policies: projectPolicies,
+    health: { all: () => stores.clusterHealth.all(), freshMs: 3 * config.DCM_CLUSTER_HEALTH_INTERVAL_MS },
+    state: stores.clusterSelections,
+    lifecycle,
+    status: stores.lifecycle,
+    events,
+    leases: stores.leases,
+    replicaId,
+    job: { name: 'following the fleet', intervalMs: config.DCM_SELECTION_INTERVAL_MS },
+    logger: deps.logger,
+  });
   // Background work, started and stopped as a whole by main.ts (the names are those its log lines use).
   const jobs = new JobRegistry({ logger: deps.logger, leases: stores.leases, replicaId })
     .register({
@@ -232,6 +250,7 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
       intervalMs: config.DCM_CLUSTER_HEALTH_INTERVAL_MS,
       run: () => clusterHealthProber.probeAll(),
     })
+    .register(clusterSelection.job)
     .register({
       name: 'drift watching',
       replicas: 'all',
@@ -278,6 +297,8 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
     }).service,
     clusterQuotas: createClusterQuotas({ store: stores.clusterQuotas, logicalClouds, guard }).service,
     kvPairs: createKvPairs({ store: stores.kvPairs, logicalClouds }).service,
+    clusterSelection: clusterSelection.service,
+    fleetFollower: clusterSelection.follower,
     meshCa,
     certificateAuthority,
   };

@@ -18,6 +18,7 @@ import { NamespaceClaimStore } from './features/logical-clouds/namespace-claim.s
 import { StopRequestStore } from './features/lifecycle/stop-requests.store.js';
 import { ClusterHealthStore } from './features/cluster-registry/cluster-health.store.js';
 import { ProjectPolicyStore } from './features/project-policies/project-policy.store.js';
+import { ClusterSelectionStore } from './features/cluster-selection/cluster-selection.store.js';
 import type { Db } from './db/mongo.js';
 import type { SecretCipher } from './security/secret-cipher.js';
 
@@ -42,6 +43,7 @@ export function createStores(db: Db, cipher: SecretCipher) {
     stopRequests: new StopRequestStore(db),
     clusterHealth: new ClusterHealthStore(db),
     driftEvents: new DriftEventStore(db),
+    clusterSelections: new ClusterSelectionStore(db),
   };
 }
 

@@ -8,8 +8,19 @@ import type { LogicalCloudData } from './logical-cloud.js';
 export interface DomainEvents {
   /** A logical cloud and its children were deleted: what other features keep of it goes too. */
   logicalCloudDeleted: { logicalCloudId: string; project: string; name: string };
+  /** A logical cloud was created (after the write). */
+  logicalCloudCreated: { logicalCloudId: string; project: string; name: string };
   /** A logical cloud's record was replaced (after the write). */
   logicalCloudUpdated: { logicalCloudId: string; before: LogicalCloudData; after: LogicalCloudData };
+  /** A cluster was added to the registry. */
+  clusterRegistered: { provider: string; cluster: string; labels: Record<string, string> };
+  /** A registered cluster's record was replaced (labels, description, kubeconfig…), after the write. */
+  clusterUpdated: {
+    provider: string;
+    cluster: string;
+    before: Record<string, string>;
+    after: Record<string, string>;
+  };
   /** A cluster was removed from the registry. */
   clusterUnregistered: { provider: string; cluster: string };
 }

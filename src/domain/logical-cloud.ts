@@ -81,7 +81,24 @@ export interface LogicalCloudData extends Described {
   reconcile?: ReconcileMode;
   /** Pod Security, container defaults and network isolation of the namespace (level 1 only; absent: the defaults). */
   isolation?: IsolationSettings;
+  /** The clusters chosen by their labels (docs/cluster-selection.md); absent: only hand-made references. */
+  clusterSelector?: ClusterSelector;
+  /** What happens to what was applied on a cluster that leaves the selection (absent: Terminate). */
+  clusterSelection?: { removal: SelectionRemoval };
 }
+
+export const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
+export type SelectorOperator = (typeof SELECTOR_OPERATORS)[number];
+
+/** A Kubernetes label selector over registered clusters, optionally limited to some cluster providers. */
+export interface ClusterSelector {
+  providers?: string[];
+  /** As pairs: a label key may hold dots, which a stored field name may not. */
+  matchLabels?: KeyValue[];
+  matchExpressions?: { key: string; operator: SelectorOperator; values?: string[] }[];
+}
+
+export type SelectionRemoval = 'Terminate' | 'Keep';
 
 export type ReconcileMode = 'enabled' | 'paused';
 
@@ -104,6 +121,10 @@ export interface ClusterReferenceData extends Described {
   clusterProvider: string;
   cluster: string;
   loadbalancerIp: string;
+  /** Made and removed by the logical cloud's spec.clusterSelector, not by hand. */
+  selected?: boolean;
+  /** A selected cluster that left the selection under `removal: Keep`: what was applied stays until an admin removes the reference. */
+  orphaned?: boolean;
 }
 
 export interface ClusterQuotaData extends Described {

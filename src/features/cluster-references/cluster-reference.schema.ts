@@ -89,6 +89,10 @@ const ReferenceFields = { 'cluster-provider': z.string(), 'cluster-name': z.stri
 export const ClusterReferenceView = z.strictObject({
   name: z.string(),
   ...ReferenceFields,
+  /** Made (and removed) by the logical cloud's spec.clusterSelector. */
+  selected: z.boolean(),
+  /** A selected cluster that left the selection under removal Keep: what was applied stays. */
+  orphaned: z.boolean().optional(),
   metadata: MetadataView,
   spec: z.strictObject(ReferenceFields),
 });
@@ -98,6 +102,8 @@ export const clusterReferenceView = (r: ClusterReferenceRecord) => ({
   'cluster-provider': r.data.clusterProvider,
   'cluster-name': r.data.cluster,
   'loadbalancer-ip': r.data.loadbalancerIp,
+  selected: r.data.selected === true,
+  ...(r.data.orphaned ? { orphaned: true } : {}),
   metadata: metadataView(r.name, r.data),
   spec: {
     'cluster-provider': r.data.clusterProvider,

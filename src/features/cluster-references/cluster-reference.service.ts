@@ -37,31 +37,44 @@ export function createClusterReferenceService(
     return found[0]!;
   };
 
-  return new LogicalCloudChildService('Cluster reference', store, logicalClouds, {
-    prepare: async (lc, input, name, caller) => {
-      const cluster = await resolveCluster(input.cluster ?? name, input.clusterProvider);
-      const clusterProvider = cluster.scope.provider!;
-      await policies.enforce(caller, lc.scope.project!, {
-        clusters: [{ provider: clusterProvider, name: cluster.name, labels: pairsToMap(cluster.data.labels) }],
-      });
-      const others = await store.findWhere(
-        { logicalCloudId: lc.id },
-        { 'data.clusterProvider': clusterProvider, 'data.cluster': cluster.name },
-      );
-      const other = others.find((r) => r.name !== name);
-      if (other)
-        throw new ConflictError(
-          `Cluster ${cluster.name} is already referenced by ${other.name} in Logical Cloud ${lc.name}`,
+  return new LogicalCloudChildService<ClusterReferenceInput, ClusterReferenceData>(
+    'Cluster reference',
+    store,
+    logicalClouds,
+    {
+      prepare: async (lc, input, name, caller) => {
+        const cluster = await resolveCluster(input.cluster ?? name, input.clusterProvider);
+        const clusterProvider = cluster.scope.provider!;
+        await policies.enforce(caller, lc.scope.project!, {
+          clusters: [{ provider: clusterProvider, name: cluster.name, labels: pairsToMap(cluster.data.labels) }],
+        });
+        const others = await store.findWhere(
+          { logicalCloudId: lc.id },
+          { 'data.clusterProvider': clusterProvider, 'data.cluster': cluster.name },
         );
-      return {
-        description: input.description,
-        userData1: input.userData1,
-        userData2: input.userData2,
-        clusterProvider,
-        cluster: cluster.name,
-        loadbalancerIp: input.loadbalancerIp,
-      };
+        const other = others.find((r) => r.name !== name);
+        if (other)
+          throw new ConflictError(
+            `Cluster ${cluster.name} is already referenced by ${other.name} in Logical Cloud ${lc.name}`,
+          );
+        return {
+          description: input.description,
+          userData1: input.userData1,
+          userData2: input.userData2,
+          clusterProvider,
+          cluster: cluster.name,
+          loadbalancerIp: input.loadbalancerIp,
+        };
+      },
+      checkMutable: (lc) => guard().checkMutable(lc, 'update'),
+      // The references a cluster selector made follow the selector alone (docs/cluster-selection.md).
+      checkRecord: (lc, record, change) => {
+        if (!record.data.selected || (change === 'delete' && record.data.orphaned)) return;
+        throw new ConflictError(
+          `Cluster reference ${record.name} was made by spec.clusterSelector of Logical Cloud ${lc.name} and follows ` +
+            `it: change the selector (or the cluster's labels) instead of ${change === 'delete' ? 'deleting' : 'changing'} it`,
+        );
+      },
     },
-    checkMutable: (lc) => guard().checkMutable(lc, 'update'),
-  });
+  );
 }

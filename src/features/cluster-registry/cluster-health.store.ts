@@ -44,6 +44,12 @@ export class ClusterHealthStore {
     return health;
   }
 
+  /** Every cluster's last probe (the cluster selection's view of the fleet). */
+  async all(): Promise<ClusterHealth[]> {
+    const docs = await this.collection.find({}).toArray();
+    return docs.map(({ _id, ...health }) => health);
+  }
+
   /** Records a probe; `since` carries over while reachable/ready stay as they were. */
   async record(probe: Omit<ClusterHealth, 'since'>): Promise<ClusterHealth> {
     const previous = await this.get(probe.provider, probe.cluster);

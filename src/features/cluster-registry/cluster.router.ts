@@ -7,7 +7,14 @@ import type { ClusterKvPairService } from './cluster-kv-pair.service.js';
 import type { ClusterLabelService } from './cluster-label.service.js';
 import { clusterProviderCrud } from './cluster-provider.router.js';
 import type { ClusterProviderService } from './cluster-provider.service.js';
-import { ClusterCreateSchema, clusterInput, ClusterUpdateSchema, ClusterView, clusterView } from './cluster.schema.js';
+import {
+  ClusterCreateSchema,
+  clusterInput,
+  clusterInputOf,
+  ClusterUpdateSchema,
+  ClusterView,
+  clusterView,
+} from './cluster.schema.js';
 import type { ClusterService } from './cluster.service.js';
 
 export const clusterCrud = (clusters: ClusterService) =>
@@ -23,7 +30,7 @@ export const clusterCrud = (clusters: ClusterService) =>
     list: (p, page) => clusters.list(p.provider!, page),
     update: (p, name, input, revision) => {
       checkNameMatches(name, input.metadata.name);
-      return clusters.update(p.provider!, name, clusterInput(input), revision);
+      return clusters.relabel(p.provider!, name, clusterInputOf(input), input.spec.kubeconfig, revision);
     },
     delete: (p, name) => clusters.delete(p.provider!, name),
     view: clusterView,
@@ -33,8 +40,9 @@ export const clusterCrud = (clusters: ClusterService) =>
         'Beyond the schema (400): `kubeconfig` must be a kubeconfig (YAML or JSON, or base64 of it) naming a cluster ' +
         'and a user; `ca-key` one unencrypted PEM private key.',
       update:
-        'Beyond the schema (400): `kubeconfig` must be a kubeconfig (YAML or JSON, or base64 of it) naming a cluster ' +
-        'and a user; `ca-key` one unencrypted PEM private key.',
+        'Admin only. Labels, description and user data replace the stored ones (a relabel re-evaluates every logical ' +
+        'cloud whose spec.clusterSelector could match the cluster); `kubeconfig` and `ca-key` are replaced only when ' +
+        'given, and then checked as at registration (400).',
     },
     examples: {
       create: {
@@ -42,6 +50,9 @@ export const clusterCrud = (clusters: ClusterService) =>
           metadata: { name: 'cluster-1' },
           spec: { kubeconfig: '<the admin kubeconfig, YAML or base64>', labels: { zone: 'east' } },
         },
+      },
+      update: {
+        relabel: { metadata: { name: 'cluster-1' }, spec: { labels: { zone: 'east', tier: 'edge' } } },
       },
     },
   });

@@ -49,13 +49,17 @@ const ClusterSpec = z.strictObject({
 });
 
 export const ClusterCreateSchema = z.strictObject({ metadata: MetadataSchema, spec: ClusterSpec });
-export const ClusterUpdateSchema = z.strictObject({ metadata: UpdateMetadataSchema, spec: ClusterSpec });
-
-/** clm's multipart PUT: the metadata part of a body whose kubeconfig, if any, is the file part. */
-export const ClusterPartUpdateSchema = z.strictObject({
+/**
+ * PUT: labels, description and user data replace the stored ones; the kubeconfig and the CA key
+ * are replaced only when given (a relabel sends no credential).
+ */
+export const ClusterUpdateSchema = z.strictObject({
   metadata: UpdateMetadataSchema,
   spec: ClusterSpec.extend({ kubeconfig: KubeconfigText.optional() }),
 });
+
+/** clm's multipart PUT: the metadata part of a body whose kubeconfig, if any, is the file part. */
+export const ClusterPartUpdateSchema = ClusterUpdateSchema;
 
 export const clusterInputOf = (input: z.infer<typeof ClusterPartUpdateSchema>): Omit<ClusterInput, 'kubeconfig'> => ({
   ...describedFrom(input.metadata),
@@ -63,7 +67,7 @@ export const clusterInputOf = (input: z.infer<typeof ClusterPartUpdateSchema>): 
   ...(input.spec['ca-key'] ? { caKey: input.spec['ca-key'] } : {}),
 });
 
-export const clusterInput = (input: z.infer<typeof ClusterUpdateSchema>): ClusterInput => ({
+export const clusterInput = (input: z.infer<typeof ClusterCreateSchema>): ClusterInput => ({
   ...describedFrom(input.metadata),
   labels: mapToPairs(input.spec.labels),
   kubeconfig: input.spec.kubeconfig,

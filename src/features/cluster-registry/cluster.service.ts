@@ -7,6 +7,7 @@
 import type { EventBus } from '../../jobs/event-bus.js';
 import {
   DuplicateNameError,
+  pairsToMap,
   type KeyValue,
   type NamedRecordStore,
   type Page,
@@ -158,6 +159,7 @@ export class ClusterService {
       await this.clusters.delete({ provider }, name);
       throw error;
     }
+    await this.events.emit('clusterRegistered', { provider, cluster: name, labels: pairsToMap(record.data.labels) });
     return record;
   }
 
@@ -175,6 +177,7 @@ export class ClusterService {
 
   async update(provider: string, name: string, input: ClusterInput, expectedRevision?: number): Promise<ClusterRecord> {
     await this.providers.get(provider);
+    const before = await this.clusters.get({ provider }, name);
     const outcome = await this.clusters.update(
       { provider },
       name,
@@ -185,6 +188,12 @@ export class ClusterService {
       throw new NotFoundError(`Cluster ${name} not found in cluster provider ${provider}`);
     if (outcome.kind === 'stale')
       throw new PreconditionFailedError(`Cluster ${name} was changed since revision ${expectedRevision}; GET it again`);
+    await this.events.emit('clusterUpdated', {
+      provider,
+      cluster: name,
+      before: pairsToMap(before?.data.labels),
+      after: pairsToMap(outcome.record.data.labels),
+    });
     return outcome.record;
   }
 
@@ -213,6 +222,29 @@ export class ClusterService {
       kubeconfig: change.kubeconfig ?? secrets.kubeconfig,
     };
     return this.update(provider, name, input, expectedRevision ?? stored.revision);
+  }
+
+  /**
+   * The JSON PUT: description, user data and labels as given. Without a kubeconfig the stored
+   * one and the stored CA key stay (unless a `ca-key` is given); a new kubeconfig replaces both
+   * credentials, as a registration does. Conditional on the caller's If-Match, or on the revision read.
+   */
+  async relabel(
+    provider: string,
+    name: string,
+    input: Omit<ClusterInput, 'kubeconfig'>,
+    kubeconfig: string | undefined,
+    expectedRevision?: number,
+  ): Promise<ClusterRecord> {
+    const stored = await this.get(provider, name);
+    const secrets = kubeconfig === undefined ? this.secretsOf(stored) : undefined;
+    const caKey = input.caKey ?? secrets?.caKey;
+    const next: ClusterInput = {
+      ...input,
+      kubeconfig: kubeconfig ?? secrets!.kubeconfig,
+      ...(caKey ? { caKey } : {}),
+    };
+    return this.update(provider, name, next, expectedRevision ?? stored.revision);
   }
 
   async delete(provider: string, name: string): Promise<void> {

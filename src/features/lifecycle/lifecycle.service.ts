@@ -132,11 +132,12 @@ export class LifecycleService implements LifecycleGuard {
 
   /** Why the cluster cannot leave the registry: a logical cloud references it or may still hold objects on it. */
   private async clusterInUse(provider: string, cluster: string): Promise<string | undefined> {
-    const references = await this.stores.clusterReferences.count({
-      'data.clusterProvider': provider,
-      'data.cluster': cluster,
-    });
-    if (references > 0) return 'is referenced by a logical cloud; remove the reference first';
+    // A reference a cluster selector made goes with the cluster (the selection follows the registry).
+    const references = await this.stores.clusterReferences.findWhere(
+      {},
+      { 'data.clusterProvider': provider, 'data.cluster': cluster, 'data.selected': { $ne: true } },
+    );
+    if (references.length > 0) return 'is referenced by a logical cloud; remove the reference first';
     const holding = await this.status.holdingCluster(provider, cluster);
     if (holding.length > 0)
       return `still holds objects of logical cloud ${holding.join(', ')}; terminate it (or re-apply it) first`;

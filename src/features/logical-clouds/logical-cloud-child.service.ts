@@ -28,6 +28,8 @@ export interface ChildHooks<Input, T> {
   prepare(lc: LogicalCloudRecord, input: Input, name: string, caller: Caller): Promise<T> | T;
   /** Refuses a change, e.g. while the logical cloud is being applied. */
   checkMutable?(lc: LogicalCloudRecord): Promise<void>;
+  /** Refuses changing or deleting this record by hand (e.g. a reference made by a cluster selector). */
+  checkRecord?(lc: LogicalCloudRecord, record: StoredRecord<T>, change: 'update' | 'delete'): void;
 }
 
 export class LogicalCloudChildService<Input, T> {
@@ -97,6 +99,7 @@ export class LogicalCloudChildService<Input, T> {
   ): Promise<StoredRecord<T>> {
     const lc = await this.logicalClouds.resolve(project, logicalCloud);
     await this.hooks.checkMutable?.(lc);
+    await this.checkRecord(lc, name, 'update');
     const data = await this.hooks.prepare(lc, input, name, caller);
     let outcome: UpdateOutcome<T>;
     try {
@@ -117,6 +120,13 @@ export class LogicalCloudChildService<Input, T> {
   async delete(project: string, logicalCloud: string, name: string): Promise<void> {
     const lc = await this.logicalClouds.resolve(project, logicalCloud);
     await this.hooks.checkMutable?.(lc);
+    await this.checkRecord(lc, name, 'delete');
     if (!(await this.store.delete(this.scope(lc), name))) throw this.notFound(lc, name);
+  }
+
+  private async checkRecord(lc: LogicalCloudRecord, name: string, change: 'update' | 'delete'): Promise<void> {
+    if (!this.hooks.checkRecord) return;
+    const record = await this.store.get(this.scope(lc), name);
+    if (record) this.hooks.checkRecord(lc, record, change);
   }
 }

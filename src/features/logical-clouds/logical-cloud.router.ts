@@ -13,6 +13,7 @@ import type { LogicalCloudService, LogicalCloudView } from './logical-cloud.serv
 import {
   DESIGN_LOGICAL_CLOUD,
   ISOLATED_LOGICAL_CLOUD,
+  SELECTING_LOGICAL_CLOUD,
   logicalCloudView,
   LogicalCloudViewSchema,
 } from './logical-cloud.view.js';
@@ -56,8 +57,16 @@ export const logicalCloudCrud = (logicalClouds: LogicalCloudService) =>
         'is a 409.',
     },
     examples: {
-      create: { 'lc-1': DESIGN_LOGICAL_CLOUD, 'lc-isolated': ISOLATED_LOGICAL_CLOUD },
-      update: { 'lc-1': { spec: DESIGN_LOGICAL_CLOUD.spec }, 'lc-isolated': { spec: ISOLATED_LOGICAL_CLOUD.spec } },
+      create: {
+        'lc-1': DESIGN_LOGICAL_CLOUD,
+        'lc-isolated': ISOLATED_LOGICAL_CLOUD,
+        'lc-edge': SELECTING_LOGICAL_CLOUD,
+      },
+      update: {
+        'lc-1': { spec: DESIGN_LOGICAL_CLOUD.spec },
+        'lc-isolated': { spec: ISOLATED_LOGICAL_CLOUD.spec },
+        'lc-edge': { spec: SELECTING_LOGICAL_CLOUD.spec },
+      },
     },
   });
 

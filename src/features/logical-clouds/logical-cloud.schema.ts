@@ -15,6 +15,11 @@ import { atMost, boundedString, LIMITS } from '../../validation/limits.js';
 import { describedFrom, MetadataSchema, UpdateMetadataSchema } from '../metadata.js';
 import { InlinePermissionSchema } from '../user-permissions/user-permission.schema.js';
 import type { LogicalCloudInput } from './logical-cloud.service.js';
+import {
+  ClusterSelectionSchema,
+  ClusterSelectorSchema,
+  selectorData,
+} from '../cluster-selection/cluster-selector.schema.js';
 
 /** certificate: a client certificate per cluster; token (the design's `Token`): a ServiceAccount and bound tokens. */
 export const USER_TYPES = ['certificate', 'token', 'Token'] as const;
@@ -154,6 +159,9 @@ const SpecSchema = z
       })
       .optional(),
     isolation: IsolationSchema.optional(),
+    // Clusters chosen by their labels (docs/cluster-selection.md); absent: only hand-made cluster references.
+    clusterSelector: ClusterSelectorSchema.optional(),
+    clusterSelection: ClusterSelectionSchema.optional(),
   })
   .superRefine((spec, ctx) => {
     if (spec.serviceMesh?.enabled) {
@@ -234,6 +242,8 @@ export function logicalCloudInput(body: LogicalCloudBody): LogicalCloudInput {
       : {}),
     ...(spec.reconcile ? { reconcile: spec.reconcile } : {}),
     ...(spec.isolation ? { isolation: isolationData(spec.isolation) } : {}),
+    ...(spec.clusterSelector ? { clusterSelector: selectorData(spec.clusterSelector) } : {}),
+    ...(spec.clusterSelection ? { clusterSelection: { removal: spec.clusterSelection.removal } } : {}),
   };
   const permissions = spec.user?.['user-permissions']?.map((p) => ({
     name: p['permission-name'],

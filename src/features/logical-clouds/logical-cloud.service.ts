@@ -115,6 +115,9 @@ export class LogicalCloudService implements LogicalCloudResolver {
         await this.stores.logicalClouds.delete({ project }, name);
         throw error;
       }
+      await this.events.emit('logicalCloudCreated', { logicalCloudId: id, project, name });
+      // A cluster selector has made references meanwhile (cluster-selection feature).
+      if (input.data.clusterSelector) return this.get(project, name);
       return { record, permissions: created, clusterReferences: [] };
     } catch (error) {
       await this.stores.permissions.deleteAll(scope);

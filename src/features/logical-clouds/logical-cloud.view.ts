@@ -11,6 +11,7 @@ import {
   type LogicalCloudData,
 } from '../../domain/logical-cloud.js';
 import { MetadataView, metadataView } from '../metadata.js';
+import { ClusterSelectorSchema, selectorView } from '../cluster-selection/cluster-selector.schema.js';
 import type { LogicalCloudView } from './logical-cloud.service.js';
 
 /** What a logical cloud's namespace gets, defaults filled in (level 1); the view shows what is in force. */
@@ -56,9 +57,26 @@ export const LogicalCloudViewSchema = z.strictObject({
         containerDefaults: z.strictObject({ requests: PairView, limits: PairView }),
       })
       .optional(),
+    clusterSelector: ClusterSelectorSchema.optional(),
+    clusterSelection: z.strictObject({ removal: z.enum(['Terminate', 'Keep']) }).optional(),
     clusters: z.array(z.string()),
   }),
 });
+
+/** A logical cloud that spans the edge clusters by their labels (docs/cluster-selection.md). */
+export const SELECTING_LOGICAL_CLOUD = {
+  metadata: { name: 'lc-edge' },
+  spec: {
+    namespace: 'ns-edge',
+    user: { 'user-name': 'user-edge', type: 'certificate' },
+    clusterSelector: {
+      providers: ['edge'],
+      matchLabels: { tier: 'edge' },
+      matchExpressions: [{ key: 'zone', operator: 'In', values: ['east', 'west'] }],
+    },
+    clusterSelection: { removal: 'Terminate' },
+  },
+};
 
 /** The design's logical cloud body (endpoint 1), as an example. */
 export const DESIGN_LOGICAL_CLOUD = {
@@ -138,6 +156,12 @@ export function logicalCloudView({ record, permissions, clusterReferences }: Log
       },
       reconcile: data.reconcile ?? 'enabled',
       ...(data.level === '1' ? { isolation: isolationView(data) } : {}),
+      ...(data.clusterSelector
+        ? {
+            clusterSelector: selectorView(data.clusterSelector),
+            clusterSelection: { removal: data.clusterSelection?.removal ?? 'Terminate' },
+          }
+        : {}),
       clusters: clusterReferences.map((r) => r.data.cluster),
     },
   };
