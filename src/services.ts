@@ -178,6 +178,7 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
       },
       gateways,
       drift: stores.driftEvents,
+      selection: stores.clusterSelections,
       events,
     },
     deps.logger,

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { defaultConfig } from '../../src/config.js';
 import { kubectl } from '../support/backends.js';
-import { design, startTestDcm, type TestDcm } from '../support/dcm.js';
+import { captureLogger, design, startTestDcm, type TestDcm } from '../support/dcm.js';
 import { createProject, createProvider, expectError, kubeconfigText, lcPath } from '../support/rest.js';
 import { until } from '../support/until.js';
 import {
@@ -30,6 +30,8 @@ const clusterPath = (provider: string, cluster: string) => `/v2/cluster-provider
 
 describe('a logical cloud that selects its clusters by label follows the fleet', () => {
   let t: TestDcm;
+  const log = captureLogger();
+  const audit = () => log.records().filter((r) => r.audit === true && r.logicalCloud === LC);
   const relabel = (provider: string, cluster: string, labels: Record<string, string>) =>
     t.http.put(clusterPath(provider, cluster)).send({ metadata: { name: cluster }, spec: { labels } });
   const references = async () =>
@@ -50,6 +52,7 @@ describe('a logical cloud that selects its clusters by label follows the fleet',
     await removeLeftovers([NS], [LC]);
     t = await startTestDcm('selection', {
       config: { ...defaultConfig(), DCM_CLUSTER_TIMEOUT_MS: 10_000, DCM_METRICS_REFRESH_MS: 0 },
+      logger: log.logger,
     });
     await t.dcm.services.jobs.start(['following the fleet']);
     await createProject(t, PROJECT);
@@ -181,6 +184,24 @@ describe('a logical cloud that selects its clusters by label follows the fleet',
       ]),
     );
     expect(body.lastChange?.cause).toBe('cluster edge/cluster-2 relabelled');
+    // Status says why, and the audit log has each automatic step with its cause.
+    const status = (await t.http.get(`${lcPath(PROJECT, LC)}/status`).expect(200)).body;
+    expect(status.clusterSelection).toMatchObject({
+      selected: [{ 'cluster-provider': 'edge', cluster: 'cluster-1', state: 'Selected' }],
+      notSelected: expect.arrayContaining([
+        expect.objectContaining({ 'cluster-provider': 'edge', cluster: 'cluster-2', reason: 'labels' }),
+      ]),
+      cause: 'cluster edge/cluster-2 relabelled',
+    });
+    const steps = audit().map((r) => [r.event, r.cluster ?? null, r.cause]);
+    expect(steps).toEqual(
+      expect.arrayContaining([
+        ['cluster-selected', 'edge/cluster-2', 'cluster edge/cluster-2 relabelled'],
+        ['cluster-deselected', 'edge/cluster-2', 'cluster edge/cluster-2 relabelled'],
+        ['automatic-apply', null, 'cluster edge/cluster-2 relabelled'],
+      ]),
+    );
+    expect(steps.filter(([event]) => event === 'automatic-apply')).toHaveLength(2);
     expect((await terminateAndSettle(t, PROJECT, LC)).status).toBe('Terminated');
   });
 

@@ -109,7 +109,7 @@ describe('SelectionIndex: only the logical clouds whose selectors could match a 
     ].map(selector);
     const index = new SelectionIndex();
     selectors.forEach((s, i) => index.set(String(i), s));
-    const labelSets = [
+    const labelSets: Record<string, string>[] = [
       {},
       { tier: 'edge' },
       { zone: 'east' },

@@ -6,6 +6,14 @@ import type { DriftEvent } from '../drift/drift-events.store.js';
 import type { LifecycleObserver } from './lifecycle-observer.js';
 import type { StopRequestStore } from './stop-requests.store.js';
 
+/** What status shows of a logical cloud's cluster selection: the clusters in, out and why, when it last changed. */
+export interface ClusterSelectionSummary {
+  selected: { provider: string; cluster: string; pending?: string }[];
+  excluded: { provider: string; cluster: string; reason: string; message: string }[];
+  changedAt: Date;
+  cause: string;
+}
+
 export interface LifecycleOptions {
   /** Clusters of one operation worked at once. */
   concurrency: number;
@@ -26,6 +34,8 @@ export interface LifecycleOptions {
   health?: { get(provider: string, cluster: string): Promise<ClusterHealth | undefined>; freshMs: number };
   /** Where the lifecycle learns of deleted logical clouds and is asked before a cluster leaves the registry. */
   events: Pick<EventBus, 'on' | 'objectTo'>;
+  /** The logical cloud's cluster selection as last followed (status shows it; docs/cluster-selection.md). */
+  selection?: { get(logicalCloudId: string): Promise<ClusterSelectionSummary | null> };
   /** The drift found on the logical cloud's clusters, newest first (status shows it). */
   drift?: { latest(logicalCloudId: string, limit?: number): Promise<DriftEvent[]> };
 }

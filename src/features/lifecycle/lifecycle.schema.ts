@@ -107,6 +107,29 @@ export const StatusBody = z.strictObject({
       errors: z.array(z.string()),
     }),
   ),
+  // With spec.clusterSelector: the clusters selected (Pending while unreachable), the others and why, the last change.
+  clusterSelection: z
+    .strictObject({
+      selected: z.array(
+        z.strictObject({
+          'cluster-provider': z.string(),
+          cluster: z.string(),
+          state: z.enum(['Selected', 'Pending']),
+          reason: z.string().optional(),
+        }),
+      ),
+      notSelected: z.array(
+        z.strictObject({
+          'cluster-provider': z.string(),
+          cluster: z.string(),
+          reason: z.enum(['provider', 'labels', 'project policy']),
+          message: z.string(),
+        }),
+      ),
+      changedAt: z.iso.datetime(),
+      cause: z.string(),
+    })
+    .optional(),
   // The newest objects found changed or deleted on a cluster (drift), newest first.
   drift: z.array(
     z.strictObject({
@@ -157,7 +180,7 @@ export const RevokeRequest = z.strictObject({
 export const KubeconfigQuery = z.object({ 'cluster-reference': z.string().min(1).max(128).optional() });
 
 /** The body of GET …/status (design 15): overall status, then per cluster and resource. */
-export function statusView({ logicalCloud, status, credentials, health, drift }: LogicalCloudStatus) {
+export function statusView({ logicalCloud, status, credentials, health, drift, selection }: LogicalCloudStatus) {
   const summarize = (resources: { category: string; status: string }[], category: string) => {
     const mine = resources.filter((r) => r.category === category);
     if (mine.length === 0) return 'None';
@@ -212,6 +235,27 @@ export function statusView({ logicalCloud, status, credentials, health, drift }:
         .filter((r) => r.message && (r.status === 'Failed' || r.status === 'DeleteFailed'))
         .map((r) => `${r.kind} ${r.name}: ${r.message}`),
     })),
+    // With spec.clusterSelector: the clusters in (Pending while unreachable), out and why, and the last change.
+    ...(selection
+      ? {
+          clusterSelection: {
+            selected: selection.selected.map((c) => ({
+              'cluster-provider': c.provider,
+              cluster: c.cluster,
+              state: c.pending ? ('Pending' as const) : ('Selected' as const),
+              ...(c.pending ? { reason: c.pending } : {}),
+            })),
+            notSelected: selection.excluded.map((c) => ({
+              'cluster-provider': c.provider,
+              cluster: c.cluster,
+              reason: c.reason,
+              message: c.message,
+            })),
+            changedAt: selection.changedAt.toISOString(),
+            cause: selection.cause,
+          },
+        }
+      : {}),
     drift: drift.map((d) => ({
       'cluster-reference': d.reference,
       'cluster-provider': d.provider,

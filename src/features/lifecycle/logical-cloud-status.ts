@@ -6,7 +6,7 @@ import type { LogicalCloudRecord } from '../../domain/logical-cloud.js';
 import type { ClusterHealth } from '../cluster-registry/cluster-health.store.js';
 import type { DriftEvent } from '../drift/drift-events.store.js';
 import type { CredentialsStore } from './credentials.store.js';
-import type { LifecycleOptions } from './lifecycle-options.js';
+import type { ClusterSelectionSummary, LifecycleOptions } from './lifecycle-options.js';
 import type { LifecycleDocument, LifecycleStatusStore } from './lifecycle-status.store.js';
 
 /** Drift events a status shows (the newest). */
@@ -21,6 +21,8 @@ export interface LogicalCloudStatus {
   health: Map<string, ClusterHealth>;
   /** The newest drift events of the logical cloud (what changed on which cluster, and what the DCM did). */
   drift: DriftEvent[];
+  /** The cluster selection as last followed (null: the logical cloud selects no clusters by label). */
+  selection?: ClusterSelectionSummary | null;
 }
 
 /** Reads the status of the logical cloud: `options` gives the clusters' health and the drift, when known. */
@@ -28,17 +30,18 @@ export async function readLogicalCloudStatus(
   lc: LogicalCloudRecord,
   statusStore: Pick<LifecycleStatusStore, 'get'>,
   credentialsStore: Pick<CredentialsStore, 'summary'>,
-  options: Pick<LifecycleOptions, 'health' | 'drift'>,
+  options: Pick<LifecycleOptions, 'health' | 'drift' | 'selection'>,
 ): Promise<LogicalCloudStatus> {
-  const [status, credentials, drift] = await Promise.all([
+  const [status, credentials, drift, selection] = await Promise.all([
     statusStore.get(lc.id),
     credentialsStore.summary(lc.id),
     options.drift?.latest(lc.id, DRIFT_EVENTS_SHOWN) ?? Promise.resolve([]),
+    lc.data.clusterSelector ? (options.selection?.get(lc.id) ?? Promise.resolve(null)) : Promise.resolve(null),
   ]);
   const health = new Map<string, ClusterHealth>();
   for (const c of status?.clusters ?? []) {
     const known = await options.health?.get(c.provider, c.cluster);
     if (known) health.set(`${c.provider}/${c.cluster}`, known);
   }
-  return { logicalCloud: lc, status, credentials, health, drift };
+  return { logicalCloud: lc, status, credentials, health, drift, selection };
 }
