@@ -28,6 +28,7 @@ const ONE_OPERATION: Record<string, Operation> = {
   WatchStatus: 'status',
   GetKubeconfig: 'kubeconfig',
   GetLogicalCloudCa: 'read',
+  GetClusterSelection: 'read',
   RevokeCredentials: 'lifecycle',
 };
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -38,6 +39,7 @@ const text = (value: unknown): string => (typeof value === 'string' ? value : ''
 export function grpcAction(method: string, request: Message): Action {
   if (method === 'GetRootCa') return { resource: 'ca-root', operation: 'read' };
   if (method === 'GetClusterStatus') return { resource: 'cluster-registry', operation: 'read' };
+  if (method === 'UpdateCluster') return { resource: 'cluster-registry', operation: 'write' };
   const project = text(request.project);
   if (method === 'GetProjectPolicy') return { resource: 'project-policy', project, operation: 'read' };
   if (method === 'SetProjectPolicy' || method === 'ResetProjectPolicy')

@@ -27,6 +27,9 @@ import { grpcLimitsFromConfig, grpcServerOptions, type GrpcServerLimits } from '
 import { statusNotifyHandlers } from './status-notify.js';
 import { unaryHandlers } from './unary.js';
 import { watchStatusHandler } from './watch-status.js';
+import { clusterSelectionHandlers } from './cluster-selection-handlers.js';
+import type { ClusterService } from '../features/cluster-registry/cluster.service.js';
+import type { ClusterSelectionService } from '../features/cluster-selection/cluster-selection.service.js';
 
 /** The services the gRPC API calls (the composition root passes its own). */
 export interface GrpcServices extends CrudServices {
@@ -34,6 +37,8 @@ export interface GrpcServices extends CrudServices {
   certificateAuthority: CertificateAuthorityService;
   projectPolicies: ProjectPolicyService;
   clusterHealth: ClusterHealthService;
+  clusters: ClusterService;
+  clusterSelection: ClusterSelectionService;
 }
 
 export interface GrpcServerOptions {
@@ -97,6 +102,7 @@ export function createGrpcServer(opts: GrpcServerOptions): DcmGrpcServer {
     ...certificateAuthorityHandlers(unary, services.certificateAuthority),
     ...projectPolicyHandlers(unary, services.projectPolicies),
     ...clusterHealthHandlers(unary, services.clusterHealth),
+    ...clusterSelectionHandlers(unary, services.clusters, services.clusterSelection),
   };
   server.addService(proto.LogicalCloudService.service, impl);
   // EMCO's StatusNotify (proto/statusnotify.proto), for EMCO's services watching logical clouds.
