@@ -6,7 +6,7 @@
  *   npm run bench                     full run (about 10 minutes), writes docs/benchmarks.md
  *   npm run bench -- --quick          every section briefly with small sizes (CI), writes $TMPDIR/dcm-bench-quick.md
  *   (or BENCH_QUICK=1 npm run bench)
- *   npm run bench -- --only=rest,scale   some sections only (rest, certificates, scale, fanout, mesh, drift)
+ *   npm run bench -- --only=rest,scale   some sections only (rest, certificates, scale, fanout, mesh, drift, selection)
  *   npm run bench -- --out=FILE        the report elsewhere (`--out=-`: stdout only)
  *
  * Environment: the test backends (`source .testenv/env`, or the running ones recorded in
@@ -35,6 +35,7 @@ import { meshApply } from './mesh.js';
 import { renderReport } from './report.js';
 import { restOverhead } from './rest-overhead.js';
 import { scale } from './scale.js';
+import { selection } from './selection.js';
 import type { Backends, BenchOptions } from './env.js';
 
 const SECTION_RUNNERS: Record<
@@ -47,6 +48,7 @@ const SECTION_RUNNERS: Record<
   fanout: { title: 'Apply fan-out', run: fanOut },
   mesh: { title: 'Mesh apply per cluster', run: meshApply },
   drift: { title: 'Drift repair and idle watching', run: driftRepair },
+  selection: { title: 'Cluster selection', run: selection },
 };
 
 async function main(): Promise<number> {
