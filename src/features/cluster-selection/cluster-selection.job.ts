@@ -106,13 +106,18 @@ export class FleetFollower {
     const refs = ids
       ? (await Promise.all([...ids].map((id) => references.findWhere({ logicalCloudId: id }, {})))).flat()
       : await references.findWhere({}, {});
+    const states = new Map(
+      ids
+        ? (await Promise.all([...ids].map((id) => state.get(id)))).flatMap((s) => (s ? [[s._id, s] as const] : []))
+        : (await state.all()).map((s) => [s._id, s] as const),
+    );
     const byLc = new Map<string, ClusterReferenceRecord[]>();
     for (const r of refs) byLc.set(r.scope.logicalCloudId!, [...(byLc.get(r.scope.logicalCloudId!) ?? []), r]);
     for (const lc of lcs) {
       this.index.set(lc.id, lc.data.clusterSelector);
       const own = byLc.get(lc.id) ?? [];
       if (!lc.data.clusterSelector && !own.some((r) => r.data.selected)) continue;
-      await this.followOne(lc, own, fleet, cause);
+      await this.followOne(lc, own, fleet, states.get(lc.id) ?? null, cause);
     }
     // Owed applies are started by the replica holding the job's lease only: each change is worked once.
     if (!(await this.holdsLease())) return;
@@ -123,11 +128,11 @@ export class FleetFollower {
     lc: NonNullable<Awaited<ReturnType<NamedRecordStore<LogicalCloudData>['getById']>>>,
     own: ClusterReferenceRecord[],
     fleet: Fleet,
+    previous: SelectionState | null,
     cause: string,
   ): Promise<void> {
     const selection = await this.deps.selection.evaluate(lc, fleet);
     const changes = referenceChanges(selection, own, fleet.clusters, removalOf(lc.data));
-    const previous = await this.deps.state.get(lc.id);
     const membership = (s: Pick<SelectionState, 'selected'>) =>
       JSON.stringify(s.selected.map((c) => [c.provider, c.cluster, c.pending ?? '']));
     const changed = !previous || membership(previous) !== membership(selection);

@@ -5,7 +5,7 @@
  * (cluster-selection.job.ts) uses the same reading to change the references.
  */
 import { pairsToMap, type NamedRecordStore } from '../../db/named-record-store.js';
-import { clusterAdmitted } from '../../auth/tenant-policy.js';
+import { clusterAdmitted, type ProjectPolicy } from '../../auth/tenant-policy.js';
 import type {
   ClusterReferenceData,
   ClusterSelector,
@@ -35,6 +35,8 @@ export interface SelectionDependencies {
 export interface Fleet {
   clusters: SelectableCluster[];
   unreachable: (c: SelectableCluster) => string | undefined;
+  /** The project policies read so far for this fleet's evaluations (one read per project). */
+  policies: Map<string, Promise<ProjectPolicy>>;
 }
 
 export interface SelectionPreview {
@@ -66,12 +68,16 @@ export class ClusterSelectionService {
     return {
       clusters: records.map((c) => ({ provider: c.scope.provider!, name: c.name, labels: pairsToMap(c.data.labels) })),
       unreachable: (c) => down.get(`${c.provider}/${c.name}`),
+      policies: new Map(),
     };
   }
 
   /** The selection of a logical cloud's selector (or `selector`) over the fleet, under its project's policy. */
   async evaluate(lc: LogicalCloudRecord, fleet: Fleet, selector = lc.data.clusterSelector): Promise<Selection> {
-    const { policy } = await this.deps.policies.get(lc.scope.project!);
+    const project = lc.scope.project!;
+    const read = fleet.policies.get(project) ?? this.deps.policies.get(project).then((view) => view.policy);
+    fleet.policies.set(project, read);
+    const policy = await read;
     return evaluateSelection({
       selector,
       clusters: fleet.clusters,

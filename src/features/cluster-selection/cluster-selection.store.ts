@@ -35,6 +35,11 @@ export class ClusterSelectionStore {
     return this.collection.findOne({ _id: logicalCloudId });
   }
 
+  /** Every logical cloud's (the periodic check reads them at once). */
+  all(): Promise<SelectionState[]> {
+    return this.collection.find({}).toArray();
+  }
+
   async put(state: SelectionState): Promise<void> {
     await this.collection.replaceOne({ _id: state._id }, state, { upsert: true });
   }
