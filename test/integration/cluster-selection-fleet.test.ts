@@ -1,8 +1,8 @@
 /**
  * Following the fleet with two DCM replicas on one database (each membership change is worked
  * once, whichever replica took the request), `removal: Keep` (what was applied stays, the
- * reference marked orphaned), a narrowed project policy (the cluster leaves the selection), and
- * an unreachable cluster (selected, shown Pending with the reason).
+ * reference marked orphaned), a narrowed project policy (the cluster leaves the selection), an
+ * unreachable cluster (selected, shown Pending with the reason) and an unregistered one.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { MongoClient } from 'mongodb';
@@ -223,6 +223,19 @@ describe('following the fleet: two replicas, removal Keep, policy, unreachable c
       );
     };
     await until(pendingInStatus, 'cluster-down Pending in status');
+
+    // Unregistered (through replica B): a reference the selector made does not hold the cluster, and goes with it.
+    await b.http.delete('/v2/cluster-providers/edge/clusters/cluster-down').expect(204);
+    await until(
+      async () => (await referencesOf(LC_POLICY)).map((r) => r.name).join() === 'cluster-1',
+      'the reference to cluster-down gone',
+    );
+    expect(steps(LC_POLICY)).toEqual(
+      expect.arrayContaining([
+        ['cluster-selected', 'edge/cluster-down'],
+        ['cluster-deselected', 'edge/cluster-down'],
+      ]),
+    );
     await a.http.delete(`${lcPath(PROJECT, LC_POLICY)}`).expect(204);
   });
 });

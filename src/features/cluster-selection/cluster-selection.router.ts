@@ -8,8 +8,11 @@ import { InvalidInputError } from '../../errors.js';
 import { ClusterSelectorSchema, selectorData } from './cluster-selector.schema.js';
 import type { ClusterSelectionService } from './cluster-selection.service.js';
 
-/** The longest `?selector=` accepted (the JSON text). */
-const SELECTOR_QUERY_LENGTH = 16 * 1024;
+/**
+ * The longest `?selector=` accepted (the JSON text): percent-encoded, even of 3-byte characters, the
+ * URL stays within Node's 16 KiB of request line and headers.
+ */
+const SELECTOR_QUERY_LENGTH = 1024;
 
 const Reason = z.enum(['provider', 'labels', 'project policy']);
 export const SelectionPreviewBody = z.strictObject({
@@ -65,6 +68,9 @@ export function declareClusterSelectionRoutes(
         "The clusters the logical cloud's spec.clusterSelector selects (matched and admitted by the project policy; " +
         'pending while unreachable), and for every other registered cluster why not; ?selector= previews a selector ' +
         'not saved',
+      description:
+        'Beyond the schema (400 naming `selector` or `selector.<field>`): `selector` is a clusterSelector as JSON ' +
+        '(the schema of spec.clusterSelector), e.g. `{"matchLabels":{"tier":"edge"}}`, URL-encoded.',
       query: {
         selector: {
           description:
