@@ -59,11 +59,12 @@ describe('following the fleet: two replicas, removal Keep, policy, unreachable c
     await dcm.services.jobs.start(['following the fleet']);
     return { dcm, http: supertest(dcm.app), log };
   }
-  /** The audit lines of both replicas about the logical cloud, as [event, cluster]. */
+  /** The audit lines of both replicas about the logical cloud, in the order written, as [event, cluster]. */
   const steps = (lc: string) =>
     [a, b]
       .flatMap((r) => r.log.records())
       .filter((r) => r.audit === true && r.logicalCloud === lc && r.event !== undefined)
+      .sort((x, y) => Number(x.time) - Number(y.time))
       .map((r) => [r.event, r.cluster ?? null]);
   const relabel = (via: Replica, cluster: string, labels: Record<string, string>) =>
     via.http

@@ -43,6 +43,8 @@ export class FleetFollower {
   readonly index = new SelectionIndex();
   private readonly audit: Logger;
   private queue: Promise<void> = Promise.resolve();
+  /** Whether the index holds every logical cloud (after a full turn on this replica). */
+  private indexed = false;
 
   constructor(private readonly deps: FleetFollowerDependencies) {
     const { logger } = deps;
@@ -61,7 +63,8 @@ export class FleetFollower {
     after: Record<string, string> | undefined,
     cause: string,
   ): Promise<void> {
-    const ids = this.index.candidates(...[before, after].filter((l) => l !== undefined));
+    // Until this replica has read every logical cloud once, its index may miss some: all of them then.
+    const ids = this.indexed ? this.index.candidates(...[before, after].filter((l) => l !== undefined)) : undefined;
     await this.serially(() => this.follow(ids, cause));
   }
 
@@ -119,6 +122,7 @@ export class FleetFollower {
       if (!lc.data.clusterSelector && !own.some((r) => r.data.selected)) continue;
       await this.followOne(lc, own, fleet, states.get(lc.id) ?? null, cause);
     }
+    if (!ids) this.indexed = true;
     // Owed applies are started by the replica holding the job's lease only: each change is worked once.
     if (!(await this.holdsLease())) return;
     for (const id of await state.owed()) if (!ids || ids.has(id)) await this.startOwed(id);
