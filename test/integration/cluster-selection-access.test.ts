@@ -9,6 +9,7 @@ import grpc from '@grpc/grpc-js';
 import { grpcError, bearer, json, startTestGrpc, struct, type GrpcResource, type TestGrpc } from '../support/grpc.js';
 import { createDesignLogicalCloud, createProject, createProvider, kubeconfigText, lcPath } from '../support/rest.js';
 import { design } from '../support/dcm.js';
+import { until } from '../support/until.js';
 import { allowEverything, startAuthDcm, TOKENS, type AuthTestDcm } from './auth-fixtures.js';
 
 const { status } = grpc;
@@ -150,5 +151,44 @@ describe('cluster selection: who may do what', () => {
       (await t.as(TOKENS.team1).delete(`${lcPath('p1', 'lc-everywhere')}/cluster-references/provider-1-cluster-1`))
         .status,
     ).toBe(409);
+  });
+});
+
+describe("cluster selection follows clm's label routes too", () => {
+  let t: AuthTestDcm;
+
+  beforeAll(async () => {
+    t = await startAuthDcm('selection_clm');
+    const admin = { http: t.as(TOKENS.admin) };
+    await createProject(admin, 'p1');
+    await allowEverything(admin.http, 'p1');
+    await createProvider(admin, 'provider-1');
+    await admin.http
+      .post('/v2/cluster-providers/provider-1/clusters')
+      .send({ metadata: { name: 'cluster-1' }, spec: { kubeconfig: kubeconfigText(1) } })
+      .expect(201);
+    const body = design.logicalCloud() as ReturnType<typeof design.logicalCloud> & { spec: Record<string, unknown> };
+    body.spec.clusterSelector = { matchExpressions: [{ key: 'edge', operator: 'Exists' }] };
+    await admin.http.post('/v2/projects/p1/logical-clouds').send(body).expect(201);
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('selects a cluster when clm adds the label, and lets it go when clm deletes it', async () => {
+    const admin = t.as(TOKENS.admin);
+    const references = async () =>
+      ((await admin.get(`${lcPath('p1', 'lc-1')}/cluster-references`).expect(200)).body as { name: string }[]).map(
+        (r) => r.name,
+      );
+    expect(await references()).toEqual([]);
+    await admin
+      .post('/v2/cluster-providers/provider-1/clusters/cluster-1/labels')
+      .send({ 'label-name': 'edge' })
+      .expect(201);
+    await until(async () => (await references()).join() === 'cluster-1', 'cluster-1 selected');
+    await admin.delete('/v2/cluster-providers/provider-1/clusters/cluster-1/labels/edge').expect(204);
+    await until(async () => (await references()).length === 0, 'cluster-1 no longer selected');
   });
 });

@@ -4,7 +4,8 @@
  * here by its key. Each write is one conditional update of the cluster, tried again when another
  * write came first.
  */
-import type { NamedRecordStore, Page, PageOf } from '../../db/named-record-store.js';
+import { pairsToMap, type NamedRecordStore, type Page, type PageOf } from '../../db/named-record-store.js';
+import type { EventBus } from '../../jobs/event-bus.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../errors.js';
 import { LIMITS } from '../../validation/limits.js';
 import type { ClusterData, ClusterRecord, ClusterService } from './cluster.service.js';
@@ -15,6 +16,8 @@ export class ClusterLabelService {
   constructor(
     private readonly store: NamedRecordStore<ClusterData>,
     private readonly clusters: Pick<ClusterService, 'get' | 'list'>,
+    /** Told of each relabel (logical clouds that select clusters by label follow it). */
+    private readonly events?: Pick<EventBus, 'emit'>,
   ) {}
 
   async list(provider: string, cluster: string): Promise<string[]> {
@@ -72,7 +75,15 @@ export class ClusterLabelService {
       const record = await this.clusters.get(provider, cluster);
       const labels = next(record);
       const outcome = await this.store.update({ provider }, cluster, { ...record.data, labels }, record.revision);
-      if (outcome.kind === 'updated') return;
+      if (outcome.kind === 'updated') {
+        await this.events?.emit('clusterUpdated', {
+          provider,
+          cluster,
+          before: pairsToMap(record.data.labels),
+          after: pairsToMap(labels),
+        });
+        return;
+      }
       if (outcome.kind === 'not-found')
         throw new NotFoundError(`Cluster ${cluster} not found in cluster provider ${provider}`);
       if (attempt >= ATTEMPTS)

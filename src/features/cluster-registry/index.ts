@@ -41,7 +41,7 @@ export function createClusterRegistry(deps: ClusterRegistryDependencies) {
     deps.options,
   );
   const clm = {
-    labels: new ClusterLabelService(deps.clusterStore, clusters),
+    labels: new ClusterLabelService(deps.clusterStore, clusters, deps.events),
     kvPairs: new ClusterKvPairService(deps.kvPairStore, clusters),
   };
   // A cluster that left the registry keeps no kv-pairs.
