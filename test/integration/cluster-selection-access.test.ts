@@ -154,8 +154,9 @@ describe('cluster selection: who may do what', () => {
   });
 });
 
-describe("cluster selection follows clm's label routes too", () => {
+describe("cluster selection follows clm's label routes too, and WatchStatus streams it", () => {
   let t: AuthTestDcm;
+  let g: TestGrpc;
 
   beforeAll(async () => {
     t = await startAuthDcm('selection_clm');
@@ -170,13 +171,15 @@ describe("cluster selection follows clm's label routes too", () => {
     const body = design.logicalCloud() as ReturnType<typeof design.logicalCloud> & { spec: Record<string, unknown> };
     body.spec.clusterSelector = { matchExpressions: [{ key: 'edge', operator: 'Exists' }] };
     await admin.http.post('/v2/projects/p1/logical-clouds').send(body).expect(201);
+    g = await startTestGrpc(t);
   });
 
   afterAll(async () => {
+    await g?.close();
     await t?.close();
   });
 
-  it('selects a cluster when clm adds the label, and lets it go when clm deletes it', async () => {
+  it('selects a cluster when clm adds the label (WatchStatus streams it), and lets it go when clm deletes it', async () => {
     const admin = t.as(TOKENS.admin);
     const references = async () =>
       ((await admin.get(`${lcPath('p1', 'lc-1')}/cluster-references`).expect(200)).body as { name: string }[]).map(
