@@ -212,20 +212,12 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
   });
   const driftWatcher = drift.watcher;
   const clusterSelection = createClusterSelection({
-    logicalClouds,
-    logicalCloudStore: stores.logicalClouds,
-    references: stores.clusterReferences,
-    clusters,
-    policies: projectPolicies,
-    health: { all: () => stores.clusterHealth.all(), freshMs: 3 * config.DCM_CLUSTER_HEALTH_INTERVAL_MS },
-    state: stores.clusterSelections,
-    lifecycle,
-    status: stores.lifecycle,
+    stores,
+    services: { logicalClouds, clusters, policies: projectPolicies, lifecycle },
     events,
-    leases: stores.leases,
     replicaId,
-    job: { name: 'following the fleet', intervalMs: config.DCM_SELECTION_INTERVAL_MS },
     logger: deps.logger,
+    intervals: { healthMs: config.DCM_CLUSTER_HEALTH_INTERVAL_MS, selectionMs: config.DCM_SELECTION_INTERVAL_MS },
   });
   // Background work, started and stopped as a whole by main.ts (the names are those its log lines use).
   const jobs = new JobRegistry({ logger: deps.logger, leases: stores.leases, replicaId })
@@ -299,7 +291,6 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
     clusterQuotas: createClusterQuotas({ store: stores.clusterQuotas, logicalClouds, guard }).service,
     kvPairs: createKvPairs({ store: stores.kvPairs, logicalClouds }).service,
     clusterSelection: clusterSelection.service,
-    fleetFollower: clusterSelection.follower,
     meshCa,
     certificateAuthority,
   };

@@ -8,31 +8,54 @@ import type { OpenApiRegistry } from '../../http/openapi.js';
 import type { EventBus } from '../../jobs/event-bus.js';
 import type { Logger } from '../../logger.js';
 import type { LeaseStore } from '../../db/lease-store.js';
+import type { NamedRecordStore } from '../../db/named-record-store.js';
+import type { ClusterReferenceData, LogicalCloudData } from '../../domain/logical-cloud.js';
+import type { ClusterHealthStore } from '../cluster-registry/cluster-health.store.js';
+import type { LifecycleStatusStore } from '../lifecycle/lifecycle-status.store.js';
+import type { ClusterSelectionStore } from './cluster-selection.store.js';
 import { FleetFollower, type FleetFollowerDependencies } from './cluster-selection.job.js';
 import { declareClusterSelectionRoutes } from './cluster-selection.router.js';
 import { ClusterSelectionService, type SelectionDependencies } from './cluster-selection.service.js';
 
-export interface ClusterSelectionDependencies extends SelectionDependencies {
-  lifecycle: FleetFollowerDependencies['lifecycle'];
-  status: FleetFollowerDependencies['status'];
+/** The follower's job: the lease `job:<name>` of the replica that starts the owed applies. */
+const JOB_NAME = 'following the fleet';
+
+export interface ClusterSelectionDependencies {
+  stores: {
+    logicalClouds: NamedRecordStore<LogicalCloudData>;
+    clusterReferences: NamedRecordStore<ClusterReferenceData>;
+    clusterSelections: ClusterSelectionStore;
+    clusterHealth: Pick<ClusterHealthStore, 'all'>;
+    lifecycle: Pick<LifecycleStatusStore, 'get'>;
+    leases: Pick<LeaseStore, 'acquire'>;
+  };
+  services: Pick<SelectionDependencies, 'logicalClouds' | 'clusters' | 'policies'> & {
+    lifecycle: FleetFollowerDependencies['lifecycle'];
+  };
   events: Pick<EventBus, 'on'>;
-  leases: Pick<LeaseStore, 'acquire'>;
   replicaId: string;
-  /** The follower's job: its name (the lease `job:<name>`) and interval. */
-  job: { name: string; intervalMs: number };
   logger: Logger;
+  /** DCM_CLUSTER_HEALTH_INTERVAL_MS (a probe is fresh for three) and DCM_SELECTION_INTERVAL_MS. */
+  intervals: { healthMs: number; selectionMs: number };
 }
 
 export function createClusterSelection(deps: ClusterSelectionDependencies) {
-  const service = new ClusterSelectionService(deps);
+  const { stores, services, intervals } = deps;
+  const service = new ClusterSelectionService({
+    ...services,
+    logicalCloudStore: stores.logicalClouds,
+    references: stores.clusterReferences,
+    health: { all: () => stores.clusterHealth.all(), freshMs: 3 * intervals.healthMs },
+    state: stores.clusterSelections,
+  });
   const follower = new FleetFollower({
     selection: service,
-    logicalClouds: deps.logicalCloudStore,
-    references: deps.references,
-    state: deps.state,
-    lifecycle: deps.lifecycle,
-    status: deps.status,
-    lease: { store: deps.leases, id: `job:${deps.job.name}`, holder: deps.replicaId, ttlMs: deps.job.intervalMs },
+    logicalClouds: stores.logicalClouds,
+    references: stores.clusterReferences,
+    state: stores.clusterSelections,
+    lifecycle: services.lifecycle,
+    status: stores.lifecycle,
+    lease: { store: stores.leases, id: `job:${JOB_NAME}`, holder: deps.replicaId, ttlMs: intervals.selectionMs },
     logger: deps.logger,
   });
   // Followed in the background: the request that changed the registry or the logical cloud does not wait for it.
@@ -65,9 +88,9 @@ export function createClusterSelection(deps: ClusterSelectionDependencies) {
     service,
     follower,
     job: {
-      name: deps.job.name,
+      name: JOB_NAME,
       replicas: 'one' as const,
-      intervalMs: deps.job.intervalMs,
+      intervalMs: intervals.selectionMs,
       run: () => follower.sweep(),
     },
     routes: (router: Router, registry: OpenApiRegistry) => declareClusterSelectionRoutes(router, registry, service),
