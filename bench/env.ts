@@ -61,6 +61,7 @@ export interface Backends {
 
 const processesOf = (state: TestenvState): Backends['processes'] => [
   { name: state.mongo.kind, pid: state.mongo.pid },
+  ...(state.mongo.postgres ? [{ name: 'postgres', pid: state.mongo.postgres.pid }] : []),
   { name: 'etcd', pid: state.etcd.pid },
   ...state.clusters.flatMap((c) => [
     { name: `${c.name} kube-apiserver`, pid: c.apiserverPid },
