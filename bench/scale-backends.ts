@@ -22,7 +22,10 @@ export async function scaleOnEachBackend(backends: Backends, opts: BenchOptions)
   });
   const forget = onExit(() => stopDatabaseServer(sqlite));
   try {
-    const compared = await scale({ ...backends, mongoUrl: sqlite.url, mongoKind: sqlite.kind, processes: [] }, opts);
+    // Five creates at full size: each takes seconds on SQLite.
+    const compared = await scale({ ...backends, mongoUrl: sqlite.url, mongoKind: sqlite.kind, processes: [] }, opts, {
+      lateCreates: 5,
+    });
     const targets = compared.targets.map((t) => ({ ...t, target: `${t.target} (SQLite backend, comparison only)` }));
     return {
       title: main.title,
