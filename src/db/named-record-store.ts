@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db, Filter } from 'mongodb';
 import type { KeyValue, Scope, StoredRecord } from '../domain/records.js';
+import { findSplittingIn } from './in-as-equalities.js';
 import { runMigration, type Migration } from './migrations/migration-runner.js';
 import { isDuplicateKeyError } from './mongo.js';
 
@@ -174,7 +175,8 @@ export class NamedRecordStore<T> {
 
   /** Records of the scope that match a condition on their data, e.g. `{ 'data.cluster': 'c1' }` (a promoted field). */
   async findWhere(scope: Partial<Scope>, dataFilter: Record<string, unknown>): Promise<StoredRecord<T>[]> {
-    const docs = await this.collection.find(this.pushable({ ...scope, ...dataFilter })).toArray();
+    const filter = this.pushable({ ...scope, ...dataFilter }) as Record<string, unknown>;
+    const docs = await findSplittingIn(this.collection, filter);
     return docs.map((doc) => this.toRecord(doc as RecordDocument<T>));
   }
 
