@@ -74,11 +74,13 @@ export function notPushable(filter: Document): string | undefined {
   return undefined;
 }
 
-/** FerretDB's own answer: does `explain` report the filter pushed down? undefined on a server that does not say (mongod). */
+/** FerretDB's own answer (PostgreSQL backend): does `explain` report the filter pushed down? undefined where it cannot tell. */
 export async function ferretdbPushesDown(db: Db, query: IssuedQuery): Promise<boolean | undefined> {
   // FerretDB answers false for a collection that does not exist yet (no table to ask): nothing to judge.
   if ((await db.listCollections({ name: query.collection }, { nameOnly: true }).toArray()).length === 0)
     return undefined;
   const answer = await db.command({ explain: { find: query.collection, filter: query.filter } });
+  // FerretDB's SQLite backend (a fallback: its plan is SQLite's lines) pushes no filter but `_id`'s down: nothing to judge.
+  if (Array.isArray((answer.queryPlanner as { Plan?: unknown } | undefined)?.Plan)) return undefined;
   return typeof answer.filterPushdown === 'boolean' ? answer.filterPushdown : undefined;
 }

@@ -79,26 +79,30 @@ export async function startDatabaseServer(dir: string, opts: StartDatabaseOption
 
   const ferretdb = ensureFerretdbBinary();
   const binDir = opts.backend === 'sqlite' ? undefined : findPostgres({ install: true });
+  let why = 'no PostgreSQL (Debian package postgresql) could be installed';
   if (binDir) {
-    const postgres = await startPostgres(binDir, path.join(dir, 'postgres'), { durable: opts.durable });
-    const started = startDetached('ferretdb', ferretdb, [listen, `-postgresql-url=${postgres.url}`]);
-    try {
-      await ready(started);
-    } catch (error) {
-      await stopProcess(started.pid);
-      await stopPostgres(postgres.pid);
-      throw error;
+    const postgres = await startPostgres(binDir, path.join(dir, 'postgres'), { durable: opts.durable }).catch(
+      (error: unknown) => {
+        if (opts.backend === 'postgresql') throw error;
+        why = `PostgreSQL did not start (${(error as Error).message.split('\n')[0]})`;
+        return undefined;
+      },
+    );
+    if (postgres) {
+      const started = startDetached('ferretdb', ferretdb, [listen, `-postgresql-url=${postgres.url}`]);
+      try {
+        await ready(started);
+      } catch (error) {
+        await stopProcess(started.pid);
+        await stopPostgres(postgres.pid);
+        throw error;
+      }
+      const pg = { pid: postgres.pid, port: postgres.port };
+      return { kind: 'ferretdb-postgresql', pid: started.pid, port, url, postgres: pg };
     }
-    return {
-      kind: 'ferretdb-postgresql',
-      pid: started.pid,
-      port,
-      url,
-      postgres: { pid: postgres.pid, port: postgres.port },
-    };
   }
-  if (opts.backend === 'postgresql') throw new Error('PostgreSQL was asked for and cannot be had');
-  if (!opts.backend) log(`WARNING: no PostgreSQL: FerretDB runs on SQLite. ${SQLITE_SCALE_WARNING}`);
+  if (opts.backend === 'postgresql') throw new Error(`PostgreSQL was asked for: ${why}`);
+  if (!opts.backend) log(`WARNING: ${why}; FerretDB runs on SQLite. ${SQLITE_SCALE_WARNING}`);
   const started = startDetached('ferretdb-sqlite', ferretdb, [listen, `-data-dir=${path.join(dir, 'sqlite')}`]);
   await ready(started);
   return { kind: 'ferretdb-sqlite', pid: started.pid, port, url };
