@@ -116,6 +116,15 @@ export async function createLogicalCloud(
     201,
     logicalCloudBody(lc.name, lc.namespace, lc.user),
   );
+  await createChildren(rest, project, lc);
+}
+
+/** A logical cloud's cluster references and quota, as createLogicalCloud makes them. */
+export async function createChildren(
+  rest: RestClient,
+  project: string,
+  lc: { name: string; references: { name: string; provider: string; cluster: string }[] },
+): Promise<void> {
   for (const r of lc.references) {
     await rest.expect('POST', `${lcPath(project, lc.name)}/cluster-references`, 201, {
       name: r.name,

@@ -21,6 +21,8 @@ export interface BenchOptions {
   /** Unique per run: database names, namespaces and user names on the shared clusters carry it. */
   runId: string;
   command: string;
+  /** `--scale-sqlite`: the scale section also runs on FerretDB's SQLite backend, for comparison. */
+  scaleSqlite: boolean;
 }
 
 export function parseOptions(argv: string[]): BenchOptions {
@@ -34,7 +36,8 @@ export function parseOptions(argv: string[]): BenchOptions {
   const out = outArg ?? (quick ? `${os.tmpdir()}/dcm-bench-quick.md` : 'docs/benchmarks.md');
   const runId = randomBytes(3).toString('hex');
   const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}${process.env.BENCH_QUICK ? ` (BENCH_QUICK=${process.env.BENCH_QUICK})` : ''}`;
-  return { quick, sections, out: out === '-' ? undefined : out, runId, command };
+  const scaleSqlite = argv.includes('--scale-sqlite');
+  return { quick, sections, out: out === '-' ? undefined : out, runId, command, scaleSqlite };
 }
 
 // ---- backends -------------------------------------------------------------------------------
@@ -61,6 +64,7 @@ export interface Backends {
 
 const processesOf = (state: TestenvState): Backends['processes'] => [
   { name: state.mongo.kind, pid: state.mongo.pid },
+  ...(state.mongo.postgres ? [{ name: 'postgres', pid: state.mongo.postgres.pid }] : []),
   { name: 'etcd', pid: state.etcd.pid },
   ...state.clusters.flatMap((c) => [
     { name: `${c.name} kube-apiserver`, pid: c.apiserverPid },
@@ -113,15 +117,21 @@ export async function resolveBackends(): Promise<Backends> {
 }
 
 /** Server version and backend name as the server reports it (FerretDB says so in buildInfo). */
+const BACKEND_OF_KIND: Record<string, string> = {
+  'ferretdb-postgresql': 'PostgreSQL backend',
+  'ferretdb-sqlite': 'SQLite backend',
+};
+
+/** Which database the bench runs on, as the report says it: server, version and (FerretDB) its backend. */
 export async function describeMongo(mongoUrl: string, kind: string): Promise<string> {
   const client = await MongoClient.connect(mongoUrl);
   try {
     const info = await client.db('admin').command({ buildInfo: 1 });
     const ferret = (info as { ferretdbVersion?: string }).ferretdbVersion;
     if (ferret !== undefined) {
-      const version =
-        ferret === 'unknown' && kind === 'ferretdb' ? `${FERRETDB_VERSION} (the test backend's build)` : ferret;
-      return `FerretDB ${version}, SQLite backend (reports MongoDB ${String(info.version)})`;
+      const version = ferret === 'unknown' ? `${FERRETDB_VERSION} (the test backend's build)` : ferret;
+      const backend = BACKEND_OF_KIND[kind] ?? 'backend unknown (not started by the testenv)';
+      return `FerretDB ${version}, ${backend} (reports MongoDB ${String(info.version)})`;
     }
     return `${kind === 'mongod' ? 'mongod' : 'MongoDB'} ${String(info.version)}`;
   } finally {

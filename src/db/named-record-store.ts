@@ -4,10 +4,17 @@
  * atomic insert; every update is one conditional write that bumps `revision`, which is
  * also the ETag. Records are stored as `{ _id, ...scope, name, revision, data, … }`;
  * `data` must avoid keys with dots or a leading `$` (maps are stored as key/value lists).
+ *
+ * Queries use equality on top-level fields only, the subset MongoDB and FerretDB v1 both push
+ * down to their storage (FerretDB pushes no dotted path): a data field that filters use is
+ * *promoted*, i.e. also stored at top level (`promoted`), and a filter on `data.<field>` is asked
+ * as one on `<field>` (docs/database.md; `src/db/migrations/` promotes the existing documents).
  */
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db, Filter } from 'mongodb';
 import type { KeyValue, Scope, StoredRecord } from '../domain/records.js';
+import { findSplittingIn } from './in-as-equalities.js';
+import { runMigration, type Migration } from './migrations/migration-runner.js';
 import { isDuplicateKeyError } from './mongo.js';
 
 export type { KeyValue, Scope, StoredRecord } from '../domain/records.js';
@@ -36,15 +43,46 @@ export type UpdateOutcome<T> = { kind: 'updated'; record: StoredRecord<T> } | { 
 
 export class DuplicateNameError extends Error {}
 
+export interface NamedRecordStoreOptions {
+  /** Data fields (scalars) also stored at top level, for filters: `data.cluster` is asked as `cluster`. */
+  promoted?: readonly string[];
+}
+
 export class NamedRecordStore<T> {
   private readonly collection: Collection<RecordDocument<T>>;
+  private readonly promoted: readonly string[];
 
   constructor(
-    db: Db,
+    private readonly db: Db,
     collectionName: string,
     private readonly scopeKeys: readonly string[],
+    opts: NamedRecordStoreOptions = {},
   ) {
     this.collection = db.collection<RecordDocument<T>>(collectionName);
+    this.promoted = opts.promoted ?? [];
+  }
+
+  /** The top-level copies of the promoted data fields. */
+  private promotedOf(data: T): Record<string, unknown> {
+    const fields: Record<string, unknown> = {};
+    for (const field of this.promoted) fields[field] = (data as Record<string, unknown>)[field] ?? null;
+    return fields;
+  }
+
+  /**
+   * A filter with `data.<promoted>` asked as `<promoted>` and an `$in` of one value as an equality;
+   * anything else is asked as it is (FerretDB v1 evaluates it in its own process).
+   */
+  private pushable(filter: Record<string, unknown>): Filter<RecordDocument<T>> {
+    const out: Record<string, unknown> = {};
+    for (const [key, given] of Object.entries(filter)) {
+      const one = (given as { $in?: unknown[] } | null)?.$in;
+      const value =
+        Array.isArray(one) && one.length === 1 && Object.keys(given as object).length === 1 ? one[0] : given;
+      const field = key.startsWith('data.') ? key.slice('data.'.length) : undefined;
+      out[field !== undefined && this.promoted.includes(field) ? field : key] = value;
+    }
+    return out as Filter<RecordDocument<T>>;
   }
 
   /** Creates the indexes; run once at start-up before the store is used. */
@@ -58,6 +96,17 @@ export class NamedRecordStore<T> {
   /** A further uniqueness rule over data fields, e.g. one reference per cluster in a logical cloud. */
   async ensureUniqueIndex(name: string, keys: Record<string, 1>): Promise<void> {
     await this.collection.createIndex(keys, { unique: true, name });
+  }
+
+  /** Drops an index this store no longer uses (e.g. one replaced after a promotion); absent is fine. */
+  async dropIndexIfPresent(name: string): Promise<void> {
+    const indexes = await this.collection.indexes();
+    if (indexes.some((index) => index.name === name)) await this.collection.dropIndex(name);
+  }
+
+  /** Runs a start-up migration of the stored documents (once per database, under a lease). */
+  async migrate(migration: Migration): Promise<void> {
+    await runMigration(this.db, migration);
   }
 
   private filter(scope: Scope, name?: string): Filter<RecordDocument<T>> {
@@ -92,6 +141,7 @@ export class NamedRecordStore<T> {
       ...this.filter(scope, name),
       _id: id,
       revision: 1,
+      ...this.promotedOf(data),
       createdAt: now,
       updatedAt: now,
       data,
@@ -123,9 +173,10 @@ export class NamedRecordStore<T> {
     return { items: docs.map((doc) => this.toRecord(doc as RecordDocument<T>)), total };
   }
 
-  /** Records of the scope that match a condition on their data, e.g. `{ 'data.cluster': 'c1' }`. */
+  /** Records of the scope that match a condition on their data, e.g. `{ 'data.cluster': 'c1' }` (a promoted field). */
   async findWhere(scope: Partial<Scope>, dataFilter: Record<string, unknown>): Promise<StoredRecord<T>[]> {
-    const docs = await this.collection.find({ ...scope, ...dataFilter } as Filter<RecordDocument<T>>).toArray();
+    const filter = this.pushable({ ...scope, ...dataFilter }) as Record<string, unknown>;
+    const docs = await findSplittingIn(this.collection, filter);
     return docs.map((doc) => this.toRecord(doc as RecordDocument<T>));
   }
 
@@ -136,7 +187,7 @@ export class NamedRecordStore<T> {
   }
 
   async count(scope: Partial<Scope>): Promise<number> {
-    return this.collection.countDocuments(scope as Filter<RecordDocument<T>>);
+    return this.collection.countDocuments(this.pushable(scope));
   }
 
   /**
@@ -148,7 +199,7 @@ export class NamedRecordStore<T> {
     if (expectedRevision !== undefined) filter.revision = expectedRevision;
     const doc = await this.collection.findOneAndUpdate(
       filter as Filter<RecordDocument<T>>,
-      { $set: { data, updatedAt: new Date() } as never, $inc: { revision: 1 } as never },
+      { $set: { data, ...this.promotedOf(data), updatedAt: new Date() } as never, $inc: { revision: 1 } as never },
       { returnDocument: 'after' },
     );
     if (doc) return { kind: 'updated', record: this.toRecord(doc as RecordDocument<T>) };

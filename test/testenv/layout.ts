@@ -2,6 +2,8 @@
  * Where the test backends live: versions, the build cache outside the clone, and the
  * per-checkout state directory `.testenv/` (logs, data, certificates, PIDs, env file).
  */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +22,15 @@ export const cacheRoot =
   process.env.DCM_TESTENV_CACHE ??
   path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'dcm-testenv');
 
+/** A short hash of the FerretDB wrapper's sources: a changed wrapper gets a new cache entry (and is rebuilt). */
+function ferretdbSourceKey(): string {
+  const hash = crypto.createHash('sha256');
+  for (const file of ['main.go', 'go.mod', 'go.sum']) {
+    hash.update(fs.readFileSync(path.join(repoRoot, 'test/testenv/ferretdb', file)));
+  }
+  return hash.digest('hex').slice(0, 12);
+}
+
 export const stateDir = process.env.DCM_TESTENV_DIR ?? path.join(repoRoot, '.testenv');
 
 export const paths = {
@@ -27,7 +38,7 @@ export const paths = {
   ferretdbSource: path.join(repoRoot, 'test/testenv/ferretdb'),
   istioSource: path.join(repoRoot, 'test/testenv/istio'),
   kubeBinary: path.join(cacheRoot, `kube-${KUBERNETES_VERSION}`, 'kube'),
-  ferretdbBinary: path.join(cacheRoot, `ferretdb-${FERRETDB_VERSION}`, 'ferretdb'),
+  ferretdbBinary: path.join(cacheRoot, `ferretdb-${FERRETDB_VERSION}-${ferretdbSourceKey()}`, 'ferretdb'),
   pilotDiscoveryBinary: path.join(cacheRoot, `istio-${ISTIO_MODULE_VERSION}`, 'pilot-discovery'),
   state: path.join(stateDir, 'state.json'),
   envFile: path.join(stateDir, 'env'),
@@ -37,4 +48,5 @@ export const paths = {
   clusterDir: (name: string) => path.join(stateDir, name),
   etcdData: path.join(stateDir, 'etcd'),
   mongoData: path.join(stateDir, 'mongo'),
+  postgresDir: path.join(stateDir, 'postgres'),
 };

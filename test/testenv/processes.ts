@@ -74,11 +74,11 @@ export function tail(file: string, lines = 25): string {
   }
 }
 
-/** Stops a process by PID: SIGTERM, then SIGKILL if it has not gone after the grace period. */
-export async function stopProcess(pid: number, graceMs = 10000): Promise<void> {
+/** Stops a process by PID: `signal` (SIGTERM), then SIGKILL if it has not gone after the grace period. */
+export async function stopProcess(pid: number, graceMs = 10000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (!isAlive(pid)) return;
   try {
-    process.kill(pid, 'SIGTERM');
+    process.kill(pid, signal);
   } catch {
     return;
   }

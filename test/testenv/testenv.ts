@@ -5,14 +5,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { MongoClient } from 'mongodb';
-import { ensureEtcd, ensureFerretdbBinary, ensureKubeBinary, findMongod } from './binaries.js';
+import { ensureEtcd, ensureKubeBinary } from './binaries.js';
 import { clusterHealthy, startCluster, type ClusterState } from './cluster.js';
+import { mongoAnswers, startDatabaseServer, stopDatabaseServer, type DatabaseServerState } from './database-server.js';
 import { CLUSTER_NAMES, paths, stateDir } from './layout.js';
 import { freePort, isAlive, startDetached, stopProcess, tcpOpen, waitFor } from './processes.js';
 
 export interface TestenvState {
-  mongo: { kind: 'ferretdb' | 'mongod'; pid: number; port: number; url: string };
+  mongo: DatabaseServerState;
   etcd: { pid: number; clientPort: number; peerPort: number };
   clusters: ClusterState[];
   kubectl: string;
@@ -41,20 +41,12 @@ export function readState(): TestenvState | undefined {
 }
 
 function pidsOf(state: TestenvState): number[] {
-  return [...state.clusters.flatMap((c) => [c.controllerManagerPid, c.apiserverPid]), state.etcd.pid, state.mongo.pid];
-}
-
-async function mongoAnswers(url: string): Promise<boolean> {
-  const client = new MongoClient(url, { serverSelectionTimeoutMS: 2000, connectTimeoutMS: 2000 });
-  try {
-    await client.connect();
-    await client.db('admin').command({ ping: 1 });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.close().catch(() => undefined);
-  }
+  return [
+    ...state.clusters.flatMap((c) => [c.controllerManagerPid, c.apiserverPid]),
+    state.etcd.pid,
+    state.mongo.pid,
+    ...(state.mongo.postgres ? [state.mongo.postgres.pid] : []),
+  ];
 }
 
 export async function isHealthy(state: TestenvState): Promise<boolean> {
@@ -62,24 +54,6 @@ export async function isHealthy(state: TestenvState): Promise<boolean> {
   if (!(await mongoAnswers(state.mongo.url))) return false;
   for (const cluster of state.clusters) if (!(await clusterHealthy(cluster))) return false;
   return true;
-}
-
-/**
- * Starts a MongoDB-protocol server on 127.0.0.1: a real mongod when one is at hand
- * (MONGOD_BINARY or on PATH), otherwise FerretDB. Also what `npm start` runs when no
- * MONGO_URL is given.
- */
-export async function startMongo(dataDir: string, opts: { fresh: boolean }): Promise<TestenvState['mongo']> {
-  const port = await freePort();
-  if (opts.fresh) fs.rmSync(dataDir, { recursive: true, force: true });
-  fs.mkdirSync(dataDir, { recursive: true });
-  const mongod = findMongod();
-  const url = `mongodb://127.0.0.1:${port}/`;
-  const started = mongod
-    ? startDetached('mongod', mongod, ['--dbpath', dataDir, '--port', String(port), '--bind_ip', '127.0.0.1'])
-    : startDetached('ferretdb', ensureFerretdbBinary(), [`-listen=127.0.0.1:${port}`, `-data-dir=${dataDir}`]);
-  await waitFor('MongoDB-protocol server', () => mongoAnswers(url), { timeoutMs: 60_000, process: started });
-  return { kind: mongod ? 'mongod' : 'ferretdb', pid: started.pid, port, url };
 }
 
 async function startEtcd(etcd: string): Promise<TestenvState['etcd']> {
@@ -112,6 +86,14 @@ function writeEnvFile(state: TestenvState): void {
   fs.writeFileSync(paths.envFile, `${lines.join('\n')}\n`);
 }
 
+/** DCM_TESTENV_DB=sqlite or postgresql forces FerretDB's backend (default: mongod, else PostgreSQL, else SQLite). */
+function testenvBackend(): 'postgresql' | 'sqlite' | undefined {
+  const wanted = process.env.DCM_TESTENV_DB;
+  if (wanted === undefined || wanted === '') return undefined;
+  if (wanted === 'postgresql' || wanted === 'sqlite') return wanted;
+  throw new Error(`DCM_TESTENV_DB: expected postgresql or sqlite, got ${wanted}`);
+}
+
 export async function up(): Promise<{ state: TestenvState; started: boolean }> {
   const previous = readState();
   if (previous && (await isHealthy(previous))) {
@@ -131,7 +113,11 @@ export async function up(): Promise<{ state: TestenvState; started: boolean }> {
   const started: Partial<TestenvState> = { kubectl: paths.kubectl, clusters: [] };
   const record = () => fs.writeFileSync(paths.state, JSON.stringify(started, null, 2));
   try {
-    started.mongo = await startMongo(paths.mongoData, { fresh: true });
+    started.mongo = await startDatabaseServer(paths.mongoData, {
+      fresh: true,
+      durable: false,
+      backend: testenvBackend(),
+    });
     record();
     started.etcd = await startEtcd(etcdBinary);
     record();
@@ -162,9 +148,12 @@ export async function down(): Promise<void> {
   const pids = [
     ...(state.clusters ?? []).flatMap((c) => [c.controllerManagerPid, c.apiserverPid]),
     state.etcd?.pid,
-    state.mongo?.pid,
   ].filter((pid): pid is number => typeof pid === 'number');
   for (const pid of pids) await stopProcess(pid);
+  if (state.mongo) {
+    await stopDatabaseServer(state.mongo);
+    pids.push(...[state.mongo.pid, state.mongo.postgres?.pid].filter((pid): pid is number => typeof pid === 'number'));
+  }
   fs.rmSync(paths.state, { force: true });
   fs.rmSync(paths.envFile, { force: true });
   log(`stopped ${pids.length} processes`);

@@ -189,7 +189,12 @@ export class LifecycleStatusStore {
     await this.upsertClusters(doc._id, changed);
     const listed = new Set(clusters.map((c) => c.reference));
     if (!read || read.clusters.some((c) => !listed.has(c.reference))) {
-      await this.clusters.deleteMany({ logicalCloudId: doc._id, reference: { $nin: [...listed] } });
+      // Found by the logical cloud (an equality, pushed down), removed one by one by _id.
+      const stored = await this.clusters
+        .find({ logicalCloudId: doc._id }, { projection: { _id: 1, reference: 1 } })
+        .toArray();
+      for (const gone of stored.filter((c) => !listed.has(c.reference)))
+        await this.clusters.deleteOne({ _id: gone._id });
     }
     await this.operations.replaceOne({ _id: doc._id }, operation, { upsert: true });
     this.events.changed(doc._id);

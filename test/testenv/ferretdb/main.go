@@ -1,6 +1,7 @@
-// Command ferretdb runs FerretDB v1 with its SQLite backend as a MongoDB-protocol server
-// for the DCM's tests and local runs. It embeds the ferretdb package because a plain
-// `go install` of FerretDB's own command panics on a version file missing from the module.
+// Command ferretdb runs FerretDB v1 as a MongoDB-protocol server for the DCM's tests and local
+// runs, with its PostgreSQL backend (-postgresql-url) or its SQLite backend (-data-dir). It embeds
+// the ferretdb package because a plain `go install` of FerretDB's own command panics on a version
+// file missing from the module.
 package main
 
 import (
@@ -18,21 +19,14 @@ import (
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
-	dataDir := flag.String("data-dir", "", "directory for the SQLite databases (required)")
+	postgresqlURL := flag.String("postgresql-url", "", "PostgreSQL URL: use the PostgreSQL backend")
+	dataDir := flag.String("data-dir", "", "directory for the SQLite databases (SQLite backend)")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
 	flag.Parse()
 
-	if *dataDir == "" {
-		fmt.Fprintln(os.Stderr, "ferretdb: -data-dir is required")
+	if (*postgresqlURL == "") == (*dataDir == "") {
+		fmt.Fprintln(os.Stderr, "ferretdb: exactly one of -postgresql-url and -data-dir is required")
 		os.Exit(2)
-	}
-	dir, err := filepath.Abs(*dataDir)
-	if err == nil {
-		err = os.MkdirAll(dir, 0o755)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "ferretdb:", err)
-		os.Exit(1)
 	}
 
 	var level slog.Level
@@ -42,12 +36,27 @@ func main() {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
-		Logger:    logger,
-		Handler:   "sqlite",
-		SQLiteURL: "file:" + dir + "/",
-	})
+	config := &ferretdb.Config{Listener: ferretdb.ListenerConfig{TCP: *listen}, Logger: logger}
+	where := ""
+	if *postgresqlURL != "" {
+		config.Handler = "postgresql"
+		config.PostgreSQLURL = *postgresqlURL
+		where = "PostgreSQL backend"
+	} else {
+		dir, err := filepath.Abs(*dataDir)
+		if err == nil {
+			err = os.MkdirAll(dir, 0o755)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "ferretdb:", err)
+			os.Exit(1)
+		}
+		config.Handler = "sqlite"
+		config.SQLiteURL = "file:" + dir + "/"
+		where = "SQLite backend, data in " + dir
+	}
+
+	f, err := ferretdb.New(config)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ferretdb:", err)
 		os.Exit(1)
@@ -55,7 +64,7 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	fmt.Fprintf(os.Stderr, "ferretdb: listening on %s, data in %s\n", *listen, dir)
+	fmt.Fprintf(os.Stderr, "ferretdb: listening on %s, %s\n", *listen, where)
 	if err := f.Run(ctx); err != nil && ctx.Err() == nil {
 		fmt.Fprintln(os.Stderr, "ferretdb:", err)
 		os.Exit(1)
