@@ -8,6 +8,9 @@ import { hostname } from 'node:os';
 import { createClusterReferences } from './features/cluster-references/index.js';
 import { createClusterQuotas } from './features/cluster-quotas/index.js';
 import { createKvPairs } from './features/kv-pairs/index.js';
+import { createOverallQuotas } from './features/overall-quotas/index.js';
+import { pairsToMap } from './db/named-record-store.js';
+import { BudgetQuotaController } from './controllers/budget-quota.controller.js';
 import type { LifecycleGuard, LogicalCloudService } from './features/logical-clouds/logical-cloud.service.js';
 import { createLogicalClouds } from './features/logical-clouds/index.js';
 import { createProjects } from './features/projects/index.js';
@@ -70,6 +73,7 @@ export type ServiceConfig = Pick<
   | 'DCM_DRIFT_CONCURRENCY'
   | 'DCM_DRIFT_ENABLED'
   | 'DCM_CERT_RENEWAL_INTERVAL_MS'
+  | 'DCM_BUDGET_REBALANCE_MS'
 >;
 
 export interface ServiceDependencies {
@@ -137,6 +141,38 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
     deps.logger,
   );
   const gateways = deps.gateways ?? new KubeClusterGatewayProvider(config.DCM_CLUSTER_TIMEOUT_MS);
+  // Overall quotas: one budget split into a ResourceQuota per cluster (the pipeline writes the last split, the rebalancer moves it).
+  const audit = deps.logger.child({ name: 'audit', audit: true });
+  const overallQuotas = createOverallQuotas({
+    store: stores.overallQuotas,
+    assignments: stores.overallQuotaAssignments,
+    logicalClouds,
+    guard,
+    events,
+    ports: {
+      countReferences: (lc) => stores.clusterReferences.count({ logicalCloudId: lc.id }),
+      maxOverall: async (project) => {
+        const max = (await projectPolicies.get(project)).policy.maxOverall;
+        return max ? pairsToMap(max) : undefined;
+      },
+    },
+    rebalancer: {
+      statuses: { get: (id) => stores.lifecycle.get(id), changed: (id) => stores.lifecycle.events.changed(id) },
+      logicalClouds: stores.logicalClouds,
+      exclusive: (lc, work) => lifecycle.exclusive(lc, work),
+      connect: async (provider, name) => {
+        const cluster = await clusters.get(provider, name);
+        return gateways.gatewayFor(cluster, clusters.secretsOf(cluster));
+      },
+      audit: (change) =>
+        audit.info(
+          { event: 'overall-quota-reassignment', principal: { name: `dcm/${replicaId}`, source: 'rebalancer' }, ...change },
+          `overall quota ${change.quota} on ${change.reference}: ${change.why}`,
+        ),
+      logger: deps.logger,
+      confirmTimeoutMs: Math.max(2000, config.DCM_BUDGET_REBALANCE_MS),
+    },
+  });
   const lifecycle = new LifecycleService(
     logicalClouds,
     stores,
@@ -155,6 +191,7 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
       }),
       rbac: new RbacController(),
       quota: new QuotaController(),
+      budget: new BudgetQuotaController(overallQuotas.budgets),
       isolation: new IsolationController(),
       ca: new CaController(meshCa, config.DCM_NAMESPACE_DELETE_TIMEOUT_MS),
       mesh: new ServiceMeshController({
@@ -176,6 +213,7 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
       },
       gateways,
       drift: stores.driftEvents,
+      overallQuotas: overallQuotas.status,
       events,
     },
     deps.logger,
@@ -233,6 +271,12 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
       run: () => clusterHealthProber.probeAll(),
     })
     .register({
+      name: 'rebalancing overall quotas',
+      replicas: 'all',
+      intervalMs: Math.max(100, Math.floor(config.DCM_BUDGET_REBALANCE_MS / 2)),
+      run: () => overallQuotas.rebalancer.runOnce(),
+    })
+    .register({
       name: 'drift watching',
       replicas: 'all',
       enabled: config.DCM_DRIFT_ENABLED,
@@ -277,6 +321,8 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
       policies: projectPolicies,
     }).service,
     clusterQuotas: createClusterQuotas({ store: stores.clusterQuotas, logicalClouds, guard }).service,
+    overallQuotas: overallQuotas.service,
+    overallQuotaStatus: overallQuotas.status,
     kvPairs: createKvPairs({ store: stores.kvPairs, logicalClouds }).service,
     meshCa,
     certificateAuthority,

@@ -4,6 +4,7 @@ import type { ClusterGatewayProvider } from '../../kubernetes/cluster-gateway.js
 import type { ClusterHealth } from '../cluster-registry/cluster-health.store.js';
 import type { DriftEvent } from '../drift/drift-events.store.js';
 import type { LifecycleObserver } from './lifecycle-observer.js';
+import type { OverallQuotaStatus } from './logical-cloud-status.js';
 import type { StopRequestStore } from './stop-requests.store.js';
 
 export interface LifecycleOptions {
@@ -28,4 +29,6 @@ export interface LifecycleOptions {
   events: Pick<EventBus, 'on' | 'objectTo'>;
   /** The drift found on the logical cloud's clusters, newest first (status shows it). */
   drift?: { latest(logicalCloudId: string, limit?: number): Promise<DriftEvent[]> };
+  /** The split of the logical cloud's overall quotas over its clusters (status shows it). */
+  overallQuotas?: (logicalCloudId: string) => Promise<OverallQuotaStatus[]>;
 }

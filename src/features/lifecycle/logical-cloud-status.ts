@@ -21,6 +21,28 @@ export interface LogicalCloudStatus {
   health: Map<string, ClusterHealth>;
   /** The newest drift events of the logical cloud (what changed on which cluster, and what the DCM did). */
   drift: DriftEvent[];
+  /** Each overall quota's split over the clusters (absent: none, or not reported). */
+  overallQuotas?: OverallQuotaStatus[];
+}
+
+/** One overall quota in the status: per key the budget, its use and what is assigned (sums), and each cluster's part. */
+export interface OverallQuotaStatus {
+  name: string;
+  keys: {
+    key: string;
+    hard: string;
+    used: string;
+    assigned: string;
+    /** Use above hard (hard was lowered below it): nothing is evicted, new work is refused until use falls. */
+    overUsed?: boolean;
+  }[];
+  clusters: {
+    reference: string;
+    reachable: boolean;
+    assigned: Record<string, string>;
+    used: Record<string, string>;
+    message?: string;
+  }[];
 }
 
 /** Reads the status of the logical cloud: `options` gives the clusters' health and the drift, when known. */
@@ -28,17 +50,18 @@ export async function readLogicalCloudStatus(
   lc: LogicalCloudRecord,
   statusStore: Pick<LifecycleStatusStore, 'get'>,
   credentialsStore: Pick<CredentialsStore, 'summary'>,
-  options: Pick<LifecycleOptions, 'health' | 'drift'>,
+  options: Pick<LifecycleOptions, 'health' | 'drift' | 'overallQuotas'>,
 ): Promise<LogicalCloudStatus> {
-  const [status, credentials, drift] = await Promise.all([
+  const [status, credentials, drift, overallQuotas] = await Promise.all([
     statusStore.get(lc.id),
     credentialsStore.summary(lc.id),
     options.drift?.latest(lc.id, DRIFT_EVENTS_SHOWN) ?? Promise.resolve([]),
+    options.overallQuotas?.(lc.id) ?? Promise.resolve([]),
   ]);
   const health = new Map<string, ClusterHealth>();
   for (const c of status?.clusters ?? []) {
     const known = await options.health?.get(c.provider, c.cluster);
     if (known) health.set(`${c.provider}/${c.cluster}`, known);
   }
-  return { logicalCloud: lc, status, credentials, health, drift };
+  return { logicalCloud: lc, status, credentials, health, drift, overallQuotas };
 }

@@ -1,0 +1,82 @@
+/**
+ * Overall quotas of a logical cloud (one budget across all of its clusters), with their REST
+ * routes, the rebalancer that splits each budget into per-cluster quotas, and the status report.
+ */
+import type { Router } from 'express';
+import type { BudgetAssignments } from '../../controllers/budget-quota.controller.js';
+import { pairsToMap } from '../../db/named-record-store.js';
+import type { EventBus } from '../../jobs/event-bus.js';
+import type { OpenApiRegistry } from '../../http/openapi.js';
+import type { LogicalCloudResolver } from '../logical-clouds/logical-cloud-child.service.js';
+import type { LifecycleGuard } from '../logical-clouds/logical-cloud.service.js';
+import type { OverallQuotaAssignmentStore } from './overall-quota-assignment.store.js';
+import { OverallQuotaRebalancer, type RebalancerDependencies } from './overall-quota-rebalancer.job.js';
+import type { OverallQuotaStatus } from '../lifecycle/logical-cloud-status.js';
+import { budgetTerms, overallQuotaStatus } from './overall-quota-report.js';
+import { declareOverallQuotaRoutes, overallQuotaCrud } from './overall-quota.router.js';
+import { createOverallQuotaService, type OverallQuotaPorts } from './overall-quota.service.js';
+import type { OverallQuotaStore } from './overall-quota.store.js';
+import { fromMilli } from './milli-quantity.js';
+
+export function createOverallQuotas(deps: {
+  store: OverallQuotaStore;
+  assignments: OverallQuotaAssignmentStore;
+  logicalClouds: LogicalCloudResolver;
+  guard: () => LifecycleGuard;
+  ports: OverallQuotaPorts;
+  events: EventBus;
+  rebalancer: Omit<RebalancerDependencies, 'quotas' | 'assignments'>;
+}) {
+  const service = createOverallQuotaService(deps.store, deps.logicalClouds, deps.guard, deps.ports);
+  deps.events.on('logicalCloudDeleted', async ({ logicalCloudId }) => {
+    await deps.store.deleteAll({ logicalCloudId });
+    await deps.assignments.deleteAll(logicalCloudId);
+  });
+  const rebalancer = new OverallQuotaRebalancer({
+    ...deps.rebalancer,
+    quotas: deps.store,
+    assignments: deps.assignments,
+  });
+  /** What the apply pipeline writes on a cluster: the share last recorded for it, zero where there is none yet. */
+  const budgets: BudgetAssignments = {
+    forCluster: async (logicalCloudId, reference) => {
+      const [records, docs] = await Promise.all([
+        deps.store.list({ logicalCloudId }),
+        deps.assignments.forLogicalCloud(logicalCloudId),
+      ]);
+      return records.items.map((record) => {
+        const assigned = pairsToMap(
+          docs.find((d) => d.quota === record.name)?.clusters.find((c) => c.reference === reference)?.assigned,
+        );
+        const hard: Record<string, string> = {};
+        for (const key of budgetTerms(record.data).hard.keys())
+          hard[key] = assigned[key] !== undefined && assigned[key] !== 'unbounded' ? assigned[key]! : fromMilli(0n);
+        return { quota: record.name, hard };
+      });
+    },
+  };
+  /** The status report of a logical cloud's overall quotas. */
+  const status = async (logicalCloudId: string): Promise<OverallQuotaStatus[]> => {
+    const [records, docs] = await Promise.all([
+      deps.store.list({ logicalCloudId }),
+      deps.assignments.forLogicalCloud(logicalCloudId),
+    ]);
+    return records.items.map((record) => {
+      const doc = docs.find((d) => d.quota === record.name);
+      if (doc) return overallQuotaStatus(doc);
+      return {
+        name: record.name,
+        keys: record.data.hard.map(({ key, value }) => ({ key, hard: value, used: '0', assigned: '0' })),
+        clusters: [],
+      };
+    });
+  };
+  return {
+    service,
+    rebalancer,
+    budgets,
+    status,
+    crud: overallQuotaCrud(service),
+    routes: (router: Router, registry: OpenApiRegistry) => declareOverallQuotaRoutes(router, registry, service),
+  };
+}
