@@ -166,7 +166,11 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
       },
       audit: (change) =>
         audit.info(
-          { event: 'overall-quota-reassignment', principal: { name: `dcm/${replicaId}`, source: 'rebalancer' }, ...change },
+          {
+            event: 'overall-quota-reassignment',
+            principal: { name: `dcm/${replicaId}`, source: 'rebalancer' },
+            ...change,
+          },
           `overall quota ${change.quota} on ${change.reference}: ${change.why}`,
         ),
       logger: deps.logger,

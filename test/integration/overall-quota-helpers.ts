@@ -9,7 +9,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { defaultConfig } from '../../src/config.js';
 import { kubectl } from '../support/backends.js';
 import { startTestDcm, type TestDcm } from '../support/dcm.js';
-import type { OverallQuotaStatus } from '../../src/features/lifecycle/logical-cloud-status.js';
+import type { OverallQuotaStatus } from '../../src/domain/overall-quota.js';
 import { createProject, createProvider, kubeconfigText, lcPath } from '../support/rest.js';
 import { startTcpRelay, type TcpRelay } from '../support/tcp-relay.js';
 import {

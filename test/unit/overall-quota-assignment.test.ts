@@ -1,7 +1,11 @@
 /** The budget split (pure): exact quantities, the dynamic and static split, and how far a raise may go. */
 import { describe, expect, it } from '@jest/globals';
 import { fromMilli, stepOf, toMilli } from '../../src/features/overall-quotas/milli-quantity.js';
-import { raiseAllowed, splitKey, type ClusterKeyState } from '../../src/features/overall-quotas/overall-quota.assignment.js';
+import {
+  raiseAllowed,
+  splitKey,
+  type ClusterKeyState,
+} from '../../src/features/overall-quotas/overall-quota.assignment.js';
 
 const c = (reference: string, used: number, committed: number, writable = true): ClusterKeyState => ({
   reference,

@@ -4,7 +4,7 @@ import type { ClusterGatewayProvider } from '../../kubernetes/cluster-gateway.js
 import type { ClusterHealth } from '../cluster-registry/cluster-health.store.js';
 import type { DriftEvent } from '../drift/drift-events.store.js';
 import type { LifecycleObserver } from './lifecycle-observer.js';
-import type { OverallQuotaStatus } from './logical-cloud-status.js';
+import type { OverallQuotaStatus } from '../../domain/overall-quota.js';
 import type { StopRequestStore } from './stop-requests.store.js';
 
 export interface LifecycleOptions {

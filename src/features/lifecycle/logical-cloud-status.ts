@@ -3,6 +3,7 @@
  * known health of its clusters and its newest drift events, each read from where it is kept.
  */
 import type { LogicalCloudRecord } from '../../domain/logical-cloud.js';
+import type { OverallQuotaStatus } from '../../domain/overall-quota.js';
 import type { ClusterHealth } from '../cluster-registry/cluster-health.store.js';
 import type { DriftEvent } from '../drift/drift-events.store.js';
 import type { CredentialsStore } from './credentials.store.js';
@@ -23,26 +24,6 @@ export interface LogicalCloudStatus {
   drift: DriftEvent[];
   /** Each overall quota's split over the clusters (absent: none, or not reported). */
   overallQuotas?: OverallQuotaStatus[];
-}
-
-/** One overall quota in the status: per key the budget, its use and what is assigned (sums), and each cluster's part. */
-export interface OverallQuotaStatus {
-  name: string;
-  keys: {
-    key: string;
-    hard: string;
-    used: string;
-    assigned: string;
-    /** Use above hard (hard was lowered below it): nothing is evicted, new work is refused until use falls. */
-    overUsed?: boolean;
-  }[];
-  clusters: {
-    reference: string;
-    reachable: boolean;
-    assigned: Record<string, string>;
-    used: Record<string, string>;
-    message?: string;
-  }[];
 }
 
 /** Reads the status of the logical cloud: `options` gives the clusters' health and the drift, when known. */

@@ -11,7 +11,7 @@ import type { LogicalCloudResolver } from '../logical-clouds/logical-cloud-child
 import type { LifecycleGuard } from '../logical-clouds/logical-cloud.service.js';
 import type { OverallQuotaAssignmentStore } from './overall-quota-assignment.store.js';
 import { OverallQuotaRebalancer, type RebalancerDependencies } from './overall-quota-rebalancer.job.js';
-import type { OverallQuotaStatus } from '../lifecycle/logical-cloud-status.js';
+import type { OverallQuotaStatus } from '../../domain/overall-quota.js';
 import { budgetTerms, overallQuotaStatus } from './overall-quota-report.js';
 import { declareOverallQuotaRoutes, overallQuotaCrud } from './overall-quota.router.js';
 import { createOverallQuotaService, type OverallQuotaPorts } from './overall-quota.service.js';

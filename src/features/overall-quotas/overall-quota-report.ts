@@ -10,7 +10,7 @@ import { fromMilli, stepOf, sumBig, toMilli } from './milli-quantity.js';
 import type { AssignmentDocument, ClusterAssignment } from './overall-quota-assignment.store.js';
 import { UNBOUNDED, type ClusterQuotaView } from './overall-quota-clusters.js';
 import type { OverallQuotaData } from './overall-quota.schema.js';
-import type { OverallQuotaStatus } from '../lifecycle/logical-cloud-status.js';
+import type { OverallQuotaStatus } from '../../domain/overall-quota.js';
 
 export interface BudgetTerms {
   hard: Map<string, bigint>;
