@@ -8,7 +8,7 @@ import { expect } from '@jest/globals';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { defaultConfig } from '../../src/config.js';
 import { kubectl } from '../support/backends.js';
-import { startTestDcm, type TestDcm } from '../support/dcm.js';
+import { captureLogger, startTestDcm, type TestDcm } from '../support/dcm.js';
 import type { OverallQuotaStatus } from '../../src/domain/overall-quota.js';
 import { createProject, createProvider, kubeconfigText, lcPath } from '../support/rest.js';
 import { startTcpRelay, type TcpRelay } from '../support/tcp-relay.js';
@@ -27,6 +27,8 @@ export const REFERENCES = ['cluster-1', 'cluster-2'] as const;
 export interface BudgetFixture {
   t: TestDcm;
   relay: TcpRelay;
+  /** The DCM's log lines (the audit's among them). */
+  logs: ReturnType<typeof captureLogger>;
   close(): Promise<void>;
 }
 
@@ -40,8 +42,10 @@ export async function startBudgetDcm(
   await removeLeftovers(namespaces, lcs);
   const server = new URL(/server: (\S+)/.exec(kubeconfigText(2))![1]!);
   const relay = await startTcpRelay({ host: '127.0.0.1', port: Number(server.port) });
+  const logs = captureLogger('info');
   const t = await startTestDcm(prefix, {
     config: { ...defaultConfig(), DCM_CLUSTER_TIMEOUT_MS: 10_000, DCM_METRICS_REFRESH_MS: 0 },
+    logger: logs.logger,
   });
   await createProject(t, project);
   await createProvider(t, 'provider-1');
@@ -59,10 +63,11 @@ export async function startBudgetDcm(
   return {
     t,
     relay,
+    logs,
     close: async () => {
       await t.dcm.services.jobs.stop();
       await t.close();
-      await relay.restore().catch(() => undefined);
+      await relay.cut().catch(() => undefined);
       await removeLeftovers(namespaces, lcs);
     },
   };

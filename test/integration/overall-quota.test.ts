@@ -5,6 +5,7 @@
  * admitted in total than the budget, including under a race and with a cluster cut off.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { kubectl } from '../support/backends.js';
 import { lcPath } from '../support/rest.js';
 import { until } from '../support/until.js';
 import {
@@ -81,7 +82,42 @@ describe('overall quotas on two real clusters', () => {
     expect(await budgetStatus(f.t, PROJECT, LC)).toMatchObject([
       { name: 'total', keys: [{ key: 'pods', hard: '4', used: '4', assigned: '4' }] },
     ]);
+    const metrics = (await f.t.http.get('/metrics').expect(200)).text;
+    const series = `{project="${PROJECT}",logical_cloud="${LC}",quota="total",key="pods"}`;
+    expect(metrics).toContain(`dcm_overall_quota_hard${series} 4`);
+    expect(metrics).toContain(`dcm_overall_quota_used${series} 4`);
+    // Every reassignment is audited: who, old → new, why.
+    const audit = f.logs.records().filter((r) => r.event === 'overall-quota-reassignment');
+    expect(audit).toContainEqual(
+      expect.objectContaining({
+        audit: true,
+        principal: expect.objectContaining({ source: 'rebalancer' }),
+        logicalCloud: LC,
+        quota: 'total',
+        reference: 'cluster-1',
+        from: { pods: '4' },
+        why: 'lower',
+      }),
+    );
   }, 120_000);
+
+  it('the tenant cannot change or delete its budget quota (the tenant guard)', async () => {
+    for (const i of [0, 1] as const) {
+      const del = await kubectl({ text: tenant[i]! }, ['delete', 'resourcequota', 'dcm-budget-total']);
+      expect(del.code).not.toBe(0);
+      const patch = await kubectl({ text: tenant[i]! }, [
+        'patch',
+        'resourcequota',
+        'dcm-budget-total',
+        '--type=merge',
+        '-p',
+        '{"spec":{"hard":{"pods":"100"}}}',
+      ]);
+      expect(patch.code).not.toBe(0);
+      expect(`${del.stderr}${patch.stderr}`).toMatch(/dcm-tenant-guard|forbidden/i);
+    }
+    expect(await pods()).toEqual([2, 2]);
+  });
 
   it('never admits more than 4 in total while the tenant races pods onto both clusters for 30 s', async () => {
     for (const i of [0, 1] as const) await deletePods(i, NS, await podNames(i, NS));
