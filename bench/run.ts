@@ -6,7 +6,7 @@
  *   npm run bench                     full run (about 10 minutes), writes docs/benchmarks.md
  *   npm run bench -- --quick          every section briefly with small sizes (CI), writes $TMPDIR/dcm-bench-quick.md
  *   (or BENCH_QUICK=1 npm run bench)
- *   npm run bench -- --only=rest,scale   some sections only (rest, certificates, scale, fanout, mesh, drift)
+ *   npm run bench -- --only=rest,scale   some sections only (rest, certificates, scale, fanout, mesh, drift, budget)
  *   npm run bench -- --out=FILE        the report elsewhere (`--out=-`: stdout only)
  *
  * Environment: the test backends (`source .testenv/env`, or the running ones recorded in
@@ -29,6 +29,7 @@ import {
   type SectionName,
   type SectionResult,
 } from './env.js';
+import { budget } from './budget.js';
 import { driftRepair } from './drift.js';
 import { fanOut } from './fan-out.js';
 import { meshApply } from './mesh.js';
@@ -47,6 +48,7 @@ const SECTION_RUNNERS: Record<
   fanout: { title: 'Apply fan-out', run: fanOut },
   mesh: { title: 'Mesh apply per cluster', run: meshApply },
   drift: { title: 'Drift repair and idle watching', run: driftRepair },
+  budget: { title: 'Overall quota rebalancing', run: budget },
 };
 
 async function main(): Promise<number> {
