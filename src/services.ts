@@ -160,9 +160,12 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
       statuses: { get: (id) => stores.lifecycle.get(id), changed: (id) => stores.lifecycle.events.changed(id) },
       logicalClouds: stores.logicalClouds,
       exclusive: (lc, work) => lifecycle.exclusive(lc, work),
-      connect: async (provider, name) => {
+      cluster: async (provider, name) => {
         const cluster = await clusters.get(provider, name);
-        return gateways.gatewayFor(cluster, clusters.secretsOf(cluster));
+        return {
+          version: `${cluster.id}/${cluster.revision}`,
+          connect: () => gateways.gatewayFor(cluster, clusters.secretsOf(cluster)),
+        };
       },
       audit: (change) =>
         audit.info(
@@ -277,8 +280,8 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
     .register({
       name: 'rebalancing overall quotas',
       replicas: 'all',
-      intervalMs: Math.max(100, Math.floor(config.DCM_BUDGET_REBALANCE_MS / 2)),
-      run: () => overallQuotas.rebalancer.runOnce(),
+      start: async () => overallQuotas.rebalancer.start(Math.max(100, Math.floor(config.DCM_BUDGET_REBALANCE_MS / 2))),
+      stop: () => overallQuotas.rebalancer.stop(),
     })
     .register({
       name: 'drift watching',

@@ -9,26 +9,20 @@
  * a restarted or other replica carries on from the clusters and the stored assignments.
  */
 import { budgetQuotaObject, deleteBudgetQuota, writeBudgetQuota } from '../../controllers/budget-quota.controller.js';
-import { messageOf } from '../../controllers/cluster-context.js';
 import { managedLabels } from '../../controllers/object-names.js';
 import type { LogicalCloudRecord } from '../../domain/logical-cloud.js';
 import { ConflictError } from '../../errors.js';
 import type { ClusterGateway } from '../../kubernetes/cluster-gateway.js';
+import { PeriodicJob } from '../../jobs/periodic.js';
 import type { Logger } from '../../logger.js';
 import type { LifecycleDocument } from '../lifecycle/lifecycle-status.store.js';
-import { raiseAllowed, splitKey } from './overall-quota.assignment.js';
-import type { ClusterAssignment, OverallQuotaAssignmentStore } from './overall-quota-assignment.store.js';
-import {
-  memberClusters,
-  viewCluster,
-  viewFromRead,
-  type ClusterQuotaView,
-  type MemberCluster,
-} from './overall-quota-clusters.js';
+import { splitKey } from './overall-quota.assignment.js';
+import { lowerFirst, quantities, raiseWithin, sameQuantity, specOf, type Writer } from './overall-quota-phases.js';
+import type { AssignmentDocument, OverallQuotaAssignmentStore } from './overall-quota-assignment.store.js';
+import { memberClusters, viewCluster, type ClusterQuotaView, type MemberCluster } from './overall-quota-clusters.js';
 import { assignmentDocument, budgetTerms, type BudgetTerms } from './overall-quota-report.js';
 import type { OverallQuotaRecord } from './overall-quota.schema.js';
 import type { OverallQuotaStore } from './overall-quota.store.js';
-import { fromMilli, maxBig, minBig, sumBig, toMilli } from './milli-quantity.js';
 
 /** One reassignment on one cluster, for the audit log. */
 export interface Reassignment {
@@ -48,27 +42,48 @@ export interface RebalancerDependencies {
   logicalClouds: { getById(id: string): Promise<LogicalCloudRecord | undefined> };
   /** Runs `work` holding the logical cloud's lease; ConflictError while an operation (or another replica) holds it. */
   exclusive<T>(lc: LogicalCloudRecord, work: () => Promise<T>): Promise<T>;
-  connect(provider: string, cluster: string): Promise<ClusterGateway>;
+  /** A registered cluster: its record's version (a new one after its kubeconfig changed) and how to connect. */
+  cluster(provider: string, cluster: string): Promise<{ version: string; connect(): ClusterGateway }>;
   audit(change: Reassignment): void;
   logger: Logger;
   /** How long a lowered quota may take to be enforced before its old limit is kept counted. */
   confirmTimeoutMs: number;
 }
 
-const sameQuantity = (a: string | undefined, b: string | undefined) =>
-  a !== undefined && b !== undefined && toMilli(a) === toMilli(b);
-
-const specOf = (view: ClusterQuotaView, keys: string[]): Map<string, bigint | undefined> =>
-  new Map(keys.map((k) => [k, view.keys.get(k)?.spec]));
-
-const quantities = (map: Map<string, bigint | undefined>): Record<string, string> => {
-  const out: Record<string, string> = {};
-  for (const [k, v] of map) if (v !== undefined) out[k] = fromMilli(v);
-  return out;
-};
+/** A stored record as a pass would write it (without its id and time). */
+const withoutMeta = ({ _id, updatedAt, ...rest }: AssignmentDocument) => (void _id, void updatedAt, rest);
 
 export class OverallQuotaRebalancer {
+  /** Connections kept from pass to pass (a TLS handshake per cluster and pass would cost more than the pass). */
+  private readonly connections = new Map<string, { version: string; gateway: ClusterGateway }>();
+  private job: PeriodicJob | undefined;
+
   constructor(private readonly deps: RebalancerDependencies) {}
+
+  /** Runs a pass every `intervalMs` until stopped. */
+  start(intervalMs: number): void {
+    this.job ??= new PeriodicJob('rebalancing overall quotas', () => this.runOnce(), this.deps.logger);
+    this.job.start(intervalMs);
+  }
+
+  /** Stops the passes (waiting for the one under way) and closes the connections. */
+  async stop(): Promise<void> {
+    await this.job?.stop();
+    for (const c of this.connections.values()) c.gateway.close();
+    this.connections.clear();
+  }
+
+  /** The connection to a cluster, opened again when its registration changed. */
+  private async connect(provider: string, name: string): Promise<ClusterGateway> {
+    const key = `${provider}/${name}`;
+    const cluster = await this.deps.cluster(provider, name);
+    const kept = this.connections.get(key);
+    if (kept?.version === cluster.version) return kept.gateway;
+    kept?.gateway.close();
+    const gateway = cluster.connect();
+    this.connections.set(key, { version: cluster.version, gateway });
+    return gateway;
+  }
 
   /** One pass over every logical cloud with an overall quota (or with budget quotas left to remove). */
   async runOnce(): Promise<void> {
@@ -84,114 +99,88 @@ export class OverallQuotaRebalancer {
     }
   }
 
+  /**
+   * One logical cloud: its clusters read and the split computed without the lease; only when
+   * something is to be written (a share, or what status reports) is the lease taken, and
+   * everything read and decided again under it.
+   */
   async rebalance(logicalCloudId: string): Promise<void> {
     const lc = await this.deps.logicalClouds.getById(logicalCloudId);
     if (!lc) return this.deps.assignments.deleteAll(logicalCloudId);
     const doc = await this.deps.statuses.get(logicalCloudId);
     if (!doc || doc.operation.inProgress || lc.data.level !== '1') return;
-    await this.deps.exclusive(lc, async () => {
+    const pass = async (write: boolean): Promise<boolean> => {
       const [records, stored] = await Promise.all([
         this.deps.quotas.list({ logicalCloudId }),
         this.deps.assignments.forLogicalCloud(logicalCloudId),
       ]);
-      const members = await memberClusters(doc, this.deps.connect);
-      try {
-        for (const record of records.items) {
-          const last = stored.find((d) => d.quota === record.name);
-          await this.rebalanceQuota(lc, record, members, last?.clusters ?? []);
-        }
-        for (const orphan of stored.filter((d) => !records.items.some((r) => r.name === d.quota)))
-          await this.removeQuota(lc, orphan.quota, members);
-      } finally {
-        for (const m of members) m.gateway?.close();
+      const members = await memberClusters(doc, (provider, cluster) => this.connect(provider, cluster));
+      let changes = false;
+      for (const record of records.items) {
+        const last = stored.find((d) => d.quota === record.name);
+        changes = (await this.rebalanceQuota(lc, record, members, last, write)) || changes;
       }
-    });
+      for (const orphan of stored.filter((d) => !records.items.some((r) => r.name === d.quota))) {
+        changes = true;
+        if (write) await this.removeQuota(lc, orphan.quota, members);
+      }
+      return changes;
+    };
+    if (await pass(false)) await this.deps.exclusive(lc, () => pass(true));
   }
 
+  /** Splits one overall quota again; `write: false` only tells whether anything would be written. */
   private async rebalanceQuota(
     lc: LogicalCloudRecord,
     record: OverallQuotaRecord,
     members: MemberCluster[],
-    last: ClusterAssignment[],
-  ): Promise<void> {
+    stored: AssignmentDocument | undefined,
+    write: boolean,
+  ): Promise<boolean> {
     const terms = budgetTerms(record.data);
     const keys = [...terms.hard.keys()];
-    const namespace = lc.data.namespace;
-    const lastOf = (reference: string) => last.find((c) => c.reference === reference);
+    const last = stored?.clusters ?? [];
     const views = await Promise.all(
-      members.map((m) => viewCluster(m, namespace, record.name, keys, lastOf(m.reference))),
+      members.map((m) =>
+        viewCluster(
+          m,
+          lc.data.namespace,
+          record.name,
+          keys,
+          last.find((c) => c.reference === m.reference),
+        ),
+      ),
     );
     const targets = this.targets(terms, views);
+    const writer = write ? this.writer(lc, record.name, keys) : undefined;
+    const lowered = await lowerFirst(views, targets, keys, terms, writer);
+    const raised = await raiseWithin(views, targets, keys, terms, writer);
+    const report = assignmentDocument(lc, record.name, terms, views);
+    const reportChanged = !stored || JSON.stringify(withoutMeta(stored)) !== JSON.stringify(report);
+    if (write && (lowered || raised || reportChanged)) {
+      await this.deps.assignments.put(report);
+      this.deps.statuses.changed(lc.id);
+    }
+    return lowered || raised || reportChanged;
+  }
+
+  /** Writes one cluster's budget quota (audited); the quota as then enforced, undefined when not confirmed in time. */
+  private writer(lc: LogicalCloudRecord, quota: string, keys: string[]): Writer {
     const labels = managedLabels({ project: lc.scope.project!, logicalCloud: lc.name, logicalCloudId: lc.id });
-    const write = async (view: ClusterQuotaView, next: Map<string, bigint | undefined>, why: Reassignment['why']) => {
-      const before = quantities(specOf(view, keys));
+    return async (view, next, why) => {
       const hard = quantities(next);
       this.deps.audit({
         project: lc.scope.project!,
         logicalCloud: lc.name,
-        quota: record.name,
+        quota,
         reference: view.member.reference,
-        from: before,
+        from: quantities(specOf(view, keys)),
         to: hard,
         why,
       });
-      const object = budgetQuotaObject(namespace, labels, { quota: record.name, hard });
+      const object = budgetQuotaObject(lc.data.namespace, labels, { quota, hard });
       return writeBudgetQuota(view.member.gateway!, object, sameQuantity, this.deps.confirmTimeoutMs);
     };
-    const writable = (v: ClusterQuotaView) => v.reachable && v.member.applied && v.member.gateway !== undefined;
-    let changed = false;
-    // 1. Lower (or create: from no limit at all) first, each confirmed enforced before anything is raised.
-    for (const [i, view] of views.entries()) {
-      if (!writable(view)) continue;
-      const target = targets.get(view.member.reference)!;
-      const current = specOf(view, keys);
-      const lowered = new Map(keys.map((k) => [k, minBig(current.get(k) ?? target.get(k)!, target.get(k)!)]));
-      const extraKeys = Object.keys(view.read?.spec ?? {}).some((k) => !terms.hard.has(k));
-      if (!extraKeys && keys.every((k) => lowered.get(k) === current.get(k))) continue;
-      changed = true;
-      try {
-        const confirmed = await write(view, lowered, 'lower');
-        if (confirmed) views[i] = viewFromRead(view.member, confirmed, keys, undefined);
-        else
-          views[i] = { ...view, message: 'the lowered quota was not enforced in time: its earlier limit still counts' };
-      } catch (error) {
-        views[i] = { ...view, message: messageOf(error) };
-      }
-    }
-    // 2. Raise, each only as far as the budget allows given what every cluster may admit now.
-    for (const [i, view] of views.entries()) {
-      if (!writable(view)) continue;
-      const target = targets.get(view.member.reference)!;
-      const current = specOf(view, keys);
-      const next = new Map(current);
-      for (const key of keys) {
-        const k = view.keys.get(key)!;
-        const total = sumBig(views.map((v) => v.keys.get(key)!.committed));
-        const allowed = raiseAllowed(terms.hard.get(key)!, total, k, target.get(key)!);
-        if (current.get(key) !== undefined && allowed > current.get(key)!) next.set(key, allowed);
-      }
-      if (keys.every((k) => next.get(k) === current.get(k))) continue;
-      changed = true;
-      // Counted as raised from now on, whether or not the write gets through.
-      const keysView = new Map(view.keys);
-      for (const key of keys) {
-        const k = keysView.get(key)!;
-        const spec = next.get(key);
-        keysView.set(key, {
-          ...k,
-          ...(spec !== undefined ? { spec } : {}),
-          committed: maxBig(k.committed, spec ?? 0n),
-        });
-      }
-      views[i] = { ...view, keys: keysView };
-      try {
-        await write(view, next, 'raise');
-      } catch (error) {
-        views[i] = { ...views[i]!, message: messageOf(error) };
-      }
-    }
-    await this.deps.assignments.put(assignmentDocument(lc, record.name, terms, views));
-    if (changed) this.deps.statuses.changed(lc.id);
   }
 
   /** Each writable cluster's target of each key. */
