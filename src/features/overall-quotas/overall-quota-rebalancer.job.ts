@@ -24,6 +24,9 @@ import { assignmentDocument, budgetTerms, type BudgetTerms } from './overall-quo
 import type { OverallQuotaRecord } from './overall-quota.schema.js';
 import type { OverallQuotaStore } from './overall-quota.store.js';
 
+/** The registered clusters as one pass looked them up. */
+type ClusterLookups = Map<string, Promise<{ version: string; connect(): ClusterGateway }>>;
+
 /** One reassignment on one cluster, for the audit log. */
 export interface Reassignment {
   project: string;
@@ -74,9 +77,11 @@ export class OverallQuotaRebalancer {
   }
 
   /** The connection to a cluster, opened again when its registration changed. */
-  private async connect(provider: string, name: string): Promise<ClusterGateway> {
+  private async connect(provider: string, name: string, clusters: ClusterLookups): Promise<ClusterGateway> {
     const key = `${provider}/${name}`;
-    const cluster = await this.deps.cluster(provider, name);
+    // A cluster's registration is read once per pass, however many logical clouds it serves.
+    if (!clusters.has(key)) clusters.set(key, this.deps.cluster(provider, name));
+    const cluster = await clusters.get(key)!;
     const kept = this.connections.get(key);
     if (kept?.version === cluster.version) return kept.gateway;
     kept?.gateway.close();
@@ -89,9 +94,15 @@ export class OverallQuotaRebalancer {
   async runOnce(): Promise<void> {
     const [records, stored] = await Promise.all([this.deps.quotas.findWhere({}, {}), this.deps.assignments.all()]);
     const ids = new Set([...records.map((r) => r.scope.logicalCloudId!), ...stored.map((d) => d.logicalCloudId)]);
+    const clusters: ClusterLookups = new Map();
     for (const id of ids) {
       try {
-        await this.rebalance(id);
+        // What this pass read of every logical cloud serves its look without the lease; under the lease all is read again.
+        const read = {
+          records: records.filter((r) => r.scope.logicalCloudId === id),
+          stored: stored.filter((d) => d.logicalCloudId === id),
+        };
+        await this.rebalance(id, clusters, read);
       } catch (error) {
         if (error instanceof ConflictError) continue; // an operation runs, or another replica has it: next pass
         this.deps.logger.warn({ err: error, logicalCloudId: id }, 'rebalancing an overall quota failed');
@@ -104,23 +115,30 @@ export class OverallQuotaRebalancer {
    * something is to be written (a share, or what status reports) is the lease taken, and
    * everything read and decided again under it.
    */
-  async rebalance(logicalCloudId: string): Promise<void> {
+  async rebalance(
+    logicalCloudId: string,
+    clusters: ClusterLookups = new Map(),
+    read?: { records: OverallQuotaRecord[]; stored: AssignmentDocument[] },
+  ): Promise<void> {
     const lc = await this.deps.logicalClouds.getById(logicalCloudId);
     if (!lc) return this.deps.assignments.deleteAll(logicalCloudId);
     const doc = await this.deps.statuses.get(logicalCloudId);
     if (!doc || doc.operation.inProgress || lc.data.level !== '1') return;
     const pass = async (write: boolean): Promise<boolean> => {
-      const [records, stored] = await Promise.all([
-        this.deps.quotas.list({ logicalCloudId }),
-        this.deps.assignments.forLogicalCloud(logicalCloudId),
-      ]);
-      const members = await memberClusters(doc, (provider, cluster) => this.connect(provider, cluster));
+      const [records, stored] =
+        read && !write
+          ? [read.records, read.stored]
+          : await Promise.all([
+              this.deps.quotas.list({ logicalCloudId }).then((page) => page.items),
+              this.deps.assignments.forLogicalCloud(logicalCloudId),
+            ]);
+      const members = await memberClusters(doc, (provider, cluster) => this.connect(provider, cluster, clusters));
       let changes = false;
-      for (const record of records.items) {
+      for (const record of records) {
         const last = stored.find((d) => d.quota === record.name);
         changes = (await this.rebalanceQuota(lc, record, members, last, write)) || changes;
       }
-      for (const orphan of stored.filter((d) => !records.items.some((r) => r.name === d.quota))) {
+      for (const orphan of stored.filter((d) => !records.some((r) => r.name === d.quota))) {
         changes = true;
         if (write) await this.removeQuota(lc, orphan.quota, members);
       }
