@@ -12,7 +12,9 @@ import type { OverallQuotaService } from './overall-quota.service.js';
 
 const RULES =
   'Beyond the schema (400): keys of static shares or reserve that are not keys of hard, shares of a key adding up to more than hard, ' +
-  "reserve × cluster references more than hard, two keys limiting the same resource, more than the project policy's maxOverall (project callers).";
+  'static shares without "assignment": "static" (and static assignment without them), reserve with static assignment, ' +
+  'two shares for one cluster reference, reserve × cluster references more than hard, two keys limiting the same resource, ' +
+  "more than the project policy's maxOverall (project callers). 409 while the logical cloud is being applied or terminated.";
 
 export const overallQuotaCrud = (quotas: OverallQuotaService) =>
   crudSpec({
