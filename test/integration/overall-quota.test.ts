@@ -274,5 +274,12 @@ describe('overall quotas on two real clusters', () => {
       ),
     );
     expect(cpu.map((q) => q.spec?.hard?.['requests.cpu'])).toEqual(['1', '500m']);
+    // Deleted: its budget quotas go from both clusters.
+    await f.t.http.delete(`${path}/fixed`).expect(204);
+    await until(
+      async () => (await hard(0)) === undefined && (await hard(1)) === undefined,
+      'the budget quotas removed',
+      20_000,
+    );
   }, 120_000);
 });

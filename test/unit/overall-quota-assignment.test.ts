@@ -1,6 +1,7 @@
 /** The budget split (pure): exact quantities, the dynamic and static split, and how far a raise may go. */
 import { describe, expect, it } from '@jest/globals';
 import { fromMilli, stepOf, toMilli } from '../../src/features/overall-quotas/milli-quantity.js';
+import { overallQuotaStatus } from '../../src/features/overall-quotas/overall-quota-report.js';
 import {
   raiseAllowed,
   splitKey,
@@ -106,5 +107,59 @@ describe('the static split and raises', () => {
     expect(raiseAllowed(4000n, 4000n, { committed: 1000n, used: 1000n }, 2000n)).toBe(1000n);
     expect(raiseAllowed(4000n, 2000n, { committed: 1000n, used: 1000n }, 3000n)).toBe(3000n);
     expect(raiseAllowed(4000n, 6000n, { committed: 1000n, used: 1000n }, 3000n)).toBe(0n);
+  });
+});
+
+describe('the status report', () => {
+  it('sums used and assigned over the clusters and says when use is above a lowered hard', () => {
+    const report = overallQuotaStatus({
+      _id: 'x/total',
+      logicalCloudId: 'x',
+      quota: 'total',
+      project: 'p',
+      logicalCloud: 'lc',
+      hard: [
+        { key: 'pods', value: '4' },
+        { key: 'requests.cpu', value: '1' },
+      ],
+      updatedAt: new Date(),
+      clusters: [
+        {
+          reference: 'a',
+          provider: 'p',
+          cluster: 'a',
+          reachable: true,
+          assigned: [
+            { key: 'pods', value: '3' },
+            { key: 'requests.cpu', value: '500m' },
+          ],
+          committed: [],
+          used: [
+            { key: 'pods', value: '5' },
+            { key: 'requests.cpu', value: '250m' },
+          ],
+        },
+        {
+          reference: 'b',
+          provider: 'p',
+          cluster: 'b',
+          reachable: false,
+          assigned: [
+            { key: 'pods', value: '1' },
+            { key: 'requests.cpu', value: '500m' },
+          ],
+          committed: [],
+          used: [],
+        },
+      ],
+    });
+    expect(report.keys).toEqual([
+      { key: 'pods', hard: '4', used: '5', assigned: '4', overUsed: true },
+      { key: 'requests.cpu', hard: '1', used: '250m', assigned: '1' },
+    ]);
+    expect(report.clusters.map((c) => [c.reference, c.reachable])).toEqual([
+      ['a', true],
+      ['b', false],
+    ]);
   });
 });
