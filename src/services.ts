@@ -9,7 +9,6 @@ import { createClusterReferences } from './features/cluster-references/index.js'
 import { createClusterQuotas } from './features/cluster-quotas/index.js';
 import { createKvPairs } from './features/kv-pairs/index.js';
 import { createOverallQuotas } from './features/overall-quotas/index.js';
-import { pairsToMap } from './db/named-record-store.js';
 import { BudgetQuotaController } from './controllers/budget-quota.controller.js';
 import type { LifecycleGuard, LogicalCloudService } from './features/logical-clouds/logical-cloud.service.js';
 import { createLogicalClouds } from './features/logical-clouds/index.js';
@@ -142,43 +141,23 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
   );
   const gateways = deps.gateways ?? new KubeClusterGatewayProvider(config.DCM_CLUSTER_TIMEOUT_MS);
   // Overall quotas: one budget split into a ResourceQuota per cluster (the pipeline writes the last split, the rebalancer moves it).
-  const audit = deps.logger.child({ name: 'audit', audit: true });
   const overallQuotas = createOverallQuotas({
-    store: stores.overallQuotas,
-    assignments: stores.overallQuotaAssignments,
+    stores,
     logicalClouds,
     guard,
     events,
-    ports: {
-      countReferences: (lc) => stores.clusterReferences.count({ logicalCloudId: lc.id }),
-      maxOverall: async (project) => {
-        const max = (await projectPolicies.get(project)).policy.maxOverall;
-        return max ? pairsToMap(max) : undefined;
-      },
+    policies: projectPolicies,
+    cluster: async (provider, name) => {
+      const cluster = await clusters.get(provider, name);
+      return {
+        version: `${cluster.id}/${cluster.revision}`,
+        connect: () => gateways.gatewayFor(cluster, clusters.secretsOf(cluster)),
+      };
     },
-    rebalancer: {
-      statuses: { get: (id) => stores.lifecycle.get(id), changed: (id) => stores.lifecycle.events.changed(id) },
-      logicalClouds: stores.logicalClouds,
-      exclusive: (lc, work) => lifecycle.exclusive(lc, work),
-      cluster: async (provider, name) => {
-        const cluster = await clusters.get(provider, name);
-        return {
-          version: `${cluster.id}/${cluster.revision}`,
-          connect: () => gateways.gatewayFor(cluster, clusters.secretsOf(cluster)),
-        };
-      },
-      audit: (change) =>
-        audit.info(
-          {
-            event: 'overall-quota-reassignment',
-            principal: { name: `dcm/${replicaId}`, source: 'rebalancer' },
-            ...change,
-          },
-          `overall quota ${change.quota} on ${change.reference}: ${change.why}`,
-        ),
-      logger: deps.logger,
-      confirmTimeoutMs: Math.max(2000, config.DCM_BUDGET_REBALANCE_MS),
-    },
+    exclusive: (lc, work) => lifecycle.exclusive(lc, work),
+    logger: deps.logger,
+    replicaId,
+    rebalanceMs: config.DCM_BUDGET_REBALANCE_MS,
   });
   const lifecycle = new LifecycleService(
     logicalClouds,
@@ -280,7 +259,7 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
     .register({
       name: 'rebalancing overall quotas',
       replicas: 'all',
-      start: async () => overallQuotas.rebalancer.start(Math.max(100, Math.floor(config.DCM_BUDGET_REBALANCE_MS / 2))),
+      start: async () => overallQuotas.rebalancer.start(overallQuotas.passIntervalMs),
       stop: () => overallQuotas.rebalancer.stop(),
     })
     .register({
@@ -329,7 +308,6 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
     }).service,
     clusterQuotas: createClusterQuotas({ store: stores.clusterQuotas, logicalClouds, guard }).service,
     overallQuotas: overallQuotas.service,
-    overallQuotaStatus: overallQuotas.status,
     kvPairs: createKvPairs({ store: stores.kvPairs, logicalClouds }).service,
     meshCa,
     certificateAuthority,

@@ -10,7 +10,14 @@ import type { OpenApiRegistry } from '../../http/openapi.js';
 import type { LogicalCloudResolver } from '../logical-clouds/logical-cloud-child.service.js';
 import type { LifecycleGuard } from '../logical-clouds/logical-cloud.service.js';
 import type { OverallQuotaAssignmentStore } from './overall-quota-assignment.store.js';
-import { OverallQuotaRebalancer, type RebalancerDependencies } from './overall-quota-rebalancer.job.js';
+import {
+  OverallQuotaRebalancer,
+  type Reassignment,
+  type RebalancerDependencies,
+} from './overall-quota-rebalancer.job.js';
+import type { Logger } from '../../logger.js';
+import type { LifecycleStatusStore } from '../lifecycle/lifecycle-status.store.js';
+import type { ProjectPolicyService } from '../project-policies/project-policy.service.js';
 import type { OverallQuotaStatus } from '../../domain/overall-quota.js';
 import { budgetTerms, overallQuotaStatus } from './overall-quota-report.js';
 import { declareOverallQuotaRoutes, overallQuotaCrud } from './overall-quota.router.js';
@@ -18,15 +25,65 @@ import { createOverallQuotaService, type OverallQuotaPorts } from './overall-quo
 import type { OverallQuotaStore } from './overall-quota.store.js';
 import { fromMilli } from './milli-quantity.js';
 
-export function createOverallQuotas(deps: {
-  store: OverallQuotaStore;
-  assignments: OverallQuotaAssignmentStore;
+export interface OverallQuotaDependencies {
+  stores: {
+    overallQuotas: OverallQuotaStore;
+    overallQuotaAssignments: OverallQuotaAssignmentStore;
+    clusterReferences: { count(scope: { logicalCloudId: string }): Promise<number> };
+    lifecycle: Pick<LifecycleStatusStore, 'get' | 'events'>;
+    logicalClouds: RebalancerDependencies['logicalClouds'];
+  };
   logicalClouds: LogicalCloudResolver;
   guard: () => LifecycleGuard;
-  ports: OverallQuotaPorts;
   events: EventBus;
-  rebalancer: Omit<RebalancerDependencies, 'quotas' | 'assignments'>;
-}) {
+  policies: Pick<ProjectPolicyService, 'get'>;
+  cluster: RebalancerDependencies['cluster'];
+  exclusive: RebalancerDependencies['exclusive'];
+  logger: Logger;
+  replicaId: string;
+  /** DCM_BUDGET_REBALANCE_MS: a usage change is reflected within it (the clusters are read every half of it). */
+  rebalanceMs: number;
+}
+
+export function createOverallQuotas(d: OverallQuotaDependencies) {
+  const ports: OverallQuotaPorts = {
+    countReferences: (lc) => d.stores.clusterReferences.count({ logicalCloudId: lc.id }),
+    maxOverall: async (project) => {
+      const max = (await d.policies.get(project)).policy.maxOverall;
+      return max ? pairsToMap(max) : undefined;
+    },
+  };
+  // Audit lines at info also when the service logs only warnings (as AuditLog writes them); silent stays silent.
+  const auditLevel = d.logger.level === 'silent' || d.logger.levelVal <= 30 ? d.logger.level : 'info';
+  const audit = d.logger.child({ name: 'audit', audit: true }, { level: auditLevel });
+  const deps = {
+    store: d.stores.overallQuotas,
+    assignments: d.stores.overallQuotaAssignments,
+    logicalClouds: d.logicalClouds,
+    guard: d.guard,
+    events: d.events,
+    ports,
+    rebalancer: {
+      statuses: {
+        get: (id: string) => d.stores.lifecycle.get(id),
+        changed: (id: string) => d.stores.lifecycle.events.changed(id),
+      },
+      logicalClouds: d.stores.logicalClouds,
+      exclusive: d.exclusive,
+      cluster: d.cluster,
+      audit: (change: Reassignment) =>
+        audit.info(
+          {
+            event: 'overall-quota-reassignment',
+            principal: { name: `dcm/${d.replicaId}`, source: 'rebalancer' },
+            ...change,
+          },
+          `overall quota ${change.quota} on ${change.reference}: ${change.why}`,
+        ),
+      logger: d.logger,
+      confirmTimeoutMs: Math.max(2000, d.rebalanceMs),
+    },
+  };
   const service = createOverallQuotaService(deps.store, deps.logicalClouds, deps.guard, deps.ports);
   deps.events.on('logicalCloudDeleted', async ({ logicalCloudId }) => {
     await deps.store.deleteAll({ logicalCloudId });
@@ -74,6 +131,8 @@ export function createOverallQuotas(deps: {
   return {
     service,
     rebalancer,
+    /** How often the clusters are read: half of DCM_BUDGET_REBALANCE_MS. */
+    passIntervalMs: Math.max(100, Math.floor(d.rebalanceMs / 2)),
     budgets,
     status,
     crud: overallQuotaCrud(service),
