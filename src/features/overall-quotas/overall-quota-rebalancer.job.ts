@@ -24,6 +24,9 @@ import { assignmentDocument, budgetTerms, type BudgetTerms } from './overall-quo
 import type { OverallQuotaRecord } from './overall-quota.schema.js';
 import type { OverallQuotaStore } from './overall-quota.store.js';
 
+/** Logical clouds one pass works at once. */
+const PASS_CONCURRENCY = 8;
+
 /** The registered clusters as one pass looked them up. */
 type ClusterLookups = Map<string, Promise<{ version: string; connect(): ClusterGateway }>>;
 
@@ -95,19 +98,24 @@ export class OverallQuotaRebalancer {
     const [records, stored] = await Promise.all([this.deps.quotas.findWhere({}, {}), this.deps.assignments.all()]);
     const ids = new Set([...records.map((r) => r.scope.logicalCloudId!), ...stored.map((d) => d.logicalCloudId)]);
     const clusters: ClusterLookups = new Map();
-    for (const id of ids) {
-      try {
-        // What this pass read of every logical cloud serves its look without the lease; under the lease all is read again.
-        const read = {
-          records: records.filter((r) => r.scope.logicalCloudId === id),
-          stored: stored.filter((d) => d.logicalCloudId === id),
-        };
-        await this.rebalance(id, clusters, read);
-      } catch (error) {
-        if (error instanceof ConflictError) continue; // an operation runs, or another replica has it: next pass
-        this.deps.logger.warn({ err: error, logicalCloudId: id }, 'rebalancing an overall quota failed');
+    const queue = [...ids];
+    // A few logical clouds at a time: a pass over many must still end within the interval.
+    const worker = async () => {
+      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+        try {
+          // What this pass read serves its look without the lease; under the lease all is read again.
+          const read = {
+            records: records.filter((r) => r.scope.logicalCloudId === id),
+            stored: stored.filter((d) => d.logicalCloudId === id),
+          };
+          await this.rebalance(id, clusters, read);
+        } catch (error) {
+          if (error instanceof ConflictError) continue; // an operation runs, or another replica has it: next pass
+          this.deps.logger.warn({ err: error, logicalCloudId: id }, 'rebalancing an overall quota failed');
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: PASS_CONCURRENCY }, worker));
   }
 
   /**
