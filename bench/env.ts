@@ -10,7 +10,7 @@ import { MongoClient } from 'mongodb';
 import { FERRETDB_VERSION, paths } from '../test/testenv/layout.js';
 import { isHealthy, readState, up, type TestenvState } from '../test/testenv/testenv.js';
 
-export const SECTIONS = ['rest', 'certificates', 'scale', 'fanout', 'mesh', 'drift', 'selection'] as const;
+export const SECTIONS = ['rest', 'certificates', 'scale', 'fanout', 'mesh', 'drift', 'selection', 'budget'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export interface BenchOptions {

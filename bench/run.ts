@@ -6,7 +6,7 @@
  *   npm run bench                     full run (about 10 minutes), writes docs/benchmarks.md
  *   npm run bench -- --quick          every section briefly with small sizes (CI), writes $TMPDIR/dcm-bench-quick.md
  *   (or BENCH_QUICK=1 npm run bench)
- *   npm run bench -- --only=rest,scale   some sections only (rest, certificates, scale, fanout, mesh, drift, selection)
+ *   npm run bench -- --only=rest,scale   some sections only (rest, certificates, scale, fanout, mesh, drift, selection, budget)
  *   npm run bench -- --out=FILE        the report elsewhere (`--out=-`: stdout only)
  *   npm run bench -- --scale-sqlite    the scale section also on FerretDB's SQLite backend (comparison)
  *
@@ -30,6 +30,7 @@ import {
   type SectionName,
   type SectionResult,
 } from './env.js';
+import { budget } from './budget.js';
 import { driftRepair } from './drift.js';
 import { fanOut } from './fan-out.js';
 import { meshApply } from './mesh.js';
@@ -50,6 +51,7 @@ const SECTION_RUNNERS: Record<
   mesh: { title: 'Mesh apply per cluster', run: meshApply },
   drift: { title: 'Drift repair and idle watching', run: driftRepair },
   selection: { title: 'Cluster selection', run: selection },
+  budget: { title: 'Overall quota rebalancing', run: budget },
 };
 
 async function main(): Promise<number> {

@@ -8,7 +8,18 @@ import path from 'node:path';
 
 /** Top to bottom; the first layer whose test matches a file (path relative to src/) is its layer. */
 export const LAYERS = [
-  { name: 'entry', test: (f) => ['main.ts', 'composition-root.ts', 'services.ts', 'stores.ts'].includes(f) },
+  {
+    name: 'entry',
+    test: (f) =>
+      [
+        'main.ts',
+        'composition-root.ts',
+        'services.ts',
+        'stores.ts',
+        'background-jobs.ts',
+        'cluster-controllers.ts',
+      ].includes(f),
+  },
   {
     name: 'transports',
     test: (f) =>

@@ -116,8 +116,13 @@ try {
     `${LC}/cluster-quotas`,
     { metadata: { name: 'st-quota' }, spec: { cpu: '2', memory: '1Gi', pods: '10' } },
   ];
+  const overall: Call = [
+    'POST',
+    `${LC}/overall-quotas`,
+    { metadata: { name: 'st-quota' }, spec: { hard: { pods: '10' } } },
+  ];
   const kv: Call = ['POST', `${LC}/kv-pairs`, { metadata: { name: 'st-kv' }, spec: { kv: [{ key1: 'val1' }] } }];
-  const lcWithChildren = [lc, permission, ...references, quota, kv];
+  const lcWithChildren = [lc, permission, ...references, quota, overall, kv];
   for (const [method, url, body] of [project, provider, ...clusters, ...lcWithChildren]) await call(method, url, body);
 
   // What creates a fixture again once schemathesis deleted it (test/schemathesis/restore_fixtures.py): by the deleted path.
@@ -136,6 +141,7 @@ try {
       names.clusters.map((cluster, i) => [`${LC}/cluster-references/${cluster}`, [references[i]!]]),
     ),
     [`${LC}/cluster-quotas/st-quota`]: [quota],
+    [`${LC}/overall-quotas/st-quota`]: [overall],
     [`${LC}/kv-pairs/st-kv`]: [kv],
   };
   const fixturesFile = path.join(os.tmpdir(), `dcm-schemathesis-fixtures-${suffix}.json`);

@@ -5,6 +5,7 @@
 import type { Db } from './db/mongo.js';
 import { declareClusterReferenceRoutes } from './features/cluster-references/cluster-reference.router.js';
 import { declareClusterQuotaRoutes } from './features/cluster-quotas/cluster-quota.router.js';
+import { declareOverallQuotaRoutes } from './features/overall-quotas/overall-quota.router.js';
 import { declareClusterRegistryRoutes } from './features/cluster-registry/cluster.router.js';
 import { declareKvPairRoutes } from './features/kv-pairs/kv-pair.router.js';
 import { declareLogicalCloudRoutes } from './features/logical-clouds/logical-cloud.router.js';
@@ -112,6 +113,7 @@ export async function createDcm(opts: DcmOptions): Promise<Dcm> {
       (r, reg) => declareClusterSelectionRoutes(r, reg, services.clusterSelection),
       (r, reg) => declarePermissionRoutes(r, reg, services.permissions),
       (r, reg) => declareClusterQuotaRoutes(r, reg, services.clusterQuotas),
+      (r, reg) => declareOverallQuotaRoutes(r, reg, services.overallQuotas),
       (r, reg) => declareKvPairRoutes(r, reg, services.kvPairs),
       (r, reg) => declareLifecycleRoutes(r, reg, services.lifecycle, { kubeconfigDownloads }),
       (r, reg) => declareCertificateAuthorityRoutes(r, reg, services.certificateAuthority),

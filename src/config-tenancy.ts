@@ -103,6 +103,17 @@ export const tenancySettings = {
     .max(64)
     .default(4)
     .describe('Drift checks run at once (those an event asked for before those of a resync).'),
+  // ---- overall quotas: one budget across a logical cloud's clusters ----------------------
+  DCM_BUDGET_REBALANCE_MS: z.coerce
+    .number()
+    .int()
+    .min(200)
+    .max(600000)
+    .default(5000)
+    .describe(
+      "A change of a cluster's quota usage is reflected in the split of an overall quota within this long " +
+        '(clusters are read every half of it).',
+    ),
   DCM_CERT_RENEWAL_INTERVAL_MS: z.coerce
     .number()
     .int()

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { createClusterReferences } from './features/cluster-references/index.js';
 import { createClusterQuotas } from './features/cluster-quotas/index.js';
 import { createKvPairs } from './features/kv-pairs/index.js';
+import { createOverallQuotas } from './features/overall-quotas/index.js';
 import type { LifecycleGuard, LogicalCloudService } from './features/logical-clouds/logical-cloud.service.js';
 import { createLogicalClouds } from './features/logical-clouds/index.js';
 import { createProjects } from './features/projects/index.js';
@@ -20,22 +21,16 @@ import type { DriftWatcherDependencies } from './features/drift/drift-watcher.js
 import { createUserPermissions } from './features/user-permissions/index.js';
 import type { Logger } from './logger.js';
 import type { Config } from './config.js';
-import { NamespaceController } from './controllers/namespace.controller.js';
-import { IsolationController } from './controllers/isolation.controller.js';
-import { QuotaController } from './controllers/quota.controller.js';
-import { RbacController } from './controllers/rbac.controller.js';
-import { UserController } from './controllers/user.controller.js';
 import { LifecycleService } from './features/lifecycle/lifecycle.service.js';
 import { CredentialRenewalJob } from './features/lifecycle/credential-renewal.job.js';
 import type { ClusterGatewayProvider } from './kubernetes/cluster-gateway.js';
 import { KubeClusterGatewayProvider } from './kubernetes/kube-cluster-gateway.js';
 import { EventBus } from './jobs/event-bus.js';
-import { JobRegistry } from './jobs/registry.js';
+import { registerBackgroundJobs } from './background-jobs.js';
+import { createClusterControllers } from './cluster-controllers.js';
 import type { SecretCipher } from './security/secret-cipher.js';
 import type { Stores } from './stores.js';
 import type { LifecycleObserver } from './features/lifecycle/lifecycle.service.js';
-import { CaController } from './controllers/certificate-authority.controller.js';
-import { ServiceMeshController } from './controllers/service-mesh.controller.js';
 import { MeshCertificateAuthority } from './features/certificate-authority/mesh-ca.js';
 import { ClusterHealthProber } from './features/cluster-registry/cluster-health.job.js';
 import { createClusterSelection } from './features/cluster-selection/index.js';
@@ -72,6 +67,7 @@ export type ServiceConfig = Pick<
   | 'DCM_DRIFT_ENABLED'
   | 'DCM_CERT_RENEWAL_INTERVAL_MS'
   | 'DCM_SELECTION_INTERVAL_MS'
+  | 'DCM_BUDGET_REBALANCE_MS'
 >;
 
 export interface ServiceDependencies {
@@ -139,6 +135,25 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
     deps.logger,
   );
   const gateways = deps.gateways ?? new KubeClusterGatewayProvider(config.DCM_CLUSTER_TIMEOUT_MS);
+  // Overall quotas: one budget split into a ResourceQuota per cluster (the pipeline writes the last split, the rebalancer moves it).
+  const overallQuotas = createOverallQuotas({
+    stores,
+    logicalClouds,
+    guard,
+    events,
+    policies: projectPolicies,
+    cluster: async (provider, name) => {
+      const cluster = await clusters.get(provider, name);
+      return {
+        version: `${cluster.id}/${cluster.revision}`,
+        connect: () => gateways.gatewayFor(cluster, clusters.secretsOf(cluster)),
+      };
+    },
+    exclusive: (lc, work) => lifecycle.exclusive(lc, work),
+    logger: deps.logger,
+    replicaId,
+    rebalanceMs: config.DCM_BUDGET_REBALANCE_MS,
+  });
   const lifecycle = new LifecycleService(
     logicalClouds,
     stores,
@@ -147,23 +162,13 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
     stores.credentials,
     stores.leases,
     projectPolicies,
-    {
-      namespace: new NamespaceController(config.DCM_NAMESPACE_DELETE_TIMEOUT_MS),
-      user: new UserController(stores.credentials, {
-        keyBits: config.DCM_USER_KEY_BITS,
-        certificateValiditySeconds: config.DCM_CERT_VALIDITY_SECONDS,
-        signTimeoutMs: config.DCM_CSR_SIGN_TIMEOUT_MS,
-        ...(deps.beforeCsrApproval ? { beforeApproval: deps.beforeCsrApproval } : {}),
-      }),
-      rbac: new RbacController(),
-      quota: new QuotaController(),
-      isolation: new IsolationController(),
-      ca: new CaController(meshCa, config.DCM_NAMESPACE_DELETE_TIMEOUT_MS),
-      mesh: new ServiceMeshController({
-        istioVersion: config.DCM_MESH_ISTIO_VERSION,
-        readyTimeoutMs: config.DCM_MESH_READY_TIMEOUT_MS,
-      }),
-    },
+    createClusterControllers({
+      config,
+      credentials: stores.credentials,
+      meshCa,
+      budgets: overallQuotas.budgets,
+      ...(deps.beforeCsrApproval ? { beforeCsrApproval: deps.beforeCsrApproval } : {}),
+    }),
     {
       concurrency: config.DCM_APPLY_CONCURRENCY,
       operationsConcurrency: config.DCM_OPERATIONS_CONCURRENCY,
@@ -179,6 +184,7 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
       gateways,
       drift: stores.driftEvents,
       selection: stores.clusterSelections,
+      overallQuotas: overallQuotas.status,
       events,
     },
     deps.logger,
@@ -219,38 +225,19 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
     logger: deps.logger,
     intervals: { healthMs: config.DCM_CLUSTER_HEALTH_INTERVAL_MS, selectionMs: config.DCM_SELECTION_INTERVAL_MS },
   });
-  // Background work, started and stopped as a whole by main.ts (the names are those its log lines use).
-  const jobs = new JobRegistry({ logger: deps.logger, leases: stores.leases, replicaId })
-    .register({
-      name: 'looking for interrupted operations',
-      replicas: 'all',
-      intervalMs: lifecycle.claimIntervalMs,
-      runAtStart: true,
-      run: async () => {
-        const resumed = await lifecycle.resumeInterrupted();
-        if (resumed > 0) deps.logger.info({ resumed }, 'resumed interrupted operations');
-      },
-    })
-    .register({
-      name: 'looking for certificates to renew',
-      replicas: 'all',
-      intervalMs: config.DCM_CERT_RENEWAL_INTERVAL_MS,
-      run: () => certificateRenewal.runOnce(),
-    })
-    .register({
-      name: 'probing clusters',
-      replicas: 'all',
-      intervalMs: config.DCM_CLUSTER_HEALTH_INTERVAL_MS,
-      run: () => clusterHealthProber.probeAll(),
-    })
-    .register(clusterSelection.job)
-    .register({
-      name: 'drift watching',
-      replicas: 'all',
-      enabled: config.DCM_DRIFT_ENABLED,
-      start: () => driftWatcher.start(),
-      stop: () => driftWatcher.stop(),
-    });
+  // Background work, started and stopped as a whole by main.ts.
+  const jobs = registerBackgroundJobs({
+    config,
+    logger: deps.logger,
+    leases: stores.leases,
+    replicaId,
+    lifecycle,
+    certificateRenewal,
+    clusterHealthProber,
+    clusterSelectionJob: clusterSelection.job,
+    overallQuotaRebalancer: { rebalancer: overallQuotas.rebalancer, passIntervalMs: overallQuotas.passIntervalMs },
+    driftWatcher,
+  });
   const certificateAuthority = createCertificateAuthority({
     meshCa,
     intermediates: stores.caIntermediates,
@@ -289,6 +276,7 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
       policies: projectPolicies,
     }).service,
     clusterQuotas: createClusterQuotas({ store: stores.clusterQuotas, logicalClouds, guard }).service,
+    overallQuotas: overallQuotas.service,
     kvPairs: createKvPairs({ store: stores.kvPairs, logicalClouds }).service,
     clusterSelection: clusterSelection.service,
     meshCa,

@@ -5,6 +5,8 @@ import { ClusterReferenceStore } from './features/cluster-references/cluster-ref
 import { createClusterProviderStore } from './features/cluster-registry/cluster-provider.store.js';
 import { createClusterStore } from './features/cluster-registry/cluster.store.js';
 import { createClusterKvPairStore } from './features/cluster-registry/cluster-kv-pair.store.js';
+import { createOverallQuotaStore } from './features/overall-quotas/overall-quota.store.js';
+import { OverallQuotaAssignmentStore } from './features/overall-quotas/overall-quota-assignment.store.js';
 import { createKvPairStore } from './features/kv-pairs/kv-pair.store.js';
 import { createLogicalCloudStore } from './features/logical-clouds/logical-cloud.store.js';
 import { createProjectStore } from './features/projects/project.store.js';
@@ -33,6 +35,8 @@ export function createStores(db: Db, cipher: SecretCipher) {
     clusterReferences: new ClusterReferenceStore(db),
     clusterQuotas: createClusterQuotaStore(db),
     kvPairs: createKvPairStore(db),
+    overallQuotas: createOverallQuotaStore(db),
+    overallQuotaAssignments: new OverallQuotaAssignmentStore(db),
     lifecycle: new LifecycleStatusStore(db),
     credentials: new CredentialsStore(db, cipher),
     leases: new LeaseStore(db),

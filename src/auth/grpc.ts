@@ -19,7 +19,7 @@ import type { AccessGate, RequestContext } from './gate.js';
 type Message = Record<string, unknown>;
 
 const CRUD =
-  /^(Create|Get|List|Update|Delete)(LogicalClouds?|ClusterReferences?|UserPermissions?|ClusterQuotas?|KvPairs?)$/;
+  /^(Create|Get|List|Update|Delete)(LogicalClouds?|ClusterReferences?|UserPermissions?|ClusterQuotas?|OverallQuotas?|KvPairs?)$/;
 const ONE_OPERATION: Record<string, Operation> = {
   Apply: 'lifecycle',
   Terminate: 'lifecycle',

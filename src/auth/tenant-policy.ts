@@ -11,6 +11,7 @@
  * a ceiling resource `*\/scale` covers the `scale` subresource of every resource.
  */
 
+import type { KeyValue } from '../domain/records.js';
 import {
   DEFAULT_POD_SECURITY,
   NETWORK_MODES,
@@ -55,6 +56,8 @@ export interface ProjectPolicy {
   mesh: { allowUnconstrainedIntermediates: boolean };
   /** What the namespaces of the project's logical clouds must start with ('' : anything), like Capsule's forceTenantPrefix. Binds admins too. */
   namespacePrefix: string;
+  /** The most an overall quota of the project's logical clouds may set per key (quota key → quantity), when set; binds project callers. */
+  maxOverall?: KeyValue[];
 }
 
 /** The verbs of the Kubernetes API itself; the default ceilings list them instead of `*`. */

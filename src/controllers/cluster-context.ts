@@ -118,6 +118,8 @@ export async function reconcileObjects(
   ctx: ClusterContext,
   kinds: ManagedKind[],
   desired: KubeObject[],
+  /** Objects of these kinds that another controller owns: never pruned here. */
+  ownedElsewhere: (o: KubeObject) => boolean = () => false,
 ): Promise<void> {
   const kindOf = (o: { kind?: string }) => kinds.find((k) => k.kind === o.kind)!;
   for (const object of desired) {
@@ -136,7 +138,7 @@ export async function reconcileObjects(
     }
   }
   const wanted = new Set(desired.map((o) => `${o.kind}/${o.metadata?.name}`));
-  await pruneObjects(ctx, kinds, (o) => !wanted.has(`${o.kind}/${o.metadata?.name}`));
+  await pruneObjects(ctx, kinds, (o) => !ownedElsewhere(o) && !wanted.has(`${o.kind}/${o.metadata?.name}`));
 }
 
 /** Deletes this logical cloud's objects of the given kinds that `select` picks. */

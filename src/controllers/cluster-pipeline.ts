@@ -11,6 +11,7 @@ import type { IsolationController } from './isolation.controller.js';
 import { messageOf, type ClusterContext } from './cluster-context.js';
 import type { NamespaceController } from './namespace.controller.js';
 import type { QuotaController } from './quota.controller.js';
+import type { BudgetQuotaController } from './budget-quota.controller.js';
 import type { RbacController } from './rbac.controller.js';
 import type { ServiceMeshController } from './service-mesh.controller.js';
 import type { UserController } from './user.controller.js';
@@ -20,6 +21,8 @@ export interface Controllers {
   user: UserController;
   rbac: RbacController;
   quota: QuotaController;
+  /** The per-cluster shares of overall quotas (absent: none are written). */
+  budget?: BudgetQuotaController;
   isolation: IsolationController;
   ca: CaController;
   mesh: ServiceMeshController;
@@ -52,6 +55,7 @@ export async function applyCluster(controllers: Controllers, ctx: ClusterContext
   await controllers.user.apply(ctx);
   await controllers.rbac.apply(ctx);
   await controllers.quota.apply(ctx);
+  await controllers.budget?.apply(ctx);
   await controllers.isolation.apply(ctx);
   if (meshEnabled(ctx.work.logicalCloud.data)) {
     await controllers.ca.apply(ctx);

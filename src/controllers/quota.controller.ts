@@ -1,5 +1,6 @@
 /** Quota controller: a ResourceQuota per cluster quota in the logical cloud's namespace. */
 import { normalizeQuotaKey } from '../validation/quota-key.js';
+import { isBudgetQuota } from './budget-quota.controller.js';
 import { pruneObjects, reconcileObjects, type ClusterContext, type ManagedKind } from './cluster-context.js';
 import { namespacedObjectName } from './object-names.js';
 import type { ResourceQuota } from './objects.js';
@@ -21,7 +22,8 @@ export class QuotaController {
       },
       spec: { hard: Object.fromEntries(quota.data.spec.map(({ key, value }) => [normalizeQuotaKey(key), value])) },
     }));
-    await reconcileObjects(ctx, QUOTA_KINDS, desired);
+    // The budget quotas of overall quotas are the budget controller's (budget-quota.controller.ts).
+    await reconcileObjects(ctx, QUOTA_KINDS, desired, isBudgetQuota);
   }
 
   async remove(ctx: ClusterContext): Promise<void> {

@@ -5,6 +5,8 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { createClusterQuotaService } from '../features/cluster-quotas/cluster-quota.service.js';
 import { clusterQuotaCrud } from '../features/cluster-quotas/cluster-quota.router.js';
+import { overallQuotaCrud } from '../features/overall-quotas/overall-quota.router.js';
+import type { OverallQuotaService } from '../features/overall-quotas/overall-quota.service.js';
 import type { createClusterReferenceService } from '../features/cluster-references/cluster-reference.service.js';
 import { clusterReferenceCrud } from '../features/cluster-references/cluster-reference.router.js';
 import type { createKvPairService } from '../features/kv-pairs/kv-pair.service.js';
@@ -35,6 +37,7 @@ export interface CrudServices {
   clusterReferences: ReturnType<typeof createClusterReferenceService>;
   permissions: ReturnType<typeof createPermissionService>;
   clusterQuotas: ReturnType<typeof createClusterQuotaService>;
+  overallQuotas: OverallQuotaService;
   kvPairs: ReturnType<typeof createKvPairService>;
 }
 
@@ -124,6 +127,13 @@ export function crudHandlers(unary: Unary, services: CrudServices): UntypedServi
       unary,
       { noun: 'ClusterQuota', plural: 'ClusterQuotas' },
       clusterQuotaCrud(services.clusterQuotas),
+      childParams,
+      child,
+    ),
+    ...crud(
+      unary,
+      { noun: 'OverallQuota', plural: 'OverallQuotas' },
+      overallQuotaCrud(services.overallQuotas),
       childParams,
       child,
     ),

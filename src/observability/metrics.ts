@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { LifecycleObserver } from '../features/lifecycle/lifecycle.service.js';
 import type { Logger } from '../logger.js';
+import type { OverallQuotaSample } from './logical-cloud-states.js';
 
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const LIFECYCLE_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
@@ -20,6 +21,8 @@ export interface MetricsOptions {
   logicalCloudStates: () => Promise<Map<string, number>>;
   /** The nearest expiry of any tenant certificate (undefined: none stored; read at most once per refreshMs). */
   nearestCertificateExpiry?: () => Promise<Date | undefined>;
+  /** hard and used of every key of every overall quota (read at most once per refreshMs). */
+  overallQuotas?: () => Promise<OverallQuotaSample[]>;
   /**
    * How long a database read serves the scrapes that follow it (DCM_METRICS_REFRESH_MS, at
    * least 1000 in the configuration; default DEFAULT_METRICS_REFRESH_MS). 0 reads at every
@@ -64,6 +67,8 @@ export function readAtMostEvery<T>(
     return value;
   };
 }
+
+const OVERALL_QUOTA_LABELS = ['project', 'logical_cloud', 'quota', 'key'] as const;
 
 export class DcmMetrics {
   readonly registry = new Registry();
@@ -184,8 +189,39 @@ export class DcmMetrics {
         },
       });
     }
+    if (options.overallQuotas) this.overallQuotaGauges(options.overallQuotas, refreshMs, now, log);
   }
 
+  /** dcm_overall_quota_hard / _used per logical cloud, overall quota and key (one read shared by both). */
+  private overallQuotaGauges(
+    source: () => Promise<OverallQuotaSample[]>,
+    refreshMs: number,
+    now: () => number,
+    log: Logger,
+  ): void {
+    const samples = readAtMostEvery(source, refreshMs, now, (error) =>
+      log.warn({ err: error }, 'cannot read overall quotas for /metrics'),
+    );
+    const gauge = (name: string, help: string, value: (s: OverallQuotaSample) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: OVERALL_QUOTA_LABELS,
+        registers: [this.registry],
+        async collect() {
+          const all = await samples();
+          this.reset();
+          for (const s of all ?? [])
+            this.set({ project: s.project, logical_cloud: s.logicalCloud, quota: s.quota, key: s.key }, value(s));
+        },
+      });
+    gauge(
+      'dcm_overall_quota_hard',
+      'The budget of an overall quota per key (base units: CPUs, bytes, objects)',
+      (s) => s.hard,
+    );
+    gauge('dcm_overall_quota_used', "An overall quota's use per key, summed over the clusters", (s) => s.used);
+  }
   httpRequest(labels: { method: string; route: string; status: number }, seconds: number): void {
     const l = { method: labels.method, route: labels.route, status: String(labels.status) };
     this.httpRequests.inc(l);

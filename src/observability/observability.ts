@@ -11,7 +11,12 @@ import type { GrpcCallObserver } from '../auth/grpc.js';
 import { bearerMatches, sha256 } from '../auth/static-tokens.js';
 import type { Logger } from '../logger.js';
 import { AuditLog } from './audit.js';
-import { logicalCloudStates, nearestCertificateExpiry, type MetricsSources } from './logical-cloud-states.js';
+import {
+  logicalCloudStates,
+  nearestCertificateExpiry,
+  overallQuotaSamples,
+  type MetricsSources,
+} from './logical-cloud-states.js';
 import { DcmMetrics } from './metrics.js';
 
 export interface Observability {
@@ -81,6 +86,7 @@ export function createObservability(options: ObservabilityOptions): Observabilit
     logger: options.logger,
     logicalCloudStates: logicalCloudStates(options.stores),
     nearestCertificateExpiry: nearestCertificateExpiry(options.stores),
+    overallQuotas: overallQuotaSamples(options.stores),
     ...(options.metricsRefreshMs !== undefined ? { refreshMs: options.metricsRefreshMs } : {}),
     ...(options.now ? { now: options.now } : {}),
   });

@@ -4,6 +4,7 @@ import type { ClusterGatewayProvider } from '../../kubernetes/cluster-gateway.js
 import type { ClusterHealth } from '../cluster-registry/cluster-health.store.js';
 import type { DriftEvent } from '../drift/drift-events.store.js';
 import type { LifecycleObserver } from './lifecycle-observer.js';
+import type { OverallQuotaStatus } from '../../domain/overall-quota.js';
 import type { StopRequestStore } from './stop-requests.store.js';
 
 /** What status shows of a logical cloud's cluster selection: the clusters in, out and why, when it last changed. */
@@ -38,4 +39,6 @@ export interface LifecycleOptions {
   selection?: { get(logicalCloudId: string): Promise<ClusterSelectionSummary | null> };
   /** The drift found on the logical cloud's clusters, newest first (status shows it). */
   drift?: { latest(logicalCloudId: string, limit?: number): Promise<DriftEvent[]> };
+  /** The split of the logical cloud's overall quotas over its clusters (status shows it). */
+  overallQuotas?: (logicalCloudId: string) => Promise<OverallQuotaStatus[]>;
 }

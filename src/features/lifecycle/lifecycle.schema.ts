@@ -145,6 +145,30 @@ export const StatusBody = z.strictObject({
       'detected-at': z.iso.datetime(),
     }),
   ),
+  // Each overall quota (one budget across the clusters): per key hard, used and assigned (sums), and each cluster's part.
+  overallQuotas: z.array(
+    z.strictObject({
+      name: z.string(),
+      keys: z.array(
+        z.strictObject({
+          key: z.string(),
+          hard: z.string(),
+          used: z.string(),
+          assigned: z.string(),
+          overUsed: z.boolean().optional(),
+        }),
+      ),
+      clusters: z.array(
+        z.strictObject({
+          reference: z.string(),
+          reachable: z.boolean(),
+          assigned: z.record(z.string(), z.string()),
+          used: z.record(z.string(), z.string()),
+          message: z.string().optional(),
+        }),
+      ),
+    }),
+  ),
 });
 
 /** A kubeconfig as JSON (Accept: application/json); as YAML (the default) it is the same mapping, so the same schema. */
@@ -180,7 +204,15 @@ export const RevokeRequest = z.strictObject({
 export const KubeconfigQuery = z.object({ 'cluster-reference': z.string().min(1).max(128).optional() });
 
 /** The body of GET …/status (design 15): overall status, then per cluster and resource. */
-export function statusView({ logicalCloud, status, credentials, health, drift, selection }: LogicalCloudStatus) {
+export function statusView({
+  logicalCloud,
+  status,
+  credentials,
+  health,
+  drift,
+  selection,
+  overallQuotas,
+}: LogicalCloudStatus) {
   const summarize = (resources: { category: string; status: string }[], category: string) => {
     const mine = resources.filter((r) => r.category === category);
     if (mine.length === 0) return 'None';
@@ -268,5 +300,6 @@ export function statusView({ logicalCloud, status, credentials, health, drift, s
       ...(d.message !== undefined ? { message: d.message } : {}),
       'detected-at': d.detectedAt.toISOString(),
     })),
+    overallQuotas: overallQuotas ?? [],
   };
 }

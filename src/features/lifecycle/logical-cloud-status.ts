@@ -3,6 +3,7 @@
  * known health of its clusters and its newest drift events, each read from where it is kept.
  */
 import type { LogicalCloudRecord } from '../../domain/logical-cloud.js';
+import type { OverallQuotaStatus } from '../../domain/overall-quota.js';
 import type { ClusterHealth } from '../cluster-registry/cluster-health.store.js';
 import type { DriftEvent } from '../drift/drift-events.store.js';
 import type { CredentialsStore } from './credentials.store.js';
@@ -23,6 +24,8 @@ export interface LogicalCloudStatus {
   drift: DriftEvent[];
   /** The cluster selection as last followed (null: the logical cloud selects no clusters by label). */
   selection?: ClusterSelectionSummary | null;
+  /** Each overall quota's split over the clusters (absent: none, or not reported). */
+  overallQuotas?: OverallQuotaStatus[];
 }
 
 /** Reads the status of the logical cloud: `options` gives the clusters' health and the drift, when known. */
@@ -30,18 +33,19 @@ export async function readLogicalCloudStatus(
   lc: LogicalCloudRecord,
   statusStore: Pick<LifecycleStatusStore, 'get'>,
   credentialsStore: Pick<CredentialsStore, 'summary'>,
-  options: Pick<LifecycleOptions, 'health' | 'drift' | 'selection'>,
+  options: Pick<LifecycleOptions, 'health' | 'drift' | 'selection' | 'overallQuotas'>,
 ): Promise<LogicalCloudStatus> {
-  const [status, credentials, drift, selection] = await Promise.all([
+  const [status, credentials, drift, selection, overallQuotas] = await Promise.all([
     statusStore.get(lc.id),
     credentialsStore.summary(lc.id),
     options.drift?.latest(lc.id, DRIFT_EVENTS_SHOWN) ?? Promise.resolve([]),
     lc.data.clusterSelector ? (options.selection?.get(lc.id) ?? Promise.resolve(null)) : Promise.resolve(null),
+    options.overallQuotas?.(lc.id) ?? Promise.resolve([]),
   ]);
   const health = new Map<string, ClusterHealth>();
   for (const c of status?.clusters ?? []) {
     const known = await options.health?.get(c.provider, c.cluster);
     if (known) health.set(`${c.provider}/${c.cluster}`, known);
   }
-  return { logicalCloud: lc, status, credentials, health, drift, selection };
+  return { logicalCloud: lc, status, credentials, health, drift, selection, overallQuotas };
 }

@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { NETWORK_MODES, POD_SECURITY_LEVELS } from '../../domain/logical-cloud.js';
 import { DEFAULT_CLUSTER_WIDE_CEILING, defaultProjectPolicy, type ProjectPolicy } from '../../auth/tenant-policy.js';
 import { labelMap } from '../../validation/labels.js';
+import { mapToPairs, pairsToMap } from '../../db/named-record-store.js';
+import { quotaSpec } from '../../validation/quota-spec.js';
 import { resourceName } from '../../validation/record-metadata.js';
 import { allowedLabelPrefix } from '../../validation/reserved-labels.js';
 import { boundedString, LIMITS } from '../../validation/limits.js';
@@ -93,6 +95,8 @@ export const ProjectPolicySchema = z.strictObject({
       'a namespace prefix is lower-case letters, digits and "-", starting with a letter or digit (e.g. "team-a-")',
     )
     .optional(),
+  // The most an overall quota may set per key when a project caller writes it (admins are not bound).
+  maxOverall: quotaSpec.optional(),
 });
 
 export type ProjectPolicyBody = z.infer<typeof ProjectPolicySchema>;
@@ -118,6 +122,7 @@ export function policyFromBody(body: ProjectPolicyBody): ProjectPolicy {
     network: body.network ? { allowed: [...new Set(body.network.allowed)] } : defaults.network,
     mesh: body.mesh ?? defaults.mesh,
     namespacePrefix: body.namespacePrefix ?? defaults.namespacePrefix,
+    ...(body.maxOverall ? { maxOverall: mapToPairs(body.maxOverall) } : {}),
   };
 }
 
@@ -152,15 +157,21 @@ export const ProjectPolicyViewSchema = z.strictObject({
     network: z.strictObject({ allowed: z.array(z.enum(NETWORK_MODES)) }),
     mesh: z.strictObject({ allowUnconstrainedIntermediates: z.boolean() }),
     namespacePrefix: z.string(),
+    maxOverall: z.record(z.string(), z.string()).optional(),
   }),
 });
 
-export const projectPolicyView = (view: ProjectPolicyView) => ({
+export const projectPolicyView = (view: ProjectPolicyView) => {
+  const { maxOverall, ...policy } = view.policy;
+  return projectPolicyBodyView(view, { ...policy, ...(maxOverall ? { maxOverall: pairsToMap(maxOverall) } : {}) });
+};
+
+const projectPolicyBodyView = (view: ProjectPolicyView, spec: Record<string, unknown>) => ({
   metadata: {
     project: view.project,
     custom: view.custom,
     ...(view.updatedAt ? { updatedAt: view.updatedAt.toISOString() } : {}),
     ...(view.updatedBy ? { updatedBy: view.updatedBy } : {}),
   },
-  spec: view.policy,
+  spec,
 });
