@@ -185,6 +185,7 @@ export function createServices(stores: Stores, deps: ServiceDependencies) {
       drift: stores.driftEvents,
       selection: stores.clusterSelections,
       overallQuotas: overallQuotas.status,
+      overallQuotaRefusal: overallQuotas.applyRefusal,
       events,
     },
     deps.logger,

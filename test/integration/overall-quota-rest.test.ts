@@ -154,6 +154,48 @@ describe('overall quotas: validation, policy and access', () => {
     expect(policy.spec.maxOverall).toEqual({ pods: '10', cpu: '8' });
   });
 
+  it("a project caller's apply is refused while a budget exceeds maxOverall as narrowed since (403 naming it), and nothing starts", async () => {
+    const team = t.as(TOKENS.team1);
+    const lc = 'lc-narrowed';
+    await admin()
+      .post(`/v2/projects/${PROJECT}/logical-clouds`)
+      .send({
+        metadata: { name: lc },
+        spec: {
+          namespace: 'oqrest-narrowed',
+          user: {
+            'user-name': 'u',
+            type: 'certificate',
+            'user-permissions': [{ 'permission-name': 'pods', apiGroups: [''], resources: ['pods'], verbs: ['get'] }],
+          },
+        },
+      })
+      .expect(201);
+    await admin()
+      .post(`${lcPath(PROJECT, lc)}/cluster-references`)
+      .send({ name: 'cluster-1' })
+      .expect(201);
+    await team
+      .post(`${lcPath(PROJECT, lc)}/overall-quotas`)
+      .send(body('team', { hard: { pods: '8' } }))
+      .expect(201);
+    const policy = (await admin().get(`/v2/projects/${PROJECT}/policy`).expect(200)).body as { spec: object };
+    await admin()
+      .put(`/v2/projects/${PROJECT}/policy`)
+      .send({ spec: { ...policy.spec, maxOverall: { pods: '5', cpu: '8' } } })
+      .expect(200);
+    try {
+      const refused = await team.post(`${lcPath(PROJECT, lc)}/apply`).send({});
+      expectError(refused, 403, /overall quota team: pods more than the project policy allows \(maxOverall pods: 5\)/);
+      const status = await admin()
+        .get(`${lcPath(PROJECT, lc)}/status`)
+        .expect(200);
+      expect(status.body.operation).toBeNull();
+    } finally {
+      await admin().put(`/v2/projects/${PROJECT}/policy`).send({ spec: policy.spec }).expect(200);
+    }
+  });
+
   it('a tenant (logical cloud caller) can neither write nor read budgets', async () => {
     const tenant = t.as(TOKENS.tenant);
     expect((await tenant.post(BUDGETS).send(body('mine', { hard: { pods: '1000' } }))).status).toBe(403);

@@ -41,4 +41,6 @@ export interface LifecycleOptions {
   drift?: { latest(logicalCloudId: string, limit?: number): Promise<DriftEvent[]> };
   /** The split of the logical cloud's overall quotas over its clusters (status shows it). */
   overallQuotas?: (logicalCloudId: string) => Promise<OverallQuotaStatus[]>;
+  /** At a project caller's apply: why its overall quotas exceed the project policy as it is now (maxOverall), or undefined. */
+  overallQuotaRefusal?: (project: string, logicalCloudId: string) => Promise<string | undefined>;
 }

@@ -14,6 +14,7 @@
  */
 import type { Controllers } from '../../controllers/cluster-pipeline.js';
 import type { Kubeconfig } from '../../kubeconfig/kubeconfig.js';
+import { PolicyDeniedError } from '../../errors.js';
 import type { LeaseStore } from '../../db/lease-store.js';
 import type { Logger } from '../../logger.js';
 import type { ClusterService } from '../cluster-registry/cluster.service.js';
@@ -173,8 +174,11 @@ export class LifecycleService implements LifecycleGuard {
       permissionCount: permissions.total,
       permissions: permissions.items,
     });
-    if (!caller.admin && !request.automatic)
+    if (!caller.admin && !request.automatic) {
       await enforceApplyPolicy(this.policies, this.clusters, caller, project, lc, references.items, permissions.items);
+      const budgetRefusal = await this.options.overallQuotaRefusal?.(project, lc.id);
+      if (budgetRefusal) throw new PolicyDeniedError(`denied by the policy of project ${project}: ${budgetRefusal}`);
+    }
     const placements = references.items.map(placementOf);
     const doc = await this.operations.startApply(project, lc, placements, {
       ...(request.credentialGeneration ? { credentialGeneration: request.credentialGeneration } : {}),

@@ -21,7 +21,11 @@ import type { ProjectPolicyService } from '../project-policies/project-policy.se
 import type { OverallQuotaStatus } from '../../domain/overall-quota.js';
 import { budgetTerms, overallQuotaStatus } from './overall-quota-report.js';
 import { declareOverallQuotaRoutes, overallQuotaCrud } from './overall-quota.router.js';
-import { createOverallQuotaService, type OverallQuotaPorts } from './overall-quota.service.js';
+import {
+  createOverallQuotaService,
+  overallQuotaPolicyRefusal,
+  type OverallQuotaPorts,
+} from './overall-quota.service.js';
 import type { OverallQuotaStore } from './overall-quota.store.js';
 import { fromMilli } from './milli-quantity.js';
 
@@ -135,6 +139,9 @@ export function createOverallQuotas(d: OverallQuotaDependencies) {
     passIntervalMs: Math.max(100, Math.floor(d.rebalanceMs / 2)),
     budgets,
     status,
+    /** At a project caller's apply: why its budgets exceed the policy's maxOverall as it is now, or undefined. */
+    applyRefusal: (project: string, logicalCloudId: string) =>
+      overallQuotaPolicyRefusal(deps.store, deps.ports, project, logicalCloudId),
     crud: overallQuotaCrud(service),
     routes: (router: Router, registry: OpenApiRegistry) => declareOverallQuotaRoutes(router, registry, service),
   };

@@ -28,6 +28,40 @@ export interface OverallQuotaPorts {
 const normalized = (map: Record<string, string>) =>
   new Map(Object.entries(map).map(([k, v]) => [normalizeQuotaKey(k), { given: k, milli: toMilli(v) ?? 0n }]));
 
+/** The keys of a budget's `hard` above the policy's `maxOverall`, each with the rule it breaks. */
+function beyondMaxOverall(hard: ReturnType<typeof normalized>, max: Record<string, string> | undefined) {
+  const over: { given: string; message: string }[] = [];
+  for (const [key, bound] of normalized(max ?? {})) {
+    const asked = hard.get(key);
+    if (asked && asked.milli > bound.milli)
+      over.push({
+        given: asked.given,
+        message: `more than the project policy allows (maxOverall ${key}: ${fromMilli(bound.milli)})`,
+      });
+  }
+  return over;
+}
+
+/**
+ * At a project caller's apply: why the logical cloud's budgets are beyond the policy's `maxOverall`
+ * as it is now (an admin narrowed it since they were written), or undefined.
+ */
+export async function overallQuotaPolicyRefusal(
+  store: Pick<OverallQuotaStore, 'findWhere'>,
+  ports: Pick<OverallQuotaPorts, 'maxOverall'>,
+  project: string,
+  logicalCloudId: string,
+): Promise<string | undefined> {
+  const max = await ports.maxOverall(project);
+  if (!max) return undefined;
+  for (const budget of await store.findWhere({ logicalCloudId }, {})) {
+    const over = beyondMaxOverall(normalized(pairsToMap(budget.data.hard)), max);
+    if (over.length > 0)
+      return `overall quota ${budget.name}: ${over.map((o) => `${o.given} ${o.message}`).join('; ')}`;
+  }
+  return undefined;
+}
+
 export function createOverallQuotaService(
   store: OverallQuotaStore,
   logicalClouds: LogicalCloudResolver,
@@ -49,17 +83,9 @@ export function createOverallQuotaService(
             });
         }
       }
-      if (!caller.admin) {
-        const max = await ports.maxOverall(lc.scope.project!);
-        for (const [key, bound] of normalized(max ?? {})) {
-          const asked = hard.get(key);
-          if (asked && asked.milli > bound.milli)
-            problems.push({
-              field: `spec.hard.${asked.given}`,
-              message: `more than the project policy allows (maxOverall ${key}: ${fromMilli(bound.milli)})`,
-            });
-        }
-      }
+      if (!caller.admin)
+        for (const over of beyondMaxOverall(hard, await ports.maxOverall(lc.scope.project!)))
+          problems.push({ field: `spec.hard.${over.given}`, message: over.message });
       if (problems.length > 0) throw InvalidInputError.forFields(problems);
       return overallQuotaData(input, describedFrom(input.metadata));
     },
