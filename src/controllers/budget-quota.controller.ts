@@ -129,6 +129,42 @@ export async function deleteBudgetQuota(gateway: ClusterGateway, namespace: stri
   }
 }
 
+/** `count/<resource>[.<group>]` → the resource and group it counts (undefined for any other key). */
+export function countedResource(key: string): { resource: string; group: string } | undefined {
+  if (!key.startsWith('count/')) return undefined;
+  const name = key.slice('count/'.length);
+  const dot = name.indexOf('.');
+  return dot < 0 ? { resource: name, group: '' } : { resource: name.slice(0, dot), group: name.slice(dot + 1) };
+}
+
+/**
+ * A `count/` key of a kind the cluster does not serve counts nothing there: a warning on that
+ * cluster (the quota is still written, as Kubernetes accepts it), never a failure.
+ */
+async function warnOfUnservedCounts(ctx: ClusterContext, shares: BudgetShare[]): Promise<void> {
+  const counted = shares.flatMap((share) =>
+    Object.keys(share.hard).flatMap((key) => {
+      const target = countedResource(key);
+      return target ? [{ quota: share.quota, key, ...target }] : [];
+    }),
+  );
+  if (counted.length === 0) return;
+  let served;
+  try {
+    served = await ctx.connection.servedResources();
+  } catch {
+    return; // discovery failed: the RBAC controller already says so in the warnings
+  }
+  for (const c of counted)
+    if (!served.get(c.resource)?.has(c.group))
+      ctx.warnings.push({
+        permission: `overall-quota ${c.quota}`,
+        resource: c.resource,
+        group: c.group,
+        message: `${c.key}: the cluster does not serve ${c.group ? `${c.resource}.${c.group}` : c.resource}, so its share counts nothing here`,
+      });
+}
+
 export class BudgetQuotaController {
   constructor(private readonly assignments: BudgetAssignments) {}
 
@@ -140,6 +176,7 @@ export class BudgetQuotaController {
       ctx.recordFailure({ category: 'quota', kind: 'ResourceQuota', name: 'dcm-budget-*' }, error);
       return;
     }
+    await warnOfUnservedCounts(ctx, shares);
     const wanted = new Set<string>();
     for (const share of shares) {
       const object = budgetQuotaObject(ctx.namespace, ctx.labels, share);

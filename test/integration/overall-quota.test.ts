@@ -254,11 +254,18 @@ describe('overall quotas on two real clusters', () => {
       .send({
         metadata: { name: 'fixed' },
         spec: {
-          hard: { pods: '5', 'requests.cpu': '1500m' },
+          // count/ of a kind the clusters do not serve: a warning on each cluster, not a failure.
+          hard: { pods: '5', 'requests.cpu': '1500m', 'count/widgets.example.com': '2' },
           assignment: 'static',
           static: [
-            { 'cluster-reference': 'cluster-1', hard: { pods: '3', 'requests.cpu': '1' } },
-            { 'cluster-reference': 'cluster-2', hard: { pods: '2', 'requests.cpu': '500m' } },
+            {
+              'cluster-reference': 'cluster-1',
+              hard: { pods: '3', 'requests.cpu': '1', 'count/widgets.example.com': '1' },
+            },
+            {
+              'cluster-reference': 'cluster-2',
+              hard: { pods: '2', 'requests.cpu': '500m', 'count/widgets.example.com': '1' },
+            },
           ],
         },
       })
@@ -274,6 +281,13 @@ describe('overall quotas on two real clusters', () => {
       ),
     );
     expect(cpu.map((q) => q.spec?.hard?.['requests.cpu'])).toEqual(['1', '500m']);
+    const status = await f.t.http.get(`${lcPath(PROJECT, STATIC_LC)}/status`).expect(200);
+    for (const cluster of status.body.clusters as { state: string; warnings: string[] }[]) {
+      expect(cluster.state).toBe('Applied');
+      expect(cluster.warnings).toContainEqual(
+        expect.stringMatching(/count\/widgets\.example\.com: the cluster does not serve widgets\.example\.com/),
+      );
+    }
     // Deleted: its budget quotas go from both clusters.
     await f.t.http.delete(`${path}/fixed`).expect(204);
     await until(
