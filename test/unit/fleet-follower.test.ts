@@ -98,6 +98,10 @@ function setUp(count: number) {
       settle: async (id) => void (states.get(id)!.applyOwed = false),
       owed: async () => [...states.values()].filter((s) => s.applyOwed).map((s) => s._id),
       forget: async (id) => void states.delete(id),
+      forgetUnchanged: async ({ _id, changedAt }) => {
+        const s = states.get(_id);
+        if (s && s.changedAt === changedAt && !s.applyOwed) states.delete(_id);
+      },
     },
     lifecycle: { apply: async () => undefined as never, terminate: async () => undefined as never },
     status: { get: async () => null },

@@ -32,7 +32,7 @@ export interface FleetFollowerDependencies {
   selection: Pick<ClusterSelectionService, 'fleet' | 'evaluate'>;
   logicalClouds: Pick<LogicalCloudStore, 'selecting' | 'getById'>;
   references: Pick<NamedRecordStore<ClusterReferenceData>, 'findWhere' | 'create' | 'delete' | 'update' | 'count'>;
-  state: Pick<ClusterSelectionStore, 'get' | 'all' | 'put' | 'settle' | 'owed' | 'forget'>;
+  state: Pick<ClusterSelectionStore, 'get' | 'all' | 'put' | 'settle' | 'owed' | 'forget' | 'forgetUnchanged'>;
   lifecycle: Pick<LifecycleService, 'apply' | 'terminate'>;
   status: Pick<LifecycleStatusStore, 'get'>;
   /** The job's lease: event-driven work runs only on the replica that holds it. */
@@ -136,7 +136,7 @@ export class FleetFollower {
         const before = previous.get(id) ?? null;
         if (!lc || (!lc.data.clusterSelector && !own.some((r) => r.data.selected))) {
           // Gone, or nothing selects nor was selected: it leaves the followed ones (once no apply is owed).
-          if (before && !before.applyOwed) await state.forget(id);
+          if (before && !before.applyOwed) await state.forgetUnchanged(before);
           continue;
         }
         await this.followOne(lc, own, await (fleet ??= selection.fleet()), before, cause);
