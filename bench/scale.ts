@@ -226,6 +226,7 @@ export async function scale(
     // The same queries the DCM makes, through the driver alone: where the time goes.
     log("scale: the DCM's queries alone, through the driver");
     const lcs = db.collection('logicalClouds');
+    const all = (collection: string) => db.collection(collection).find({}).toArray();
     // A page's children as the DCM asks them: one equality per id, a few at a time (src/db/in-as-equalities.ts).
     const children = (ids: unknown[]) =>
       Promise.all(
@@ -255,6 +256,9 @@ export async function scale(
     );
     const [pageFind, pageCount] = pageQuery.value;
     const pageChildren = await timed(() => children(pageFind.value.map((d) => d._id)));
+    // The fleet follower's periodic turn with no logical cloud selecting (docs/cluster-selection.md): what it read before, and now.
+    const turnBefore = await timed(() => Promise.all(['logicalClouds', 'clusterReferences'].map((c) => all(c))));
+    const turnNow = await timed(() => Promise.all([lcs.find({ selects: true }).toArray(), all('clusterSelections')]));
     // How the backend runs them (FerretDB says whether it pushed the filter and the sort down to SQLite).
     const explainOf = async (cursor: { explain(): Promise<Document> }) => {
       const e = await cursor.explain().catch(() => ({}) as Document);
@@ -421,6 +425,11 @@ export async function scale(
             `list: permissions and cluster references of the ${middle.limit} (one equality per id, 8 at a time, both collections in parallel)`,
             ms(pageChildren.ms),
           ],
+          [
+            'selection follower, a periodic turn as before: every logical cloud and every cluster reference',
+            ms(turnBefore.ms),
+          ],
+          ['selection follower, a periodic turn now: {selects: true} and the clusterSelections', ms(turnNow.ms)],
         ],
       ),
       '',

@@ -43,29 +43,37 @@ export type UpdateOutcome<T> = { kind: 'updated'; record: StoredRecord<T> } | { 
 
 export class DuplicateNameError extends Error {}
 
-export interface NamedRecordStoreOptions {
+export interface NamedRecordStoreOptions<T = unknown> {
   /** Data fields (scalars) also stored at top level, for filters: `data.cluster` is asked as `cluster`. */
   promoted?: readonly string[];
+  /**
+   * Top-level fields computed from the data at every write, for a filter that is no equality on a
+   * data field, e.g. `selects` (whether a logical cloud has a cluster selector) asked as `{ selects: true }`.
+   */
+  derived?: Readonly<Record<string, (data: T) => string | number | boolean | null>>;
 }
 
 export class NamedRecordStore<T> {
   private readonly collection: Collection<RecordDocument<T>>;
   private readonly promoted: readonly string[];
+  private readonly derived: NonNullable<NamedRecordStoreOptions<T>['derived']>;
 
   constructor(
     private readonly db: Db,
     collectionName: string,
     private readonly scopeKeys: readonly string[],
-    opts: NamedRecordStoreOptions = {},
+    opts: NamedRecordStoreOptions<T> = {},
   ) {
     this.collection = db.collection<RecordDocument<T>>(collectionName);
     this.promoted = opts.promoted ?? [];
+    this.derived = opts.derived ?? {};
   }
 
-  /** The top-level copies of the promoted data fields. */
+  /** The top-level copies of the promoted data fields, and the derived fields. */
   private promotedOf(data: T): Record<string, unknown> {
     const fields: Record<string, unknown> = {};
     for (const field of this.promoted) fields[field] = (data as Record<string, unknown>)[field] ?? null;
+    for (const [field, derive] of Object.entries(this.derived)) fields[field] = derive(data);
     return fields;
   }
 
@@ -96,6 +104,11 @@ export class NamedRecordStore<T> {
   /** A further uniqueness rule over data fields, e.g. one reference per cluster in a logical cloud. */
   async ensureUniqueIndex(name: string, keys: Record<string, 1>): Promise<void> {
     await this.collection.createIndex(keys, { unique: true, name });
+  }
+
+  /** An index for a filter (MongoDB answers from it; FerretDB v1 pushes the equality down to its storage). */
+  async ensureIndex(name: string, keys: Record<string, 1>): Promise<void> {
+    await this.collection.createIndex(keys, { name });
   }
 
   /** Drops an index this store no longer uses (e.g. one replaced after a promotion); absent is fine. */

@@ -2,7 +2,8 @@
  * Issue 27 item 2: the start-up migration that promotes `data.clusterProvider` / `data.cluster` of
  * cluster references to top level, from a database in the old shape: once, idempotent,
  * resumable, one replica at a time under a lease; afterwards the old unique index is gone and
- * the new one refuses a second reference to the same cluster.
+ * the new one refuses a second reference to the same cluster. Likewise logical clouds' derived
+ * `selects` (whether a clusterSelector is set), which the fleet follower filters on.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { MongoClient, type Db, type Document } from 'mongodb';
@@ -10,6 +11,7 @@ import { LeaseStore } from '../../src/db/lease-store.js';
 import { migrationDone, runMigration, type Migration } from '../../src/db/migrations/migration-runner.js';
 import { promoteDataFields } from '../../src/db/migrations/promote-fields.js';
 import { ClusterReferenceStore } from '../../src/features/cluster-references/cluster-reference.store.js';
+import { LogicalCloudStore } from '../../src/features/logical-clouds/logical-cloud.store.js';
 import { mongoUrl, uniqueDatabaseName } from '../support/backends.js';
 import { until } from '../support/until.js';
 
@@ -123,5 +125,25 @@ describe('promoting cluster references’ fields', () => {
     await leases.release('migration:held-elsewhere', 'replica-a');
     await waiting;
     expect(runs).toBe(2); // replica-a never recorded it as done: the waiter ran it
+  });
+
+  it('derives logical clouds’ `selects` from their data; the follower’s query finds only the selecting ones', async () => {
+    const db = client.db(uniqueDatabaseName('promotion'));
+    dbs.push(db);
+    const lc = (name: string, data: Document): Document => ({ _id: name, project: 'p', name, revision: 1, data });
+    await db
+      .collection<Document>('logicalClouds')
+      .insertMany([
+        lc('plain', { namespace: 'a' }),
+        lc('nulled', { namespace: 'b', clusterSelector: null }),
+        lc('edge', { namespace: 'c', clusterSelector: { matchLabels: [{ key: 'tier', value: 'edge' }] } }),
+      ]);
+    const store = new LogicalCloudStore(db);
+    await store.init();
+    expect(await db.collection('logicalClouds').countDocuments({ selects: false })).toBe(2);
+    expect((await store.selecting()).map((r) => r.name)).toEqual(['edge']);
+    // Kept at every write: a selector removed leaves the selecting ones.
+    await store.update({ project: 'p' }, 'edge', { namespace: 'c' } as never);
+    expect(await store.selecting()).toEqual([]);
   });
 });

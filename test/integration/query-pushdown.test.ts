@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import supertest from 'supertest';
 import { createDcm, type Dcm } from '../../src/composition-root.js';
 import { defaultConfig } from '../../src/config.js';
+import { LogicalCloudStore } from '../../src/features/logical-clouds/logical-cloud.store.js';
 import { kubectl, mongoUrl, testClusters, uniqueDatabaseName } from '../support/backends.js';
 import { design, testCipher } from '../support/dcm.js';
 import { ferretdbPushesDown, notPushable, recordQueries, type IssuedQuery } from '../support/query-pushdown.js';
@@ -106,6 +107,11 @@ describe('the hot paths ask only what the database pushes down', () => {
         await http.get(`${lcPath(PROJECT, LC)}/cluster-references/cluster-1`).expect(200);
       }),
     ).toEqual([]);
+  });
+
+  it('the fleet follower’s periodic turn: which logical clouds select clusters (not a scan of them all)', async () => {
+    const store = new LogicalCloudStore(client.db(dbName));
+    expect(await notPushedDown(() => store.selecting())).toEqual([]);
   });
 
   it('apply and status', async () => {

@@ -1,19 +1,42 @@
 /**
- * The migration that promotes data fields to top level (see NamedRecordStore's `promoted`):
- * every document of the collection that lacks the top-level copies gets them from its `data`.
- * Idempotent (a copy equal to `data`'s value is written again harmlessly) and resumable (it looks
- * for what is still missing, in batches, until nothing is).
+ * The migrations that give stored documents their top-level fields (see NamedRecordStore's
+ * `promoted` and `derived`): every document of the collection that lacks one gets them, copied
+ * or computed from its `data`. Idempotent (a value equal to `data`'s is written again harmlessly)
+ * and resumable (it looks for what is still missing, in batches, until nothing is).
  */
 import type { Db, Document } from 'mongodb';
 import type { Migration } from './migration-runner.js';
 
+type Derive = (data: Document) => unknown;
+
+/** Copies `data.<field>` to `<field>` (null when absent). */
 export function promoteDataFields(collection: string, fields: readonly string[], batchSize = 500): Migration {
+  const copies = Object.fromEntries(fields.map((f) => [f, (data: Document) => data[f] ?? null]));
+  return topLevelFields(`promote:${collection}:${fields.join(',')}`, collection, copies, batchSize);
+}
+
+/** Sets each derived field to its value computed from `data`. */
+export function deriveDataFields<T>(
+  collection: string,
+  derived: Readonly<Record<string, (data: T) => unknown>>,
+  batchSize = 500,
+): Migration {
+  const name = `derive:${collection}:${Object.keys(derived).join(',')}`;
+  return topLevelFields(name, collection, derived as Record<string, Derive>, batchSize);
+}
+
+function topLevelFields(
+  name: string,
+  collection: string,
+  fields: Readonly<Record<string, Derive>>,
+  batchSize: number,
+): Migration {
   return {
-    name: `promote:${collection}:${fields.join(',')}`,
+    name,
     async run(db: Db, stillHeld: () => Promise<boolean>): Promise<void> {
       const docs = db.collection<Document>(collection);
       // A one-time scan: `$exists` is not pushed down by FerretDB v1, which is why it runs once.
-      const missing = { $or: fields.map((field) => ({ [field]: { $exists: false } })) };
+      const missing = { $or: Object.keys(fields).map((field) => ({ [field]: { $exists: false } })) };
       for (;;) {
         const batch = await docs
           .find(missing, { projection: { _id: 1, data: 1 } })
@@ -25,7 +48,9 @@ export function promoteDataFields(collection: string, fields: readonly string[],
             updateOne: {
               filter: { _id: doc._id },
               update: {
-                $set: Object.fromEntries(fields.map((f) => [f, (doc.data as Document | undefined)?.[f] ?? null])),
+                $set: Object.fromEntries(
+                  Object.entries(fields).map(([f, value]) => [f, value((doc.data ?? {}) as Document)]),
+                ),
               },
             },
           })),

@@ -1,23 +1,27 @@
 /**
  * Following the fleet: keeps each logical cloud's selected cluster references equal to what its
  * clusterSelector selects, and an applied logical cloud applied where they point. A periodic
- * check of every logical cloud with a selector runs on one replica (the job's lease); a cluster
- * registered, relabelled or unregistered, or a logical cloud written, is followed at once by the
- * replica that made the change (a relabel: only the logical clouds whose selectors could match
- * the cluster, by the index). Changing the references is safe from any replica (unique indexes,
- * conditional writes). A change of the references of an applied logical cloud owes it an
- * automatic apply (or a terminate when it has no reference left): the same operation, lease and
- * status as a manual one, started only by the replica holding the job's lease, once the logical
- * cloud is idle, so each change is worked once; each is written to the audit log with its cause.
+ * check runs on one replica (the job's lease) over the logical clouds that select clusters (one
+ * pushed-down equality on the top-level `selects`) and those followed before (their selection
+ * state, written before any selected reference: a selector removed leaves them until followed),
+ * never over every logical cloud. A cluster registered, relabelled or unregistered, or a logical
+ * cloud written, is followed at once by the replica that made the change (a relabel: only the
+ * logical clouds whose selectors could match the cluster, by an index of the selecting ones read
+ * then). Changing the references is safe from any replica (unique indexes, conditional writes). A
+ * change of the references of an applied logical cloud owes it an automatic apply (or a terminate
+ * when it has no reference left): the same operation, lease and status as a manual one, started
+ * only by the replica holding the job's lease, once the logical cloud is idle, so each change is
+ * worked once; each is written to the audit log with its cause.
  */
 import { DuplicateNameError, type NamedRecordStore } from '../../db/named-record-store.js';
 import type { LeaseStore } from '../../db/lease-store.js';
-import type { ClusterReferenceData, ClusterReferenceRecord, LogicalCloudData } from '../../domain/logical-cloud.js';
+import type { ClusterReferenceData, ClusterReferenceRecord, LogicalCloudRecord } from '../../domain/logical-cloud.js';
 import { ConflictError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { LifecycleService } from '../lifecycle/lifecycle.service.js';
 import type { LifecycleStatusStore } from '../lifecycle/lifecycle-status.store.js';
 import { holdsResources, isSettledApplied } from '../lifecycle/preconditions.js';
+import type { LogicalCloudStore } from '../logical-clouds/logical-cloud.store.js';
 import type { ClusterSelectionService, Fleet } from './cluster-selection.service.js';
 import type { ClusterSelectionStore, SelectionState } from './cluster-selection.store.js';
 import { removalOf } from './cluster-selector.schema.js';
@@ -25,10 +29,10 @@ import { noChanges, referenceChanges, type ReferenceChanges } from './selection-
 import { SelectionIndex } from './selection-index.js';
 
 export interface FleetFollowerDependencies {
-  selection: ClusterSelectionService;
-  logicalClouds: NamedRecordStore<LogicalCloudData>;
-  references: NamedRecordStore<ClusterReferenceData>;
-  state: ClusterSelectionStore;
+  selection: Pick<ClusterSelectionService, 'fleet' | 'evaluate'>;
+  logicalClouds: Pick<LogicalCloudStore, 'selecting' | 'getById'>;
+  references: Pick<NamedRecordStore<ClusterReferenceData>, 'findWhere' | 'create' | 'delete' | 'update' | 'count'>;
+  state: Pick<ClusterSelectionStore, 'get' | 'all' | 'put' | 'settle' | 'owed' | 'forget' | 'forgetUnchanged'>;
   lifecycle: Pick<LifecycleService, 'apply' | 'terminate'>;
   status: Pick<LifecycleStatusStore, 'get'>;
   /** The job's lease: event-driven work runs only on the replica that holds it. */
@@ -36,15 +40,19 @@ export interface FleetFollowerDependencies {
   logger: Logger;
 }
 
+/** What a turn has read already (not read again), and whether it starts every owed apply or only its own. */
+interface Known {
+  lcs?: LogicalCloudRecord[];
+  states?: SelectionState[];
+  everyOwed?: boolean;
+}
+
 /** Who an automatic apply is made by: not an admin, so the project policy as it is bounds it (reapply-policy.ts). */
 const FOLLOWER = { name: 'dcm:cluster-selection', admin: false, projects: new Set<string>() };
 
 export class FleetFollower {
-  readonly index = new SelectionIndex();
   private readonly audit: Logger;
   private queue: Promise<void> = Promise.resolve();
-  /** Whether the index holds every logical cloud (after a full turn on this replica). */
-  private indexed = false;
 
   constructor(private readonly deps: FleetFollowerDependencies) {
     const { logger } = deps;
@@ -52,9 +60,13 @@ export class FleetFollower {
     this.audit = logger.child({ name: 'audit', audit: true }, { level });
   }
 
-  /** One turn of the periodic check: every logical cloud with a selector (or selected references), then the owed applies. */
+  /** One turn of the periodic check: the logical clouds that select or were followed, then every owed apply. */
   sweep(cause = 'periodic check'): Promise<void> {
-    return this.serially(() => this.follow(undefined, cause));
+    return this.serially(async () => {
+      const [selecting, followed] = await Promise.all([this.deps.logicalClouds.selecting(), this.deps.state.all()]);
+      const ids = new Set([...selecting.map((lc) => lc.id), ...followed.map((s) => s._id)]);
+      await this.follow(ids, cause, { lcs: selecting, states: followed, everyOwed: true });
+    });
   }
 
   /** A cluster was registered, relabelled or unregistered: the logical clouds whose selectors could match it before or after. */
@@ -63,9 +75,14 @@ export class FleetFollower {
     after: Record<string, string> | undefined,
     cause: string,
   ): Promise<void> {
-    // Until this replica has read every logical cloud once, its index may miss some: all of them then.
-    const ids = this.indexed ? this.index.candidates(...[before, after].filter((l) => l !== undefined)) : undefined;
-    await this.serially(() => this.follow(ids, cause));
+    await this.serially(async () => {
+      // Indexed from what is stored now: a selector written through another replica is not missed.
+      const selecting = await this.deps.logicalClouds.selecting();
+      const index = new SelectionIndex();
+      for (const lc of selecting) index.set(lc.id, lc.data.clusterSelector);
+      const ids = index.candidates(...[before, after].filter((l) => l !== undefined));
+      await this.follow(ids, cause, { lcs: selecting });
+    });
   }
 
   /** A cluster left the registry: the logical clouds that had selected it. */
@@ -84,7 +101,6 @@ export class FleetFollower {
   }
 
   forget(logicalCloudId: string): Promise<void> {
-    this.index.remove(logicalCloudId);
     return this.deps.state.forget(logicalCloudId);
   }
 
@@ -99,37 +115,40 @@ export class FleetFollower {
     return next;
   }
 
-  /** Re-evaluates the logical clouds `ids` (undefined: all), then starts what is owed. */
-  private async follow(ids: Set<string> | undefined, cause: string): Promise<void> {
+  /** Re-evaluates the logical clouds `ids`, then starts what is owed. */
+  private async follow(ids: Set<string>, cause: string, known: Known = {}): Promise<void> {
     const { logicalClouds, references, selection, state } = this.deps;
-    const fleet = await selection.fleet();
-    const lcs = ids
-      ? (await Promise.all([...ids].map((id) => logicalClouds.getById(id)))).filter((lc) => lc !== undefined)
-      : await logicalClouds.findWhere({}, {});
-    const refs = ids
-      ? (await Promise.all([...ids].map((id) => references.findWhere({ logicalCloudId: id }, {})))).flat()
-      : await references.findWhere({}, {});
-    const states = new Map(
-      ids
-        ? (await Promise.all([...ids].map((id) => state.get(id)))).flatMap((s) => (s ? [[s._id, s] as const] : []))
-        : (await state.all()).map((s) => [s._id, s] as const),
-    );
-    const byLc = new Map<string, ClusterReferenceRecord[]>();
-    for (const r of refs) byLc.set(r.scope.logicalCloudId!, [...(byLc.get(r.scope.logicalCloudId!) ?? []), r]);
-    for (const lc of lcs) {
-      this.index.set(lc.id, lc.data.clusterSelector);
-      const own = byLc.get(lc.id) ?? [];
-      if (!lc.data.clusterSelector && !own.some((r) => r.data.selected)) continue;
-      await this.followOne(lc, own, fleet, states.get(lc.id) ?? null, cause);
+    if (ids.size > 0) {
+      const read = new Map((known.lcs ?? []).map((lc) => [lc.id, lc]));
+      const [lcs, refs, states] = await Promise.all([
+        Promise.all([...ids].map(async (id) => read.get(id) ?? (await logicalClouds.getById(id)))),
+        // An `$in` of a few ids is asked as one pushed-down equality each (findWhere).
+        references.findWhere({}, { logicalCloudId: { $in: [...ids] } }),
+        known.states ?? Promise.all([...ids].map((id) => state.get(id))),
+      ]);
+      const previous = new Map(states.flatMap((s) => (s ? [[s._id, s] as const] : [])));
+      const byLc = new Map<string, ClusterReferenceRecord[]>();
+      for (const r of refs) byLc.set(r.scope.logicalCloudId!, [...(byLc.get(r.scope.logicalCloudId!) ?? []), r]);
+      let fleet: Promise<Fleet> | undefined;
+      for (const [i, id] of [...ids].entries()) {
+        const lc = lcs[i];
+        const own = byLc.get(id) ?? [];
+        const before = previous.get(id) ?? null;
+        if (!lc || (!lc.data.clusterSelector && !own.some((r) => r.data.selected))) {
+          // Gone, or nothing selects nor was selected: it leaves the followed ones (once no apply is owed).
+          if (before && !before.applyOwed) await state.forgetUnchanged(before);
+          continue;
+        }
+        await this.followOne(lc, own, await (fleet ??= selection.fleet()), before, cause);
+      }
     }
-    if (!ids) this.indexed = true;
     // Owed applies are started by the replica holding the job's lease only: each change is worked once.
     if (!(await this.holdsLease())) return;
-    for (const id of await state.owed()) if (!ids || ids.has(id)) await this.startOwed(id);
+    for (const id of await state.owed()) if (known.everyOwed || ids.has(id)) await this.startOwed(id);
   }
 
   private async followOne(
-    lc: NonNullable<Awaited<ReturnType<NamedRecordStore<LogicalCloudData>['getById']>>>,
+    lc: LogicalCloudRecord,
     own: ClusterReferenceRecord[],
     fleet: Fleet,
     previous: SelectionState | null,

@@ -35,7 +35,11 @@ export class ClusterSelectionStore {
     return this.collection.findOne({ _id: logicalCloudId });
   }
 
-  /** Every logical cloud's (the periodic check reads them at once). */
+  /**
+   * Every followed logical cloud's: with those that select, what the periodic check follows. Written
+   * before any selected reference is made, so it also holds a logical cloud whose selector was
+   * removed while selected references remain; forgotten once none remains.
+   */
   all(): Promise<SelectionState[]> {
     return this.collection.find({}).toArray();
   }
@@ -57,5 +61,10 @@ export class ClusterSelectionStore {
 
   async forget(logicalCloudId: string): Promise<void> {
     await this.collection.deleteOne({ _id: logicalCloudId });
+  }
+
+  /** Forgets a logical cloud's state unless it changed since it was read (another replica followed a new selector) or an apply is owed. */
+  async forgetUnchanged(read: Pick<SelectionState, '_id' | 'changedAt'>): Promise<void> {
+    await this.collection.deleteOne({ _id: read._id, changedAt: read.changedAt, applyOwed: false });
   }
 }

@@ -9,9 +9,10 @@ import type { EventBus } from '../../jobs/event-bus.js';
 import type { Logger } from '../../logger.js';
 import type { LeaseStore } from '../../db/lease-store.js';
 import type { NamedRecordStore } from '../../db/named-record-store.js';
-import type { ClusterReferenceData, LogicalCloudData } from '../../domain/logical-cloud.js';
+import type { ClusterReferenceData } from '../../domain/logical-cloud.js';
 import type { ClusterHealthStore } from '../cluster-registry/cluster-health.store.js';
 import type { LifecycleStatusStore } from '../lifecycle/lifecycle-status.store.js';
+import type { LogicalCloudStore } from '../logical-clouds/logical-cloud.store.js';
 import type { ClusterSelectionStore } from './cluster-selection.store.js';
 import { FleetFollower, type FleetFollowerDependencies } from './cluster-selection.job.js';
 import { declareClusterSelectionRoutes } from './cluster-selection.router.js';
@@ -22,7 +23,7 @@ const JOB_NAME = 'following the fleet';
 
 export interface ClusterSelectionDependencies {
   stores: {
-    logicalClouds: NamedRecordStore<LogicalCloudData>;
+    logicalClouds: LogicalCloudStore;
     clusterReferences: NamedRecordStore<ClusterReferenceData>;
     clusterSelections: ClusterSelectionStore;
     clusterHealth: Pick<ClusterHealthStore, 'all'>;
