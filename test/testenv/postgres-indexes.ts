@@ -40,7 +40,7 @@ BEGIN
   FOREACH field IN ARRAY wanted LOOP
     idx_name := left(tbl.name, 40) || '_' || left(md5(field), 10) || '_dcmgin';
     IF to_regclass(format('%I.%I', tbl.schema, idx_name)) IS NULL THEN
-      EXECUTE format('CREATE INDEX %I ON %I.%I USING gin ((_jsonb -> %L) jsonb_path_ops)',
+      EXECUTE format('CREATE INDEX %I ON %I.%I USING gin ((_jsonb -> %L) jsonb_path_ops) WITH (fastupdate = off)',
         idx_name, tbl.schema, tbl.name, field);
     END IF;
   END LOOP;
