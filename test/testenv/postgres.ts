@@ -8,6 +8,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { GIN_COMPANIONS_SQL } from './postgres-indexes.js';
 import { freePort, startDetached, stopProcess, waitFor } from './processes.js';
 
 export interface PostgresState {
@@ -136,17 +137,19 @@ export async function startPostgres(binDir: string, dir: string, opts: { durable
     `unix_socket_directories=${socketDir}`,
     `unix_socket_permissions=0700`,
     'max_connections=200',
+    // Plan each execution of FerretDB's prepared statements with its parameters: its filters name the
+    // field as a parameter (`_jsonb->$1 @> $2`), which only a custom plan matches to an index on
+    // `(_jsonb->'field')` (postgres-indexes.ts).
+    'plan_cache_mode=force_custom_plan',
     ...(opts.durable ? [] : ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off']),
   ];
   const [cmd, args] = command('postgres', ['-D', dataDir, '-p', String(port), ...settings.flatMap((s) => ['-c', s])]);
   const started = startDetached('postgres', cmd as string, args as string[]);
-  const psql = (sql: string) =>
+  const psql = (sql: string, database = 'postgres') =>
     spawnSync(
       path.join(binDir, 'psql'),
-      ['-h', socketDir, '-p', String(port), '-U', SUPERUSER, '-d', 'postgres', '-Atc', sql],
-      {
-        encoding: 'utf8',
-      },
+      ['-h', socketDir, '-p', String(port), '-U', SUPERUSER, '-d', database, '-v', 'ON_ERROR_STOP=1', '-qAtc', sql],
+      { encoding: 'utf8' },
     );
   try {
     await waitFor('PostgreSQL', async () => psql('select 1').status === 0, { timeoutMs: 60_000, process: started });
@@ -154,6 +157,8 @@ export async function startPostgres(binDir: string, dir: string, opts: { durable
       const created = psql(`create database ${DATABASE}`);
       if (created.status !== 0) throw new Error(`create database ${DATABASE}: ${created.stderr}`);
     }
+    const companions = psql(GIN_COMPANIONS_SQL, DATABASE);
+    if (companions.status !== 0) throw new Error(`GIN companions of FerretDB's indexes: ${companions.stderr}`);
   } catch (error) {
     await stopPostgres(started.pid);
     throw error;
