@@ -3,7 +3,8 @@
  * cluster references to top level, from a database in the old shape: once, idempotent,
  * resumable, one replica at a time under a lease; afterwards the old unique index is gone and
  * the new one refuses a second reference to the same cluster. Likewise logical clouds' derived
- * `selects` (whether a clusterSelector is set), which the fleet follower filters on.
+ * `selects` (whether a clusterSelector is set), which the fleet follower filters on, and status
+ * documents' `placedClusters` (which logical clouds are on a cluster).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { MongoClient, type Db, type Document } from 'mongodb';
@@ -12,6 +13,7 @@ import { migrationDone, runMigration, type Migration } from '../../src/db/migrat
 import { promoteDataFields } from '../../src/db/migrations/promote-fields.js';
 import { ClusterReferenceStore } from '../../src/features/cluster-references/cluster-reference.store.js';
 import { LogicalCloudStore } from '../../src/features/logical-clouds/logical-cloud.store.js';
+import { LifecycleStatusStore } from '../../src/features/lifecycle/lifecycle-status.store.js';
 import { mongoUrl, uniqueDatabaseName } from '../support/backends.js';
 import { until } from '../support/until.js';
 
@@ -145,5 +147,32 @@ describe('promoting cluster references’ fields', () => {
     // Kept at every write: a selector removed leaves the selecting ones.
     await store.update({ project: 'p' }, 'edge', { namespace: 'c' } as never);
     expect(await store.selecting()).toEqual([]);
+  });
+
+  it('status documents stored before placedClusters get it at start-up; the lookups by cluster find them', async () => {
+    const db = client.db(uniqueDatabaseName('placed'));
+    dbs.push(db);
+    const placement = (cluster: string) => ({ reference: cluster, provider: 'provider-1', cluster });
+    await db.collection<Document & { _id: string }>('lifecycle').insertMany([
+      { _id: 'lc-a', project: 'p', logicalCloud: 'a', state: 'Instantiated', placements: [placement('c1')] },
+      {
+        _id: 'lc-b',
+        project: 'p',
+        logicalCloud: 'b',
+        state: 'Instantiated',
+        placements: [placement('c1'), placement('c2')],
+      },
+      { _id: 'lc-c', project: 'p', logicalCloud: 'c', state: 'Created', placements: [] },
+    ]);
+    const store = new LifecycleStatusStore(db);
+    await store.init();
+    await store.init(); // a second start-up: done already
+    expect((await store.placedOn('provider-1', 'c1')).sort()).toEqual(['lc-a', 'lc-b']);
+    expect(await store.holdingCluster('provider-1', 'c2')).toEqual(['p/b']);
+    expect(await store.placedOn('provider-2', 'c1')).toEqual([]);
+    const raw = await db.collection('lifecycle').findOne({ _id: 'lc-c' as never });
+    expect(raw?.placedClusters).toEqual([]);
+    // The document read back is the status as before: the derived list stays inside the store.
+    expect(Object.keys((await store.get('lc-b'))!)).not.toContain('placedClusters');
   });
 });

@@ -137,4 +137,20 @@ describe('the hot paths ask only what the database pushes down', () => {
       }),
     ).toEqual([]);
   });
+
+  it('which logical clouds are on a cluster (drift watches, unregistration): found, and pushed down', async () => {
+    const statuses = dcm.stores.lifecycle;
+    const lc = await dcm.stores.logicalClouds.get({ project: PROJECT }, LC);
+    let found: string[][] = [];
+    expect(
+      await notPushedDown(async () => {
+        found = [
+          await statuses.placedOn('provider-1', 'cluster-1'),
+          await statuses.holdingCluster('provider-1', 'cluster-2'),
+          await statuses.placedOn('provider-1', 'cluster-9'),
+        ];
+      }),
+    ).toEqual([]);
+    expect(found).toEqual([[lc!.id], [`${PROJECT}/${LC}`], []]);
+  });
 });

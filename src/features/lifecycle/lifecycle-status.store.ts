@@ -15,6 +15,8 @@ import type { Collection, Db } from 'mongodb';
 import type { ResourceStatus } from '../../controllers/cluster-context.js';
 import type { RuleWarning } from '../../kubernetes/discovery.js';
 import { LIMITS } from '../../validation/limits.js';
+import { runMigration } from '../../db/migrations/migration-runner.js';
+import { placedClusterKey, placedClustersMigration, placedClustersOf } from '../../db/migrations/placed-clusters.js';
 import { StatusEvents } from './status-events.js';
 
 export type LifecycleState =
@@ -142,7 +144,11 @@ export interface LifecycleDocument {
 }
 
 /** The logical cloud's own document; `clusters` only on documents stored before per-cluster documents. */
-type OperationDocument = Omit<LifecycleDocument, 'clusters'> & { clusters?: ClusterStatus[] };
+type OperationDocument = Omit<LifecycleDocument, 'clusters'> & {
+  clusters?: ClusterStatus[];
+  /** `provider/cluster` of each placement, where filters find them (src/db/migrations/placed-clusters.ts). */
+  placedClusters?: string[];
+};
 
 /** One cluster's status: `_id` is `${logicalCloudId}/${reference}`. */
 type ClusterDocument = ClusterStatus & { _id: string; logicalCloudId: string };
@@ -159,7 +165,7 @@ export class LifecycleStatusStore {
   /** Documents read here whose every cluster came from its own document (not from an old-shape array). */
   private readonly perClusterDocuments = new WeakSet<LifecycleDocument>();
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.operations = db.collection<OperationDocument>('lifecycle');
     this.clusters = db.collection<ClusterDocument>('lifecycleClusters');
   }
@@ -167,6 +173,8 @@ export class LifecycleStatusStore {
   async init(): Promise<void> {
     await this.operations.createIndex({ 'operation.inProgress': 1 }, { name: 'in_progress' });
     await this.clusters.createIndex({ logicalCloudId: 1 }, { name: 'logical_cloud' });
+    await this.operations.createIndex({ placedClusters: 1 }, { name: 'placed_clusters' });
+    await runMigration(this.db, placedClustersMigration('lifecycle'));
   }
 
   async get(logicalCloudId: string): Promise<LifecycleDocument | null> {
@@ -196,7 +204,8 @@ export class LifecycleStatusStore {
       for (const gone of stored.filter((c) => !listed.has(c.reference)))
         await this.clusters.deleteOne({ _id: gone._id });
     }
-    await this.operations.replaceOne({ _id: doc._id }, operation, { upsert: true });
+    const placedClusters = placedClustersOf(operation.placements);
+    await this.operations.replaceOne({ _id: doc._id }, { ...operation, placedClusters }, { upsert: true });
     this.events.changed(doc._id);
   }
 
@@ -214,9 +223,11 @@ export class LifecycleStatusStore {
 
   /** Names of the logical clouds that may still hold objects on the cluster. */
   async holdingCluster(provider: string, cluster: string): Promise<string[]> {
-    // Narrowed by the server, matched exactly here (FerretDB v1 has no $elemMatch).
     const docs = await this.operations
-      .find({ 'placements.cluster': cluster }, { projection: { project: 1, logicalCloud: 1, placements: 1 } })
+      .find(
+        { placedClusters: placedClusterKey(provider, cluster) },
+        { projection: { project: 1, logicalCloud: 1, placements: 1 } },
+      )
       .toArray();
     return docs
       .filter((d) => d.placements.some((p) => p.provider === provider && p.cluster === cluster))
@@ -226,7 +237,7 @@ export class LifecycleStatusStore {
   /** The ids of the logical clouds that may hold objects on the cluster. */
   async placedOn(provider: string, cluster: string): Promise<string[]> {
     const docs = await this.operations
-      .find({ 'placements.cluster': cluster }, { projection: { placements: 1 } })
+      .find({ placedClusters: placedClusterKey(provider, cluster) }, { projection: { placements: 1 } })
       .toArray();
     return docs
       .filter((d) => d.placements.some((p) => p.provider === provider && p.cluster === cluster))
@@ -271,7 +282,7 @@ export class LifecycleStatusStore {
 
   /** The logical cloud's document with its clusters: the per-cluster documents, over a stored array of the old shape. */
   private async assemble(doc: OperationDocument): Promise<LifecycleDocument> {
-    const { clusters: stored = [], ...operation } = doc;
+    const { clusters: stored = [], placedClusters: _keys, ...operation } = doc;
     const found = await this.clusters.find({ logicalCloudId: doc._id }).toArray();
     const clusters = new Map(stored.map((c) => [c.reference, c]));
     for (const { _id, logicalCloudId: _lc, ...status } of found) clusters.set(status.reference, status);
