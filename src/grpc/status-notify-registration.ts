@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
 import { parseInput } from '../http/validation.js';
 import { atMost, LIMITS, shortString } from '../validation/limits.js';
+import { refuseNulCharacters } from './unary.js';
 import type { StatusQuery } from './status-notify-view.js';
 
 /** Bounds of a registration (documented in docs/api.md, "EMCO's StatusNotify"). */
@@ -68,6 +69,7 @@ export const registrationKey = (request: Record<string, unknown>): string | unde
 
 /** The registration, checked; INVALID_ARGUMENT naming the field otherwise. */
 export function parseRegistration(request: Record<string, unknown>): StatusRegistration {
+  refuseNulCharacters(request);
   const key = registrationKey(request);
   if (key !== undefined && OTHER_KEYS[key]) {
     throw new InvalidInputError(OTHER_KEYS[key], [{ field: key, message: OTHER_KEYS[key].slice(key.length + 2) }]);

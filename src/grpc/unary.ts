@@ -9,6 +9,7 @@ import { principalOfCall } from '../auth/call-principal.js';
 import { InvalidInputError } from '../errors.js';
 import { DownloadRateLimitedError } from '../features/lifecycle/tenant-kubeconfig.js';
 import type { Logger } from '../logger.js';
+import { NUL_MESSAGE, nulCharacterAt } from '../validation/nul-characters.js';
 import { toGrpcError } from './errors.js';
 
 export type Request = Record<string, unknown>;
@@ -19,8 +20,15 @@ export type Unary = <Req extends Request, Res>(
   work: (request: Req, caller: Principal) => Promise<Res>,
 ) => handleUnaryCall<Req, Res>;
 
+/** A request with a NUL character anywhere is refused naming the field (src/validation/nul-characters.ts). */
+export function refuseNulCharacters(request: unknown): void {
+  const at = nulCharacterAt(request);
+  if (at) throw InvalidInputError.forFields([{ field: at, message: NUL_MESSAGE }]);
+}
+
 /** Request fields that must not be empty, named as in the .proto. */
 export function requireFields(request: Request, fields: string[]): void {
+  refuseNulCharacters(request);
   const missing = fields.filter((f) => typeof request[f] !== 'string' || request[f] === '');
   if (missing.length === 0) return;
   throw InvalidInputError.forFields(missing.map((field) => ({ field, message: 'is required' })));
@@ -48,7 +56,10 @@ export const unaryHandlers =
   (call: ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => {
     // Nothing is started for a call that is already over.
     if (gone(call)) return;
-    work(call.request, principalOfCall(call.metadata)).then(
+    new Promise<Res>((resolve) => {
+      refuseNulCharacters(call.request);
+      resolve(work(call.request, principalOfCall(call.metadata)));
+    }).then(
       (response) => {
         if (!gone(call)) callback(null, response);
       },

@@ -4,7 +4,13 @@ import express, { Router, type RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import type { Logger } from '../logger.js';
-import { errorHandler, methodNotAllowedHandler, notFoundHandler, requireJsonBody } from './http-errors.js';
+import {
+  errorHandler,
+  methodNotAllowedHandler,
+  notFoundHandler,
+  refuseNulCharacters,
+  requireJsonBody,
+} from './http-errors.js';
 import { OpenApiRegistry } from './openapi.js';
 import { isMultipart } from './multipart.js';
 
@@ -80,6 +86,7 @@ export function createApp(opts: AppOptions): express.Express {
     // A multipart body goes to the routes that declared they take one (registry.extend), which stream it themselves.
     (req, res, next) => (takesMultipart(req) ? next() : requireJsonBody(req, res, next)),
     express.json({ limit: opts.bodyLimit, type: (req) => !takesMultipart(req as express.Request) }),
+    refuseNulCharacters,
     api,
   );
   app.use(methodNotAllowedHandler((path) => registry.methodsFor(path)));

@@ -4,7 +4,8 @@
  * whose message says nothing of the internals (the log has the stack).
  */
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
-import { DomainError, type ErrorKind } from '../errors.js';
+import { DomainError, InvalidInputError, type ErrorKind } from '../errors.js';
+import { NUL_MESSAGE, nulCharacterAt, urlHasNulCharacter } from '../validation/nul-characters.js';
 
 export const HTTP_STATUS: Record<ErrorKind, number> = {
   'invalid-input': 400,
@@ -119,4 +120,15 @@ export const requireJsonBody: RequestHandler = (req, res, next) => {
     return;
   }
   next();
+};
+
+/** A NUL character anywhere in the path, the query or the JSON body is a 400 naming where (src/validation/nul-characters.ts). */
+export const refuseNulCharacters: RequestHandler = (req, _res, next) => {
+  const [path, query = ''] = req.originalUrl.split('?', 2) as [string, string?];
+  const field = urlHasNulCharacter(path)
+    ? 'path'
+    : urlHasNulCharacter(query)
+      ? 'query'
+      : (nulCharacterAt(req.body as unknown) ?? undefined);
+  next(field ? InvalidInputError.forFields([{ field, message: NUL_MESSAGE }]) : undefined);
 };

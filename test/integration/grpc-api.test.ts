@@ -226,6 +226,17 @@ describe('gRPC API', () => {
       expect(fieldViolations(rename).map((v) => v.field)).toEqual(['metadata.name']);
     });
 
+    it('INVALID_ARGUMENT naming the field for a NUL character anywhere in a request (never INTERNAL)', async () => {
+      const name = await grpcError(g.call('GetLogicalCloud', { project: PROJECT, name: 'lc\u0000' }));
+      expect(name.code).toBe(status.INVALID_ARGUMENT);
+      expect(fieldViolations(name).map((v) => v.field)).toEqual(['name']);
+      const body = design.kvPair() as { metadata: Record<string, unknown> };
+      body.metadata.description = 'a\u0000b';
+      const inBody = await grpcError(g.call('CreateKvPair', { ...ref(), body: struct(body) }));
+      expect(inBody.code).toBe(status.INVALID_ARGUMENT);
+      expect(inBody.details).toMatch(/NUL character/);
+    });
+
     it('NOT_FOUND for a missing project, logical cloud or child', async () => {
       expect((await grpcError(g.call('GetLogicalCloud', { project: 'nope', name: 'lc-1' }))).details).toMatch(
         /Project nope not found/,

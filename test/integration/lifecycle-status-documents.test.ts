@@ -127,6 +127,9 @@ describe('lifecycle status and certificates as one document per cluster referenc
   it('reads a status document stored in the old shape (a clusters array), and replaces the array at the next put', async () => {
     const old = operationDoc('lc-shapes-old', [cluster('shapes-y', 'Failed'), cluster('shapes-x')]);
     await db.collection('lifecycle').insertOne(old as never);
+    // As a start-up over a database of that age: its migrations run (placedClusters, for holdingCluster).
+    await db.collection('migrations').deleteMany({});
+    await status.init();
     const read = await status.get('lc-shapes-old');
     expect(read?.clusters.map((c) => [c.reference, c.state])).toEqual([
       ['shapes-x', 'Applied'],

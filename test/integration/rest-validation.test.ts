@@ -299,4 +299,15 @@ describe('REST validation', () => {
   it('an unknown route is a 404 in the same error shape', async () => {
     expectError(await t.http.get('/v2/planets'), 404, /no route/);
   });
+
+  it('a NUL character in the path, the query or a body is a 400 naming where, and nothing is stored', async () => {
+    expectError(await t.http.get('/v2/projects/%00'), 400, /path: contains a NUL character/);
+    expectError(await t.http.get(`${lcs}?limit=1&x=%00`), 400, /query: contains a NUL character/);
+    const res = await t.http.post('/v2/projects').send({ metadata: { name: 'nul-project', description: 'a\u0000b' } });
+    expectError(res, 400, /metadata\.description: contains a NUL character/);
+    expect(fieldsOf(res)).toEqual(['metadata.description']);
+    const labelled = await t.http.post(lcs).send(logicalCloudWith({ spec: { labels: { 'te\u0000am': 'x' } } }));
+    expectError(labelled, 400, /spec\.labels\.te\u0000am: contains a NUL character/);
+    await t.http.get('/v2/projects/nul-project').expect(404);
+  });
 });
