@@ -205,6 +205,34 @@ describe('a logical cloud that selects its clusters by label follows the fleet',
     expect((await terminateAndSettle(t, PROJECT, LC)).status).toBe('Terminated');
   });
 
+  it('terminates the logical cloud when its selection empties, and applies it again by itself when a cluster returns', async () => {
+    expect((await applyAndSettle(t, PROJECT, LC)).status).toBe('Created');
+    expect(await namespaceExists(0, NS)).toBe(true);
+    try {
+      expect((await relabel('edge', 'cluster-1', {})).status).toBe(200);
+      await until(async () => !(await namespaceExists(0, NS)), 'the namespace gone from cluster-1');
+      await until(
+        async () => (await statusOf(t.http, PROJECT, LC)).state === 'Terminated',
+        'terminated: nothing is selected',
+      );
+      expect(await references()).toEqual([]);
+    } finally {
+      expect((await relabel('edge', 'cluster-1', { tier: 'edge' })).status).toBe(200);
+    }
+    // No further request: the selection has a cluster again, and the logical cloud is applied there.
+    await until(async () => {
+      const status = await statusOf(t.http, PROJECT, LC);
+      return (
+        status.state === 'Instantiated' &&
+        status.clusters.some((c) => c['cluster-reference'] === 'cluster-1' && c.state === 'Applied')
+      );
+    }, 'applied on cluster-1 again');
+    expect(await namespaceExists(0, NS)).toBe(true);
+    const steps = audit().map((r) => r.event);
+    expect(steps.filter((e) => e === 'automatic-terminate')).toHaveLength(1);
+    expect((await terminateAndSettle(t, PROJECT, LC)).status).toBe('Terminated');
+  });
+
   it('keeps the credentials on a relabel and honours If-Match', async () => {
     const before = await t.http.get(clusterPath('edge', 'cluster-1')).expect(200);
     const res = await t.http

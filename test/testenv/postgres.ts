@@ -5,8 +5,10 @@
  * to run as root: as root, it runs as an unprivileged user (`nobody`, or DCM_POSTGRES_USER) that
  * owns the directory.
  */
+import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { GIN_COMPANIONS_SQL } from './postgres-indexes.js';
 import { freePort, startDetached, stopProcess, waitFor } from './processes.js';
@@ -94,20 +96,33 @@ function traversableByOthers(dir: string): boolean {
 }
 
 /**
+ * Where PostgreSQL (as `uid`, root's stand-in) can reach its directory. A clone under a directory
+ * others cannot traverse (e.g. /root): the test backends' PostgreSQL, whose data is thrown away
+ * anyway, moves to a fresh directory in the system's temp directory (named after the clone's, so
+ * a restart finds and replaces it); a durable one (`npm start`) refuses, naming the directory.
+ */
+export function reachableDir(dir: string, uid: number, durable: boolean): string {
+  if (traversableByOthers(path.dirname(dir))) return dir;
+  if (durable)
+    throw new Error(`PostgreSQL runs as uid ${uid}, which cannot reach ${dir} (a directory above is not o+x)`);
+  const digest = createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 16);
+  const moved = path.join(fs.realpathSync(os.tmpdir()), `dcm-postgres-${digest}`);
+  fs.rmSync(moved, { recursive: true, force: true });
+  fs.mkdirSync(moved, { mode: 0o700 });
+  return moved;
+}
+
+/**
  * Initialises (once) and starts a PostgreSQL in `dir`. `durable: false` (the test backends) turns
  * off fsync and synchronous commits: a crash may lose the data, which the tests recreate anyway.
  */
-export async function startPostgres(binDir: string, dir: string, opts: { durable: boolean }): Promise<PostgresState> {
+export async function startPostgres(binDir: string, given: string, opts: { durable: boolean }): Promise<PostgresState> {
+  const user = runAs();
+  const dir = user ? reachableDir(given, user.uid, opts.durable) : given;
   const dataDir = path.join(dir, 'data');
   const socketDir = path.join(dir, 'run');
-  const user = runAs();
   fs.mkdirSync(socketDir, { recursive: true });
-  if (user) {
-    if (!traversableByOthers(path.dirname(dir))) {
-      throw new Error(`PostgreSQL runs as uid ${user.uid}, which cannot reach ${dir} (a directory above is not o+x)`);
-    }
-    chownTree(dir, user.uid, user.gid);
-  }
+  if (user) chownTree(dir, user.uid, user.gid);
   const command = (binary: string, args: string[]) =>
     user
       ? [user.prefix[0]!, [...user.prefix.slice(1), path.join(binDir, binary), ...args]]

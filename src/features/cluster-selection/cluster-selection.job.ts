@@ -163,6 +163,9 @@ export class FleetFollower {
       return;
     const applied = holdsResources(await this.deps.status.get(lc.id));
     const reshaped = changes.create.length + changes.remove.length > 0;
+    // Terminated by the follower when its selection became empty: applied again once it has clusters.
+    const emptied = previous?.emptied === true && !applied;
+    const refilled = emptied && changes.create.length > 0;
     // A selected cluster that was unreachable and is reachable again is applied now.
     const reachableAgain = selection.selected.some(
       (s) =>
@@ -173,7 +176,8 @@ export class FleetFollower {
       ...selection,
       changedAt: changed || !previous ? new Date() : previous.changedAt,
       cause: changed || !previous ? cause : previous.cause,
-      applyOwed: (previous?.applyOwed ?? false) || (applied && (reshaped || reachableAgain)),
+      applyOwed: (previous?.applyOwed ?? false) || (applied && (reshaped || reachableAgain)) || refilled,
+      emptied,
     });
     await this.changeReferences(lc.id, lc.scope.project!, lc.name, changes, cause);
   }
@@ -241,9 +245,12 @@ export class FleetFollower {
     ]);
     if (!lc) return this.forget(logicalCloudId);
     if (doc?.operation.inProgress) return; // owed still: the next turn
-    if (!isSettledApplied(doc)) return state.settle(logicalCloudId); // not applied: the next apply carries the references
+    const refill = selection?.emptied === true && doc?.state === 'Terminated';
+    // Not applied (and not emptied by the follower): the next apply carries the references.
+    if (!isSettledApplied(doc) && !refill) return state.settle(logicalCloudId, selection?.emptied);
     const project = lc.scope.project!;
     const left = await references.count({ logicalCloudId });
+    if (left === 0 && refill) return state.settle(logicalCloudId, true);
     const what = left === 0 ? 'terminate' : 'apply';
     try {
       if (left === 0) await lifecycle.terminate(project, lc.name);
@@ -256,6 +263,6 @@ export class FleetFollower {
       if (error instanceof ConflictError) return; // an operation started meanwhile: owed still
       this.deps.logger.warn({ err: error, project, logicalCloud: lc.name }, `automatic ${what} refused`);
     }
-    await state.settle(logicalCloudId);
+    await state.settle(logicalCloudId, what === 'terminate');
   }
 }

@@ -18,6 +18,11 @@ export interface SelectionState {
   cause: string;
   /** An apply (or terminate) of the logical cloud is owed to follow the change. */
   applyOwed: boolean;
+  /**
+   * The follower terminated the logical cloud because its selection became empty: it is applied
+   * again, by itself, once the selection has clusters again (a manual terminate never sets it).
+   */
+  emptied?: boolean;
 }
 
 export class ClusterSelectionStore {
@@ -49,8 +54,8 @@ export class ClusterSelectionStore {
   }
 
   /** Records that the owed apply was started (or is no longer owed). */
-  async settle(logicalCloudId: string): Promise<void> {
-    await this.collection.updateOne({ _id: logicalCloudId }, { $set: { applyOwed: false } });
+  async settle(logicalCloudId: string, emptied = false): Promise<void> {
+    await this.collection.updateOne({ _id: logicalCloudId }, { $set: { applyOwed: false, emptied } });
   }
 
   /** The logical clouds that are owed an apply. */
