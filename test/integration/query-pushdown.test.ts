@@ -109,6 +109,18 @@ describe('the hot paths ask only what the database pushes down', () => {
     ).toEqual([]);
   });
 
+  it('a list page: the names once, then the page by name (no sort, skip or count asked of the database)', async () => {
+    queries.take();
+    const page = await http.get(`/v2/projects/${PROJECT}/logical-clouds?limit=1&offset=0`).expect(200);
+    expect(page.headers['x-total-count']).toBe('1');
+    const asked = queries.take().filter((q) => q.collection === 'logicalClouds');
+    expect(asked.map((q) => q.command)).not.toContain('count');
+    expect(asked.map((q) => q.command)).not.toContain('aggregate');
+    expect(await notPushedDown(() => http.get(`/v2/projects/${PROJECT}/logical-clouds?limit=1`).expect(200))).toEqual(
+      [],
+    );
+  });
+
   it('the fleet follower’s periodic turn: which logical clouds select clusters (not a scan of them all)', async () => {
     const store = new LogicalCloudStore(client.db(dbName));
     expect(await notPushedDown(() => store.selecting())).toEqual([]);
