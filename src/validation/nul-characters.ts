@@ -16,7 +16,9 @@ export function nulCharacterAt(value: unknown, path = '', depth = 0): string | u
     ? value.map((v, i) => [String(i), v])
     : Object.entries(value as Record<string, unknown>);
   for (const [key, child] of entries) {
-    const at = path ? `${path}.${key}` : key;
+    // The path names a key with a NUL as `\u0000`: the answer never carries the character itself.
+    const shown = key.replaceAll('\u0000', '\\u0000');
+    const at = path ? `${path}.${shown}` : shown;
     if (key.includes('\u0000')) return at;
     const found = nulCharacterAt(child, at, depth + 1);
     if (found) return found;
