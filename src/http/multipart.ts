@@ -31,8 +31,8 @@ function tooLarge(): Error {
 const problem = (field: string, message: string) => InvalidInputError.forFields([{ field, message }]);
 
 /** A part's name as a refusal may repeat it: printable and short (it is the caller's text). */
-const shown = (name: string) => {
-  const printable = name.replace(/[^\x20-\x7e]/g, '?');
+const shown = (name: string | undefined) => {
+  const printable = (name ?? '').replace(/[^\x20-\x7e]/g, '?');
   return printable.length > 64 ? `${printable.slice(0, 64)}…` : printable;
 };
 
@@ -87,8 +87,12 @@ export function readMultipart(req: Request, spec: MultipartSpec): Promise<Multip
       else resolve(parts);
     };
     /** A part named `name` arrives: whether it is one to keep. */
-    const admit = (name: string): boolean => {
+    const admit = (name: string | undefined): name is string => {
       if (failure) return false;
+      if (name === undefined || name === '') {
+        fail(problem('(part)', 'has no name (a part of this body is one of ' + names.join(', ') + ')'));
+        return false;
+      }
       if (!Object.hasOwn(spec.parts, name)) {
         fail(problem(shown(name) || '(part)', `is not a part of this body (the parts are ${names.join(', ')})`));
         return false;
@@ -102,28 +106,44 @@ export function readMultipart(req: Request, spec: MultipartSpec): Promise<Multip
     };
     const sizeProblem = (name: string) => problem(name, `is at most ${spec.parts[name]!.maxBytes} bytes`);
 
-    parser.on('field', (name, value, info) => {
-      if (!admit(name)) return;
-      const bytes = Buffer.from(value, 'utf8');
-      if (info.valueTruncated || bytes.length > spec.parts[name]!.maxBytes) fail(sizeProblem(name));
-      else parts[name] = bytes;
-    });
-    parser.on('file', (name, stream) => {
-      if (!admit(name)) {
-        stream.resume();
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      stream.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size <= spec.parts[name]!.maxBytes) chunks.push(chunk);
-      });
-      stream.on('end', () => {
-        if (size > spec.parts[name]!.maxBytes) fail(sizeProblem(name));
-        else if (!failure) parts[name] = Buffer.concat(chunks);
-      });
-    });
+    // A handler that threw would be thrown from the parser's stream, out of any request: it fails the body instead.
+    const guarded =
+      <A extends unknown[]>(handler: (...args: A) => void) =>
+      (...args: A) => {
+        try {
+          handler(...args);
+        } catch {
+          fail(problem('(body)', 'is not a well-formed multipart/form-data body'));
+        }
+      };
+    parser.on(
+      'field',
+      guarded((name: string | undefined, value: string, info: { valueTruncated: boolean }) => {
+        if (!admit(name)) return;
+        const bytes = Buffer.from(value, 'utf8');
+        if (info.valueTruncated || bytes.length > spec.parts[name]!.maxBytes) fail(sizeProblem(name));
+        else parts[name] = bytes;
+      }),
+    );
+    parser.on(
+      'file',
+      guarded((name: string | undefined, stream: NodeJS.ReadableStream) => {
+        if (!admit(name)) {
+          stream.resume();
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        stream.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size <= spec.parts[name]!.maxBytes) chunks.push(chunk);
+        });
+        stream.on('end', () => {
+          if (size > spec.parts[name]!.maxBytes) fail(sizeProblem(name));
+          else if (!failure) parts[name] = Buffer.concat(chunks);
+        });
+      }),
+    );
     const tooMany = () =>
       fail(problem('(body)', `has more than ${names.length} parts (the parts are ${names.join(', ')})`));
     parser.on('partsLimit', tooMany);

@@ -158,6 +158,18 @@ describe('the cluster registry in clm dialect', () => {
         message: /file: is required/,
       },
       {
+        // Schemathesis found it: a part with an empty name crashed the process (busboy names it undefined).
+        what: 'a part without a name, before the others',
+        parts: [
+          { name: '', data: '1.26e+61' },
+          { name: 'metadata', data: emcoctlMetadata('bad') },
+          { name: 'file', filename: 'file', data: kubeconfig1 },
+        ],
+        status: 400,
+        field: '(part)',
+        message: /\(part\): has no name/,
+      },
+      {
         what: 'two files',
         parts: [
           { name: 'metadata', data: emcoctlMetadata('bad') },
