@@ -5,8 +5,8 @@
  * `placements.cluster` (a dotted path) is evaluated in its own process. The migration gives the
  * documents stored before the list its value; idempotent and resumable like the others.
  */
-import type { Db, Document } from 'mongodb';
 import type { Migration } from './migration-runner.js';
+import { fieldsFromDocument } from './promote-fields.js';
 
 export const placedClusterKey = (provider: string, cluster: string): string => `${provider}/${cluster}`;
 
@@ -14,29 +14,13 @@ export const placedClusterKey = (provider: string, cluster: string): string => `
 export const placedClustersOf = (placements: readonly { provider: string; cluster: string }[]): string[] =>
   placements.map((p) => placedClusterKey(p.provider, p.cluster));
 
-export function placedClustersMigration(collection: string, batchSize = 500): Migration {
-  return {
-    name: `derive:${collection}:placedClusters`,
-    async run(db: Db, stillHeld: () => Promise<boolean>): Promise<void> {
-      const docs = db.collection<Document>(collection);
-      for (;;) {
-        // A one-time scan: `$exists` is not pushed down by FerretDB v1, which is why it runs once.
-        const batch = await docs
-          .find({ placedClusters: { $exists: false } }, { projection: { _id: 1, placements: 1 } })
-          .limit(batchSize)
-          .toArray();
-        if (batch.length === 0) return;
-        await docs.bulkWrite(
-          batch.map((doc) => ({
-            updateOne: {
-              filter: { _id: doc._id },
-              update: { $set: { placedClusters: placedClustersOf((doc.placements ?? []) as []) } },
-            },
-          })),
-          { ordered: false },
-        );
-        if (!(await stillHeld())) return;
-      }
-    },
-  };
+export function placedClustersMigration(collection: string): Migration {
+  const placed = (placements: unknown) =>
+    placedClustersOf(Array.isArray(placements) ? (placements as { provider: string; cluster: string }[]) : []);
+  return fieldsFromDocument(
+    `derive:${collection}:placedClusters`,
+    collection,
+    { placedClusters: placed },
+    'placements',
+  );
 }

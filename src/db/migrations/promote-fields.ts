@@ -31,6 +31,20 @@ function topLevelFields(
   fields: Readonly<Record<string, Derive>>,
   batchSize: number,
 ): Migration {
+  return fieldsFromDocument(name, collection, fields, 'data', batchSize);
+}
+
+/**
+ * Sets each field to its value computed from the document's `from` field (`data` for records;
+ * another top-level field, e.g. a status document's `placements`), where it is missing.
+ */
+export function fieldsFromDocument(
+  name: string,
+  collection: string,
+  fields: Readonly<Record<string, Derive>>,
+  from: string,
+  batchSize = 500,
+): Migration {
   return {
     name,
     async run(db: Db, stillHeld: () => Promise<boolean>): Promise<void> {
@@ -39,7 +53,7 @@ function topLevelFields(
       const missing = { $or: Object.keys(fields).map((field) => ({ [field]: { $exists: false } })) };
       for (;;) {
         const batch = await docs
-          .find(missing, { projection: { _id: 1, data: 1 } })
+          .find(missing, { projection: { _id: 1, [from]: 1 } })
           .limit(batchSize)
           .toArray();
         if (batch.length === 0) return;
@@ -49,7 +63,7 @@ function topLevelFields(
               filter: { _id: doc._id },
               update: {
                 $set: Object.fromEntries(
-                  Object.entries(fields).map(([f, value]) => [f, value((doc.data ?? {}) as Document)]),
+                  Object.entries(fields).map(([f, value]) => [f, value((doc[from] ?? {}) as Document)]),
                 ),
               },
             },
