@@ -204,15 +204,8 @@ export const RevokeRequest = z.strictObject({
 export const KubeconfigQuery = z.object({ 'cluster-reference': z.string().min(1).max(128).optional() });
 
 /** The body of GET …/status (design 15): overall status, then per cluster and resource. */
-export function statusView({
-  logicalCloud,
-  status,
-  credentials,
-  health,
-  drift,
-  selection,
-  overallQuotas,
-}: LogicalCloudStatus) {
+export function statusView(view: LogicalCloudStatus) {
+  const { logicalCloud, status, credentials, health, drift, selection, overallQuotas } = view;
   const summarize = (resources: { category: string; status: string }[], category: string) => {
     const mine = resources.filter((r) => r.category === category);
     if (mine.length === 0) return 'None';
