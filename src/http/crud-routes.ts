@@ -233,3 +233,38 @@ export function checkNameMatches(pathName: string, bodyName: string | undefined,
     throw InvalidInputError.forFields([{ field, message: `must be ${pathName} (the name in the path) or left out` }]);
   }
 }
+
+/** A service of records named inside a logical cloud (LogicalCloudChildService), by (project, logical cloud, name). */
+export interface LogicalCloudChildOperations<Input, R> {
+  create(project: string, logicalCloud: string, name: string, input: Input, caller: Principal): Promise<R>;
+  get(project: string, logicalCloud: string, name: string): Promise<R>;
+  list(project: string, logicalCloud: string, page?: Page): Promise<PageOf<R>>;
+  update(
+    project: string,
+    logicalCloud: string,
+    name: string,
+    input: Input,
+    expectedRevision: number | undefined,
+    caller: Principal,
+  ): Promise<R>;
+  delete(project: string, logicalCloud: string, name: string): Promise<void>;
+}
+
+/** The five operations of a CrudSpec under `…/logical-clouds/:logicalCloud/`, served by such a service. */
+export function logicalCloudChildCrud<
+  Input extends { metadata?: { name?: string } },
+  R extends { name: string; revision: number },
+>(
+  service: LogicalCloudChildOperations<Input, R>,
+): Pick<CrudSpec<Input & { metadata: { name: string } }, Input, R>, 'create' | 'get' | 'list' | 'update' | 'delete'> {
+  return {
+    create: (p, input, caller) => service.create(p.project!, p.logicalCloud!, input.metadata.name, input, caller),
+    get: (p, name) => service.get(p.project!, p.logicalCloud!, name),
+    list: (p, page) => service.list(p.project!, p.logicalCloud!, page),
+    update: (p, name, input, revision, caller) => {
+      checkNameMatches(name, input.metadata?.name);
+      return service.update(p.project!, p.logicalCloud!, name, input, revision, caller);
+    },
+    delete: (p, name) => service.delete(p.project!, p.logicalCloud!, name),
+  };
+}

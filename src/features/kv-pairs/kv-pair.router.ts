@@ -1,6 +1,6 @@
 /** The REST routes of key-value pairs, as data (a CrudSpec): the gRPC API serves the same spec. */
 import type { Router } from 'express';
-import { checkNameMatches, crudSpec, declareCrudRoutes } from '../../http/crud-routes.js';
+import { crudSpec, logicalCloudChildCrud, declareCrudRoutes } from '../../http/crud-routes.js';
 import type { OpenApiRegistry } from '../../http/openapi.js';
 import { KvPairCreateSchema, KvPairUpdateSchema, KvPairView, kvPairView } from './kv-pair.schema.js';
 import type { KvPairService } from './kv-pair.service.js';
@@ -14,14 +14,7 @@ export const kvPairCrud = (kvPairs: KvPairService) =>
     itemParam: 'kvPair',
     createSchema: KvPairCreateSchema,
     updateSchema: KvPairUpdateSchema,
-    create: (p, input, caller) => kvPairs.create(p.project!, p.logicalCloud!, input.metadata.name, input, caller),
-    get: (p, name) => kvPairs.get(p.project!, p.logicalCloud!, name),
-    list: (p, page) => kvPairs.list(p.project!, p.logicalCloud!, page),
-    update: (p, name, input, revision, caller) => {
-      checkNameMatches(name, input.metadata?.name);
-      return kvPairs.update(p.project!, p.logicalCloud!, name, input, revision, caller);
-    },
-    delete: (p, name) => kvPairs.delete(p.project!, p.logicalCloud!, name),
+    ...logicalCloudChildCrud(kvPairs),
     view: kvPairView,
     viewSchema: KvPairView,
     rules: {

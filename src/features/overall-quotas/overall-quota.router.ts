@@ -1,6 +1,6 @@
 /** The REST routes of overall quotas, as data (a CrudSpec): the gRPC API serves the same spec. */
 import type { Router } from 'express';
-import { checkNameMatches, crudSpec, declareCrudRoutes } from '../../http/crud-routes.js';
+import { crudSpec, logicalCloudChildCrud, declareCrudRoutes } from '../../http/crud-routes.js';
 import type { OpenApiRegistry } from '../../http/openapi.js';
 import {
   OverallQuotaCreateSchema,
@@ -24,14 +24,7 @@ export const overallQuotaCrud = (quotas: OverallQuotaService) =>
     itemParam: 'quota',
     createSchema: OverallQuotaCreateSchema,
     updateSchema: OverallQuotaUpdateSchema,
-    create: (p, input, caller) => quotas.create(p.project!, p.logicalCloud!, input.metadata.name, input, caller),
-    get: (p, name) => quotas.get(p.project!, p.logicalCloud!, name),
-    list: (p, page) => quotas.list(p.project!, p.logicalCloud!, page),
-    update: (p, name, input, revision, caller) => {
-      checkNameMatches(name, input.metadata?.name);
-      return quotas.update(p.project!, p.logicalCloud!, name, input, revision, caller);
-    },
-    delete: (p, name) => quotas.delete(p.project!, p.logicalCloud!, name),
+    ...logicalCloudChildCrud(quotas),
     view: overallQuotaView,
     viewSchema: OverallQuotaView,
     rules: { create: RULES, update: RULES },
