@@ -9,9 +9,7 @@
  * with only its id, names, namespace and user changed, inserted with insertMany into the same
  * collections; a GET of a copy must then answer what a GET of the original answers, renamed.
  */
-import { randomUUID } from 'node:crypto';
-import { MongoClient, type Document } from 'mongodb';
-import { findSplittingIn } from '../src/db/in-as-equalities.js';
+import { MongoClient } from 'mongodb';
 import { generateEncryptionKey } from '../src/security/secret-cipher.js';
 import {
   buildToTemp,
@@ -28,65 +26,9 @@ import {
 } from './dcm.js';
 import type { Backends, BenchOptions, SectionResult, Target } from './env.js';
 import { fmt, log, mean, mib, ms, onExit, percentile, roughly, seconds, table, timed } from './env.js';
-
-const PROJECT = 'bench';
-const PROVIDER = 'bench-provider';
-const CHILD_COLLECTIONS = ['userPermissions', 'clusterReferences', 'clusterQuotas'] as const;
-
-const lcName = (i: number) => `lc-${String(i).padStart(5, '0')}`;
-const namespaceOf = (i: number) => `ns-${String(i).padStart(5, '0')}`;
-const userOf = (i: number) => `user-${String(i).padStart(5, '0')}`;
-
-/** Runs `work(i)` for i in [from, to) with at most `concurrency` at a time. */
-async function forEachConcurrently(
-  from: number,
-  to: number,
-  concurrency: number,
-  work: (i: number) => Promise<void>,
-): Promise<void> {
-  let next = from;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, to - from) }, async () => {
-      while (next < to) await work(next++);
-    }),
-  );
-}
-
-/** A copy of a stored document with every string equal to a key of `rename` replaced (ids, names, namespace, user). */
-function renamed<T>(value: T, rename: Map<string, string>, now: Date): T {
-  if (typeof value === 'string') return (rename.get(value) ?? value) as T;
-  if (value instanceof Date) return new Date(now) as T;
-  if (Array.isArray(value)) return value.map((v: unknown) => renamed(v, rename, now)) as T;
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renamed(v, rename, now)])) as T;
-  }
-  return value;
-}
-
-/** PostgreSQL's plan (FerretDB's PostgreSQL backend), in one line: node type and filter. */
-const postgresPlan = (plan: Document): string =>
-  `${String(plan['Node Type'])}${plan.Filter ? ` where ${String(plan.Filter)}` : ''}`;
-
-/** Sequential requests (one connection, closed loop) until `maxSamples` or the time budget, at least `minSamples`. */
-async function sampleLatency(
-  rest: RestClient,
-  paths: () => string,
-  opts: { minSamples: number; maxSamples: number; budgetMs: number; check?: (body: unknown, headers: Headers) => void },
-): Promise<number[]> {
-  const samples: number[] = [];
-  const deadline = performance.now() + opts.budgetMs;
-  await fetch(`${rest.baseUrl}${paths()}`, { headers: rest.headers }).then((r) => r.arrayBuffer()); // warm-up
-  while (samples.length < opts.maxSamples && (samples.length < opts.minSamples || performance.now() < deadline)) {
-    const url = `${rest.baseUrl}${paths()}`;
-    const started = performance.now();
-    const res = await fetch(url, { headers: rest.headers });
-    const text = await res.text();
-    samples.push(performance.now() - started);
-    if (res.status !== 200) throw new Error(`GET ${url}: ${res.status} ${text.slice(0, 300)}`);
-    opts.check?.(JSON.parse(text), res.headers);
-  }
-  return samples;
-}
+import { sampleLatency } from './sample-latency.js';
+import { databaseQueries } from './scale-queries.js';
+import { PROJECT, PROVIDER, forEachConcurrently, lcName, namespaceOf, seedInBulk, userOf } from './scale-seed.js';
 
 /** `lateCreates`: how many logical clouds are created through REST at full size (fewer on a slow backend). */
 export async function scale(
@@ -138,53 +80,7 @@ export async function scale(
     remember(`${viaRest} logical clouds created through REST`);
 
     log(`scale: ${total - viaRest} more in bulk (insertMany of copies of ${lcName(0)})`);
-    const template = await db.collection('logicalClouds').findOne({ project: PROJECT, name: lcName(0) });
-    if (!template) throw new Error(`${lcName(0)} not stored`);
-    const templateChildren = Object.fromEntries(
-      await Promise.all(
-        CHILD_COLLECTIONS.map(
-          async (c) => [c, await db.collection(c).find({ logicalCloudId: template._id }).toArray()] as const,
-        ),
-      ),
-    ) as unknown as Record<(typeof CHILD_COLLECTIONS)[number], Document[]>;
-    if (
-      templateChildren.userPermissions.length !== 2 ||
-      templateChildren.clusterReferences.length !== 2 ||
-      templateChildren.clusterQuotas.length !== 1
-    ) {
-      throw new Error(
-        `unexpected children of ${lcName(0)}: ${JSON.stringify(Object.values(templateChildren).map((d) => d.length))}`,
-      );
-    }
-    const batch = 1000;
-    const bulkSeed = await timed(async () => {
-      for (let from = viaRest; from < total; from += batch) {
-        const to = Math.min(total, from + batch);
-        const now = new Date();
-        const docs: Record<string, Document[]> = {
-          logicalClouds: [],
-          userPermissions: [],
-          clusterReferences: [],
-          clusterQuotas: [],
-        };
-        for (let i = from; i < to; i++) {
-          const id = randomUUID();
-          const rename = new Map([
-            [template._id as unknown as string, id],
-            [lcName(0), lcName(i)],
-            [namespaceOf(0), namespaceOf(i)],
-            [userOf(0), userOf(i)],
-          ]);
-          docs.logicalClouds!.push(renamed(template, rename, now));
-          for (const c of CHILD_COLLECTIONS) {
-            for (const child of templateChildren[c])
-              docs[c]!.push({ ...renamed(child, rename, now), _id: randomUUID() });
-          }
-        }
-        for (const [collection, list] of Object.entries(docs))
-          await db.collection(collection).insertMany(list, { ordered: false });
-      }
-    });
+    const bulkSeed = await timed(() => seedInBulk(db, viaRest, total));
     remember(`${total} logical clouds stored`);
 
     // The copies answer exactly what the original answers, renamed.
@@ -225,62 +121,8 @@ export async function scale(
 
     // The same queries the DCM makes, through the driver alone: where the time goes.
     log("scale: the DCM's queries alone, through the driver");
-    const lcs = db.collection('logicalClouds');
-    const all = (collection: string) => db.collection(collection).find({}).toArray();
-    // A page's children as the DCM asks them: one equality per id, a few at a time (src/db/in-as-equalities.ts).
-    const children = (ids: unknown[]) =>
-      Promise.all(
-        ['userPermissions', 'clusterReferences'].map((c) =>
-          findSplittingIn(db.collection(c), { logicalCloudId: { $in: ids } }),
-        ),
-      );
-    // A GET asks for one logical cloud's children by equality (a one-value $in is asked as one: pushed down).
-    const childrenOf = (id: unknown) =>
-      Promise.all(
-        ['userPermissions', 'clusterReferences'].map((c) => db.collection(c).find({ logicalCloudId: id }).toArray()),
-      );
-    const dbGet: { lookup: number; children: number }[] = [];
-    for (let i = 0; i < (opts.quick ? 2 : 3); i++) {
-      const lookup = await timed(() =>
-        lcs.findOne({ project: PROJECT, name: lcName(Math.floor(Math.random() * total)) }),
-      );
-      const kids = await timed(() => childrenOf(lookup.value!._id));
-      dbGet.push({ lookup: lookup.ms, children: kids.ms });
-    }
     const middle = pageConfigs[1]!;
-    const pageQuery = await timed(() =>
-      Promise.all([
-        timed(() => lcs.find({ project: PROJECT }).sort({ name: 1 }).skip(middle.offset).limit(middle.limit).toArray()),
-        timed(() => lcs.countDocuments({ project: PROJECT })),
-      ]),
-    );
-    const [pageFind, pageCount] = pageQuery.value;
-    const pageChildren = await timed(() => children(pageFind.value.map((d) => d._id)));
-    // The fleet follower's periodic turn with no logical cloud selecting (docs/cluster-selection.md): what it read before, and now.
-    const turnBefore = await timed(() => Promise.all(['logicalClouds', 'clusterReferences'].map((c) => all(c))));
-    const turnNow = await timed(() => Promise.all([lcs.find({ selects: true }).toArray(), all('clusterSelections')]));
-    // How the backend runs them (FerretDB says whether it pushed the filter and the sort down to SQLite).
-    const explainOf = async (cursor: { explain(): Promise<Document> }) => {
-      const e = await cursor.explain().catch(() => ({}) as Document);
-      const plan =
-        (e.queryPlanner as
-          | {
-              Plan?: string[] | Document;
-              winningPlan?: { stage?: string; inputStage?: { stage?: string; indexName?: string } };
-            }
-          | undefined) ?? {};
-      if (plan.Plan)
-        return `${Array.isArray(plan.Plan) ? plan.Plan.join('; ') : postgresPlan(plan.Plan)}; filterPushdown ${String(e.filterPushdown)}, sortPushdown ${String(e.sortPushdown)}`;
-      const w = plan.winningPlan;
-      return `${w?.stage ?? '?'}${w?.inputStage ? ` ← ${w.inputStage.stage ?? ''} ${w.inputStage.indexName ?? ''}` : ''}`;
-    };
-    const plans = {
-      lookup: await explainOf(lcs.find({ project: PROJECT, name: lcName(1) })),
-      // (FerretDB's explain refuses a skip.)
-      page: await explainOf(lcs.find({ project: PROJECT }).sort({ name: 1 }).limit(middle.limit)),
-      children: await explainOf(db.collection('userPermissions').find({ logicalCloudId: 'x' })),
-      pageChildren: await explainOf(db.collection('userPermissions').find({ logicalCloudId: { $in: ['x', 'y'] } })),
-    };
+    const queries = await databaseQueries(db, total, middle, opts.quick ? 2 : 3);
 
     // Creating through REST once the collection is large (these two are not counted in `total`).
     log(`scale: ${lateRest} more logical clouds through REST at ${total}`);
@@ -382,7 +224,7 @@ export async function scale(
             `${fmt(restRate, 1)} logical clouds/s (${fmt(restRate * 4, 0)} requests/s)`,
           ],
           [
-            'insertMany of copies of a REST-created logical cloud, batches of 1,000',
+            'insertMany of copies of a REST-created logical cloud and its name entries, batches of 1,000',
             total - viaRest,
             seconds(bulkSeed.ms),
             `${fmt((total - viaRest) / (bulkSeed.ms / 1000), 0)} logical clouds/s`,
@@ -411,32 +253,10 @@ export async function scale(
       '',
       `**The same queries through the driver alone** (what the DCM's handlers ask the database, one after another as they do; no DCM involved):`,
       '',
-      table(
-        ['query', 'time'],
-        [
-          ['GET: findOne logical cloud by {project, name} (random name)', dbGet.map((g) => ms(g.lookup)).join(' / ')],
-          [
-            'GET: its permissions and cluster references ({logicalCloudId: id}, two queries in parallel)',
-            dbGet.map((g) => ms(g.children)).join(' / '),
-          ],
-          [`list limit=${middle.limit} offset=${middle.offset}: find, sort by name, skip, limit`, ms(pageFind.ms)],
-          ['list: countDocuments({project}) (X-Total-Count), in parallel with the page', ms(pageCount.ms)],
-          [
-            `list: permissions and cluster references of the ${middle.limit} (one equality per id, 8 at a time, both collections in parallel)`,
-            ms(pageChildren.ms),
-          ],
-          [
-            'selection follower, a periodic turn as before: every logical cloud and every cluster reference',
-            ms(turnBefore.ms),
-          ],
-          ['selection follower, a periodic turn now: {selects: true} and the clusterSelections', ms(turnNow.ms)],
-        ],
-      ),
+      queries.markdown,
       '',
-      `Query plans (explain): lookup by name: ${plans.lookup}; sorted page: ${plans.page}; a GET's children by equality: ${plans.children}; a page's children by $in: ${plans.pageChildren}.`,
-      '',
-      `The database's share of a GET is ${ms(mean(dbGet.map((g) => g.lookup + g.children)))} here against the DCM's p50 of ${ms(percentile(getSamples, 50))}, ` +
-        `and of a list page ${ms(pageQuery.ms + pageChildren.ms)} against ${ms(percentile(pages[1]!.samples, 50))}: at this size the time is the database's.`,
+      `The database's share of a GET is ${ms(queries.getMs)} here against the DCM's p50 of ${ms(percentile(getSamples, 50))}, ` +
+        `and of a list page ${ms(queries.pageMs)} against ${ms(percentile(pages[1]!.samples, 50))}: at this size the time is the database's.`,
       '',
       '**Memory of the DCM process** (/proc/<pid>/status)',
       '',

@@ -12,12 +12,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db, Filter } from 'mongodb';
-import type { KeyValue, Scope, StoredRecord } from '../domain/records.js';
+import type { Scope, StoredRecord } from '../domain/records.js';
 import { findSplittingIn } from './in-as-equalities.js';
 import { runMigration, type Migration } from './migrations/migration-runner.js';
 import { isDuplicateKeyError } from './mongo.js';
+import { DANGLING_AFTER_MS, RecordNames, recordNamesMigration } from './record-names.js';
 
 export type { KeyValue, Scope, StoredRecord } from '../domain/records.js';
+export { mapToPairs, pairsToMap } from '../domain/records.js';
 
 interface RecordDocument<T> {
   _id: string;
@@ -60,16 +62,18 @@ export class NamedRecordStore<T> {
   private readonly collection: Collection<RecordDocument<T>>;
   private readonly promoted: readonly string[];
   private readonly derived: NonNullable<NamedRecordStoreOptions<T>['derived']>;
+  private readonly names: RecordNames;
 
   constructor(
     private readonly db: Db,
-    collectionName: string,
+    private readonly collectionName: string,
     private readonly scopeKeys: readonly string[],
     opts: NamedRecordStoreOptions<T> = {},
   ) {
     this.collection = db.collection<RecordDocument<T>>(collectionName);
     this.promoted = opts.promoted ?? [];
     this.derived = opts.derived ?? {};
+    this.names = new RecordNames(db, collectionName);
   }
 
   /** The top-level copies of the promoted data fields, and the derived fields. */
@@ -102,6 +106,9 @@ export class NamedRecordStore<T> {
     for (const key of this.scopeKeys) keys[key] = 1;
     keys.name = 1;
     await this.collection.createIndex(keys, { unique: true, name: 'scope_name_unique' });
+    await this.names.init(this.scopeKeys);
+    // Records stored before the names collection existed get their entries once (lists would miss them).
+    await this.migrate(recordNamesMigration(this.collectionName, this.scopeKeys));
   }
 
   /** A further uniqueness rule over data fields, e.g. one reference per cluster in a logical cloud. */
@@ -150,11 +157,17 @@ export class NamedRecordStore<T> {
     };
   }
 
-  /** Inserts a new record; throws DuplicateNameError when the name is taken in the scope. */
+  /**
+   * Inserts a new record; throws DuplicateNameError when the name is taken in the scope. Its name
+   * entry is written first (see RecordNames) and taken back when the record is not written.
+   */
   async create(scope: Scope, name: string, data: T, id: string = randomUUID()): Promise<StoredRecord<T>> {
     const now = new Date();
+    const keys = this.filter(scope) as Scope;
+    await this.names.add(id, keys, name);
     const doc = {
-      ...this.filter(scope, name),
+      ...keys,
+      name,
       _id: id,
       revision: 1,
       ...this.promotedOf(data),
@@ -165,6 +178,8 @@ export class NamedRecordStore<T> {
     try {
       await this.collection.insertOne(doc as never);
     } catch (error) {
+      // Kept when the id is a stored record's (a record put back with its id, e.g. by a delete undone).
+      if (!isDuplicateKeyError(error) || !(await this.getById(id))) await this.names.remove(id);
       if (isDuplicateKeyError(error)) throw new DuplicateNameError(name);
       throw error;
     }
@@ -182,10 +197,10 @@ export class NamedRecordStore<T> {
   }
 
   /**
-   * The scope's records by name. A page is cut here from one read of the scope's names, and its
-   * records are then read by name (pushed-down equalities): FerretDB v1 would otherwise sort,
-   * skip and count in its own process, decoding every document of the scope twice (find and
-   * count). On MongoDB the names are a covered read of the (scope…, name) index.
+   * The scope's records by name. A page is cut here from the scope's names (RecordNames: tiny
+   * documents, not the records), and its records are then read by name (pushed-down equalities):
+   * FerretDB v1 would otherwise sort, skip and count in its own process, decoding every record of
+   * the scope. On MongoDB the names are one indexed read of small documents.
    */
   async list(scope: Scope, page?: Page): Promise<PageOf<StoredRecord<T>>> {
     const filter = this.filter(scope) as Record<string, unknown>;
@@ -194,17 +209,29 @@ export class NamedRecordStore<T> {
       const items = docs.map((doc) => this.toRecord(doc as RecordDocument<T>));
       return { items: items.sort((a, b) => byName(a.name, b.name)), total: items.length };
     }
-    const named = await this.collection
-      .find(filter as Filter<RecordDocument<T>>, { projection: { _id: 0, name: 1 } })
-      .toArray();
-    const names = named.map((d) => d.name).sort(byName);
+    const entries = await this.names.read(filter as Scope);
+    const names = [...new Set(entries.map((entry) => entry.name))].sort(byName);
     const wanted = names.slice(page.offset, page.offset + page.limit);
     if (wanted.length === 0) return { items: [], total: names.length };
     const docs = await findSplittingIn(this.collection, { ...filter, name: { $in: wanted } });
     const byRecordName = new Map(docs.map((doc) => [doc.name, this.toRecord(doc as RecordDocument<T>)]));
+    this.removeDangling(entries, new Set(wanted), byRecordName);
     // A record deleted since its name was read is left out (as a find after a count would).
     const items = wanted.flatMap((name) => byRecordName.get(name) ?? []);
     return { items, total: names.length };
+  }
+
+  /** Entries of the page's names that no record has (their record's id differs, or none), once old enough. */
+  private removeDangling(
+    entries: readonly { _id: string; name: string; at: Date }[],
+    wanted: ReadonlySet<string>,
+    records: ReadonlyMap<string, StoredRecord<T>>,
+  ): void {
+    const before = Date.now() - DANGLING_AFTER_MS;
+    const dangling = entries.filter(
+      (e) => wanted.has(e.name) && records.get(e.name)?.id !== e._id && e.at.getTime() < before,
+    );
+    void this.names.removeDangling(dangling.map((e) => e._id));
   }
 
   /** Records of the scope that match a condition on their data, e.g. `{ 'data.cluster': 'c1' }` (a promoted field). */
@@ -253,20 +280,17 @@ export class NamedRecordStore<T> {
     return result.modifiedCount === 1;
   }
 
+  /** Deletes the record, then its name entry. */
   async delete(scope: Scope, name: string): Promise<boolean> {
-    const result = await this.collection.deleteOne(this.filter(scope, name));
-    return result.deletedCount === 1;
+    const doc = await this.collection.findOneAndDelete(this.filter(scope, name));
+    if (!doc) return false;
+    await this.names.remove(String(doc._id));
+    return true;
   }
 
   async deleteAll(scope: Partial<Scope>): Promise<number> {
     const result = await this.collection.deleteMany(scope as Filter<RecordDocument<T>>);
+    await this.names.removeWhere(scope);
     return result.deletedCount;
   }
 }
-
-/** Maps are stored as key/value lists: keys like `requests.cpu` or `app.kubernetes.io/name` are not valid field names everywhere. */
-export const mapToPairs = <V>(map: Record<string, V> | undefined): KeyValue<V>[] =>
-  Object.entries(map ?? {}).map(([key, value]) => ({ key, value }));
-
-export const pairsToMap = <V>(pairs: KeyValue<V>[] | undefined): Record<string, V> =>
-  Object.fromEntries((pairs ?? []).map(({ key, value }) => [key, value]));

@@ -27,3 +27,10 @@ export interface Described {
   userData1: string;
   userData2: string;
 }
+
+/** Maps are stored as key/value lists: keys like `requests.cpu` or `app.kubernetes.io/name` are not valid field names everywhere. */
+export const mapToPairs = <V>(map: Record<string, V> | undefined): KeyValue<V>[] =>
+  Object.entries(map ?? {}).map(([key, value]) => ({ key, value }));
+
+export const pairsToMap = <V>(pairs: KeyValue<V>[] | undefined): Record<string, V> =>
+  Object.fromEntries((pairs ?? []).map(({ key, value }) => [key, value]));

@@ -109,11 +109,16 @@ describe('the hot paths ask only what the database pushes down', () => {
     ).toEqual([]);
   });
 
-  it('a list page: the names once, then the page by name (no sort, skip or count asked of the database)', async () => {
+  it('a list page: the names once (from the names collection), then the page by name (no sort, skip or count)', async () => {
     queries.take();
     const page = await http.get(`/v2/projects/${PROJECT}/logical-clouds?limit=1&offset=0`).expect(200);
     expect(page.headers['x-total-count']).toBe('1');
-    const asked = queries.take().filter((q) => q.collection === 'logicalClouds');
+    const taken = queries.take();
+    const names = taken.filter((q) => q.collection === 'logicalClouds_names');
+    expect(names.map((q) => q.filter)).toEqual([{ project: PROJECT }]);
+    const asked = taken.filter((q) => q.collection === 'logicalClouds');
+    // The records themselves are read only by name: never the whole project's.
+    expect(asked.map((q) => q.filter)).toEqual([{ project: PROJECT, name: LC }]);
     expect(asked.map((q) => q.command)).not.toContain('count');
     expect(asked.map((q) => q.command)).not.toContain('aggregate');
     expect(await notPushedDown(() => http.get(`/v2/projects/${PROJECT}/logical-clouds?limit=1`).expect(200))).toEqual(
