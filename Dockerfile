@@ -62,4 +62,6 @@ EXPOSE 9077 9078
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.DCM_HTTP_PORT || 9077) + '/healthz', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Exec form: node is PID 1 and gets SIGTERM itself (the service shuts down gracefully on it).
-CMD ["node", "dist/main.js"]
+# A young generation of 4 MiB semi-spaces keeps the process under 200 MB (docs/operations.md);
+# the same flags as `npm run start:prod` (test/unit/production-start.test.ts).
+CMD ["node", "--max-semi-space-size=4", "dist/main.js"]

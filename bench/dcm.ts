@@ -220,6 +220,14 @@ export interface ChildDcm {
  * transpiled by TypeScript (`transpileModule`, the build's compiler options). node_modules and
  * proto/ are linked next to it.
  */
+/** The node flags production runs the DCM with: those of `npm run start:prod` (and the image's CMD). */
+export function productionNodeFlags(): string[] {
+  const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  return pkg.scripts['start:prod']!.split(/\s+/).filter((word) => word.startsWith('--'));
+}
+
 export function buildToTemp(): { dir: string; main: string; remove(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dcm-bench-build-'));
   const src = path.join(repoRoot, 'src');
@@ -273,7 +281,7 @@ export async function startChildDcm(opts: {
   const tokensFile = path.join(os.tmpdir(), `dcm-bench-${opts.databaseName}-tokens.json`);
   fs.writeFileSync(tokensFile, JSON.stringify([{ name: 'bench', token, role: 'admin' }]), { mode: 0o600 });
   const fd = fs.openSync(log, 'w');
-  const args = opts.builtMain ? [opts.builtMain] : ['--import', 'tsx', 'src/main.ts'];
+  const args = opts.builtMain ? [...productionNodeFlags(), opts.builtMain] : ['--import', 'tsx', 'src/main.ts'];
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: repoRoot,
     stdio: ['ignore', fd, fd],
@@ -289,6 +297,8 @@ export async function startChildDcm(opts: {
       DCM_LOG_LEVEL: 'warn',
       DCM_ENCRYPTION_KEYS: opts.encryptionKeys,
       DCM_AUTH_TOKENS_FILE: tokensFile,
+      // Node's own options for the DCM processes (e.g. V8 heap flags), to compare their effect.
+      ...(process.env.BENCH_DCM_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_DCM_NODE_OPTIONS } : {}),
       ...opts.env,
     },
   });
