@@ -112,6 +112,22 @@ export async function driftRepair(backends: Backends, opts: BenchOptions): Promi
       for (const n of namespaces.items)
         await a.core.deleteNamespace({ name: n.metadata!.name! }).catch(() => undefined);
     }
+    // The clusters are left as they were found: the next section must not share them with the
+    // namespace controller finalizing 2,000 namespaces (its CSRs were then not signed for minutes).
+    const begun = Date.now();
+    for (const a of admins) {
+      const left = async () =>
+        (
+          await a.core
+            .listNamespace({ labelSelector: `dcm.onap.org/project=${project}`, limit: 1 })
+            .catch(() => ({ items: [] }))
+        ).items.length;
+      while ((await left()) > 0) {
+        if (Date.now() - begun > 15 * 60_000) throw new Error('the drift section’s namespaces not gone within 15 min');
+        await pause(1000);
+      }
+    }
+    log(`drift: namespaces removed from both clusters in ${seconds(Date.now() - begun)}`);
     await dropDatabase(backends.mongoUrl, databaseName).catch(() => undefined);
   };
   const removeCleanUp = onExit(cleanUp);

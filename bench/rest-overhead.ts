@@ -5,7 +5,8 @@
  * Two bare handlers: "1 op" does the single read (findOne of the logical cloud) or write
  * (insertOne of it) the target is stated against; "same ops" does every database operation the
  * DCM's handler does (GET: the logical cloud, then its permissions and cluster references;
- * POST: two permissions in parallel, the logical cloud, the project, then the namespace claim), so the
+ * POST: two permissions in parallel, the logical cloud, each after its name entry, the project, then the
+ * namespace claim), so the
  * difference to it is the framework alone (Express, zod validation, pino-http, views).
  */
 import { randomUUID } from 'node:crypto';
@@ -13,6 +14,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type autocannon from 'autocannon';
 import type { Db } from 'mongodb';
+import { namesCollectionOf } from '../src/db/record-names.js';
 import {
   createLogicalCloud,
   createProject,
@@ -36,6 +38,9 @@ function startBareServer(db: Db): Promise<http.Server> {
   const references = db.collection<Doc>('clusterReferences');
   const projects = db.collection<Doc>('projects');
   const namespaceClaims = db.collection<Doc>('namespaceClaims');
+  // Each record's name entry, written before it (src/db/record-names.ts).
+  const nameEntry = (collection: string, id: string, scope: Record<string, string>, name: string, at: Date) =>
+    db.collection<Doc>(namesCollectionOf(collection)).insertOne({ _id: id, ...scope, name, at });
 
   const readBody = (req: http.IncomingMessage): Promise<string> =>
     new Promise((resolve, reject) => {
@@ -88,10 +93,12 @@ function startBareServer(db: Db): Promise<http.Server> {
       return send(res, 201, doc);
     }
     await Promise.all(
-      body.spec.user['user-permissions'].map((p) => {
+      body.spec.user['user-permissions'].map(async (p) => {
         const { 'permission-name': permissionName, ...rule } = p;
+        const id = randomUUID();
+        await nameEntry('userPermissions', id, { logicalCloudId: lcId }, permissionName, now);
         return permissions.insertOne({
-          _id: randomUUID(),
+          _id: id,
           logicalCloudId: lcId,
           name: permissionName,
           revision: 1,
@@ -101,6 +108,7 @@ function startBareServer(db: Db): Promise<http.Server> {
         });
       }),
     );
+    await nameEntry('logicalClouds', lcId, { project: PROJECT }, body.metadata.name, now);
     await logicalClouds.insertOne(doc);
     if (!(await projects.findOne({ name: PROJECT }))) return send(res, 404, { message: 'no project' });
     await namespaceClaims.insertOne({

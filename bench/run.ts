@@ -117,8 +117,9 @@ function databaseNote(database: string): string {
   if (database.includes('PostgreSQL backend'))
     return (
       `The database is **${database}**, the test and embedded default (docs/database.md). It pushes equality filters on top-level ` +
-      "fields down to PostgreSQL (every query of the DCM's hot paths, test/integration/query-pushdown.test.ts); sorts, skips and counts " +
-      "(list pages) it still does in its own process. MongoDB answers all of them from the DCM's indexes."
+      "fields down to PostgreSQL (every query of the DCM's hot paths, test/integration/query-pushdown.test.ts), but decodes every " +
+      "document a query returns in its own process: a list page reads the project's names from small name entries, then its items by " +
+      "name (docs/database.md#list-pages-the-names-collection). MongoDB answers the same queries from the DCM's indexes."
     );
   if (database.includes('SQLite backend'))
     return (

@@ -125,7 +125,8 @@ async function onRealClusters(backends: Backends, opts: BenchOptions) {
     const until = async (done: () => Promise<boolean>) => {
       const started = Date.now();
       while (!(await done())) {
-        if (Date.now() - started > 120_000) throw new Error('no change within 120 s');
+        if (Date.now() - started > 120_000)
+          throw new Error(`no change within 120 s; status: ${JSON.stringify(await status()).slice(0, 2000)}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     };

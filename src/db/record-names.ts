@@ -13,6 +13,7 @@
 import type { Collection, Db, Document, Filter } from 'mongodb';
 import type { Scope } from '../domain/records.js';
 import type { Migration } from './migrations/migration-runner.js';
+import { isDuplicateKeyError } from './mongo.js';
 
 export interface NameEntry {
   _id: string;
@@ -40,10 +41,15 @@ export class RecordNames {
     await this.collection.createIndex(keys, { name: 'scope_name' });
   }
 
-  /** Written before the record (`_id` is the record's); idempotent. */
+  /** Written before the record (`_id` is the record's); idempotent (an entry left by a failed removal is replaced). */
   async add(id: string, scope: Scope, name: string): Promise<void> {
     const entry = { ...scope, name, at: new Date() };
-    await this.collection.replaceOne({ _id: id } as Filter<NameEntry>, entry, { upsert: true });
+    try {
+      await this.collection.insertOne({ ...entry, _id: id });
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      await this.collection.replaceOne({ _id: id } as Filter<NameEntry>, entry);
+    }
   }
 
   /** Removed after the record; a failure leaves a dangling entry, which lists remove later. */

@@ -8,8 +8,8 @@ import type { LogicalCloudData } from './logical-cloud.js';
 export interface DomainEvents {
   /** A logical cloud and its children were deleted: what other features keep of it goes too. */
   logicalCloudDeleted: { logicalCloudId: string; project: string; name: string };
-  /** A logical cloud was created (after the write). */
-  logicalCloudCreated: { logicalCloudId: string; project: string; name: string };
+  /** A logical cloud was created (after the write); `selects`: it has a clusterSelector. */
+  logicalCloudCreated: { logicalCloudId: string; project: string; name: string; selects: boolean };
   /** A logical cloud's record was replaced (after the write). */
   logicalCloudUpdated: { logicalCloudId: string; before: LogicalCloudData; after: LogicalCloudData };
   /** A cluster was added to the registry. */

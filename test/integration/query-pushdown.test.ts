@@ -100,6 +100,18 @@ describe('the hot paths ask only what the database pushes down', () => {
     ).toEqual([]);
   });
 
+  it('a create without a clusterSelector asks nothing of the cluster selection (no reads, no lease)', async () => {
+    queries.take();
+    await http
+      .post(`/v2/projects/${PROJECT}/logical-clouds`)
+      .send(tenantLogicalCloud('lc-no-selector', 'ns-no-selector', 'user-ns'))
+      .expect(201);
+    const touched = new Set(queries.take().map((q) => q.collection));
+    expect([...touched].filter((c) => ['clusterSelections', 'leases', 'clusterReferences'].includes(c))).toEqual([]);
+    expect(touched).toContain('projects'); // the recording works: the create's own reads are there
+    await http.delete(lcPath(PROJECT, 'lc-no-selector')).expect(204);
+  });
+
   it('get: the logical cloud and one of its cluster references', async () => {
     expect(
       await notPushedDown(async () => {

@@ -71,12 +71,14 @@ export function createClusterSelection(deps: ClusterSelectionDependencies) {
   deps.events.on('clusterUnregistered', ({ provider, cluster }) =>
     later(follower.clusterUnregistered(provider, cluster, `cluster ${provider}/${cluster} unregistered`)),
   );
-  // A new logical cloud gets its selected references before its creation is answered (so that an apply can follow at once).
-  deps.events.on('logicalCloudCreated', ({ logicalCloudId }) =>
-    follower
+  // A new logical cloud gets its selected references before its creation is answered (so that an apply can follow at once);
+  // one without a selector has nothing to follow (no lease, no reads: creates stay as cheap as before selection existed).
+  deps.events.on('logicalCloudCreated', ({ logicalCloudId, selects }) => {
+    if (!selects) return;
+    return follower
       .logicalCloudChanged(logicalCloudId, 'logical cloud created')
-      .catch((error: unknown) => deps.logger.error({ err: error }, 'following the fleet failed')),
-  );
+      .catch((error: unknown) => deps.logger.error({ err: error }, 'following the fleet failed'));
+  });
   deps.events.on('logicalCloudUpdated', ({ logicalCloudId, before, after }) => {
     const selection = (d: typeof before) => JSON.stringify([d.clusterSelector, d.clusterSelection]);
     if (selection(before) === selection(after)) return;

@@ -115,7 +115,8 @@ export class LogicalCloudService implements LogicalCloudResolver {
         await this.stores.logicalClouds.delete({ project }, name);
         throw error;
       }
-      await this.events.emit('logicalCloudCreated', { logicalCloudId: id, project, name });
+      const selects = Boolean(input.data.clusterSelector);
+      await this.events.emit('logicalCloudCreated', { logicalCloudId: id, project, name, selects });
       // A cluster selector has made references meanwhile (cluster-selection feature).
       if (input.data.clusterSelector) return this.get(project, name);
       return { record, permissions: created, clusterReferences: [] };
