@@ -3,7 +3,7 @@
  * certificate issuance, scale (10,000 logical clouds) and apply fan-out (1–8 clusters).
  * Prints a markdown report and writes it to docs/benchmarks.md.
  *
- *   npm run bench                     full run (about 10 minutes), writes docs/benchmarks.md
+ *   npm run bench                     full run (about 21 minutes on 2 cores), writes docs/benchmarks.md
  *   npm run bench -- --quick          every section briefly with small sizes (CI), writes $TMPDIR/dcm-bench-quick.md
  *   (or BENCH_QUICK=1 npm run bench)
  *   npm run bench -- --only=rest,scale   some sections only (rest, certificates, scale, fanout, mesh, drift, selection, budget)
