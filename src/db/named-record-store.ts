@@ -221,15 +221,15 @@ export class NamedRecordStore<T> {
     return { items, total: names.length };
   }
 
-  /** Entries of the page's names that no record has (their record's id differs, or none), once old enough. */
+  /** Entries of the page's names that no record has (their record's id differs, or none), once old enough (no date: old). */
   private removeDangling(
-    entries: readonly { _id: string; name: string; at: Date }[],
+    entries: readonly { _id: string; name: string; at?: Date }[],
     wanted: ReadonlySet<string>,
     records: ReadonlyMap<string, StoredRecord<T>>,
   ): void {
     const before = Date.now() - DANGLING_AFTER_MS;
     const dangling = entries.filter(
-      (e) => wanted.has(e.name) && records.get(e.name)?.id !== e._id && e.at.getTime() < before,
+      (e) => wanted.has(e.name) && records.get(e.name)?.id !== e._id && !((e.at?.getTime() ?? 0) >= before),
     );
     void this.names.removeDangling(dangling.map((e) => e._id));
   }

@@ -90,11 +90,13 @@ describe('the names collection behind list pages', () => {
       { _id: 'being-created' as never, project: 'p1', name: 'fresh', at: new Date() },
       // A stale entry under a name whose record now has another id.
       { _id: 'real-before' as never, project: 'p1', name: 'real', at: old },
+      // An entry without a date (not written by the DCM) counts as old.
+      { _id: 'undated' as never, project: 'p1', name: 'undated' },
     ]);
     const page = await store.list({ project: 'p1' }, { limit: 10, offset: 0 });
     expect(page.items.map((r) => r.name)).toEqual(['real']);
     await until(
-      async () => (await entries(db, { _id: { $in: ['gone-old', 'real-before'] } })).length === 0,
+      async () => (await entries(db, { _id: { $in: ['gone-old', 'real-before', 'undated'] } })).length === 0,
       'the old dangling entries removed',
     );
     expect((await entries(db, { project: 'p1' })).map((e) => e._id).sort()).toEqual(
