@@ -7,6 +7,7 @@
  */
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { generateEncryptionKey } from '../src/security/secret-cipher.js';
+import { removeProjectNamespaces } from './project-namespaces.js';
 import {
   buildToTemp,
   createLogicalCloud,
@@ -66,12 +67,7 @@ export async function budget(backends: Backends, opts: BenchOptions): Promise<Se
   const build = buildToTemp();
   const removeBuild = onExit(async () => build.remove());
   const cleanUp = async () => {
-    for (const core of cores) {
-      const namespaces = await core
-        .listNamespace({ labelSelector: `dcm.onap.org/project=${project}` })
-        .catch(() => ({ items: [] }));
-      for (const n of namespaces.items) await core.deleteNamespace({ name: n.metadata!.name! }).catch(() => undefined);
-    }
+    await removeProjectNamespaces(cores, project, 'budget');
     await dropDatabase(backends.mongoUrl, databaseName).catch(() => undefined);
   };
   const removeCleanUp = onExit(cleanUp);

@@ -7,6 +7,7 @@
 import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { MongoClient } from 'mongodb';
 import { generateEncryptionKey } from '../src/security/secret-cipher.js';
+import { removeProjectNamespaces } from './project-namespaces.js';
 import {
   buildToTemp,
   createLogicalCloud,
@@ -105,29 +106,11 @@ export async function driftRepair(backends: Backends, opts: BenchOptions): Promi
     return { rbac: kc.makeApiClient(RbacAuthorizationV1Api), core: kc.makeApiClient(CoreV1Api) };
   });
   const cleanUp = async () => {
-    for (const a of admins) {
-      const namespaces = await a.core
-        .listNamespace({ labelSelector: `dcm.onap.org/project=${project}` })
-        .catch(() => ({ items: [] }));
-      for (const n of namespaces.items)
-        await a.core.deleteNamespace({ name: n.metadata!.name! }).catch(() => undefined);
-    }
-    // The clusters are left as they were found: the next section must not share them with the
-    // namespace controller finalizing 2,000 namespaces (its CSRs were then not signed for minutes).
-    const begun = Date.now();
-    for (const a of admins) {
-      const left = async () =>
-        (
-          await a.core
-            .listNamespace({ labelSelector: `dcm.onap.org/project=${project}`, limit: 1 })
-            .catch(() => ({ items: [] }))
-        ).items.length;
-      while ((await left()) > 0) {
-        if (Date.now() - begun > 15 * 60_000) throw new Error('the drift section’s namespaces not gone within 15 min');
-        await pause(1000);
-      }
-    }
-    log(`drift: namespaces removed from both clusters in ${seconds(Date.now() - begun)}`);
+    await removeProjectNamespaces(
+      admins.map((a) => a.core),
+      project,
+      'drift',
+    );
     await dropDatabase(backends.mongoUrl, databaseName).catch(() => undefined);
   };
   const removeCleanUp = onExit(cleanUp);
