@@ -6,22 +6,12 @@
  * idle CPU for the logical clouds once each has a dynamic budget.
  */
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { generateEncryptionKey } from '../src/security/secret-cipher.js';
-import { removeProjectNamespaces } from './project-namespaces.js';
-import {
-  buildToTemp,
-  createLogicalCloud,
-  createProject,
-  dropDatabase,
-  lcPath,
-  registerClusters,
-  startChildDcm,
-} from './dcm.js';
+import { pause, startSectionDcm } from './section-dcm.js';
+import { createLogicalCloud, lcPath } from './dcm.js';
 import {
   fmt,
   log,
   ms,
-  onExit,
   percentile,
   processCpuSeconds,
   seconds,
@@ -31,7 +21,6 @@ import {
   type SectionResult,
 } from './env.js';
 
-const pause = (msValue: number) => new Promise((resolve) => setTimeout(resolve, msValue));
 const QUOTA = 'dcm-budget-total';
 
 /** Polls (every 20 ms) until `condition` holds; its time, or an error after `timeoutMs`. */
@@ -57,35 +46,23 @@ export async function budget(backends: Backends, opts: BenchOptions): Promise<Se
   const [c1, c2] = backends.clusters;
   if (!c1 || !c2) throw new Error('the budget section needs the 2 test clusters');
   const project = `bench-budget-${opts.runId}`;
-  const databaseName = `bench_budget_${opts.runId}`;
   const namespace = (i: number) => `bbudget-${opts.runId}-${i}`;
   const cores = [c1, c2].map((c) => {
     const kc = new KubeConfig();
     kc.loadFromFile(c.kubeconfigPath);
     return kc.makeApiClient(CoreV1Api);
   });
-  const build = buildToTemp();
-  const removeBuild = onExit(async () => build.remove());
-  const cleanUp = async () => {
-    await removeProjectNamespaces(cores, project, 'budget');
-    await dropDatabase(backends.mongoUrl, databaseName).catch(() => undefined);
-  };
-  const removeCleanUp = onExit(cleanUp);
-  const dcm = await startChildDcm({
-    mongoUrl: backends.mongoUrl,
-    databaseName,
-    encryptionKeys: generateEncryptionKey('bench-budget'),
-    builtMain: build.main,
+  const section = await startSectionDcm({
+    backends,
+    section: 'budget',
+    runId: opts.runId,
+    project,
+    cores,
     env: { DCM_DRIFT_ENABLED: 'false' },
   });
-  const stopDcm = onExit(() => dcm.stop());
+  const { dcm } = section;
   try {
     const { rest } = dcm;
-    await createProject(rest, project);
-    await registerClusters(rest, 'bench-budget', [
-      { name: 'cluster-1', cluster: c1 },
-      { name: 'cluster-2', cluster: c2 },
-    ]);
     for (let i = 0; i < logicalClouds; i++) {
       await createLogicalCloud(rest, project, {
         name: `lc-${i}`,
@@ -181,11 +158,6 @@ export async function budget(backends: Backends, opts: BenchOptions): Promise<Se
       ],
     };
   } finally {
-    await dcm.stop();
-    stopDcm();
-    await cleanUp();
-    removeCleanUp();
-    build.remove();
-    removeBuild();
+    await section.close();
   }
 }

@@ -6,23 +6,13 @@
  */
 import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { MongoClient } from 'mongodb';
-import { generateEncryptionKey } from '../src/security/secret-cipher.js';
-import { removeProjectNamespaces } from './project-namespaces.js';
-import {
-  buildToTemp,
-  createLogicalCloud,
-  createProject,
-  dropDatabase,
-  lcPath,
-  registerClusters,
-  startChildDcm,
-} from './dcm.js';
+import { pause, startSectionDcm } from './section-dcm.js';
+import { createLogicalCloud, lcPath } from './dcm.js';
 import {
   fmt,
   log,
   mib,
   ms,
-  onExit,
   percentile,
   processCpuSeconds,
   seconds,
@@ -33,7 +23,6 @@ import {
 } from './env.js';
 
 const BINDING = 'dcm-permission-2';
-const pause = (msValue: number) => new Promise((resolve) => setTimeout(resolve, msValue));
 
 /** Runs `work` for 0..count-1, `concurrency` at a time. */
 async function forEach(count: number, concurrency: number, work: (i: number) => Promise<void>): Promise<void> {
@@ -97,38 +86,23 @@ export async function driftRepair(backends: Backends, opts: BenchOptions): Promi
   const [c1, c2] = backends.clusters;
   if (!c1 || !c2) throw new Error('the drift section needs the 2 test clusters');
   const project = `bench-drift-${opts.runId}`;
-  const databaseName = `bench_drift_${opts.runId}`;
-  const build = buildToTemp();
-  const removeBuild = onExit(async () => build.remove());
   const admins = [c1, c2].map((c) => {
     const kc = new KubeConfig();
     kc.loadFromFile(c.kubeconfigPath);
     return { rbac: kc.makeApiClient(RbacAuthorizationV1Api), core: kc.makeApiClient(CoreV1Api) };
   });
-  const cleanUp = async () => {
-    await removeProjectNamespaces(
-      admins.map((a) => a.core),
-      project,
-      'drift',
-    );
-    await dropDatabase(backends.mongoUrl, databaseName).catch(() => undefined);
-  };
-  const removeCleanUp = onExit(cleanUp);
-  const dcm = await startChildDcm({
-    mongoUrl: backends.mongoUrl,
-    databaseName,
-    encryptionKeys: generateEncryptionKey('bench-drift'),
-    builtMain: build.main,
+  const section = await startSectionDcm({
+    backends,
+    section: 'drift',
+    runId: opts.runId,
+    project,
+    cores: admins.map((a) => a.core),
     env: { DCM_DRIFT_ENABLED: 'true' },
+    withCaKeys: true,
   });
-  const stopDcm = onExit(() => dcm.stop());
+  const { dcm, databaseName } = section;
   try {
     const { rest } = dcm;
-    await createProject(rest, project);
-    await registerClusters(rest, 'bench-drift', [
-      { name: 'cluster-1', cluster: c1, withCaKey: c1.caKeyPath !== undefined },
-      { name: 'cluster-2', cluster: c2, withCaKey: c2.caKeyPath !== undefined },
-    ]);
     const registeredAt = Date.now();
     const names = Array.from({ length: watchedCount }, (_, i) => `lc-${i}`);
     const namespace = (i: number) => `bdrift-${opts.runId}-${i}`;
@@ -243,11 +217,6 @@ export async function driftRepair(backends: Backends, opts: BenchOptions): Promi
       ],
     };
   } finally {
-    await dcm.stop();
-    stopDcm();
-    await cleanUp();
-    removeCleanUp();
-    build.remove();
-    removeBuild();
+    await section.close();
   }
 }
